@@ -1,0 +1,11 @@
+//! HTTP handlers: thin adapters between requests and the modules that do the work.
+
+mod health;
+pub(crate) mod middleware;
+
+use actix_web::web;
+
+/// Mounts litebase's own routes under `/api`.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.configure(health::configure);
+}

@@ -1,0 +1,151 @@
+//! The `_superusers` accounts: created and removed from the CLI (and later the admin
+//! UI); they may do anything through the API.
+
+use rusqlite::{OptionalExtension, params};
+
+use super::{AuthError, password};
+use crate::db::Db;
+use crate::id::{new_id, random_string};
+
+/// Characters of a token key (rotating it invalidates every token of the account).
+const TOKEN_KEY_ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+
+/// What `upsert` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Upserted {
+    /// A new account, with its id.
+    Created(String),
+    /// The existing account's password was replaced (and its tokens invalidated).
+    Updated(String),
+}
+
+/// Normalises and checks an email address: trimmed, one `@`, a dotted domain, no
+/// spaces, at most 254 bytes.
+pub fn validate_email(email: &str) -> Result<String, AuthError> {
+    let email = email.trim();
+    let invalid = || AuthError::Invalid {
+        field: "email",
+        message: "Must be a valid email address.".into(),
+    };
+    if email.len() > 254 || email.chars().any(char::is_whitespace) {
+        return Err(invalid());
+    }
+    let (local, domain) = email.split_once('@').ok_or_else(invalid)?;
+    let domain_ok = domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@');
+    if local.is_empty() || !domain_ok {
+        return Err(invalid());
+    }
+    Ok(email.to_string())
+}
+
+/// Creates the superuser `email`, or sets a new password if it exists. Either way
+/// the account's token key is rotated, so tokens issued before are void.
+pub async fn upsert(db: &Db, email: &str, new_password: &str) -> Result<Upserted, AuthError> {
+    let email = validate_email(email)?;
+    password::validate(new_password)?;
+    let secret = new_password.to_string();
+    let hash = tokio::task::spawn_blocking(move || password::hash(&secret))
+        .await
+        .map_err(|e| AuthError::Hash(e.to_string()))??;
+    let token_key = random_string(50, TOKEN_KEY_ALPHABET);
+    db.write(move |conn| {
+        let existing: Option<String> = conn
+            .query_row(
+                "SELECT id FROM _superusers WHERE email = ?1 COLLATE NOCASE",
+                [&email],
+                |row| row.get(0),
+            )
+            .optional()?;
+        match existing {
+            Some(id) => {
+                conn.execute(
+                    "UPDATE _superusers SET password = ?1, tokenKey = ?2,
+                     updated = strftime('%Y-%m-%d %H:%M:%fZ', 'now') WHERE id = ?3",
+                    params![hash, token_key, id],
+                )?;
+                Ok(Upserted::Updated(id))
+            }
+            None => {
+                let id = new_id();
+                conn.execute(
+                    "INSERT INTO _superusers (id, email, password, tokenKey) VALUES (?1, ?2, ?3, ?4)",
+                    params![id, email, hash, token_key],
+                )?;
+                Ok(Upserted::Created(id))
+            }
+        }
+    })
+    .await
+}
+
+/// Deletes the superuser `email`; `Ok(false)` if there was none.
+pub async fn delete(db: &Db, email: &str) -> Result<bool, AuthError> {
+    let email = email.trim().to_string();
+    db.write(move |conn| {
+        let n = conn.execute(
+            "DELETE FROM _superusers WHERE email = ?1 COLLATE NOCASE",
+            [email],
+        )?;
+        Ok(n > 0)
+    })
+    .await
+}
+
+/// How many superusers exist (the admin UI's first-run check needs it).
+pub async fn count(db: &Db) -> Result<u64, AuthError> {
+    db.read(|conn| {
+        Ok(
+            conn.query_row("SELECT count(*) FROM _superusers", [], |row| {
+                row.get::<_, i64>(0)
+            })? as u64,
+        )
+    })
+    .await
+}
+
+/// The id of the superuser whose credentials match, or `BadCredentials`.
+pub async fn verify_credentials(
+    db: &Db,
+    email: &str,
+    given_password: &str,
+) -> Result<String, AuthError> {
+    let email = email.trim().to_string();
+    let found: Option<(String, String)> = db
+        .read(move |conn| {
+            Ok::<_, AuthError>(
+                conn.query_row(
+                    "SELECT id, password FROM _superusers WHERE email = ?1 COLLATE NOCASE",
+                    [email],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )
+                .optional()?,
+            )
+        })
+        .await?;
+    let given = given_password.to_string();
+    // Verify even when the account is missing, so timing does not reveal which emails
+    // exist.
+    let ok = tokio::task::spawn_blocking(move || {
+        let (id, stored) = found.unwrap_or_else(|| (String::new(), dummy_hash()));
+        password::verify(&given, &stored).then_some(id)
+    })
+    .await
+    .ok()
+    .flatten();
+    match ok {
+        Some(id) if !id.is_empty() => Ok(id),
+        _ => Err(AuthError::BadCredentials),
+    }
+}
+
+/// A hash of a random password, verified against when the account does not exist so
+/// both paths cost the same. Made once per process.
+fn dummy_hash() -> String {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY
+        .get_or_init(|| password::hash(&random_string(32, TOKEN_KEY_ALPHABET)).unwrap_or_default())
+        .clone()
+}

@@ -1,0 +1,288 @@
+//! The command line: `serve`, `migrate up|status|new`, `superuser upsert|delete`.
+//! Errors end as one line on stderr and a non-zero exit code, never a panic.
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+
+use crate::App;
+use crate::auth::{AuthError, superusers};
+use crate::config::{Config, GlobalConfig, ServeConfig};
+use crate::db::migrate::{self, MigrationState};
+use crate::db::{Db, DbError};
+
+#[derive(Debug, Parser)]
+#[command(propagate_version = true)]
+struct Cli {
+    #[command(flatten)]
+    global: GlobalConfig,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Start the web server (pending migrations are applied first).
+    Serve(ServeConfig),
+    /// Apply, list or create database migrations.
+    Migrate {
+        #[command(subcommand)]
+        action: MigrateCommand,
+    },
+    /// Create, update or delete superuser accounts.
+    Superuser {
+        #[command(subcommand)]
+        action: SuperuserCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum MigrateCommand {
+    /// Apply every pending migration.
+    Up,
+    /// List every migration with its state (applied or pending).
+    Status,
+    /// Create the next numbered, empty SQL migration file in the migrations folder.
+    New {
+        /// What the migration does, in lowercase_with_underscores (e.g. add_rooms).
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum SuperuserCommand {
+    /// Create a superuser, or set a new password for an existing one.
+    Upsert {
+        /// The account's email address.
+        email: String,
+        /// The password (at least 8 characters).
+        password: String,
+    },
+    /// Delete a superuser.
+    Delete {
+        /// The account's email address.
+        email: String,
+    },
+}
+
+/// Why a command failed; printed as one line.
+#[derive(Debug, thiserror::Error)]
+enum CliError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("{0}")]
+    Auth(#[from] AuthError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Usage(String),
+}
+
+/// Parses `args` (program name first) and runs the command.
+pub fn run(app: App, args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    let command = Cli::command()
+        .name(app.name)
+        .bin_name(app.name)
+        .version(app.version)
+        .about(app.about);
+    let cli = match command
+        .try_get_matches_from(args)
+        .and_then(|m| Cli::from_arg_matches(&m))
+    {
+        Ok(cli) => cli,
+        Err(err) => {
+            // Help and --version land here too, with exit code 0.
+            let _ = err.print();
+            return ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(2));
+        }
+    };
+    if let Err(message) = init_tracing(&cli.global.log_level) {
+        eprintln!("Error: {message}");
+        return ExitCode::FAILURE;
+    }
+    let outcome = actix_web::rt::System::new().block_on(dispatch(app, cli));
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("Error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing(level: &str) -> Result<(), String> {
+    // refinery narrates every migration check at info; its warnings are what matter.
+    let directive = if level.contains("refinery") {
+        level.to_string()
+    } else {
+        format!("{level},refinery_core=warn")
+    };
+    let filter = tracing_subscriber::EnvFilter::try_new(&directive)
+        .map_err(|e| format!("invalid --log-level {level:?}: {e}"))?;
+    // A second init (tests running several apps in one process) keeps the first.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr)
+        .try_init();
+    Ok(())
+}
+
+fn default_serve_config() -> ServeConfig {
+    // Parsing no arguments yields exactly the documented defaults (and env values).
+    #[derive(Parser)]
+    struct Defaults {
+        #[command(flatten)]
+        serve: ServeConfig,
+    }
+    Defaults::try_parse_from(["defaults"])
+        .map(|d| d.serve)
+        .unwrap_or_else(|_| ServeConfig {
+            http: "127.0.0.1:8090".into(),
+            body_limit: 32 * 1024 * 1024,
+            workers: 0,
+            read_connections: 4,
+            shutdown_timeout: 30,
+            dev: false,
+        })
+}
+
+async fn dispatch(app: App, cli: Cli) -> Result<(), CliError> {
+    let (serve_config, action) = match cli.command {
+        Command::Serve(serve) => (serve, None),
+        other => (default_serve_config(), Some(other)),
+    };
+    let config = Config {
+        global: cli.global,
+        serve: serve_config,
+    };
+    match action {
+        None => serve(app, config).await,
+        Some(Command::Migrate { action }) => run_migrate(&app, &config, action).await,
+        Some(Command::Superuser { action }) => run_superuser(&app, &config, action).await,
+        Some(Command::Serve(_)) => Err(CliError::Usage("unreachable".into())),
+    }
+}
+
+async fn open(config: &Config) -> Result<Db, CliError> {
+    std::fs::create_dir_all(&config.global.data_dir).map_err(|e| {
+        CliError::Usage(format!(
+            "cannot create the data directory {}: {e}",
+            config.global.data_dir.display()
+        ))
+    })?;
+    Ok(Db::open(config.db_options()).await?)
+}
+
+/// Opens the database and applies pending migrations, logging what ran.
+async fn open_migrated(app: &App, config: &Config) -> Result<Db, CliError> {
+    let db = open(config).await?;
+    match migrate::apply(&db, &app.migration_sets()).await {
+        Ok(applied) => {
+            for m in applied {
+                tracing::info!(set = m.set, version = m.version, name = %m.name, "applied migration");
+            }
+            Ok(db)
+        }
+        Err(err) => {
+            db.close().await;
+            Err(err.into())
+        }
+    }
+}
+
+async fn serve(app: App, config: Config) -> Result<(), CliError> {
+    let db = open_migrated(&app, &config).await?;
+    let result = crate::server::serve(config, db.clone(), app.routes).await;
+    // In-flight requests are done; commit whatever they queued, then stop.
+    db.close().await;
+    tracing::info!("stopped");
+    Ok(result?)
+}
+
+async fn run_migrate(app: &App, config: &Config, action: MigrateCommand) -> Result<(), CliError> {
+    match action {
+        MigrateCommand::Up => {
+            let db = open(config).await?;
+            let applied = migrate::apply(&db, &app.migration_sets()).await;
+            db.close().await;
+            let applied = applied?;
+            if applied.is_empty() {
+                println!("No new migrations to apply.");
+            }
+            for m in applied {
+                println!("Applied {} V{}__{}", m.set, m.version, m.name);
+            }
+            Ok(())
+        }
+        MigrateCommand::Status => {
+            let db = open(config).await?;
+            let rows = migrate::status(&db, &app.migration_sets()).await;
+            db.close().await;
+            let rows = rows?;
+            println!(
+                "{:<8} {:>7}  {:<32} {:<10} APPLIED AT",
+                "SET", "VERSION", "NAME", "STATE"
+            );
+            let mut pending = 0;
+            for m in &rows {
+                let (state, when) = match &m.state {
+                    MigrationState::Pending => {
+                        pending += 1;
+                        ("pending", "")
+                    }
+                    MigrationState::Applied(t) => ("applied", t.as_str()),
+                    MigrationState::Changed(t) => ("CHANGED", t.as_str()),
+                    MigrationState::Unknown(t) => ("UNKNOWN", t.as_str()),
+                };
+                println!(
+                    "{:<8} {:>7}  {:<32} {:<10} {}",
+                    m.set, m.version, m.name, state, when
+                );
+            }
+            println!("{} applied, {} pending", rows.len() - pending, pending);
+            Ok(())
+        }
+        MigrateCommand::New { name } => {
+            migrate::validate_name(&name).map_err(CliError::Usage)?;
+            let known = app
+                .app_migrations
+                .map(|set| migrate::embedded_versions(&set))
+                .unwrap_or_default();
+            let path = migrate::create_file(&config.global.migrations_dir, &name, known)?;
+            println!("Created {}", path.display());
+            println!("Write its SQL, rebuild, then run `migrate up` (or restart `serve`).");
+            Ok(())
+        }
+    }
+}
+
+async fn run_superuser(
+    app: &App,
+    config: &Config,
+    action: SuperuserCommand,
+) -> Result<(), CliError> {
+    let db = open_migrated(app, config).await?;
+    let outcome = match action {
+        SuperuserCommand::Upsert { email, password } => superusers::upsert(&db, &email, &password)
+            .await
+            .map(|done| match done {
+                superusers::Upserted::Created(_) => format!("Created superuser {email:?}."),
+                superusers::Upserted::Updated(_) => {
+                    format!("Updated superuser {email:?}: new password, older tokens revoked.")
+                }
+            }),
+        SuperuserCommand::Delete { email } => match superusers::delete(&db, &email).await {
+            Ok(true) => Ok(format!("Deleted superuser {email:?}.")),
+            // Like PocketBase: deleting is idempotent, so scripts can run it twice.
+            Ok(false) => Ok(format!(
+                "Superuser {email:?} is missing or already deleted; nothing to do."
+            )),
+            Err(e) => Err(e),
+        },
+    };
+    db.close().await;
+    println!("{}", outcome?);
+    Ok(())
+}

@@ -1,0 +1,103 @@
+//! Every knob of a litebase app in one struct, filled from CLI flags and `LITEBASE_*`
+//! environment variables (flags win), with defaults that work out of the box.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::db::{DbOptions, Synchronous};
+
+/// Options every command shares (`serve`, `migrate`, `superuser`).
+#[derive(Debug, Clone, Args)]
+pub struct GlobalConfig {
+    /// Data directory: the SQLite database and everything else the app stores.
+    #[arg(
+        long = "dir",
+        env = "LITEBASE_DIR",
+        default_value = "lb_data",
+        global = true
+    )]
+    pub data_dir: PathBuf,
+
+    /// Log filter: error, warn, info, debug, trace, or a tracing directive such as
+    /// `info,litebase=debug`.
+    #[arg(
+        long,
+        env = "LITEBASE_LOG_LEVEL",
+        default_value = "info",
+        global = true
+    )]
+    pub log_level: String,
+
+    /// Commit durability: `normal` survives a process crash, `full` also survives a
+    /// power cut (one fsync per committed batch).
+    #[arg(
+        long,
+        env = "LITEBASE_SYNCHRONOUS",
+        default_value = "normal",
+        global = true
+    )]
+    pub synchronous: Synchronous,
+
+    /// Where `migrate new` writes migration files (and `--dev` writes schema changes).
+    #[arg(
+        long,
+        env = "LITEBASE_MIGRATIONS_DIR",
+        default_value = "migrations",
+        global = true
+    )]
+    pub migrations_dir: PathBuf,
+}
+
+/// Options of `serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeConfig {
+    /// Address to listen on (`IP:PORT`; port 0 picks a free one).
+    #[arg(long, env = "LITEBASE_HTTP", default_value = "127.0.0.1:8090")]
+    pub http: String,
+
+    /// Largest request body accepted, in bytes; larger ones get 413.
+    #[arg(long, env = "LITEBASE_BODY_LIMIT", default_value_t = 32 * 1024 * 1024)]
+    pub body_limit: usize,
+
+    /// HTTP worker threads; 0 means one per CPU core.
+    #[arg(long, env = "LITEBASE_WORKERS", default_value_t = 0)]
+    pub workers: usize,
+
+    /// Read-only SQLite connections (each on its own thread).
+    #[arg(long, env = "LITEBASE_READ_CONNECTIONS", default_value_t = 4)]
+    pub read_connections: usize,
+
+    /// Seconds that in-flight requests get to finish after SIGTERM/SIGINT.
+    #[arg(long, env = "LITEBASE_SHUTDOWN_TIMEOUT", default_value_t = 30)]
+    pub shutdown_timeout: u64,
+
+    /// Development mode: schema changes made through the API are also written as
+    /// migration files.
+    #[arg(long, env = "LITEBASE_DEV")]
+    pub dev: bool,
+}
+
+/// The whole configuration of a running app.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Shared options.
+    pub global: GlobalConfig,
+    /// Server options (defaults when not serving).
+    pub serve: ServeConfig,
+}
+
+impl Config {
+    /// The SQLite file inside the data directory.
+    pub fn database_path(&self) -> PathBuf {
+        self.global.data_dir.join("data.db")
+    }
+
+    /// How to open the database for this configuration.
+    pub fn db_options(&self) -> DbOptions {
+        let mut options = DbOptions::new(self.database_path());
+        options.synchronous = self.global.synchronous;
+        options.read_connections = self.serve.read_connections.max(1);
+        options
+    }
+}

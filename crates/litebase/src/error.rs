@@ -1,0 +1,148 @@
+//! The one place where errors become HTTP: every failure a client sees is an
+//! [`ApiError`] rendered in PocketBase's shape `{"status", "message", "data"}`.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::{Map, Value, json};
+
+use crate::auth::AuthError;
+use crate::db::DbError;
+
+/// An error answer in PocketBase's JSON shape; handlers return it (or anything that
+/// converts into it with `?`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiError {
+    /// The HTTP status, repeated in the body as `status`.
+    pub status: StatusCode,
+    /// A sentence for humans.
+    pub message: String,
+    /// Per-field details, e.g. `{"email": {"code": "validation_required", "message": "…"}}`.
+    pub data: Map<String, Value>,
+}
+
+impl ApiError {
+    /// An error with an empty `data` object.
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+            data: Map::new(),
+        }
+    }
+
+    /// Attaches per-field details.
+    pub fn with_data(mut self, data: Map<String, Value>) -> Self {
+        self.data = data;
+        self
+    }
+
+    /// 400 for input we could not use.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    /// 404 with PocketBase's wording.
+    pub fn not_found() -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "The requested resource wasn't found.",
+        )
+    }
+
+    /// 401 for a missing or invalid token.
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, message)
+    }
+
+    /// 403 for an authenticated caller that may not do this.
+    pub fn forbidden() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "You are not allowed to perform this request.",
+        )
+    }
+
+    /// 413 for a body over the configured limit.
+    pub fn too_large() -> Self {
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "Request entity too large.")
+    }
+
+    /// 500; the cause goes to the log, never to the client.
+    pub fn internal() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Something went wrong while processing your request.",
+        )
+    }
+
+    /// The JSON body, as PocketBase writes it.
+    pub fn body(&self) -> Value {
+        json!({
+            "status": self.status.as_u16(),
+            "message": self.message,
+            "data": self.data,
+        })
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.status.as_u16(), self.message)
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::build(self.status).json(self.body())
+    }
+}
+
+impl From<DbError> for ApiError {
+    fn from(err: DbError) -> Self {
+        match err {
+            DbError::Closed => {
+                tracing::warn!("request refused: the database is closing");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "The server is shutting down; try again shortly.",
+                )
+            }
+            other => {
+                tracing::error!(error = %other, "database error");
+                ApiError::internal()
+            }
+        }
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(err: AuthError) -> Self {
+        match err {
+            AuthError::Db(db) => db.into(),
+            AuthError::Hash(message) => {
+                tracing::error!(%message, "password hashing failed");
+                ApiError::internal()
+            }
+            AuthError::Invalid { field, message } => {
+                let mut data = Map::new();
+                data.insert(
+                    field.to_string(),
+                    json!({"code": "validation_invalid", "message": message}),
+                );
+                ApiError::bad_request("Something went wrong while processing your request.")
+                    .with_data(data)
+            }
+            AuthError::BadCredentials => ApiError::bad_request("Failed to authenticate."),
+            AuthError::BadToken => {
+                ApiError::unauthorized("The request requires valid record authorization token.")
+            }
+            AuthError::NotFound => ApiError::not_found(),
+        }
+    }
+}

@@ -1,0 +1,122 @@
+//! litebase: an embedded backend framework in the PocketBase mold — SQLite with one
+//! group-committing writer, SQL migrations, auth, and a PocketBase-compatible API.
+//!
+//! An app is a binary that builds an [`App`], adds its migrations and routes, and
+//! hands control to the CLI:
+//!
+//! ```no_run
+//! mod embedded {
+//!     refinery::embed_migrations!("migrations");
+//! }
+//!
+//! fn main() -> std::process::ExitCode {
+//!     litebase::App::new("myapp")
+//!         .migrations(embedded::migrations::runner)
+//!         .run()
+//! }
+//! ```
+
+pub mod api;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod id;
+pub mod server;
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use actix_web::web;
+
+pub use config::Config;
+pub use db::Db;
+pub use error::ApiError;
+
+use db::migrate::MigrationSet;
+
+mod system_migrations {
+    refinery::embed_migrations!("migrations");
+}
+
+/// History table of litebase's own migrations.
+pub const SYSTEM_MIGRATIONS_TABLE: &str = "_litebase_migrations";
+/// History table of the app's migrations.
+pub const APP_MIGRATIONS_TABLE: &str = "_app_migrations";
+
+/// An application built on litebase: its name, migrations and extra routes.
+pub struct App {
+    name: &'static str,
+    version: &'static str,
+    about: &'static str,
+    app_migrations: Option<MigrationSet>,
+    routes: Vec<server::RouteFn>,
+}
+
+impl App {
+    /// A new app; `name` is its command name in help and logs.
+    pub fn new(name: &'static str) -> Self {
+        Self {
+            name,
+            version: env!("CARGO_PKG_VERSION"),
+            about: "An embedded backend on SQLite.",
+            app_migrations: None,
+            routes: Vec::new(),
+        }
+    }
+
+    /// The version `--version` prints (pass your crate's `env!("CARGO_PKG_VERSION")`).
+    pub fn version(mut self, version: &'static str) -> Self {
+        self.version = version;
+        self
+    }
+
+    /// The one-line description `--help` prints.
+    pub fn about(mut self, about: &'static str) -> Self {
+        self.about = about;
+        self
+    }
+
+    /// The app's SQL migrations, as embedded by `refinery::embed_migrations!`. They
+    /// run after litebase's own, with their own history table.
+    pub fn migrations(mut self, runner: fn() -> refinery::Runner) -> Self {
+        self.app_migrations = Some(MigrationSet {
+            label: "app",
+            table: APP_MIGRATIONS_TABLE,
+            runner,
+        });
+        self
+    }
+
+    /// Extra routes: pages, WebSocket endpoints, custom APIs. Handlers reach the
+    /// database through `web::Data<litebase::Db>`.
+    pub fn routes(
+        mut self,
+        configure: impl Fn(&mut web::ServiceConfig) + Send + Sync + 'static,
+    ) -> Self {
+        self.routes.push(Arc::new(configure));
+        self
+    }
+
+    /// Every migration set, system first.
+    pub fn migration_sets(&self) -> Vec<MigrationSet> {
+        let system = MigrationSet {
+            label: "system",
+            table: SYSTEM_MIGRATIONS_TABLE,
+            runner: system_migrations::migrations::runner,
+        };
+        std::iter::once(system).chain(self.app_migrations).collect()
+    }
+
+    /// Runs the command given on the process's command line.
+    pub fn run(self) -> ExitCode {
+        self.run_from(std::env::args_os())
+    }
+
+    /// Runs the command given in `args` (program name first).
+    pub fn run_from(self, args: impl IntoIterator<Item = impl Into<OsString>>) -> ExitCode {
+        cli::run(self, args.into_iter().map(Into::into))
+    }
+}

@@ -1,0 +1,113 @@
+//! The HTTP server: middleware stack, routes, signals and graceful shutdown.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use actix_web::{App as ActixApp, HttpServer, ResponseError, web};
+
+use crate::api::{self, middleware};
+use crate::config::Config;
+use crate::db::Db;
+use crate::error::ApiError;
+
+/// A function that mounts extra routes (the app's pages, its WebSocket endpoints).
+pub type RouteFn = Arc<dyn Fn(&mut web::ServiceConfig) + Send + Sync>;
+
+/// Serves until SIGTERM or SIGINT, then stops accepting, lets in-flight requests
+/// finish (up to the configured timeout) and returns. The caller closes the database
+/// afterwards, which commits every queued write.
+pub async fn serve(config: Config, db: Db, routes: Vec<RouteFn>) -> std::io::Result<()> {
+    let limit = config.serve.body_limit;
+    let workers = match config.serve.workers {
+        0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+        n => n,
+    };
+    let db_data = web::Data::new(db);
+    let config_data = web::Data::new(config.clone());
+    let server = HttpServer::new(move || {
+        let mut app = ActixApp::new()
+            .app_data(db_data.clone())
+            .app_data(config_data.clone())
+            .app_data(middleware::json_config(limit))
+            .app_data(middleware::payload_config(limit))
+            .configure(api::configure);
+        for route in &routes {
+            app = app.configure(|cfg| route(cfg));
+        }
+        app.default_service(web::to(middleware::not_found))
+            .wrap(middleware::error_shape())
+            .wrap_fn(move |req, srv| {
+                use actix_web::dev::Service;
+                let call = if middleware::declares_too_large(&req, limit) {
+                    Err(req)
+                } else {
+                    Ok(srv.call(req))
+                };
+                async move {
+                    match call {
+                        Ok(fut) => fut.await.map(|r| r.map_into_left_body()),
+                        Err(req) => Ok(req
+                            .into_response(ApiError::too_large().error_response())
+                            .map_into_right_body()),
+                    }
+                }
+            })
+            .wrap(middleware::security_headers())
+            .wrap_fn(middleware::log_request)
+    })
+    .workers(workers)
+    .disable_signals()
+    .shutdown_timeout(config.serve.shutdown_timeout)
+    .bind(&config.serve.http)
+    .map_err(|e| {
+        std::io::Error::new(
+            e.kind(),
+            format!("cannot listen on {}: {e}", config.serve.http),
+        )
+    })?;
+
+    let addrs: Vec<SocketAddr> = server.addrs();
+    for addr in &addrs {
+        // Printed on stdout for humans and for tests that ask for port 0.
+        println!("Server started at http://{addr}");
+        println!("├─ REST API:  http://{addr}/api/");
+        println!("└─ Dashboard: http://{addr}/_/");
+    }
+    tracing::info!(?addrs, workers, "listening");
+
+    let server = server.run();
+    let handle = server.handle();
+    actix_web::rt::spawn(async move {
+        let signal = wait_for_signal().await;
+        tracing::info!(signal, "shutting down: finishing in-flight requests");
+        handle.stop(true).await;
+    });
+    server.await
+}
+
+/// Resolves with the name of the first SIGTERM or SIGINT.
+async fn wait_for_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) {
+            (Ok(mut term), Ok(mut int)) => tokio::select! {
+                _ = term.recv() => "SIGTERM",
+                _ = int.recv() => "SIGINT",
+            },
+            _ => {
+                tracing::warn!("cannot install signal handlers; falling back to Ctrl-C");
+                let _ = tokio::signal::ctrl_c().await;
+                "SIGINT"
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "SIGINT"
+    }
+}

@@ -1,0 +1,10 @@
+//! poker: real-time planning poker, built as an app on litebase.
+//!
+//! Everything poker adds to litebase goes through [`register`], so the framework
+//! never needs to know about rooms or votes.
+
+/// Adds poker's routes and hooks to a litebase app.
+pub fn register(app: litebase::App) -> litebase::App {
+    app.about("Real-time planning poker: rooms, hidden votes, reveal, repeat.")
+        .version(env!("CARGO_PKG_VERSION"))
+}
