@@ -24,6 +24,8 @@ pub mod db;
 pub mod error;
 pub mod id;
 pub mod server;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

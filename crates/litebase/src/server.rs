@@ -17,6 +17,7 @@ pub type RouteFn = Arc<dyn Fn(&mut web::ServiceConfig) + Send + Sync>;
 /// finish (up to the configured timeout) and returns. The caller closes the database
 /// afterwards, which commits every queued write.
 pub async fn serve(config: Config, db: Db, routes: Vec<RouteFn>) -> std::io::Result<()> {
+    let signals = ShutdownSignals::install()?;
     let limit = config.serve.body_limit;
     let workers = match config.serve.workers {
         0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
@@ -78,36 +79,49 @@ pub async fn serve(config: Config, db: Db, routes: Vec<RouteFn>) -> std::io::Res
     let server = server.run();
     let handle = server.handle();
     actix_web::rt::spawn(async move {
-        let signal = wait_for_signal().await;
+        let signal = signals.recv().await;
         tracing::info!(signal, "shutting down: finishing in-flight requests");
         handle.stop(true).await;
     });
     server.await
 }
 
-/// Resolves with the name of the first SIGTERM or SIGINT.
-async fn wait_for_signal() -> &'static str {
+/// SIGTERM and SIGINT, caught from the moment they are installed: a signal that
+/// arrives before the server is up still stops it gracefully instead of killing it.
+struct ShutdownSignals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match (
-            signal(SignalKind::terminate()),
-            signal(SignalKind::interrupt()),
-        ) {
-            (Ok(mut term), Ok(mut int)) => tokio::select! {
-                _ = term.recv() => "SIGTERM",
-                _ = int.recv() => "SIGINT",
-            },
-            _ => {
-                tracing::warn!("cannot install signal handlers; falling back to Ctrl-C");
-                let _ = tokio::signal::ctrl_c().await;
-                "SIGINT"
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+}
+
+impl ShutdownSignals {
+    fn install() -> std::io::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Self {
+                term: signal(SignalKind::terminate())?,
+                int: signal(SignalKind::interrupt())?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(Self {})
+    }
+
+    /// Resolves with the name of the first signal received.
+    async fn recv(mut self) -> &'static str {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                _ = self.term.recv() => "SIGTERM",
+                _ = self.int.recv() => "SIGINT",
             }
         }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-        "SIGINT"
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            "SIGINT"
+        }
     }
 }

@@ -1,0 +1,255 @@
+//! Test support for suites that drive a real server process: start it on a free
+//! loopback port with its own data dir, wait until it answers, talk JSON to it, and
+//! stop it with a real signal. Enabled by the `testing` feature.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// A server started as a child process. Killed on drop if still running.
+pub struct ServerProcess {
+    child: Child,
+    /// `127.0.0.1:PORT` the server printed at start.
+    pub addr: String,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl ServerProcess {
+    /// Spawns `command` (which must make the server listen on `127.0.0.1:0` or a known
+    /// address) and waits up to 60 s for its `Server started at http://…` line.
+    pub fn start(mut command: Command) -> std::io::Result<Self> {
+        command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = command.spawn()?;
+        let stderr = Arc::new(Mutex::new(String::new()));
+        if let Some(err) = child.stderr.take() {
+            let sink = stderr.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(err).lines().map_while(Result::ok) {
+                    if let Ok(mut s) = sink.lock() {
+                        s.push_str(&line);
+                        s.push('\n');
+                    }
+                }
+            });
+        }
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| std::io::Error::other("no stdout"))?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut sent = false;
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if !sent {
+                    if let Some(addr) = line.strip_prefix("Server started at http://") {
+                        let _ = tx.send(addr.trim().to_string());
+                        sent = true;
+                    }
+                }
+            }
+        });
+        match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(addr) => Ok(ServerProcess {
+                child,
+                addr,
+                stderr,
+            }),
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                let log = stderr.lock().map(|s| s.clone()).unwrap_or_default();
+                Err(std::io::Error::other(format!(
+                    "server did not start within 60 s; its stderr:\n{log}"
+                )))
+            }
+        }
+    }
+
+    /// `http://ADDR{path}`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// The process id, e.g. to send it signals.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends a signal by name (`TERM`, `INT`, `KILL`) with the system's `kill`.
+    pub fn signal(&self, name: &str) -> std::io::Result<()> {
+        let status = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(self.child.id().to_string())
+            .status()?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(std::io::Error::other(format!("kill -{name} failed")))
+        }
+    }
+
+    /// Waits up to `timeout` for the process to exit.
+    pub fn wait(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) => return Some(status),
+                Ok(None) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(20))
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// Everything the server wrote to stderr so far (its logs).
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// An HTTP answer: status, parsed JSON body (`Null` if not JSON), raw body.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    /// HTTP status code.
+    pub status: u16,
+    /// The body parsed as JSON, or `Value::Null`.
+    pub json: Value,
+    /// The raw body.
+    pub text: String,
+}
+
+/// A small blocking HTTP client that never treats 4xx/5xx as a transport error.
+#[derive(Clone)]
+pub struct Http {
+    agent: ureq::Agent,
+}
+
+impl Default for Http {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Http {
+    /// A client with a 30 s timeout per request.
+    pub fn new() -> Self {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(30)))
+            .build()
+            .into();
+        Http { agent }
+    }
+
+    fn finish(
+        resp: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    ) -> std::io::Result<Reply> {
+        let mut resp = resp.map_err(std::io::Error::other)?;
+        let status = resp.status().as_u16();
+        let text = resp
+            .body_mut()
+            .read_to_string()
+            .map_err(std::io::Error::other)?;
+        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Ok(Reply { status, json, text })
+    }
+
+    /// `GET url`.
+    pub fn get(&self, url: &str) -> std::io::Result<Reply> {
+        Self::finish(self.agent.get(url).call())
+    }
+
+    /// `POST url` with a JSON body.
+    pub fn post_json(&self, url: &str, body: &Value) -> std::io::Result<Reply> {
+        Self::finish(
+            self.agent
+                .post(url)
+                .header("Content-Type", "application/json")
+                .send(body.to_string().as_bytes()),
+        )
+    }
+
+    /// `POST url` with raw bytes labelled as JSON (for malformed-body tests).
+    pub fn post_raw(&self, url: &str, body: &[u8]) -> std::io::Result<Reply> {
+        Self::finish(
+            self.agent
+                .post(url)
+                .header("Content-Type", "application/json")
+                .send(body),
+        )
+    }
+}
+
+/// Sends `request` verbatim over TCP to `addr` and returns the status and body of
+/// the answer; for requests a normal client refuses to send (lying lengths, huge
+/// declared bodies, garbage).
+pub fn raw_request(addr: &str, request: &[u8]) -> std::io::Result<Reply> {
+    let mut stream = TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    stream.write_all(request)?;
+    let mut buf = Vec::new();
+    // The server may close while we still write; read whatever answer it sent.
+    let _ = stream.read_to_end(&mut buf);
+    let text = String::from_utf8_lossy(&buf).to_string();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    let json = serde_json::from_str(body.trim()).unwrap_or(Value::Null);
+    Ok(Reply {
+        status,
+        json,
+        text: body,
+    })
+}
+
+/// Asserts that `reply` is an error in PocketBase's shape with `status`, and returns
+/// its message.
+///
+/// # Panics
+/// When the shape or status differ (it is an assertion).
+pub fn assert_error_shape(reply: &Reply, status: u16) -> String {
+    assert_eq!(
+        reply.status, status,
+        "unexpected status; body: {}",
+        reply.text
+    );
+    let obj = reply
+        .json
+        .as_object()
+        .unwrap_or_else(|| panic!("error body is not a JSON object: {:?}", reply.text));
+    let mut keys: Vec<&str> = obj.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["data", "message", "status"], "body: {}", reply.text);
+    assert_eq!(obj["status"], Value::from(status));
+    assert!(
+        obj["data"].is_object(),
+        "data must be an object: {}",
+        reply.text
+    );
+    let message = obj["message"].as_str().unwrap_or_default().to_string();
+    assert!(!message.is_empty(), "message must not be empty");
+    message
+}

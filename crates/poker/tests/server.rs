@@ -1,0 +1,72 @@
+//! The `poker` server over real HTTP: the PocketBase-compatible basics.
+
+use std::process::Command;
+use std::time::Duration;
+
+use litebase::testing::{Http, ServerProcess, assert_error_shape, raw_request};
+use serde_json::json;
+
+fn serve(dir: &std::path::Path) -> std::io::Result<ServerProcess> {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_poker"));
+    cmd.arg("--dir")
+        .arg(dir)
+        .args(["serve", "--http", "127.0.0.1:0"]);
+    ServerProcess::start(cmd)
+}
+
+#[test]
+fn health_answers_exactly_like_pocketbase() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let server = serve(dir.path())?;
+    let reply = Http::new().get(&server.url("/api/health"))?;
+    assert_eq!(reply.status, 200);
+    assert_eq!(
+        reply.json,
+        json!({"message": "API is healthy.", "code": 200, "data": {}})
+    );
+    Ok(())
+}
+
+#[test]
+fn errors_use_pocketbase_shape() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let server = serve(dir.path())?;
+    let http = Http::new();
+    assert_eq!(
+        assert_error_shape(&http.get(&server.url("/api/nope"))?, 404),
+        "The requested resource wasn't found."
+    );
+    assert_error_shape(&http.post_raw(&server.url("/api/health"), b"{")?, 404);
+    let huge = raw_request(
+        &server.addr,
+        b"POST /api/anything HTTP/1.1\r\nHost: x\r\nContent-Length: 40000000\r\n\r\n",
+    )?;
+    assert_eq!(assert_error_shape(&huge, 413), "Request entity too large.");
+    assert_eq!(http.get(&server.url("/api/health"))?.status, 200);
+    Ok(())
+}
+
+#[test]
+fn migrations_apply_once_across_restarts() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    for _ in 0..3 {
+        let mut server = serve(dir.path())?;
+        server.signal("TERM")?;
+        let status = server
+            .wait(Duration::from_secs(30))
+            .ok_or_else(|| anyhow::anyhow!("no exit"))?;
+        assert!(status.success());
+    }
+    let conn = rusqlite::Connection::open(dir.path().join("data.db"))?;
+    for table in ["_litebase_migrations", "_app_migrations"] {
+        let n: i64 = conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?;
+        assert_eq!(n, 1, "{table} should record its one migration once");
+    }
+    let secrets: i64 = conn.query_row(
+        "SELECT count(*) FROM _params WHERE id = 'secrets'",
+        [],
+        |r| r.get(0),
+    )?;
+    assert_eq!(secrets, 1);
+    Ok(())
+}
