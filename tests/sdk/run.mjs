@@ -1,0 +1,214 @@
+#!/usr/bin/env node
+// Runner for the SDK compatibility suite.
+//
+//   SDK_TARGET=pocketbase node run.mjs        # the reference (pocketbase on PATH)
+//   SDK_TARGET=litebase   node run.mjs        # our binary (default target)
+//   node run.mjs records.test.mjs filters.test.mjs   # only some files
+//
+// It starts a fresh server in a temp dir, waits until /api/health answers,
+// runs `node --test` on the test files with SDK_URL, SDK_ADMIN_EMAIL,
+// SDK_ADMIN_PASSWORD and SDK_TARGET set, and always stops the server
+// afterwards. Exit code = the tests' exit code (124 on the global timeout).
+
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, existsSync, createWriteStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const TARGET = (process.env.SDK_TARGET || 'litebase').toLowerCase();
+const ADMIN_EMAIL = process.env.SDK_ADMIN_EMAIL || 'admin@example.com';
+const ADMIN_PASSWORD = process.env.SDK_ADMIN_PASSWORD || 'pass123456';
+const GLOBAL_TIMEOUT_MS = Number(process.env.SDK_TIMEOUT_MS || 240_000);
+const STARTUP_TIMEOUT_MS = Number(process.env.SDK_STARTUP_TIMEOUT_MS || 30_000);
+const PER_TEST_TIMEOUT_MS = Number(process.env.SDK_TEST_TIMEOUT_MS || 60_000);
+
+if (!['pocketbase', 'litebase'].includes(TARGET)) {
+  console.error(`run.mjs: unknown SDK_TARGET=${TARGET} (want pocketbase|litebase)`);
+  process.exit(2);
+}
+
+const log = (...a) => console.error('[run]', ...a);
+
+let server = null; // ChildProcess of the server under test
+let tests = null; // ChildProcess of `node --test`
+let tmpRoot = null;
+let serverLogPath = null;
+let finished = false;
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function killTree(child, signal) {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    // children are spawned detached => own process group; signal the group by its id
+    process.kill(-child.pid, signal);
+  } catch {
+    try { child.kill(signal); } catch { /* already gone */ }
+  }
+}
+
+function waitExit(child, ms) {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    child.once('exit', () => { clearTimeout(t); resolve(); });
+  });
+}
+
+async function stopAll() {
+  for (const child of [tests, server]) {
+    if (!child) continue;
+    killTree(child, 'SIGTERM');
+    await waitExit(child, 5000);
+    killTree(child, 'SIGKILL');
+    await waitExit(child, 2000);
+  }
+  if (tmpRoot && !process.env.SDK_KEEP_DATA) {
+    try { rmSync(tmpRoot, { recursive: true, force: true }); } catch { /* ignore */ }
+  }
+}
+
+async function finish(code, why) {
+  if (finished) return;
+  finished = true;
+  if (why) log(why);
+  if (code !== 0 && serverLogPath && existsSync(serverLogPath)) {
+    const lines = readFileSync(serverLogPath, 'utf8').trimEnd().split('\n').slice(-40);
+    log(`last lines of the server log (${serverLogPath}):\n${lines.join('\n')}`);
+    if (!process.env.SDK_KEEP_DATA) log('set SDK_KEEP_DATA=1 to keep the temp dir and full log');
+  }
+  await stopAll();
+  process.exit(code);
+}
+
+const globalTimer = setTimeout(() => {
+  finish(124, `global timeout of ${GLOBAL_TIMEOUT_MS} ms reached, stopping everything`);
+}, GLOBAL_TIMEOUT_MS);
+globalTimer.unref();
+
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, () => finish(130, `got ${sig}`));
+}
+process.on('uncaughtException', (e) => { console.error(e); finish(1, 'runner crashed'); });
+process.on('unhandledRejection', (e) => { console.error(e); finish(1, 'runner crashed'); });
+
+function runSync(cmd, args) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 30_000 });
+  if (r.error || r.status !== 0) {
+    throw new Error(`${cmd} ${args.join(' ')} failed (${r.error?.message ?? 'exit ' + r.status}):\n${r.stdout}\n${r.stderr}`);
+  }
+}
+
+function startServer(cmd, args, parseUrl) {
+  const out = createWriteStream(serverLogPath);
+  server = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, cwd: tmpRoot });
+  let buf = '';
+  let urlResolve;
+  const urlPromise = new Promise((r) => { urlResolve = r; });
+  const onData = (chunk) => {
+    out.write(chunk);
+    if (parseUrl) {
+      buf += chunk.toString();
+      const m = buf.match(/Server started at (https?:\/\/[^\s/]+)/);
+      if (m) urlResolve(m[1]);
+    }
+  };
+  server.stdout.on('data', onData);
+  server.stderr.on('data', onData);
+  server.on('exit', (code, signal) => {
+    out.end();
+    if (!finished) finish(1, `server exited unexpectedly (code ${code}, signal ${signal}); see ${serverLogPath}`);
+  });
+  server.on('error', (e) => finish(1, `cannot start ${cmd}: ${e.message}`));
+  return urlPromise;
+}
+
+async function waitHealthy(url) {
+  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
+  let last = '';
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(`${url}/api/health`, { signal: AbortSignal.timeout(2000) });
+      if (res.status === 200) return;
+      last = `status ${res.status}`;
+    } catch (e) {
+      last = e.message;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`server at ${url} not healthy after ${STARTUP_TIMEOUT_MS} ms (${last})`);
+}
+
+function withTimeout(promise, ms, what) {
+  return Promise.race([
+    promise,
+    new Promise((_, rej) => setTimeout(() => rej(new Error(`${what}: no answer within ${ms} ms`)), ms).unref()),
+  ]);
+}
+
+async function main() {
+  tmpRoot = mkdtempSync(path.join(tmpdir(), `sdk-${TARGET}-`));
+  // the data dir gets its own parent: PocketBase's migrations dir defaults to DIR/../pb_migrations
+  const dataDir = path.join(tmpRoot, 'data');
+  serverLogPath = path.join(tmpRoot, 'server.log');
+
+  let url;
+  if (TARGET === 'pocketbase') {
+    const bin = process.env.PB_BIN || 'pocketbase';
+    runSync(bin, ['superuser', 'upsert', ADMIN_EMAIL, ADMIN_PASSWORD, '--dir', dataDir]);
+    const port = await freePort();
+    url = `http://127.0.0.1:${port}`;
+    startServer(bin, ['serve', '--http', `127.0.0.1:${port}`, '--dir', dataDir], false);
+  } else {
+    const bin = path.resolve(HERE, process.env.POKER_BIN || '../../target/debug/poker');
+    if (!existsSync(bin)) throw new Error(`litebase binary not found at ${bin} (build it, or set POKER_BIN)`);
+    runSync(bin, ['superuser', 'upsert', ADMIN_EMAIL, ADMIN_PASSWORD, '--dir', dataDir]);
+    const urlPromise = startServer(bin, ['serve', '--http', '127.0.0.1:0', '--dir', dataDir], true);
+    url = await withTimeout(urlPromise, STARTUP_TIMEOUT_MS, 'waiting for "Server started at" on stdout');
+  }
+  await waitHealthy(url);
+  log(`${TARGET} is up at ${url}`);
+
+  const requested = process.argv.slice(2);
+  const files = requested.length
+    ? requested
+    : readdirSync(HERE).filter((f) => f.endsWith('.test.mjs')).sort();
+
+  const args = ['--test', `--test-timeout=${PER_TEST_TIMEOUT_MS}`];
+  if (process.env.SDK_CONCURRENCY) args.push(`--test-concurrency=${process.env.SDK_CONCURRENCY}`);
+  args.push(`--test-reporter=${process.env.SDK_REPORTER || 'spec'}`);
+  args.push(...files);
+
+  tests = spawn(process.execPath, args, {
+    cwd: HERE,
+    stdio: 'inherit',
+    detached: true,
+    env: {
+      ...process.env,
+      SDK_URL: url,
+      SDK_ADMIN_EMAIL: ADMIN_EMAIL,
+      SDK_ADMIN_PASSWORD: ADMIN_PASSWORD,
+      SDK_TARGET: TARGET,
+    },
+  });
+  const code = await new Promise((resolve) => {
+    tests.on('exit', (c, s) => resolve(c ?? (s ? 1 : 0)));
+    tests.on('error', (e) => { log(e.message); resolve(1); });
+  });
+  await finish(code, code === 0 ? null : `tests failed (exit ${code})`);
+}
+
+main().catch((e) => finish(1, e.stack || String(e)));

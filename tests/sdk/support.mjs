@@ -1,0 +1,134 @@
+// Shared helpers for the SDK compatibility tests.
+//
+// Every test file makes its own Scope: a superuser client plus uniquely named
+// collections (so files can run in parallel, and the suite can be re-run
+// against the same server), removed again in `after`.
+
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { EventSource } from 'eventsource';
+import PocketBase, { ClientResponseError } from 'pocketbase';
+
+globalThis.EventSource = EventSource; // before any realtime use
+
+export { PocketBase, ClientResponseError };
+
+export const BASE_URL = process.env.SDK_URL || 'http://127.0.0.1:8090';
+export const ADMIN_EMAIL = process.env.SDK_ADMIN_EMAIL || 'admin@example.com';
+export const ADMIN_PASSWORD = process.env.SDK_ADMIN_PASSWORD || 'pass123456';
+export const TARGET = process.env.SDK_TARGET || 'litebase';
+
+/** A client without any auth. Auto-cancellation is off: tests fire parallel requests. */
+export function anonClient() {
+  const pb = new PocketBase(BASE_URL);
+  pb.autoCancellation(false);
+  return pb;
+}
+
+/** A client authenticated as the superuser. */
+export async function adminClient() {
+  const pb = anonClient();
+  await pb.collection('_superusers').authWithPassword(ADMIN_EMAIL, ADMIN_PASSWORD);
+  return pb;
+}
+
+/** A short unique lowercase suffix, valid inside collection names. */
+export function uniqueSuffix() {
+  return `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+}
+
+/** A valid 15-char record id ([a-z0-9]{15}). */
+export function newId() {
+  const abc = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  return Array.from(randomBytes(15), (b) => abc[b % abc.length]).join('');
+}
+
+export class Scope {
+  /** @param {string} tag short prefix of every collection this scope creates */
+  constructor(tag) {
+    this.tag = tag;
+    this.suffix = uniqueSuffix();
+    this.created = []; // collection ids, in creation order
+    this.pb = null;
+  }
+
+  async init() {
+    this.pb = await adminClient();
+    return this;
+  }
+
+  /** Unique collection name for a logical name, e.g. name('posts') → "rec_posts_lq3x9a1b2c". */
+  name(logical) {
+    return `${this.tag}_${logical}_${this.suffix}`;
+  }
+
+  /** Create a collection (def.name is the logical name) and remember it for cleanup. */
+  async collection(def) {
+    const body = { type: 'base', ...def, name: this.name(def.name) };
+    const col = await this.pb.collections.create(body);
+    this.created.push(col.id);
+    return col;
+  }
+
+  /** Delete the collections again, newest first (views and relations depend on older ones). */
+  async cleanup() {
+    if (!this.pb) return;
+    const failures = [];
+    for (const id of [...this.created].reverse()) {
+      try {
+        await this.pb.collections.delete(id);
+      } catch (e) {
+        if (e?.status !== 404) failures.push(`${id}: ${e?.message}`);
+      }
+    }
+    this.created = [];
+    if (failures.length) console.error('cleanup failures:', failures);
+  }
+}
+
+/**
+ * Await a promise that must fail with a ClientResponseError of the given status.
+ * Checks PocketBase's error envelope: exactly the keys status, message, data.
+ * Returns the error's `response` body for further assertions.
+ */
+export async function expectError(promise, status) {
+  let err;
+  try {
+    await promise;
+  } catch (e) {
+    err = e;
+  }
+  assert.ok(err, `expected the request to fail with ${status}, but it succeeded`);
+  assert.ok(err instanceof ClientResponseError, `expected ClientResponseError, got ${err}`);
+  assert.equal(err.status, status, `status: ${JSON.stringify(err.response)}`);
+  assertErrorShape(err.response, status);
+  return err.response;
+}
+
+/** PocketBase's error JSON: {status, message, data} and nothing else. */
+export function assertErrorShape(body, status) {
+  assert.deepEqual(Object.keys(body).sort(), ['data', 'message', 'status'], `error keys: ${JSON.stringify(body)}`);
+  assert.equal(body.status, status);
+  assert.equal(typeof body.message, 'string');
+  assert.ok(body.message.length > 0, 'message is not empty');
+  assert.equal(typeof body.data, 'object');
+  assert.ok(body.data !== null && !Array.isArray(body.data), 'data is an object');
+}
+
+/** Raw fetch against the server (for things the SDK does not let us send). */
+export async function rawFetch(path, init = {}) {
+  const res = await fetch(BASE_URL + path, { ...init, signal: init.signal ?? AbortSignal.timeout(30_000) });
+  const text = await res.text();
+  let json;
+  try { json = JSON.parse(text); } catch { json = undefined; }
+  return { status: res.status, headers: res.headers, text, json };
+}
+
+/** Enable batch requests (PocketBase has them off by default; litebase on). */
+export async function ensureBatchEnabled(pb) {
+  if (TARGET === 'pocketbase') {
+    await pb.settings.update({ batch: { enabled: true, maxRequests: 50 } });
+  }
+}
+
+export const sortStrings = (xs) => [...xs].sort();
