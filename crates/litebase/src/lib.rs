@@ -23,6 +23,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod id;
+pub mod query;
 pub mod server;
 #[cfg(feature = "testing")]
 pub mod testing;
