@@ -62,6 +62,16 @@ impl ApiError {
         )
     }
 
+    /// 403 with a specific message.
+    pub fn forbidden_with(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, message)
+    }
+
+    /// 400 with PocketBase's generic wording, for input we could not use at all.
+    pub fn generic_bad_request() -> Self {
+        Self::bad_request("Something went wrong while processing your request.")
+    }
+
     /// 413 for a body over the configured limit.
     pub fn too_large() -> Self {
         Self::new(StatusCode::PAYLOAD_TOO_LARGE, "Request entity too large.")
@@ -118,6 +128,12 @@ impl From<DbError> for ApiError {
                 ApiError::internal()
             }
         }
+    }
+}
+
+impl From<rusqlite::Error> for ApiError {
+    fn from(err: rusqlite::Error) -> Self {
+        DbError::from(err).into()
     }
 }
 

@@ -20,10 +20,14 @@ pub mod api;
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod core;
 pub mod db;
 pub mod error;
+pub mod hooks;
 pub mod id;
 pub mod query;
+pub mod records;
+pub mod schema;
 pub mod server;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -56,6 +60,7 @@ pub struct App {
     about: &'static str,
     app_migrations: Option<MigrationSet>,
     routes: Vec<server::RouteFn>,
+    hooks: hooks::Hooks,
 }
 
 impl App {
@@ -67,6 +72,7 @@ impl App {
             about: "An embedded backend on SQLite.",
             app_migrations: None,
             routes: Vec::new(),
+            hooks: hooks::Hooks::default(),
         }
     }
 
@@ -100,6 +106,29 @@ impl App {
         configure: impl Fn(&mut web::ServiceConfig) + Send + Sync + 'static,
     ) -> Self {
         self.routes.push(Arc::new(configure));
+        self
+    }
+
+    /// Adds a record hook (see [`hooks`]): runs inside the write's transaction,
+    /// may change the record or abort the write.
+    pub fn on_record(
+        mut self,
+        action: hooks::RecordAction,
+        collection: Option<&str>,
+        f: impl Fn(&mut hooks::RecordEvent<'_>, hooks::Next<'_>) -> Result<(), ApiError> + Send + Sync + 'static,
+    ) -> Self {
+        self.hooks.on(action, collection, f);
+        self
+    }
+
+    /// Adds a hook that runs once a record change has committed.
+    pub fn after_commit(
+        mut self,
+        action: hooks::RecordAction,
+        collection: Option<&str>,
+        f: impl Fn(&hooks::RecordChange) + Send + Sync + 'static,
+    ) -> Self {
+        self.hooks.after_commit(action, collection, f);
         self
     }
 

@@ -7,7 +7,7 @@ use actix_web::{App as ActixApp, HttpServer, ResponseError, web};
 
 use crate::api::{self, middleware};
 use crate::config::Config;
-use crate::db::Db;
+use crate::core::Core;
 use crate::error::ApiError;
 
 /// A function that mounts extra routes (the app's pages, its WebSocket endpoints).
@@ -16,17 +16,19 @@ pub type RouteFn = Arc<dyn Fn(&mut web::ServiceConfig) + Send + Sync>;
 /// Serves until SIGTERM or SIGINT, then stops accepting, lets in-flight requests
 /// finish (up to the configured timeout) and returns. The caller closes the database
 /// afterwards, which commits every queued write.
-pub async fn serve(config: Config, db: Db, routes: Vec<RouteFn>) -> std::io::Result<()> {
+pub async fn serve(core: web::Data<Core>, routes: Vec<RouteFn>) -> std::io::Result<()> {
+    let config: Config = core.config.clone();
     let signals = ShutdownSignals::install()?;
     let limit = config.serve.body_limit;
     let workers = match config.serve.workers {
         0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
         n => n,
     };
-    let db_data = web::Data::new(db);
+    let db_data = web::Data::new(core.db.clone());
     let config_data = web::Data::new(config.clone());
     let server = HttpServer::new(move || {
         let mut app = ActixApp::new()
+            .app_data(core.clone())
             .app_data(db_data.clone())
             .app_data(config_data.clone())
             .app_data(middleware::json_config(limit))

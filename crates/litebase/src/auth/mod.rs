@@ -2,6 +2,8 @@
 //! and tokens build on these).
 
 pub mod password;
+pub mod request;
+pub mod token;
 pub mod superusers;
 
 use crate::db::DbError;

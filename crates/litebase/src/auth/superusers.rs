@@ -149,3 +149,49 @@ fn dummy_hash() -> String {
         .get_or_init(|| password::hash(&random_string(32, TOKEN_KEY_ALPHABET)).unwrap_or_default())
         .clone()
 }
+
+/// A superuser as the API shows it (no password, no token key), plus its token key.
+pub struct SuperuserRow {
+    /// The record JSON, PocketBase's shape.
+    pub record: serde_json::Map<String, serde_json::Value>,
+    /// The key its tokens are signed with.
+    pub token_key: String,
+}
+
+fn row_by(conn: &rusqlite::Connection, column: &str, value: &str) -> Result<Option<SuperuserRow>, AuthError> {
+    let sql = format!(
+        "SELECT id, email, emailVisibility, verified, created, updated, tokenKey
+         FROM _superusers WHERE {column} = ?1 COLLATE NOCASE"
+    );
+    let row = conn
+        .prepare_cached(&sql)?
+        .query_row([value], |r| {
+            let mut record = serde_json::Map::new();
+            record.insert("collectionId".into(), crate::core::SUPERUSERS_COLLECTION_ID.into());
+            record.insert("collectionName".into(), "_superusers".into());
+            record.insert("id".into(), r.get::<_, String>(0)?.into());
+            record.insert("email".into(), r.get::<_, String>(1)?.into());
+            record.insert("emailVisibility".into(), r.get::<_, bool>(2)?.into());
+            record.insert("verified".into(), r.get::<_, bool>(3)?.into());
+            record.insert("created".into(), r.get::<_, String>(4)?.into());
+            record.insert("updated".into(), r.get::<_, String>(5)?.into());
+            Ok(SuperuserRow {
+                record,
+                token_key: r.get(6)?,
+            })
+        })
+        .optional()?;
+    Ok(row)
+}
+
+/// Loads a superuser by id.
+pub async fn by_id(db: &Db, id: &str) -> Result<Option<SuperuserRow>, AuthError> {
+    let id = id.to_string();
+    db.read(move |conn| row_by(conn, "id", &id)).await
+}
+
+/// Loads a superuser by email.
+pub async fn by_email(db: &Db, email: &str) -> Result<Option<SuperuserRow>, AuthError> {
+    let email = email.trim().to_string();
+    db.read(move |conn| row_by(conn, "email", &email)).await
+}

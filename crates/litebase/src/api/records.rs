@@ -1,0 +1,303 @@
+//! `/api/collections/{collection}/records` and `/api/batch`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::{Map, Value, json};
+
+use crate::auth::request::Auth;
+use crate::core::Core;
+use crate::error::ApiError;
+use crate::hooks::RecordChange;
+use crate::query::RequestInfo;
+use crate::records::read::{self, ListQuery, ReadCtx};
+use crate::records::write::{self, WriteCtx};
+use crate::records::{missing_collection, rules};
+use crate::schema::{Collection, Schema};
+
+/// Most sub-requests in one batch.
+pub const MAX_BATCH_REQUESTS: usize = 50;
+
+pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+    let base = "/api/collections/{collection}/records";
+    cfg.route(base, web::get().to(list))
+        .route(base, web::post().to(create))
+        .route("/api/collections/{collection}/records/{id}", web::get().to(view))
+        .route("/api/collections/{collection}/records/{id}", web::patch().to(update))
+        .route("/api/collections/{collection}/records/{id}", web::delete().to(delete))
+        .route("/api/batch", web::post().to(batch));
+}
+
+fn query_map(query_string: &str) -> Result<Map<String, Value>, ApiError> {
+    let pairs = web::Query::<HashMap<String, String>>::from_query(query_string)
+        .map_err(|_| ApiError::generic_bad_request())?;
+    Ok(pairs.into_inner().into_iter().map(|(k, v)| (k, Value::String(v))).collect())
+}
+
+fn headers_map(req: &HttpRequest) -> Map<String, Value> {
+    req.headers()
+        .iter()
+        .filter_map(|(k, v)| {
+            v.to_str()
+                .ok()
+                .map(|v| (crate::query::request::normalize_header_name(k.as_str()), json!(v)))
+        })
+        .collect()
+}
+
+struct Target {
+    schema: Arc<Schema>,
+    collection: Arc<Collection>,
+}
+
+fn target(core: &Core, name: &str) -> Result<Target, ApiError> {
+    let schema = core.schema.current();
+    let collection = schema.get(name).cloned().ok_or_else(missing_collection)?;
+    Ok(Target { schema, collection })
+}
+
+fn body_object(body: Value) -> Result<Map<String, Value>, ApiError> {
+    match body {
+        Value::Object(map) => Ok(map),
+        _ => Err(ApiError::generic_bad_request()),
+    }
+}
+
+async fn list(core: web::Data<Core>, auth: Auth, name: web::Path<String>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let Target { schema, collection } = target(&core, &name)?;
+    let query = query_map(req.query_string())?;
+    let q = ListQuery::parse(&query)?;
+    let info = rules::request_info(&auth, "GET", query, headers_map(&req), Map::new());
+    let superuser = auth.is_superuser();
+    let page = core
+        .db
+        .read(move |conn| {
+            let ctx = ReadCtx { schema: &schema, req: &info, superuser };
+            read::list(conn, &ctx, &collection, &q)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+async fn view(core: web::Data<Core>, auth: Auth, path: web::Path<(String, String)>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let (name, id) = path.into_inner();
+    let Target { schema, collection } = target(&core, &name)?;
+    let query = query_map(req.query_string())?;
+    let expand = query.get("expand").and_then(Value::as_str).unwrap_or_default().to_string();
+    let fields = query.get("fields").and_then(Value::as_str).unwrap_or_default().to_string();
+    let info = rules::request_info(&auth, "GET", query, headers_map(&req), Map::new());
+    let superuser = auth.is_superuser();
+    let record = core
+        .db
+        .read(move |conn| {
+            let ctx = ReadCtx { schema: &schema, req: &info, superuser };
+            let mut items = [read::view(conn, &ctx, &collection, &id)?];
+            read::finish(conn, &ctx, &collection, &mut items, &expand, &fields)?;
+            let [one] = items;
+            Ok::<_, ApiError>(one)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(record))
+}
+
+/// Runs `op` in the writer's transaction, fires after-commit hooks, and shapes the
+/// returned record for the requester (hidden fields, `?expand`, `?fields`).
+async fn write_one(
+    core: web::Data<Core>,
+    auth: Auth,
+    target: Target,
+    req: &HttpRequest,
+    method: &str,
+    body: Map<String, Value>,
+    op: fn(&rusqlite::Connection, &WriteCtx<'_>, &Arc<Collection>, &str, &Map<String, Value>) -> Result<(Map<String, Value>, Vec<RecordChange>), ApiError>,
+    id: String,
+) -> Result<Map<String, Value>, ApiError> {
+    let query = query_map(req.query_string())?;
+    let expand = query.get("expand").and_then(Value::as_str).unwrap_or_default().to_string();
+    let fields = query.get("fields").and_then(Value::as_str).unwrap_or_default().to_string();
+    let info = rules::request_info(&auth, method, query, headers_map(req), body.clone());
+    let superuser = auth.is_superuser();
+    let Target { schema, collection } = target;
+    let core_arc = core.clone().into_inner();
+    let (schema2, collection2, info2) = (schema.clone(), collection.clone(), info.clone());
+    let (record, changes) = core
+        .db
+        .write(move |conn| {
+            let ctx = WriteCtx { core: &core_arc, schema: &schema2, req: &info2, superuser };
+            op(conn, &ctx, &collection2, &id, &body)
+        })
+        .await?;
+    for change in &changes {
+        core.hooks.committed(change);
+    }
+    let record = write::visible(&collection, record, superuser);
+    if expand.trim().is_empty() && fields.trim().is_empty() {
+        return Ok(record);
+    }
+    core.db
+        .read(move |conn| {
+            let ctx = ReadCtx { schema: &schema, req: &info, superuser };
+            let mut items = [record];
+            read::finish(conn, &ctx, &collection, &mut items, &expand, &fields)?;
+            let [one] = items;
+            Ok(one)
+        })
+        .await
+}
+
+fn op_create(conn: &rusqlite::Connection, ctx: &WriteCtx<'_>, c: &Arc<Collection>, _: &str, body: &Map<String, Value>) -> Result<(Map<String, Value>, Vec<RecordChange>), ApiError> {
+    let (record, change) = write::create(conn, ctx, c, body)?;
+    Ok((record, vec![change]))
+}
+
+fn op_update(conn: &rusqlite::Connection, ctx: &WriteCtx<'_>, c: &Arc<Collection>, id: &str, body: &Map<String, Value>) -> Result<(Map<String, Value>, Vec<RecordChange>), ApiError> {
+    let (record, change) = write::update(conn, ctx, c, id, body)?;
+    Ok((record, vec![change]))
+}
+
+async fn create(core: web::Data<Core>, auth: Auth, name: web::Path<String>, req: HttpRequest, body: web::Json<Value>) -> Result<HttpResponse, ApiError> {
+    let t = target(&core, &name)?;
+    let body = body_object(body.into_inner())?;
+    let record = write_one(core, auth, t, &req, "POST", body, op_create, String::new()).await?;
+    Ok(HttpResponse::Ok().json(record))
+}
+
+async fn update(core: web::Data<Core>, auth: Auth, path: web::Path<(String, String)>, req: HttpRequest, body: web::Json<Value>) -> Result<HttpResponse, ApiError> {
+    let (name, id) = path.into_inner();
+    let t = target(&core, &name)?;
+    let body = body_object(body.into_inner())?;
+    let record = write_one(core, auth, t, &req, "PATCH", body, op_update, id).await?;
+    Ok(HttpResponse::Ok().json(record))
+}
+
+async fn delete(core: web::Data<Core>, auth: Auth, path: web::Path<(String, String)>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let (name, id) = path.into_inner();
+    let Target { schema, collection } = target(&core, &name)?;
+    let info = rules::request_info(&auth, "DELETE", query_map(req.query_string())?, headers_map(&req), Map::new());
+    let superuser = auth.is_superuser();
+    let core_arc = core.clone().into_inner();
+    let changes = core
+        .db
+        .write(move |conn| {
+            let ctx = WriteCtx { core: &core_arc, schema: &schema, req: &info, superuser };
+            write::delete(conn, &ctx, &collection, &id)
+        })
+        .await?;
+    for change in &changes {
+        core.hooks.committed(change);
+    }
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// One parsed sub-request of a batch.
+struct BatchOp {
+    method: String,
+    collection: Arc<Collection>,
+    id: Option<String>,
+    body: Map<String, Value>,
+}
+
+fn batch_validation(code: &str, message: &str) -> ApiError {
+    ApiError::bad_request("Something went wrong while processing your request.")
+        .with_data(json!({"requests": {"code": code, "message": message}}).as_object().cloned().unwrap_or_default())
+}
+
+fn batch_failure(index: usize, err: &ApiError) -> ApiError {
+    let mut requests = Map::new();
+    requests.insert(
+        index.to_string(),
+        json!({"code": "batch_request_failed", "message": "Batch request failed.", "response": err.body()}),
+    );
+    let mut data = Map::new();
+    data.insert("requests".into(), Value::Object(requests));
+    ApiError::bad_request("Batch transaction failed.").with_data(data)
+}
+
+fn parse_batch_op(schema: &Schema, item: &Value) -> Result<BatchOp, ApiError> {
+    let method = item.get("method").and_then(Value::as_str).unwrap_or_default().to_ascii_uppercase();
+    let url = item.get("url").and_then(Value::as_str).unwrap_or_default();
+    let path = url.split('?').next().unwrap_or_default();
+    let rest = path.strip_prefix("/api/collections/").ok_or_else(ApiError::not_found)?;
+    let mut parts = rest.split('/');
+    let name = parts.next().unwrap_or_default();
+    if parts.next() != Some("records") {
+        return Err(ApiError::not_found());
+    }
+    let id = parts.next().filter(|s| !s.is_empty()).map(str::to_string);
+    let collection = schema.get(name).cloned().ok_or_else(missing_collection)?;
+    let body = match item.get("body") {
+        Some(Value::Object(m)) => m.clone(),
+        None | Some(Value::Null) => Map::new(),
+        Some(_) => return Err(ApiError::generic_bad_request()),
+    };
+    Ok(BatchOp { method, collection, id, body })
+}
+
+async fn batch(core: web::Data<Core>, auth: Auth, req: HttpRequest, body: web::Json<Value>) -> Result<HttpResponse, ApiError> {
+    let body = body_object(body.into_inner())?;
+    let requests = match body.get("requests") {
+        Some(Value::Array(items)) => items.clone(),
+        _ => Vec::new(),
+    };
+    if requests.is_empty() {
+        return Err(batch_validation("validation_required", "Cannot be blank."));
+    }
+    if requests.len() > MAX_BATCH_REQUESTS {
+        return Err(batch_validation(
+            "validation_length_too_long",
+            &format!("The length must be no more than {MAX_BATCH_REQUESTS}."),
+        ));
+    }
+    let schema = core.schema.current();
+    let mut ops = Vec::with_capacity(requests.len());
+    for (i, item) in requests.iter().enumerate() {
+        ops.push(parse_batch_op(&schema, item).map_err(|e| batch_failure(i, &e))?);
+    }
+    let headers = headers_map(&req);
+    let superuser = auth.is_superuser();
+    let auth2 = auth.clone();
+    let core_arc = core.clone().into_inner();
+    let (results, changes) = core
+        .db
+        .write(move |conn| {
+            let mut results = Vec::with_capacity(ops.len());
+            let mut changes = Vec::new();
+            for (i, op) in ops.into_iter().enumerate() {
+                let info: RequestInfo = rules::request_info(&auth2, &op.method, Map::new(), headers.clone(), op.body.clone());
+                let ctx = WriteCtx { core: &core_arc, schema: &schema, req: &info, superuser };
+                let c = &op.collection;
+                let outcome = match (op.method.as_str(), op.id.as_deref()) {
+                    ("POST", None) => write::create(conn, &ctx, c, &op.body).map(|(r, ch)| (200, Some(r), vec![ch])),
+                    ("PUT", None) => {
+                        let id = op.body.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
+                        let exists = !id.is_empty() && conn
+                            .prepare_cached(&format!("SELECT 1 FROM {} WHERE \"id\" = ?1", crate::schema::quote_ident(&c.name)))?
+                            .exists([&id])?;
+                        if exists {
+                            write::update(conn, &ctx, c, &id, &op.body).map(|(r, ch)| (200, Some(r), vec![ch]))
+                        } else {
+                            write::create(conn, &ctx, c, &op.body).map(|(r, ch)| (200, Some(r), vec![ch]))
+                        }
+                    }
+                    ("PATCH", Some(id)) => write::update(conn, &ctx, c, id, &op.body).map(|(r, ch)| (200, Some(r), vec![ch])),
+                    ("DELETE", Some(id)) => write::delete(conn, &ctx, c, id).map(|ch| (204, None, ch)),
+                    _ => Err(ApiError::not_found()),
+                };
+                match outcome {
+                    Ok((status, record, mut ch)) => {
+                        let body = record.map_or(Value::Null, |r| Value::Object(write::visible(c, r, superuser)));
+                        results.push(json!({"status": status, "body": body}));
+                        changes.append(&mut ch);
+                    }
+                    Err(err) => return Err(batch_failure(i, &err)),
+                }
+            }
+            Ok::<_, ApiError>((results, changes))
+        })
+        .await?;
+    for change in &changes {
+        core.hooks.committed(change);
+    }
+    Ok(HttpResponse::Ok().json(results))
+}

@@ -1,0 +1,122 @@
+//! Who is making a request, from its `Authorization` header.
+//!
+//! Like PocketBase, a missing or invalid token makes the request a guest's; the
+//! endpoint then decides (a superuser-only endpoint answers 401, a rule-protected
+//! one applies its rule to a guest).
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use serde_json::{Map, Value};
+
+use super::{superusers, token};
+use crate::core::{Core, SUPERUSERS_COLLECTION_ID};
+use crate::error::ApiError;
+
+/// An authenticated record.
+#[derive(Debug, Clone)]
+pub struct AuthRecord {
+    /// The record id.
+    pub id: String,
+    /// Its auth collection's id.
+    pub collection_id: String,
+    /// Its auth collection's name.
+    pub collection_name: String,
+    /// The record as the API shows it to its owner.
+    pub record: Map<String, Value>,
+}
+
+/// The requester.
+#[derive(Debug, Clone, Default)]
+pub enum Auth {
+    /// No valid token.
+    #[default]
+    Guest,
+    /// A superuser: every rule is bypassed.
+    Superuser(AuthRecord),
+    /// A record of an auth collection.
+    Record(AuthRecord),
+}
+
+impl Auth {
+    /// Whether rules are bypassed.
+    pub fn is_superuser(&self) -> bool {
+        matches!(self, Auth::Superuser(_))
+    }
+
+    /// The authenticated record, if any.
+    pub fn record(&self) -> Option<&AuthRecord> {
+        match self {
+            Auth::Guest => None,
+            Auth::Superuser(r) | Auth::Record(r) => Some(r),
+        }
+    }
+
+    /// 401 unless a superuser, with PocketBase's wording.
+    pub fn require_superuser(&self) -> Result<(), ApiError> {
+        match self {
+            Auth::Superuser(_) => Ok(()),
+            Auth::Record(_) => Err(ApiError::forbidden()),
+            Auth::Guest => Err(ApiError::unauthorized(
+                "The request requires valid superuser authorization token.",
+            )),
+        }
+    }
+}
+
+/// The token in an `Authorization` header: `TOKEN` or `Bearer TOKEN`.
+pub fn bearer(header: &str) -> &str {
+    let header = header.trim();
+    header
+        .strip_prefix("Bearer ")
+        .or_else(|| header.strip_prefix("bearer "))
+        .unwrap_or(header)
+        .trim()
+}
+
+/// Resolves a token to its record, or `Guest`.
+pub async fn resolve(core: &Core, token_text: &str) -> Auth {
+    if token_text.is_empty() {
+        return Auth::Guest;
+    }
+    let Some(claims) = token::peek(token_text) else {
+        return Auth::Guest;
+    };
+    if claims.collection_id != SUPERUSERS_COLLECTION_ID {
+        // Other auth collections arrive with auth collections.
+        return Auth::Guest;
+    }
+    let Ok(Some(row)) = superusers::by_id(&core.db, &claims.id).await else {
+        return Auth::Guest;
+    };
+    match token::verify(token_text, core.superusers_secret(), &row.token_key) {
+        Ok(_) => Auth::Superuser(AuthRecord {
+            id: claims.id,
+            collection_id: SUPERUSERS_COLLECTION_ID.into(),
+            collection_name: "_superusers".into(),
+            record: row.record,
+        }),
+        Err(_) => Auth::Guest,
+    }
+}
+
+impl FromRequest for Auth {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Auth, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let core = req.app_data::<web::Data<Core>>().cloned();
+        let header = req
+            .headers()
+            .get(actix_web::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| bearer(v).to_string());
+        Box::pin(async move {
+            match (core, header) {
+                (Some(core), Some(token)) => Ok(resolve(&core, &token).await),
+                _ => Ok(Auth::Guest),
+            }
+        })
+    }
+}

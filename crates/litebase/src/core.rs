@@ -1,0 +1,62 @@
+//! The running app's shared state: database, schema snapshot, secrets, hooks,
+//! configuration. Handlers reach it as `web::Data<Core>`.
+
+use rusqlite::OptionalExtension;
+
+use crate::config::Config;
+use crate::db::{Db, DbError};
+use crate::hooks::Hooks;
+use crate::schema::{Schema, SchemaCache, store};
+
+/// PocketBase's fixed id of the `_superusers` collection (the SDK does not rely on
+/// it, but tokens carry it).
+pub const SUPERUSERS_COLLECTION_ID: &str = "pbc_3142635823";
+
+/// Everything a request may need, shared by every worker.
+pub struct Core {
+    /// The database.
+    pub db: Db,
+    /// Collections as of the last committed schema change.
+    pub schema: SchemaCache,
+    /// The configuration the app runs with.
+    pub config: Config,
+    /// Record hooks registered by the app.
+    pub hooks: Hooks,
+    superusers_secret: String,
+}
+
+impl Core {
+    /// Loads the schema and secrets from a migrated database.
+    pub async fn load(db: Db, config: Config, hooks: Hooks) -> Result<Core, DbError> {
+        let (collections, secret) = db
+            .read(|conn| {
+                let collections = store::load_all(conn)?;
+                let secrets: Option<String> = conn
+                    .query_row("SELECT value FROM _params WHERE id = 'secrets'", [], |r| {
+                        r.get(0)
+                    })
+                    .optional()?;
+                Ok::<_, DbError>((collections, secrets))
+            })
+            .await?;
+        let secret = secret
+            .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok())
+            .and_then(|v| v["superusers"].as_str().map(str::to_string))
+            .filter(|s| s.len() >= 32)
+            .ok_or_else(|| DbError::Migration("the superusers token secret is missing".into()))?;
+        let schema = SchemaCache::default();
+        schema.replace(Schema::new(collections));
+        Ok(Core {
+            db,
+            schema,
+            config,
+            hooks,
+            superusers_secret: secret,
+        })
+    }
+
+    /// The secret superuser tokens are signed with (with each account's token key).
+    pub fn superusers_secret(&self) -> &str {
+        &self.superusers_secret
+    }
+}

@@ -1,0 +1,28 @@
+//! Records: reading and writing rows of collections with PocketBase's semantics —
+//! API rules, value coercion and validation, hooks, expand and field projection.
+//!
+//! Everything here runs on a SQLite connection handed in by the caller (a read
+//! connection or the writer's transaction), so a batch can chain several writes
+//! inside one transaction.
+
+pub mod expand;
+pub mod projection;
+pub mod read;
+pub mod rules;
+pub mod value;
+pub mod write;
+
+use crate::error::ApiError;
+
+/// 403 for a `null` rule and a non-superuser, checked before anything is looked up.
+pub fn superusers_only() -> ApiError {
+    ApiError::forbidden_with("Only superusers can perform this action.")
+}
+
+/// 404 for an unknown collection, with PocketBase's wording.
+pub fn missing_collection() -> ApiError {
+    ApiError::new(
+        actix_web::http::StatusCode::NOT_FOUND,
+        "Missing collection context.",
+    )
+}

@@ -1,0 +1,229 @@
+//! Listing and viewing records, with rules, filter, sort, paging, expand, fields.
+
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{Connection, OptionalExtension, params_from_iter};
+use serde_json::{Map, Value, json};
+
+use super::expand;
+use super::projection::Projection;
+use super::rules;
+use crate::error::ApiError;
+use crate::query::{self, CompileOptions, RequestInfo};
+use crate::schema::{Collection, CollectionType, FieldKind, Schema, quote_ident};
+
+/// Who reads, and with which request data (for `@request.*` in rules).
+pub struct ReadCtx<'a> {
+    /// The schema snapshot of this request.
+    pub schema: &'a Schema,
+    /// Request data for rules and filters.
+    pub req: &'a RequestInfo,
+    /// Rules bypassed, hidden fields shown.
+    pub superuser: bool,
+}
+
+/// `?page=&perPage=&sort=&filter=&skipTotal=&expand=&fields=` of a list request.
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    /// 1-based page.
+    pub page: usize,
+    /// Items per page, 1..=1000.
+    pub per_page: usize,
+    /// Skip the count query (`totalItems`/`totalPages` are -1).
+    pub skip_total: bool,
+    /// The filter text.
+    pub filter: String,
+    /// The sort text.
+    pub sort: String,
+    /// Relations to expand.
+    pub expand: String,
+    /// Fields to keep.
+    pub fields: String,
+}
+
+fn param<'a>(q: &'a Map<String, Value>, key: &str) -> &'a str {
+    q.get(key).and_then(Value::as_str).unwrap_or_default()
+}
+
+impl ListQuery {
+    /// Reads the query parameters with PocketBase's defaults and limits.
+    pub fn parse(q: &Map<String, Value>) -> Result<ListQuery, ApiError> {
+        let int = |key: &str| -> Result<Option<i64>, ApiError> {
+            match param(q, key).trim() {
+                "" => Ok(None),
+                s => s.parse::<i64>().map(Some).map_err(|_| ApiError::generic_bad_request()),
+            }
+        };
+        let page = int("page")?.unwrap_or(1).max(1) as usize;
+        let per_page = match int("perPage")? {
+            Some(n) if n > 0 => n.min(1000) as usize,
+            _ => 30,
+        };
+        Ok(ListQuery {
+            page,
+            per_page,
+            skip_total: matches!(param(q, "skipTotal"), "1" | "true" | "t"),
+            filter: param(q, "filter").to_string(),
+            sort: param(q, "sort").to_string(),
+            expand: param(q, "expand").to_string(),
+            fields: param(q, "fields").to_string(),
+        })
+    }
+}
+
+/// `t."id", t."title", …`: every stored field but passwords.
+pub fn select_list(c: &Collection) -> String {
+    let cols: Vec<String> = readable_fields(c)
+        .map(|f| format!("t.{}", quote_ident(&f.name)))
+        .collect();
+    cols.join(", ")
+}
+
+fn readable_fields(c: &Collection) -> impl Iterator<Item = &crate::schema::Field> {
+    c.fields
+        .iter()
+        .filter(|f| !matches!(f.kind, FieldKind::Password { .. }))
+}
+
+/// Builds a record's JSON from a row selected with [`select_list`]. Hidden fields
+/// are left out unless `show_hidden`.
+pub fn row_to_record(c: &Collection, row: &rusqlite::Row<'_>, show_hidden: bool) -> rusqlite::Result<Map<String, Value>> {
+    let mut record = Map::new();
+    record.insert("collectionId".into(), json!(c.id));
+    record.insert("collectionName".into(), json!(c.name));
+    for (i, field) in readable_fields(c).enumerate() {
+        let v: SqlValue = row.get(i)?;
+        if field.hidden && !show_hidden {
+            continue;
+        }
+        record.insert(field.name.clone(), super::value::from_sql(field, v));
+    }
+    Ok(record)
+}
+
+/// A compiled WHERE with its params.
+#[derive(Default)]
+pub struct Where {
+    parts: Vec<String>,
+    /// The bound values, in order.
+    pub params: Vec<SqlValue>,
+}
+
+impl Where {
+    /// Adds a condition.
+    pub fn push(&mut self, sql: String, params: Vec<SqlValue>) {
+        self.parts.push(format!("({sql})"));
+        self.params.extend(params);
+    }
+
+    /// `WHERE …` or nothing.
+    pub fn sql(&self) -> String {
+        if self.parts.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", self.parts.join(" AND "))
+        }
+    }
+}
+
+/// Adds `rule` (for non-superusers) to `w`; `None` means the requester may not.
+pub fn add_rule(w: &mut Where, ctx: &ReadCtx<'_>, c: &Collection, rule: Option<&str>) -> Result<bool, ApiError> {
+    if ctx.superuser {
+        return Ok(true);
+    }
+    let Some(rule) = rule else { return Ok(false) };
+    if !rule.trim().is_empty() {
+        let compiled = rules::compile(ctx.schema.query_view(), c, rule, ctx.req, false).map_err(|e| {
+            tracing::error!(collection = %c.name, error = %e, "a stored rule does not compile");
+            ApiError::internal()
+        })?;
+        w.push(compiled.sql, compiled.params);
+    }
+    Ok(true)
+}
+
+fn filter_error(e: query::FilterError) -> ApiError {
+    ApiError::bad_request(format!("Invalid filter: {e}."))
+}
+
+/// One record by id, or 404 when missing or hidden by the view rule.
+pub fn view(conn: &Connection, ctx: &ReadCtx<'_>, c: &Collection, id: &str) -> Result<Map<String, Value>, ApiError> {
+    let mut w = Where::default();
+    w.push("t.\"id\" = ?".into(), vec![SqlValue::Text(id.to_string())]);
+    if !add_rule(&mut w, ctx, c, c.view_rule.as_deref())? {
+        return Err(super::superusers_only());
+    }
+    let sql = format!("SELECT {} FROM {} AS t{} LIMIT 1", select_list(c), quote_ident(&c.name), w.sql());
+    conn.prepare_cached(&sql)?
+        .query_row(params_from_iter(w.params.iter()), |row| row_to_record(c, row, ctx.superuser))
+        .optional()?
+        .ok_or_else(ApiError::not_found)
+}
+
+/// A page of records, PocketBase's envelope.
+pub fn list(conn: &Connection, ctx: &ReadCtx<'_>, c: &Collection, q: &ListQuery) -> Result<Value, ApiError> {
+    let mut w = Where::default();
+    if !add_rule(&mut w, ctx, c, c.list_rule.as_deref())? {
+        return Err(super::superusers_only());
+    }
+    if !q.filter.trim().is_empty() {
+        let f = rules::compile(ctx.schema.query_view(), c, &q.filter, ctx.req, ctx.superuser).map_err(filter_error)?;
+        w.push(f.sql, f.params);
+    }
+    let order = if q.sort.trim().is_empty() {
+        if c.kind == CollectionType::View { String::new() } else { " ORDER BY t.rowid".to_string() }
+    } else {
+        let opts = CompileOptions { table_alias: "t".into(), allow_hidden: ctx.superuser };
+        let s = query::compile_sort(&q.sort, &c.name, ctx.schema.query_view(), &opts)
+            .map_err(|e| ApiError::bad_request(format!("Invalid sort: {e}.")))?;
+        format!(" ORDER BY {s}")
+    };
+    let table = quote_ident(&c.name);
+    let sql = format!(
+        "SELECT {} FROM {table} AS t{}{order} LIMIT {} OFFSET {}",
+        select_list(c),
+        w.sql(),
+        q.per_page,
+        (q.page - 1) * q.per_page
+    );
+    let mut items: Vec<Map<String, Value>> = conn
+        .prepare_cached(&sql)?
+        .query_map(params_from_iter(w.params.iter()), |row| row_to_record(c, row, ctx.superuser))?
+        .collect::<Result<_, _>>()?;
+    let (total, pages) = if q.skip_total {
+        (-1i64, -1i64)
+    } else {
+        let count_sql = format!("SELECT count(*) FROM {table} AS t{}", w.sql());
+        let total: i64 = conn
+            .prepare_cached(&count_sql)?
+            .query_row(params_from_iter(w.params.iter()), |r| r.get(0))?;
+        (total, (total + q.per_page as i64 - 1) / q.per_page as i64)
+    };
+    finish(conn, ctx, c, &mut items, &q.expand, &q.fields)?;
+    Ok(json!({
+        "page": q.page,
+        "perPage": q.per_page,
+        "totalItems": total,
+        "totalPages": pages,
+        "items": items,
+    }))
+}
+
+/// Applies `?expand=` and `?fields=` to records about to be returned.
+pub fn finish(
+    conn: &Connection,
+    ctx: &ReadCtx<'_>,
+    c: &Collection,
+    items: &mut [Map<String, Value>],
+    expand_param: &str,
+    fields_param: &str,
+) -> Result<(), ApiError> {
+    if !expand_param.trim().is_empty() {
+        expand::expand(conn, ctx, c, items, expand_param)?;
+    }
+    if let Some(p) = Projection::parse(fields_param) {
+        for item in items.iter_mut() {
+            p.apply(item);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,411 @@
+//! Creating, updating and deleting records inside the writer's transaction: rules,
+//! coercion and validation, hooks, relation checks and cascades.
+
+use std::sync::Arc;
+
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{Connection, OptionalExtension, params_from_iter};
+use serde_json::{Map, Value, json};
+
+use super::read::{ReadCtx, Where, add_rule, row_to_record, select_list};
+use super::value;
+use crate::core::Core;
+use crate::error::ApiError;
+use crate::hooks::{RecordAction, RecordChange, RecordEvent};
+use crate::id::{is_valid_id, new_id};
+use crate::query::RequestInfo;
+use crate::schema::{Collection, CollectionType, FieldKind, Schema, quote_ident};
+
+/// Who writes, and with which request data.
+pub struct WriteCtx<'a> {
+    /// Hooks and configuration.
+    pub core: &'a Core,
+    /// The schema snapshot of this request.
+    pub schema: &'a Schema,
+    /// Request data for rules.
+    pub req: &'a RequestInfo,
+    /// Rules bypassed.
+    pub superuser: bool,
+}
+
+impl WriteCtx<'_> {
+    fn read_ctx<'b>(&'b self, req: &'b RequestInfo) -> ReadCtx<'b> {
+        ReadCtx {
+            schema: self.schema,
+            req,
+            superuser: self.superuser,
+        }
+    }
+}
+
+fn failed(action: RecordAction, data: Map<String, Value>) -> ApiError {
+    let message = match action {
+        RecordAction::Create => "Failed to create record.",
+        RecordAction::Update => "Failed to update record.",
+        RecordAction::Delete => "Failed to delete record.",
+    };
+    ApiError::bad_request(message).with_data(data)
+}
+
+fn field_error(code: &str, message: &str) -> Value {
+    json!({"code": code, "message": message})
+}
+
+fn now() -> String {
+    crate::query::format_datetime(time::OffsetDateTime::now_utc())
+}
+
+/// The full stored record (hidden fields included).
+fn load(conn: &Connection, c: &Collection, id: &str) -> Result<Option<Map<String, Value>>, ApiError> {
+    let sql = format!("SELECT {} FROM {} AS t WHERE t.\"id\" = ?1", select_list(c), quote_ident(&c.name));
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([id], |row| row_to_record(c, row, true))
+        .optional()?)
+}
+
+/// The stored record if the rule lets this requester act on it.
+fn load_with_rule(
+    conn: &Connection,
+    ctx: &WriteCtx<'_>,
+    req: &RequestInfo,
+    c: &Collection,
+    rule: Option<&str>,
+    id: &str,
+) -> Result<Map<String, Value>, ApiError> {
+    let mut w = Where::default();
+    w.push("t.\"id\" = ?".into(), vec![SqlValue::Text(id.to_string())]);
+    if !add_rule(&mut w, &ctx.read_ctx(req), c, rule)? {
+        return Err(super::superusers_only());
+    }
+    let sql = format!("SELECT {} FROM {} AS t{}", select_list(c), quote_ident(&c.name), w.sql());
+    conn.prepare_cached(&sql)?
+        .query_row(params_from_iter(w.params.iter()), |row| row_to_record(c, row, true))
+        .optional()?
+        .ok_or_else(ApiError::not_found)
+}
+
+/// `@request.body` as rules see it: the submitted keys, with field values coerced.
+fn rule_request(req: &RequestInfo, c: &Collection, body: &Map<String, Value>) -> RequestInfo {
+    let mut req = req.clone();
+    let mut coerced = body.clone();
+    for f in &c.fields {
+        if let Some(v) = body.get(&f.name) {
+            coerced.insert(f.name.clone(), value::coerce(f, v));
+        }
+    }
+    req.body = coerced;
+    req
+}
+
+fn validate_all(c: &Collection, record: &Map<String, Value>) -> Map<String, Value> {
+    let mut problems = Map::new();
+    for f in &c.fields {
+        if f.name == "id" || matches!(f.kind, FieldKind::Autodate { .. } | FieldKind::Password { .. }) {
+            continue;
+        }
+        let v = record.get(&f.name).cloned().unwrap_or_else(|| value::zero(f));
+        if let Some(e) = value::validate(f, &v) {
+            problems.insert(f.name.clone(), e);
+        }
+    }
+    problems
+}
+
+/// Every relation id must exist in its target collection.
+fn check_relations(conn: &Connection, ctx: &WriteCtx<'_>, c: &Collection, record: &Map<String, Value>, problems: &mut Map<String, Value>) -> Result<(), ApiError> {
+    for f in &c.fields {
+        let FieldKind::Relation { collection_id, .. } = &f.kind else { continue };
+        if problems.contains_key(&f.name) {
+            continue;
+        }
+        let ids: Vec<String> = match record.get(&f.name) {
+            Some(Value::String(s)) if !s.is_empty() => vec![s.clone()],
+            Some(Value::Array(a)) => a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
+            _ => continue,
+        };
+        if ids.is_empty() {
+            continue;
+        }
+        let target = match ctx.schema.get(collection_id) {
+            Some(t) => t.name.clone(),
+            None if *collection_id == c.id => c.name.clone(),
+            None => continue,
+        };
+        let sql = format!(
+            "SELECT count(*) FROM {} WHERE \"id\" IN (SELECT value FROM json_each(?1))",
+            quote_ident(&target)
+        );
+        let found: i64 = conn.prepare_cached(&sql)?.query_row([json!(ids).to_string()], |r| r.get(0))?;
+        if found != ids.len() as i64 {
+            problems.insert(
+                f.name.clone(),
+                field_error("validation_missing_rel_records", "Failed to find all relation records with the provided ids."),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Maps a UNIQUE violation to the field(s) it concerns.
+fn unique_violation(err: &rusqlite::Error, c: &Collection) -> Option<Map<String, Value>> {
+    let text = err.to_string();
+    let cols = text.strip_prefix("UNIQUE constraint failed: ")?;
+    let mut data = Map::new();
+    for col in cols.split(',') {
+        let name = col.trim().rsplit('.').next().unwrap_or_default();
+        if c.field(name).is_some() {
+            data.insert(name.to_string(), field_error("validation_not_unique", "Value must be unique."));
+        }
+    }
+    (!data.is_empty()).then_some(data)
+}
+
+fn write_row(conn: &Connection, c: &Collection, record: &Map<String, Value>, update_id: Option<&str>, action: RecordAction) -> Result<(), ApiError> {
+    let fields: Vec<&crate::schema::Field> = c
+        .fields
+        .iter()
+        .filter(|f| !matches!(f.kind, FieldKind::Password { .. }))
+        .collect();
+    let values: Vec<SqlValue> = fields
+        .iter()
+        .map(|f| value::to_sql(f, record.get(&f.name).unwrap_or(&value::zero(f))))
+        .collect();
+    let table = quote_ident(&c.name);
+    let sql = match update_id {
+        None => {
+            let cols: Vec<String> = fields.iter().map(|f| quote_ident(&f.name)).collect();
+            let marks = vec!["?"; cols.len()].join(", ");
+            format!("INSERT INTO {table} ({}) VALUES ({marks})", cols.join(", "))
+        }
+        Some(_) => {
+            let sets: Vec<String> = fields.iter().map(|f| format!("{} = ?", quote_ident(&f.name))).collect();
+            format!("UPDATE {table} SET {} WHERE \"id\" = ?", sets.join(", "))
+        }
+    };
+    let mut params = values;
+    if let Some(id) = update_id {
+        params.push(SqlValue::Text(id.to_string()));
+    }
+    match conn.prepare_cached(&sql)?.execute(params_from_iter(params.iter())) {
+        Ok(_) => Ok(()),
+        Err(e) => match unique_violation(&e, c) {
+            Some(data) => Err(failed(action, data)),
+            None => Err(e.into()),
+        },
+    }
+}
+
+/// Creates a record; returns it as stored (hidden fields included).
+pub fn create(conn: &Connection, ctx: &WriteCtx<'_>, c: &Arc<Collection>, body: &Map<String, Value>) -> Result<(Map<String, Value>, RecordChange), ApiError> {
+    if c.kind == CollectionType::View {
+        return Err(ApiError::bad_request("View collections are read-only."));
+    }
+    if c.create_rule.is_none() && !ctx.superuser {
+        return Err(super::superusers_only());
+    }
+    let mut base = Map::new();
+    for f in &c.fields {
+        if !matches!(f.kind, FieldKind::Password { .. }) {
+            base.insert(f.name.clone(), value::zero(f));
+        }
+    }
+    let mut record = value::merge(c, &base, body);
+    let mut problems = Map::new();
+    let id = match body.get("id") {
+        Some(Value::String(s)) if !s.is_empty() => {
+            if !is_valid_id(s) {
+                problems.insert("id".into(), field_error("validation_invalid_format", "Invalid value format."));
+            }
+            s.clone()
+        }
+        _ => new_id(),
+    };
+    record.insert("id".into(), json!(id));
+    let stamp = now();
+    for f in &c.fields {
+        if let FieldKind::Autodate { on_create: true, .. } = f.kind {
+            record.insert(f.name.clone(), json!(stamp));
+        }
+    }
+    problems.extend(validate_all(c, &record));
+    check_relations(conn, ctx, c, &record, &mut problems)?;
+    if problems.is_empty() && load(conn, c, &id)?.is_some() {
+        problems.insert("id".into(), field_error("validation_not_unique", "Value must be unique."));
+    }
+    if !problems.is_empty() {
+        return Err(failed(RecordAction::Create, problems));
+    }
+    let req = rule_request(ctx.req, c, body);
+    let mut event = RecordEvent { action: RecordAction::Create, collection: c, record, conn };
+    ctx.core.hooks.run(&mut event, &mut |e| {
+        write_row(conn, c, &e.record, None, RecordAction::Create)?;
+        let rule = c.create_rule.as_deref().unwrap_or_default();
+        if !ctx.superuser && !rule.trim().is_empty() {
+            let mut w = Where::default();
+            let stored_id = e.record.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
+            w.push("t.\"id\" = ?".into(), vec![SqlValue::Text(stored_id)]);
+            add_rule(&mut w, &ctx.read_ctx(&req), c, Some(rule))?;
+            let sql = format!("SELECT 1 FROM {} AS t{}", quote_ident(&c.name), w.sql());
+            let allowed = conn.prepare_cached(&sql)?.exists(params_from_iter(w.params.iter()))?;
+            if !allowed {
+                return Err(failed(RecordAction::Create, Map::new()));
+            }
+        }
+        Ok(())
+    })?;
+    let stored_id = event.record.get("id").and_then(Value::as_str).unwrap_or(&id).to_string();
+    let stored = load(conn, c, &stored_id)?.ok_or_else(ApiError::internal)?;
+    Ok((stored.clone(), RecordChange { action: RecordAction::Create, collection: c.clone(), record: stored }))
+}
+
+/// Updates a record the update rule lets this requester change.
+pub fn update(conn: &Connection, ctx: &WriteCtx<'_>, c: &Arc<Collection>, id: &str, body: &Map<String, Value>) -> Result<(Map<String, Value>, RecordChange), ApiError> {
+    if c.kind == CollectionType::View {
+        return Err(ApiError::bad_request("View collections are read-only."));
+    }
+    if c.update_rule.is_none() && !ctx.superuser {
+        return Err(super::superusers_only());
+    }
+    let req = rule_request(ctx.req, c, body);
+    let existing = load_with_rule(conn, ctx, &req, c, c.update_rule.as_deref(), id)?;
+    let mut record = value::merge(c, &existing, body);
+    let mut problems = Map::new();
+    if let Some(Value::String(new_id)) = body.get("id") {
+        if new_id != id {
+            problems.insert("id".into(), field_error("validation_pk_change", "The record primary key cannot be changed."));
+        }
+    }
+    record.insert("id".into(), json!(id));
+    let stamp = now();
+    for f in &c.fields {
+        if let FieldKind::Autodate { on_update: true, .. } = f.kind {
+            record.insert(f.name.clone(), json!(stamp));
+        }
+    }
+    problems.extend(validate_all(c, &record));
+    check_relations(conn, ctx, c, &record, &mut problems)?;
+    if !problems.is_empty() {
+        return Err(failed(RecordAction::Update, problems));
+    }
+    let mut event = RecordEvent { action: RecordAction::Update, collection: c, record, conn };
+    ctx.core.hooks.run(&mut event, &mut |e| write_row(conn, c, &e.record, Some(id), RecordAction::Update))?;
+    let stored = load(conn, c, id)?.ok_or_else(ApiError::internal)?;
+    Ok((stored.clone(), RecordChange { action: RecordAction::Update, collection: c.clone(), record: stored }))
+}
+
+/// Deletes a record the delete rule lets this requester remove, with cascades.
+pub fn delete(conn: &Connection, ctx: &WriteCtx<'_>, c: &Arc<Collection>, id: &str) -> Result<Vec<RecordChange>, ApiError> {
+    if c.kind == CollectionType::View {
+        return Err(ApiError::bad_request("View collections are read-only."));
+    }
+    if c.delete_rule.is_none() && !ctx.superuser {
+        return Err(super::superusers_only());
+    }
+    let existing = load_with_rule(conn, ctx, ctx.req, c, c.delete_rule.as_deref(), id)?;
+    let mut changes = Vec::new();
+    delete_record(conn, ctx, c, existing, &mut changes, 0)?;
+    Ok(changes)
+}
+
+/// How deep cascading deletes may chain.
+const MAX_CASCADE_DEPTH: usize = 16;
+
+fn delete_record(
+    conn: &Connection,
+    ctx: &WriteCtx<'_>,
+    c: &Arc<Collection>,
+    record: Map<String, Value>,
+    changes: &mut Vec<RecordChange>,
+    depth: usize,
+) -> Result<(), ApiError> {
+    if depth > MAX_CASCADE_DEPTH {
+        return Err(ApiError::bad_request("Too many cascading deletes."));
+    }
+    let id = record.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
+    let mut event = RecordEvent { action: RecordAction::Delete, collection: c, record, conn };
+    ctx.core.hooks.run(&mut event, &mut |_| {
+        conn.prepare_cached(&format!("DELETE FROM {} WHERE \"id\" = ?1", quote_ident(&c.name)))?
+            .execute([&id])?;
+        Ok(())
+    })?;
+    changes.push(RecordChange { action: RecordAction::Delete, collection: c.clone(), record: event.record });
+    // Records pointing at the deleted one: deleted too (cascade) or unlinked.
+    for other in ctx.schema.all() {
+        if other.kind == CollectionType::View {
+            continue;
+        }
+        for f in &other.fields {
+            let FieldKind::Relation { collection_id, cascade_delete, .. } = &f.kind else { continue };
+            if *collection_id != c.id {
+                continue;
+            }
+            let table = quote_ident(&other.name);
+            let col = quote_ident(&f.name);
+            let refers = if f.is_multiple() {
+                format!("EXISTS (SELECT 1 FROM json_each({col}) WHERE value = ?1)")
+            } else {
+                format!("{col} = ?1")
+            };
+            if *cascade_delete {
+                let ids: Vec<String> = conn
+                    .prepare_cached(&format!("SELECT \"id\" FROM {table} WHERE {refers}"))?
+                    .query_map([&id], |r| r.get(0))?
+                    .collect::<Result<_, _>>()?;
+                for child in ids {
+                    if let Some(rec) = load(conn, other, &child)? {
+                        delete_record(conn, ctx, other, rec, changes, depth + 1)?;
+                    }
+                }
+            } else if f.is_multiple() {
+                conn.prepare_cached(&format!(
+                    "UPDATE {table} SET {col} = (SELECT json_group_array(value) FROM json_each({col}) WHERE value != ?1) WHERE {refers}"
+                ))?
+                .execute([&id])?;
+            } else {
+                conn.prepare_cached(&format!("UPDATE {table} SET {col} = '' WHERE {refers}"))?
+                    .execute([&id])?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Deletes every record of a collection (superusers only), with cascades.
+pub async fn truncate(core: &Arc<Core>, schema: &Arc<Schema>, c: &Collection) -> Result<(), ApiError> {
+    let core2 = core.clone();
+    let schema = schema.clone();
+    let c = schema.get(&c.id).cloned().ok_or_else(ApiError::not_found)?;
+    let changes = core
+        .db
+        .write(move |conn| {
+            let ids: Vec<String> = conn
+                .prepare(&format!("SELECT \"id\" FROM {}", quote_ident(&c.name)))?
+                .query_map([], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            let req = RequestInfo::default();
+            let ctx = WriteCtx { core: &core2, schema: &schema, req: &req, superuser: true };
+            let mut changes = Vec::new();
+            for id in ids {
+                if let Some(rec) = load(conn, &c, &id)? {
+                    delete_record(conn, &ctx, &c, rec, &mut changes, 0)?;
+                }
+            }
+            Ok::<_, ApiError>(changes)
+        })
+        .await?;
+    for change in &changes {
+        core.hooks.committed(change);
+    }
+    Ok(())
+}
+
+/// Drops hidden fields for non-superusers before a record is returned.
+pub fn visible(c: &Collection, mut record: Map<String, Value>, superuser: bool) -> Map<String, Value> {
+    if !superuser {
+        for f in c.fields.iter().filter(|f| f.hidden) {
+            record.remove(&f.name);
+        }
+    }
+    record
+}
