@@ -72,8 +72,7 @@ pub struct RecordChange {
 }
 
 /// A link of a hook chain.
-pub type HookFn =
-    Arc<dyn Fn(&mut RecordEvent<'_>, Next<'_>) -> Result<(), ApiError> + Send + Sync>;
+pub type HookFn = Arc<dyn Fn(&mut RecordEvent<'_>, Next<'_>) -> Result<(), ApiError> + Send + Sync>;
 /// An after-commit hook.
 pub type AfterFn = Arc<dyn Fn(&RecordChange) + Send + Sync>;
 
@@ -214,7 +213,9 @@ mod tests {
         assert_eq!(written, Some(json!("ab")));
         assert_eq!(e.record["after"], json!(true));
 
-        hooks.on(RecordAction::Create, None, |_, _| Err(ApiError::bad_request("no")));
+        hooks.on(RecordAction::Create, None, |_, _| {
+            Err(ApiError::bad_request("no"))
+        });
         let mut wrote = false;
         let err = hooks.run(&mut e, &mut |_| {
             wrote = true;

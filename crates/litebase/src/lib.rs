@@ -115,7 +115,10 @@ impl App {
         mut self,
         action: hooks::RecordAction,
         collection: Option<&str>,
-        f: impl Fn(&mut hooks::RecordEvent<'_>, hooks::Next<'_>) -> Result<(), ApiError> + Send + Sync + 'static,
+        f: impl Fn(&mut hooks::RecordEvent<'_>, hooks::Next<'_>) -> Result<(), ApiError>
+        + Send
+        + Sync
+        + 'static,
     ) -> Self {
         self.hooks.on(action, collection, f);
         self

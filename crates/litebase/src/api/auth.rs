@@ -48,7 +48,10 @@ fn required(fields: &[(&str, &str)]) -> Result<(), ApiError> {
     if data.is_empty() {
         Ok(())
     } else {
-        Err(ApiError::bad_request("An error occurred while validating the submitted data.").with_data(data))
+        Err(
+            ApiError::bad_request("An error occurred while validating the submitted data.")
+                .with_data(data),
+        )
     }
 }
 
@@ -89,7 +92,11 @@ async fn auth_refresh(
 }
 
 fn respond(core: &Core, row: superusers::SuperuserRow) -> Result<HttpResponse, ApiError> {
-    let id = row.record.get("id").and_then(|v| v.as_str()).unwrap_or_default();
+    let id = row
+        .record
+        .get("id")
+        .and_then(|v| v.as_str())
+        .unwrap_or_default();
     let token = token::issue(
         core.superusers_secret(),
         &row.token_key,

@@ -32,11 +32,20 @@ struct Paging {
     skip_total: Option<String>,
 }
 
-async fn list(core: web::Data<Core>, auth: Auth, q: web::Query<Paging>) -> Result<HttpResponse, ApiError> {
+async fn list(
+    core: web::Data<Core>,
+    auth: Auth,
+    q: web::Query<Paging>,
+) -> Result<HttpResponse, ApiError> {
     auth.require_superuser()?;
     let schema = core.schema.current();
     let all = schema.all();
-    let page = q.page.as_deref().and_then(|p| p.parse::<usize>().ok()).unwrap_or(1).max(1);
+    let page = q
+        .page
+        .as_deref()
+        .and_then(|p| p.parse::<usize>().ok())
+        .unwrap_or(1)
+        .max(1);
     let per_page = q
         .per_page
         .as_deref()
@@ -69,7 +78,11 @@ fn find(core: &Core, key: &str) -> Result<Collection, ApiError> {
         .ok_or_else(ApiError::not_found)
 }
 
-async fn view(core: web::Data<Core>, auth: Auth, key: web::Path<String>) -> Result<HttpResponse, ApiError> {
+async fn view(
+    core: web::Data<Core>,
+    auth: Auth,
+    key: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     auth.require_superuser()?;
     Ok(HttpResponse::Ok().json(find(&core, &key)?))
 }
@@ -86,7 +99,11 @@ fn one_problem(key: &str, code: &str, message: impl Into<String>) -> ApiError {
 
 /// Checks what needs the whole schema: a unique name, relation targets (given by
 /// name or id, stored as id).
-fn check_against(schema: &Schema, c: &mut Collection, previous: Option<&Collection>) -> Result<(), ApiError> {
+fn check_against(
+    schema: &Schema,
+    c: &mut Collection,
+    previous: Option<&Collection>,
+) -> Result<(), ApiError> {
     if let Some(other) = schema.get(&c.name) {
         if previous.is_none_or(|p| p.id != other.id) {
             return Err(one_problem(
@@ -110,7 +127,9 @@ fn check_against(schema: &Schema, c: &mut Collection, previous: Option<&Collecti
                 Some(target) if target.kind != CollectionType::View => {
                     *collection_id = target.id.clone();
                 }
-                _ if previous.is_some_and(|p| p.id == *collection_id || p.name == *collection_id) => {
+                _ if previous
+                    .is_some_and(|p| p.id == *collection_id || p.name == *collection_id) =>
+                {
                     // A self-relation.
                     if let Some(p) = previous {
                         *collection_id = p.id.clone();
@@ -136,7 +155,11 @@ fn check_against(schema: &Schema, c: &mut Collection, previous: Option<&Collecti
     }
     if let Some(previous) = previous {
         for old in previous.fields.iter().filter(|f| f.system) {
-            if !c.fields.iter().any(|f| f.id == old.id && f.name == old.name) {
+            if !c
+                .fields
+                .iter()
+                .any(|f| f.id == old.id && f.name == old.name)
+            {
                 return Err(one_problem(
                     "fields",
                     "validation_system_field_change",
@@ -222,7 +245,11 @@ fn infer_view_fields(conn: &rusqlite::Connection, name: &str) -> Result<Vec<Fiel
                 },
                 _ => FieldKind::Json { max_size: 0 },
             };
-            let mut f = if name == "id" { Field::id_field() } else { Field::new(&name, kind) };
+            let mut f = if name == "id" {
+                Field::id_field()
+            } else {
+                Field::new(&name, kind)
+            };
             if f.id.is_empty() {
                 f.id = format!("{}{}", f.kind.type_name(), collection::stable_number(&name));
             }
@@ -232,12 +259,15 @@ fn infer_view_fields(conn: &rusqlite::Connection, name: &str) -> Result<Vec<Fiel
 }
 
 fn parse_body(body: Value) -> Result<Collection, ApiError> {
-    serde_json::from_value(body).map_err(|e| {
-        ApiError::bad_request(format!("Failed to load the collection data: {e}."))
-    })
+    serde_json::from_value(body)
+        .map_err(|e| ApiError::bad_request(format!("Failed to load the collection data: {e}.")))
 }
 
-async fn create(core: web::Data<Core>, auth: Auth, body: web::Json<Value>) -> Result<HttpResponse, ApiError> {
+async fn create(
+    core: web::Data<Core>,
+    auth: Auth,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, ApiError> {
     auth.require_superuser()?;
     let mut c = parse_body(body.into_inner())?;
     if c.id.is_empty() {
@@ -247,7 +277,11 @@ async fn create(core: web::Data<Core>, auth: Auth, body: web::Json<Value>) -> Re
     c.validate().map_err(invalid)?;
     let schema = core.schema.current();
     if schema.get(&c.id).is_some() {
-        return Err(one_problem("id", "validation_not_unique", "The id is already in use."));
+        return Err(one_problem(
+            "id",
+            "validation_not_unique",
+            "The id is already in use.",
+        ));
     }
     check_against(&schema, &mut c, None)?;
     let statements = ddl::create(&c);
@@ -263,6 +297,11 @@ async fn update(
 ) -> Result<HttpResponse, ApiError> {
     auth.require_superuser()?;
     let previous = find(&core, &key)?;
+    if previous.system {
+        return Err(ApiError::bad_request(
+            "System collections cannot be changed.",
+        ));
+    }
     // PATCH semantics: given keys replace, others stay.
     let mut merged = serde_json::to_value(&previous).map_err(|_| ApiError::internal())?;
     if let (Some(target), Value::Object(patch)) = (merged.as_object_mut(), body.into_inner()) {
@@ -284,7 +323,11 @@ async fn update(
     c.normalize();
     c.validate().map_err(invalid)?;
     if previous.system && previous.name != c.name {
-        return Err(one_problem("name", "validation_system_collection", "System collections cannot be renamed."));
+        return Err(one_problem(
+            "name",
+            "validation_system_collection",
+            "System collections cannot be renamed.",
+        ));
     }
     let schema = core.schema.current();
     check_against(&schema, &mut c, Some(&previous))?;
@@ -293,11 +336,17 @@ async fn update(
     Ok(HttpResponse::Ok().json(stored))
 }
 
-async fn delete(core: web::Data<Core>, auth: Auth, key: web::Path<String>) -> Result<HttpResponse, ApiError> {
+async fn delete(
+    core: web::Data<Core>,
+    auth: Auth,
+    key: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     auth.require_superuser()?;
     let c = find(&core, &key)?;
     if c.system {
-        return Err(ApiError::bad_request("System collections cannot be deleted."));
+        return Err(ApiError::bad_request(
+            "System collections cannot be deleted.",
+        ));
     }
     let schema = core.schema.current();
     for other in schema.all().iter().filter(|o| o.id != c.id) {
@@ -324,16 +373,23 @@ async fn delete(core: web::Data<Core>, auth: Auth, key: web::Path<String>) -> Re
             Ok::<_, ApiError>(store::load_all(conn)?)
         })
         .await?;
-    core.schema.replace_if_newer(Schema::new(collections), generation);
+    core.schema
+        .replace_if_newer(Schema::new(collections), generation);
     tracing::info!(collection = %id, "collection deleted");
     Ok(HttpResponse::NoContent().finish())
 }
 
-async fn truncate(core: web::Data<Core>, auth: Auth, key: web::Path<String>) -> Result<HttpResponse, ApiError> {
+async fn truncate(
+    core: web::Data<Core>,
+    auth: Auth,
+    key: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     auth.require_superuser()?;
     let c = find(&core, &key)?;
     if c.kind == CollectionType::View {
-        return Err(ApiError::bad_request("View collections cannot be truncated."));
+        return Err(ApiError::bad_request(
+            "View collections cannot be truncated.",
+        ));
     }
     let schema = core.schema.current();
     crate::records::write::truncate(&core, &schema, &c).await?;
@@ -355,7 +411,8 @@ async fn commit_schema_change(
             Ok::<_, ApiError>((stored, store::load_all(conn)?))
         })
         .await?;
-    core.schema.replace_if_newer(Schema::new(collections), generation);
+    core.schema
+        .replace_if_newer(Schema::new(collections), generation);
     tracing::info!(
         collection = %stored.name,
         action = if previous.is_some() { "updated" } else { "created" },

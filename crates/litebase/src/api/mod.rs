@@ -1,10 +1,11 @@
 //! HTTP handlers: thin adapters between requests and the modules that do the work.
 
 mod auth;
+pub mod body;
 mod collections;
 mod health;
-mod records;
 pub(crate) mod middleware;
+mod records;
 
 use actix_web::web;
 

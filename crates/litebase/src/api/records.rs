@@ -6,6 +6,7 @@ use std::sync::Arc;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value, json};
 
+use super::body;
 use crate::auth::request::Auth;
 use crate::core::Core;
 use crate::error::ApiError;
@@ -23,25 +24,41 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     let base = "/api/collections/{collection}/records";
     cfg.route(base, web::get().to(list))
         .route(base, web::post().to(create))
-        .route("/api/collections/{collection}/records/{id}", web::get().to(view))
-        .route("/api/collections/{collection}/records/{id}", web::patch().to(update))
-        .route("/api/collections/{collection}/records/{id}", web::delete().to(delete))
+        .route(
+            "/api/collections/{collection}/records/{id}",
+            web::get().to(view),
+        )
+        .route(
+            "/api/collections/{collection}/records/{id}",
+            web::patch().to(update),
+        )
+        .route(
+            "/api/collections/{collection}/records/{id}",
+            web::delete().to(delete),
+        )
         .route("/api/batch", web::post().to(batch));
 }
 
 fn query_map(query_string: &str) -> Result<Map<String, Value>, ApiError> {
     let pairs = web::Query::<HashMap<String, String>>::from_query(query_string)
         .map_err(|_| ApiError::generic_bad_request())?;
-    Ok(pairs.into_inner().into_iter().map(|(k, v)| (k, Value::String(v))).collect())
+    Ok(pairs
+        .into_inner()
+        .into_iter()
+        .map(|(k, v)| (k, Value::String(v)))
+        .collect())
 }
 
 fn headers_map(req: &HttpRequest) -> Map<String, Value> {
     req.headers()
         .iter()
         .filter_map(|(k, v)| {
-            v.to_str()
-                .ok()
-                .map(|v| (crate::query::request::normalize_header_name(k.as_str()), json!(v)))
+            v.to_str().ok().map(|v| {
+                (
+                    crate::query::request::normalize_header_name(k.as_str()),
+                    json!(v),
+                )
+            })
         })
         .collect()
 }
@@ -57,14 +74,12 @@ fn target(core: &Core, name: &str) -> Result<Target, ApiError> {
     Ok(Target { schema, collection })
 }
 
-fn body_object(body: Value) -> Result<Map<String, Value>, ApiError> {
-    match body {
-        Value::Object(map) => Ok(map),
-        _ => Err(ApiError::generic_bad_request()),
-    }
-}
-
-async fn list(core: web::Data<Core>, auth: Auth, name: web::Path<String>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+async fn list(
+    core: web::Data<Core>,
+    auth: Auth,
+    name: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     let Target { schema, collection } = target(&core, &name)?;
     let query = query_map(req.query_string())?;
     let q = ListQuery::parse(&query)?;
@@ -73,25 +88,46 @@ async fn list(core: web::Data<Core>, auth: Auth, name: web::Path<String>, req: H
     let page = core
         .db
         .read(move |conn| {
-            let ctx = ReadCtx { schema: &schema, req: &info, superuser };
+            let ctx = ReadCtx {
+                schema: &schema,
+                req: &info,
+                superuser,
+            };
             read::list(conn, &ctx, &collection, &q)
         })
         .await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
-async fn view(core: web::Data<Core>, auth: Auth, path: web::Path<(String, String)>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+async fn view(
+    core: web::Data<Core>,
+    auth: Auth,
+    path: web::Path<(String, String)>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     let (name, id) = path.into_inner();
     let Target { schema, collection } = target(&core, &name)?;
     let query = query_map(req.query_string())?;
-    let expand = query.get("expand").and_then(Value::as_str).unwrap_or_default().to_string();
-    let fields = query.get("fields").and_then(Value::as_str).unwrap_or_default().to_string();
+    let expand = query
+        .get("expand")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let fields = query
+        .get("fields")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
     let info = rules::request_info(&auth, "GET", query, headers_map(&req), Map::new());
     let superuser = auth.is_superuser();
     let record = core
         .db
         .read(move |conn| {
-            let ctx = ReadCtx { schema: &schema, req: &info, superuser };
+            let ctx = ReadCtx {
+                schema: &schema,
+                req: &info,
+                superuser,
+            };
             let mut items = [read::view(conn, &ctx, &collection, &id)?];
             read::finish(conn, &ctx, &collection, &mut items, &expand, &fields)?;
             let [one] = items;
@@ -110,12 +146,26 @@ async fn write_one(
     req: &HttpRequest,
     method: &str,
     body: Map<String, Value>,
-    op: fn(&rusqlite::Connection, &WriteCtx<'_>, &Arc<Collection>, &str, &Map<String, Value>) -> Result<(Map<String, Value>, Vec<RecordChange>), ApiError>,
+    op: fn(
+        &rusqlite::Connection,
+        &WriteCtx<'_>,
+        &Arc<Collection>,
+        &str,
+        &Map<String, Value>,
+    ) -> Result<(Map<String, Value>, Vec<RecordChange>), ApiError>,
     id: String,
 ) -> Result<Map<String, Value>, ApiError> {
     let query = query_map(req.query_string())?;
-    let expand = query.get("expand").and_then(Value::as_str).unwrap_or_default().to_string();
-    let fields = query.get("fields").and_then(Value::as_str).unwrap_or_default().to_string();
+    let expand = query
+        .get("expand")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let fields = query
+        .get("fields")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
     let info = rules::request_info(&auth, method, query, headers_map(req), body.clone());
     let superuser = auth.is_superuser();
     let Target { schema, collection } = target;
@@ -124,7 +174,12 @@ async fn write_one(
     let (record, changes) = core
         .db
         .write(move |conn| {
-            let ctx = WriteCtx { core: &core_arc, schema: &schema2, req: &info2, superuser };
+            let ctx = WriteCtx {
+                core: &core_arc,
+                schema: &schema2,
+                req: &info2,
+                superuser,
+            };
             op(conn, &ctx, &collection2, &id, &body)
         })
         .await?;
@@ -137,7 +192,11 @@ async fn write_one(
     }
     core.db
         .read(move |conn| {
-            let ctx = ReadCtx { schema: &schema, req: &info, superuser };
+            let ctx = ReadCtx {
+                schema: &schema,
+                req: &info,
+                superuser,
+            };
             let mut items = [record];
             read::finish(conn, &ctx, &collection, &mut items, &expand, &fields)?;
             let [one] = items;
@@ -146,41 +205,81 @@ async fn write_one(
         .await
 }
 
-fn op_create(conn: &rusqlite::Connection, ctx: &WriteCtx<'_>, c: &Arc<Collection>, _: &str, body: &Map<String, Value>) -> Result<(Map<String, Value>, Vec<RecordChange>), ApiError> {
+fn op_create(
+    conn: &rusqlite::Connection,
+    ctx: &WriteCtx<'_>,
+    c: &Arc<Collection>,
+    _: &str,
+    body: &Map<String, Value>,
+) -> Result<(Map<String, Value>, Vec<RecordChange>), ApiError> {
     let (record, change) = write::create(conn, ctx, c, body)?;
     Ok((record, vec![change]))
 }
 
-fn op_update(conn: &rusqlite::Connection, ctx: &WriteCtx<'_>, c: &Arc<Collection>, id: &str, body: &Map<String, Value>) -> Result<(Map<String, Value>, Vec<RecordChange>), ApiError> {
+fn op_update(
+    conn: &rusqlite::Connection,
+    ctx: &WriteCtx<'_>,
+    c: &Arc<Collection>,
+    id: &str,
+    body: &Map<String, Value>,
+) -> Result<(Map<String, Value>, Vec<RecordChange>), ApiError> {
     let (record, change) = write::update(conn, ctx, c, id, body)?;
     Ok((record, vec![change]))
 }
 
-async fn create(core: web::Data<Core>, auth: Auth, name: web::Path<String>, req: HttpRequest, body: web::Json<Value>) -> Result<HttpResponse, ApiError> {
+async fn create(
+    core: web::Data<Core>,
+    auth: Auth,
+    name: web::Path<String>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
     let t = target(&core, &name)?;
-    let body = body_object(body.into_inner())?;
+    let body = body::read_object(req.headers(), payload, core.config.serve.body_limit).await?;
     let record = write_one(core, auth, t, &req, "POST", body, op_create, String::new()).await?;
     Ok(HttpResponse::Ok().json(record))
 }
 
-async fn update(core: web::Data<Core>, auth: Auth, path: web::Path<(String, String)>, req: HttpRequest, body: web::Json<Value>) -> Result<HttpResponse, ApiError> {
+async fn update(
+    core: web::Data<Core>,
+    auth: Auth,
+    path: web::Path<(String, String)>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
     let (name, id) = path.into_inner();
     let t = target(&core, &name)?;
-    let body = body_object(body.into_inner())?;
+    let body = body::read_object(req.headers(), payload, core.config.serve.body_limit).await?;
     let record = write_one(core, auth, t, &req, "PATCH", body, op_update, id).await?;
     Ok(HttpResponse::Ok().json(record))
 }
 
-async fn delete(core: web::Data<Core>, auth: Auth, path: web::Path<(String, String)>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+async fn delete(
+    core: web::Data<Core>,
+    auth: Auth,
+    path: web::Path<(String, String)>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     let (name, id) = path.into_inner();
     let Target { schema, collection } = target(&core, &name)?;
-    let info = rules::request_info(&auth, "DELETE", query_map(req.query_string())?, headers_map(&req), Map::new());
+    let info = rules::request_info(
+        &auth,
+        "DELETE",
+        query_map(req.query_string())?,
+        headers_map(&req),
+        Map::new(),
+    );
     let superuser = auth.is_superuser();
     let core_arc = core.clone().into_inner();
     let changes = core
         .db
         .write(move |conn| {
-            let ctx = WriteCtx { core: &core_arc, schema: &schema, req: &info, superuser };
+            let ctx = WriteCtx {
+                core: &core_arc,
+                schema: &schema,
+                req: &info,
+                superuser,
+            };
             write::delete(conn, &ctx, &collection, &id)
         })
         .await?;
@@ -199,8 +298,12 @@ struct BatchOp {
 }
 
 fn batch_validation(code: &str, message: &str) -> ApiError {
-    ApiError::bad_request("Something went wrong while processing your request.")
-        .with_data(json!({"requests": {"code": code, "message": message}}).as_object().cloned().unwrap_or_default())
+    ApiError::bad_request("Something went wrong while processing your request.").with_data(
+        json!({"requests": {"code": code, "message": message}})
+            .as_object()
+            .cloned()
+            .unwrap_or_default(),
+    )
 }
 
 fn batch_failure(index: usize, err: &ApiError) -> ApiError {
@@ -215,10 +318,16 @@ fn batch_failure(index: usize, err: &ApiError) -> ApiError {
 }
 
 fn parse_batch_op(schema: &Schema, item: &Value) -> Result<BatchOp, ApiError> {
-    let method = item.get("method").and_then(Value::as_str).unwrap_or_default().to_ascii_uppercase();
+    let method = item
+        .get("method")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_ascii_uppercase();
     let url = item.get("url").and_then(Value::as_str).unwrap_or_default();
     let path = url.split('?').next().unwrap_or_default();
-    let rest = path.strip_prefix("/api/collections/").ok_or_else(ApiError::not_found)?;
+    let rest = path
+        .strip_prefix("/api/collections/")
+        .ok_or_else(ApiError::not_found)?;
     let mut parts = rest.split('/');
     let name = parts.next().unwrap_or_default();
     if parts.next() != Some("records") {
@@ -231,11 +340,21 @@ fn parse_batch_op(schema: &Schema, item: &Value) -> Result<BatchOp, ApiError> {
         None | Some(Value::Null) => Map::new(),
         Some(_) => return Err(ApiError::generic_bad_request()),
     };
-    Ok(BatchOp { method, collection, id, body })
+    Ok(BatchOp {
+        method,
+        collection,
+        id,
+        body,
+    })
 }
 
-async fn batch(core: web::Data<Core>, auth: Auth, req: HttpRequest, body: web::Json<Value>) -> Result<HttpResponse, ApiError> {
-    let body = body_object(body.into_inner())?;
+async fn batch(
+    core: web::Data<Core>,
+    auth: Auth,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let body = body::read_object(req.headers(), payload, core.config.serve.body_limit).await?;
     let requests = match body.get("requests") {
         Some(Value::Array(items)) => items.clone(),
         _ => Vec::new(),
@@ -264,29 +383,57 @@ async fn batch(core: web::Data<Core>, auth: Auth, req: HttpRequest, body: web::J
             let mut results = Vec::with_capacity(ops.len());
             let mut changes = Vec::new();
             for (i, op) in ops.into_iter().enumerate() {
-                let info: RequestInfo = rules::request_info(&auth2, &op.method, Map::new(), headers.clone(), op.body.clone());
-                let ctx = WriteCtx { core: &core_arc, schema: &schema, req: &info, superuser };
+                let info: RequestInfo = rules::request_info(
+                    &auth2,
+                    &op.method,
+                    Map::new(),
+                    headers.clone(),
+                    op.body.clone(),
+                );
+                let ctx = WriteCtx {
+                    core: &core_arc,
+                    schema: &schema,
+                    req: &info,
+                    superuser,
+                };
                 let c = &op.collection;
                 let outcome = match (op.method.as_str(), op.id.as_deref()) {
-                    ("POST", None) => write::create(conn, &ctx, c, &op.body).map(|(r, ch)| (200, Some(r), vec![ch])),
+                    ("POST", None) => write::create(conn, &ctx, c, &op.body)
+                        .map(|(r, ch)| (200, Some(r), vec![ch])),
                     ("PUT", None) => {
-                        let id = op.body.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
-                        let exists = !id.is_empty() && conn
-                            .prepare_cached(&format!("SELECT 1 FROM {} WHERE \"id\" = ?1", crate::schema::quote_ident(&c.name)))?
-                            .exists([&id])?;
+                        let id = op
+                            .body
+                            .get("id")
+                            .and_then(Value::as_str)
+                            .unwrap_or_default()
+                            .to_string();
+                        let exists = !id.is_empty()
+                            && conn
+                                .prepare_cached(&format!(
+                                    "SELECT 1 FROM {} WHERE \"id\" = ?1",
+                                    crate::schema::quote_ident(&c.name)
+                                ))?
+                                .exists([&id])?;
                         if exists {
-                            write::update(conn, &ctx, c, &id, &op.body).map(|(r, ch)| (200, Some(r), vec![ch]))
+                            write::update(conn, &ctx, c, &id, &op.body)
+                                .map(|(r, ch)| (200, Some(r), vec![ch]))
                         } else {
-                            write::create(conn, &ctx, c, &op.body).map(|(r, ch)| (200, Some(r), vec![ch]))
+                            write::create(conn, &ctx, c, &op.body)
+                                .map(|(r, ch)| (200, Some(r), vec![ch]))
                         }
                     }
-                    ("PATCH", Some(id)) => write::update(conn, &ctx, c, id, &op.body).map(|(r, ch)| (200, Some(r), vec![ch])),
-                    ("DELETE", Some(id)) => write::delete(conn, &ctx, c, id).map(|ch| (204, None, ch)),
+                    ("PATCH", Some(id)) => write::update(conn, &ctx, c, id, &op.body)
+                        .map(|(r, ch)| (200, Some(r), vec![ch])),
+                    ("DELETE", Some(id)) => {
+                        write::delete(conn, &ctx, c, id).map(|ch| (204, None, ch))
+                    }
                     _ => Err(ApiError::not_found()),
                 };
                 match outcome {
                     Ok((status, record, mut ch)) => {
-                        let body = record.map_or(Value::Null, |r| Value::Object(write::visible(c, r, superuser)));
+                        let body = record.map_or(Value::Null, |r| {
+                            Value::Object(write::visible(c, r, superuser))
+                        });
                         results.push(json!({"status": status, "body": body}));
                         changes.append(&mut ch);
                     }

@@ -3,8 +3,8 @@
 
 pub mod password;
 pub mod request;
-pub mod token;
 pub mod superusers;
+pub mod token;
 
 use crate::db::DbError;
 

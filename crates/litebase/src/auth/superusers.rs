@@ -158,7 +158,11 @@ pub struct SuperuserRow {
     pub token_key: String,
 }
 
-fn row_by(conn: &rusqlite::Connection, column: &str, value: &str) -> Result<Option<SuperuserRow>, AuthError> {
+fn row_by(
+    conn: &rusqlite::Connection,
+    column: &str,
+    value: &str,
+) -> Result<Option<SuperuserRow>, AuthError> {
     let sql = format!(
         "SELECT id, email, emailVisibility, verified, created, updated, tokenKey
          FROM _superusers WHERE {column} = ?1 COLLATE NOCASE"
@@ -167,7 +171,10 @@ fn row_by(conn: &rusqlite::Connection, column: &str, value: &str) -> Result<Opti
         .prepare_cached(&sql)?
         .query_row([value], |r| {
             let mut record = serde_json::Map::new();
-            record.insert("collectionId".into(), crate::core::SUPERUSERS_COLLECTION_ID.into());
+            record.insert(
+                "collectionId".into(),
+                crate::core::SUPERUSERS_COLLECTION_ID.into(),
+            );
             record.insert("collectionName".into(), "_superusers".into());
             record.insert("id".into(), r.get::<_, String>(0)?.into());
             record.insert("email".into(), r.get::<_, String>(1)?.into());

@@ -118,7 +118,11 @@ mod tests {
         let mut parts: Vec<String> = good.split('.').map(str::to_string).collect();
         // Swap in claims for another record, keep the signature.
         let forged_claims = issue("s", "k", "b", "c", 60)?;
-        parts[1] = forged_claims.split('.').nth(1).unwrap_or_default().to_string();
+        parts[1] = forged_claims
+            .split('.')
+            .nth(1)
+            .unwrap_or_default()
+            .to_string();
         assert!(verify(&parts.join("."), "s", "k").is_err());
 
         // alg=none: header {"alg":"none","typ":"JWT"}, no signature.

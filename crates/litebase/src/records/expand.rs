@@ -43,7 +43,10 @@ pub fn expand(
 fn ids_of(v: Option<&Value>) -> Vec<String> {
     match v {
         Some(Value::String(s)) if !s.is_empty() => vec![s.clone()],
-        Some(Value::Array(a)) => a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect(),
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(|x| x.as_str().map(str::to_string))
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -59,14 +62,24 @@ fn fetch(
     sub: &Tree,
 ) -> Result<Vec<Map<String, Value>>, ApiError> {
     let mut w = Where::default();
-    w.push(cond.to_string(), vec![SqlValue::Text(json!(ids).to_string())]);
+    w.push(
+        cond.to_string(),
+        vec![SqlValue::Text(json!(ids).to_string())],
+    );
     if !add_rule(&mut w, ctx, target, target.view_rule.as_deref())? {
         return Ok(Vec::new());
     }
-    let sql = format!("SELECT {} FROM {} AS t{}", select_list(target), quote_ident(&target.name), w.sql());
+    let sql = format!(
+        "SELECT {} FROM {} AS t{}",
+        select_list(target),
+        quote_ident(&target.name),
+        w.sql()
+    );
     let mut found: Vec<Map<String, Value>> = conn
         .prepare_cached(&sql)?
-        .query_map(params_from_iter(w.params.iter()), |row| row_to_record(target, row, ctx.superuser))?
+        .query_map(params_from_iter(w.params.iter()), |row| {
+            row_to_record(target, row, ctx.superuser)
+        })?
         .collect::<Result<_, _>>()?;
     if !sub.0.is_empty() {
         expand_level(conn, ctx, target, &mut found, sub)?;
@@ -81,20 +94,42 @@ fn expand_level(
     records: &mut [Map<String, Value>],
     tree: &Tree,
 ) -> Result<(), ApiError> {
+    let known = tree.0.keys().any(|name| {
+        c.field(name)
+            .is_some_and(|f| matches!(f.kind, FieldKind::Relation { .. }))
+            || name
+                .split_once("_via_")
+                .is_some_and(|(s, _)| ctx.schema.get(s).is_some())
+    });
+    if !known {
+        // Like PocketBase: unknown names are ignored, and no `expand` key appears.
+        return Ok(());
+    }
     for record in records.iter_mut() {
         record.entry("expand").or_insert_with(|| json!({}));
     }
     for (name, sub) in &tree.0 {
         if let Some(field) = c.field(name) {
-            let FieldKind::Relation { collection_id, .. } = &field.kind else { continue };
-            let Some(target) = ctx.schema.get(collection_id).cloned() else { continue };
+            let FieldKind::Relation { collection_id, .. } = &field.kind else {
+                continue;
+            };
+            let Some(target) = ctx.schema.get(collection_id).cloned() else {
+                continue;
+            };
             let mut ids: Vec<String> = records.iter().flat_map(|r| ids_of(r.get(name))).collect();
             ids.sort();
             ids.dedup();
             if ids.is_empty() {
                 continue;
             }
-            let found = fetch(conn, ctx, &target, "t.\"id\" IN (SELECT value FROM json_each(?))", &ids, sub)?;
+            let found = fetch(
+                conn,
+                ctx,
+                &target,
+                "t.\"id\" IN (SELECT value FROM json_each(?))",
+                &ids,
+                sub,
+            )?;
             let by_id: BTreeMap<&str, &Map<String, Value>> = found
                 .iter()
                 .filter_map(|r| r.get("id").and_then(Value::as_str).map(|id| (id, r)))
@@ -102,18 +137,28 @@ fn expand_level(
             for record in records.iter_mut() {
                 let mine = ids_of(record.get(name));
                 let value = if field.is_multiple() {
-                    let list: Vec<Value> = mine.iter().filter_map(|id| by_id.get(id.as_str())).map(|r| Value::Object((*r).clone())).collect();
+                    let list: Vec<Value> = mine
+                        .iter()
+                        .filter_map(|id| by_id.get(id.as_str()))
+                        .map(|r| Value::Object((*r).clone()))
+                        .collect();
                     (!list.is_empty()).then_some(Value::Array(list))
                 } else {
-                    mine.first().and_then(|id| by_id.get(id.as_str())).map(|r| Value::Object((*r).clone()))
+                    mine.first()
+                        .and_then(|id| by_id.get(id.as_str()))
+                        .map(|r| Value::Object((*r).clone()))
                 };
                 if let (Some(v), Some(Value::Object(e))) = (value, record.get_mut("expand")) {
                     e.insert(name.clone(), v);
                 }
             }
         } else if let Some((source_name, field_name)) = name.split_once("_via_") {
-            let Some(source) = ctx.schema.get(source_name).cloned() else { continue };
-            let Some(field) = source.field(field_name) else { continue };
+            let Some(source) = ctx.schema.get(source_name).cloned() else {
+                continue;
+            };
+            let Some(field) = source.field(field_name) else {
+                continue;
+            };
             match &field.kind {
                 FieldKind::Relation { collection_id, .. } if *collection_id == c.id => {}
                 _ => continue,
@@ -124,13 +169,19 @@ fn expand_level(
             }
             let col = format!("t.{}", quote_ident(field_name));
             let cond = if field.is_multiple() {
-                format!("EXISTS (SELECT 1 FROM json_each({col}) j WHERE j.value IN (SELECT value FROM json_each(?)))")
+                format!(
+                    "EXISTS (SELECT 1 FROM json_each({col}) j WHERE j.value IN (SELECT value FROM json_each(?)))"
+                )
             } else {
                 format!("{col} IN (SELECT value FROM json_each(?))")
             };
             let found = fetch(conn, ctx, &source, &cond, &ids, sub)?;
             for record in records.iter_mut() {
-                let id = record.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
+                let id = record
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
                 let list: Vec<Value> = found
                     .iter()
                     .filter(|r| ids_of(r.get(field_name)).contains(&id))

@@ -52,6 +52,25 @@ fn excerpt(text: &str, len: usize, dots: bool) -> String {
     cut
 }
 
+/// Splits on commas that are not inside parentheses (`a,b:excerpt(5,true)`).
+fn split_top_level(s: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let (mut depth, mut start) = (0i32, 0usize);
+    for (i, ch) in s.char_indices() {
+        match ch {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ',' if depth <= 0 => {
+                out.push(&s[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&s[start..]);
+    out
+}
+
 impl Projection {
     /// `None` for an empty parameter (keep everything).
     pub fn parse(param: &str) -> Option<Projection> {
@@ -60,7 +79,11 @@ impl Projection {
             return None;
         }
         let mut root = Node::default();
-        for item in param.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        for item in split_top_level(param)
+            .into_iter()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             let (path, modifier) = match item.split_once(':') {
                 Some((p, m)) => (p, Some(m)),
                 None => (item, None),
@@ -147,9 +170,19 @@ mod tests {
             project("title,expand.author.name", rec.clone()),
             json!({"title": "T", "expand": {"author": {"name": "Ann"}}})
         );
-        assert_eq!(project("body:excerpt(9,true)", rec.clone()), json!({"body": "Hello big..."}));
+        assert_eq!(
+            project("body:excerpt(9,true)", rec.clone()),
+            json!({"body": "Hello big..."})
+        );
+        assert_eq!(
+            project("id,title:excerpt(0,true)", rec.clone()),
+            json!({"id": "a", "title": "..."})
+        );
         let all = project("*", rec.clone());
         assert!(all.get("title").is_some() && all.get("expand").is_none());
-        assert_eq!(project("*,expand.author.id", rec)["expand"], json!({"author": {"id": "u"}}));
+        assert_eq!(
+            project("*,expand.author.id", rec)["expand"],
+            json!({"author": {"id": "u"}})
+        );
     }
 }

@@ -50,7 +50,10 @@ impl ListQuery {
         let int = |key: &str| -> Result<Option<i64>, ApiError> {
             match param(q, key).trim() {
                 "" => Ok(None),
-                s => s.parse::<i64>().map(Some).map_err(|_| ApiError::generic_bad_request()),
+                s => s
+                    .parse::<i64>()
+                    .map(Some)
+                    .map_err(|_| ApiError::generic_bad_request()),
             }
         };
         let page = int("page")?.unwrap_or(1).max(1) as usize;
@@ -79,14 +82,19 @@ pub fn select_list(c: &Collection) -> String {
 }
 
 fn readable_fields(c: &Collection) -> impl Iterator<Item = &crate::schema::Field> {
-    c.fields
-        .iter()
-        .filter(|f| !matches!(f.kind, FieldKind::Password { .. }))
+    c.fields.iter().filter(|f| {
+        !matches!(f.kind, FieldKind::Password { .. })
+            && !crate::schema::system::is_secret_field(c, &f.name)
+    })
 }
 
 /// Builds a record's JSON from a row selected with [`select_list`]. Hidden fields
 /// are left out unless `show_hidden`.
-pub fn row_to_record(c: &Collection, row: &rusqlite::Row<'_>, show_hidden: bool) -> rusqlite::Result<Map<String, Value>> {
+pub fn row_to_record(
+    c: &Collection,
+    row: &rusqlite::Row<'_>,
+    show_hidden: bool,
+) -> rusqlite::Result<Map<String, Value>> {
     let mut record = Map::new();
     record.insert("collectionId".into(), json!(c.id));
     record.insert("collectionName".into(), json!(c.name));
@@ -126,16 +134,22 @@ impl Where {
 }
 
 /// Adds `rule` (for non-superusers) to `w`; `None` means the requester may not.
-pub fn add_rule(w: &mut Where, ctx: &ReadCtx<'_>, c: &Collection, rule: Option<&str>) -> Result<bool, ApiError> {
+pub fn add_rule(
+    w: &mut Where,
+    ctx: &ReadCtx<'_>,
+    c: &Collection,
+    rule: Option<&str>,
+) -> Result<bool, ApiError> {
     if ctx.superuser {
         return Ok(true);
     }
     let Some(rule) = rule else { return Ok(false) };
     if !rule.trim().is_empty() {
-        let compiled = rules::compile(ctx.schema.query_view(), c, rule, ctx.req, false).map_err(|e| {
-            tracing::error!(collection = %c.name, error = %e, "a stored rule does not compile");
-            ApiError::internal()
-        })?;
+        let compiled =
+            rules::compile(ctx.schema.query_view(), c, rule, ctx.req, false).map_err(|e| {
+                tracing::error!(collection = %c.name, error = %e, "a stored rule does not compile");
+                ApiError::internal()
+            })?;
         w.push(compiled.sql, compiled.params);
     }
     Ok(true)
@@ -146,33 +160,64 @@ fn filter_error(e: query::FilterError) -> ApiError {
 }
 
 /// One record by id, or 404 when missing or hidden by the view rule.
-pub fn view(conn: &Connection, ctx: &ReadCtx<'_>, c: &Collection, id: &str) -> Result<Map<String, Value>, ApiError> {
+pub fn view(
+    conn: &Connection,
+    ctx: &ReadCtx<'_>,
+    c: &Collection,
+    id: &str,
+) -> Result<Map<String, Value>, ApiError> {
     let mut w = Where::default();
     w.push("t.\"id\" = ?".into(), vec![SqlValue::Text(id.to_string())]);
     if !add_rule(&mut w, ctx, c, c.view_rule.as_deref())? {
         return Err(super::superusers_only());
     }
-    let sql = format!("SELECT {} FROM {} AS t{} LIMIT 1", select_list(c), quote_ident(&c.name), w.sql());
+    let sql = format!(
+        "SELECT {} FROM {} AS t{} LIMIT 1",
+        select_list(c),
+        quote_ident(&c.name),
+        w.sql()
+    );
     conn.prepare_cached(&sql)?
-        .query_row(params_from_iter(w.params.iter()), |row| row_to_record(c, row, ctx.superuser))
+        .query_row(params_from_iter(w.params.iter()), |row| {
+            row_to_record(c, row, ctx.superuser)
+        })
         .optional()?
         .ok_or_else(ApiError::not_found)
 }
 
 /// A page of records, PocketBase's envelope.
-pub fn list(conn: &Connection, ctx: &ReadCtx<'_>, c: &Collection, q: &ListQuery) -> Result<Value, ApiError> {
+pub fn list(
+    conn: &Connection,
+    ctx: &ReadCtx<'_>,
+    c: &Collection,
+    q: &ListQuery,
+) -> Result<Value, ApiError> {
     let mut w = Where::default();
     if !add_rule(&mut w, ctx, c, c.list_rule.as_deref())? {
         return Err(super::superusers_only());
     }
     if !q.filter.trim().is_empty() {
-        let f = rules::compile(ctx.schema.query_view(), c, &q.filter, ctx.req, ctx.superuser).map_err(filter_error)?;
+        let f = rules::compile(
+            ctx.schema.query_view(),
+            c,
+            &q.filter,
+            ctx.req,
+            ctx.superuser,
+        )
+        .map_err(filter_error)?;
         w.push(f.sql, f.params);
     }
     let order = if q.sort.trim().is_empty() {
-        if c.kind == CollectionType::View { String::new() } else { " ORDER BY t.rowid".to_string() }
+        if c.kind == CollectionType::View {
+            String::new()
+        } else {
+            " ORDER BY t.rowid".to_string()
+        }
     } else {
-        let opts = CompileOptions { table_alias: "t".into(), allow_hidden: ctx.superuser };
+        let opts = CompileOptions {
+            table_alias: "t".into(),
+            allow_hidden: ctx.superuser,
+        };
         let s = query::compile_sort(&q.sort, &c.name, ctx.schema.query_view(), &opts)
             .map_err(|e| ApiError::bad_request(format!("Invalid sort: {e}.")))?;
         format!(" ORDER BY {s}")
@@ -187,7 +232,9 @@ pub fn list(conn: &Connection, ctx: &ReadCtx<'_>, c: &Collection, q: &ListQuery)
     );
     let mut items: Vec<Map<String, Value>> = conn
         .prepare_cached(&sql)?
-        .query_map(params_from_iter(w.params.iter()), |row| row_to_record(c, row, ctx.superuser))?
+        .query_map(params_from_iter(w.params.iter()), |row| {
+            row_to_record(c, row, ctx.superuser)
+        })?
         .collect::<Result<_, _>>()?;
     let (total, pages) = if q.skip_total {
         (-1i64, -1i64)

@@ -26,7 +26,9 @@ pub fn check_rules(schema: &Schema, c: &Collection) -> Result<(), Problems> {
         ("deleteRule", &c.delete_rule),
     ] {
         if let Some(rule) = rule {
-            if c.kind == CollectionType::View && matches!(key, "createRule" | "updateRule" | "deleteRule") {
+            if c.kind == CollectionType::View
+                && matches!(key, "createRule" | "updateRule" | "deleteRule")
+            {
                 continue;
             }
             if let Err(e) = query::compile_filter(rule, &c.name, &qs, &req, &opts) {
@@ -37,7 +39,11 @@ pub fn check_rules(schema: &Schema, c: &Collection) -> Result<(), Problems> {
             }
         }
     }
-    if problems.is_empty() { Ok(()) } else { Err(problems) }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
 }
 
 /// What a rule or filter may read about the request.

@@ -60,7 +60,8 @@ pub fn normalize_date(s: &str) -> String {
     if s.is_empty() {
         return String::new();
     }
-    let utc = |t: time::OffsetDateTime| crate::query::format_datetime(t.to_offset(time::UtcOffset::UTC));
+    let utc =
+        |t: time::OffsetDateTime| crate::query::format_datetime(t.to_offset(time::UtcOffset::UTC));
     if let Ok(t) = time::OffsetDateTime::parse(s, &Rfc3339) {
         return utc(t);
     }
@@ -85,7 +86,13 @@ pub fn coerce(field: &Field, v: &Value) -> Value {
     match &field.kind {
         FieldKind::Number { .. } => match v {
             Value::Number(n) => number(n.as_f64().unwrap_or(0.0)),
-            Value::String(s) => number(s.trim().parse::<f64>().ok().filter(|n| n.is_finite()).unwrap_or(0.0)),
+            Value::String(s) => number(
+                s.trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|n| n.is_finite())
+                    .unwrap_or(0.0),
+            ),
             Value::Bool(b) => json!(i64::from(*b)),
             _ => json!(0),
         },
@@ -149,7 +156,9 @@ pub fn validate(field: &Field, v: &Value) -> Option<Value> {
             .then(|| err("validation_required", "Cannot be blank.".into(), None));
     }
     match &field.kind {
-        FieldKind::Text { min, max, pattern, .. } => {
+        FieldKind::Text {
+            min, max, pattern, ..
+        } => {
             let s = v.as_str().unwrap_or_default();
             let len = s.chars().count() as u32;
             if *min > 0 && len < *min {
@@ -168,13 +177,21 @@ pub fn validate(field: &Field, v: &Value) -> Option<Value> {
                 ));
             }
             if !pattern.is_empty() && !regex::Regex::new(pattern).is_ok_and(|re| re.is_match(s)) {
-                return Some(err("validation_invalid_format", "Invalid value format.".into(), None));
+                return Some(err(
+                    "validation_invalid_format",
+                    "Invalid value format.".into(),
+                    None,
+                ));
             }
         }
         FieldKind::Number { min, max, only_int } => {
             let n = v.as_f64().unwrap_or(0.0);
             if *only_int && n.fract() != 0.0 {
-                return Some(err("validation_only_int_constraint", "Decimal numbers are not allowed.".into(), None));
+                return Some(err(
+                    "validation_only_int_constraint",
+                    "Decimal numbers are not allowed.".into(),
+                    None,
+                ));
             }
             if let Some(min) = min.filter(|m| n < *m) {
                 return Some(err(
@@ -191,31 +208,61 @@ pub fn validate(field: &Field, v: &Value) -> Option<Value> {
                 ));
             }
         }
-        FieldKind::Email { only_domains, except_domains } => {
+        FieldKind::Email {
+            only_domains,
+            except_domains,
+        } => {
             let s = v.as_str().unwrap_or_default();
             match crate::auth::superusers::validate_email(s) {
-                Err(_) => return Some(err("validation_is_email", "Must be a valid email address.".into(), None)),
+                Err(_) => {
+                    return Some(err(
+                        "validation_is_email",
+                        "Must be a valid email address.".into(),
+                        None,
+                    ));
+                }
                 Ok(e) => {
                     let host = e.rsplit('@').next().unwrap_or_default();
                     if !domain_allowed(host, only_domains, except_domains) {
-                        return Some(err("validation_email_domain_not_allowed", "Email domain is not allowed.".into(), None));
+                        return Some(err(
+                            "validation_email_domain_not_allowed",
+                            "Email domain is not allowed.".into(),
+                            None,
+                        ));
                     }
                 }
             }
         }
-        FieldKind::Url { only_domains, except_domains } => {
+        FieldKind::Url {
+            only_domains,
+            except_domains,
+        } => {
             let s = v.as_str().unwrap_or_default();
-            let rest = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://"));
+            let rest = s
+                .strip_prefix("https://")
+                .or_else(|| s.strip_prefix("http://"));
             let host = rest.map(|r| r.split(['/', '?', '#']).next().unwrap_or_default());
             match host {
-                Some(h) if !h.is_empty() && !h.contains(char::is_whitespace) && !s.contains(' ') => {
+                Some(h)
+                    if !h.is_empty() && !h.contains(char::is_whitespace) && !s.contains(' ') =>
+                {
                     let bare = h.rsplit('@').next().unwrap_or(h);
                     let bare = bare.split(':').next().unwrap_or(bare);
                     if !domain_allowed(bare, only_domains, except_domains) {
-                        return Some(err("validation_url_domain_not_allowed", "Url domain is not allowed.".into(), None));
+                        return Some(err(
+                            "validation_url_domain_not_allowed",
+                            "Url domain is not allowed.".into(),
+                            None,
+                        ));
                     }
                 }
-                _ => return Some(err("validation_invalid_url", "Must be a valid url.".into(), None)),
+                _ => {
+                    return Some(err(
+                        "validation_invalid_url",
+                        "Must be a valid url.".into(),
+                        None,
+                    ));
+                }
             }
         }
         FieldKind::Editor { max_size, .. } | FieldKind::Json { max_size } => {
@@ -237,10 +284,18 @@ pub fn validate(field: &Field, v: &Value) -> Option<Value> {
             let min = normalize_date(min);
             let max = normalize_date(max);
             if !min.is_empty() && s < min.as_str() {
-                return Some(err("validation_min_date_constraint", format!("Must be no earlier than {min}."), None));
+                return Some(err(
+                    "validation_min_date_constraint",
+                    format!("Must be no earlier than {min}."),
+                    None,
+                ));
             }
             if !max.is_empty() && s > max.as_str() {
-                return Some(err("validation_max_date_constraint", format!("Must be no later than {max}."), None));
+                return Some(err(
+                    "validation_max_date_constraint",
+                    format!("Must be no later than {max}."),
+                    None,
+                ));
             }
         }
         FieldKind::Select { values, max_select } => {
@@ -263,7 +318,11 @@ pub fn validate(field: &Field, v: &Value) -> Option<Value> {
                 ));
             }
         }
-        FieldKind::Relation { max_select, min_select, .. } => {
+        FieldKind::Relation {
+            max_select,
+            min_select,
+            ..
+        } => {
             let list = as_list(v);
             let max = (*max_select).max(1) as usize;
             if list.len() > max {
@@ -339,7 +398,13 @@ pub fn from_sql(field: &Field, v: SqlValue) -> Value {
 }
 
 /// The value after a `field+` / `+field` / `field-` modifier.
-pub fn apply_modifier(field: &Field, current: &Value, modifier: char, prepend: bool, operand: &Value) -> Value {
+pub fn apply_modifier(
+    field: &Field,
+    current: &Value,
+    modifier: char,
+    prepend: bool,
+    operand: &Value,
+) -> Value {
     match &field.kind {
         FieldKind::Number { .. } => {
             let a = current.as_f64().unwrap_or(0.0);
@@ -352,7 +417,8 @@ pub fn apply_modifier(field: &Field, current: &Value, modifier: char, prepend: b
             if modifier == '-' {
                 list.retain(|x| !given.contains(x));
             } else if prepend {
-                let mut front: Vec<String> = given.into_iter().filter(|g| !list.contains(g)).collect();
+                let mut front: Vec<String> =
+                    given.into_iter().filter(|g| !list.contains(g)).collect();
                 front.append(&mut list);
                 list = front;
             } else {
@@ -367,7 +433,11 @@ pub fn apply_modifier(field: &Field, current: &Value, modifier: char, prepend: b
         FieldKind::Text { .. } | FieldKind::Editor { .. } if modifier == '+' => {
             let a = as_text(current);
             let b = as_text(operand);
-            json!(if prepend { format!("{b}{a}") } else { format!("{a}{b}") })
+            json!(if prepend {
+                format!("{b}{a}")
+            } else {
+                format!("{a}{b}")
+            })
         }
         _ => current.clone(),
     }
@@ -376,10 +446,17 @@ pub fn apply_modifier(field: &Field, current: &Value, modifier: char, prepend: b
 /// The record's values after applying `body` to `base` (the stored record, or zero
 /// values for a new one): plain keys replace, modifiers adjust, unknown and
 /// read-only keys are ignored. Returns the new values and which fields were given.
-pub fn merge(collection: &Collection, base: &Map<String, Value>, body: &Map<String, Value>) -> Map<String, Value> {
+pub fn merge(
+    collection: &Collection,
+    base: &Map<String, Value>,
+    body: &Map<String, Value>,
+) -> Map<String, Value> {
     let mut out = base.clone();
     for field in &collection.fields {
-        if matches!(field.kind, FieldKind::Autodate { .. } | FieldKind::Password { .. }) {
+        if matches!(
+            field.kind,
+            FieldKind::Autodate { .. } | FieldKind::Password { .. }
+        ) {
             continue;
         }
         let name = &field.name;
@@ -422,36 +499,63 @@ mod tests {
         let t = field(json!({"name": "t", "type": "text"}));
         assert_eq!(coerce(&t, &json!(12345)), json!("12345"));
         assert_eq!(coerce(&t, &Value::Null), json!(""));
-        let tags = field(json!({"name": "tags", "type": "select", "values": ["a", "b"], "maxSelect": 3}));
+        let tags =
+            field(json!({"name": "tags", "type": "select", "values": ["a", "b"], "maxSelect": 3}));
         assert_eq!(coerce(&tags, &json!("a")), json!(["a"]));
         assert_eq!(coerce(&tags, &json!(["a", "a", "b"])), json!(["a", "b"]));
         let j = field(json!({"name": "j", "type": "json"}));
         assert_eq!(coerce(&j, &json!("{\"a\":1}")), json!({"a": 1}));
         assert_eq!(coerce(&j, &json!("not json")), json!("not json"));
         let d = field(json!({"name": "d", "type": "date"}));
-        assert_eq!(coerce(&d, &json!("2024-01-02")), json!("2024-01-02 00:00:00.000Z"));
-        assert_eq!(coerce(&d, &json!("2024-01-02T10:11:12+02:00")), json!("2024-01-02 08:11:12.000Z"));
+        assert_eq!(
+            coerce(&d, &json!("2024-01-02")),
+            json!("2024-01-02 00:00:00.000Z")
+        );
+        assert_eq!(
+            coerce(&d, &json!("2024-01-02T10:11:12+02:00")),
+            json!("2024-01-02 08:11:12.000Z")
+        );
         assert_eq!(coerce(&d, &json!("nope")), json!(""));
     }
 
     #[test]
     fn validation_codes_match_pocketbase() {
         let t = field(json!({"name": "t", "type": "text", "min": 3, "required": true}));
-        assert_eq!(validate(&t, &json!(""))
-            .map(|e| e["code"].clone()), Some(json!("validation_required")));
-        assert_eq!(validate(&t, &json!("ab")).map(|e| e["params"]["min"].clone()), Some(json!(3)));
+        assert_eq!(
+            validate(&t, &json!("")).map(|e| e["code"].clone()),
+            Some(json!("validation_required"))
+        );
+        assert_eq!(
+            validate(&t, &json!("ab")).map(|e| e["params"]["min"].clone()),
+            Some(json!(3))
+        );
         let n = field(json!({"name": "n", "type": "number", "max": 10, "onlyInt": true}));
-        assert_eq!(validate(&n, &json!(11)).map(|e| e["code"].clone()), Some(json!("validation_max_number_constraint")));
-        assert_eq!(validate(&n, &json!(1.5)).map(|e| e["code"].clone()), Some(json!("validation_only_int_constraint")));
-        assert!(validate(&n, &json!(0)).is_none(), "0 is fine when not required");
+        assert_eq!(
+            validate(&n, &json!(11)).map(|e| e["code"].clone()),
+            Some(json!("validation_max_number_constraint"))
+        );
+        assert_eq!(
+            validate(&n, &json!(1.5)).map(|e| e["code"].clone()),
+            Some(json!("validation_only_int_constraint"))
+        );
+        assert!(
+            validate(&n, &json!(0)).is_none(),
+            "0 is fine when not required"
+        );
         let e = field(json!({"name": "e", "type": "email"}));
         assert!(validate(&e, &json!("a@b.co")).is_none());
-        assert_eq!(validate(&e, &json!("nope")).map(|e| e["code"].clone()), Some(json!("validation_is_email")));
+        assert_eq!(
+            validate(&e, &json!("nope")).map(|e| e["code"].clone()),
+            Some(json!("validation_is_email"))
+        );
         let u = field(json!({"name": "u", "type": "url"}));
         assert!(validate(&u, &json!("https://example.com/x")).is_none());
         assert!(validate(&u, &json!("example.com")).is_some());
         let s = field(json!({"name": "s", "type": "select", "values": ["a"], "maxSelect": 1}));
-        assert_eq!(validate(&s, &json!("z")).map(|e| e["params"]["value"].clone()), Some(json!("z")));
+        assert_eq!(
+            validate(&s, &json!("z")).map(|e| e["params"]["value"].clone()),
+            Some(json!("z"))
+        );
     }
 
     #[test]
@@ -461,7 +565,10 @@ mod tests {
             (json!({"name": "b", "type": "bool"}), json!(true)),
             (json!({"name": "j", "type": "json"}), json!({"x": [1, 2]})),
             (json!({"name": "j", "type": "json"}), Value::Null),
-            (json!({"name": "m", "type": "select", "values": ["a", "b"], "maxSelect": 2}), json!(["b", "a"])),
+            (
+                json!({"name": "m", "type": "select", "values": ["a", "b"], "maxSelect": 2}),
+                json!(["b", "a"]),
+            ),
             (json!({"name": "t", "type": "text"}), json!("héllo")),
         ];
         for (f, v) in fields {
@@ -473,11 +580,28 @@ mod tests {
     #[test]
     fn modifiers_add_remove_and_prepend() {
         let n = field(json!({"name": "n", "type": "number"}));
-        assert_eq!(apply_modifier(&n, &json!(5), '+', false, &json!(2)), json!(7));
-        assert_eq!(apply_modifier(&n, &json!(5), '-', false, &json!("2")), json!(3));
-        let tags = field(json!({"name": "tags", "type": "select", "values": ["a", "b", "c"], "maxSelect": 3}));
-        assert_eq!(apply_modifier(&tags, &json!(["a"]), '+', false, &json!("b")), json!(["a", "b"]));
-        assert_eq!(apply_modifier(&tags, &json!(["a"]), '+', true, &json!("c")), json!(["c", "a"]));
-        assert_eq!(apply_modifier(&tags, &json!(["a", "b"]), '-', false, &json!(["a"])), json!(["b"]));
+        assert_eq!(
+            apply_modifier(&n, &json!(5), '+', false, &json!(2)),
+            json!(7)
+        );
+        assert_eq!(
+            apply_modifier(&n, &json!(5), '-', false, &json!("2")),
+            json!(3)
+        );
+        let tags = field(
+            json!({"name": "tags", "type": "select", "values": ["a", "b", "c"], "maxSelect": 3}),
+        );
+        assert_eq!(
+            apply_modifier(&tags, &json!(["a"]), '+', false, &json!("b")),
+            json!(["a", "b"])
+        );
+        assert_eq!(
+            apply_modifier(&tags, &json!(["a"]), '+', true, &json!("c")),
+            json!(["c", "a"])
+        );
+        assert_eq!(
+            apply_modifier(&tags, &json!(["a", "b"]), '-', false, &json!(["a"])),
+            json!(["b"])
+        );
     }
 }

@@ -56,8 +56,16 @@ fn now() -> String {
 }
 
 /// The full stored record (hidden fields included).
-fn load(conn: &Connection, c: &Collection, id: &str) -> Result<Option<Map<String, Value>>, ApiError> {
-    let sql = format!("SELECT {} FROM {} AS t WHERE t.\"id\" = ?1", select_list(c), quote_ident(&c.name));
+fn load(
+    conn: &Connection,
+    c: &Collection,
+    id: &str,
+) -> Result<Option<Map<String, Value>>, ApiError> {
+    let sql = format!(
+        "SELECT {} FROM {} AS t WHERE t.\"id\" = ?1",
+        select_list(c),
+        quote_ident(&c.name)
+    );
     Ok(conn
         .prepare_cached(&sql)?
         .query_row([id], |row| row_to_record(c, row, true))
@@ -78,9 +86,16 @@ fn load_with_rule(
     if !add_rule(&mut w, &ctx.read_ctx(req), c, rule)? {
         return Err(super::superusers_only());
     }
-    let sql = format!("SELECT {} FROM {} AS t{}", select_list(c), quote_ident(&c.name), w.sql());
+    let sql = format!(
+        "SELECT {} FROM {} AS t{}",
+        select_list(c),
+        quote_ident(&c.name),
+        w.sql()
+    );
     conn.prepare_cached(&sql)?
-        .query_row(params_from_iter(w.params.iter()), |row| row_to_record(c, row, true))
+        .query_row(params_from_iter(w.params.iter()), |row| {
+            row_to_record(c, row, true)
+        })
         .optional()?
         .ok_or_else(ApiError::not_found)
 }
@@ -101,10 +116,18 @@ fn rule_request(req: &RequestInfo, c: &Collection, body: &Map<String, Value>) ->
 fn validate_all(c: &Collection, record: &Map<String, Value>) -> Map<String, Value> {
     let mut problems = Map::new();
     for f in &c.fields {
-        if f.name == "id" || matches!(f.kind, FieldKind::Autodate { .. } | FieldKind::Password { .. }) {
+        if f.name == "id"
+            || matches!(
+                f.kind,
+                FieldKind::Autodate { .. } | FieldKind::Password { .. }
+            )
+        {
             continue;
         }
-        let v = record.get(&f.name).cloned().unwrap_or_else(|| value::zero(f));
+        let v = record
+            .get(&f.name)
+            .cloned()
+            .unwrap_or_else(|| value::zero(f));
         if let Some(e) = value::validate(f, &v) {
             problems.insert(f.name.clone(), e);
         }
@@ -113,15 +136,26 @@ fn validate_all(c: &Collection, record: &Map<String, Value>) -> Map<String, Valu
 }
 
 /// Every relation id must exist in its target collection.
-fn check_relations(conn: &Connection, ctx: &WriteCtx<'_>, c: &Collection, record: &Map<String, Value>, problems: &mut Map<String, Value>) -> Result<(), ApiError> {
+fn check_relations(
+    conn: &Connection,
+    ctx: &WriteCtx<'_>,
+    c: &Collection,
+    record: &Map<String, Value>,
+    problems: &mut Map<String, Value>,
+) -> Result<(), ApiError> {
     for f in &c.fields {
-        let FieldKind::Relation { collection_id, .. } = &f.kind else { continue };
+        let FieldKind::Relation { collection_id, .. } = &f.kind else {
+            continue;
+        };
         if problems.contains_key(&f.name) {
             continue;
         }
         let ids: Vec<String> = match record.get(&f.name) {
             Some(Value::String(s)) if !s.is_empty() => vec![s.clone()],
-            Some(Value::Array(a)) => a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
+            Some(Value::Array(a)) => a
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect(),
             _ => continue,
         };
         if ids.is_empty() {
@@ -136,11 +170,16 @@ fn check_relations(conn: &Connection, ctx: &WriteCtx<'_>, c: &Collection, record
             "SELECT count(*) FROM {} WHERE \"id\" IN (SELECT value FROM json_each(?1))",
             quote_ident(&target)
         );
-        let found: i64 = conn.prepare_cached(&sql)?.query_row([json!(ids).to_string()], |r| r.get(0))?;
+        let found: i64 = conn
+            .prepare_cached(&sql)?
+            .query_row([json!(ids).to_string()], |r| r.get(0))?;
         if found != ids.len() as i64 {
             problems.insert(
                 f.name.clone(),
-                field_error("validation_missing_rel_records", "Failed to find all relation records with the provided ids."),
+                field_error(
+                    "validation_missing_rel_records",
+                    "Failed to find all relation records with the provided ids.",
+                ),
             );
         }
     }
@@ -155,13 +194,22 @@ fn unique_violation(err: &rusqlite::Error, c: &Collection) -> Option<Map<String,
     for col in cols.split(',') {
         let name = col.trim().rsplit('.').next().unwrap_or_default();
         if c.field(name).is_some() {
-            data.insert(name.to_string(), field_error("validation_not_unique", "Value must be unique."));
+            data.insert(
+                name.to_string(),
+                field_error("validation_not_unique", "Value must be unique."),
+            );
         }
     }
     (!data.is_empty()).then_some(data)
 }
 
-fn write_row(conn: &Connection, c: &Collection, record: &Map<String, Value>, update_id: Option<&str>, action: RecordAction) -> Result<(), ApiError> {
+fn write_row(
+    conn: &Connection,
+    c: &Collection,
+    record: &Map<String, Value>,
+    update_id: Option<&str>,
+    action: RecordAction,
+) -> Result<(), ApiError> {
     let fields: Vec<&crate::schema::Field> = c
         .fields
         .iter()
@@ -179,7 +227,10 @@ fn write_row(conn: &Connection, c: &Collection, record: &Map<String, Value>, upd
             format!("INSERT INTO {table} ({}) VALUES ({marks})", cols.join(", "))
         }
         Some(_) => {
-            let sets: Vec<String> = fields.iter().map(|f| format!("{} = ?", quote_ident(&f.name))).collect();
+            let sets: Vec<String> = fields
+                .iter()
+                .map(|f| format!("{} = ?", quote_ident(&f.name)))
+                .collect();
             format!("UPDATE {table} SET {} WHERE \"id\" = ?", sets.join(", "))
         }
     };
@@ -187,7 +238,10 @@ fn write_row(conn: &Connection, c: &Collection, record: &Map<String, Value>, upd
     if let Some(id) = update_id {
         params.push(SqlValue::Text(id.to_string()));
     }
-    match conn.prepare_cached(&sql)?.execute(params_from_iter(params.iter())) {
+    match conn
+        .prepare_cached(&sql)?
+        .execute(params_from_iter(params.iter()))
+    {
         Ok(_) => Ok(()),
         Err(e) => match unique_violation(&e, c) {
             Some(data) => Err(failed(action, data)),
@@ -196,11 +250,26 @@ fn write_row(conn: &Connection, c: &Collection, record: &Map<String, Value>, upd
     }
 }
 
-/// Creates a record; returns it as stored (hidden fields included).
-pub fn create(conn: &Connection, ctx: &WriteCtx<'_>, c: &Arc<Collection>, body: &Map<String, Value>) -> Result<(Map<String, Value>, RecordChange), ApiError> {
-    if c.kind == CollectionType::View {
-        return Err(ApiError::bad_request("View collections are read-only."));
+/// Views are read-only; auth records change through the auth endpoints (their
+/// passwords need hashing), not the generic records API.
+fn read_only(c: &Collection) -> Result<(), ApiError> {
+    match c.kind {
+        CollectionType::View => Err(ApiError::bad_request("View collections are read-only.")),
+        CollectionType::Auth => Err(ApiError::bad_request(
+            "Records of auth collections are managed with the superuser CLI for now.",
+        )),
+        CollectionType::Base => Ok(()),
     }
+}
+
+/// Creates a record; returns it as stored (hidden fields included).
+pub fn create(
+    conn: &Connection,
+    ctx: &WriteCtx<'_>,
+    c: &Arc<Collection>,
+    body: &Map<String, Value>,
+) -> Result<(Map<String, Value>, RecordChange), ApiError> {
+    read_only(c)?;
     if c.create_rule.is_none() && !ctx.superuser {
         return Err(super::superusers_only());
     }
@@ -214,8 +283,23 @@ pub fn create(conn: &Connection, ctx: &WriteCtx<'_>, c: &Arc<Collection>, body: 
     let mut problems = Map::new();
     let id = match body.get("id") {
         Some(Value::String(s)) if !s.is_empty() => {
-            if !is_valid_id(s) {
-                problems.insert("id".into(), field_error("validation_invalid_format", "Invalid value format."));
+            if s.chars().count() < crate::id::ID_LENGTH {
+                problems.insert(
+                    "id".into(),
+                    json!({"code": "validation_min_text_constraint",
+                    "message": "Must be at least 15 character(s).", "params": {"min": 15}}),
+                );
+            } else if s.chars().count() > crate::id::ID_LENGTH {
+                problems.insert(
+                    "id".into(),
+                    json!({"code": "validation_max_text_constraint",
+                    "message": "Must be less than 15 character(s).", "params": {"max": 15}}),
+                );
+            } else if !is_valid_id(s) {
+                problems.insert(
+                    "id".into(),
+                    field_error("validation_invalid_format", "Invalid value format."),
+                );
             }
             s.clone()
         }
@@ -224,46 +308,80 @@ pub fn create(conn: &Connection, ctx: &WriteCtx<'_>, c: &Arc<Collection>, body: 
     record.insert("id".into(), json!(id));
     let stamp = now();
     for f in &c.fields {
-        if let FieldKind::Autodate { on_create: true, .. } = f.kind {
+        if let FieldKind::Autodate {
+            on_create: true, ..
+        } = f.kind
+        {
             record.insert(f.name.clone(), json!(stamp));
         }
     }
     problems.extend(validate_all(c, &record));
     check_relations(conn, ctx, c, &record, &mut problems)?;
     if problems.is_empty() && load(conn, c, &id)?.is_some() {
-        problems.insert("id".into(), field_error("validation_not_unique", "Value must be unique."));
+        problems.insert(
+            "id".into(),
+            field_error("validation_not_unique", "Value must be unique."),
+        );
     }
     if !problems.is_empty() {
         return Err(failed(RecordAction::Create, problems));
     }
     let req = rule_request(ctx.req, c, body);
-    let mut event = RecordEvent { action: RecordAction::Create, collection: c, record, conn };
+    let mut event = RecordEvent {
+        action: RecordAction::Create,
+        collection: c,
+        record,
+        conn,
+    };
     ctx.core.hooks.run(&mut event, &mut |e| {
         write_row(conn, c, &e.record, None, RecordAction::Create)?;
         let rule = c.create_rule.as_deref().unwrap_or_default();
         if !ctx.superuser && !rule.trim().is_empty() {
             let mut w = Where::default();
-            let stored_id = e.record.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
+            let stored_id = e
+                .record
+                .get("id")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
             w.push("t.\"id\" = ?".into(), vec![SqlValue::Text(stored_id)]);
             add_rule(&mut w, &ctx.read_ctx(&req), c, Some(rule))?;
             let sql = format!("SELECT 1 FROM {} AS t{}", quote_ident(&c.name), w.sql());
-            let allowed = conn.prepare_cached(&sql)?.exists(params_from_iter(w.params.iter()))?;
+            let allowed = conn
+                .prepare_cached(&sql)?
+                .exists(params_from_iter(w.params.iter()))?;
             if !allowed {
                 return Err(failed(RecordAction::Create, Map::new()));
             }
         }
         Ok(())
     })?;
-    let stored_id = event.record.get("id").and_then(Value::as_str).unwrap_or(&id).to_string();
+    let stored_id = event
+        .record
+        .get("id")
+        .and_then(Value::as_str)
+        .unwrap_or(&id)
+        .to_string();
     let stored = load(conn, c, &stored_id)?.ok_or_else(ApiError::internal)?;
-    Ok((stored.clone(), RecordChange { action: RecordAction::Create, collection: c.clone(), record: stored }))
+    Ok((
+        stored.clone(),
+        RecordChange {
+            action: RecordAction::Create,
+            collection: c.clone(),
+            record: stored,
+        },
+    ))
 }
 
 /// Updates a record the update rule lets this requester change.
-pub fn update(conn: &Connection, ctx: &WriteCtx<'_>, c: &Arc<Collection>, id: &str, body: &Map<String, Value>) -> Result<(Map<String, Value>, RecordChange), ApiError> {
-    if c.kind == CollectionType::View {
-        return Err(ApiError::bad_request("View collections are read-only."));
-    }
+pub fn update(
+    conn: &Connection,
+    ctx: &WriteCtx<'_>,
+    c: &Arc<Collection>,
+    id: &str,
+    body: &Map<String, Value>,
+) -> Result<(Map<String, Value>, RecordChange), ApiError> {
+    read_only(c)?;
     if c.update_rule.is_none() && !ctx.superuser {
         return Err(super::superusers_only());
     }
@@ -273,13 +391,22 @@ pub fn update(conn: &Connection, ctx: &WriteCtx<'_>, c: &Arc<Collection>, id: &s
     let mut problems = Map::new();
     if let Some(Value::String(new_id)) = body.get("id") {
         if new_id != id {
-            problems.insert("id".into(), field_error("validation_pk_change", "The record primary key cannot be changed."));
+            problems.insert(
+                "id".into(),
+                field_error(
+                    "validation_pk_change",
+                    "The record primary key cannot be changed.",
+                ),
+            );
         }
     }
     record.insert("id".into(), json!(id));
     let stamp = now();
     for f in &c.fields {
-        if let FieldKind::Autodate { on_update: true, .. } = f.kind {
+        if let FieldKind::Autodate {
+            on_update: true, ..
+        } = f.kind
+        {
             record.insert(f.name.clone(), json!(stamp));
         }
     }
@@ -288,17 +415,34 @@ pub fn update(conn: &Connection, ctx: &WriteCtx<'_>, c: &Arc<Collection>, id: &s
     if !problems.is_empty() {
         return Err(failed(RecordAction::Update, problems));
     }
-    let mut event = RecordEvent { action: RecordAction::Update, collection: c, record, conn };
-    ctx.core.hooks.run(&mut event, &mut |e| write_row(conn, c, &e.record, Some(id), RecordAction::Update))?;
+    let mut event = RecordEvent {
+        action: RecordAction::Update,
+        collection: c,
+        record,
+        conn,
+    };
+    ctx.core.hooks.run(&mut event, &mut |e| {
+        write_row(conn, c, &e.record, Some(id), RecordAction::Update)
+    })?;
     let stored = load(conn, c, id)?.ok_or_else(ApiError::internal)?;
-    Ok((stored.clone(), RecordChange { action: RecordAction::Update, collection: c.clone(), record: stored }))
+    Ok((
+        stored.clone(),
+        RecordChange {
+            action: RecordAction::Update,
+            collection: c.clone(),
+            record: stored,
+        },
+    ))
 }
 
 /// Deletes a record the delete rule lets this requester remove, with cascades.
-pub fn delete(conn: &Connection, ctx: &WriteCtx<'_>, c: &Arc<Collection>, id: &str) -> Result<Vec<RecordChange>, ApiError> {
-    if c.kind == CollectionType::View {
-        return Err(ApiError::bad_request("View collections are read-only."));
-    }
+pub fn delete(
+    conn: &Connection,
+    ctx: &WriteCtx<'_>,
+    c: &Arc<Collection>,
+    id: &str,
+) -> Result<Vec<RecordChange>, ApiError> {
+    read_only(c)?;
     if c.delete_rule.is_none() && !ctx.superuser {
         return Err(super::superusers_only());
     }
@@ -322,21 +466,44 @@ fn delete_record(
     if depth > MAX_CASCADE_DEPTH {
         return Err(ApiError::bad_request("Too many cascading deletes."));
     }
-    let id = record.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
-    let mut event = RecordEvent { action: RecordAction::Delete, collection: c, record, conn };
+    let id = record
+        .get("id")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let mut event = RecordEvent {
+        action: RecordAction::Delete,
+        collection: c,
+        record,
+        conn,
+    };
     ctx.core.hooks.run(&mut event, &mut |_| {
-        conn.prepare_cached(&format!("DELETE FROM {} WHERE \"id\" = ?1", quote_ident(&c.name)))?
-            .execute([&id])?;
+        conn.prepare_cached(&format!(
+            "DELETE FROM {} WHERE \"id\" = ?1",
+            quote_ident(&c.name)
+        ))?
+        .execute([&id])?;
         Ok(())
     })?;
-    changes.push(RecordChange { action: RecordAction::Delete, collection: c.clone(), record: event.record });
+    changes.push(RecordChange {
+        action: RecordAction::Delete,
+        collection: c.clone(),
+        record: event.record,
+    });
     // Records pointing at the deleted one: deleted too (cascade) or unlinked.
     for other in ctx.schema.all() {
         if other.kind == CollectionType::View {
             continue;
         }
         for f in &other.fields {
-            let FieldKind::Relation { collection_id, cascade_delete, .. } = &f.kind else { continue };
+            let FieldKind::Relation {
+                collection_id,
+                cascade_delete,
+                ..
+            } = &f.kind
+            else {
+                continue;
+            };
             if *collection_id != c.id {
                 continue;
             }
@@ -372,7 +539,11 @@ fn delete_record(
 }
 
 /// Deletes every record of a collection (superusers only), with cascades.
-pub async fn truncate(core: &Arc<Core>, schema: &Arc<Schema>, c: &Collection) -> Result<(), ApiError> {
+pub async fn truncate(
+    core: &Arc<Core>,
+    schema: &Arc<Schema>,
+    c: &Collection,
+) -> Result<(), ApiError> {
     let core2 = core.clone();
     let schema = schema.clone();
     let c = schema.get(&c.id).cloned().ok_or_else(ApiError::not_found)?;
@@ -384,7 +555,12 @@ pub async fn truncate(core: &Arc<Core>, schema: &Arc<Schema>, c: &Collection) ->
                 .query_map([], |r| r.get(0))?
                 .collect::<Result<_, _>>()?;
             let req = RequestInfo::default();
-            let ctx = WriteCtx { core: &core2, schema: &schema, req: &req, superuser: true };
+            let ctx = WriteCtx {
+                core: &core2,
+                schema: &schema,
+                req: &req,
+                superuser: true,
+            };
             let mut changes = Vec::new();
             for id in ids {
                 if let Some(rec) = load(conn, &c, &id)? {
@@ -401,7 +577,11 @@ pub async fn truncate(core: &Arc<Core>, schema: &Arc<Schema>, c: &Collection) ->
 }
 
 /// Drops hidden fields for non-superusers before a record is returned.
-pub fn visible(c: &Collection, mut record: Map<String, Value>, superuser: bool) -> Map<String, Value> {
+pub fn visible(
+    c: &Collection,
+    mut record: Map<String, Value>,
+    superuser: bool,
+) -> Map<String, Value> {
     if !superuser {
         for f in c.fields.iter().filter(|f| f.hidden) {
             record.remove(&f.name);

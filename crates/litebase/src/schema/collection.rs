@@ -173,9 +173,19 @@ impl Collection {
                     FieldKind::Select { values, .. } if values.is_empty() => {
                         message = Some(("validation_required", "Select fields need values."));
                     }
+                    FieldKind::Select { values, max_select }
+                        if *max_select as usize > values.len() =>
+                    {
+                        message = Some((
+                            "validation_max_select_constraint",
+                            "maxSelect cannot be larger than the number of values.",
+                        ));
+                    }
                     FieldKind::Relation { collection_id, .. } if collection_id.is_empty() => {
-                        message =
-                            Some(("validation_required", "Relation fields need a collectionId."));
+                        message = Some((
+                            "validation_required",
+                            "Relation fields need a collectionId.",
+                        ));
                     }
                     FieldKind::Text { pattern, .. } if !pattern.is_empty() => {
                         if regex::Regex::new(pattern).is_err() {
@@ -263,7 +273,10 @@ mod tests {
         let problems = c.validate().err().unwrap_or_default();
         let fields = &problems["fields"];
         assert_eq!(fields["1"]["name"]["code"], "validation_reserved_name");
-        assert_eq!(fields["2"]["name"]["code"], "validation_duplicated_field_name");
+        assert_eq!(
+            fields["2"]["name"]["code"],
+            "validation_duplicated_field_name"
+        );
         assert_eq!(fields["3"]["name"]["code"], "validation_required");
         assert!(fields.get("0").is_none());
         assert!(parse(json!({"name": "9lives"})).validate().is_err());

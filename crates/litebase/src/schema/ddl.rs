@@ -9,17 +9,29 @@ use super::quote_ident as q;
 /// Statements that create the table (or view) and its indexes.
 pub fn create(c: &Collection) -> Vec<String> {
     if c.kind == CollectionType::View {
-        return vec![format!("CREATE VIEW {} AS {}", q(&c.name), c.view_query.trim().trim_end_matches(';'))];
+        return vec![format!(
+            "CREATE VIEW {} AS {}",
+            q(&c.name),
+            c.view_query.trim().trim_end_matches(';')
+        )];
     }
     let columns: Vec<String> = c.fields.iter().map(Field::column_sql).collect();
-    let mut out = vec![format!("CREATE TABLE {} ({})", q(&c.name), columns.join(", "))];
+    let mut out = vec![format!(
+        "CREATE TABLE {} ({})",
+        q(&c.name),
+        columns.join(", ")
+    )];
     out.extend(c.indexes.iter().cloned());
     out
 }
 
 /// Statements that drop the table (or view); its indexes go with it.
 pub fn drop(c: &Collection) -> Vec<String> {
-    let what = if c.kind == CollectionType::View { "VIEW" } else { "TABLE" };
+    let what = if c.kind == CollectionType::View {
+        "VIEW"
+    } else {
+        "TABLE"
+    };
     vec![format!("DROP {what} IF EXISTS {}", q(&c.name))]
 }
 
@@ -48,11 +60,16 @@ pub fn update(old: &Collection, new: &Collection) -> Vec<String> {
         }
     }
     if old.name != new.name {
-        out.push(format!("ALTER TABLE {} RENAME TO {}", q(&old.name), q(&new.name)));
+        out.push(format!(
+            "ALTER TABLE {} RENAME TO {}",
+            q(&old.name),
+            q(&new.name)
+        ));
     }
     let table = q(&new.name);
     let old_by_id: HashMap<&str, &Field> = old.fields.iter().map(|f| (f.id.as_str(), f)).collect();
-    let new_ids: std::collections::HashSet<&str> = new.fields.iter().map(|f| f.id.as_str()).collect();
+    let new_ids: std::collections::HashSet<&str> =
+        new.fields.iter().map(|f| f.id.as_str()).collect();
     for f in &old.fields {
         if !new_ids.contains(f.id.as_str()) {
             out.push(format!("ALTER TABLE {table} DROP COLUMN {}", q(&f.name)));
@@ -101,8 +118,14 @@ mod tests {
 
     #[test]
     fn reads_index_names_in_every_quoting_style() {
-        assert_eq!(index_name("CREATE UNIQUE INDEX `idx_a` ON `t` (`x`)").as_deref(), Some("idx_a"));
-        assert_eq!(index_name("create index if not exists \"b\" on t(x)").as_deref(), Some("b"));
+        assert_eq!(
+            index_name("CREATE UNIQUE INDEX `idx_a` ON `t` (`x`)").as_deref(),
+            Some("idx_a")
+        );
+        assert_eq!(
+            index_name("create index if not exists \"b\" on t(x)").as_deref(),
+            Some("b")
+        );
         assert_eq!(index_name("DROP TABLE x"), None);
     }
 
@@ -131,8 +154,11 @@ mod tests {
         for s in create(&old) {
             conn.execute(&s, []).unwrap_or_else(|e| panic!("{s}: {e}"));
         }
-        conn.execute("INSERT INTO posts (id, title, tags) VALUES ('a', 'Hello', 'a')", [])
-            .unwrap_or_else(|e| panic!("{e}"));
+        conn.execute(
+            "INSERT INTO posts (id, title, tags) VALUES ('a', 'Hello', 'a')",
+            [],
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
         for s in update(&old, &new) {
             conn.execute(&s, []).unwrap_or_else(|e| panic!("{s}: {e}"));
         }

@@ -31,7 +31,11 @@ pub struct Field {
 
 /// The field types and their options, tagged by `type` like PocketBase's JSON.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "lowercase", rename_all_fields = "camelCase")]
+#[serde(
+    tag = "type",
+    rename_all = "lowercase",
+    rename_all_fields = "camelCase"
+)]
 pub enum FieldKind {
     /// Plain text. `min`/`max` count characters (0 = no limit).
     Text {
@@ -244,7 +248,14 @@ mod tests {
         assert_eq!(back["maxSelect"], 2);
         assert_eq!(back["values"], json!(["a", "b"]));
         let n: Field = serde_json::from_value(json!({"name": "n", "type": "number"}))?;
-        assert_eq!(n.kind, FieldKind::Number { min: None, max: None, only_int: false });
+        assert_eq!(
+            n.kind,
+            FieldKind::Number {
+                min: None,
+                max: None,
+                only_int: false
+            }
+        );
         assert!(serde_json::from_value::<Field>(json!({"name": "x", "type": "nope"})).is_err());
         Ok(())
     }

@@ -6,6 +6,7 @@ pub mod ddl;
 pub mod field;
 pub mod query_view;
 pub mod store;
+pub mod system;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -34,20 +35,27 @@ pub struct Schema {
 
 impl std::fmt::Debug for Schema {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.collections.iter().map(|c| &c.name)).finish()
+        f.debug_list()
+            .entries(self.collections.iter().map(|c| &c.name))
+            .finish()
     }
 }
 
 impl Schema {
     /// A snapshot of `collections`.
+    /// The system collections come first, then `collections` (from `_collections`).
     pub fn new(collections: Vec<Collection>) -> Self {
-        let collections: Vec<Arc<Collection>> = collections.into_iter().map(Arc::new).collect();
+        let collections: Vec<Arc<Collection>> = std::iter::once(system::superusers())
+            .chain(collections)
+            .map(Arc::new)
+            .collect();
         let mut by_key = HashMap::with_capacity(collections.len() * 2);
         for (i, c) in collections.iter().enumerate() {
             by_key.insert(c.id.clone(), i);
             by_key.insert(c.name.to_ascii_lowercase(), i);
         }
-        let query_view = query_view::QuerySchema::build(collections.iter().map(|c| c.as_ref()), None);
+        let query_view =
+            query_view::QuerySchema::build(collections.iter().map(|c| c.as_ref()), None);
         Schema {
             collections,
             by_key,

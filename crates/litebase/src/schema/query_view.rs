@@ -45,7 +45,10 @@ impl QuerySchema {
             .filter(|c| extra.is_none_or(|e| e.id != c.id))
             .collect();
         all.extend(extra);
-        let names: HashMap<&str, &str> = all.iter().map(|c| (c.id.as_str(), c.name.as_str())).collect();
+        let names: HashMap<&str, &str> = all
+            .iter()
+            .map(|c| (c.id.as_str(), c.name.as_str()))
+            .collect();
         let mut map = HashMap::new();
         for c in &all {
             let fields = c
@@ -78,6 +81,4 @@ impl QuerySchema {
         }
         QuerySchema(map)
     }
-
 }
-

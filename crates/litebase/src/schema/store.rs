@@ -54,7 +54,10 @@ pub fn load_all(conn: &Connection) -> Result<Vec<Collection>, DbError> {
             create_rule,
             update_rule,
             delete_rule,
-            view_query: options["viewQuery"].as_str().unwrap_or_default().to_string(),
+            view_query: options["viewQuery"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
             created,
             updated,
         });
