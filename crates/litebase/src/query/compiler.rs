@@ -657,10 +657,12 @@ impl<'a> Compiler<'a> {
                 ident,
                 "@request.method and @request.context have no sub-fields",
             )),
-            _ if head.suffix.is_some() || path.is_empty() => Err(self.invalid(
-                ident,
-                "expected a key after @request.auth/body/query/headers",
-            )),
+            "auth" | "body" | "query" | "headers" if head.suffix.is_some() || path.is_empty() => {
+                Err(self.invalid(
+                    ident,
+                    "expected a key after @request.auth/body/query/headers",
+                ))
+            }
             "auth" => self.request_auth(ident, path, sink),
             "body" => {
                 let map = Json::Object(req.body.clone());
