@@ -218,6 +218,10 @@ fn reports_clear_errors() {
             "@collection.users = 1",
             r#"invalid identifier "@collection.users" at column 1: expected @collection.NAME.FIELD"#,
         ),
+        (
+            "@collection.users:a.id = '' && @collection.comments:a.id = ''",
+            r#"invalid identifier "@collection.comments:a.id" at column 32: this @collection alias already names another collection"#,
+        ),
         ("x_via_post.id = 1", r#"unknown collection "x" at column 1"#),
         (
             "comments_via_message.id = 1",
