@@ -188,7 +188,7 @@ fn reports_clear_errors() {
         ),
         (
             "title:length = 1",
-            r#"invalid modifier ":length" at column 1: field "title" holds a single value"#,
+            r#"invalid modifier ":length" at column 1: field "title" is not a select, relation or file field"#,
         ),
         (
             "title:isset = 1",

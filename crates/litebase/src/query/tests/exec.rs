@@ -273,6 +273,19 @@ fn request_paths_through_relations() {
     );
 }
 
+/// Checked on PocketBase: single select/relation fields count as 0- or 1-item lists.
+#[test]
+fn list_modifiers_on_single_fields_match_pocketbase() {
+    check_all(
+        &request(),
+        &[
+            (r#"cat:length = 1"#, "134"),
+            (r#"cat:each = "x""#, "14"),
+            (r#"author:length = 1"#, "124"),
+        ],
+    );
+}
+
 #[test]
 fn datetime_macros_use_request_now() {
     // now = 2026-03-15 12:34:56.789Z, a Sunday.
