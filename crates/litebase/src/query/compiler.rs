@@ -474,6 +474,13 @@ impl<'a> Compiler<'a> {
         multi: bool,
         key: &str,
     ) -> Result<Resolved, FilterError> {
+        // Select/relation/file values are lists even when single (PocketBase
+        // accepts `cat:length` and `cat:each` on a single select too).
+        let listish = field.multiple
+            || matches!(
+                field.kind,
+                FieldKind::Select | FieldKind::Relation | FieldKind::File
+            );
         let Some(modifier) = seg.suffix.as_deref() else {
             if field.kind == FieldKind::Json {
                 return self.json_path(ident, col, &[], multi);
@@ -499,12 +506,12 @@ impl<'a> Compiler<'a> {
                 inner.class = Class::Column;
                 Ok(inner)
             }
-            "length" if field.multiple => Ok(Resolved {
+            "length" if listish => Ok(Resolved {
                 sql: frag!["json_array_length(", &as_json_array_or_empty(col), ")"],
                 class: Class::Column,
                 multi,
             }),
-            "each" if field.multiple => {
+            "each" if listish => {
                 let key = format!("{key}.{}:each", field.name);
                 let je = self.join(sink, &key, |a| {
                     frag!["LEFT JOIN json_each(", &as_json_array(col), ") AS ", a]
@@ -518,7 +525,10 @@ impl<'a> Compiler<'a> {
             "length" | "each" => Err(self.bad_modifier(
                 ident,
                 modifier,
-                &format!("field {:?} holds a single value", field.name),
+                &format!(
+                    "field {:?} is not a select, relation or file field",
+                    field.name
+                ),
             )),
             "isset" => Err(self.bad_modifier(
                 ident,
@@ -657,10 +667,12 @@ impl<'a> Compiler<'a> {
                 ident,
                 "@request.method and @request.context have no sub-fields",
             )),
-            _ if head.suffix.is_some() || path.is_empty() => Err(self.invalid(
-                ident,
-                "expected a key after @request.auth/body/query/headers",
-            )),
+            "auth" | "body" | "query" | "headers" if head.suffix.is_some() || path.is_empty() => {
+                Err(self.invalid(
+                    ident,
+                    "expected a key after @request.auth/body/query/headers",
+                ))
+            }
             "auth" => self.request_auth(ident, path, sink),
             "body" => {
                 let map = Json::Object(req.body.clone());

@@ -26,7 +26,7 @@
 //! ```
 
 pub mod ast;
-mod compiler;
+pub(crate) mod compiler;
 mod datetime;
 pub mod error;
 pub mod lexer;
