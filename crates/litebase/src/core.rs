@@ -4,6 +4,7 @@
 use rusqlite::OptionalExtension;
 
 use crate::config::Config;
+use crate::db::migrate::MigrationSet;
 use crate::db::{Db, DbError};
 use crate::hooks::Hooks;
 use crate::schema::{Schema, SchemaCache, store};
@@ -22,12 +23,19 @@ pub struct Core {
     pub config: Config,
     /// Record hooks registered by the app.
     pub hooks: Hooks,
+    /// The app's migrations, where `--dev` records schema changes.
+    pub app_migrations: Option<MigrationSet>,
     superusers_secret: String,
 }
 
 impl Core {
     /// Loads the schema and secrets from a migrated database.
-    pub async fn load(db: Db, config: Config, hooks: Hooks) -> Result<Core, DbError> {
+    pub async fn load(
+        db: Db,
+        config: Config,
+        hooks: Hooks,
+        app_migrations: Option<MigrationSet>,
+    ) -> Result<Core, DbError> {
         let (collections, secret) = db
             .read(|conn| {
                 let collections = store::load_all(conn)?;
@@ -51,6 +59,7 @@ impl Core {
             schema,
             config,
             hooks,
+            app_migrations,
             superusers_secret: secret,
         })
     }

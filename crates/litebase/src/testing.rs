@@ -186,6 +186,22 @@ impl Http {
         )
     }
 
+    /// `POST url` with a JSON body and an `Authorization` token.
+    pub fn post_json_auth(&self, url: &str, token: &str, body: &Value) -> std::io::Result<Reply> {
+        Self::finish(
+            self.agent
+                .post(url)
+                .header("Content-Type", "application/json")
+                .header("Authorization", token)
+                .send(body.to_string().as_bytes()),
+        )
+    }
+
+    /// `GET url` with an `Authorization` token.
+    pub fn get_auth(&self, url: &str, token: &str) -> std::io::Result<Reply> {
+        Self::finish(self.agent.get(url).header("Authorization", token).call())
+    }
+
     /// `POST url` with raw bytes labelled as JSON (for malformed-body tests).
     pub fn post_raw(&self, url: &str, body: &[u8]) -> std::io::Result<Reply> {
         Self::finish(

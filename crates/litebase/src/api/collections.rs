@@ -1,8 +1,9 @@
 //! `/api/collections`: superusers define collections; each change runs as one
 //! transaction over the table and its `_collections` row.
 
+use std::sync::Arc;
+
 use actix_web::{HttpResponse, web};
-use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::auth::request::Auth;
@@ -23,50 +24,119 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
         );
 }
 
-#[derive(Deserialize)]
-struct Paging {
-    page: Option<String>,
-    #[serde(rename = "perPage")]
-    per_page: Option<String>,
-    #[serde(rename = "skipTotal")]
-    skip_total: Option<String>,
+/// The properties of a collection that `?filter=` and `?sort=` may use.
+fn meta_schema() -> (crate::query::CollectionInfo, Vec<&'static str>) {
+    use crate::query::{CollectionInfo, FieldInfo, FieldKind as Q};
+    let cols = vec![
+        ("id", Q::Text),
+        ("name", Q::Text),
+        ("type", Q::Text),
+        ("system", Q::Bool),
+        ("listRule", Q::Text),
+        ("viewRule", Q::Text),
+        ("createRule", Q::Text),
+        ("updateRule", Q::Text),
+        ("deleteRule", Q::Text),
+        ("created", Q::Date),
+        ("updated", Q::Date),
+    ];
+    let info = CollectionInfo {
+        name: "collections".into(),
+        fields: cols.iter().map(|(n, k)| FieldInfo::new(n, *k)).collect(),
+    };
+    (info, cols.into_iter().map(|(n, _)| n).collect())
 }
 
+/// Lists collections; `filter` and `sort` work on their properties (name, type,
+/// system, rules, dates) with the same language as records.
 async fn list(
     core: web::Data<Core>,
     auth: Auth,
-    q: web::Query<Paging>,
+    req: actix_web::HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
+    use crate::query::{self, CompileOptions};
     auth.require_superuser()?;
+    let params =
+        web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
+            .map_err(|_| ApiError::generic_bad_request())?
+            .into_inner()
+            .into_iter()
+            .map(|(k, v)| (k, Value::String(v)))
+            .collect::<Map<String, Value>>();
+    let q = crate::records::read::ListQuery::parse(&params)?;
     let schema = core.schema.current();
-    let all = schema.all();
-    let page = q
-        .page
-        .as_deref()
-        .and_then(|p| p.parse::<usize>().ok())
-        .unwrap_or(1)
-        .max(1);
-    let per_page = q
-        .per_page
-        .as_deref()
-        .and_then(|p| p.parse::<usize>().ok())
-        .unwrap_or(30)
-        .clamp(1, 1000);
-    let items: Vec<&Collection> = all
-        .iter()
-        .map(|c| c.as_ref())
-        .skip((page - 1) * per_page)
-        .take(per_page)
-        .collect();
-    let skip_total = matches!(q.skip_total.as_deref(), Some("1" | "true"));
-    let (total, pages) = if skip_total {
-        (-1i64, -1i64)
+    let (info, cols) = meta_schema();
+    let mut lookup = std::collections::HashMap::new();
+    lookup.insert("collections".to_string(), info);
+    let opts = CompileOptions {
+        table_alias: "t".into(),
+        allow_hidden: true,
+    };
+    let filter = query::compile_filter(
+        &q.filter,
+        "collections",
+        &lookup,
+        &query::RequestInfo::default(),
+        &opts,
+    )
+    .map_err(|e| ApiError::bad_request(format!("Invalid filter: {e}.")))?;
+    let order = if q.sort.trim().is_empty() {
+        "t.\"n\"".to_string()
     } else {
-        let total = all.len() as i64;
-        (total, (total + per_page as i64 - 1) / per_page as i64)
+        query::compile_sort(&q.sort, "collections", &lookup, &opts)
+            .map_err(|e| ApiError::bad_request(format!("Invalid sort: {e}.")))?
+    };
+    // The snapshot becomes a VALUES table, so filtering and sorting are SQLite's.
+    let all: Vec<Arc<Collection>> = schema.all().to_vec();
+    let mut rows = Vec::with_capacity(all.len());
+    let mut params: Vec<rusqlite::types::Value> = Vec::new();
+    for (n, c) in all.iter().enumerate() {
+        rows.push(format!("({})", vec!["?"; cols.len() + 1].join(", ")));
+        params.push(rusqlite::types::Value::Integer(n as i64));
+        let v = serde_json::to_value(c.as_ref()).unwrap_or_default();
+        for col in &cols {
+            params.push(match &v[*col] {
+                Value::String(s) => rusqlite::types::Value::Text(s.clone()),
+                Value::Bool(b) => rusqlite::types::Value::Integer(i64::from(*b)),
+                _ => rusqlite::types::Value::Null,
+            });
+        }
+    }
+    let col_list: Vec<String> = std::iter::once("n".to_string())
+        .chain(cols.iter().map(|c| format!("\"{c}\"")))
+        .collect();
+    let sql = format!(
+        "WITH t({}) AS (VALUES {}) SELECT t.\"n\" FROM t AS t WHERE ({}) ORDER BY {}",
+        col_list.join(", "),
+        rows.join(", "),
+        filter.sql,
+        order
+    );
+    params.extend(filter.params);
+    let matched: Vec<i64> = core
+        .db
+        .read(move |conn| {
+            let mut stmt = conn.prepare(&sql)?;
+            let ids = stmt
+                .query_map(rusqlite::params_from_iter(params.iter()), |r| r.get(0))?
+                .collect::<Result<Vec<i64>, _>>()?;
+            Ok::<_, ApiError>(ids)
+        })
+        .await?;
+    let total = matched.len() as i64;
+    let items: Vec<&Collection> = matched
+        .iter()
+        .skip((q.page - 1) * q.per_page)
+        .take(q.per_page)
+        .filter_map(|n| all.get(*n as usize).map(|c| c.as_ref()))
+        .collect();
+    let (total, pages) = if q.skip_total {
+        (-1, -1)
+    } else {
+        (total, (total + q.per_page as i64 - 1) / q.per_page as i64)
     };
     Ok(HttpResponse::Ok().json(json!({
-        "page": page, "perPage": per_page, "totalItems": total, "totalPages": pages, "items": items
+        "page": q.page, "perPage": q.per_page, "totalItems": total, "totalPages": pages, "items": items
     })))
 }
 
@@ -361,20 +431,23 @@ async fn delete(
         }
     }
     let generation = core.schema.next_generation();
-    let statements = ddl::drop(&c);
+    let mut statements = ddl::drop(&c);
+    statements.push(store::delete_sql(&c));
     let id = c.id.clone();
-    let collections = core
+    let dev = dev_target(&core, format!("delete_{}", c.name));
+    let (collections, migration) = core
         .db
         .write(move |conn| {
             for sql in &statements {
                 conn.execute(sql, [])?;
             }
-            conn.execute(&store::delete_sql(&c), [])?;
-            Ok::<_, ApiError>(store::load_all(conn)?)
+            let migration = dev_migration(conn, dev, &statements)?;
+            Ok::<_, ApiError>((store::load_all(conn)?, migration))
         })
         .await?;
     core.schema
         .replace_if_newer(Schema::new(collections), generation);
+    write_dev_migration(migration);
     tracing::info!(collection = %id, "collection deleted");
     Ok(HttpResponse::NoContent().finish())
 }
@@ -396,6 +469,56 @@ async fn truncate(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// Where `--dev` records a schema change, if it is on and the app has migrations.
+struct DevTarget {
+    set: crate::db::migrate::MigrationSet,
+    dir: std::path::PathBuf,
+    name: String,
+}
+
+fn dev_target(core: &Core, name: String) -> Option<DevTarget> {
+    let set = core.app_migrations.filter(|_| core.config.serve.dev)?;
+    let name: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    Some(DevTarget {
+        set,
+        dir: core.config.global.migrations_dir.clone(),
+        name: name.trim_start_matches('_').to_string(),
+    })
+}
+
+fn dev_migration(
+    conn: &rusqlite::Connection,
+    dev: Option<DevTarget>,
+    statements: &[String],
+) -> Result<Option<crate::db::migrate::DevMigration>, ApiError> {
+    let Some(dev) = dev else { return Ok(None) };
+    Ok(Some(crate::db::migrate::prepare_dev_migration(
+        conn, &dev.set, &dev.dir, &dev.name, statements,
+    )?))
+}
+
+fn write_dev_migration(migration: Option<crate::db::migrate::DevMigration>) {
+    if let Some(m) = migration {
+        match m.write() {
+            Ok(()) => {
+                tracing::info!(path = %m.path.display(), "schema change written as a migration")
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "the schema change is applied but its migration file could not be written")
+            }
+        }
+    }
+}
+
 /// Applies a schema change in one transaction and installs the new snapshot.
 async fn commit_schema_change(
     core: &Core,
@@ -404,15 +527,25 @@ async fn commit_schema_change(
     previous: Option<Collection>,
 ) -> Result<Collection, ApiError> {
     let generation = core.schema.next_generation();
-    let (stored, collections) = core
+    let verb = if previous.is_some() {
+        "update"
+    } else {
+        "create"
+    };
+    let dev = dev_target(core, format!("{verb}_{}", c.name));
+    let (stored, collections, migration) = core
         .db
         .write(move |conn| {
             let stored = apply(conn, &statements, &mut c)?;
-            Ok::<_, ApiError>((stored, store::load_all(conn)?))
+            let mut all = statements.clone();
+            all.push(store::upsert_sql(&stored)?);
+            let migration = dev_migration(conn, dev, &all)?;
+            Ok::<_, ApiError>((stored, store::load_all(conn)?, migration))
         })
         .await?;
     core.schema
         .replace_if_newer(Schema::new(collections), generation);
+    write_dev_migration(migration);
     tracing::info!(
         collection = %stored.name,
         action = if previous.is_some() { "updated" } else { "created" },

@@ -268,3 +268,90 @@ mod tests {
         Ok(())
     }
 }
+
+/// A migration written by `--dev` mode for a schema change made through the API.
+#[derive(Debug, Clone)]
+pub struct DevMigration {
+    /// Where the file goes.
+    pub path: PathBuf,
+    /// Its exact content (refinery's checksum covers it).
+    pub sql: String,
+}
+
+/// Inside the transaction of a schema change: picks the next version (after the
+/// files in `dir`, the versions embedded in `set` and those already applied), and
+/// records the migration as applied, since the change it describes is being made
+/// right now. Write the file with [`DevMigration::write`] once the transaction has
+/// committed; a rebuilt binary then embeds it and `migrate up` skips it here while
+/// applying it everywhere else.
+pub fn prepare_dev_migration(
+    conn: &Connection,
+    set: &MigrationSet,
+    dir: &Path,
+    name: &str,
+    statements: &[String],
+) -> Result<DevMigration, DbError> {
+    let io = |e: std::io::Error| DbError::Migration(format!("{}: {e}", dir.display()));
+    validate_name(name).map_err(DbError::Migration)?;
+    let mut highest = embedded_versions(set).into_iter().max().unwrap_or(0);
+    if dir.exists() {
+        for entry in std::fs::read_dir(dir).map_err(io)? {
+            let entry = entry.map_err(io)?;
+            if let Some((version, _)) = entry.file_name().to_str().and_then(parse_file_name) {
+                highest = highest.max(version);
+            }
+        }
+    }
+    conn.execute_batch(&format!(
+        "CREATE TABLE IF NOT EXISTS {}(version int4 PRIMARY KEY, name VARCHAR(255), \
+         applied_on VARCHAR(255), checksum VARCHAR(255));",
+        set.table
+    ))?;
+    let applied: Option<i64> = conn.query_row(
+        &format!("SELECT max(version) FROM {}", set.table),
+        [],
+        |r| r.get(0),
+    )?;
+    let version = highest.max(applied.unwrap_or(0)) + 1;
+    let mut sql = format!(
+        "-- Written by `serve --dev` for a schema change made through the API.\n\
+         -- Review it like code; it is already applied to the database it came from.\n\n"
+    );
+    for statement in statements {
+        sql.push_str(statement.trim_end().trim_end_matches(';'));
+        sql.push_str(";\n\n");
+    }
+    let file_name = format!("V{version}__{name}");
+    let migration = refinery::Migration::unapplied(&file_name, &sql)
+        .map_err(|e| DbError::Migration(e.to_string()))?;
+    let now = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .map_err(|e| DbError::Migration(e.to_string()))?;
+    conn.execute(
+        &format!(
+            "INSERT INTO {} (version, name, applied_on, checksum) VALUES (?1, ?2, ?3, ?4)",
+            set.table
+        ),
+        rusqlite::params![version, name, now, migration.checksum().to_string()],
+    )?;
+    Ok(DevMigration {
+        path: dir.join(format!("{file_name}.sql")),
+        sql,
+    })
+}
+
+impl DevMigration {
+    /// Writes the file (creating the folder); never overwrites an existing file.
+    pub fn write(&self) -> Result<(), DbError> {
+        let io = |e: std::io::Error| DbError::Migration(format!("{}: {e}", self.path.display()));
+        if let Some(dir) = self.path.parent() {
+            std::fs::create_dir_all(dir).map_err(io)?;
+        }
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&self.path)
+            .and_then(|mut f| std::io::Write::write_all(&mut f, self.sql.as_bytes()))
+            .map_err(io)
+    }
+}
