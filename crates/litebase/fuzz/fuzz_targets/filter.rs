@@ -1,5 +1,7 @@
 //! Parses and compiles arbitrary UTF-8 as a filter and as a sort against a fixed
 //! schema. Must never panic; compiled SQL must only hold placeholders for values.
+//!
+//! Run (stable toolchain): `cd crates/litebase/fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run filter -- -max_total_time=60`
 #![no_main]
 
 use std::collections::HashMap;
