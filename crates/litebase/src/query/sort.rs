@@ -77,10 +77,18 @@ pub(crate) fn compile(
             column: column(input, pos),
             reason: reason.to_string(),
         };
-        if ident.segments.iter().any(|s| s.suffix.is_some())
+        // Only the last part may carry a modifier, and only `:length` (item count).
+        let last_suffix = ident.segments.last().and_then(|s| s.suffix.as_deref());
+        let inner_suffix = ident.segments[..ident.segments.len() - 1]
+            .iter()
+            .any(|s| s.suffix.is_some());
+        if inner_suffix
+            || last_suffix.is_some_and(|m| m != "length")
             || ident.segments[0].name.starts_with('@')
         {
-            return Err(bad("sort takes field paths, @random or @rowid"));
+            return Err(bad(
+                "sort takes field paths (optionally :length), @random or @rowid",
+            ));
         }
         // Walk single relations with a correlated scalar subquery per hop.
         let mut coll = root;
@@ -105,7 +113,13 @@ pub(crate) fn compile(
             }
             let col = format!("{current}.{}", quote_ident(&field.name));
             if last {
-                expr = Some(col);
+                expr = Some(match (last_suffix, field.multiple) {
+                    (Some(_), true) => format!("COALESCE(json_array_length({col}), 0)"),
+                    (Some(_), false) => {
+                        format!("(CASE WHEN {col} IS NULL OR {col} = '' THEN 0 ELSE 1 END)")
+                    }
+                    (None, _) => col,
+                });
                 break;
             }
             match (field.kind, field.relation_to.as_deref(), field.multiple) {

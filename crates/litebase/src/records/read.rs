@@ -155,6 +155,16 @@ pub fn add_rule(
     Ok(true)
 }
 
+/// Whether a filter reads `@request.*` (only rules may, for non-superusers: a
+/// client filtering on its own request data could probe other users' rules).
+fn mentions_request(filter: &str) -> bool {
+    query::lexer::tokenize(filter).is_ok_and(|tokens| {
+        tokens.iter().any(|t| {
+            matches!(&t.kind, query::lexer::TokenKind::Ident(name) if name.starts_with("@request"))
+        })
+    })
+}
+
 fn filter_error(e: query::FilterError) -> ApiError {
     ApiError::bad_request(format!("Invalid filter: {e}."))
 }
@@ -197,6 +207,11 @@ pub fn list(
         return Err(super::superusers_only());
     }
     if !q.filter.trim().is_empty() {
+        if !ctx.superuser && mentions_request(&q.filter) {
+            return Err(ApiError::forbidden_with(
+                "Only superusers can filter by @request.",
+            ));
+        }
         let f = rules::compile(
             ctx.schema.query_view(),
             c,

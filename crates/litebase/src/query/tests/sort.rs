@@ -20,6 +20,10 @@ fn compiles_sort_specs() {
             "-author.name",
             r#"(SELECT "__lb_s1"."name" FROM (SELECT 1) LEFT JOIN "users" AS "__lb_s1" ON "__lb_s1"."id" = "t"."author") DESC"#,
         ),
+        (
+            "-editors:length",
+            r#"COALESCE(json_array_length("t"."editors"), 0) DESC"#,
+        ),
         ("", ""),
     ];
     for (input, expected) in cases {
@@ -57,7 +61,7 @@ fn sort_errors() {
         ),
         (
             "title:lower",
-            r#"invalid identifier "title:lower" at column 1: sort takes field paths, @random or @rowid"#,
+            r#"invalid identifier "title:lower" at column 1: sort takes field paths (optionally :length), @random or @rowid"#,
         ),
         (
             "secret",
