@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use actix_web::{HttpResponse, web};
 use litebase::db::DbError;
+use litebase::hooks::RecordAction;
 use litebase::testing::{Http, ServerProcess, assert_error_shape, raw_request};
 use litebase::{ApiError, App, Db};
 use serde_json::json;
@@ -59,12 +60,46 @@ async fn get(db: web::Data<Db>, key: web::Path<String>) -> Result<HttpResponse, 
         .ok_or_else(ApiError::not_found)
 }
 
+/// Where the after-commit hook of the child app logs committed ids.
+const HOOK_LOG: &str = "LITEBASE_TEST_HOOK_LOG";
+
 fn kv_app() -> App {
     App::new("kv")
         .migrations(kv_migrations::migrations::runner)
         .routes(|cfg| {
             cfg.route("/kv", web::post().to(put))
                 .route("/kv/{key}", web::get().to(get));
+        })
+        // A developer's hooks on a collection created at run time through the API.
+        .on_record(RecordAction::Create, Some("notes"), |e, next| {
+            let title = e
+                .record
+                .get("title")
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .trim()
+                .to_string();
+            if title == "forbidden" {
+                return Err(ApiError::bad_request("Titles may not be 'forbidden'."));
+            }
+            e.record.insert("title".into(), json!(title.to_uppercase()));
+            next.run(e)
+        })
+        .after_commit(RecordAction::Create, Some("notes"), |change| {
+            if let Ok(path) = std::env::var(HOOK_LOG) {
+                let id = change
+                    .record
+                    .get("id")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default();
+                if let Ok(mut f) = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                {
+                    let _ = std::io::Write::write_all(&mut f, format!("{id}\n").as_bytes());
+                }
+            }
         })
 }
 
@@ -80,6 +115,14 @@ fn child_process_entry() {
     std::process::exit(if code == ExitCode::SUCCESS { 0 } else { 1 });
 }
 
+fn child(args: &[String]) -> std::io::Result<Command> {
+    let mut command = Command::new(std::env::current_exe()?);
+    command
+        .args(["--ignored", "--exact", "child_process_entry", "--nocapture"])
+        .env(CHILD_ARGS, serde_json::to_string(args)?);
+    Ok(command)
+}
+
 fn start_kv(dir: &std::path::Path, extra: &[&str]) -> std::io::Result<ServerProcess> {
     let mut args = vec![
         "kv".to_string(),
@@ -92,10 +135,8 @@ fn start_kv(dir: &std::path::Path, extra: &[&str]) -> std::io::Result<ServerProc
         "2".into(),
     ];
     args.extend(extra.iter().map(|s| s.to_string()));
-    let mut command = Command::new(std::env::current_exe()?);
-    command
-        .args(["--ignored", "--exact", "child_process_entry", "--nocapture"])
-        .env(CHILD_ARGS, serde_json::to_string(&args)?);
+    let mut command = child(&args)?;
+    command.env(HOOK_LOG, dir.join("hooks.log"));
     ServerProcess::start(command)
 }
 
@@ -287,5 +328,70 @@ fn app_routes_and_migrations_share_the_database_with_the_framework() -> anyhow::
             "{expected} missing: {tables:?}"
         );
     }
+    Ok(())
+}
+
+#[test]
+fn record_hooks_change_records_abort_writes_and_run_after_commit() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let d = dir.path().display().to_string();
+    let upsert = child(
+        &[
+            "kv",
+            "--dir",
+            &d,
+            "superuser",
+            "upsert",
+            "dev@example.com",
+            "dev-password",
+        ]
+        .map(String::from),
+    )?
+    .output()?;
+    assert!(
+        upsert.status.success(),
+        "{}",
+        String::from_utf8_lossy(&upsert.stderr)
+    );
+    let server = start_kv(dir.path(), &[])?;
+    let http = Http::new();
+    let auth = http.post_json(
+        &server.url("/api/collections/_superusers/auth-with-password"),
+        &json!({"identity": "dev@example.com", "password": "dev-password"}),
+    )?;
+    let token = auth.json["token"].as_str().unwrap_or_default().to_string();
+    let created = http.post_json_auth(
+        &server.url("/api/collections"),
+        &token,
+        &json!({"name": "notes", "createRule": "", "listRule": "",
+                "fields": [{"name": "title", "type": "text"}]}),
+    )?;
+    assert_eq!(created.status, 200, "{}", created.text);
+
+    let url = server.url("/api/collections/notes/records");
+    let ok = http.post_json(&url, &json!({"title": "  hello  "}))?;
+    assert_eq!(ok.status, 200, "{}", ok.text);
+    assert_eq!(
+        ok.json["title"], "HELLO",
+        "the hook's change is what got stored"
+    );
+    let refused = http.post_json(&url, &json!({"title": "forbidden"}))?;
+    assert_eq!(
+        assert_error_shape(&refused, 400),
+        "Titles may not be 'forbidden'."
+    );
+
+    let list = http.get(&url)?;
+    assert_eq!(
+        list.json["totalItems"], 1,
+        "the aborted write left nothing: {}",
+        list.text
+    );
+    drop(server);
+    let log = std::fs::read_to_string(dir.path().join("hooks.log"))?;
+    assert_eq!(
+        log.lines().collect::<Vec<_>>(),
+        [ok.json["id"].as_str().unwrap_or("?")]
+    );
     Ok(())
 }
