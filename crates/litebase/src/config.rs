@@ -72,6 +72,51 @@ pub struct ServeConfig {
     #[arg(long, env = "LITEBASE_SHUTDOWN_TIMEOUT", default_value_t = 30)]
     pub shutdown_timeout: u64,
 
+    /// Requests per minute one IP may make to each auth endpoint (sign-in, OTP,
+    /// password reset, …); over it answers 429. 0 turns the limit off.
+    #[arg(long, env = "LITEBASE_AUTH_RATE_LIMIT", default_value_t = 60)]
+    pub auth_rate_limit: u32,
+
+    /// Public URL of the app, used in links sent by mail (default: http://ADDR).
+    #[arg(long, env = "LITEBASE_APP_URL")]
+    pub app_url: Option<String>,
+
+    /// Display name of the app in mails.
+    #[arg(long, env = "LITEBASE_APP_NAME")]
+    pub app_name: Option<String>,
+
+    /// SMTP server for mails; without it, mails are written to the log.
+    #[arg(long, env = "LITEBASE_SMTP_HOST")]
+    pub smtp_host: Option<String>,
+
+    /// SMTP port.
+    #[arg(long, env = "LITEBASE_SMTP_PORT", default_value_t = 587)]
+    pub smtp_port: u16,
+
+    /// SMTP user name, if the server wants one.
+    #[arg(long, env = "LITEBASE_SMTP_USERNAME")]
+    pub smtp_username: Option<String>,
+
+    /// SMTP password.
+    #[arg(long, env = "LITEBASE_SMTP_PASSWORD", hide_env_values = true)]
+    pub smtp_password: Option<String>,
+
+    /// SMTP transport security: none, starttls or tls.
+    #[arg(long, env = "LITEBASE_SMTP_TLS", default_value = "none")]
+    pub smtp_tls: String,
+
+    /// The From address of mails.
+    #[arg(
+        long,
+        env = "LITEBASE_SENDER_ADDRESS",
+        default_value = "no-reply@example.com"
+    )]
+    pub sender_address: String,
+
+    /// The From name of mails.
+    #[arg(long, env = "LITEBASE_SENDER_NAME", default_value = "Support")]
+    pub sender_name: String,
+
     /// Development mode: schema changes made through the API are also written as
     /// migration files.
     #[arg(long, env = "LITEBASE_DEV")]

@@ -25,7 +25,15 @@ pub struct Core {
     pub hooks: Hooks,
     /// The app's migrations, where `--dev` records schema changes.
     pub app_migrations: Option<MigrationSet>,
-    superusers_secret: String,
+    master_secret: String,
+    /// Per-IP limits on the auth endpoints.
+    pub limiter: crate::api::ratelimit::RateLimiter,
+    /// Sends (or, without SMTP, logs) the auth flows' mails.
+    pub mailer: crate::mail::Mailer,
+    /// The app's name in mails.
+    pub app_name: String,
+    /// The app's public URL, the root of links in mails.
+    pub app_url: String,
 }
 
 impl Core {
@@ -35,6 +43,7 @@ impl Core {
         config: Config,
         hooks: Hooks,
         app_migrations: Option<MigrationSet>,
+        mailer: crate::mail::Mailer,
     ) -> Result<Core, DbError> {
         let (collections, secret) = db
             .read(|conn| {
@@ -51,7 +60,20 @@ impl Core {
             .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok())
             .and_then(|v| v["superusers"].as_str().map(str::to_string))
             .filter(|s| s.len() >= 32)
-            .ok_or_else(|| DbError::Migration("the superusers token secret is missing".into()))?;
+            .ok_or_else(|| DbError::Migration("the instance's token secret is missing".into()))?;
+        let config_limit = config.serve.auth_rate_limit;
+        let app_name = config
+            .serve
+            .app_name
+            .clone()
+            .unwrap_or_else(|| "litebase".into());
+        let app_url = config
+            .serve
+            .app_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", config.serve.http))
+            .trim_end_matches('/')
+            .to_string();
         let schema = SchemaCache::default();
         schema.replace(Schema::new(collections));
         Ok(Core {
@@ -60,12 +82,21 @@ impl Core {
             config,
             hooks,
             app_migrations,
-            superusers_secret: secret,
+            master_secret: secret,
+            limiter: crate::api::ratelimit::RateLimiter::new(config_limit),
+            mailer,
+            app_name,
+            app_url,
         })
     }
 
-    /// The secret superuser tokens are signed with (with each account's token key).
-    pub fn superusers_secret(&self) -> &str {
-        &self.superusers_secret
+    /// The secret tokens of `purpose` for records of a collection are signed with
+    /// (together with each record's token key).
+    pub fn token_secret(
+        &self,
+        collection_id: &str,
+        purpose: crate::auth::token::Purpose,
+    ) -> String {
+        crate::auth::token::derive_secret(&self.master_secret, collection_id, purpose)
     }
 }

@@ -81,7 +81,7 @@ fn migrate_status_then_up_then_idempotent() -> anyhow::Result<()> {
         "{text}"
     );
     assert!(text.contains("baseline"), "{text}");
-    assert!(text.trim_end().ends_with("0 applied, 2 pending"), "{text}");
+    assert!(text.trim_end().ends_with("0 applied, 4 pending"), "{text}");
 
     let up = poker(dir.path(), &["migrate", "up"])?;
     assert!(up.status.success(), "{}", stderr(&up));
@@ -103,7 +103,7 @@ fn migrate_status_then_up_then_idempotent() -> anyhow::Result<()> {
     let after = stdout(&poker(dir.path(), &["migrate", "status"])?);
     assert!(!after.contains("pending "), "{after}");
     assert!(
-        after.trim_end().ends_with("2 applied, 0 pending"),
+        after.trim_end().ends_with("4 applied, 0 pending"),
         "{after}"
     );
     Ok(())

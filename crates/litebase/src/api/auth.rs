@@ -1,44 +1,98 @@
-//! Auth endpoints (superusers for now): sign in with a password, refresh a token.
+//! Auth endpoints of every auth collection, with PocketBase's paths and JSON:
+//! sign-in (password, OTP), refresh, verification, password reset, email change,
+//! impersonation, and the methods a collection offers.
 
-use actix_web::{HttpResponse, web};
-use serde::Deserialize;
-use serde_json::{Map, json};
+use std::sync::Arc;
 
+use actix_web::{HttpRequest, HttpResponse, web};
+use rusqlite::OptionalExtension;
+use rusqlite::types::Value as SqlValue;
+use serde_json::{Map, Value, json};
+
+use super::body;
+use crate::auth::accounts::{self, AuthRow};
 use crate::auth::request::Auth;
-use crate::auth::{AuthError, superusers, token};
-use crate::core::{Core, SUPERUSERS_COLLECTION_ID};
+use crate::auth::token::{self, Claims, Purpose};
+use crate::auth::{AuthError, password};
+use crate::core::Core;
 use crate::error::ApiError;
-
-/// How long a superuser token lives (PocketBase's default: one day).
-const SUPERUSER_TOKEN_TTL: u64 = 24 * 60 * 60;
+use crate::mail::{Lang, Mail, Template, TemplateVars, render};
+use crate::records::missing_collection;
+use crate::records::read::{ReadCtx, Where, add_rule};
+use crate::schema::{Collection, CollectionType, quote_ident};
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route(
-        "/api/collections/{collection}/auth-with-password",
-        web::post().to(auth_with_password),
-    )
-    .route(
-        "/api/collections/{collection}/auth-refresh",
-        web::post().to(auth_refresh),
-    );
+    let base = "/api/collections/{collection}";
+    cfg.route(&format!("{base}/auth-methods"), web::get().to(auth_methods))
+        .route(
+            &format!("{base}/auth-with-password"),
+            web::post().to(auth_with_password),
+        )
+        .route(
+            &format!("{base}/auth-refresh"),
+            web::post().to(auth_refresh),
+        )
+        .route(
+            &format!("{base}/request-verification"),
+            web::post().to(request_verification),
+        )
+        .route(
+            &format!("{base}/confirm-verification"),
+            web::post().to(confirm_verification),
+        )
+        .route(
+            &format!("{base}/request-password-reset"),
+            web::post().to(request_password_reset),
+        )
+        .route(
+            &format!("{base}/confirm-password-reset"),
+            web::post().to(confirm_password_reset),
+        )
+        .route(
+            &format!("{base}/request-email-change"),
+            web::post().to(request_email_change),
+        )
+        .route(
+            &format!("{base}/confirm-email-change"),
+            web::post().to(confirm_email_change),
+        )
+        .route(&format!("{base}/request-otp"), web::post().to(request_otp))
+        .route(
+            &format!("{base}/auth-with-otp"),
+            web::post().to(auth_with_otp),
+        )
+        .route(
+            &format!("{base}/impersonate/{{id}}"),
+            web::post().to(impersonate),
+        );
 }
 
-fn is_superusers(collection: &str) -> bool {
-    collection == "_superusers" || collection == SUPERUSERS_COLLECTION_ID
+/// The auth collection named in the path.
+fn auth_collection(core: &Core, name: &str) -> Result<Arc<Collection>, ApiError> {
+    let schema = core.schema.current();
+    let c = schema.get(name).cloned().ok_or_else(missing_collection)?;
+    if c.kind != CollectionType::Auth {
+        return Err(ApiError::bad_request(
+            "The collection is not an auth collection.",
+        ));
+    }
+    Ok(c)
 }
 
-#[derive(Deserialize)]
-struct PasswordLogin {
-    #[serde(default)]
-    identity: String,
-    #[serde(default)]
-    password: String,
-}
-
-fn required(fields: &[(&str, &str)]) -> Result<(), ApiError> {
+fn field_problem(field: &str, code: &str, message: &str) -> ApiError {
     let mut data = Map::new();
-    for (name, value) in fields {
-        if value.trim().is_empty() {
+    data.insert(field.into(), json!({"code": code, "message": message}));
+    ApiError::bad_request("An error occurred while validating the submitted data.").with_data(data)
+}
+
+fn required(body: &Map<String, Value>, fields: &[&str]) -> Result<(), ApiError> {
+    let mut data = Map::new();
+    for name in fields {
+        if body
+            .get(*name)
+            .and_then(Value::as_str)
+            .is_none_or(|s| s.trim().is_empty())
+        {
             data.insert(
                 (*name).into(),
                 json!({"code": "validation_required", "message": "Cannot be blank."}),
@@ -55,54 +109,702 @@ fn required(fields: &[(&str, &str)]) -> Result<(), ApiError> {
     }
 }
 
+fn text<'a>(body: &'a Map<String, Value>, key: &str) -> &'a str {
+    body.get(key).and_then(Value::as_str).unwrap_or_default()
+}
+
+fn limit(core: &Core, req: &HttpRequest, endpoint: &'static str) -> Result<(), ApiError> {
+    core.limiter
+        .check(req.peer_addr().map(|a| a.ip()), endpoint)
+}
+
+async fn read_body(
+    core: &Core,
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> Result<Map<String, Value>, ApiError> {
+    body::read_object(req.headers(), payload, core.config.serve.body_limit).await
+}
+
+async fn load_row(core: &Core, c: &Arc<Collection>, id: &str) -> Result<Option<AuthRow>, ApiError> {
+    let (c, id) = (c.clone(), id.to_string());
+    core.db
+        .read(move |conn| accounts::load(conn, &c, &id))
+        .await
+}
+
+async fn verify_password(given: &str, hash: &str) -> bool {
+    let (given, hash) = (given.to_string(), hash.to_string());
+    tokio::task::spawn_blocking(move || !hash.is_empty() && password::verify(&given, &hash))
+        .await
+        .unwrap_or(false)
+}
+
+async fn hash_password(given: &str) -> Result<String, ApiError> {
+    let given = given.to_string();
+    Ok(tokio::task::spawn_blocking(move || password::hash(&given))
+        .await
+        .map_err(|_| ApiError::internal())??)
+}
+
+/// `{token, record}` for a signed-in record.
+fn auth_response(
+    core: &Core,
+    c: &Collection,
+    row: &AuthRow,
+    ttl: Option<u64>,
+    refreshable: bool,
+) -> Result<HttpResponse, ApiError> {
+    let duration =
+        ttl.unwrap_or_else(|| c.auth.as_ref().map_or(604_800, |a| a.auth_token.duration));
+    let claims = Claims {
+        id: row.id.clone(),
+        kind: "auth".into(),
+        collection_id: c.id.clone(),
+        refreshable,
+        email: None,
+        new_email: None,
+        exp: token::expiry(duration),
+    };
+    let token = token::sign(
+        &claims,
+        &core.token_secret(&c.id, Purpose::Auth),
+        &row.token_key,
+    )?;
+    Ok(HttpResponse::Ok().json(json!({"token": token, "record": row.record})))
+}
+
+/// The collection's `authRule`: `null` refuses everyone, `""` allows, else the
+/// record must match it (with itself as `@request.auth`).
+async fn check_auth_rule(core: &Core, c: &Arc<Collection>, row: &AuthRow) -> Result<(), ApiError> {
+    let rule = c.auth.as_ref().and_then(|a| a.auth_rule.clone());
+    let Some(rule) = rule else {
+        return Err(ApiError::forbidden_with(
+            "The collection does not allow signing in.",
+        ));
+    };
+    if rule.trim().is_empty() {
+        return Ok(());
+    }
+    let mut auth = row.record.clone();
+    auth.insert("collectionId".into(), json!(c.id));
+    auth.insert("collectionName".into(), json!(c.name));
+    let info = crate::query::RequestInfo {
+        auth: Some(auth),
+        now: time::OffsetDateTime::now_utc(),
+        ..Default::default()
+    };
+    let (c, id, schema) = (c.clone(), row.id.clone(), core.schema.current());
+    let allowed = core
+        .db
+        .read(move |conn| {
+            let ctx = ReadCtx {
+                schema: &schema,
+                req: &info,
+                superuser: false,
+            };
+            let mut w = Where::default();
+            w.push("t.\"id\" = ?".into(), vec![SqlValue::Text(id)]);
+            add_rule(&mut w, &ctx, &c, Some(&rule))?;
+            let sql = format!("SELECT 1 FROM {} AS t{}", quote_ident(&c.name), w.sql());
+            Ok::<_, ApiError>(
+                conn.prepare(&sql)?
+                    .exists(rusqlite::params_from_iter(w.params.iter()))?,
+            )
+        })
+        .await?;
+    if allowed {
+        Ok(())
+    } else {
+        Err(AuthError::BadCredentials.into())
+    }
+}
+
+async fn auth_methods(
+    core: web::Data<Core>,
+    name: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let c = auth_collection(&core, &name)?;
+    let a = c.auth.clone().unwrap_or_default();
+    Ok(HttpResponse::Ok().json(json!({
+        "password": {"enabled": a.password_auth.enabled, "identityFields": a.password_auth.identity_fields},
+        "oauth2": {"enabled": false, "providers": []},
+        "mfa": {"enabled": a.mfa.enabled, "duration": if a.mfa.enabled { a.mfa.duration } else { 0 }},
+        "otp": {"enabled": a.otp.enabled, "duration": if a.otp.enabled { a.otp.duration } else { 0 }},
+    })))
+}
+
 async fn auth_with_password(
     core: web::Data<Core>,
-    collection: web::Path<String>,
-    body: web::Json<PasswordLogin>,
+    name: web::Path<String>,
+    req: HttpRequest,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    if !is_superusers(&collection) {
-        return Err(ApiError::not_found());
+    limit(&core, &req, "auth-with-password")?;
+    let c = auth_collection(&core, &name)?;
+    let body = read_body(&core, &req, payload).await?;
+    if !c.auth.as_ref().is_some_and(|a| a.password_auth.enabled) {
+        return Err(ApiError::bad_request(
+            "The collection is not configured to allow password authentication.",
+        ));
     }
-    required(&[("identity", &body.identity), ("password", &body.password)])?;
-    superusers::verify_credentials(&core.db, &body.identity, &body.password).await?;
-    let row = superusers::by_email(&core.db, &body.identity)
-        .await?
-        .ok_or(AuthError::BadCredentials)?;
-    respond(&core, row)
+    required(&body, &["identity", "password"])?;
+    let identity = text(&body, "identity").to_string();
+    let only = body
+        .get("identityField")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string);
+    let c2 = c.clone();
+    let row = core
+        .db
+        .read(move |conn| accounts::by_identity(conn, &c2, &identity, only.as_deref()))
+        .await?;
+    // Verify even when nobody matched, so timing does not tell which identities exist.
+    let hash = row
+        .as_ref()
+        .map(|r| r.password_hash.clone())
+        .unwrap_or_else(|| DUMMY_HASH.with(|h| h.clone()));
+    let ok = verify_password(text(&body, "password"), &hash).await;
+    let Some(row) = row.filter(|_| ok) else {
+        return Err(AuthError::BadCredentials.into());
+    };
+    check_auth_rule(&core, &c, &row).await?;
+    auth_response(&core, &c, &row, None, true)
+}
+
+thread_local! {
+    /// A hash of a random password, verified against when no record matched.
+    static DUMMY_HASH: String = password::hash(&crate::id::new_id()).unwrap_or_default();
 }
 
 async fn auth_refresh(
     core: web::Data<Core>,
-    collection: web::Path<String>,
+    name: web::Path<String>,
     auth: Auth,
 ) -> Result<HttpResponse, ApiError> {
-    let record = match &auth {
-        Auth::Superuser(r) if is_superusers(&collection) => r,
-        Auth::Guest => {
-            return Err(ApiError::unauthorized(
-                "The request requires valid record authorization token.",
-            ));
-        }
-        _ => return Err(ApiError::forbidden()),
-    };
-    let row = superusers::by_id(&core.db, &record.id)
+    let c = auth_collection(&core, &name)?;
+    let record = auth.record().ok_or_else(|| {
+        ApiError::unauthorized("The request requires valid record authorization token.")
+    })?;
+    if record.collection_id != c.id {
+        return Err(ApiError::forbidden_with(
+            "The authorized record is not from this collection.",
+        ));
+    }
+    let row = load_row(&core, &c, &record.id)
         .await?
         .ok_or(AuthError::BadToken)?;
-    respond(&core, row)
+    auth_response(&core, &c, &row, None, true)
 }
 
-fn respond(core: &Core, row: superusers::SuperuserRow) -> Result<HttpResponse, ApiError> {
-    let id = row
-        .record
-        .get("id")
-        .and_then(|v| v.as_str())
-        .unwrap_or_default();
-    let token = token::issue(
-        core.superusers_secret(),
+/// Sends a templated mail in the background: the answer never waits on SMTP, and
+/// its timing does not tell whether an account exists.
+fn send_mail(core: &Core, req: &HttpRequest, template: Template, to: &str, vars: TemplateVars<'_>) {
+    let lang = Lang::from_accept_language(
+        req.headers()
+            .get("accept-language")
+            .and_then(|v| v.to_str().ok()),
+    );
+    let vars = TemplateVars {
+        app_name: &core.app_name,
+        app_url: &core.app_url,
+        ..vars
+    };
+    let (subject, text, html) = render(template, lang, &vars);
+    let mail = Mail {
+        to: to.to_string(),
+        subject,
+        text,
+        html,
+    };
+    let mailer = core.mailer.clone();
+    actix_web::rt::spawn(async move {
+        if let Err(err) = mailer.send(mail).await {
+            tracing::error!(error = %err, "sending a mail failed");
+        }
+    });
+}
+
+fn purpose_token(
+    core: &Core,
+    c: &Collection,
+    row: &AuthRow,
+    purpose: Purpose,
+    ttl: u64,
+    new_email: Option<&str>,
+) -> Result<String, ApiError> {
+    let claims = Claims {
+        id: row.id.clone(),
+        kind: purpose.as_str().into(),
+        collection_id: c.id.clone(),
+        refreshable: false,
+        email: Some(row.email().to_string()),
+        new_email: new_email.map(str::to_string),
+        exp: token::expiry(ttl),
+    };
+    Ok(token::sign(
+        &claims,
+        &core.token_secret(&c.id, purpose),
         &row.token_key,
-        id,
-        SUPERUSERS_COLLECTION_ID,
-        SUPERUSER_TOKEN_TTL,
-    )?;
-    Ok(HttpResponse::Ok().json(json!({"token": token, "record": row.record})))
+    )?)
+}
+
+/// The record a purpose token was made for, if it still verifies (same token key,
+/// same email as when it was sent).
+async fn redeem(
+    core: &Core,
+    c: &Arc<Collection>,
+    token_text: &str,
+    purpose: Purpose,
+) -> Result<(AuthRow, Claims), ApiError> {
+    let invalid = || {
+        field_problem(
+            "token",
+            "validation_invalid_token",
+            "Invalid or expired token.",
+        )
+    };
+    let claims = token::peek(token_text)
+        .filter(|cl| cl.collection_id == c.id)
+        .ok_or_else(invalid)?;
+    let row = load_row(core, c, &claims.id).await?.ok_or_else(invalid)?;
+    let claims = token::verify_purpose(
+        token_text,
+        &core.token_secret(&c.id, purpose),
+        &row.token_key,
+        purpose,
+    )
+    .map_err(|_| invalid())?;
+    if claims
+        .email
+        .as_deref()
+        .is_some_and(|e| !e.eq_ignore_ascii_case(row.email()))
+    {
+        return Err(invalid());
+    }
+    Ok((row, claims))
+}
+
+async fn find_by_email(
+    core: &Core,
+    c: &Arc<Collection>,
+    email: &str,
+) -> Result<Option<AuthRow>, ApiError> {
+    let (c, email) = (c.clone(), email.to_string());
+    core.db
+        .read(move |conn| accounts::by_email(conn, &c, &email))
+        .await
+}
+
+async fn request_verification(
+    core: web::Data<Core>,
+    name: web::Path<String>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    limit(&core, &req, "request-verification")?;
+    let c = auth_collection(&core, &name)?;
+    let body = read_body(&core, &req, payload).await?;
+    required(&body, &["email"])?;
+    if let Some(row) = find_by_email(&core, &c, text(&body, "email")).await? {
+        if !row.verified() {
+            let ttl = c
+                .auth
+                .as_ref()
+                .map_or(259_200, |a| a.verification_token.duration);
+            let t = purpose_token(&core, &c, &row, Purpose::Verification, ttl, None)?;
+            send_mail(
+                &core,
+                &req,
+                Template::Verification,
+                row.email(),
+                TemplateVars {
+                    token: &t,
+                    otp: "",
+                    email: row.email(),
+                    new_email: "",
+                    ..TemplateVars::default()
+                },
+            );
+        }
+    }
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn confirm_verification(
+    core: web::Data<Core>,
+    name: web::Path<String>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let c = auth_collection(&core, &name)?;
+    let body = read_body(&core, &req, payload).await?;
+    required(&body, &["token"])?;
+    let (row, _) = redeem(&core, &c, text(&body, "token"), Purpose::Verification).await?;
+    let c2 = c.clone();
+    core.db
+        .write(move |conn| accounts::set(conn, &c2, &row.id, &[("verified", SqlValue::Integer(1))]))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn request_password_reset(
+    core: web::Data<Core>,
+    name: web::Path<String>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    limit(&core, &req, "request-password-reset")?;
+    let c = auth_collection(&core, &name)?;
+    let body = read_body(&core, &req, payload).await?;
+    required(&body, &["email"])?;
+    if let Some(row) = find_by_email(&core, &c, text(&body, "email")).await? {
+        let ttl = c
+            .auth
+            .as_ref()
+            .map_or(1800, |a| a.password_reset_token.duration);
+        let t = purpose_token(&core, &c, &row, Purpose::PasswordReset, ttl, None)?;
+        send_mail(
+            &core,
+            &req,
+            Template::PasswordReset,
+            row.email(),
+            TemplateVars {
+                token: &t,
+                otp: "",
+                email: row.email(),
+                new_email: "",
+                ..TemplateVars::default()
+            },
+        );
+    }
+    Ok(HttpResponse::NoContent().finish())
+}
+
+fn check_new_password(body: &Map<String, Value>) -> Result<(), ApiError> {
+    required(body, &["password", "passwordConfirm"])?;
+    if let Err(AuthError::Invalid { message, .. }) = password::validate(text(body, "password")) {
+        return Err(field_problem(
+            "password",
+            "validation_length_out_of_range",
+            &message,
+        ));
+    }
+    if text(body, "password") != text(body, "passwordConfirm") {
+        return Err(field_problem(
+            "passwordConfirm",
+            "validation_values_mismatch",
+            "Values don't match.",
+        ));
+    }
+    Ok(())
+}
+
+async fn confirm_password_reset(
+    core: web::Data<Core>,
+    name: web::Path<String>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    limit(&core, &req, "confirm-password-reset")?;
+    let c = auth_collection(&core, &name)?;
+    let body = read_body(&core, &req, payload).await?;
+    required(&body, &["token"])?;
+    check_new_password(&body)?;
+    let (row, _) = redeem(&core, &c, text(&body, "token"), Purpose::PasswordReset).await?;
+    let hash = hash_password(text(&body, "password")).await?;
+    let c2 = c.clone();
+    core.db
+        .write(move |conn| {
+            accounts::set_password(conn, &c2, &row.id, &hash)?;
+            // The mail reached its owner: the address is confirmed too.
+            accounts::set(conn, &c2, &row.id, &[("verified", SqlValue::Integer(1))])
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn request_email_change(
+    core: web::Data<Core>,
+    name: web::Path<String>,
+    auth: Auth,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let c = auth_collection(&core, &name)?;
+    let record = auth
+        .record()
+        .filter(|r| r.collection_id == c.id)
+        .ok_or_else(|| {
+            ApiError::unauthorized("The request requires valid record authorization token.")
+        })?
+        .clone();
+    let body = read_body(&core, &req, payload).await?;
+    required(&body, &["newEmail"])?;
+    let new_email =
+        crate::auth::superusers::validate_email(text(&body, "newEmail")).map_err(|_| {
+            field_problem(
+                "newEmail",
+                "validation_is_email",
+                "Must be a valid email address.",
+            )
+        })?;
+    if find_by_email(&core, &c, &new_email).await?.is_some() {
+        return Err(field_problem(
+            "newEmail",
+            "validation_invalid_new_email",
+            "Invalid new email address.",
+        ));
+    }
+    let row = load_row(&core, &c, &record.id)
+        .await?
+        .ok_or(AuthError::BadToken)?;
+    let ttl = c
+        .auth
+        .as_ref()
+        .map_or(1800, |a| a.email_change_token.duration);
+    let t = purpose_token(&core, &c, &row, Purpose::EmailChange, ttl, Some(&new_email))?;
+    send_mail(
+        &core,
+        &req,
+        Template::EmailChange,
+        &new_email,
+        TemplateVars {
+            token: &t,
+            otp: "",
+            email: row.email(),
+            new_email: &new_email,
+            ..TemplateVars::default()
+        },
+    );
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn confirm_email_change(
+    core: web::Data<Core>,
+    name: web::Path<String>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    limit(&core, &req, "confirm-email-change")?;
+    let c = auth_collection(&core, &name)?;
+    let body = read_body(&core, &req, payload).await?;
+    required(&body, &["token", "password"])?;
+    let (row, claims) = redeem(&core, &c, text(&body, "token"), Purpose::EmailChange).await?;
+    if !verify_password(text(&body, "password"), &row.password_hash).await {
+        return Err(field_problem(
+            "password",
+            "validation_invalid_password",
+            "Missing or invalid auth record password.",
+        ));
+    }
+    let new_email = claims.new_email.unwrap_or_default();
+    if new_email.is_empty() {
+        return Err(field_problem(
+            "token",
+            "validation_invalid_token",
+            "Invalid or expired token.",
+        ));
+    }
+    let c2 = c.clone();
+    core.db
+        .write(move |conn| {
+            accounts::set(
+                conn,
+                &c2,
+                &row.id,
+                &[
+                    ("email", SqlValue::Text(new_email)),
+                    ("verified", SqlValue::Integer(1)),
+                    ("tokenKey", SqlValue::Text(accounts::new_token_key())),
+                ],
+            )
+        })
+        .await
+        .map_err(|e| {
+            if e.status.as_u16() == 500 {
+                field_problem(
+                    "newEmail",
+                    "validation_invalid_new_email",
+                    "Invalid new email address.",
+                )
+            } else {
+                e
+            }
+        })?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// OTP codes are digits; `length` of them.
+fn new_code(length: u32) -> String {
+    crate::id::random_string(length.clamp(4, 12) as usize, b"0123456789")
+}
+
+async fn request_otp(
+    core: web::Data<Core>,
+    name: web::Path<String>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    limit(&core, &req, "request-otp")?;
+    let c = auth_collection(&core, &name)?;
+    let body = read_body(&core, &req, payload).await?;
+    let otp = c
+        .auth
+        .as_ref()
+        .map(|a| a.otp.clone())
+        .filter(|o| o.enabled)
+        .ok_or_else(|| {
+            ApiError::bad_request("The collection is not configured to allow OTP authentication.")
+        })?;
+    required(&body, &["email"])?;
+    let otp_id = crate::id::new_id();
+    // Unknown addresses get an id too, so the answer does not reveal them.
+    if let Some(row) = find_by_email(&core, &c, text(&body, "email")).await? {
+        let code = new_code(otp.length);
+        let hash = hash_password(&code).await?;
+        let (id, cid, rid, to) = (
+            otp_id.clone(),
+            c.id.clone(),
+            row.id.clone(),
+            row.email().to_string(),
+        );
+        core.db
+            .write(move |conn| {
+                conn.execute(
+                    "INSERT INTO _otps (id, collectionRef, recordRef, password, sentTo) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    rusqlite::params![id, cid, rid, hash, to],
+                )?;
+                // Old codes of this record go: only the newest is valid.
+                conn.execute(
+                    "DELETE FROM _otps WHERE collectionRef = ?1 AND recordRef = ?2 AND id != ?3",
+                    rusqlite::params![cid, rid, id],
+                )?;
+                Ok::<_, ApiError>(())
+            })
+            .await?;
+        send_mail(
+            &core,
+            &req,
+            Template::Otp,
+            row.email(),
+            TemplateVars {
+                token: "",
+                otp: &code,
+                email: row.email(),
+                new_email: "",
+                ..TemplateVars::default()
+            },
+        );
+    }
+    Ok(HttpResponse::Ok().json(json!({"otpId": otp_id})))
+}
+
+async fn auth_with_otp(
+    core: web::Data<Core>,
+    name: web::Path<String>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    limit(&core, &req, "auth-with-otp")?;
+    let c = auth_collection(&core, &name)?;
+    let body = read_body(&core, &req, payload).await?;
+    let otp = c
+        .auth
+        .as_ref()
+        .map(|a| a.otp.clone())
+        .filter(|o| o.enabled)
+        .ok_or_else(|| {
+            ApiError::bad_request("The collection is not configured to allow OTP authentication.")
+        })?;
+    required(&body, &["otpId", "password"])?;
+    let otp_id = text(&body, "otpId").to_string();
+    let cid = c.id.clone();
+    let max_age = format!("-{} seconds", otp.duration);
+    let found: Option<(String, String, String)> = core
+        .db
+        .read(move |conn| {
+            Ok::<_, ApiError>(conn
+                .query_row(
+                    "SELECT recordRef, password, sentTo FROM _otps WHERE id = ?1 AND collectionRef = ?2
+                     AND created >= strftime('%Y-%m-%d %H:%M:%fZ', 'now', ?3)",
+                    rusqlite::params![otp_id, cid, max_age],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?)
+        })
+        .await?;
+    let fail = || ApiError::bad_request("Invalid or expired OTP.");
+    let (record_id, hash, sent_to) = found.ok_or_else(fail)?;
+    if !verify_password(text(&body, "password"), &hash).await {
+        return Err(fail());
+    }
+    let (otp_id, c2, rid) = (
+        text(&body, "otpId").to_string(),
+        c.clone(),
+        record_id.clone(),
+    );
+    core.db
+        .write(move |conn| {
+            conn.execute("DELETE FROM _otps WHERE id = ?1", [&otp_id])?;
+            // The code reached the inbox: that proves the address.
+            let email: Option<String> = conn
+                .query_row(
+                    &format!("SELECT email FROM {} WHERE id = ?1", quote_ident(&c2.name)),
+                    [&rid],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if email.is_some_and(|e| e.eq_ignore_ascii_case(&sent_to)) {
+                accounts::set(conn, &c2, &rid, &[("verified", SqlValue::Integer(1))])?;
+            }
+            Ok::<_, ApiError>(())
+        })
+        .await?;
+    let row = load_row(&core, &c, &record_id).await?.ok_or_else(fail)?;
+    check_auth_rule(&core, &c, &row).await?;
+    auth_response(&core, &c, &row, None, true)
+}
+
+async fn impersonate(
+    core: web::Data<Core>,
+    path: web::Path<(String, String)>,
+    auth: Auth,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    auth.require_superuser()?;
+    let (name, id) = path.into_inner();
+    let c = auth_collection(&core, &name)?;
+    let body = read_body(&core, &req, payload).await?;
+    let duration = body
+        .get("duration")
+        .and_then(Value::as_u64)
+        .filter(|d| *d > 0);
+    let row = load_row(&core, &c, &id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    auth_response(&core, &c, &row, duration, false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn otp_codes_are_digits_of_the_asked_length() {
+        let code = new_code(8);
+        assert_eq!(code.len(), 8);
+        assert!(code.bytes().all(|b| b.is_ascii_digit()));
+        assert_eq!(new_code(1).len(), 4, "never shorter than 4");
+    }
+
+    #[test]
+    fn missing_fields_are_reported_together() {
+        let err = required(&Map::new(), &["identity", "password"]).err();
+        let data = err.map(|e| e.data).unwrap_or_default();
+        assert_eq!(data["identity"]["code"], "validation_required");
+        assert_eq!(data["password"]["code"], "validation_required");
+    }
 }

@@ -5,6 +5,7 @@ pub mod body;
 mod collections;
 mod health;
 pub(crate) mod middleware;
+pub mod ratelimit;
 mod records;
 
 use actix_web::web;

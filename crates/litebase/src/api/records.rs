@@ -13,9 +13,9 @@ use crate::error::ApiError;
 use crate::hooks::RecordChange;
 use crate::query::RequestInfo;
 use crate::records::read::{self, ListQuery, ReadCtx};
-use crate::records::write::{self, WriteCtx};
+use crate::records::write::{self, PreparedAuth, WriteCtx};
 use crate::records::{missing_collection, rules};
-use crate::schema::{Collection, Schema};
+use crate::schema::{Collection, CollectionType, Schema};
 
 /// Most sub-requests in one batch.
 pub const MAX_BATCH_REQUESTS: usize = 50;
@@ -137,6 +137,72 @@ async fn view(
     Ok(HttpResponse::Ok().json(record))
 }
 
+/// For auth collections: hashes a new password and checks `oldPassword` before
+/// the write, so the slow argon2 work never runs on the writer thread.
+async fn prepare_auth(
+    core: &Core,
+    c: &Arc<Collection>,
+    body: &Map<String, Value>,
+    auth: &Auth,
+    id: Option<&str>,
+) -> Result<PreparedAuth, ApiError> {
+    use crate::auth::password;
+    if c.kind != CollectionType::Auth {
+        return Ok(PreparedAuth::default());
+    }
+    let given = body
+        .get("password")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    if given.is_empty() || password::validate(&given).is_err() {
+        return Ok(PreparedAuth::default());
+    }
+    let mut old_password_ok = false;
+    if let (Some(id), false) = (id, auth.is_superuser()) {
+        let old = body
+            .get("oldPassword")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let (c2, id) = (c.clone(), id.to_string());
+        let row = core
+            .db
+            .read(move |conn| crate::auth::accounts::load(conn, &c2, &id))
+            .await?;
+        if let Some(row) = row.filter(|_| !old.is_empty()) {
+            old_password_ok =
+                tokio::task::spawn_blocking(move || password::verify(&old, &row.password_hash))
+                    .await
+                    .unwrap_or(false);
+        }
+    }
+    let hash = tokio::task::spawn_blocking(move || password::hash(&given))
+        .await
+        .map_err(|_| ApiError::internal())??;
+    Ok(PreparedAuth {
+        password_hash: Some(hash),
+        old_password_ok,
+    })
+}
+
+/// A write a handler hands to [`write_one`].
+type WriteOp = fn(
+    &rusqlite::Connection,
+    &WriteCtx<'_>,
+    &Arc<Collection>,
+    &str,
+    &Map<String, Value>,
+) -> Result<(Map<String, Value>, Vec<RecordChange>), ApiError>;
+
+/// What one write request is about.
+struct WriteRequest {
+    method: &'static str,
+    body: Map<String, Value>,
+    op: WriteOp,
+    id: String,
+}
+
 /// Runs `op` in the writer's transaction, fires after-commit hooks, and shapes the
 /// returned record for the requester (hidden fields, `?expand`, `?fields`).
 async fn write_one(
@@ -144,17 +210,14 @@ async fn write_one(
     auth: Auth,
     target: Target,
     req: &HttpRequest,
-    method: &str,
-    body: Map<String, Value>,
-    op: fn(
-        &rusqlite::Connection,
-        &WriteCtx<'_>,
-        &Arc<Collection>,
-        &str,
-        &Map<String, Value>,
-    ) -> Result<(Map<String, Value>, Vec<RecordChange>), ApiError>,
-    id: String,
+    write: WriteRequest,
 ) -> Result<Map<String, Value>, ApiError> {
+    let WriteRequest {
+        method,
+        body,
+        op,
+        id,
+    } = write;
     let query = query_map(req.query_string())?;
     let expand = query
         .get("expand")
@@ -169,6 +232,14 @@ async fn write_one(
     let info = rules::request_info(&auth, method, query, headers_map(req), body.clone());
     let superuser = auth.is_superuser();
     let Target { schema, collection } = target;
+    let prepared = prepare_auth(
+        &core,
+        &collection,
+        &body,
+        &auth,
+        (!id.is_empty()).then_some(id.as_str()),
+    )
+    .await?;
     let core_arc = core.clone().into_inner();
     let (schema2, collection2, info2) = (schema.clone(), collection.clone(), info.clone());
     let (record, changes) = core
@@ -179,6 +250,7 @@ async fn write_one(
                 schema: &schema2,
                 req: &info2,
                 superuser,
+                auth: prepared,
             };
             op(conn, &ctx, &collection2, &id, &body)
         })
@@ -186,7 +258,7 @@ async fn write_one(
     for change in &changes {
         core.hooks.committed(change);
     }
-    let record = write::visible(&collection, record, superuser);
+    let record = write::visible(&collection, record, superuser, info.auth.as_ref());
     if expand.trim().is_empty() && fields.trim().is_empty() {
         return Ok(record);
     }
@@ -236,7 +308,19 @@ async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let t = target(&core, &name)?;
     let body = body::read_object(req.headers(), payload, core.config.serve.body_limit).await?;
-    let record = write_one(core, auth, t, &req, "POST", body, op_create, String::new()).await?;
+    let record = write_one(
+        core,
+        auth,
+        t,
+        &req,
+        WriteRequest {
+            method: "POST",
+            body,
+            op: op_create,
+            id: String::new(),
+        },
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(record))
 }
 
@@ -250,7 +334,19 @@ async fn update(
     let (name, id) = path.into_inner();
     let t = target(&core, &name)?;
     let body = body::read_object(req.headers(), payload, core.config.serve.body_limit).await?;
-    let record = write_one(core, auth, t, &req, "PATCH", body, op_update, id).await?;
+    let record = write_one(
+        core,
+        auth,
+        t,
+        &req,
+        WriteRequest {
+            method: "PATCH",
+            body,
+            op: op_update,
+            id,
+        },
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(record))
 }
 
@@ -279,6 +375,7 @@ async fn delete(
                 schema: &schema,
                 req: &info,
                 superuser,
+                auth: PreparedAuth::default(),
             };
             write::delete(conn, &ctx, &collection, &id)
         })
@@ -371,7 +468,11 @@ async fn batch(
     let schema = core.schema.current();
     let mut ops = Vec::with_capacity(requests.len());
     for (i, item) in requests.iter().enumerate() {
-        ops.push(parse_batch_op(&schema, item).map_err(|e| batch_failure(i, &e))?);
+        let op = parse_batch_op(&schema, item).map_err(|e| batch_failure(i, &e))?;
+        let prepared = prepare_auth(&core, &op.collection, &op.body, &auth, op.id.as_deref())
+            .await
+            .map_err(|e| batch_failure(i, &e))?;
+        ops.push((op, prepared));
     }
     let headers = headers_map(&req);
     let superuser = auth.is_superuser();
@@ -382,7 +483,7 @@ async fn batch(
         .write(move |conn| {
             let mut results = Vec::with_capacity(ops.len());
             let mut changes = Vec::new();
-            for (i, op) in ops.into_iter().enumerate() {
+            for (i, (op, prepared)) in ops.into_iter().enumerate() {
                 let info: RequestInfo = rules::request_info(
                     &auth2,
                     &op.method,
@@ -395,6 +496,7 @@ async fn batch(
                     schema: &schema,
                     req: &info,
                     superuser,
+                    auth: prepared,
                 };
                 let c = &op.collection;
                 let outcome = match (op.method.as_str(), op.id.as_deref()) {
@@ -432,7 +534,7 @@ async fn batch(
                 match outcome {
                     Ok((status, record, mut ch)) => {
                         let body = record.map_or(Value::Null, |r| {
-                            Value::Object(write::visible(c, r, superuser))
+                            Value::Object(write::visible(c, r, superuser, info.auth.as_ref()))
                         });
                         results.push(json!({"status": status, "body": body}));
                         changes.append(&mut ch);

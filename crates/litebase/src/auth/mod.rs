@@ -1,6 +1,7 @@
 //! Authentication: password hashing and the superusers table (full auth collections
 //! and tokens build on these).
 
+pub mod accounts;
 pub mod password;
 pub mod request;
 pub mod superusers;

@@ -10,9 +10,10 @@ use std::pin::Pin;
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use serde_json::{Map, Value};
 
-use super::{superusers, token};
-use crate::core::{Core, SUPERUSERS_COLLECTION_ID};
+use super::{accounts, token};
+use crate::core::Core;
 use crate::error::ApiError;
+use crate::schema::CollectionType;
 
 /// An authenticated record.
 #[derive(Debug, Clone)]
@@ -75,7 +76,8 @@ pub fn bearer(header: &str) -> &str {
         .trim()
 }
 
-/// Resolves a token to its record, or `Guest`.
+/// Resolves a token to its record, or `Guest`: the token must name an auth
+/// collection and a record of it, and verify with that record's current token key.
 pub async fn resolve(core: &Core, token_text: &str) -> Auth {
     if token_text.is_empty() {
         return Auth::Guest;
@@ -83,21 +85,36 @@ pub async fn resolve(core: &Core, token_text: &str) -> Auth {
     let Some(claims) = token::peek(token_text) else {
         return Auth::Guest;
     };
-    if claims.collection_id != SUPERUSERS_COLLECTION_ID {
-        // Other auth collections arrive with auth collections.
-        return Auth::Guest;
-    }
-    let Ok(Some(row)) = superusers::by_id(&core.db, &claims.id).await else {
+    let schema = core.schema.current();
+    let Some(collection) = schema.get(&claims.collection_id).cloned() else {
         return Auth::Guest;
     };
-    match token::verify(token_text, core.superusers_secret(), &row.token_key) {
-        Ok(_) => Auth::Superuser(AuthRecord {
-            id: claims.id,
-            collection_id: SUPERUSERS_COLLECTION_ID.into(),
-            collection_name: "_superusers".into(),
-            record: row.record,
-        }),
-        Err(_) => Auth::Guest,
+    if collection.kind != CollectionType::Auth || collection.id != claims.collection_id {
+        return Auth::Guest;
+    }
+    let c = collection.clone();
+    let id = claims.id.clone();
+    let Ok(Some(row)) = core
+        .db
+        .read(move |conn| accounts::load(conn, &c, &id))
+        .await
+    else {
+        return Auth::Guest;
+    };
+    let secret = core.token_secret(&collection.id, token::Purpose::Auth);
+    if token::verify(token_text, &secret, &row.token_key).is_err() {
+        return Auth::Guest;
+    }
+    let record = AuthRecord {
+        id: row.id,
+        collection_id: collection.id.clone(),
+        collection_name: collection.name.clone(),
+        record: row.record,
+    };
+    if collection.name == "_superusers" {
+        Auth::Superuser(record)
+    } else {
+        Auth::Record(record)
     }
 }
 

@@ -313,9 +313,9 @@ pub fn prepare_dev_migration(
         |r| r.get(0),
     )?;
     let version = highest.max(applied.unwrap_or(0)) + 1;
-    let mut sql = format!(
+    let mut sql = String::from(
         "-- Written by `serve --dev` for a schema change made through the API.\n\
-         -- Review it like code; it is already applied to the database it came from.\n\n"
+         -- Review it like code; it is already applied to the database it came from.\n\n",
     );
     for statement in statements {
         sql.push_str(statement.trim_end().trim_end_matches(';'));

@@ -78,7 +78,7 @@ fn fetch(
     let mut found: Vec<Map<String, Value>> = conn
         .prepare_cached(&sql)?
         .query_map(params_from_iter(w.params.iter()), |row| {
-            row_to_record(target, row, ctx.superuser)
+            row_to_record(target, row, ctx.superuser).map(|r| ctx.present(target, r))
         })?
         .collect::<Result<_, _>>()?;
     if !sub.0.is_empty() {

@@ -21,6 +21,39 @@ pub struct ReadCtx<'a> {
     pub superuser: bool,
 }
 
+impl ReadCtx<'_> {
+    /// A record as this requester may see it: for auth collections the email is
+    /// left out unless it is the requester's own record, the record made it
+    /// visible, or the requester is a superuser.
+    pub fn present(&self, c: &Collection, record: Map<String, Value>) -> Map<String, Value> {
+        hide_private(c, record, self.superuser, self.req.auth.as_ref())
+    }
+}
+
+/// See [`ReadCtx::present`].
+pub fn hide_private(
+    c: &Collection,
+    mut record: Map<String, Value>,
+    superuser: bool,
+    requester: Option<&Map<String, Value>>,
+) -> Map<String, Value> {
+    if c.kind != CollectionType::Auth || superuser {
+        return record;
+    }
+    let own = requester.is_some_and(|a| {
+        a.get("id") == record.get("id")
+            && a.get("collectionId").and_then(Value::as_str) == Some(c.id.as_str())
+    });
+    let public = record
+        .get("emailVisibility")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    if !own && !public {
+        record.remove("email");
+    }
+    record
+}
+
 /// `?page=&perPage=&sort=&filter=&skipTotal=&expand=&fields=` of a list request.
 #[derive(Debug, Clone, Default)]
 pub struct ListQuery {
@@ -189,7 +222,7 @@ pub fn view(
     );
     conn.prepare_cached(&sql)?
         .query_row(params_from_iter(w.params.iter()), |row| {
-            row_to_record(c, row, ctx.superuser)
+            row_to_record(c, row, ctx.superuser).map(|r| ctx.present(c, r))
         })
         .optional()?
         .ok_or_else(ApiError::not_found)
@@ -248,7 +281,7 @@ pub fn list(
     let mut items: Vec<Map<String, Value>> = conn
         .prepare_cached(&sql)?
         .query_map(params_from_iter(w.params.iter()), |row| {
-            row_to_record(c, row, ctx.superuser)
+            row_to_record(c, row, ctx.superuser).map(|r| ctx.present(c, r))
         })?
         .collect::<Result<_, _>>()?;
     let (total, pages) = if q.skip_total {

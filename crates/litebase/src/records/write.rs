@@ -26,6 +26,17 @@ pub struct WriteCtx<'a> {
     pub req: &'a RequestInfo,
     /// Rules bypassed.
     pub superuser: bool,
+    /// Auth collections: what was prepared off the writer thread (hashing is slow).
+    pub auth: PreparedAuth,
+}
+
+/// Password work done before a write reaches the writer thread.
+#[derive(Debug, Clone, Default)]
+pub struct PreparedAuth {
+    /// The argon2id hash of the body's `password`, if it had a usable one.
+    pub password_hash: Option<String>,
+    /// Whether the body's `oldPassword` matched the stored one.
+    pub old_password_ok: bool,
 }
 
 impl WriteCtx<'_> {
@@ -213,7 +224,7 @@ fn write_row(
     let fields: Vec<&crate::schema::Field> = c
         .fields
         .iter()
-        .filter(|f| !matches!(f.kind, FieldKind::Password { .. }))
+        .filter(|f| !matches!(f.kind, FieldKind::Password { .. }) || record.contains_key(&f.name))
         .collect();
     let values: Vec<SqlValue> = fields
         .iter()
@@ -250,15 +261,103 @@ fn write_row(
     }
 }
 
+fn password_problem(code: &str, message: &str) -> Value {
+    field_error(code, message)
+}
+
+/// The auth-specific part of a create (`existing: None`) or update: password and
+/// its confirmation (hash prepared off-thread), a fresh token key when the password
+/// changes, and fields only superusers may set (`verified`; on update `email`).
+fn auth_fields(
+    ctx: &WriteCtx<'_>,
+    c: &Collection,
+    body: &Map<String, Value>,
+    existing: Option<&Map<String, Value>>,
+    record: &mut Map<String, Value>,
+    problems: &mut Map<String, Value>,
+) {
+    let given = body
+        .get("password")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let confirm = body
+        .get("passwordConfirm")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let creating = existing.is_none();
+    if creating || !given.is_empty() {
+        if given.is_empty() {
+            problems.insert(
+                "password".into(),
+                password_problem("validation_required", "Cannot be blank."),
+            );
+        } else if let Err(crate::auth::AuthError::Invalid { message, .. }) =
+            crate::auth::password::validate(given)
+        {
+            problems.insert(
+                "password".into(),
+                password_problem("validation_length_out_of_range", &message),
+            );
+        } else if confirm != given {
+            problems.insert(
+                "passwordConfirm".into(),
+                password_problem("validation_values_mismatch", "Values don't match."),
+            );
+        }
+        if !creating && !ctx.superuser && !ctx.auth.old_password_ok {
+            problems.insert(
+                "oldPassword".into(),
+                password_problem(
+                    "validation_invalid_old_password",
+                    "Missing or invalid old password.",
+                ),
+            );
+        }
+        if problems.is_empty() {
+            match &ctx.auth.password_hash {
+                Some(hash) => {
+                    record.insert("password".into(), json!(hash));
+                    record.insert(
+                        "tokenKey".into(),
+                        json!(crate::auth::accounts::new_token_key()),
+                    );
+                }
+                None => {
+                    problems.insert(
+                        "password".into(),
+                        password_problem("validation_required", "Cannot be blank."),
+                    );
+                }
+            }
+        }
+    }
+    match existing {
+        None => {
+            record
+                .entry("tokenKey")
+                .or_insert_with(|| json!(crate::auth::accounts::new_token_key()));
+            if !ctx.superuser {
+                record.insert("verified".into(), json!(false));
+            }
+        }
+        Some(old) if !ctx.superuser => {
+            for key in ["email", "verified"] {
+                if let Some(v) = old.get(key) {
+                    record.insert(key.into(), v.clone());
+                }
+            }
+        }
+        Some(_) => {}
+    }
+    let _ = c;
+}
+
 /// Views are read-only; auth records change through the auth endpoints (their
 /// passwords need hashing), not the generic records API.
 fn read_only(c: &Collection) -> Result<(), ApiError> {
     match c.kind {
         CollectionType::View => Err(ApiError::bad_request("View collections are read-only.")),
-        CollectionType::Auth => Err(ApiError::bad_request(
-            "Records of auth collections are managed with the superuser CLI for now.",
-        )),
-        CollectionType::Base => Ok(()),
+        CollectionType::Auth | CollectionType::Base => Ok(()),
     }
 }
 
@@ -314,6 +413,9 @@ pub fn create(
         {
             record.insert(f.name.clone(), json!(stamp));
         }
+    }
+    if c.kind == CollectionType::Auth {
+        auth_fields(ctx, c, body, None, &mut record, &mut problems);
     }
     problems.extend(validate_all(c, &record));
     check_relations(conn, ctx, c, &record, &mut problems)?;
@@ -560,6 +662,7 @@ pub async fn truncate(
                 schema: &schema,
                 req: &req,
                 superuser: true,
+                auth: PreparedAuth::default(),
             };
             let mut changes = Vec::new();
             for id in ids {
@@ -581,11 +684,12 @@ pub fn visible(
     c: &Collection,
     mut record: Map<String, Value>,
     superuser: bool,
+    requester: Option<&Map<String, Value>>,
 ) -> Map<String, Value> {
     if !superuser {
         for f in c.fields.iter().filter(|f| f.hidden) {
             record.remove(&f.name);
         }
     }
-    record
+    super::read::hide_private(c, record, superuser, requester)
 }

@@ -57,6 +57,9 @@ pub struct Collection {
     /// The SELECT of a view collection.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub view_query: String,
+    /// Auth collections only: sign-in options.
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<super::auth::AuthOptions>,
     /// When it was created.
     #[serde(default)]
     pub created: String,
@@ -108,10 +111,31 @@ impl Collection {
         }
     }
 
-    /// Fills in what a client may leave out: the `id` field, field ids.
+    /// Fills in what a client may leave out: the `id` field, field ids, and for
+    /// auth collections their system fields, indexes and options.
     pub fn normalize(&mut self) {
         if self.kind != CollectionType::View && !self.fields.iter().any(|f| f.name == "id") {
             self.fields.insert(0, Field::id_field());
+        }
+        if self.kind == CollectionType::Auth {
+            self.auth.get_or_insert_with(Default::default);
+            for (at, f) in (1..).zip(super::auth::system_fields()) {
+                if !self.fields.iter().any(|x| x.name == f.name) {
+                    self.fields.insert(at.min(self.fields.len()), f);
+                }
+            }
+            for index in super::auth::system_indexes(&self.name) {
+                let name = super::ddl::index_name(&index);
+                if !self
+                    .indexes
+                    .iter()
+                    .any(|i| super::ddl::index_name(i) == name)
+                {
+                    self.indexes.push(index);
+                }
+            }
+        } else {
+            self.auth = None;
         }
         for field in &mut self.fields {
             if field.id.is_empty() {
@@ -187,10 +211,10 @@ impl Collection {
                             "Relation fields need a collectionId.",
                         ));
                     }
-                    FieldKind::Text { pattern, .. } if !pattern.is_empty() => {
-                        if regex::Regex::new(pattern).is_err() {
-                            message = Some(("validation_invalid_regex", "Invalid pattern."));
-                        }
+                    FieldKind::Text { pattern, .. }
+                        if !pattern.is_empty() && regex::Regex::new(pattern).is_err() =>
+                    {
+                        message = Some(("validation_invalid_regex", "Invalid pattern."));
                     }
                     FieldKind::Password { .. } if self.kind != CollectionType::Auth => {
                         message = Some((

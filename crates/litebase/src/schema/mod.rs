@@ -1,6 +1,7 @@
 //! Collections: their definitions, the DDL that keeps each table in step with its
 //! definition, and an in-memory snapshot every request reads without touching SQLite.
 
+pub mod auth;
 pub mod collection;
 pub mod ddl;
 pub mod field;
@@ -43,12 +44,8 @@ impl std::fmt::Debug for Schema {
 
 impl Schema {
     /// A snapshot of `collections`.
-    /// The system collections come first, then `collections` (from `_collections`).
     pub fn new(collections: Vec<Collection>) -> Self {
-        let collections: Vec<Arc<Collection>> = std::iter::once(system::superusers())
-            .chain(collections)
-            .map(Arc::new)
-            .collect();
+        let collections: Vec<Arc<Collection>> = collections.into_iter().map(Arc::new).collect();
         let mut by_key = HashMap::with_capacity(collections.len() * 2);
         for (i, c) in collections.iter().enumerate() {
             by_key.insert(c.id.clone(), i);

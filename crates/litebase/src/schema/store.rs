@@ -45,7 +45,7 @@ pub fn load_all(conn: &Connection) -> Result<Vec<Collection>, DbError> {
         out.push(Collection {
             id,
             name,
-            kind: serde_json::from_value(json!(kind)).map_err(bad_row)?,
+            kind: serde_json::from_value(json!(&kind)).map_err(bad_row)?,
             system,
             fields: serde_json::from_str(&fields).map_err(bad_row)?,
             indexes: serde_json::from_str(&indexes).map_err(bad_row)?,
@@ -58,6 +58,13 @@ pub fn load_all(conn: &Connection) -> Result<Vec<Collection>, DbError> {
                 .as_str()
                 .unwrap_or_default()
                 .to_string(),
+            auth: match options.get("auth") {
+                Some(a) if kind == "auth" => {
+                    Some(serde_json::from_value(a.clone()).map_err(bad_row)?)
+                }
+                _ if kind == "auth" => Some(Default::default()),
+                _ => None,
+            },
             created,
             updated,
         });
@@ -75,11 +82,14 @@ pub fn upsert_sql(c: &Collection) -> Result<String, DbError> {
         CollectionType::View => "view",
         CollectionType::Auth => "auth",
     };
-    let options = if c.view_query.is_empty() {
-        json!({})
-    } else {
-        json!({"viewQuery": c.view_query})
-    };
+    let mut options = serde_json::Map::new();
+    if !c.view_query.is_empty() {
+        options.insert("viewQuery".into(), json!(c.view_query));
+    }
+    if let Some(auth) = &c.auth {
+        options.insert("auth".into(), serde_json::to_value(auth).map_err(bad_row)?);
+    }
+    let options = serde_json::Value::Object(options);
     Ok(format!(
         "INSERT INTO _collections (id, name, type, system, fields, indexes, listRule, viewRule, \
          createRule, updateRule, deleteRule, options) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}) \

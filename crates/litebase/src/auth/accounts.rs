@@ -1,0 +1,183 @@
+//! Records of auth collections as the auth flows need them: found by identity,
+//! with their password hash and token key, and the few updates the flows make.
+
+use rusqlite::{Connection, OptionalExtension};
+use serde_json::{Map, Value};
+
+use crate::error::ApiError;
+use crate::id::random_string;
+use crate::records::read::{row_to_record, select_list};
+use crate::schema::{Collection, FieldKind, quote_ident};
+
+const TOKEN_KEY_ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+
+/// A fresh token key: rotating it voids every token the record had.
+pub fn new_token_key() -> String {
+    random_string(50, TOKEN_KEY_ALPHABET)
+}
+
+/// An auth record with its secrets.
+#[derive(Debug, Clone)]
+pub struct AuthRow {
+    /// The record id.
+    pub id: String,
+    /// The record as its owner sees it (email included; no password, no token key).
+    pub record: Map<String, Value>,
+    /// The key its tokens are signed with.
+    pub token_key: String,
+    /// The argon2id hash of its password (empty: none set).
+    pub password_hash: String,
+}
+
+impl AuthRow {
+    /// The record's email address.
+    pub fn email(&self) -> &str {
+        self.record
+            .get("email")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    }
+
+    /// Whether the address was confirmed.
+    pub fn verified(&self) -> bool {
+        self.record
+            .get("verified")
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
+    }
+}
+
+fn select(c: &Collection, condition: &str) -> String {
+    format!(
+        "SELECT {}, t.\"tokenKey\", t.\"password\" FROM {} AS t WHERE {condition} LIMIT 1",
+        select_list(c),
+        quote_ident(&c.name)
+    )
+}
+
+fn read_row(c: &Collection, row: &rusqlite::Row<'_>) -> rusqlite::Result<AuthRow> {
+    let record = row_to_record(c, row, true)?;
+    let n = record.len() - 2; // collectionId and collectionName are not columns
+    Ok(AuthRow {
+        id: record
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string(),
+        token_key: row.get(n)?,
+        password_hash: row.get(n + 1)?,
+        record,
+    })
+}
+
+/// The auth record `id` of `c`.
+pub fn load(conn: &Connection, c: &Collection, id: &str) -> Result<Option<AuthRow>, ApiError> {
+    Ok(conn
+        .prepare_cached(&select(c, "t.\"id\" = ?1"))?
+        .query_row([id], |row| read_row(c, row))
+        .optional()?)
+}
+
+/// The record whose email (case-insensitive) is `email`.
+pub fn by_email(
+    conn: &Connection,
+    c: &Collection,
+    email: &str,
+) -> Result<Option<AuthRow>, ApiError> {
+    if email.trim().is_empty() {
+        return Ok(None);
+    }
+    Ok(conn
+        .prepare_cached(&select(c, "t.\"email\" = ?1 COLLATE NOCASE"))?
+        .query_row([email.trim()], |row| read_row(c, row))
+        .optional()?)
+}
+
+/// The record matching `identity` on one of the collection's identity fields
+/// (`only`: just that one, if it is an identity field).
+pub fn by_identity(
+    conn: &Connection,
+    c: &Collection,
+    identity: &str,
+    only: Option<&str>,
+) -> Result<Option<AuthRow>, ApiError> {
+    let fields = c
+        .auth
+        .as_ref()
+        .map(|a| a.password_auth.identity_fields.clone())
+        .unwrap_or_else(|| vec!["email".into()]);
+    for field in fields
+        .iter()
+        .filter(|f| only.is_none_or(|o| o == f.as_str()))
+    {
+        if c.field(field).is_none() {
+            continue;
+        }
+        let condition = if field == "email" {
+            "t.\"email\" = ?1 COLLATE NOCASE".to_string()
+        } else {
+            format!("t.{} = ?1", quote_ident(field))
+        };
+        let found = conn
+            .prepare_cached(&select(c, &condition))?
+            .query_row([identity.trim()], |row| read_row(c, row))
+            .optional()?;
+        if found.is_some() {
+            return Ok(found);
+        }
+    }
+    Ok(None)
+}
+
+/// Sets fields of an auth record directly (the flows' own updates), bumping
+/// `onUpdate` autodate fields.
+pub fn set(
+    conn: &Connection,
+    c: &Collection,
+    id: &str,
+    values: &[(&str, rusqlite::types::Value)],
+) -> Result<(), ApiError> {
+    let mut sets: Vec<String> = values
+        .iter()
+        .map(|(k, _)| format!("{} = ?", quote_ident(k)))
+        .collect();
+    let mut params: Vec<rusqlite::types::Value> = values.iter().map(|(_, v)| v.clone()).collect();
+    let now = crate::query::format_datetime(time::OffsetDateTime::now_utc());
+    for f in &c.fields {
+        if let FieldKind::Autodate {
+            on_update: true, ..
+        } = f.kind
+        {
+            sets.push(format!("{} = ?", quote_ident(&f.name)));
+            params.push(rusqlite::types::Value::Text(now.clone()));
+        }
+    }
+    params.push(rusqlite::types::Value::Text(id.to_string()));
+    let sql = format!(
+        "UPDATE {} SET {} WHERE \"id\" = ?",
+        quote_ident(&c.name),
+        sets.join(", ")
+    );
+    conn.prepare_cached(&sql)?
+        .execute(rusqlite::params_from_iter(params.iter()))?;
+    Ok(())
+}
+
+/// New password (already hashed) and a new token key, so older tokens stop working.
+pub fn set_password(
+    conn: &Connection,
+    c: &Collection,
+    id: &str,
+    hash: &str,
+) -> Result<(), ApiError> {
+    use rusqlite::types::Value as V;
+    set(
+        conn,
+        c,
+        id,
+        &[
+            ("password", V::Text(hash.into())),
+            ("tokenKey", V::Text(new_token_key())),
+        ],
+    )
+}

@@ -1,0 +1,178 @@
+//! Options of auth collections, in PocketBase's JSON shape, and the system fields
+//! every auth collection has.
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::{Field, FieldKind};
+
+/// How long one kind of token lives.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TokenOptions {
+    /// Seconds.
+    pub duration: u64,
+}
+
+/// Password sign-in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PasswordAuth {
+    /// Whether `auth-with-password` is allowed.
+    pub enabled: bool,
+    /// Fields that identify a record (`email`, `username`, …).
+    pub identity_fields: Vec<String>,
+}
+
+/// One-time passwords by email.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OtpOptions {
+    /// Whether `request-otp` / `auth-with-otp` are allowed.
+    pub enabled: bool,
+    /// Seconds a code stays valid.
+    pub duration: u64,
+    /// Digits in a code.
+    pub length: u32,
+}
+
+/// Multi-factor auth (shape only, for the SDK; not enforced yet).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MfaOptions {
+    /// Whether a second factor is required.
+    pub enabled: bool,
+    /// Seconds between the two factors.
+    pub duration: u64,
+    /// Which records need MFA.
+    pub rule: String,
+}
+
+/// OAuth2 (the seam for providers; none are built in yet).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OAuth2Options {
+    /// Whether OAuth2 sign-in is allowed.
+    pub enabled: bool,
+    /// Configured providers (name, client id, …): kept as given.
+    pub providers: Vec<serde_json::Value>,
+    /// Provider fields copied into record fields on sign-up.
+    #[serde(default)]
+    pub mapped_fields: serde_json::Value,
+}
+
+/// Everything an auth collection adds to a base collection.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct AuthOptions {
+    /// Extra condition a record must meet to sign in (`""`: none; `null`: nobody).
+    pub auth_rule: Option<String>,
+    /// Who may manage other records' email, password, verified (`null`: superusers).
+    pub manage_rule: Option<String>,
+    /// Password sign-in settings.
+    pub password_auth: PasswordAuth,
+    /// OTP settings.
+    pub otp: OtpOptions,
+    /// MFA settings.
+    pub mfa: MfaOptions,
+    /// OAuth2 settings.
+    pub oauth2: OAuth2Options,
+    /// Auth token lifetime.
+    pub auth_token: TokenOptions,
+    /// Password reset token lifetime.
+    pub password_reset_token: TokenOptions,
+    /// Email change token lifetime.
+    pub email_change_token: TokenOptions,
+    /// Verification token lifetime.
+    pub verification_token: TokenOptions,
+    /// File token lifetime.
+    pub file_token: TokenOptions,
+}
+
+impl Default for AuthOptions {
+    fn default() -> Self {
+        AuthOptions {
+            auth_rule: Some(String::new()),
+            manage_rule: None,
+            password_auth: PasswordAuth {
+                enabled: true,
+                identity_fields: vec!["email".into()],
+            },
+            otp: OtpOptions {
+                enabled: false,
+                duration: 180,
+                length: 8,
+            },
+            mfa: MfaOptions {
+                enabled: false,
+                duration: 1800,
+                rule: String::new(),
+            },
+            oauth2: OAuth2Options {
+                enabled: false,
+                providers: Vec::new(),
+                mapped_fields: json!({}),
+            },
+            auth_token: TokenOptions { duration: 604_800 },
+            password_reset_token: TokenOptions { duration: 1800 },
+            email_change_token: TokenOptions { duration: 1800 },
+            verification_token: TokenOptions { duration: 259_200 },
+            file_token: TokenOptions { duration: 180 },
+        }
+    }
+}
+
+fn system(mut f: Field) -> Field {
+    f.system = true;
+    f
+}
+
+/// The fields every auth collection has, in PocketBase's order and ids.
+pub fn system_fields() -> Vec<Field> {
+    let mut password = system(Field::new(
+        "password",
+        FieldKind::Password {
+            min: 8,
+            max: 0,
+            pattern: String::new(),
+            cost: 0,
+        },
+    ));
+    password.id = "password901924565".into();
+    password.hidden = true;
+    password.required = true;
+    let mut token_key = system(Field::new(
+        "tokenKey",
+        FieldKind::Text {
+            min: 30,
+            max: 60,
+            pattern: String::new(),
+            autogenerate_pattern: "[a-zA-Z0-9]{50}".into(),
+            primary_key: false,
+        },
+    ));
+    token_key.id = "text2504183744".into();
+    token_key.hidden = true;
+    token_key.required = true;
+    let mut email = system(Field::new(
+        "email",
+        FieldKind::Email {
+            except_domains: Vec::new(),
+            only_domains: Vec::new(),
+        },
+    ));
+    email.id = "email3885137012".into();
+    email.required = true;
+    let mut visibility = system(Field::new("emailVisibility", FieldKind::Bool {}));
+    visibility.id = "bool1547992806".into();
+    let mut verified = system(Field::new("verified", FieldKind::Bool {}));
+    verified.id = "bool256245529".into();
+    vec![password, token_key, email, visibility, verified]
+}
+
+/// The unique indexes an auth collection needs (token keys; emails, case-insensitive).
+pub fn system_indexes(table: &str) -> Vec<String> {
+    vec![
+        format!("CREATE UNIQUE INDEX `idx_tokenKey_{table}` ON `{table}` (`tokenKey`)"),
+        format!(
+            "CREATE UNIQUE INDEX `idx_email_{table}` ON `{table}` (`email` COLLATE NOCASE) WHERE `email` != ''"
+        ),
+    ]
+}

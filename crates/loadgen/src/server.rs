@@ -1,0 +1,259 @@
+//! Starting and stopping the servers under test.
+//!
+//! Each server runs as a child process on a loopback port with its own fresh temp
+//! directory (PocketBase reads migrations from `DIR/../pb_migrations`, so every
+//! instance gets its own parent). The module also reads a server's memory from /proc
+//! and stops it with SIGTERM, so nothing is left running or on disk afterwards.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow, bail};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+use crate::http;
+
+/// Superuser created on every server for the setup calls.
+pub const EMAIL: &str = "bench@example.com";
+/// Its password.
+pub const PASSWORD: &str = "bench-password-123";
+
+/// Which server a [`Server`] runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Our binary, `poker`.
+    Ours,
+    /// The real PocketBase.
+    PocketBase,
+}
+
+impl Kind {
+    /// Short name for tables and messages.
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Ours => "ours",
+            Kind::PocketBase => "PocketBase",
+        }
+    }
+}
+
+/// A running server: its process, address and temp directory (removed on drop).
+pub struct Server {
+    /// Which server this is.
+    pub kind: Kind,
+    /// Where it listens.
+    pub addr: SocketAddr,
+    child: Child,
+    pid: u32,
+    tmp: tempfile::TempDir,
+}
+
+/// Runs a setup command to completion and fails with its output if it fails.
+async fn run_setup(program: &Path, args: &[&str], cwd: &Path) -> Result<()> {
+    let out = Command::new(program)
+        .args(args)
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .with_context(|| format!("running {}", program.display()))?;
+    if !out.status.success() {
+        bail!(
+            "{} {} failed ({}): {}{}",
+            program.display(),
+            args.join(" "),
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(())
+}
+
+/// A free loopback port, found by binding port 0 and letting it go.
+fn free_port() -> Result<u16> {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").context("binding a free port")?;
+    Ok(l.local_addr()?.port())
+}
+
+/// Last lines of a log file, for error messages.
+fn log_tail(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(20)..].join("\n")
+}
+
+impl Server {
+    /// Starts our server (`bin` is the `poker` binary) and waits until it is healthy.
+    pub async fn start_ours(bin: &Path) -> Result<Self> {
+        let tmp = tempfile::Builder::new().prefix("loadgen-ours-").tempdir()?;
+        let dir = tmp.path().join("data");
+        let dir_s = dir.to_str().context("temp path is not UTF-8")?.to_owned();
+        run_setup(
+            bin,
+            &["--dir", &dir_s, "superuser", "upsert", EMAIL, PASSWORD],
+            tmp.path(),
+        )
+        .await?;
+        let log = tmp.path().join("server.log");
+        let mut child = Command::new(bin)
+            .args([
+                "--dir",
+                &dir_s,
+                "--log-level",
+                "warn",
+                "serve",
+                "--http",
+                "127.0.0.1:0",
+            ])
+            .current_dir(tmp.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log)?)
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("starting {}", bin.display()))?;
+        let pid = child.id().context("server exited at once")?;
+        let stdout = child.stdout.take().context("no stdout pipe")?;
+        let mut lines = BufReader::new(stdout).lines();
+        let addr = tokio::time::timeout(Duration::from_secs(60), async {
+            while let Some(line) = lines.next_line().await? {
+                if let Some(rest) = line.trim().strip_prefix("Server started at http://") {
+                    return rest.parse::<SocketAddr>().context("server address");
+                }
+            }
+            Err(anyhow!("stdout closed before `Server started at`"))
+        })
+        .await
+        .map_err(|_| anyhow!("no `Server started at` line within 60 s"))
+        .and_then(|r| r)
+        .with_context(|| format!("our server log:\n{}", log_tail(&log)))?;
+        // Keep draining stdout so the server never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let server = Self {
+            kind: Kind::Ours,
+            addr,
+            child,
+            pid,
+            tmp,
+        };
+        server.wait_healthy().await?;
+        Ok(server)
+    }
+
+    /// Starts PocketBase (`bin`) on a free port and waits until it is healthy.
+    pub async fn start_pocketbase(bin: &Path) -> Result<Self> {
+        let tmp = tempfile::Builder::new().prefix("loadgen-pb-").tempdir()?;
+        let dir = tmp.path().join("data");
+        let dir_s = dir.to_str().context("temp path is not UTF-8")?.to_owned();
+        run_setup(
+            bin,
+            &["superuser", "upsert", EMAIL, PASSWORD, "--dir", &dir_s],
+            tmp.path(),
+        )
+        .await?;
+        let port = free_port()?;
+        let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+        let log = tmp.path().join("server.log");
+        let child = Command::new(bin)
+            .args(["serve", "--http", &addr.to_string(), "--dir", &dir_s])
+            .current_dir(tmp.path())
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(&log)?)
+            .stderr(std::fs::File::create(tmp.path().join("server.err"))?)
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("starting {}", bin.display()))?;
+        let pid = child.id().context("server exited at once")?;
+        let server = Self {
+            kind: Kind::PocketBase,
+            addr,
+            child,
+            pid,
+            tmp,
+        };
+        server
+            .wait_healthy()
+            .await
+            .with_context(|| format!("PocketBase log:\n{}", log_tail(&log)))?;
+        Ok(server)
+    }
+
+    /// Polls `GET /api/health` until it answers 200 (at most 60 s).
+    async fn wait_healthy(&self) -> Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            match http::call(self.addr, "GET", "/api/health", None, None).await {
+                Ok((200, _)) => return Ok(()),
+                Ok(_) | Err(_) if Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Ok((status, body)) => {
+                    bail!("{}: /api/health answered {status}: {body}", self.label())
+                }
+                Err(e) => return Err(e.context(format!("{}: /api/health", self.label()))),
+            }
+        }
+    }
+
+    /// The server's name for messages.
+    pub fn label(&self) -> &'static str {
+        self.kind.label()
+    }
+
+    /// Resident and peak resident memory in KiB (`VmRSS`, `VmHWM` of /proc/PID/status).
+    pub fn memory_kib(&self) -> Result<(u64, u64)> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid))
+            .with_context(|| format!("reading /proc/{}/status", self.pid))?;
+        let field = |name: &str| -> Result<u64> {
+            let line = status
+                .lines()
+                .find(|l| l.starts_with(name))
+                .with_context(|| format!("{name} missing from /proc status"))?;
+            let kib = line[name.len()..]
+                .trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse()?;
+            Ok(kib)
+        };
+        Ok((field("VmRSS:")?, field("VmHWM:")?))
+    }
+
+    /// Stops the server with SIGTERM, waits up to 30 s (then SIGKILL), removes its dir.
+    pub async fn stop(mut self) -> Result<()> {
+        let pid = libc::pid_t::try_from(self.pid)?;
+        // SAFETY: plain syscall on the pid of our own still-unreaped child.
+        let rc = unsafe { libc::kill(pid, libc::SIGTERM) };
+        if rc != 0 {
+            eprintln!(
+                "{}: SIGTERM failed: {}",
+                self.label(),
+                std::io::Error::last_os_error()
+            );
+        }
+        match tokio::time::timeout(Duration::from_secs(30), self.child.wait()).await {
+            Ok(status) => {
+                let status = status?;
+                if !status.success() {
+                    eprintln!("{}: exited with {status} after SIGTERM", self.label());
+                }
+            }
+            Err(_) => {
+                eprintln!(
+                    "{}: still running 30 s after SIGTERM; killing",
+                    self.label()
+                );
+                self.child.kill().await?;
+            }
+        }
+        let path: PathBuf = self.tmp.path().to_owned();
+        self.tmp
+            .close()
+            .with_context(|| format!("removing {}", path.display()))?;
+        Ok(())
+    }
+}
