@@ -18,6 +18,7 @@ deps:
 	@$(CARGO) clippy --version >/dev/null 2>&1 || rustup component add clippy
 	@command -v node >/dev/null && command -v npm >/dev/null || \
 		{ apt-get update && apt-get install -y --no-install-recommends nodejs npm; }
+	@python3 -c "import aiosmtpd" 2>/dev/null || python3 -m pip install --quiet aiosmtpd
 
 fmt:
 	$(CARGO) fmt --all -- --check

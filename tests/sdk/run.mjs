@@ -9,6 +9,11 @@
 // runs `node --test` on the test files with SDK_URL, SDK_ADMIN_EMAIL,
 // SDK_ADMIN_PASSWORD and SDK_TARGET set, and always stops the server
 // afterwards. Exit code = the tests' exit code (124 on the global timeout).
+//
+// It also starts a mail catcher (smtp_catcher.py, needs `pip install aiosmtpd`)
+// before the server: SMTP on SDK_SMTP_PORT, the caught mails as JSON on
+// SDK_MAIL_URL. litebase gets LITEBASE_SMTP_HOST/LITEBASE_SMTP_PORT in its
+// environment; for PocketBase the tests set the SMTP settings through the API.
 
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, existsSync, createWriteStream } from 'node:fs';
@@ -24,6 +29,7 @@ const ADMIN_PASSWORD = process.env.SDK_ADMIN_PASSWORD || 'pass123456';
 const GLOBAL_TIMEOUT_MS = Number(process.env.SDK_TIMEOUT_MS || 240_000);
 const STARTUP_TIMEOUT_MS = Number(process.env.SDK_STARTUP_TIMEOUT_MS || 30_000);
 const PER_TEST_TIMEOUT_MS = Number(process.env.SDK_TEST_TIMEOUT_MS || 60_000);
+const PYTHON = process.env.SDK_PYTHON || 'python3';
 
 if (!['pocketbase', 'litebase'].includes(TARGET)) {
   console.error(`run.mjs: unknown SDK_TARGET=${TARGET} (want pocketbase|litebase)`);
@@ -33,6 +39,7 @@ if (!['pocketbase', 'litebase'].includes(TARGET)) {
 const log = (...a) => console.error('[run]', ...a);
 
 let server = null; // ChildProcess of the server under test
+let catcher = null; // ChildProcess of the SMTP mail catcher
 let tests = null; // ChildProcess of `node --test`
 let tmpRoot = null;
 let serverLogPath = null;
@@ -69,7 +76,7 @@ function waitExit(child, ms) {
 }
 
 async function stopAll() {
-  for (const child of [tests, server]) {
+  for (const child of [tests, server, catcher]) {
     if (!child) continue;
     killTree(child, 'SIGTERM');
     await waitExit(child, 5000);
@@ -112,9 +119,11 @@ function runSync(cmd, args) {
   }
 }
 
-function startServer(cmd, args, parseUrl) {
+function startServer(cmd, args, parseUrl, env = {}) {
   const out = createWriteStream(serverLogPath);
-  server = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, cwd: tmpRoot });
+  server = spawn(cmd, args, {
+    stdio: ['ignore', 'pipe', 'pipe'], detached: true, cwd: tmpRoot, env: { ...process.env, ...env },
+  });
   let buf = '';
   let urlResolve;
   const urlPromise = new Promise((r) => { urlResolve = r; });
@@ -134,6 +143,42 @@ function startServer(cmd, args, parseUrl) {
   });
   server.on('error', (e) => finish(1, `cannot start ${cmd}: ${e.message}`));
   return urlPromise;
+}
+
+/** Start smtp_catcher.py on two free ports; resolves once its HTTP side answers. */
+async function startMailCatcher() {
+  const smtpPort = await freePort();
+  let httpPort = await freePort();
+  while (httpPort === smtpPort) httpPort = await freePort();
+  const logPath = path.join(tmpRoot, 'smtp.log');
+  const out = createWriteStream(logPath);
+  catcher = spawn(PYTHON, [path.join(HERE, 'smtp_catcher.py'), '--host', '127.0.0.1',
+    '--smtp-port', String(smtpPort), '--http-port', String(httpPort)],
+  { stdio: ['ignore', 'pipe', 'pipe'], detached: true, cwd: tmpRoot });
+  catcher.stdout.on('data', (c) => out.write(c));
+  catcher.stderr.on('data', (c) => out.write(c));
+  catcher.on('error', (e) => finish(1, `cannot start the mail catcher (${PYTHON}): ${e.message}`));
+  catcher.on('exit', (code, signal) => {
+    out.end();
+    if (!finished) {
+      const tail = existsSync(logPath) ? readFileSync(logPath, 'utf8').trimEnd().split('\n').slice(-15).join('\n') : '';
+      finish(1, `mail catcher exited unexpectedly (code ${code}, signal ${signal}); is aiosmtpd installed (pip install aiosmtpd)?\n${tail}`);
+    }
+  });
+  const mailUrl = `http://127.0.0.1:${httpPort}`;
+  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
+  let last = '';
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(`${mailUrl}/health`, { signal: AbortSignal.timeout(1000) });
+      if (res.status === 200) return { smtpPort, mailUrl };
+      last = `status ${res.status}`;
+    } catch (e) {
+      last = e.message;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`mail catcher not ready after ${STARTUP_TIMEOUT_MS} ms (${last}); see ${logPath}`);
 }
 
 async function waitHealthy(url) {
@@ -165,6 +210,9 @@ async function main() {
   const dataDir = path.join(tmpRoot, 'data');
   serverLogPath = path.join(tmpRoot, 'server.log');
 
+  const mail = await startMailCatcher();
+  log(`mail catcher: SMTP on 127.0.0.1:${mail.smtpPort}, mails at ${mail.mailUrl}/messages`);
+
   let url;
   if (TARGET === 'pocketbase') {
     const bin = process.env.PB_BIN || 'pocketbase';
@@ -176,7 +224,10 @@ async function main() {
     const bin = path.resolve(HERE, process.env.POKER_BIN || '../../target/debug/poker');
     if (!existsSync(bin)) throw new Error(`litebase binary not found at ${bin} (build it, or set POKER_BIN)`);
     runSync(bin, ['superuser', 'upsert', ADMIN_EMAIL, ADMIN_PASSWORD, '--dir', dataDir]);
-    const urlPromise = startServer(bin, ['serve', '--http', '127.0.0.1:0', '--dir', dataDir], true);
+    const urlPromise = startServer(bin, ['serve', '--http', '127.0.0.1:0', '--dir', dataDir], true, {
+      LITEBASE_SMTP_HOST: '127.0.0.1',
+      LITEBASE_SMTP_PORT: String(mail.smtpPort),
+    });
     url = await withTimeout(urlPromise, STARTUP_TIMEOUT_MS, 'waiting for "Server started at" on stdout');
   }
   await waitHealthy(url);
@@ -202,6 +253,8 @@ async function main() {
       SDK_ADMIN_EMAIL: ADMIN_EMAIL,
       SDK_ADMIN_PASSWORD: ADMIN_PASSWORD,
       SDK_TARGET: TARGET,
+      SDK_SMTP_PORT: String(mail.smtpPort),
+      SDK_MAIL_URL: mail.mailUrl,
     },
   });
   const code = await new Promise((resolve) => {

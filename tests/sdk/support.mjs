@@ -132,3 +132,33 @@ export async function ensureBatchEnabled(pb) {
 }
 
 export const sortStrings = (xs) => [...xs].sort();
+
+/** The decoded payload (claims) of a JWT, or {} when it is not one. */
+export function tokenPayload(token) {
+  try {
+    return JSON.parse(Buffer.from(String(token).split('.')[1], 'base64url').toString('utf8')) || {};
+  } catch {
+    return {};
+  }
+}
+
+/** A unique, valid e-mail address (lower case) for a test user. */
+export function uniqueEmail(tag = 'user') {
+  return `${tag}.${uniqueSuffix()}@example.com`;
+}
+
+/**
+ * Sign up a user in an auth collection as a guest (createRule "" on `users`) and
+ * return {record, email, password}.
+ */
+export async function createUser(collection = 'users', { email = uniqueEmail(), password = 'password123', ...rest } = {}) {
+  const record = await anonClient().collection(collection).create({ email, password, passwordConfirm: password, ...rest });
+  return { record, email, password };
+}
+
+/** A client signed in with email + password to an auth collection. */
+export async function userClient(email, password, collection = 'users') {
+  const pb = anonClient();
+  await pb.collection(collection).authWithPassword(email, password);
+  return pb;
+}

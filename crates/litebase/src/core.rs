@@ -28,6 +28,8 @@ pub struct Core {
     master_secret: String,
     /// Per-IP limits on the auth endpoints.
     pub limiter: crate::api::ratelimit::RateLimiter,
+    /// At most one password-reset mail per record every two minutes.
+    pub mail_throttle: MailThrottle,
     /// Sends (or, without SMTP, logs) the auth flows' mails.
     pub mailer: crate::mail::Mailer,
     /// The app's name in mails.
@@ -85,6 +87,7 @@ impl Core {
             master_secret: secret,
             limiter: crate::api::ratelimit::RateLimiter::new(config_limit),
             mailer,
+            mail_throttle: MailThrottle::default(),
             app_name,
             app_url,
         })
@@ -98,5 +101,35 @@ impl Core {
         purpose: crate::auth::token::Purpose,
     ) -> String {
         crate::auth::token::derive_secret(&self.master_secret, collection_id, purpose)
+    }
+}
+
+/// Remembers when a mail of a kind last went to a record, so repeated requests
+/// cannot flood an inbox (PocketBase waits two minutes between reset mails).
+#[derive(Default)]
+pub struct MailThrottle {
+    sent: std::sync::Mutex<
+        std::collections::HashMap<(String, String, &'static str), std::time::Instant>,
+    >,
+}
+
+impl MailThrottle {
+    /// How long after a mail the next one of the same kind is skipped.
+    pub const INTERVAL: std::time::Duration = std::time::Duration::from_secs(120);
+
+    /// Whether a mail of `kind` may go to this record now (and notes that it does).
+    pub fn allow(&self, collection: &str, record: &str, kind: &'static str) -> bool {
+        let now = std::time::Instant::now();
+        let mut sent = match self.sent.lock() {
+            Ok(s) => s,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        sent.retain(|_, at| now.duration_since(*at) < Self::INTERVAL);
+        let key = (collection.to_string(), record.to_string(), kind);
+        if sent.contains_key(&key) {
+            return false;
+        }
+        sent.insert(key, now);
+        true
     }
 }

@@ -109,6 +109,18 @@ fn required(body: &Map<String, Value>, fields: &[&str]) -> Result<(), ApiError> 
     }
 }
 
+fn valid_email(body: &Map<String, Value>) -> Result<(), ApiError> {
+    crate::auth::superusers::validate_email(text(body, "email"))
+        .map(|_| ())
+        .map_err(|_| {
+            field_problem(
+                "email",
+                "validation_is_email",
+                "Must be a valid email address.",
+            )
+        })
+}
+
 fn text<'a>(body: &'a Map<String, Value>, key: &str) -> &'a str {
     body.get(key).and_then(Value::as_str).unwrap_or_default()
 }
@@ -282,19 +294,31 @@ async fn auth_refresh(
     core: web::Data<Core>,
     name: web::Path<String>,
     auth: Auth,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let c = auth_collection(&core, &name)?;
     let record = auth.record().ok_or_else(|| {
         ApiError::unauthorized("The request requires valid record authorization token.")
     })?;
     if record.collection_id != c.id {
-        return Err(ApiError::forbidden_with(
-            "The authorized record is not from this collection.",
-        ));
+        return Err(ApiError::forbidden_with(format!(
+            "The request requires auth record from {} collection.",
+            record.collection_name
+        )));
     }
     let row = load_row(&core, &c, &record.id)
         .await?
         .ok_or(AuthError::BadToken)?;
+    // A non-refreshable token (impersonation) comes back as it is.
+    let presented = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(crate::auth::request::bearer)
+        .unwrap_or_default();
+    if token::peek(presented).is_some_and(|cl| !cl.refreshable) {
+        return Ok(HttpResponse::Ok().json(json!({"token": presented, "record": row.record})));
+    }
     auth_response(&core, &c, &row, None, true)
 }
 
@@ -407,6 +431,7 @@ async fn request_verification(
     let c = auth_collection(&core, &name)?;
     let body = read_body(&core, &req, payload).await?;
     required(&body, &["email"])?;
+    valid_email(&body)?;
     if let Some(row) = find_by_email(&core, &c, text(&body, "email")).await? {
         if !row.verified() {
             let ttl = c
@@ -459,7 +484,9 @@ async fn request_password_reset(
     let c = auth_collection(&core, &name)?;
     let body = read_body(&core, &req, payload).await?;
     required(&body, &["email"])?;
-    if let Some(row) = find_by_email(&core, &c, text(&body, "email")).await? {
+    valid_email(&body)?;
+    let found = find_by_email(&core, &c, text(&body, "email")).await?;
+    if let Some(row) = found.filter(|r| core.mail_throttle.allow(&c.id, &r.id, "reset")) {
         let ttl = c
             .auth
             .as_ref()
@@ -550,6 +577,18 @@ async fn request_email_change(
                 "Must be a valid email address.",
             )
         })?;
+    if record
+        .record
+        .get("email")
+        .and_then(Value::as_str)
+        .is_some_and(|e| e.eq_ignore_ascii_case(&new_email))
+    {
+        return Err(field_problem(
+            "newEmail",
+            "validation_not_in_invalid",
+            "Must be a new address.",
+        ));
+    }
     if find_by_email(&core, &c, &new_email).await?.is_some() {
         return Err(field_problem(
             "newEmail",
@@ -656,7 +695,9 @@ async fn request_otp(
         .map(|a| a.otp.clone())
         .filter(|o| o.enabled)
         .ok_or_else(|| {
-            ApiError::bad_request("The collection is not configured to allow OTP authentication.")
+            ApiError::forbidden_with(
+                "The collection is not configured to allow OTP authentication.",
+            )
         })?;
     required(&body, &["email"])?;
     let otp_id = crate::id::new_id();
@@ -716,7 +757,9 @@ async fn auth_with_otp(
         .map(|a| a.otp.clone())
         .filter(|o| o.enabled)
         .ok_or_else(|| {
-            ApiError::bad_request("The collection is not configured to allow OTP authentication.")
+            ApiError::forbidden_with(
+                "The collection is not configured to allow OTP authentication.",
+            )
         })?;
     required(&body, &["otpId", "password"])?;
     let otp_id = text(&body, "otpId").to_string();
@@ -778,10 +821,24 @@ async fn impersonate(
     let (name, id) = path.into_inner();
     let c = auth_collection(&core, &name)?;
     let body = read_body(&core, &req, payload).await?;
-    let duration = body
-        .get("duration")
-        .and_then(Value::as_u64)
-        .filter(|d| *d > 0);
+    // 0 or absent: the collection's token lifetime.
+    let duration = match body.get("duration") {
+        None | Some(Value::Null) => None,
+        Some(v) => match v
+            .as_f64()
+            .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+        {
+            Some(d) if d < 0.0 => {
+                return Err(field_problem(
+                    "duration",
+                    "validation_min_greater_equal_than_required",
+                    "Must be no less than 0.",
+                ));
+            }
+            Some(d) if d >= 1.0 => Some(d as u64),
+            _ => None,
+        },
+    };
     let row = load_row(&core, &c, &id)
         .await?
         .ok_or_else(ApiError::not_found)?;

@@ -58,9 +58,11 @@ impl Auth {
     pub fn require_superuser(&self) -> Result<(), ApiError> {
         match self {
             Auth::Superuser(_) => Ok(()),
-            Auth::Record(_) => Err(ApiError::forbidden()),
+            Auth::Record(_) => Err(ApiError::forbidden_with(
+                "The authorized record is not allowed to perform this action.",
+            )),
             Auth::Guest => Err(ApiError::unauthorized(
-                "The request requires valid superuser authorization token.",
+                "The request requires valid record authorization token.",
             )),
         }
     }

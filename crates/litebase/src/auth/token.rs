@@ -145,7 +145,10 @@ pub fn verify_purpose(
         &validation,
     )
     .map_err(|_| AuthError::BadToken)?;
-    if data.claims.kind != purpose.as_str() {
+    // A token is dead in the second it expires (whole-second clock, no leeway).
+    if data.claims.kind != purpose.as_str()
+        || data.claims.exp <= jsonwebtoken::get_current_timestamp()
+    {
         return Err(AuthError::BadToken);
     }
     Ok(data.claims)

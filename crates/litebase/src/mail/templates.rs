@@ -115,7 +115,7 @@ fn content(template: Template, lang: Lang, vars: &TemplateVars<'_>) -> Content {
     };
     let (subject, before, action, after) = match (template, lang) {
         (Template::Verification, Lang::En) => (
-            format!("Confirm your email address for {app}"),
+            format!("Verify your {app} email address"),
             format!(
                 "Thanks for signing up to {app}. To confirm that {email} is your address, \
                  open the link below."

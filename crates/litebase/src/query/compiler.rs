@@ -337,7 +337,14 @@ impl<'a> Compiler<'a> {
             }
             if let Some(field) = coll.field(&seg.name) {
                 self.check_visible(ident, coll, field)?;
-                let col = format!("{alias}.{}", quote_ident(&field.name));
+                let col = match (&field.visible_if, self.opts.allow_hidden) {
+                    (Some(flag), false) => format!(
+                        "(CASE WHEN {alias}.{} THEN {alias}.{} END)",
+                        quote_ident(flag),
+                        quote_ident(&field.name)
+                    ),
+                    _ => format!("{alias}.{}", quote_ident(&field.name)),
+                };
                 if last {
                     return self.finish_field(sink, ident, field, &col, seg, multi, &key);
                 }

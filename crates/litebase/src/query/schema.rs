@@ -50,6 +50,10 @@ pub struct FieldInfo {
     pub relation_to: Option<String>,
     /// Hidden fields may only be filtered on with `CompileOptions::allow_hidden`.
     pub hidden: bool,
+    /// A bool column of the same row that must be true for this field to be
+    /// filterable by non-superusers (auth `email` and `emailVisibility`); when it
+    /// is false the field reads as null.
+    pub visible_if: Option<String>,
 }
 
 impl FieldInfo {
@@ -61,6 +65,7 @@ impl FieldInfo {
             multiple: false,
             relation_to: None,
             hidden: false,
+            visible_if: None,
         }
     }
 
@@ -72,6 +77,7 @@ impl FieldInfo {
             multiple,
             relation_to: Some(target.to_string()),
             hidden: false,
+            visible_if: None,
         }
     }
 

@@ -179,7 +179,7 @@ pub fn add_rule(
     let Some(rule) = rule else { return Ok(false) };
     if !rule.trim().is_empty() {
         let compiled =
-            rules::compile(ctx.schema.query_view(), c, rule, ctx.req, false).map_err(|e| {
+            rules::compile(ctx.schema.query_view(), c, rule, ctx.req, true).map_err(|e| {
                 tracing::error!(collection = %c.name, error = %e, "a stored rule does not compile");
                 ApiError::internal()
             })?;

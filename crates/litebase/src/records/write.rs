@@ -132,6 +132,7 @@ fn validate_all(c: &Collection, record: &Map<String, Value>) -> Map<String, Valu
                 f.kind,
                 FieldKind::Autodate { .. } | FieldKind::Password { .. }
             )
+            || crate::schema::system::is_secret_field(c, &f.name)
         {
             continue;
         }
@@ -224,7 +225,12 @@ fn write_row(
     let fields: Vec<&crate::schema::Field> = c
         .fields
         .iter()
-        .filter(|f| !matches!(f.kind, FieldKind::Password { .. }) || record.contains_key(&f.name))
+        .filter(|f| {
+            // Secrets are written only when the auth code set them (new password).
+            let secret = matches!(f.kind, FieldKind::Password { .. })
+                || crate::schema::system::is_secret_field(c, &f.name);
+            !secret || record.contains_key(&f.name)
+        })
         .collect();
     let values: Vec<SqlValue> = fields
         .iter()
@@ -291,27 +297,46 @@ fn auth_fields(
                 "password".into(),
                 password_problem("validation_required", "Cannot be blank."),
             );
-        } else if let Err(crate::auth::AuthError::Invalid { message, .. }) =
-            crate::auth::password::validate(given)
-        {
+        } else if given.chars().count() < crate::auth::password::MIN_LENGTH {
             problems.insert(
                 "password".into(),
-                password_problem("validation_length_out_of_range", &message),
+                json!({"code": "validation_min_text_constraint",
+                       "message": format!("Must be at least {} character(s).", crate::auth::password::MIN_LENGTH),
+                       "params": {"min": crate::auth::password::MIN_LENGTH}}),
             );
-        } else if confirm != given {
+        } else if given.chars().count() > crate::auth::password::MAX_LENGTH {
+            problems.insert(
+                "password".into(),
+                json!({"code": "validation_max_text_constraint",
+                       "message": format!("Must be less than {} character(s).", crate::auth::password::MAX_LENGTH),
+                       "params": {"max": crate::auth::password::MAX_LENGTH}}),
+            );
+        }
+        if confirm.is_empty() {
+            problems.insert(
+                "passwordConfirm".into(),
+                password_problem("validation_required", "Cannot be blank."),
+            );
+        } else if confirm != given && !given.is_empty() {
             problems.insert(
                 "passwordConfirm".into(),
                 password_problem("validation_values_mismatch", "Values don't match."),
             );
         }
         if !creating && !ctx.superuser && !ctx.auth.old_password_ok {
-            problems.insert(
-                "oldPassword".into(),
+            let old = body
+                .get("oldPassword")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let problem = if old.is_empty() {
+                password_problem("validation_required", "Cannot be blank.")
+            } else {
                 password_problem(
                     "validation_invalid_old_password",
                     "Missing or invalid old password.",
-                ),
-            );
+                )
+            };
+            problems.insert("oldPassword".into(), problem);
         }
         if problems.is_empty() {
             match &ctx.auth.password_hash {
@@ -328,6 +353,35 @@ fn auth_fields(
                         password_problem("validation_required", "Cannot be blank."),
                     );
                 }
+            }
+        }
+    }
+    // Fields only superusers may change: asking for a different value is an error.
+    if !ctx.superuser {
+        let guarded: &[&str] = if creating {
+            &["verified"]
+        } else {
+            &["verified", "email"]
+        };
+        for key in guarded {
+            let Some(field) = c.field(key) else { continue };
+            let Some(asked) = body.get(*key) else {
+                continue;
+            };
+            let current = match existing {
+                Some(old) => old.get(*key).cloned().unwrap_or_else(|| value::zero(field)),
+                None => value::zero(field),
+            };
+            let asked = value::coerce(field, asked);
+            let same = match (&asked, &current) {
+                (Value::String(a), Value::String(b)) => a.eq_ignore_ascii_case(b),
+                (a, b) => a == b,
+            };
+            if !same {
+                problems.insert(
+                    (*key).into(),
+                    password_problem("validation_values_mismatch", "Values don't match."),
+                );
             }
         }
     }
@@ -511,6 +565,9 @@ pub fn update(
         {
             record.insert(f.name.clone(), json!(stamp));
         }
+    }
+    if c.kind == CollectionType::Auth {
+        auth_fields(ctx, c, body, Some(&existing), &mut record, &mut problems);
     }
     problems.extend(validate_all(c, &record));
     check_relations(conn, ctx, c, &record, &mut problems)?;

@@ -13,9 +13,32 @@ pub struct TokenOptions {
     pub duration: u64,
 }
 
+impl AuthOptions {
+    /// Token lifetimes must be at least 10 s (PocketBase's floor): checked when a
+    /// collection is saved.
+    pub fn validate(&self) -> Result<(), (String, serde_json::Value)> {
+        for (key, t) in [
+            ("authToken", &self.auth_token),
+            ("passwordResetToken", &self.password_reset_token),
+            ("emailChangeToken", &self.email_change_token),
+            ("verificationToken", &self.verification_token),
+            ("fileToken", &self.file_token),
+        ] {
+            if t.duration < 10 {
+                return Err((
+                    key.to_string(),
+                    json!({"duration": {"code": "validation_min_greater_equal_than_required",
+                                        "message": "Must be no less than 10.", "params": {"threshold": 10}}}),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Password sign-in.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct PasswordAuth {
     /// Whether `auth-with-password` is allowed.
     pub enabled: bool,
@@ -23,8 +46,18 @@ pub struct PasswordAuth {
     pub identity_fields: Vec<String>,
 }
 
+impl Default for PasswordAuth {
+    fn default() -> Self {
+        PasswordAuth {
+            enabled: true,
+            identity_fields: vec!["email".into()],
+        }
+    }
+}
+
 /// One-time passwords by email.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct OtpOptions {
     /// Whether `request-otp` / `auth-with-otp` are allowed.
     pub enabled: bool,
@@ -32,10 +65,25 @@ pub struct OtpOptions {
     pub duration: u64,
     /// Digits in a code.
     pub length: u32,
+    /// Subject and body of the mail (PocketBase's shape; our built-in templates
+    /// are used for the text itself).
+    pub email_template: serde_json::Value,
+}
+
+impl Default for OtpOptions {
+    fn default() -> Self {
+        OtpOptions {
+            enabled: false,
+            duration: 180,
+            length: 8,
+            email_template: json!({"subject": "OTP for {APP_NAME}", "body": "Your code is {OTP}."}),
+        }
+    }
 }
 
 /// Multi-factor auth (shape only, for the SDK; not enforced yet).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct MfaOptions {
     /// Whether a second factor is required.
     pub enabled: bool,
@@ -45,9 +93,19 @@ pub struct MfaOptions {
     pub rule: String,
 }
 
+impl Default for MfaOptions {
+    fn default() -> Self {
+        MfaOptions {
+            enabled: false,
+            duration: 1800,
+            rule: String::new(),
+        }
+    }
+}
+
 /// OAuth2 (the seam for providers; none are built in yet).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
 pub struct OAuth2Options {
     /// Whether OAuth2 sign-in is allowed.
     pub enabled: bool,
@@ -91,20 +149,9 @@ impl Default for AuthOptions {
         AuthOptions {
             auth_rule: Some(String::new()),
             manage_rule: None,
-            password_auth: PasswordAuth {
-                enabled: true,
-                identity_fields: vec!["email".into()],
-            },
-            otp: OtpOptions {
-                enabled: false,
-                duration: 180,
-                length: 8,
-            },
-            mfa: MfaOptions {
-                enabled: false,
-                duration: 1800,
-                rule: String::new(),
-            },
+            password_auth: PasswordAuth::default(),
+            otp: OtpOptions::default(),
+            mfa: MfaOptions::default(),
             oauth2: OAuth2Options {
                 enabled: false,
                 providers: Vec::new(),

@@ -232,6 +232,9 @@ impl Collection {
         if !fields.is_empty() {
             problems.insert("fields".into(), Value::Object(fields));
         }
+        if let Some(Err((key, problem))) = self.auth.as_ref().map(|a| a.validate()) {
+            problems.insert(key, problem);
+        }
         if problems.is_empty() {
             Ok(())
         } else {

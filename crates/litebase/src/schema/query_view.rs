@@ -68,6 +68,8 @@ impl QuerySchema {
                         multiple: f.is_multiple(),
                         relation_to,
                         hidden: f.hidden,
+                        visible_if: (c.kind == super::CollectionType::Auth && f.name == "email")
+                            .then(|| "emailVisibility".to_string()),
                     }
                 })
                 .collect();
