@@ -145,6 +145,8 @@ fn default_serve_config() -> ServeConfig {
             read_connections: 4,
             shutdown_timeout: 30,
             auth_rate_limit: 60,
+            realtime_queue: 256,
+            metrics_token: None,
             app_url: None,
             app_name: None,
             smtp_host: None,
@@ -222,6 +224,7 @@ async fn serve(app: App, config: Config) -> Result<(), CliError> {
             return Err(err.into());
         }
     };
+    crate::realtime::sse::start(core.clone());
     let result = crate::server::serve(core, app.routes).await;
     // In-flight requests are done; commit whatever they queued, then stop.
     db.close().await;

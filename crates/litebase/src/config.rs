@@ -77,6 +77,15 @@ pub struct ServeConfig {
     #[arg(long, env = "LITEBASE_AUTH_RATE_LIMIT", default_value_t = 60)]
     pub auth_rate_limit: u32,
 
+    /// Messages that may wait for one realtime subscriber; a subscriber whose
+    /// queue is full is too slow and is disconnected.
+    #[arg(long, env = "LITEBASE_REALTIME_QUEUE", default_value_t = 256)]
+    pub realtime_queue: usize,
+
+    /// A token that may read /api/metrics without superuser auth (for Prometheus).
+    #[arg(long, env = "LITEBASE_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+
     /// Public URL of the app, used in links sent by mail (default: http://ADDR).
     #[arg(long, env = "LITEBASE_APP_URL")]
     pub app_url: Option<String>,

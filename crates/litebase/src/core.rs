@@ -13,6 +13,9 @@ use crate::schema::{Schema, SchemaCache, store};
 /// it, but tokens carry it).
 pub const SUPERUSERS_COLLECTION_ID: &str = "pbc_3142635823";
 
+/// Prometheus text for `/api/metrics`, from an app.
+pub type MetricsSource = std::sync::Arc<dyn Fn() -> String + Send + Sync>;
+
 /// Everything a request may need, shared by every worker.
 pub struct Core {
     /// The database.
@@ -28,6 +31,9 @@ pub struct Core {
     master_secret: String,
     /// Per-IP limits on the auth endpoints.
     pub limiter: crate::api::ratelimit::RateLimiter,
+    metrics: std::sync::RwLock<Vec<MetricsSource>>,
+    /// Realtime subscribers (SSE now, WebSocket rooms later).
+    pub realtime: crate::realtime::Realtime,
     /// At most one password-reset mail per record every two minutes.
     pub mail_throttle: MailThrottle,
     /// Sends (or, without SMTP, logs) the auth flows' mails.
@@ -64,6 +70,7 @@ impl Core {
             .filter(|s| s.len() >= 32)
             .ok_or_else(|| DbError::Migration("the instance's token secret is missing".into()))?;
         let config_limit = config.serve.auth_rate_limit;
+        let realtime_queue = config.serve.realtime_queue;
         let app_name = config
             .serve
             .app_name
@@ -88,9 +95,23 @@ impl Core {
             limiter: crate::api::ratelimit::RateLimiter::new(config_limit),
             mailer,
             mail_throttle: MailThrottle::default(),
+            realtime: crate::realtime::Realtime::new(realtime_queue),
+            metrics: Default::default(),
             app_name,
             app_url,
         })
+    }
+
+    /// Extra metric families apps add (rooms, players…), rendered after litebase's.
+    pub fn metrics_sources(&self) -> Vec<MetricsSource> {
+        self.metrics.read().map(|m| m.clone()).unwrap_or_default()
+    }
+
+    /// Adds a metrics source: a function returning Prometheus text.
+    pub fn add_metrics_source(&self, source: MetricsSource) {
+        if let Ok(mut m) = self.metrics.write() {
+            m.push(source);
+        }
     }
 
     /// The secret tokens of `purpose` for records of a collection are signed with

@@ -26,6 +26,7 @@ pub async fn serve(core: web::Data<Core>, routes: Vec<RouteFn>) -> std::io::Resu
     };
     let db_data = web::Data::new(core.db.clone());
     let config_data = web::Data::new(config.clone());
+    let core_for_stop = core.clone();
     let server = HttpServer::new(move || {
         let mut app = ActixApp::new()
             .app_data(core.clone())
@@ -83,6 +84,7 @@ pub async fn serve(core: web::Data<Core>, routes: Vec<RouteFn>) -> std::io::Resu
     actix_web::rt::spawn(async move {
         let signal = signals.recv().await;
         tracing::info!(signal, "shutting down: finishing in-flight requests");
+        core_for_stop.realtime.close_all();
         handle.stop(true).await;
     });
     server.await

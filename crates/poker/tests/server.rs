@@ -70,3 +70,34 @@ fn migrations_apply_once_across_restarts() -> anyhow::Result<()> {
     assert_eq!(secrets, 1);
     Ok(())
 }
+
+#[test]
+fn auth_endpoints_are_rate_limited_per_ip() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_poker"));
+    cmd.arg("--dir").arg(dir.path()).args([
+        "serve",
+        "--http",
+        "127.0.0.1:0",
+        "--auth-rate-limit",
+        "3",
+    ]);
+    let server = ServerProcess::start(cmd)?;
+    let http = Http::new();
+    let url = server.url("/api/collections/users/auth-with-password");
+    let login = json!({"identity": "nobody@example.com", "password": "wrong-password"});
+    for _ in 0..3 {
+        // Same answer whether or not the account exists.
+        assert_eq!(
+            assert_error_shape(&http.post_json(&url, &login)?, 400),
+            "Failed to authenticate."
+        );
+    }
+    assert_eq!(
+        assert_error_shape(&http.post_json(&url, &login)?, 429),
+        "Too Many Requests."
+    );
+    // Other endpoints are unaffected.
+    assert_eq!(http.get(&server.url("/api/health"))?.status, 200);
+    Ok(())
+}

@@ -15,5 +15,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(health::configure)
         .configure(auth::configure)
         .configure(collections::configure)
-        .configure(records::configure);
+        .configure(records::configure)
+        .configure(crate::realtime::sse::configure)
+        .configure(crate::metrics::configure);
 }

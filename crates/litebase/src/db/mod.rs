@@ -29,6 +29,7 @@
 
 mod connection;
 mod error;
+pub mod events;
 pub mod migrate;
 mod reader;
 mod writer;
@@ -157,6 +158,11 @@ impl Db {
         E: From<DbError> + Send + 'static,
     {
         self.inner.readers.read(f).await
+    }
+
+    /// Where committed [`events`] go (replaces any earlier sink).
+    pub fn set_commit_sink(&self, sink: events::CommitSink) {
+        self.inner.writer.set_sink(sink);
     }
 
     /// Counters of the writer (batches, writes, commit time) for metrics and benches.

@@ -50,9 +50,13 @@ struct Counters {
     busy_micros: AtomicU64,
 }
 
+/// The shared slot of the commit sink.
+type SinkSlot = Arc<std::sync::RwLock<Option<super::events::CommitSink>>>;
+
 pub(super) struct WriterHandle {
     tx: Sender<Msg>,
     counters: Arc<Counters>,
+    sink: SinkSlot,
     thread: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
@@ -62,13 +66,21 @@ impl WriterHandle {
         let (ready_tx, ready_rx) = oneshot::channel();
         let counters = Arc::new(Counters::default());
         let thread_counters = counters.clone();
+        let sink: SinkSlot = Arc::default();
+        let thread_sink = sink.clone();
         let options = options.clone();
         let thread = std::thread::Builder::new()
             .name("litebase-writer".into())
             .spawn(move || match open_writer(&options) {
                 Ok(mut conn) => {
                     let _ = ready_tx.send(Ok(()));
-                    run(&mut conn, &rx, options.max_batch.max(1), &thread_counters);
+                    run(
+                        &mut conn,
+                        &rx,
+                        options.max_batch.max(1),
+                        &thread_counters,
+                        &thread_sink,
+                    );
                     finish(&conn);
                 }
                 Err(err) => {
@@ -80,6 +92,7 @@ impl WriterHandle {
         Ok(WriterHandle {
             tx,
             counters,
+            sink,
             thread: std::sync::Mutex::new(Some(thread)),
         })
     }
@@ -132,6 +145,12 @@ impl WriterHandle {
         reply_rx.await.map_err(|_| E::from(DbError::Closed))?
     }
 
+    pub(super) fn set_sink(&self, sink: super::events::CommitSink) {
+        if let Ok(mut slot) = self.sink.write() {
+            *slot = Some(sink);
+        }
+    }
+
     pub(super) fn stats(&self) -> WriterStats {
         let c = &self.counters;
         WriterStats {
@@ -158,7 +177,13 @@ impl WriterHandle {
     }
 }
 
-fn run(conn: &mut Connection, rx: &Receiver<Msg>, max_batch: usize, counters: &Counters) {
+fn run(
+    conn: &mut Connection,
+    rx: &Receiver<Msg>,
+    max_batch: usize,
+    counters: &Counters,
+    sink: &SinkSlot,
+) {
     let mut batch: Vec<WriteJob> = Vec::with_capacity(max_batch);
     while let Ok(msg) = rx.recv() {
         let mut next = Some(msg);
@@ -178,9 +203,12 @@ fn run(conn: &mut Connection, rx: &Receiver<Msg>, max_batch: usize, counters: &C
                             Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
                         }
                     }
-                    commit_batch(conn, &mut batch, counters);
+                    commit_batch(conn, &mut batch, counters, sink);
                 }
-                Msg::Exclusive(job) => job(conn),
+                Msg::Exclusive(job) => {
+                    job(conn);
+                    super::events::take();
+                }
                 Msg::Shutdown(done) => {
                     // Writes queued before the shutdown still commit.
                     loop {
@@ -188,7 +216,7 @@ fn run(conn: &mut Connection, rx: &Receiver<Msg>, max_batch: usize, counters: &C
                             Ok(Msg::Write(job)) => {
                                 batch.push(job);
                                 if batch.len() >= max_batch {
-                                    commit_batch(conn, &mut batch, counters);
+                                    commit_batch(conn, &mut batch, counters, sink);
                                 }
                             }
                             Ok(Msg::Exclusive(job)) => job(conn),
@@ -199,7 +227,7 @@ fn run(conn: &mut Connection, rx: &Receiver<Msg>, max_batch: usize, counters: &C
                         }
                     }
                     if !batch.is_empty() {
-                        commit_batch(conn, &mut batch, counters);
+                        commit_batch(conn, &mut batch, counters, sink);
                     }
                     let _ = done.send(());
                     return;
@@ -221,7 +249,13 @@ fn exec(conn: &Connection, sql: &str) -> Result<(), rusqlite::Error> {
     Ok(())
 }
 
-fn commit_batch(conn: &Connection, batch: &mut Vec<WriteJob>, counters: &Counters) {
+fn commit_batch(
+    conn: &Connection,
+    batch: &mut Vec<WriteJob>,
+    counters: &Counters,
+    sink: &SinkSlot,
+) {
+    super::events::take();
     let started = Instant::now();
     let size = batch.len() as u64;
     let mut delivers: Vec<Deliver> = Vec::with_capacity(batch.len());
@@ -244,11 +278,16 @@ fn commit_batch(conn: &Connection, batch: &mut Vec<WriteJob>, counters: &Counter
             failed += 1;
             continue;
         }
+        let mark = super::events::mark();
         let (ok, deliver) = job(Ok(conn));
+        if !ok {
+            super::events::truncate(mark);
+        }
         if conn.is_autocommit() {
             // The job ended the whole transaction (by a statement that rolls back on
             // error, or by running COMMIT/ROLLBACK itself). What earlier jobs did is in
             // an unknown state, so report the batch as failed and start afresh.
+            super::events::take();
             let err = DbError::Commit("a write ended the shared transaction".into());
             failed += delivers.len() as u64 + 1;
             for d in delivers.drain(..) {
@@ -278,10 +317,17 @@ fn commit_batch(conn: &Connection, batch: &mut Vec<WriteJob>, counters: &Counter
 
     drop(jobs);
     let commit = exec(conn, "COMMIT").map_err(DbError::from);
+    let events = super::events::take();
     if let Err(err) = &commit {
         tracing::error!(error = %err, "batch commit failed; rolling back");
         let _ = conn.execute_batch("ROLLBACK");
         failed = size;
+    } else if !events.is_empty() {
+        // Published before the callers are answered: in commit order, and never
+        // for a rolled-back write.
+        if let Some(sink) = sink.read().ok().and_then(|s| s.clone()) {
+            sink(events);
+        }
     }
     for deliver in delivers {
         deliver(commit.as_ref().map(|_| ()));

@@ -519,14 +519,13 @@ pub fn create(
         .unwrap_or(&id)
         .to_string();
     let stored = load(conn, c, &stored_id)?.ok_or_else(ApiError::internal)?;
-    Ok((
-        stored.clone(),
-        RecordChange {
-            action: RecordAction::Create,
-            collection: c.clone(),
-            record: stored,
-        },
-    ))
+    let change = RecordChange {
+        action: RecordAction::Create,
+        collection: c.clone(),
+        record: stored.clone(),
+    };
+    crate::db::events::emit(change.clone());
+    Ok((stored, change))
 }
 
 /// Updates a record the update rule lets this requester change.
@@ -584,14 +583,13 @@ pub fn update(
         write_row(conn, c, &e.record, Some(id), RecordAction::Update)
     })?;
     let stored = load(conn, c, id)?.ok_or_else(ApiError::internal)?;
-    Ok((
-        stored.clone(),
-        RecordChange {
-            action: RecordAction::Update,
-            collection: c.clone(),
-            record: stored,
-        },
-    ))
+    let change = RecordChange {
+        action: RecordAction::Update,
+        collection: c.clone(),
+        record: stored.clone(),
+    };
+    crate::db::events::emit(change.clone());
+    Ok((stored, change))
 }
 
 /// Deletes a record the delete rule lets this requester remove, with cascades.
@@ -644,11 +642,13 @@ fn delete_record(
         .execute([&id])?;
         Ok(())
     })?;
-    changes.push(RecordChange {
+    let change = RecordChange {
         action: RecordAction::Delete,
         collection: c.clone(),
         record: event.record,
-    });
+    };
+    crate::db::events::emit(change.clone());
+    changes.push(change);
     // Records pointing at the deleted one: deleted too (cascade) or unlinked.
     for other in ctx.schema.all() {
         if other.kind == CollectionType::View {

@@ -1,0 +1,76 @@
+//! Realtime: the transport-agnostic [`broker`] and PocketBase's SSE API on it.
+
+pub mod broker;
+pub mod sse;
+pub mod subscription;
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+
+use crate::auth::request::Auth;
+use broker::{Broker, ClientId};
+use subscription::Subscription;
+
+/// How many messages may wait for one subscriber before it counts as slow.
+pub const DEFAULT_QUEUE: usize = 256;
+
+/// What the SSE API knows about one connected client.
+#[derive(Debug, Clone, Default)]
+pub struct SseClient {
+    /// Who subscribed (bound by the subscribing request).
+    pub auth: Auth,
+    /// What it listens to.
+    pub subscriptions: Vec<Subscription>,
+}
+
+/// The broker plus the SSE clients' auth and subscriptions.
+pub struct Realtime {
+    /// Queues and topics.
+    pub broker: Broker,
+    clients: RwLock<HashMap<ClientId, SseClient>>,
+}
+
+impl Realtime {
+    /// Realtime with `queue` messages of room per subscriber.
+    pub fn new(queue: usize) -> Self {
+        Realtime {
+            broker: Broker::new(queue),
+            clients: RwLock::default(),
+        }
+    }
+
+    fn clients_mut(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<ClientId, SseClient>> {
+        self.clients
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A client's state, if connected.
+    pub fn client(&self, id: &str) -> Option<SseClient> {
+        self.clients
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(id)
+            .cloned()
+    }
+
+    /// Adds (or replaces) a client's state.
+    pub fn put_client(&self, id: &str, client: SseClient) {
+        self.clients_mut().insert(id.to_string(), client);
+    }
+
+    /// Disconnects every client (at shutdown, so open streams do not hold up the
+    /// graceful stop; clients reconnect to the next instance).
+    pub fn close_all(&self) {
+        let ids: Vec<ClientId> = self.clients_mut().drain().map(|(id, _)| id).collect();
+        for id in ids {
+            self.broker.unregister(&id);
+        }
+    }
+
+    /// Forgets a client everywhere.
+    pub fn remove_client(&self, id: &str) {
+        self.clients_mut().remove(id);
+        self.broker.unregister(id);
+    }
+}

@@ -1,0 +1,375 @@
+//! PocketBase's realtime API over Server-Sent Events, and the dispatcher that
+//! turns committed record changes into per-subscriber events.
+//!
+//! `GET /api/realtime` opens the stream and sends `PB_CONNECT` with the client
+//! id; `POST /api/realtime` sets the client's subscriptions and binds the auth of
+//! that request to it. Every committed change is checked, per subscriber, against
+//! the collection's listRule (`COLLECTION/*`) or viewRule (`COLLECTION/ID`) with
+//! that subscriber's auth — an unauthorised subscriber never learns of the event.
+//! Subscribers with the same auth and subscription form a group: the check and the
+//! rendering happen once per group, and the bytes are shared.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use bytes::Bytes;
+use futures_util::stream::{self, StreamExt};
+use rusqlite::types::Value as SqlValue;
+use serde_json::{Map, Value, json};
+
+use super::SseClient;
+use super::subscription::{self, Subscription};
+use crate::auth::request::Auth;
+use crate::core::Core;
+use crate::error::ApiError;
+use crate::hooks::RecordChange;
+use crate::records::read::{self, ReadCtx, Where};
+use crate::records::{rules, value, write};
+use crate::schema::{Collection, FieldKind, quote_ident};
+
+/// A client that receives nothing for this long is disconnected (PocketBase's
+/// idle timeout); the SDK reconnects and resubscribes by itself.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(5 * 60);
+/// Most subscriptions one client may hold.
+pub const MAX_SUBSCRIPTIONS: usize = 1000;
+
+/// Mounts `/api/realtime`.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/realtime", web::get().to(connect))
+        .route("/api/realtime", web::post().to(subscribe));
+}
+
+/// The broker topic of a collection's record events.
+fn records_topic(collection_id: &str) -> String {
+    format!("records:{collection_id}")
+}
+
+fn sse_event(id: Option<&str>, name: &str, data: &str) -> Bytes {
+    let mut out = String::with_capacity(name.len() + data.len() + 64);
+    if let Some(id) = id {
+        out.push_str("id:");
+        out.push_str(id);
+        out.push('\n');
+    }
+    out.push_str("event:");
+    out.push_str(name);
+    out.push_str("\ndata:");
+    out.push_str(data);
+    out.push_str("\n\n");
+    Bytes::from(out)
+}
+
+/// Unregisters the client when its response stream is dropped (disconnect,
+/// eviction, idle timeout or shutdown).
+struct ClientGuard {
+    core: web::Data<Core>,
+    id: String,
+}
+
+impl Drop for ClientGuard {
+    fn drop(&mut self) {
+        self.core.realtime.remove_client(&self.id);
+    }
+}
+
+async fn connect(core: web::Data<Core>) -> HttpResponse {
+    let (id, rx) = core.realtime.broker.register("sse");
+    core.realtime.put_client(&id, SseClient::default());
+    let hello = sse_event(
+        Some(&id),
+        "PB_CONNECT",
+        &json!({"clientId": id}).to_string(),
+    );
+    let guard = ClientGuard {
+        core: core.clone(),
+        id,
+    };
+    let events = stream::unfold((rx, guard), |(mut rx, guard)| async move {
+        match tokio::time::timeout(IDLE_TIMEOUT, rx.recv()).await {
+            Ok(Some(bytes)) => Some((Ok::<_, actix_web::Error>(bytes), (rx, guard))),
+            _ => None,
+        }
+    });
+    HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .insert_header(("Cache-Control", "no-store"))
+        .insert_header(("X-Accel-Buffering", "no"))
+        .streaming(stream::once(async move { Ok(hello) }).chain(events))
+}
+
+fn same_identity(a: &Auth, b: &Auth) -> bool {
+    match (a.record(), b.record()) {
+        (None, None) => true,
+        (Some(x), Some(y)) => x.id == y.id && x.collection_id == y.collection_id,
+        _ => false,
+    }
+}
+
+async fn subscribe(
+    core: web::Data<Core>,
+    auth: Auth,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let body =
+        crate::api::body::read_object(req.headers(), payload, core.config.serve.body_limit).await?;
+    let id = body
+        .get("clientId")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    if id.is_empty() {
+        let mut data = Map::new();
+        data.insert(
+            "clientId".into(),
+            json!({"code": "validation_required", "message": "Cannot be blank."}),
+        );
+        return Err(ApiError::bad_request(
+            "An error occurred while validating the submitted data.",
+        )
+        .with_data(data));
+    }
+    let raw: Vec<String> = match body.get("subscriptions") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect(),
+        Some(_) => return Err(ApiError::generic_bad_request()),
+    };
+    if raw.len() > MAX_SUBSCRIPTIONS || raw.iter().any(|s| s.len() > subscription::MAX_LEN) {
+        return Err(ApiError::bad_request("Too many or too long subscriptions."));
+    }
+    let mut client = core.realtime.client(&id).ok_or_else(|| {
+        ApiError::new(
+            actix_web::http::StatusCode::NOT_FOUND,
+            "Missing or invalid client id.",
+        )
+    })?;
+    if client.auth.record().is_some() && !same_identity(&client.auth, &auth) {
+        return Err(ApiError::forbidden_with(
+            "The current and the previous request authorization don't match.",
+        ));
+    }
+    let schema = core.schema.current();
+    let mut topics = HashSet::new();
+    let mut subscriptions = Vec::new();
+    for s in raw {
+        match Subscription::parse(&s) {
+            Some(sub) => {
+                match schema.get(&sub.collection) {
+                    Some(c) => topics.insert(records_topic(&c.id)),
+                    None => topics.insert(s.clone()),
+                };
+                subscriptions.push(sub);
+            }
+            None => {
+                // A custom topic: apps publish to it through the broker.
+                topics.insert(s.split('?').next().unwrap_or_default().to_string());
+            }
+        }
+    }
+    client.auth = auth;
+    client.subscriptions = subscriptions;
+    core.realtime.put_client(&id, client);
+    if !core.realtime.broker.set_topics(&id, topics) {
+        return Err(ApiError::new(
+            actix_web::http::StatusCode::NOT_FOUND,
+            "Missing or invalid client id.",
+        ));
+    }
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Starts the dispatcher: committed changes arrive from the writer, in commit
+/// order, and are delivered one after another.
+pub fn start(core: web::Data<Core>) {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Vec<RecordChange>>();
+    core.db.set_commit_sink(Arc::new(move |events| {
+        let changes: Vec<RecordChange> = events
+            .into_iter()
+            .filter_map(|e| e.downcast::<RecordChange>().ok().map(|b| *b))
+            .collect();
+        if !changes.is_empty() {
+            let _ = tx.send(changes);
+        }
+    }));
+    actix_web::rt::spawn(async move {
+        while let Some(changes) = rx.recv().await {
+            for change in changes {
+                if let Err(err) = dispatch(&core, &change).await {
+                    tracing::error!(error = %err, "realtime dispatch failed");
+                }
+            }
+        }
+    });
+}
+
+/// Subscribers sharing an identity and a subscription: one check, one render.
+struct Group {
+    auth: Auth,
+    sub: Subscription,
+    clients: Vec<String>,
+}
+
+fn identity_key(auth: &Auth) -> String {
+    match auth.record() {
+        Some(r) => format!("{}:{}", r.collection_id, r.id),
+        None => String::new(),
+    }
+}
+
+async fn dispatch(core: &web::Data<Core>, change: &RecordChange) -> Result<(), ApiError> {
+    let c = &change.collection;
+    let ids = core.realtime.broker.subscribers(&records_topic(&c.id));
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let record_id = change
+        .record
+        .get("id")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let mut groups: HashMap<(String, String), Group> = HashMap::new();
+    for id in ids {
+        let Some(client) = core.realtime.client(&id) else {
+            continue;
+        };
+        for sub in &client.subscriptions {
+            let matches_collection = sub.collection == c.name || sub.collection == c.id;
+            let matches_record = sub.record.as_deref().is_none_or(|r| r == record_id);
+            if !(matches_collection && matches_record) {
+                continue;
+            }
+            groups
+                .entry((identity_key(&client.auth), sub.raw.clone()))
+                .or_insert_with(|| Group {
+                    auth: client.auth.clone(),
+                    sub: sub.clone(),
+                    clients: Vec::new(),
+                })
+                .clients
+                .push(id.clone());
+        }
+    }
+    for group in groups.into_values() {
+        if let Some(bytes) = render_for(core, change, &group).await? {
+            for client in &group.clients {
+                core.realtime.broker.send(client, bytes.clone());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The event as this group may see it, or `None` if its rules hide it.
+async fn render_for(
+    core: &web::Data<Core>,
+    change: &RecordChange,
+    group: &Group,
+) -> Result<Option<Bytes>, ApiError> {
+    let c = change.collection.clone();
+    let superuser = group.auth.is_superuser();
+    let rule = if group.sub.record.is_some() {
+        c.view_rule.clone()
+    } else {
+        c.list_rule.clone()
+    };
+    if rule.is_none() && !superuser {
+        return Ok(None);
+    }
+    let rule = if superuser {
+        String::new()
+    } else {
+        rule.unwrap_or_default()
+    };
+    let filter = group.sub.option("filter").to_string();
+    let expand = group.sub.option("expand").to_string();
+    let fields = group.sub.option("fields").to_string();
+    let mut info = rules::request_info(
+        &group.auth,
+        "GET",
+        group.sub.query.clone(),
+        group.sub.headers.clone(),
+        Map::new(),
+    );
+    info.context = "realtime".into();
+    let record = write::visible(&c, change.record.clone(), superuser, info.auth.as_ref());
+    let needs_db =
+        !rule.trim().is_empty() || !filter.trim().is_empty() || !expand.trim().is_empty();
+    let shaped = if needs_db {
+        let schema = core.schema.current();
+        let snapshot = change.record.clone();
+        core.db
+            .read(move |conn| {
+                let ctx = ReadCtx {
+                    schema: &schema,
+                    req: &info,
+                    superuser,
+                };
+                if !snapshot_matches(conn, &ctx, &c, &snapshot, &rule, &filter)? {
+                    return Ok::<_, ApiError>(None);
+                }
+                let mut items = [record];
+                read::finish(conn, &ctx, &c, &mut items, &expand, &fields)?;
+                let [one] = items;
+                Ok(Some(one))
+            })
+            .await?
+    } else {
+        let mut items = [record];
+        if let Some(p) = crate::records::projection::Projection::parse(&fields) {
+            p.apply(&mut items[0]);
+        }
+        let [one] = items;
+        Some(one)
+    };
+    Ok(shaped.map(|record| {
+        let data = json!({"action": change.action.as_str(), "record": record}).to_string();
+        sse_event(None, &group.sub.raw, &data)
+    }))
+}
+
+/// Whether the record as it was committed (it may be deleted by now) passes
+/// `rule` and `filter`: they run against a one-row table made of its values.
+fn snapshot_matches(
+    conn: &rusqlite::Connection,
+    ctx: &ReadCtx<'_>,
+    c: &Collection,
+    snapshot: &Map<String, Value>,
+    rule: &str,
+    filter: &str,
+) -> Result<bool, ApiError> {
+    let mut columns = Vec::new();
+    let mut params = Vec::new();
+    for f in c
+        .fields
+        .iter()
+        .filter(|f| !matches!(f.kind, FieldKind::Password { .. }))
+    {
+        columns.push(format!("? AS {}", quote_ident(&f.name)));
+        params.push(match snapshot.get(&f.name) {
+            Some(v) => value::to_sql(f, v),
+            None => SqlValue::Null,
+        });
+    }
+    let mut w = Where::default();
+    for text in [rule, filter] {
+        if !text.trim().is_empty() {
+            let compiled = rules::compile(ctx.schema.query_view(), c, text, ctx.req, true)
+                .map_err(|e| ApiError::bad_request(format!("Invalid filter: {e}.")))?;
+            w.push(compiled.sql, compiled.params);
+        }
+    }
+    params.extend(w.params.iter().cloned());
+    let sql = format!(
+        "SELECT 1 FROM (SELECT {}) AS t{}",
+        columns.join(", "),
+        w.sql()
+    );
+    Ok(conn
+        .prepare_cached(&sql)?
+        .exists(rusqlite::params_from_iter(params.iter()))?)
+}
