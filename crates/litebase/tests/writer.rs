@@ -231,3 +231,67 @@ async fn opening_an_unusable_path_is_a_clear_error() {
         .unwrap_or_default();
     assert!(err.contains("/proc/definitely/not/here"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn only_committed_events_reach_the_sink_in_commit_order() -> anyhow::Result<()> {
+    use std::sync::Mutex;
+    let dir = tempfile::tempdir()?;
+    let db = open_notes(&dir).await?;
+    db.write(|conn| {
+        // rowid follows insertion (commit) order here, unlike notes' own key.
+        conn.execute_batch(
+            "CREATE TABLE log (seq INTEGER PRIMARY KEY AUTOINCREMENT, n INTEGER NOT NULL)",
+        )?;
+        Ok::<_, DbError>(())
+    })
+    .await?;
+    let seen: Arc<Mutex<Vec<i64>>> = Arc::default();
+    let sink_seen = seen.clone();
+    db.set_commit_sink(Arc::new(move |events| {
+        let mut seen = sink_seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for e in events {
+            if let Ok(n) = e.downcast::<i64>() {
+                seen.push(*n);
+            }
+        }
+    }));
+    let mut tasks = Vec::new();
+    for n in 0..400i64 {
+        let db = db.clone();
+        tasks.push(tokio::spawn(async move {
+            db.write(move |conn| {
+                conn.execute("INSERT INTO log (n) VALUES (?1)", [n])?;
+                litebase::db::events::emit(n);
+                if n % 4 == 0 {
+                    // Announced, then rolled back: must never be published.
+                    conn.execute("INSERT INTO notes (n, body) VALUES (?1, NULL)", [n])?;
+                }
+                Ok::<_, DbError>(())
+            })
+            .await
+        }));
+    }
+    for t in tasks {
+        let _ = t.await?;
+    }
+    let stored: Vec<i64> = db
+        .read(|conn| {
+            let mut stmt = conn.prepare("SELECT n FROM log ORDER BY seq")?;
+            let rows = stmt.query_map([], |r| r.get(0))?;
+            Ok::<_, DbError>(rows.collect::<Result<_, _>>()?)
+        })
+        .await?;
+    let seen = seen
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
+    assert_eq!(stored.len(), 300);
+    assert_eq!(
+        seen, stored,
+        "exactly the committed writes, in commit order"
+    );
+    db.close().await;
+    Ok(())
+}

@@ -1,0 +1,262 @@
+//! Realtime over SSE at scale, against the real server process: a subscriber that
+//! never reads is evicted while a thousand others keep receiving, and five thousand
+//! subscribers all get one create.
+
+use std::process::Command;
+use std::time::Duration;
+
+use litebase::testing::{Http, ServerProcess};
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+struct Setup {
+    server: ServerProcess,
+    token: String,
+}
+
+fn start(extra: &[&str]) -> anyhow::Result<(tempfile::TempDir, Setup)> {
+    let dir = tempfile::tempdir()?;
+    let poker = env!("CARGO_BIN_EXE_poker");
+    let up = Command::new(poker)
+        .arg("--dir")
+        .arg(dir.path())
+        .args(["superuser", "upsert", "rt@example.com", "rt-password"])
+        .output()?;
+    anyhow::ensure!(up.status.success(), "superuser upsert failed");
+    let mut cmd = Command::new(poker);
+    cmd.arg("--dir")
+        .arg(dir.path())
+        .args(["serve", "--http", "127.0.0.1:0", "--log-level", "warn"])
+        .args(extra);
+    let server = ServerProcess::start(cmd)?;
+    let auth = Http::new().post_json(
+        &server.url("/api/collections/_superusers/auth-with-password"),
+        &json!({"identity": "rt@example.com", "password": "rt-password"}),
+    )?;
+    let token = auth.json["token"].as_str().unwrap_or_default().to_string();
+    Ok((dir, Setup { server, token }))
+}
+
+fn public_collection(s: &Setup, name: &str, field: Value) -> anyhow::Result<()> {
+    let reply = Http::new().post_json_auth(
+        &s.server.url("/api/collections"),
+        &s.token,
+        &json!({"name": name, "listRule": "", "viewRule": "", "createRule": "", "fields": [field]}),
+    )?;
+    anyhow::ensure!(reply.status == 200, "create collection: {}", reply.text);
+    Ok(())
+}
+
+/// A raw SSE connection: HTTP/1.1, chunked body decoded as it arrives.
+struct SseClient {
+    reader: BufReader<TcpStream>,
+    buffer: String,
+    client_id: String,
+}
+
+impl SseClient {
+    async fn connect(addr: &str) -> anyhow::Result<SseClient> {
+        let mut stream = TcpStream::connect(addr).await?;
+        stream
+            .write_all(
+                b"GET /api/realtime HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n\r\n",
+            )
+            .await?;
+        let mut reader = BufReader::new(stream);
+        let mut line = String::new();
+        loop {
+            line.clear();
+            anyhow::ensure!(
+                reader.read_line(&mut line).await? > 0,
+                "closed during headers"
+            );
+            if line == "\r\n" {
+                break;
+            }
+        }
+        let mut client = SseClient {
+            reader,
+            buffer: String::new(),
+            client_id: String::new(),
+        };
+        client.wait_for("PB_CONNECT").await?;
+        let start = client
+            .buffer
+            .find("\"clientId\":\"")
+            .map(|i| i + 12)
+            .unwrap_or(0);
+        client.client_id = client.buffer[start..]
+            .chars()
+            .take_while(|c| *c != '"')
+            .collect();
+        Ok(client)
+    }
+
+    /// Reads one chunk of the body; `false` once the server ended the stream.
+    async fn read_chunk(&mut self) -> anyhow::Result<bool> {
+        let mut size = String::new();
+        if self.reader.read_line(&mut size).await? == 0 {
+            return Ok(false);
+        }
+        let n = usize::from_str_radix(size.trim(), 16)?;
+        if n == 0 {
+            return Ok(false);
+        }
+        let mut data = vec![0u8; n + 2];
+        self.reader.read_exact(&mut data).await?;
+        self.buffer.push_str(&String::from_utf8_lossy(&data[..n]));
+        Ok(true)
+    }
+
+    async fn wait_for(&mut self, needle: &str) -> anyhow::Result<()> {
+        while !self.buffer.contains(needle) {
+            anyhow::ensure!(self.read_chunk().await?, "stream ended before {needle:?}");
+        }
+        Ok(())
+    }
+
+    fn count(&self, needle: &str) -> usize {
+        self.buffer.matches(needle).count()
+    }
+}
+
+async fn subscribe(addr: String, client_id: String, topic: &str) -> anyhow::Result<()> {
+    let topic = topic.to_string();
+    let reply = tokio::task::spawn_blocking(move || {
+        Http::new().post_json(
+            &format!("http://{addr}/api/realtime"),
+            &json!({"clientId": client_id, "subscriptions": [topic]}),
+        )
+    })
+    .await??;
+    anyhow::ensure!(reply.status == 204, "subscribe: {}", reply.text);
+    Ok(())
+}
+
+fn metric(s: &Setup, name: &str) -> anyhow::Result<f64> {
+    let text = Http::new()
+        .get_auth(&s.server.url("/api/metrics"), &s.token)?
+        .text;
+    Ok(text
+        .lines()
+        .find(|l| l.starts_with(name))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(-1.0))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscriber_that_never_reads_is_evicted_while_a_thousand_others_keep_receiving()
+-> anyhow::Result<()> {
+    let (_dir, s) = start(&["--realtime-queue", "8"])?;
+    public_collection(&s, "big", json!({"name": "blob", "type": "json"}))?;
+    public_collection(&s, "small", json!({"name": "n", "type": "number"}))?;
+    let addr = s.server.addr.clone();
+
+    let slow = SseClient::connect(&addr).await?;
+    subscribe(addr.clone(), slow.client_id.clone(), "big/*").await?;
+
+    const FAST: usize = 1000;
+    const EVENTS: usize = 40;
+    let mut fast = Vec::with_capacity(FAST);
+    for _ in 0..FAST {
+        let c = SseClient::connect(&addr).await?;
+        subscribe(addr.clone(), c.client_id.clone(), "small/*").await?;
+        fast.push(c);
+    }
+    let readers: Vec<_> = fast
+        .into_iter()
+        .map(|mut c| {
+            tokio::spawn(async move {
+                let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+                while c.count("event:small/*") < EVENTS && tokio::time::Instant::now() < deadline {
+                    if !matches!(
+                        tokio::time::timeout_at(deadline, c.read_chunk()).await,
+                        Ok(Ok(true))
+                    ) {
+                        break;
+                    }
+                }
+                c.count("event:small/*")
+            })
+        })
+        .collect();
+
+    // 40 events of ~1 MiB each for the slow one: far more than socket buffers
+    // and its 8-message queue hold.
+    let blob = "x".repeat(1 << 20);
+    let writer_addr = addr.clone();
+    tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+        let http = Http::new();
+        for n in 0..EVENTS {
+            let big = http.post_json(
+                &format!("http://{writer_addr}/api/collections/big/records"),
+                &json!({"blob": blob}),
+            )?;
+            anyhow::ensure!(big.status == 200, "{}", big.status);
+            let small = http.post_json(
+                &format!("http://{writer_addr}/api/collections/small/records"),
+                &json!({"n": n}),
+            )?;
+            anyhow::ensure!(small.status == 200, "{}", small.text);
+        }
+        Ok(())
+    })
+    .await??;
+
+    for r in readers {
+        assert_eq!(r.await?, EVENTS, "a reading subscriber missed events");
+    }
+    assert!(metric(&s, "litebase_realtime_evictions_total")? >= 1.0);
+    assert_eq!(
+        metric(&s, "litebase_realtime_connections{transport=\"sse\"}")?,
+        FAST as f64,
+        "only the slow subscriber is gone"
+    );
+    drop(slow);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_thousand_subscribers_all_receive_one_create() -> anyhow::Result<()> {
+    let (_dir, s) = start(&[])?;
+    public_collection(&s, "posts", json!({"name": "title", "type": "text"}))?;
+    let addr = s.server.addr.clone();
+    const CLIENTS: usize = 5000;
+    let mut clients = Vec::with_capacity(CLIENTS);
+    for _ in 0..CLIENTS {
+        clients.push(SseClient::connect(&addr).await?);
+    }
+    // Subscribe in parallel batches to keep the setup short.
+    for chunk in clients.chunks(250) {
+        let subs: Vec<_> = chunk
+            .iter()
+            .map(|c| subscribe(addr.clone(), c.client_id.clone(), "posts/*"))
+            .collect();
+        for r in futures_util::future::join_all(subs).await {
+            r?;
+        }
+    }
+    let created = Http::new().post_json(
+        &s.server.url("/api/collections/posts/records"),
+        &json!({"title": "hello, everyone"}),
+    )?;
+    assert_eq!(created.status, 200);
+    let waits: Vec<_> = clients
+        .into_iter()
+        .map(|mut c| {
+            tokio::spawn(async move {
+                tokio::time::timeout(Duration::from_secs(60), c.wait_for("hello, everyone"))
+                    .await
+                    .is_ok_and(|r| r.is_ok())
+            })
+        })
+        .collect();
+    let mut received = 0;
+    for w in waits {
+        received += usize::from(w.await?);
+    }
+    assert_eq!(received, CLIENTS);
+    Ok(())
+}
