@@ -74,6 +74,7 @@ pub(super) fn open_writer(options: &DbOptions) -> Result<Connection, DbError> {
          PRAGMA foreign_keys = ON;
          PRAGMA temp_store = MEMORY;
          PRAGMA cache_size = -8000;
+         PRAGMA mmap_size = 268435456;
          PRAGMA journal_size_limit = 67108864;",
         options.synchronous.pragma()
     ))
@@ -96,7 +97,8 @@ pub(super) fn open_reader(options: &DbOptions) -> Result<Connection, DbError> {
     conn.execute_batch(
         "PRAGMA foreign_keys = ON;
          PRAGMA temp_store = MEMORY;
-         PRAGMA cache_size = -4000;",
+         PRAGMA cache_size = -8000;
+         PRAGMA mmap_size = 268435456;",
     )
     .map_err(|e| open_error(path, e))?;
     conn.set_prepared_statement_cache_capacity(64);
