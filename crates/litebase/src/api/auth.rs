@@ -374,6 +374,36 @@ fn purpose_token(
     )?)
 }
 
+/// Mails a verification, password-reset or email-change link: the token lives
+/// as long as the collection says for its purpose; email changes go to the new
+/// address, the rest to the record's.
+fn send_token_mail(
+    core: &Core,
+    req: &HttpRequest,
+    c: &Collection,
+    row: &AuthRow,
+    purpose: Purpose,
+    new_email: Option<&str>,
+) -> Result<(), ApiError> {
+    let a = c.auth.clone().unwrap_or_default();
+    let (ttl, template) = match purpose {
+        Purpose::Verification => (a.verification_token.duration, Template::Verification),
+        Purpose::PasswordReset => (a.password_reset_token.duration, Template::PasswordReset),
+        Purpose::EmailChange => (a.email_change_token.duration, Template::EmailChange),
+        Purpose::Auth => return Err(ApiError::internal()),
+    };
+    let token = purpose_token(core, c, row, purpose, ttl, new_email)?;
+    let to = new_email.unwrap_or(row.email());
+    let vars = TemplateVars {
+        token: &token,
+        email: row.email(),
+        new_email: new_email.unwrap_or_default(),
+        ..TemplateVars::default()
+    };
+    send_mail(core, req, template, to, vars);
+    Ok(())
+}
+
 /// The record a purpose token was made for, if it still verifies (same token key,
 /// same email as when it was sent).
 async fn redeem(
@@ -434,24 +464,7 @@ async fn request_verification(
     valid_email(&body)?;
     if let Some(row) = find_by_email(&core, &c, text(&body, "email")).await? {
         if !row.verified() {
-            let ttl = c
-                .auth
-                .as_ref()
-                .map_or(259_200, |a| a.verification_token.duration);
-            let t = purpose_token(&core, &c, &row, Purpose::Verification, ttl, None)?;
-            send_mail(
-                &core,
-                &req,
-                Template::Verification,
-                row.email(),
-                TemplateVars {
-                    token: &t,
-                    otp: "",
-                    email: row.email(),
-                    new_email: "",
-                    ..TemplateVars::default()
-                },
-            );
+            send_token_mail(&core, &req, &c, &row, Purpose::Verification, None)?;
         }
     }
     Ok(HttpResponse::NoContent().finish())
@@ -487,24 +500,7 @@ async fn request_password_reset(
     valid_email(&body)?;
     let found = find_by_email(&core, &c, text(&body, "email")).await?;
     if let Some(row) = found.filter(|r| core.mail_throttle.allow(&c.id, &r.id, "reset")) {
-        let ttl = c
-            .auth
-            .as_ref()
-            .map_or(1800, |a| a.password_reset_token.duration);
-        let t = purpose_token(&core, &c, &row, Purpose::PasswordReset, ttl, None)?;
-        send_mail(
-            &core,
-            &req,
-            Template::PasswordReset,
-            row.email(),
-            TemplateVars {
-                token: &t,
-                otp: "",
-                email: row.email(),
-                new_email: "",
-                ..TemplateVars::default()
-            },
-        );
+        send_token_mail(&core, &req, &c, &row, Purpose::PasswordReset, None)?;
     }
     Ok(HttpResponse::NoContent().finish())
 }
@@ -599,24 +595,14 @@ async fn request_email_change(
     let row = load_row(&core, &c, &record.id)
         .await?
         .ok_or(AuthError::BadToken)?;
-    let ttl = c
-        .auth
-        .as_ref()
-        .map_or(1800, |a| a.email_change_token.duration);
-    let t = purpose_token(&core, &c, &row, Purpose::EmailChange, ttl, Some(&new_email))?;
-    send_mail(
+    send_token_mail(
         &core,
         &req,
-        Template::EmailChange,
-        &new_email,
-        TemplateVars {
-            token: &t,
-            otp: "",
-            email: row.email(),
-            new_email: &new_email,
-            ..TemplateVars::default()
-        },
-    );
+        &c,
+        &row,
+        Purpose::EmailChange,
+        Some(&new_email),
+    )?;
     Ok(HttpResponse::NoContent().finish())
 }
 

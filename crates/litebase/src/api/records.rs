@@ -49,6 +49,15 @@ fn query_map(query_string: &str) -> Result<Map<String, Value>, ApiError> {
         .collect())
 }
 
+/// A query parameter as text ("" when absent).
+fn param(query: &Map<String, Value>, key: &str) -> String {
+    query
+        .get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
 fn headers_map(req: &HttpRequest) -> Map<String, Value> {
     req.headers()
         .iter()
@@ -108,16 +117,8 @@ async fn view(
     let (name, id) = path.into_inner();
     let Target { schema, collection } = target(&core, &name)?;
     let query = query_map(req.query_string())?;
-    let expand = query
-        .get("expand")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
-    let fields = query
-        .get("fields")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
+    let expand = param(&query, "expand");
+    let fields = param(&query, "fields");
     let info = rules::request_info(&auth, "GET", query, headers_map(&req), Map::new());
     let superuser = auth.is_superuser();
     let record = core
@@ -219,16 +220,8 @@ async fn write_one(
         id,
     } = write;
     let query = query_map(req.query_string())?;
-    let expand = query
-        .get("expand")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
-    let fields = query
-        .get("fields")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
+    let expand = param(&query, "expand");
+    let fields = param(&query, "fields");
     let info = rules::request_info(&auth, method, query, headers_map(req), body.clone());
     let superuser = auth.is_superuser();
     let Target { schema, collection } = target;
