@@ -162,3 +162,153 @@ export async function userClient(email, password, collection = 'users') {
   await pb.collection(collection).authWithPassword(email, password);
   return pb;
 }
+
+// ---------------------------------------------------------------------------
+// Realtime helpers (realtime.test.mjs)
+// ---------------------------------------------------------------------------
+
+/**
+ * A FIFO of received events with bounded waits. `q.push` is a bound function,
+ * so it can be handed to `subscribe()` as the callback directly.
+ */
+export class EventQueue {
+  constructor(label = 'events') {
+    this.label = label;
+    this.items = [];
+    this.waiters = [];
+    this.push = (ev) => {
+      const w = this.waiters.shift();
+      if (w) w(ev);
+      else this.items.push(ev);
+    };
+  }
+
+  /** Everything received and not yet taken. */
+  drain() {
+    return this.items.splice(0);
+  }
+}
+
+/** The next event of the queue; rejects when none arrives within `ms`. */
+export function nextEvent(q, ms = 5000) {
+  if (q.items.length) return Promise.resolve(q.items.shift());
+  return new Promise((resolve, reject) => {
+    const waiter = (ev) => { clearTimeout(timer); resolve(ev); };
+    const timer = setTimeout(() => {
+      const i = q.waiters.indexOf(waiter);
+      if (i >= 0) q.waiters.splice(i, 1);
+      reject(new Error(`${q.label}: no event within ${ms} ms`));
+    }, ms);
+    q.waiters.push(waiter);
+  });
+}
+
+/** The next `n` events, in order (each with its own bound). */
+export async function nextEvents(q, n, ms = 5000) {
+  const out = [];
+  for (let i = 0; i < n; i++) out.push(await nextEvent(q, ms));
+  return out;
+}
+
+/** Waits `ms` and fails if the queue received anything (before or during the wait). */
+export async function expectNoEvent(q, ms = 1000) {
+  if (!q.items.length) await new Promise((r) => setTimeout(r, ms));
+  assert.deepEqual(q.items, [], `${q.label}: expected no event, got ${JSON.stringify(q.items)}`);
+}
+
+/**
+ * A raw SSE connection with fetch + a streaming reader (no SDK, no EventSource):
+ * `const sse = await openSSE()` → `sse.status`, `sse.headers`, `await sse.next(ms)` gives
+ * `{raw, id, event, data}` (raw = the exact text of the event block, blank line included),
+ * `sse.close()`.
+ */
+export async function openSSE(path = '/api/realtime', init = {}) {
+  const ac = new AbortController();
+  const res = await fetch(BASE_URL + path, { ...init, signal: ac.signal });
+  const reader = res.body.getReader();
+  const dec = new TextDecoder();
+  let buf = '';
+  let ended = false;
+  const blocks = [];
+  const waiters = [];
+  (async () => {
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buf += dec.decode(value, { stream: true });
+        let i;
+        while ((i = buf.indexOf('\n\n')) >= 0) {
+          const raw = buf.slice(0, i + 2);
+          buf = buf.slice(i + 2);
+          const ev = { raw, id: undefined, event: undefined, data: undefined };
+          for (const line of raw.split('\n')) {
+            const m = line.match(/^([a-z]+):\s?(.*)$/);
+            if (m && ['id', 'event', 'data'].includes(m[1])) ev[m[1]] = ev[m[1]] === undefined || m[1] !== 'data' ? m[2] : `${ev.data}\n${m[2]}`;
+          }
+          // A block of comments only (a keep-alive) dispatches no event (SSE spec).
+          if (ev.event === undefined && ev.data === undefined) continue;
+          const w = waiters.shift();
+          if (w) w(ev); else blocks.push(ev);
+        }
+      }
+    } catch { /* aborted */ }
+    ended = true;
+    for (const w of waiters.splice(0)) w(null);
+  })();
+  return {
+    status: res.status,
+    headers: res.headers,
+    get ended() { return ended; },
+    next(ms = 5000) {
+      if (blocks.length) return Promise.resolve(blocks.shift());
+      if (ended) return Promise.reject(new Error('SSE stream ended'));
+      return new Promise((resolve, reject) => {
+        const waiter = (ev) => { clearTimeout(timer); ev ? resolve(ev) : reject(new Error('SSE stream ended')); };
+        const timer = setTimeout(() => {
+          const i = waiters.indexOf(waiter);
+          if (i >= 0) waiters.splice(i, 1);
+          reject(new Error(`SSE: no event within ${ms} ms`));
+        }, ms);
+        waiters.push(waiter);
+      });
+    },
+    /** Fails if any event arrives within `ms`. */
+    async expectNothing(ms = 1000) {
+      if (!blocks.length) await new Promise((r) => setTimeout(r, ms));
+      assert.deepEqual(blocks.map((b) => b.raw), [], 'SSE: expected no event');
+    },
+    close() { ac.abort(); },
+  };
+}
+
+/**
+ * A loopback TCP proxy in front of the server, to cut connections on purpose:
+ * `const p = await tcpProxy()` → `p.url` (use it as the SDK base URL), `p.dropAll()`
+ * destroys every open connection (the server sees a client disconnect and the client a
+ * dropped stream), `await p.close()`.
+ */
+export async function tcpProxy(target = BASE_URL) {
+  const net = await import('node:net');
+  const { hostname, port } = new URL(target);
+  const sockets = new Set();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(Number(port), hostname);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => { client.destroy(); upstream.destroy(); });
+    }
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    dropAll() { for (const s of sockets) s.destroy(); },
+    close() {
+      for (const s of sockets) s.destroy();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}

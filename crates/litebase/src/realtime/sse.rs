@@ -32,6 +32,9 @@ use crate::schema::{Collection, FieldKind, quote_ident};
 /// A client that receives nothing for this long is disconnected (PocketBase's
 /// idle timeout); the SDK reconnects and resubscribes by itself.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(5 * 60);
+/// How often an idle stream gets a comment line: writing is the only way to notice
+/// a client that went away, so its id is freed within seconds.
+pub const HEARTBEAT: Duration = Duration::from_secs(2);
 /// Most subscriptions one client may hold.
 pub const MAX_SUBSCRIPTIONS: usize = 1000;
 
@@ -77,26 +80,79 @@ impl Drop for ClientGuard {
 async fn connect(core: web::Data<Core>) -> HttpResponse {
     let (id, rx) = core.realtime.broker.register("sse");
     core.realtime.put_client(&id, SseClient::default());
-    let hello = sse_event(
-        Some(&id),
-        "PB_CONNECT",
-        &json!({"clientId": id}).to_string(),
-    );
+    // Every event of this stream carries the client id, as PocketBase's do; the
+    // shared event bytes stay shared, the id line is this stream's own.
+    let id_line = Bytes::from(format!("id:{id}\n"));
+    let hello = sse_event(None, "PB_CONNECT", &json!({"clientId": id}).to_string());
     let guard = ClientGuard {
         core: core.clone(),
         id,
     };
-    let events = stream::unfold((rx, guard), |(mut rx, guard)| async move {
-        match tokio::time::timeout(IDLE_TIMEOUT, rx.recv()).await {
-            Ok(Some(bytes)) => Some((Ok::<_, actix_web::Error>(bytes), (rx, guard))),
-            _ => None,
+    let ping = Bytes::from_static(b":\n\n");
+    struct State {
+        rx: tokio::sync::mpsc::Receiver<Bytes>,
+        pending: Option<Bytes>,
+        idle: Duration,
+        _guard: ClientGuard,
+    }
+    let state = State {
+        rx,
+        pending: None,
+        idle: Duration::ZERO,
+        _guard: guard,
+    };
+    let events = stream::unfold((state, id_line.clone()), move |(mut st, id_line)| {
+        let ping = ping.clone();
+        async move {
+            if let Some(body) = st.pending.take() {
+                return Some((Ok::<_, actix_web::Error>(body), (st, id_line)));
+            }
+            match tokio::time::timeout(HEARTBEAT, st.rx.recv()).await {
+                Ok(Some(bytes)) => {
+                    st.idle = Duration::ZERO;
+                    st.pending = Some(bytes);
+                    Some((Ok(id_line.clone()), (st, id_line)))
+                }
+                Ok(None) => None,
+                Err(_) => {
+                    st.idle += HEARTBEAT;
+                    if st.idle >= IDLE_TIMEOUT {
+                        return None;
+                    }
+                    Some((Ok(ping), (st, id_line)))
+                }
+            }
         }
     });
     HttpResponse::Ok()
         .content_type("text/event-stream")
         .insert_header(("Cache-Control", "no-store"))
         .insert_header(("X-Accel-Buffering", "no"))
-        .streaming(stream::once(async move { Ok(hello) }).chain(events))
+        .streaming(stream::iter([Ok(id_line), Ok(hello)]).chain(events))
+}
+
+/// Whether the record a client signed in as still exists (a deleted one leaves
+/// the connection a guest's).
+async fn still_exists(core: &Core, auth: &Auth) -> bool {
+    let Some(r) = auth.record().cloned() else {
+        return false;
+    };
+    let Some(c) = core.schema.current().get(&r.collection_id).cloned() else {
+        return false;
+    };
+    core.db
+        .read(move |conn| {
+            let sql = format!("SELECT 1 FROM {} WHERE id = ?1", quote_ident(&c.name));
+            Ok::<_, ApiError>(conn.prepare_cached(&sql)?.exists([&r.id])?)
+        })
+        .await
+        .unwrap_or(false)
+}
+
+fn one(key: &str, value: Value) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert(key.into(), value);
+    m
 }
 
 fn same_identity(a: &Auth, b: &Auth) -> bool {
@@ -126,10 +182,13 @@ async fn subscribe(
             "clientId".into(),
             json!({"code": "validation_required", "message": "Cannot be blank."}),
         );
-        return Err(ApiError::bad_request(
-            "An error occurred while validating the submitted data.",
-        )
-        .with_data(data));
+        return Err(ApiError::generic_bad_request().with_data(data));
+    }
+    if id.len() > 255 {
+        return Err(ApiError::generic_bad_request().with_data(one(
+            "clientId",
+            json!({"code": "validation_length_out_of_range", "message": "The length must be between 1 and 255."}),
+        )));
     }
     let raw: Vec<String> = match body.get("subscriptions") {
         None | Some(Value::Null) => Vec::new(),
@@ -139,8 +198,21 @@ async fn subscribe(
             .collect(),
         Some(_) => return Err(ApiError::generic_bad_request()),
     };
-    if raw.len() > MAX_SUBSCRIPTIONS || raw.iter().any(|s| s.len() > subscription::MAX_LEN) {
-        return Err(ApiError::bad_request("Too many or too long subscriptions."));
+    if raw.len() > MAX_SUBSCRIPTIONS {
+        return Err(ApiError::generic_bad_request().with_data(one(
+            "subscriptions",
+            json!({"code": "validation_length_too_long", "message": format!("At most {MAX_SUBSCRIPTIONS} subscriptions.")}),
+        )));
+    }
+    if let Some(i) = raw.iter().position(|s| s.len() > subscription::MAX_LEN) {
+        let mut per = Map::new();
+        per.insert(
+            i.to_string(),
+            json!({"code": "validation_length_too_long", "message": format!("The length must be no more than {}.", subscription::MAX_LEN)}),
+        );
+        return Err(
+            ApiError::generic_bad_request().with_data(one("subscriptions", Value::Object(per)))
+        );
     }
     let mut client = core.realtime.client(&id).ok_or_else(|| {
         ApiError::new(
@@ -148,7 +220,10 @@ async fn subscribe(
             "Missing or invalid client id.",
         )
     })?;
-    if client.auth.record().is_some() && !same_identity(&client.auth, &auth) {
+    if client.auth.record().is_some()
+        && !same_identity(&client.auth, &auth)
+        && still_exists(&core, &client.auth).await
+    {
         return Err(ApiError::forbidden_with(
             "The current and the previous request authorization don't match.",
         ));
@@ -157,12 +232,11 @@ async fn subscribe(
     let mut topics = HashSet::new();
     let mut subscriptions = Vec::new();
     for s in raw {
-        match Subscription::parse(&s) {
-            Some(sub) => {
-                match schema.get(&sub.collection) {
-                    Some(c) => topics.insert(records_topic(&c.id)),
-                    None => topics.insert(s.clone()),
-                };
+        match Subscription::parse(&s)
+            .and_then(|sub| schema.get(&sub.collection).map(|c| (sub, c.id.clone())))
+        {
+            Some((sub, collection_id)) => {
+                topics.insert(records_topic(&collection_id));
                 subscriptions.push(sub);
             }
             None => {
@@ -255,9 +329,17 @@ async fn dispatch(core: &web::Data<Core>, change: &RecordChange) -> Result<(), A
         }
     }
     for group in groups.into_values() {
-        if let Some(bytes) = render_for(core, change, &group).await? {
-            for client in &group.clients {
-                core.realtime.broker.send(client, bytes.clone());
+        match render_for(core, change, &group).await {
+            Ok(Some(bytes)) => {
+                for client in &group.clients {
+                    core.realtime.broker.send(client, bytes.clone());
+                }
+            }
+            Ok(None) => {}
+            // A subscription with a bad filter silently gets nothing (as in
+            // PocketBase); the other groups are unaffected.
+            Err(err) => {
+                tracing::debug!(subscription = %group.sub.raw, error = %err, "event not delivered")
             }
         }
     }
@@ -327,7 +409,12 @@ async fn render_for(
         Some(one)
     };
     Ok(shaped.map(|record| {
-        let data = json!({"action": change.action.as_str(), "record": record}).to_string();
+        // PocketBase's key order: the record, then the action.
+        let data = format!(
+            "{{\"record\":{},\"action\":\"{}\"}}",
+            Value::Object(record),
+            change.action.as_str()
+        );
         sse_event(None, &group.sub.raw, &data)
     }))
 }

@@ -28,7 +28,8 @@ impl Subscription {
             Some((t, q)) => (t, q),
             None => (raw, ""),
         };
-        let (collection, record) = topic.split_once('/')?;
+        // A bare collection name means all its records.
+        let (collection, record) = topic.split_once('/').unwrap_or((topic, "*"));
         if collection.is_empty() || record.is_empty() || record.contains('/') {
             return None;
         }
@@ -63,7 +64,10 @@ impl Subscription {
             collection: collection.to_string(),
             record: (record != "*").then(|| record.to_string()),
             query: as_map(options.get("query")),
-            headers: as_map(options.get("headers")),
+            headers: as_map(options.get("headers"))
+                .into_iter()
+                .map(|(k, v)| (crate::query::request::normalize_header_name(&k), v))
+                .collect(),
         })
     }
 
@@ -93,7 +97,11 @@ mod tests {
         .unwrap_or_else(|| panic!("parse"));
         assert_eq!(s.record.as_deref(), Some("abc"));
         assert_eq!(s.option("expand"), "author");
-        assert!(Subscription::parse("custom-topic").is_none());
+        assert_eq!(
+            Subscription::parse("posts").map(|s| s.record),
+            Some(None),
+            "a bare name is every record"
+        );
         assert!(Subscription::parse("posts/").is_none());
         assert!(Subscription::parse("a/b/c").is_none());
     }
