@@ -204,7 +204,21 @@ async fn open_migrated(app: &App, config: &Config) -> Result<Db, CliError> {
     }
 }
 
+/// Large buffers (argon2's 19 MiB, big request bodies) go straight to mmap and
+/// back to the OS when freed. Without this glibc raises its mmap threshold after
+/// the first such free and keeps every later one in its arenas, so memory grows
+/// with each concurrent password hash and never shrinks.
+fn return_large_buffers_to_the_os() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes allocator tuning; it is called before the
+    // server starts its worker threads.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 * 1024);
+    }
+}
+
 async fn serve(app: App, config: Config) -> Result<(), CliError> {
+    return_large_buffers_to_the_os();
     let db = open_migrated(&app, &config).await?;
     let mailer = match mail_config(&config).and_then(|c| {
         crate::mail::Mailer::new(c).map_err(|e| CliError::Usage(format!("mail settings: {e}")))

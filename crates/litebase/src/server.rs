@@ -72,10 +72,14 @@ pub async fn serve(core: web::Data<Core>, routes: Vec<RouteFn>) -> std::io::Resu
 
     let addrs: Vec<SocketAddr> = server.addrs();
     for addr in &addrs {
-        // Printed on stdout for humans and for tests that ask for port 0.
-        println!("Server started at http://{addr}");
-        println!("├─ REST API:  http://{addr}/api/");
-        println!("└─ Dashboard: http://{addr}/_/");
+        // Printed on stdout for humans and for tests that ask for port 0. A closed
+        // stdout (piped into a finished `head`) must not take the server down.
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "Server started at http://{addr}");
+        let _ = writeln!(out, "├─ REST API:  http://{addr}/api/");
+        let _ = writeln!(out, "└─ Dashboard: http://{addr}/_/");
+        let _ = out.flush();
     }
     tracing::info!(?addrs, workers, "listening");
 

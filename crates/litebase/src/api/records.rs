@@ -172,15 +172,10 @@ async fn prepare_auth(
             .read(move |conn| crate::auth::accounts::load(conn, &c2, &id))
             .await?;
         if let Some(row) = row.filter(|_| !old.is_empty()) {
-            old_password_ok =
-                tokio::task::spawn_blocking(move || password::verify(&old, &row.password_hash))
-                    .await
-                    .unwrap_or(false);
+            old_password_ok = password::verify_async(&old, &row.password_hash).await;
         }
     }
-    let hash = tokio::task::spawn_blocking(move || password::hash(&given))
-        .await
-        .map_err(|_| ApiError::internal())??;
+    let hash = password::hash_async(&given).await?;
     Ok(PreparedAuth {
         password_hash: Some(hash),
         old_password_ok,

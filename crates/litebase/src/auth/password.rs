@@ -50,6 +50,42 @@ pub fn verify(password: &str, phc: &str) -> bool {
     hasher().verify_password(password.as_bytes(), phc).is_ok()
 }
 
+/// At most this many hashes run at once (one per core): each takes 19 MiB and a
+/// core, so more in parallel only adds memory and latency, never throughput.
+fn permits() -> &'static tokio::sync::Semaphore {
+    static PERMITS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    PERMITS.get_or_init(|| {
+        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+    })
+}
+
+/// [`hash`] on a blocking thread, limited to one hash per core at a time.
+pub async fn hash_async(password: &str) -> Result<String, AuthError> {
+    let _permit = permits()
+        .acquire()
+        .await
+        .map_err(|e| AuthError::Hash(e.to_string()))?;
+    let password = password.to_string();
+    tokio::task::spawn_blocking(move || hash(&password))
+        .await
+        .map_err(|e| AuthError::Hash(e.to_string()))?
+}
+
+/// [`verify`] on a blocking thread, limited like [`hash_async`]. An empty stored
+/// hash never matches.
+pub async fn verify_async(password: &str, phc: &str) -> bool {
+    if phc.is_empty() {
+        return false;
+    }
+    let Ok(_permit) = permits().acquire().await else {
+        return false;
+    };
+    let (password, phc) = (password.to_string(), phc.to_string());
+    tokio::task::spawn_blocking(move || verify(&password, &phc))
+        .await
+        .unwrap_or(false)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

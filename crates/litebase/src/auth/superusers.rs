@@ -46,10 +46,7 @@ pub fn validate_email(email: &str) -> Result<String, AuthError> {
 pub async fn upsert(db: &Db, email: &str, new_password: &str) -> Result<Upserted, AuthError> {
     let email = validate_email(email)?;
     password::validate(new_password)?;
-    let secret = new_password.to_string();
-    let hash = tokio::task::spawn_blocking(move || password::hash(&secret))
-        .await
-        .map_err(|e| AuthError::Hash(e.to_string()))??;
+    let hash = password::hash_async(new_password).await?;
     let token_key = random_string(50, TOKEN_KEY_ALPHABET);
     db.write(move |conn| {
         let existing: Option<String> = conn
