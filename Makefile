@@ -52,9 +52,10 @@ dev:
 	watchexec --restart --watch crates --watch migrations --watch templates --watch admin-ui \
 		--exts rs,sql,html,css,js,toml -- $(CARGO) run -- serve --dev
 
-## Benchmarks (release builds); each prints a table.
+## Every benchmark (release builds); each prints a table.
 bench:
 	$(CARGO) bench -p litebase --bench group_commit
+	$(MAKE) bench-http
 
 ## Side-by-side REST benchmark of our server vs the real PocketBase (release builds;
 ## prints a Markdown table). Extra flags: make bench-http BENCH_HTTP_ARGS=--quick
