@@ -101,3 +101,37 @@ fn auth_endpoints_are_rate_limited_per_ip() -> anyhow::Result<()> {
     assert_eq!(http.get(&server.url("/api/health"))?.status, 200);
     Ok(())
 }
+
+#[test]
+fn metrics_need_a_superuser_or_the_metrics_token() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_poker"));
+    cmd.arg("--dir").arg(dir.path()).args([
+        "serve",
+        "--http",
+        "127.0.0.1:0",
+        "--metrics-token",
+        "s3cret-metrics-token",
+    ]);
+    let server = ServerProcess::start(cmd)?;
+    let http = Http::new();
+    let url = server.url("/api/metrics");
+    assert_error_shape(&http.get(&url)?, 401);
+    assert_error_shape(&http.get_auth(&url, "wrong-token-of-same-size")?, 401);
+    let ok = http.get_auth(&url, "Bearer s3cret-metrics-token")?;
+    assert_eq!(ok.status, 200);
+    for family in [
+        "litebase_realtime_connections{transport=\"sse\"}",
+        "litebase_realtime_subscriptions",
+        "litebase_realtime_events_published_total",
+        "litebase_realtime_events_delivered_total",
+        "litebase_realtime_events_dropped_total",
+        "litebase_realtime_evictions_total",
+        "litebase_realtime_queue_depth_high_water",
+        "litebase_db_write_batch_size_avg",
+        "litebase_db_write_batch_seconds_avg",
+    ] {
+        assert!(ok.text.contains(family), "{family} missing:\n{}", ok.text);
+    }
+    Ok(())
+}

@@ -2,6 +2,7 @@
 //! and tokens build on these).
 
 pub mod accounts;
+pub mod oauth2;
 pub mod password;
 pub mod request;
 pub mod superusers;

@@ -1,0 +1,243 @@
+//! What one person may see of a room: [`view_for`] builds a serialisable
+//! [`RoomView`] that pages, fragments and APIs render.
+//!
+//! This is the only door from a [`RoomState`] to a screen, and it is where hidden
+//! votes stay hidden: while a round is voting, a participant entry carries only
+//! `voted: true/false`, except the viewer's own entry, which also carries their card.
+//! After reveal every card and the [`Stats`] are shown.
+
+use serde::Serialize;
+
+use super::deck::{Card, DeckSpec};
+use super::state::{
+    HistoryEntry, Participant, Phase, Presence, Role, RoomState, Settings,
+};
+use super::stats::{self, Stats};
+use super::{ParticipantId, Timestamp};
+
+/// Everything a viewer may see of a room at one moment.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RoomView {
+    /// Room name.
+    pub name: Option<String>,
+    /// Whether new joins are refused.
+    pub locked: bool,
+    /// Room settings (permissions, auto-reveal, spectators).
+    pub settings: Settings,
+    /// The host's id.
+    pub host: ParticipantId,
+    /// The cards of the current round, in order.
+    pub deck: Vec<Card>,
+    /// The room's deck as configured (what the next round will use).
+    pub deck_spec: DeckSpec,
+    /// The next round's cards, when the deck was changed after this round started.
+    pub next_deck: Option<Vec<Card>>,
+    /// The current round.
+    pub round: RoundView,
+    /// Everyone, in join order.
+    pub participants: Vec<ParticipantView>,
+    /// Results, once revealed.
+    pub stats: Option<Stats>,
+    /// The countdown, if configured.
+    pub timer: Option<TimerView>,
+    /// Completed rounds, oldest first (all public).
+    pub history: Vec<HistoryEntry>,
+    /// The viewer's own seat and rights; `None` for an anonymous viewer.
+    pub viewer: Option<ViewerView>,
+}
+
+/// The current round as a viewer sees it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RoundView {
+    /// Round number.
+    pub number: u32,
+    /// The story.
+    pub topic: Option<String>,
+    /// Voting, revealed or completed.
+    pub phase: Phase,
+    /// How many votes were cast (public even before reveal).
+    pub votes_cast: usize,
+    /// How many voters count as present (auto-reveal waits for them).
+    pub present_voters: usize,
+    /// When the round started.
+    pub started_at: Timestamp,
+    /// When it was revealed.
+    pub revealed_at: Option<Timestamp>,
+    /// The recorded final estimate, once completed.
+    pub final_estimate: Option<String>,
+}
+
+/// Presence as shown: away past the grace period shows as gone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PresenceStatus {
+    /// Connected.
+    Online,
+    /// Disconnected, within the grace period.
+    Away,
+    /// Disconnected past the grace period, or gone.
+    Gone,
+}
+
+/// One participant as a viewer sees them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ParticipantView {
+    /// Id.
+    pub id: ParticipantId,
+    /// Display name.
+    pub name: String,
+    /// Voter or spectator.
+    pub role: Role,
+    /// Whether they are the host.
+    pub host: bool,
+    /// Whether they are a co-host.
+    pub co_host: bool,
+    /// Presence at the time of the view.
+    pub presence: PresenceStatus,
+    /// Whether they voted in the current round.
+    pub voted: bool,
+    /// Their card: after reveal for everyone, before reveal only in the viewer's
+    /// own entry.
+    pub card: Option<String>,
+    /// Whether their revealed vote is an outlier.
+    pub outlier: bool,
+}
+
+/// The countdown as shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct TimerView {
+    /// Length.
+    pub duration_secs: u32,
+    /// When it ends, if running.
+    pub deadline: Option<Timestamp>,
+}
+
+/// The viewer's own seat and what the UI should offer them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ViewerView {
+    /// Their id.
+    pub id: ParticipantId,
+    /// Their card in the current round (hidden from others until reveal).
+    pub card: Option<String>,
+    /// Host.
+    pub is_host: bool,
+    /// Host or co-host.
+    pub is_moderator: bool,
+    /// May vote now.
+    pub can_vote: bool,
+    /// May reveal.
+    pub can_reveal: bool,
+    /// May clear the votes.
+    pub can_reset: bool,
+    /// May start the next round.
+    pub can_next_round: bool,
+    /// May edit the topic.
+    pub can_edit_topic: bool,
+}
+
+/// What `viewer` may see of `state` at `now` (`None` or an unknown id: an
+/// anonymous viewer, who sees no card before reveal).
+///
+/// `now` only decides how presence is shown (away past the grace period is gone).
+pub fn view_for(state: &RoomState, viewer: Option<&ParticipantId>, now: Timestamp) -> RoomView {
+    let viewer = viewer.and_then(|id| state.participant(id)).map(|p| &p.id);
+    let round = state.round();
+    let completed = match round.phase() {
+        Phase::Completed => state.history().last(),
+        Phase::Voting | Phase::Revealed => None,
+    };
+    // The cards this viewer may see, by owner.
+    let visible = |who: &ParticipantId| -> Option<String> {
+        match round.phase() {
+            Phase::Voting if Some(who) != viewer => None,
+            Phase::Voting | Phase::Revealed => round.votes().get(who).cloned(),
+            Phase::Completed => completed.and_then(|entry| {
+                entry
+                    .votes
+                    .iter()
+                    .find(|v| &v.participant == who)
+                    .map(|v| v.card.clone())
+            }),
+        }
+    };
+    let stats = match round.phase() {
+        Phase::Voting => None,
+        Phase::Revealed => Some(stats::compute(
+            round.deck(),
+            round.votes().iter().map(|(who, card)| (who, card.as_str())),
+        )),
+        Phase::Completed => completed.map(|entry| entry.stats.clone()),
+    };
+    let participants = state
+        .participants()
+        .iter()
+        .map(|p| ParticipantView {
+            id: p.id.clone(),
+            name: p.name.clone(),
+            role: p.role,
+            host: &p.id == state.host(),
+            co_host: p.co_host,
+            presence: presence_status(p, now),
+            voted: match completed {
+                Some(entry) => entry.votes.iter().any(|v| v.participant == p.id),
+                None => round.votes().contains_key(&p.id),
+            },
+            card: visible(&p.id),
+            outlier: stats.as_ref().is_some_and(|s| s.outliers.contains(&p.id)),
+        })
+        .collect();
+    let viewer = viewer.map(|id| {
+        let me = state.participant(id);
+        ViewerView {
+            id: id.clone(),
+            card: visible(id),
+            is_host: id == state.host(),
+            is_moderator: state.is_moderator(id),
+            can_vote: round.phase() == Phase::Voting && me.is_some_and(|p| p.role == Role::Voter),
+            can_reveal: state.permits(id, state.settings().reveal),
+            can_reset: state.permits(id, state.settings().reset),
+            can_next_round: state.permits(id, state.settings().next_round),
+            can_edit_topic: state.permits(id, state.settings().edit_topic),
+        }
+    });
+    RoomView {
+        name: state.name().map(str::to_owned),
+        locked: state.locked(),
+        settings: *state.settings(),
+        host: state.host().clone(),
+        deck: round.deck().cards().to_vec(),
+        deck_spec: state.deck().spec().clone(),
+        next_deck: (state.deck() != round.deck()).then(|| state.deck().cards().to_vec()),
+        round: RoundView {
+            number: round.number(),
+            topic: round.topic().map(str::to_owned),
+            phase: round.phase(),
+            votes_cast: completed.map_or(round.votes().len(), |e| e.votes.len()),
+            present_voters: state
+                .participants()
+                .iter()
+                .filter(|p| p.role == Role::Voter && p.is_present(now))
+                .count(),
+            started_at: round.started_at(),
+            revealed_at: round.revealed_at(),
+            final_estimate: completed.and_then(|e| e.final_estimate.clone()),
+        },
+        participants,
+        stats,
+        timer: state.timer().map(|t| TimerView {
+            duration_secs: t.duration_secs,
+            deadline: t.deadline(),
+        }),
+        history: state.history().to_vec(),
+        viewer,
+    }
+}
+
+fn presence_status(p: &Participant, now: Timestamp) -> PresenceStatus {
+    match p.presence {
+        Presence::Online => PresenceStatus::Online,
+        Presence::Away { .. } if p.is_present(now) => PresenceStatus::Away,
+        Presence::Away { .. } | Presence::Gone => PresenceStatus::Gone,
+    }
+}
+
