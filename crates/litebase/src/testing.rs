@@ -202,6 +202,11 @@ impl Http {
         Self::finish(self.agent.get(url).header("Authorization", token).call())
     }
 
+    /// `DELETE url` with an `Authorization` token; returns the status.
+    pub fn agent_delete(&self, url: &str, token: &str) -> std::io::Result<u16> {
+        Self::finish(self.agent.delete(url).header("Authorization", token).call()).map(|r| r.status)
+    }
+
     /// `POST url` with raw bytes labelled as JSON (for malformed-body tests).
     pub fn post_raw(&self, url: &str, body: &[u8]) -> std::io::Result<Reply> {
         Self::finish(
