@@ -3,6 +3,8 @@
 //! Everything poker adds to litebase goes through [`register`], so the framework
 //! never needs to know about rooms or votes.
 
+pub mod room;
+
 /// Adds poker's routes and hooks to a litebase app.
 pub fn register(app: litebase::App) -> litebase::App {
     app.about("Real-time planning poker: rooms, hidden votes, reveal, repeat.")

@@ -390,7 +390,10 @@ mod tests {
             ["0", "1", "2", "4", "8", "16", "32", "64", "∞", "?", "☕"]
         );
         let only_coffee = Deck::new(DeckSpec::new(DeckKind::TShirt).with_coffee(true)).unwrap();
-        assert_eq!(labels(&only_coffee), ["XS", "S", "M", "L", "XL", "XXL", "☕"]);
+        assert_eq!(
+            labels(&only_coffee),
+            ["XS", "S", "M", "L", "XL", "XXL", "☕"]
+        );
     }
 
     #[test]
@@ -419,7 +422,9 @@ mod tests {
         assert_eq!(numeric_value("2.5"), Some(2.5));
         assert_eq!(numeric_value(".5"), Some(0.5));
         assert_eq!(numeric_value("¾"), Some(0.75));
-        for not_a_number in ["", ".", "1e3", "-1", "inf", "NaN", "1.2.3", "1,5.0", "XL", "٣"] {
+        for not_a_number in [
+            "", ".", "1e3", "-1", "inf", "NaN", "1.2.3", "1,5.0", "XL", "٣",
+        ] {
             assert_eq!(numeric_value(not_a_number), None, "{not_a_number:?}");
         }
     }
@@ -470,7 +475,11 @@ mod tests {
             ),
         ];
         for (cards, error) in cases {
-            assert_eq!(Deck::new(DeckSpec::custom(cards.clone())), Err(error), "{cards:?}");
+            assert_eq!(
+                Deck::new(DeckSpec::custom(cards.clone())),
+                Err(error),
+                "{cards:?}"
+            );
         }
         // Eight characters (not bytes) is fine; 24 cards is fine.
         assert!(Deck::new(DeckSpec::custom(["ÉÉÉÉÉÉÉÉ"])).is_ok());

@@ -760,7 +760,9 @@ pub enum RoomError {
         phase: Phase,
     },
     /// The deck can only change between rounds or when clearing the votes.
-    #[error("votes were cast with the current deck; change the deck with reset_votes, or after the round")]
+    #[error(
+        "votes were cast with the current deck; change the deck with reset_votes, or after the round"
+    )]
     DeckChangeNeedsReset,
     /// The new deck is invalid.
     #[error(transparent)]
@@ -996,7 +998,10 @@ impl RoomState {
             "history out of order".into(),
         );
         for entry in &self.history {
-            let votes = entry.votes.iter().map(|v| (&v.participant, v.card.as_str()));
+            let votes = entry
+                .votes
+                .iter()
+                .map(|v| (&v.participant, v.card.as_str()));
             problem(
                 entry.stats == stats::compute(&entry.deck, votes),
                 format!("round {} stats are stale", entry.round),
@@ -1010,9 +1015,8 @@ impl RoomState {
             "topic too long".into(),
         );
         problem(
-            self.timer.is_none_or(|t| {
-                (MIN_TIMER_SECS..=MAX_TIMER_SECS).contains(&t.duration_secs)
-            }),
+            self.timer
+                .is_none_or(|t| (MIN_TIMER_SECS..=MAX_TIMER_SECS).contains(&t.duration_secs)),
             "timer out of range".into(),
         );
         problems
@@ -1089,7 +1093,11 @@ impl RoomState {
             } => {
                 self.member(&by)?;
                 self.member(&participant)?;
-                if by != participant && !self.is_moderator(&by) {
+                // Moderators may move others, but like kicks, never the host, and
+                // co-hosts never each other.
+                let outranked = participant == self.host
+                    || (by != self.host && self.is_moderator(&participant));
+                if by != participant && (!self.is_moderator(&by) || outranked) {
                     return Err(RoomError::NotAllowed {
                         action: Action::ChangeRole,
                     });
@@ -1103,8 +1111,7 @@ impl RoomState {
                 let p = self.member_mut(&participant)?;
                 if p.role != role {
                     p.role = role;
-                    if role == Role::Spectator && self.round.votes.remove(&participant).is_some()
-                    {
+                    if role == Role::Spectator && self.round.votes.remove(&participant).is_some() {
                         events.push(Event::VoteCleared {
                             participant: participant.clone(),
                         });

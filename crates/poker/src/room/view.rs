@@ -9,9 +9,7 @@
 use serde::Serialize;
 
 use super::deck::{Card, DeckSpec};
-use super::state::{
-    HistoryEntry, Participant, Phase, Presence, Role, RoomState, Settings,
-};
+use super::state::{HistoryEntry, Participant, Phase, Presence, Role, RoomState, Settings};
 use super::stats::{self, Stats};
 use super::{ParticipantId, Timestamp};
 
@@ -241,3 +239,243 @@ fn presence_status(p: &Participant, now: Timestamp) -> PresenceStatus {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::room::state::{Command, NewRoom, PRESENCE_GRACE_MS, PresenceChange};
+
+    fn id(s: &str) -> ParticipantId {
+        ParticipantId::from(s)
+    }
+
+    /// Host `h`, voters `a` and `b`, spectator `s`; `a` voted 3 and `b` voted 13.
+    fn voted_room() -> RoomState {
+        let mut state = RoomState::new(NewRoom::new(id("h"), "Hana"), Timestamp(0)).unwrap();
+        let commands = [
+            Command::Join {
+                participant: id("a"),
+                name: "Ann".into(),
+                role: Role::Voter,
+            },
+            Command::Join {
+                participant: id("b"),
+                name: "Ben".into(),
+                role: Role::Voter,
+            },
+            Command::Join {
+                participant: id("s"),
+                name: "Sam".into(),
+                role: Role::Spectator,
+            },
+            Command::Vote {
+                by: id("a"),
+                card: "3".into(),
+            },
+            Command::Vote {
+                by: id("b"),
+                card: "13".into(),
+            },
+        ];
+        for (t, command) in commands.into_iter().enumerate() {
+            state = state.apply(command, Timestamp(t as u64 + 1)).unwrap().0;
+        }
+        state
+    }
+
+    fn apply(state: RoomState, command: Command) -> RoomState {
+        state.apply(command, Timestamp(100)).unwrap().0
+    }
+
+    fn card_of<'a>(view: &'a RoomView, who: &str) -> Option<&'a str> {
+        view.participants
+            .iter()
+            .find(|p| p.id.0 == who)
+            .and_then(|p| p.card.as_deref())
+    }
+
+    #[test]
+    fn before_reveal_others_see_only_that_someone_voted() {
+        let state = voted_room();
+        for viewer in [None, Some(id("h")), Some(id("s")), Some(id("b"))] {
+            let view = view_for(&state, viewer.as_ref(), Timestamp(10));
+            assert_eq!(card_of(&view, "a"), None, "{viewer:?}");
+            let ann = &view.participants[1];
+            assert!(ann.voted);
+            assert!(view.stats.is_none());
+            assert_eq!(view.round.votes_cast, 2);
+            let json = serde_json::to_string(&view.participants[1]).unwrap();
+            assert!(!json.contains("\"3\""), "{json}");
+        }
+    }
+
+    #[test]
+    fn before_reveal_i_see_my_own_card() {
+        let state = voted_room();
+        let view = view_for(&state, Some(&id("a")), Timestamp(10));
+        assert_eq!(card_of(&view, "a"), Some("3"));
+        assert_eq!(card_of(&view, "b"), None);
+        let me = view.viewer.unwrap();
+        assert_eq!(me.card.as_deref(), Some("3"));
+        assert!(me.can_vote);
+        assert!(!me.is_host);
+    }
+
+    #[test]
+    fn an_unknown_viewer_is_anonymous() {
+        let state = voted_room();
+        let view = view_for(&state, Some(&id("intruder")), Timestamp(10));
+        assert!(view.viewer.is_none());
+        assert!(view.participants.iter().all(|p| p.card.is_none()));
+    }
+
+    #[test]
+    fn after_reveal_everyone_sees_every_card_and_the_stats() {
+        let state = apply(voted_room(), Command::Reveal { by: id("s") });
+        let view = view_for(&state, None, Timestamp(200));
+        assert_eq!(card_of(&view, "a"), Some("3"));
+        assert_eq!(card_of(&view, "b"), Some("13"));
+        assert_eq!(card_of(&view, "h"), None, "the host did not vote");
+        let stats = view.stats.unwrap();
+        assert_eq!(stats.average, Some(8.0));
+        assert_eq!(view.round.phase, Phase::Revealed);
+    }
+
+    #[test]
+    fn outliers_are_marked_on_their_owner() {
+        let mut state = voted_room();
+        state = apply(
+            state,
+            Command::Vote {
+                by: id("h"),
+                card: "3".into(),
+            },
+        );
+        state = apply(state, Command::Reveal { by: id("h") });
+        let view = view_for(&state, None, Timestamp(200));
+        let marked: Vec<&str> = view
+            .participants
+            .iter()
+            .filter(|p| p.outlier)
+            .map(|p| p.id.0.as_str())
+            .collect();
+        assert_eq!(marked, ["b"]);
+    }
+
+    #[test]
+    fn a_completed_round_shows_its_history_entry() {
+        let mut state = apply(voted_room(), Command::Reveal { by: id("h") });
+        state = apply(
+            state,
+            Command::RecordEstimate {
+                by: id("h"),
+                estimate: "8".into(),
+            },
+        );
+        let view = view_for(&state, Some(&id("s")), Timestamp(200));
+        assert_eq!(view.round.phase, Phase::Completed);
+        assert_eq!(view.round.final_estimate.as_deref(), Some("8"));
+        assert_eq!(card_of(&view, "b"), Some("13"));
+        assert!(view.participants[2].voted);
+        assert_eq!(view.round.votes_cast, 2);
+        assert_eq!(view.stats, Some(view.history[0].stats.clone()));
+        assert!(!view.viewer.unwrap().can_vote);
+    }
+
+    #[test]
+    fn presence_shows_away_then_gone() {
+        let state = apply(
+            voted_room(),
+            Command::SetPresence {
+                participant: id("a"),
+                presence: PresenceChange::Away,
+            },
+        );
+        let status = |now: u64| view_for(&state, None, Timestamp(now)).participants[1].presence;
+        assert_eq!(status(100), PresenceStatus::Away);
+        assert_eq!(status(100 + PRESENCE_GRACE_MS), PresenceStatus::Gone);
+        assert_eq!(
+            view_for(&state, None, Timestamp(100)).round.present_voters,
+            3
+        );
+        assert_eq!(
+            view_for(&state, None, Timestamp(100 + PRESENCE_GRACE_MS))
+                .round
+                .present_voters,
+            2
+        );
+    }
+
+    #[test]
+    fn capabilities_follow_the_settings() {
+        let state = voted_room();
+        let host = view_for(&state, Some(&id("h")), Timestamp(10))
+            .viewer
+            .unwrap();
+        assert!(host.is_host && host.is_moderator && host.can_reveal);
+        let spectator = view_for(&state, Some(&id("s")), Timestamp(10))
+            .viewer
+            .unwrap();
+        assert!(!spectator.can_vote);
+        assert!(spectator.can_reveal, "default: everyone may reveal");
+        let strict = apply(
+            state,
+            Command::UpdateSettings {
+                by: id("h"),
+                settings: Settings {
+                    reveal: crate::room::Permission::Hosts,
+                    ..Settings::default()
+                },
+            },
+        );
+        let voter = view_for(&strict, Some(&id("a")), Timestamp(10))
+            .viewer
+            .unwrap();
+        assert!(!voter.can_reveal && voter.can_reset && !voter.is_moderator);
+    }
+
+    #[test]
+    fn next_deck_appears_when_the_deck_changes_between_rounds() {
+        let mut state = apply(voted_room(), Command::Reveal { by: id("h") });
+        state = apply(
+            state,
+            Command::RecordEstimate {
+                by: id("h"),
+                estimate: "8".into(),
+            },
+        );
+        assert!(view_for(&state, None, Timestamp(0)).next_deck.is_none());
+        state = apply(
+            state,
+            Command::ChangeDeck {
+                by: id("h"),
+                deck: crate::room::DeckSpec::new(crate::room::DeckKind::TShirt),
+                reset_votes: false,
+            },
+        );
+        let view = view_for(&state, None, Timestamp(0));
+        assert_eq!(view.next_deck.map(|d| d.len()), Some(6));
+        assert!(view.deck.iter().any(|c| c.label == "13"));
+        assert_eq!(view.deck_spec.kind, crate::room::DeckKind::TShirt);
+    }
+
+    #[test]
+    fn the_timer_shows_its_deadline() {
+        let mut state = voted_room();
+        state = apply(
+            state,
+            Command::SetTimer {
+                by: id("h"),
+                duration_secs: Some(90),
+            },
+        );
+        state = apply(state, Command::StartTimer { by: id("h") });
+        let view = view_for(&state, None, Timestamp(0));
+        assert_eq!(
+            view.timer,
+            Some(TimerView {
+                duration_secs: 90,
+                deadline: Some(Timestamp(100 + 90_000))
+            })
+        );
+    }
+}
