@@ -660,15 +660,25 @@ fn new_code(length: u32) -> String {
     crate::id::random_string(length.clamp(4, 12) as usize, b"0123456789")
 }
 
-async fn request_otp(
-    core: web::Data<Core>,
-    name: web::Path<String>,
-    req: HttpRequest,
+/// The common start of both OTP endpoints: rate limit, collection, body, and the
+/// collection's OTP options (403 when OTP is off).
+async fn otp_request(
+    core: &Core,
+    name: &str,
+    req: &HttpRequest,
     payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
-    limit(&core, &req, "request-otp")?;
-    let c = auth_collection(&core, &name)?;
-    let body = read_body(&core, &req, payload).await?;
+    endpoint: &'static str,
+) -> Result<
+    (
+        Arc<Collection>,
+        Map<String, Value>,
+        crate::schema::auth::OtpOptions,
+    ),
+    ApiError,
+> {
+    limit(core, req, endpoint)?;
+    let c = auth_collection(core, name)?;
+    let body = read_body(core, req, payload).await?;
     let otp = c
         .auth
         .as_ref()
@@ -679,6 +689,16 @@ async fn request_otp(
                 "The collection is not configured to allow OTP authentication.",
             )
         })?;
+    Ok((c, body, otp))
+}
+
+async fn request_otp(
+    core: web::Data<Core>,
+    name: web::Path<String>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let (c, body, otp) = otp_request(&core, &name, &req, payload, "request-otp").await?;
     required(&body, &["email"])?;
     let otp_id = crate::id::new_id();
     // Unknown addresses get an id too, so the answer does not reveal them.
@@ -728,19 +748,7 @@ async fn auth_with_otp(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    limit(&core, &req, "auth-with-otp")?;
-    let c = auth_collection(&core, &name)?;
-    let body = read_body(&core, &req, payload).await?;
-    let otp = c
-        .auth
-        .as_ref()
-        .map(|a| a.otp.clone())
-        .filter(|o| o.enabled)
-        .ok_or_else(|| {
-            ApiError::forbidden_with(
-                "The collection is not configured to allow OTP authentication.",
-            )
-        })?;
+    let (c, body, otp) = otp_request(&core, &name, &req, payload, "auth-with-otp").await?;
     required(&body, &["otpId", "password"])?;
     let otp_id = text(&body, "otpId").to_string();
     let cid = c.id.clone();
