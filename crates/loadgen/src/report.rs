@@ -64,7 +64,8 @@ fn errors(cell: Option<&Cell>) -> String {
     cell.map_or("-".into(), |c| c.outcome.error_count().to_string())
 }
 
-fn mib(kib: u64) -> String {
+/// KiB as MiB with one decimal.
+pub fn mib(kib: u64) -> String {
     format!("{:.1} MiB", kib as f64 / 1024.0)
 }
 

@@ -86,6 +86,39 @@ fn log_tail(path: &Path) -> String {
     lines[lines.len().saturating_sub(20)..].join("\n")
 }
 
+/// Clock ticks per second of /proc's CPU times.
+fn clock_ticks() -> u64 {
+    // SAFETY: sysconf only reads a configuration value.
+    let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    u64::try_from(t).ok().filter(|&t| t > 0).unwrap_or(100)
+}
+
+/// utime + stime from the text of /proc/PID/stat (fields 14 and 15, counted after
+/// the parenthesised command name, which may itself contain spaces).
+fn cpu_from_stat(stat: &str) -> Result<Duration> {
+    let rest = stat
+        .rsplit_once(')')
+        .map(|(_, r)| r)
+        .context("malformed /proc stat")?;
+    // `rest` starts at field 3 (state); utime and stime are fields 14 and 15.
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| -> Result<u64> {
+        fields
+            .get(i)
+            .context("short /proc stat")?
+            .parse::<u64>()
+            .context("/proc stat CPU field")
+    };
+    let total = ticks(11)? + ticks(12)?;
+    Ok(Duration::from_secs_f64(total as f64 / clock_ticks() as f64))
+}
+
+/// CPU time (user + system) this process has used so far.
+pub fn own_cpu_time() -> Result<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").context("reading /proc/self/stat")?;
+    cpu_from_stat(&stat)
+}
+
 impl Server {
     /// Starts our server (`bin` is the `poker` binary) and waits until it is healthy.
     pub async fn start_ours(bin: &Path) -> Result<Self> {
@@ -285,6 +318,14 @@ impl Server {
         Ok((field("VmRSS:")?, field("VmHWM:")?))
     }
 
+    /// CPU time (user + system) the server process has used so far, from
+    /// /proc/PID/stat.
+    pub fn cpu_time(&self) -> Result<Duration> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid))
+            .with_context(|| format!("reading /proc/{}/stat", self.pid))?;
+        cpu_from_stat(&stat)
+    }
+
     /// Stops the server with SIGTERM, waits up to 30 s (then SIGKILL), removes its dir.
     pub async fn stop(mut self) -> Result<()> {
         let pid = libc::pid_t::try_from(self.pid)?;
@@ -316,6 +357,24 @@ impl Server {
         self.tmp
             .close()
             .with_context(|| format!("removing {}", path.display()))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_cpu_ticks_after_a_command_name_with_spaces() -> Result<()> {
+        let ticks = clock_ticks();
+        let stat = format!(
+            "42 (a b) S 1 2 3 4 5 6 7 8 9 10 {} {} 0 0 20",
+            3 * ticks,
+            ticks
+        );
+        assert_eq!(cpu_from_stat(&stat)?, Duration::from_secs(4));
+        assert!(own_cpu_time().is_ok());
         Ok(())
     }
 }

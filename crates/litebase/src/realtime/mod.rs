@@ -21,6 +21,8 @@ pub struct SseClient {
     pub auth: Auth,
     /// What it listens to.
     pub subscriptions: Vec<Subscription>,
+    /// The address the stream came from; subscriptions must come from it too.
+    pub ip: Option<std::net::IpAddr>,
 }
 
 /// The broker plus the SSE clients' auth and subscriptions.
@@ -52,6 +54,14 @@ impl Realtime {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .get(id)
             .cloned()
+    }
+
+    /// Runs `f` over every client's state under one read lock (for fan-out).
+    pub fn with_clients<T>(&self, f: impl FnOnce(&HashMap<ClientId, SseClient>) -> T) -> T {
+        f(&self
+            .clients
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner))
     }
 
     /// Adds (or replaces) a client's state.

@@ -77,9 +77,15 @@ impl Drop for ClientGuard {
     }
 }
 
-async fn connect(core: web::Data<Core>) -> HttpResponse {
+async fn connect(core: web::Data<Core>, req: HttpRequest) -> HttpResponse {
     let (id, rx) = core.realtime.broker.register("sse");
-    core.realtime.put_client(&id, SseClient::default());
+    core.realtime.put_client(
+        &id,
+        SseClient {
+            ip: req.peer_addr().map(|a| a.ip()),
+            ..SseClient::default()
+        },
+    );
     // Every event of this stream carries the client id, as PocketBase's do; the
     // shared event bytes stay shared, the id line is this stream's own.
     let id_line = Bytes::from(format!("id:{id}\n"));
@@ -220,6 +226,10 @@ async fn subscribe(
             "Missing or invalid client id.",
         )
     })?;
+    // Like PocketBase: only the stream's own address may set its subscriptions.
+    if client.ip != req.peer_addr().map(|a| a.ip()) {
+        return Err(ApiError::bad_request("Invalid realtime client."));
+    }
     if client.auth.record().is_some()
         && !same_identity(&client.auth, &auth)
         && still_exists(&core, &client.auth).await
@@ -288,13 +298,6 @@ struct Group {
     clients: Vec<String>,
 }
 
-fn identity_key(auth: &Auth) -> String {
-    match auth.record() {
-        Some(r) => format!("{}:{}", r.collection_id, r.id),
-        None => String::new(),
-    }
-}
-
 async fn dispatch(core: &web::Data<Core>, change: &RecordChange) -> Result<(), ApiError> {
     let c = &change.collection;
     let ids = core.realtime.broker.subscribers(&records_topic(&c.id));
@@ -306,29 +309,38 @@ async fn dispatch(core: &web::Data<Core>, change: &RecordChange) -> Result<(), A
         .get("id")
         .and_then(Value::as_str)
         .unwrap_or_default();
-    let mut groups: HashMap<(String, String), Group> = HashMap::new();
-    for id in ids {
-        let Some(client) = core.realtime.client(&id) else {
-            continue;
-        };
-        for sub in &client.subscriptions {
-            let matches_collection = sub.collection == c.name || sub.collection == c.id;
-            let matches_record = sub.record.as_deref().is_none_or(|r| r == record_id);
-            if !(matches_collection && matches_record) {
+    // Grouped under one read lock, borrowing keys: no per-subscriber allocation
+    // but the id that the send needs.
+    let groups: Vec<Group> = core.realtime.with_clients(|clients| {
+        let mut groups: HashMap<(&str, &str, &str), Group> = HashMap::new();
+        for id in &ids {
+            let Some(client) = clients.get(id) else {
                 continue;
+            };
+            let identity = client
+                .auth
+                .record()
+                .map_or(("", ""), |r| (r.collection_id.as_str(), r.id.as_str()));
+            for sub in &client.subscriptions {
+                let matches_collection = sub.collection == c.name || sub.collection == c.id;
+                let matches_record = sub.record.as_deref().is_none_or(|r| r == record_id);
+                if !(matches_collection && matches_record) {
+                    continue;
+                }
+                groups
+                    .entry((identity.0, identity.1, sub.raw.as_str()))
+                    .or_insert_with(|| Group {
+                        auth: client.auth.clone(),
+                        sub: sub.clone(),
+                        clients: Vec::new(),
+                    })
+                    .clients
+                    .push(id.clone());
             }
-            groups
-                .entry((identity_key(&client.auth), sub.raw.clone()))
-                .or_insert_with(|| Group {
-                    auth: client.auth.clone(),
-                    sub: sub.clone(),
-                    clients: Vec::new(),
-                })
-                .clients
-                .push(id.clone());
         }
-    }
-    for group in groups.into_values() {
+        groups.into_values().collect()
+    });
+    for group in groups {
         match render_for(core, change, &group).await {
             Ok(Some(bytes)) => {
                 for client in &group.clients {
