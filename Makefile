@@ -56,6 +56,7 @@ dev:
 bench:
 	$(CARGO) bench -p litebase --bench group_commit
 	$(MAKE) bench-http
+	$(MAKE) bench-sse
 
 ## Side-by-side REST benchmark of our server vs the real PocketBase (release builds;
 ## prints a Markdown table). Extra flags: make bench-http BENCH_HTTP_ARGS=--quick
