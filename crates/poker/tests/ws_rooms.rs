@@ -225,9 +225,9 @@ async fn sigkill_keeps_every_acknowledged_vote() -> anyhow::Result<()> {
     let room = create_room(&server)?;
     let code = room["code"].as_str().unwrap_or_default().to_string();
     let mut players = Vec::new();
-    for i in 0..4 {
+    for (i, card) in CARDS.iter().take(4).enumerate() {
         let mut p = Player::join(&server, &code, &format!("P{i}"), None).await?;
-        p.act(json!({"type": "vote", "value": CARDS[i]})).await?;
+        p.act(json!({"type": "vote", "value": card})).await?;
         players.push(p);
     }
     server.signal("KILL")?;

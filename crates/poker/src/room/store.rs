@@ -358,6 +358,9 @@ pub async fn load_room(db: &litebase::Db, code: String) -> Result<LoadedRoom, St
     })
 }
 
+/// An archived round as written: number, topic, estimate, stats JSON, votes.
+type ArchivedRound = (u32, String, String, String, Vec<(String, String)>);
+
 /// A participant who just joined, with the hash of their new token.
 #[derive(Debug, Clone)]
 pub struct NewSeat {
@@ -424,7 +427,7 @@ pub async fn persist(
             .map(|(p, v)| (p.0.clone(), v.clone()))
             .collect::<Vec<_>>(),
     );
-    let archived: Vec<(u32, String, String, String, Vec<(String, String)>)> = events
+    let archived: Vec<ArchivedRound> = events
         .iter()
         .filter_map(|e| match e {
             Event::RoundCompleted { round } | Event::EstimateRecorded { round, .. } => Some(*round),
