@@ -7,6 +7,8 @@ pub mod room;
 
 /// Adds poker's routes and hooks to a litebase app.
 pub fn register(app: litebase::App) -> litebase::App {
-    app.about("Real-time planning poker: rooms, hidden votes, reveal, repeat.")
+    let hubs = std::sync::Arc::new(room::hub::Hubs::default());
+    app.routes(move |cfg| room::ws::configure(cfg, hubs.clone()))
+        .about("Real-time planning poker: rooms, hidden votes, reveal, repeat.")
         .version(env!("CARGO_PKG_VERSION"))
 }

@@ -29,9 +29,12 @@
 //! ```
 
 pub mod deck;
+pub mod hub;
 pub mod state;
 pub mod stats;
+pub mod store;
 pub mod view;
+pub mod ws;
 
 #[cfg(test)]
 mod proptests;

@@ -1,0 +1,394 @@
+//! One task per live room: it owns the room's [`RoomState`], applies every command
+//! through the pure state machine, writes each change through litebase before
+//! anyone hears of it, and sends each connection its own view.
+//!
+//! Sessions talk to a hub only through [`HubMsg`]s; a hub talks to a session only
+//! through the session's bounded outbox. A session whose outbox is full is evicted
+//! (its outbox is dropped, which closes its socket) instead of slowing the room.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::sync::{Mutex, mpsc, oneshot};
+
+use super::store::{self, LoadedRoom, NewSeat, StoreError};
+use super::{Command, ParticipantId, PresenceChange, Role, RoomState, view_for};
+
+/// Frames a connection may have queued before it counts as too slow.
+pub const OUTBOX_CAPACITY: usize = 64;
+/// How long a room with nobody connected keeps its task.
+const IDLE_EXIT: Duration = Duration::from_secs(60);
+/// How often time passes for the state machine (countdowns, presence grace).
+const TICK: Duration = Duration::from_secs(5);
+
+/// What a player asks a room to do, already parsed.
+#[derive(Debug, Clone)]
+pub enum Action {
+    /// Vote, or change one's vote.
+    Vote(String),
+    /// Take one's vote back.
+    Clear,
+    /// Show the votes.
+    Reveal,
+    /// Clear every vote and vote again.
+    Reset,
+    /// Start the next round.
+    Next(Option<String>),
+    /// Set the topic.
+    Topic(String),
+    /// Record the final estimate.
+    Estimate(String),
+}
+
+impl Action {
+    fn command(self, by: ParticipantId) -> Command {
+        match self {
+            Action::Vote(card) => Command::Vote { by, card },
+            Action::Clear => Command::ClearVote { by },
+            Action::Reveal => Command::Reveal { by },
+            Action::Reset => Command::Reset { by },
+            Action::Next(topic) => Command::NextRound { by, topic },
+            Action::Topic(topic) => Command::SetTopic { by, topic },
+            Action::Estimate(estimate) => Command::RecordEstimate { by, estimate },
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        match self {
+            Action::Vote(_) => "vote",
+            Action::Clear => "clear",
+            Action::Reveal => "reveal",
+            Action::Reset => "reset",
+            Action::Next(_) => "next",
+            Action::Topic(_) => "topic",
+            Action::Estimate(_) => "estimate",
+        }
+    }
+}
+
+/// A message from a session to its room's hub.
+#[derive(Debug)]
+pub enum HubMsg {
+    /// A connection joins: resumes the seat of `token`, or takes a new one.
+    Connect {
+        /// Display name (used for a new seat, or to rename a resumed one).
+        name: String,
+        /// Voter or spectator (for a new seat).
+        role: Role,
+        /// A token from an earlier `welcome` or room creation.
+        token: Option<String>,
+        /// Where the hub sends this connection's frames.
+        outbox: mpsc::Sender<String>,
+        /// The connection id, or why the join was refused.
+        reply: oneshot::Sender<Result<u64, String>>,
+    },
+    /// A joined connection acts.
+    Act {
+        /// The connection.
+        conn: u64,
+        /// What it asks.
+        action: Action,
+    },
+    /// A connection went away.
+    Disconnect {
+        /// The connection.
+        conn: u64,
+    },
+}
+
+/// The live rooms of this process, by code.
+#[derive(Default)]
+pub struct Hubs {
+    rooms: Mutex<HashMap<String, mpsc::Sender<HubMsg>>>,
+}
+
+impl Hubs {
+    /// The hub of room `code`, started (and loaded from the database) if needed.
+    pub async fn get(
+        self: &Arc<Self>,
+        db: &litebase::Db,
+        code: &str,
+    ) -> Result<mpsc::Sender<HubMsg>, StoreError> {
+        let mut rooms = self.rooms.lock().await;
+        if let Some(tx) = rooms.get(code).filter(|tx| !tx.is_closed()) {
+            return Ok(tx.clone());
+        }
+        let loaded = store::load_room(db, code.to_string()).await?;
+        let (tx, rx) = mpsc::channel(256);
+        rooms.insert(code.to_string(), tx.clone());
+        let hub = Hub::new(loaded, db.clone());
+        let hubs = self.clone();
+        let code = code.to_string();
+        let me = tx.clone();
+        tokio::spawn(async move {
+            hub.run(rx, hubs, code, me).await;
+        });
+        Ok(tx)
+    }
+}
+
+struct Conn {
+    participant: ParticipantId,
+    outbox: mpsc::Sender<String>,
+}
+
+#[derive(Serialize)]
+struct Frame<'a, T: Serialize> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    #[serde(flatten)]
+    body: T,
+}
+
+/// An `{"type":"error","message":…}` frame.
+pub fn error_frame(message: &str) -> String {
+    serde_json::json!({"type": "error", "message": message}).to_string()
+}
+
+struct Hub {
+    db: litebase::Db,
+    room_id: String,
+    state: RoomState,
+    tokens: HashMap<String, ParticipantId>,
+    conns: HashMap<u64, Conn>,
+    next_conn: u64,
+}
+
+impl Hub {
+    fn new(loaded: LoadedRoom, db: litebase::Db) -> Self {
+        Self {
+            db,
+            room_id: loaded.room_id,
+            state: loaded.state,
+            tokens: loaded.tokens.into_iter().collect(),
+            conns: HashMap::new(),
+            next_conn: 1,
+        }
+    }
+
+    async fn run(
+        mut self,
+        mut rx: mpsc::Receiver<HubMsg>,
+        hubs: Arc<Hubs>,
+        code: String,
+        me: mpsc::Sender<HubMsg>,
+    ) {
+        let mut tick = tokio::time::interval(TICK);
+        let mut idle_since = tokio::time::Instant::now();
+        loop {
+            tokio::select! {
+                msg = rx.recv() => match msg {
+                    Some(msg) => self.handle(msg).await,
+                    None => break,
+                },
+                _ = tick.tick() => {
+                    if self.step(Command::Tick, None).await {
+                        self.broadcast();
+                    }
+                    if !self.conns.is_empty() {
+                        idle_since = tokio::time::Instant::now();
+                    } else if idle_since.elapsed() >= IDLE_EXIT {
+                        let mut rooms = hubs.rooms.lock().await;
+                        if rooms.get(&code).is_some_and(|tx| tx.same_channel(&me)) {
+                            rooms.remove(&code);
+                        }
+                        drop(rooms);
+                        rx.close();
+                        // Sessions that raced the exit get the messages handled
+                        // here; a late joiner is told to retry.
+                        while let Ok(msg) = rx.try_recv() {
+                            if let HubMsg::Connect { reply, .. } = msg {
+                                let _ = reply.send(Err("the room is restarting; join again".into()));
+                            }
+                        }
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    async fn handle(&mut self, msg: HubMsg) {
+        match msg {
+            HubMsg::Connect {
+                name,
+                role,
+                token,
+                outbox,
+                reply,
+            } => {
+                let result = self.connect(name, role, token, outbox).await;
+                let _ = reply.send(result);
+            }
+            HubMsg::Act { conn, action } => {
+                let Some(by) = self.conns.get(&conn).map(|c| c.participant.clone()) else {
+                    return;
+                };
+                let label = action.name();
+                if self.step(action.command(by), Some(conn)).await {
+                    self.send(
+                        conn,
+                        serde_json::json!({"type": "ack", "action": label}).to_string(),
+                    );
+                    self.broadcast();
+                }
+            }
+            HubMsg::Disconnect { conn } => {
+                if let Some(c) = self.conns.remove(&conn) {
+                    self.presence(&c.participant).await;
+                }
+            }
+        }
+    }
+
+    async fn connect(
+        &mut self,
+        name: String,
+        role: Role,
+        token: Option<String>,
+        outbox: mpsc::Sender<String>,
+    ) -> Result<u64, String> {
+        let resumed = token
+            .as_deref()
+            .and_then(|t| self.tokens.get(&store::token_hash(t)).cloned())
+            .filter(|p| self.state.participant(p).is_some());
+        let (participant, new_token) = match resumed {
+            Some(p) => (p, None),
+            None if token.is_some() => {
+                return Err("this token is not valid in this room; join without it".into());
+            }
+            None => {
+                let id = ParticipantId::from(litebase::id::new_id());
+                let token = store::new_token();
+                let seat = NewSeat {
+                    id: id.clone(),
+                    token_hash: store::token_hash(&token),
+                };
+                let command = Command::Join {
+                    participant: id.clone(),
+                    name: name.clone(),
+                    role,
+                };
+                let (next, events) = self
+                    .state
+                    .apply(command, store::now())
+                    .map_err(|e| e.to_string())?;
+                store::persist(&self.db, &self.room_id, &next, &events, Some(seat.clone()))
+                    .await
+                    .map_err(|e| {
+                        tracing::error!(error = %e, "cannot store a new participant");
+                        "the room could not be saved; try again".to_string()
+                    })?;
+                self.state = next;
+                self.tokens.insert(seat.token_hash, id.clone());
+                (id, Some(token))
+            }
+        };
+        let conn = self.next_conn;
+        self.next_conn += 1;
+        let mut welcome = serde_json::json!({"type": "welcome", "participantId": participant.0});
+        if let Some(token) = new_token {
+            welcome["token"] = serde_json::Value::String(token);
+        }
+        if outbox.try_send(welcome.to_string()).is_err() {
+            return Err("connection closed".into());
+        }
+        self.conns.insert(
+            conn,
+            Conn {
+                participant: participant.clone(),
+                outbox,
+            },
+        );
+        self.presence(&participant).await;
+        self.broadcast();
+        Ok(conn)
+    }
+
+    /// Reports `participant`'s presence from their open connections.
+    async fn presence(&mut self, participant: &ParticipantId) {
+        let online = self.conns.values().any(|c| &c.participant == participant);
+        let presence = if online {
+            PresenceChange::Online
+        } else {
+            PresenceChange::Away
+        };
+        let command = Command::SetPresence {
+            participant: participant.clone(),
+            presence,
+        };
+        self.step(command, None).await;
+        self.broadcast();
+    }
+
+    /// Applies `command`, persists its changes, and keeps the new state only once
+    /// they are committed. Errors go to `conn`. Returns whether the state changed.
+    async fn step(&mut self, command: Command, conn: Option<u64>) -> bool {
+        let now = store::now();
+        match self.state.apply(command, now) {
+            Ok((next, events)) => {
+                if events.is_empty() {
+                    return false;
+                }
+                if let Err(e) = store::persist(&self.db, &self.room_id, &next, &events, None).await
+                {
+                    tracing::error!(error = %e, "cannot store a room change");
+                    if let Some(conn) = conn {
+                        self.send(
+                            conn,
+                            error_frame("the change could not be saved; try again"),
+                        );
+                    }
+                    return false;
+                }
+                self.state = next;
+                true
+            }
+            Err(e) => {
+                if let Some(conn) = conn {
+                    self.send(conn, error_frame(&e.to_string()));
+                }
+                false
+            }
+        }
+    }
+
+    fn send(&mut self, conn: u64, frame: String) {
+        let full = match self.conns.get(&conn) {
+            Some(c) => c.outbox.try_send(frame).is_err(),
+            None => false,
+        };
+        if full {
+            // Too slow (or gone): dropping the outbox closes the socket.
+            self.conns.remove(&conn);
+        }
+    }
+
+    /// Sends every connection its own view.
+    fn broadcast(&mut self) {
+        let now = store::now();
+        let mut evicted = Vec::new();
+        for (id, c) in &self.conns {
+            let view = view_for(&self.state, Some(&c.participant), now);
+            let frame = match serde_json::to_string(&Frame {
+                kind: "view",
+                body: &view,
+            }) {
+                Ok(f) => f,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot render a view");
+                    continue;
+                }
+            };
+            if c.outbox.try_send(frame).is_err() {
+                evicted.push(*id);
+            }
+        }
+        for id in evicted {
+            tracing::info!(conn = id, "evicting a slow connection");
+            self.conns.remove(&id);
+        }
+    }
+}

@@ -1,0 +1,300 @@
+//! HTTP and WebSocket glue for rooms: `POST /api/poker/rooms` creates a room,
+//! `GET /ws/rooms/{code}` is a player's live connection.
+//!
+//! A session parses client frames, enforces the size and rate limits, answers a
+//! malformed frame with an error frame (the connection stays open), forwards
+//! actions to the room's [hub](super::hub), and writes the frames the hub queues
+//! in its bounded outbox. A ping every few seconds keeps the connection honest: a
+//! client silent for too long is closed.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use actix_ws::{AggregatedMessage, CloseCode, CloseReason};
+use futures_util::StreamExt;
+use serde::Deserialize;
+use tokio::sync::{mpsc, oneshot};
+
+use super::hub::{Action, HubMsg, Hubs, OUTBOX_CAPACITY, error_frame};
+use super::store::{self, StoreError};
+use super::{DeckSpec, Role};
+
+/// Largest client message accepted, in bytes; a larger one closes the connection.
+pub const MAX_MESSAGE_BYTES: usize = 4 * 1024;
+/// Messages a connection may send in a burst…
+const RATE_BURST: f64 = 40.0;
+/// …refilled at this many per second.
+const RATE_PER_SEC: f64 = 20.0;
+/// How often the server pings.
+const PING_EVERY: Duration = Duration::from_secs(10);
+/// A client that sends nothing (not even a pong) for this long is closed.
+const CLIENT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Adds the room routes.
+pub fn configure(cfg: &mut web::ServiceConfig, hubs: Arc<Hubs>) {
+    cfg.app_data(web::Data::from(hubs))
+        .route("/api/poker/rooms", web::post().to(create_room))
+        .route("/ws/rooms/{code}", web::get().to(room_socket));
+}
+
+/// The body of `POST /api/poker/rooms`.
+#[derive(Debug, Deserialize)]
+struct CreateRoom {
+    name: Option<String>,
+    deck: Option<DeckSpec>,
+}
+
+fn json_error(status: actix_web::http::StatusCode, message: &str) -> HttpResponse {
+    HttpResponse::build(status)
+        .json(serde_json::json!({"status": status.as_u16(), "message": message, "data": {}}))
+}
+
+async fn create_room(core: web::Data<litebase::core::Core>, body: web::Bytes) -> HttpResponse {
+    use actix_web::http::StatusCode;
+    let input: CreateRoom = if body.iter().all(u8::is_ascii_whitespace) {
+        CreateRoom {
+            name: None,
+            deck: None,
+        }
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(input) => input,
+            Err(e) => {
+                return json_error(StatusCode::BAD_REQUEST, &format!("invalid JSON body: {e}"));
+            }
+        }
+    };
+    match store::create_room(&core.db, input.name, input.deck.unwrap_or_default()).await {
+        Ok(room) => HttpResponse::Ok().json(serde_json::json!({
+            "code": room.code,
+            "hostToken": room.host_token,
+            "participantId": room.participant_id,
+        })),
+        Err(StoreError::Room(e)) => json_error(StatusCode::BAD_REQUEST, &e.to_string()),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot create a room");
+            json_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the room could not be created; try again",
+            )
+        }
+    }
+}
+
+/// A frame a client may send.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+enum ClientMsg {
+    Join {
+        name: String,
+        role: Option<Role>,
+        token: Option<String>,
+    },
+    Vote {
+        value: String,
+    },
+    Clear,
+    Reveal,
+    Reset,
+    Next {
+        topic: Option<String>,
+    },
+    Topic {
+        text: String,
+    },
+    Estimate {
+        value: String,
+    },
+}
+
+async fn room_socket(
+    req: HttpRequest,
+    body: web::Payload,
+    code: web::Path<String>,
+    core: web::Data<litebase::core::Core>,
+    hubs: web::Data<Hubs>,
+) -> Result<HttpResponse, actix_web::Error> {
+    let code = code.into_inner();
+    let (response, session, stream) = actix_ws::handle(&req, body)?;
+    let stream = stream
+        .max_frame_size(MAX_MESSAGE_BYTES)
+        .aggregate_continuations()
+        .max_continuation_size(MAX_MESSAGE_BYTES);
+    let hubs = hubs.into_inner();
+    // The stream moves into the task: dropping it would close the socket.
+    actix_web::rt::spawn(run_session(session, stream, code, core, hubs));
+    Ok(response)
+}
+
+struct RateLimit {
+    tokens: f64,
+    at: Instant,
+}
+
+impl RateLimit {
+    fn allow(&mut self) -> bool {
+        let now = Instant::now();
+        let refill = now.duration_since(self.at).as_secs_f64() * RATE_PER_SEC;
+        self.tokens = (self.tokens + refill).min(RATE_BURST);
+        self.at = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+async fn run_session(
+    mut session: actix_ws::Session,
+    mut stream: actix_ws::AggregatedMessageStream,
+    code: String,
+    core: web::Data<litebase::core::Core>,
+    hubs: Arc<Hubs>,
+) {
+    let (out_tx, mut out_rx) = mpsc::channel::<String>(OUTBOX_CAPACITY);
+    let mut joined: Option<(mpsc::Sender<HubMsg>, u64)> = None;
+    let mut last_heard = Instant::now();
+    let mut ping = tokio::time::interval(PING_EVERY);
+    let mut rate = RateLimit {
+        tokens: RATE_BURST,
+        at: Instant::now(),
+    };
+    let close: Option<CloseReason> = loop {
+        tokio::select! {
+            msg = stream.next() => {
+                last_heard = Instant::now();
+                let text = match msg {
+                    Some(Ok(AggregatedMessage::Text(text))) => text,
+                    Some(Ok(AggregatedMessage::Binary(_))) => {
+                        if session.text(error_frame("binary frames are not supported; send JSON text")).await.is_err() {
+                            break None;
+                        }
+                        continue;
+                    }
+                    Some(Ok(AggregatedMessage::Ping(bytes))) => {
+                        if session.pong(&bytes).await.is_err() {
+                            break None;
+                        }
+                        continue;
+                    }
+                    Some(Ok(AggregatedMessage::Pong(_))) => continue,
+                    Some(Ok(AggregatedMessage::Close(_))) | None => break None,
+                    Some(Err(e)) => {
+                        break Some(CloseReason {
+                            code: CloseCode::Size,
+                            description: Some(format!("{e}; messages are limited to {MAX_MESSAGE_BYTES} bytes")),
+                        });
+                    }
+                };
+                if !rate.allow() {
+                    if session.text(error_frame("too many messages; slow down")).await.is_err() {
+                        break None;
+                    }
+                    continue;
+                }
+                let reply = match serde_json::from_str::<ClientMsg>(&text) {
+                    Err(e) => Some(error_frame(&format!("invalid message: {e}"))),
+                    Ok(ClientMsg::Join { name, role, token }) => {
+                        if joined.is_some() {
+                            Some(error_frame("already joined"))
+                        } else {
+                            match join(&core, &hubs, &code, name, role.unwrap_or(Role::Voter), token, &out_tx).await {
+                                Ok(j) => {
+                                    joined = Some(j);
+                                    None
+                                }
+                                Err(message) => Some(error_frame(&message)),
+                            }
+                        }
+                    }
+                    Ok(other) => match &joined {
+                        None => Some(error_frame("join the room first: {\"type\":\"join\",\"name\":…}")),
+                        Some((hub, conn)) => {
+                            let action = match other {
+                                ClientMsg::Vote { value } => Action::Vote(value),
+                                ClientMsg::Clear => Action::Clear,
+                                ClientMsg::Reveal => Action::Reveal,
+                                ClientMsg::Reset => Action::Reset,
+                                ClientMsg::Next { topic } => Action::Next(topic),
+                                ClientMsg::Topic { text } => Action::Topic(text),
+                                ClientMsg::Estimate { value } => Action::Estimate(value),
+                                ClientMsg::Join { .. } => continue,
+                            };
+                            if hub.send(HubMsg::Act { conn: *conn, action }).await.is_err() {
+                                break Some(CloseReason { code: CloseCode::Restart, description: Some("the room closed; reconnect".into()) });
+                            }
+                            None
+                        }
+                    },
+                };
+                if let Some(frame) = reply {
+                    if session.text(frame).await.is_err() {
+                        break None;
+                    }
+                }
+            }
+            out = out_rx.recv() => match out {
+                Some(frame) => {
+                    if session.text(frame).await.is_err() {
+                        break None;
+                    }
+                }
+                None => break Some(CloseReason { code: CloseCode::Policy, description: Some("too slow; reconnect".into()) }),
+            },
+            _ = ping.tick() => {
+                if last_heard.elapsed() > CLIENT_TIMEOUT {
+                    break Some(CloseReason { code: CloseCode::Away, description: Some("no answer to pings".into()) });
+                }
+                if session.ping(b"").await.is_err() {
+                    break None;
+                }
+            }
+        }
+    };
+    if let Some((hub, conn)) = joined {
+        let _ = hub.send(HubMsg::Disconnect { conn }).await;
+    }
+    let _ = session.close(close).await;
+}
+
+async fn join(
+    core: &litebase::core::Core,
+    hubs: &Arc<Hubs>,
+    code: &str,
+    name: String,
+    role: Role,
+    token: Option<String>,
+    outbox: &mpsc::Sender<String>,
+) -> Result<(mpsc::Sender<HubMsg>, u64), String> {
+    // A hub may be exiting as we join; one retry reaches its successor.
+    for _ in 0..2 {
+        let hub = hubs.get(&core.db, code).await.map_err(|e| match e {
+            StoreError::NotFound => e.to_string(),
+            other => {
+                tracing::error!(error = %other, "cannot load a room");
+                "the room could not be loaded; try again".to_string()
+            }
+        })?;
+        let (reply, answer) = oneshot::channel();
+        let msg = HubMsg::Connect {
+            name: name.clone(),
+            role,
+            token: token.clone(),
+            outbox: outbox.clone(),
+            reply,
+        };
+        if hub.send(msg).await.is_err() {
+            continue;
+        }
+        match answer.await {
+            Ok(Ok(conn)) => return Ok((hub, conn)),
+            Ok(Err(message)) if message.contains("restarting") => continue,
+            Ok(Err(message)) => return Err(message),
+            Err(_) => continue,
+        }
+    }
+    Err("the room is busy; try again".into())
+}
