@@ -70,17 +70,7 @@ pub fn now() -> Timestamp {
 
 /// The current time as litebase stores dates: `2026-01-02 15:04:05.000Z`.
 fn now_text() -> String {
-    let t = time::OffsetDateTime::now_utc();
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:03}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        t.millisecond()
-    )
+    litebase::query::format_datetime(time::OffsetDateTime::now_utc())
 }
 
 fn role_text(role: Role) -> &'static str {
