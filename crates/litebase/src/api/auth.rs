@@ -163,19 +163,13 @@ fn auth_response(
 ) -> Result<HttpResponse, ApiError> {
     let duration =
         ttl.unwrap_or_else(|| c.auth.as_ref().map_or(604_800, |a| a.auth_token.duration));
-    let claims = Claims {
-        id: row.id.clone(),
-        kind: "auth".into(),
-        collection_id: c.id.clone(),
-        refreshable,
-        email: None,
-        new_email: None,
-        exp: token::expiry(duration),
-    };
-    let token = token::sign(
-        &claims,
+    let token = token::issue(
         &core.token_secret(&c.id, Purpose::Auth),
         &row.token_key,
+        &row.id,
+        &c.id,
+        duration,
+        refreshable,
     )?;
     Ok(HttpResponse::Ok().json(json!({"token": token, "record": row.record})))
 }

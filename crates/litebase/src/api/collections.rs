@@ -56,14 +56,7 @@ async fn list(
 ) -> Result<HttpResponse, ApiError> {
     use crate::query::{self, CompileOptions};
     auth.require_superuser()?;
-    let params =
-        web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
-            .map_err(|_| ApiError::generic_bad_request())?
-            .into_inner()
-            .into_iter()
-            .map(|(k, v)| (k, Value::String(v)))
-            .collect::<Map<String, Value>>();
-    let q = crate::records::read::ListQuery::parse(&params)?;
+    let q = crate::records::read::ListQuery::parse(&super::query_map(req.query_string())?)?;
     let schema = core.schema.current();
     let (info, cols) = meta_schema();
     let mut lookup = std::collections::HashMap::new();
@@ -392,13 +385,6 @@ async fn update(
     }
     c.normalize();
     c.validate().map_err(invalid)?;
-    if previous.system && previous.name != c.name {
-        return Err(one_problem(
-            "name",
-            "validation_system_collection",
-            "System collections cannot be renamed.",
-        ));
-    }
     let schema = core.schema.current();
     check_against(&schema, &mut c, Some(&previous))?;
     let statements = ddl::update(&previous, &c);

@@ -19,3 +19,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(crate::realtime::sse::configure)
         .configure(crate::metrics::configure);
 }
+
+/// The query string as a JSON object of strings (what `ListQuery` and
+/// `@request.query.*` read); an unparsable one is PocketBase's generic 400.
+pub(crate) fn query_map(
+    query_string: &str,
+) -> Result<serde_json::Map<String, serde_json::Value>, crate::error::ApiError> {
+    let pairs = web::Query::<std::collections::HashMap<String, String>>::from_query(query_string)
+        .map_err(|_| crate::error::ApiError::generic_bad_request())?;
+    Ok(pairs
+        .into_inner()
+        .into_iter()
+        .map(|(k, v)| (k, serde_json::Value::String(v)))
+        .collect())
+}

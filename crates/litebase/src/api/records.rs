@@ -1,12 +1,11 @@
 //! `/api/collections/{collection}/records` and `/api/batch`.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value, json};
 
-use super::body;
+use super::{body, query_map};
 use crate::auth::request::Auth;
 use crate::core::Core;
 use crate::error::ApiError;
@@ -37,16 +36,6 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
             web::delete().to(delete),
         )
         .route("/api/batch", web::post().to(batch));
-}
-
-fn query_map(query_string: &str) -> Result<Map<String, Value>, ApiError> {
-    let pairs = web::Query::<HashMap<String, String>>::from_query(query_string)
-        .map_err(|_| ApiError::generic_bad_request())?;
-    Ok(pairs
-        .into_inner()
-        .into_iter()
-        .map(|(k, v)| (k, Value::String(v)))
-        .collect())
 }
 
 /// A query parameter as text ("" when absent).

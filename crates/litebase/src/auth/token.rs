@@ -98,19 +98,21 @@ fn signing_key(secret: &str, token_key: &str) -> Vec<u8> {
     key
 }
 
-/// A new auth token for a record, valid `ttl_secs`.
+/// A new auth token for a record, valid `ttl_secs`; impersonation tokens are not
+/// `refreshable`.
 pub fn issue(
     secret: &str,
     token_key: &str,
     record_id: &str,
     collection_id: &str,
     ttl_secs: u64,
+    refreshable: bool,
 ) -> Result<String, AuthError> {
     let claims = Claims {
         id: record_id.to_string(),
         kind: "auth".into(),
         collection_id: collection_id.to_string(),
-        refreshable: true,
+        refreshable,
         email: None,
         new_email: None,
         exp: expiry(ttl_secs),
@@ -161,7 +163,7 @@ mod tests {
     #[test]
     fn a_token_verifies_only_with_its_own_key_and_carries_pocketbase_claims()
     -> Result<(), AuthError> {
-        let token = issue("secret", "key1", "abc", "pbc_1", 60)?;
+        let token = issue("secret", "key1", "abc", "pbc_1", 60, true)?;
         let claims = verify(&token, "secret", "key1")?;
         assert_eq!(claims.id, "abc");
         assert_eq!(claims.kind, "auth");
@@ -193,10 +195,10 @@ mod tests {
         .map_err(|e| AuthError::Hash(e.to_string()))?;
         assert!(verify(&expired, "s", "k").is_err());
 
-        let good = issue("s", "k", "a", "c", 60)?;
+        let good = issue("s", "k", "a", "c", 60, true)?;
         let mut parts: Vec<String> = good.split('.').map(str::to_string).collect();
         // Swap in claims for another record, keep the signature.
-        let forged_claims = issue("s", "k", "b", "c", 60)?;
+        let forged_claims = issue("s", "k", "b", "c", 60, true)?;
         parts[1] = forged_claims
             .split('.')
             .nth(1)
