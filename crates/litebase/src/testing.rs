@@ -207,6 +207,23 @@ impl Http {
         Self::finish(self.agent.delete(url).header("Authorization", token).call()).map(|r| r.status)
     }
 
+    /// Signs a superuser in at the server whose base URL is `base`; returns the token.
+    pub fn superuser_token(
+        &self,
+        base: &str,
+        email: &str,
+        password: &str,
+    ) -> std::io::Result<String> {
+        let reply = self.post_json(
+            &format!("{base}/api/collections/_superusers/auth-with-password"),
+            &serde_json::json!({"identity": email, "password": password}),
+        )?;
+        reply.json["token"]
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| std::io::Error::other(format!("sign-in failed: {}", reply.text)))
+    }
+
     /// `POST url` with raw bytes labelled as JSON (for malformed-body tests).
     pub fn post_raw(&self, url: &str, body: &[u8]) -> std::io::Result<Reply> {
         Self::finish(

@@ -355,11 +355,7 @@ fn record_hooks_change_records_abort_writes_and_run_after_commit() -> anyhow::Re
     );
     let server = start_kv(dir.path(), &[])?;
     let http = Http::new();
-    let auth = http.post_json(
-        &server.url("/api/collections/_superusers/auth-with-password"),
-        &json!({"identity": "dev@example.com", "password": "dev-password"}),
-    )?;
-    let token = auth.json["token"].as_str().unwrap_or_default().to_string();
+    let token = http.superuser_token(&server.url(""), "dev@example.com", "dev-password")?;
     let created = http.post_json_auth(
         &server.url("/api/collections"),
         &token,

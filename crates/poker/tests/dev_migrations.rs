@@ -1,43 +1,22 @@
 //! `serve --dev`: a schema change made through the API is also written as a
 //! migration file, recorded as applied here, and replays on a fresh database.
 
-use std::process::Command;
+mod support;
 
-use litebase::testing::{Http, ServerProcess};
+use litebase::testing::Http;
 use serde_json::json;
-
-fn poker(dir: &std::path::Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_poker"));
-    cmd.arg("--dir").arg(dir);
-    cmd
-}
+use support::poker;
 
 #[test]
 fn schema_changes_become_reviewable_migrations() -> anyhow::Result<()> {
     let tmp = tempfile::tempdir()?;
     let data = tmp.path().join("data");
     let migrations = tmp.path().join("migrations");
-    let up = poker(&data)
-        .args(["superuser", "upsert", "dev@example.com", "dev-password"])
-        .output()?;
-    assert!(up.status.success());
-    let mut cmd = poker(&data);
-    cmd.args([
-        "serve",
-        "--http",
-        "127.0.0.1:0",
-        "--dev",
-        "--migrations-dir",
-    ])
-    .arg(&migrations);
-    let server = ServerProcess::start(cmd)?;
+    support::add_superuser(&data)?;
+    let migrations_dir = migrations.display().to_string();
+    let server = support::serve(&data, &["--dev", "--migrations-dir", &migrations_dir])?;
     let http = Http::new();
-    let auth = http.post_json(
-        &server.url("/api/collections/_superusers/auth-with-password"),
-        &json!({"identity": "dev@example.com", "password": "dev-password"}),
-    )?;
-    assert_eq!(auth.status, 200, "{}", auth.text);
-    let token = auth.json["token"].as_str().unwrap_or_default().to_string();
+    let token = support::superuser_token(&server)?;
     let created = http.post_json_auth(
         &server.url("/api/collections"),
         &token,

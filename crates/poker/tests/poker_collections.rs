@@ -2,9 +2,9 @@
 //! (the admin UI) and to nobody else through /api or /api/realtime: no hidden vote
 //! and no token hash can leak there.
 
-use std::process::Command;
+mod support;
 
-use litebase::testing::{Http, ServerProcess, assert_error_shape};
+use litebase::testing::{Http, assert_error_shape};
 use serde_json::{Value, json};
 
 fn id(v: &Value) -> String {
@@ -14,28 +14,10 @@ fn id(v: &Value) -> String {
 #[test]
 fn only_superusers_reach_rooms_participants_rounds_and_votes() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let poker = env!("CARGO_BIN_EXE_poker");
-    let up = Command::new(poker)
-        .arg("--dir")
-        .arg(dir.path())
-        .args(["superuser", "upsert", "admin@example.com", "admin-password"])
-        .output()?;
-    assert!(up.status.success());
-    let mut cmd = Command::new(poker);
-    cmd.arg("--dir")
-        .arg(dir.path())
-        .args(["serve", "--http", "127.0.0.1:0"]);
-    let server = ServerProcess::start(cmd)?;
+    support::add_superuser(dir.path())?;
+    let server = support::serve(dir.path(), &[])?;
     let http = Http::new();
-    let token = http
-        .post_json(
-            &server.url("/api/collections/_superusers/auth-with-password"),
-            &json!({"identity": "admin@example.com", "password": "admin-password"}),
-        )?
-        .json["token"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let token = support::superuser_token(&server)?;
     let create = |c: &str, body: Value| -> anyhow::Result<Value> {
         let r = http.post_json_auth(
             &server.url(&format!("/api/collections/{c}/records")),

@@ -2,7 +2,8 @@
 //! never reads is evicted while a thousand others keep receiving, and five thousand
 //! subscribers all get one create.
 
-use std::process::Command;
+mod support;
+
 use std::time::Duration;
 
 use litebase::testing::{Http, ServerProcess};
@@ -17,24 +18,14 @@ struct Setup {
 
 fn start(extra: &[&str]) -> anyhow::Result<(tempfile::TempDir, Setup)> {
     let dir = tempfile::tempdir()?;
-    let poker = env!("CARGO_BIN_EXE_poker");
-    let up = Command::new(poker)
-        .arg("--dir")
-        .arg(dir.path())
-        .args(["superuser", "upsert", "rt@example.com", "rt-password"])
-        .output()?;
-    anyhow::ensure!(up.status.success(), "superuser upsert failed");
-    let mut cmd = Command::new(poker);
-    cmd.arg("--dir")
-        .arg(dir.path())
-        .args(["serve", "--http", "127.0.0.1:0", "--log-level", "warn"])
-        .args(extra);
-    let server = ServerProcess::start(cmd)?;
-    let auth = Http::new().post_json(
-        &server.url("/api/collections/_superusers/auth-with-password"),
-        &json!({"identity": "rt@example.com", "password": "rt-password"}),
-    )?;
-    let token = auth.json["token"].as_str().unwrap_or_default().to_string();
+    support::add_superuser(dir.path())?;
+    let flags: Vec<&str> = ["--log-level", "warn"]
+        .iter()
+        .chain(extra)
+        .copied()
+        .collect();
+    let server = support::serve(dir.path(), &flags)?;
+    let token = support::superuser_token(&server)?;
     Ok((dir, Setup { server, token }))
 }
 

@@ -1,23 +1,17 @@
 //! The `poker` server over real HTTP: the PocketBase-compatible basics.
 
-use std::process::Command;
+mod support;
+
 use std::time::Duration;
 
-use litebase::testing::{Http, ServerProcess, assert_error_shape, raw_request};
+use litebase::testing::{Http, assert_error_shape, raw_request};
 use serde_json::json;
-
-fn serve(dir: &std::path::Path) -> std::io::Result<ServerProcess> {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_poker"));
-    cmd.arg("--dir")
-        .arg(dir)
-        .args(["serve", "--http", "127.0.0.1:0"]);
-    ServerProcess::start(cmd)
-}
+use support::serve;
 
 #[test]
 fn health_answers_exactly_like_pocketbase() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let server = serve(dir.path())?;
+    let server = serve(dir.path(), &[])?;
     let reply = Http::new().get(&server.url("/api/health"))?;
     assert_eq!(reply.status, 200);
     assert_eq!(
@@ -30,7 +24,7 @@ fn health_answers_exactly_like_pocketbase() -> anyhow::Result<()> {
 #[test]
 fn errors_use_pocketbase_shape() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let server = serve(dir.path())?;
+    let server = serve(dir.path(), &[])?;
     let http = Http::new();
     assert_eq!(
         assert_error_shape(&http.get(&server.url("/api/nope"))?, 404),
@@ -50,7 +44,7 @@ fn errors_use_pocketbase_shape() -> anyhow::Result<()> {
 fn migrations_apply_once_across_restarts() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     for _ in 0..3 {
-        let mut server = serve(dir.path())?;
+        let mut server = serve(dir.path(), &[])?;
         server.signal("TERM")?;
         let status = server
             .wait(Duration::from_secs(30))
@@ -74,15 +68,7 @@ fn migrations_apply_once_across_restarts() -> anyhow::Result<()> {
 #[test]
 fn auth_endpoints_are_rate_limited_per_ip() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_poker"));
-    cmd.arg("--dir").arg(dir.path()).args([
-        "serve",
-        "--http",
-        "127.0.0.1:0",
-        "--auth-rate-limit",
-        "3",
-    ]);
-    let server = ServerProcess::start(cmd)?;
+    let server = serve(dir.path(), &["--auth-rate-limit", "3"])?;
     let http = Http::new();
     let url = server.url("/api/collections/users/auth-with-password");
     let login = json!({"identity": "nobody@example.com", "password": "wrong-password"});
@@ -105,15 +91,7 @@ fn auth_endpoints_are_rate_limited_per_ip() -> anyhow::Result<()> {
 #[test]
 fn metrics_need_a_superuser_or_the_metrics_token() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_poker"));
-    cmd.arg("--dir").arg(dir.path()).args([
-        "serve",
-        "--http",
-        "127.0.0.1:0",
-        "--metrics-token",
-        "s3cret-metrics-token",
-    ]);
-    let server = ServerProcess::start(cmd)?;
+    let server = serve(dir.path(), &["--metrics-token", "s3cret-metrics-token"])?;
     let http = Http::new();
     let url = server.url("/api/metrics");
     assert_error_shape(&http.get(&url)?, 401);

@@ -1,8 +1,9 @@
 //! Rooms over WebSockets, against the real `poker` binary with real WebSocket
 //! clients: a full game, a reconnect, a SIGKILL, and a flood of garbage.
 
+mod support;
+
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
@@ -14,11 +15,7 @@ type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 fn start(dir: &Path) -> anyhow::Result<ServerProcess> {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_poker"));
-    cmd.arg("--dir")
-        .arg(dir)
-        .args(["serve", "--http", "127.0.0.1:0", "--log-level", "warn"]);
-    Ok(ServerProcess::start(cmd)?)
+    Ok(support::serve(dir, &["--log-level", "warn"])?)
 }
 
 fn create_room(server: &ServerProcess) -> anyhow::Result<Value> {

@@ -1,0 +1,47 @@
+//! Setup shared by the `poker` integration tests: the real binary on a loopback
+//! port with a temp data dir, and a signed-in superuser.
+
+// Each test file uses the part it needs.
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::process::Command;
+
+use litebase::testing::{Http, ServerProcess};
+
+/// The superuser every test that needs one signs in as.
+pub const ADMIN_EMAIL: &str = "admin@example.com";
+/// Its password.
+pub const ADMIN_PASSWORD: &str = "admin-password";
+
+/// `poker --dir DIR`, ready for a subcommand.
+pub fn poker(dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_poker"));
+    cmd.arg("--dir").arg(dir);
+    cmd
+}
+
+/// `poker serve` on a free loopback port, with `extra` flags.
+pub fn serve(dir: &Path, extra: &[&str]) -> std::io::Result<ServerProcess> {
+    let mut cmd = poker(dir);
+    cmd.args(["serve", "--http", "127.0.0.1:0"]).args(extra);
+    ServerProcess::start(cmd)
+}
+
+/// Creates the superuser with the CLI (before `serve`).
+pub fn add_superuser(dir: &Path) -> anyhow::Result<()> {
+    let out = poker(dir)
+        .args(["superuser", "upsert", ADMIN_EMAIL, ADMIN_PASSWORD])
+        .output()?;
+    anyhow::ensure!(
+        out.status.success(),
+        "superuser upsert failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(())
+}
+
+/// Signs the superuser in; returns its token.
+pub fn superuser_token(server: &ServerProcess) -> anyhow::Result<String> {
+    Ok(Http::new().superuser_token(&server.url(""), ADMIN_EMAIL, ADMIN_PASSWORD)?)
+}
