@@ -209,9 +209,24 @@ pub fn view(
     c: &Collection,
     id: &str,
 ) -> Result<Map<String, Value>, ApiError> {
+    let record = one_by_rule(conn, ctx, c, c.view_rule.as_deref(), id, ctx.superuser)?;
+    Ok(ctx.present(c, record))
+}
+
+/// The record `id` if `rule` lets this requester reach it: 403 for a `null` rule
+/// (non-superusers), 404 when missing or hidden by the rule. `show_hidden` keeps
+/// hidden fields (writes need the whole stored record).
+pub fn one_by_rule(
+    conn: &Connection,
+    ctx: &ReadCtx<'_>,
+    c: &Collection,
+    rule: Option<&str>,
+    id: &str,
+    show_hidden: bool,
+) -> Result<Map<String, Value>, ApiError> {
     let mut w = Where::default();
     w.push("t.\"id\" = ?".into(), vec![SqlValue::Text(id.to_string())]);
-    if !add_rule(&mut w, ctx, c, c.view_rule.as_deref())? {
+    if !add_rule(&mut w, ctx, c, rule)? {
         return Err(super::superusers_only());
     }
     let sql = format!(
@@ -222,7 +237,7 @@ pub fn view(
     );
     conn.prepare_cached(&sql)?
         .query_row(params_from_iter(w.params.iter()), |row| {
-            row_to_record(c, row, ctx.superuser).map(|r| ctx.present(c, r))
+            row_to_record(c, row, show_hidden)
         })
         .optional()?
         .ok_or_else(ApiError::not_found)

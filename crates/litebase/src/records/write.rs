@@ -92,23 +92,7 @@ fn load_with_rule(
     rule: Option<&str>,
     id: &str,
 ) -> Result<Map<String, Value>, ApiError> {
-    let mut w = Where::default();
-    w.push("t.\"id\" = ?".into(), vec![SqlValue::Text(id.to_string())]);
-    if !add_rule(&mut w, &ctx.read_ctx(req), c, rule)? {
-        return Err(super::superusers_only());
-    }
-    let sql = format!(
-        "SELECT {} FROM {} AS t{}",
-        select_list(c),
-        quote_ident(&c.name),
-        w.sql()
-    );
-    conn.prepare_cached(&sql)?
-        .query_row(params_from_iter(w.params.iter()), |row| {
-            row_to_record(c, row, true)
-        })
-        .optional()?
-        .ok_or_else(ApiError::not_found)
+    super::read::one_by_rule(conn, &ctx.read_ctx(req), c, rule, id, true)
 }
 
 /// `@request.body` as rules see it: the submitted keys, with field values coerced.
