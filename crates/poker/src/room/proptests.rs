@@ -271,14 +271,33 @@ fn check_views(state: &RoomState, now: Timestamp) -> Result<(), String> {
                 .iter()
                 .filter_map(|p| p.card.clone().map(|c| (p.id.clone(), c)))
                 .collect();
-            let deck = match round.phase() {
-                Phase::Completed => state.history().last().map(|h| &h.deck),
-                _ => Some(round.deck()),
+            // A revealed round's stats come from the cards on the table; a completed
+            // round's from its history entry, which keeps the votes of people who
+            // have left since (every card still shown must be among them).
+            let expected = match round.phase() {
+                Phase::Completed => {
+                    let Some(entry) = state.history().last() else {
+                        return Err("a completed round without its history entry".into());
+                    };
+                    for (p, c) in &shown {
+                        if !entry
+                            .votes
+                            .iter()
+                            .any(|v| &v.participant == p && &v.card == c)
+                        {
+                            return Err(format!("{p}'s shown {c} is not in the history"));
+                        }
+                    }
+                    stats::compute(
+                        &entry.deck,
+                        entry
+                            .votes
+                            .iter()
+                            .map(|v| (&v.participant, v.card.as_str())),
+                    )
+                }
+                _ => stats::compute(round.deck(), shown.iter().map(|(p, c)| (p, c.as_str()))),
             };
-            let Some(deck) = deck else {
-                return Err("a completed round without its history entry".into());
-            };
-            let expected = stats::compute(deck, shown.iter().map(|(p, c)| (p, c.as_str())));
             if view.stats.as_ref() != Some(&expected) {
                 return Err(format!(
                     "stats {:?} differ from the shown votes' {expected:?}",
