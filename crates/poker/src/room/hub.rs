@@ -10,11 +10,81 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytestring::ByteString;
 use serde::Serialize;
 use tokio::sync::{Mutex, mpsc, oneshot};
 
 use super::store::{self, LoadedRoom, NewSeat, StoreError};
-use super::{Command, ParticipantId, PresenceChange, Role, RoomState, view_for};
+use super::{Command, ParticipantId, PresenceChange, Role, RoomError, RoomState, view_for};
+use crate::i18n::{self, Lang};
+use crate::render::{RoomMeta, Renderer};
+
+/// How long a room lives after its last activity.
+pub const ROOM_TTL_SECS: u64 = 24 * 3600;
+
+/// What a connection speaks: JSON frames (tests, tools) or HTML fragments (pages).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// `welcome`, `ack`, `error` and `view` JSON frames.
+    Json,
+    /// Out-of-band HTML fragments for htmx, in one language.
+    Html(Lang),
+}
+
+/// Why the hub refused a connection or a seat; said in the connection's language.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Refusal {
+    /// The room rules refused (locked, full, bad name…).
+    Room(RoomError),
+    /// The token names no seat of this room.
+    BadToken,
+    /// The database did not take the change.
+    NotSaved,
+    /// The hub is shutting down; the caller should retry once.
+    Restarting,
+    /// The connection closed while joining.
+    Closed,
+    /// No room has this code.
+    NotFound,
+    /// The room could not be loaded from the database.
+    NotLoaded,
+    /// The room kept restarting while joining.
+    Busy,
+}
+
+impl Refusal {
+    /// The message for a person reading `lang`.
+    pub fn message(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (Refusal::Room(e), lang) => i18n::room_error(lang, e),
+            (Refusal::BadToken, Lang::En) => {
+                "this token is not valid in this room; join without it".into()
+            }
+            (Refusal::BadToken, lang) => i18n::text(lang, "no_seat").into(),
+            (Refusal::NotSaved, Lang::En) => "the room could not be saved; try again".into(),
+            (Refusal::NotSaved, lang) => i18n::text(lang, "save_error").into(),
+            (Refusal::Restarting, Lang::En) => "the room is restarting; join again".into(),
+            (Refusal::Restarting, lang) => i18n::text(lang, "room_busy").into(),
+            (Refusal::Closed, Lang::En) => "connection closed".into(),
+            (Refusal::Closed, lang) => i18n::text(lang, "closed").into(),
+            (Refusal::NotFound, Lang::En) => StoreError::NotFound.to_string(),
+            (Refusal::NotFound, lang) => i18n::text(lang, "room_missing").into(),
+            (Refusal::NotLoaded, Lang::En) => "the room could not be loaded; try again".into(),
+            (Refusal::NotLoaded, lang) => i18n::text(lang, "room_busy").into(),
+            (Refusal::Busy, Lang::En) => "the room is busy; try again".into(),
+            (Refusal::Busy, lang) => i18n::text(lang, "room_busy").into(),
+        }
+    }
+}
+
+/// A copy of a room for rendering a page, and whose seat a token is.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    /// The room now.
+    pub state: RoomState,
+    /// The seat of the token asked about, if it is valid.
+    pub me: Option<ParticipantId>,
+}
 
 /// Frames a connection may have queued before it counts as too slow.
 pub const OUTBOX_CAPACITY: usize = 64;
@@ -80,9 +150,27 @@ pub enum HubMsg {
         /// A token from an earlier `welcome` or room creation.
         token: Option<String>,
         /// Where the hub sends this connection's frames.
-        outbox: mpsc::Sender<String>,
+        outbox: mpsc::Sender<ByteString>,
+        /// JSON or HTML (and its language).
+        format: Format,
         /// The connection id, or why the join was refused.
-        reply: oneshot::Sender<Result<u64, String>>,
+        reply: oneshot::Sender<Result<u64, Refusal>>,
+    },
+    /// A page form takes a new seat (no connection yet): the seat's id and token.
+    Join {
+        /// Display name.
+        name: String,
+        /// Voter or spectator.
+        role: Role,
+        /// The new seat and its secret token, or why it was refused.
+        reply: oneshot::Sender<Result<(ParticipantId, String), Refusal>>,
+    },
+    /// A page asks for the room as it is now, and whose seat `token` is.
+    Snapshot {
+        /// The token from the page's seat cookie.
+        token: Option<String>,
+        /// The answer.
+        reply: oneshot::Sender<Snapshot>,
     },
     /// A joined connection acts.
     Act {
@@ -99,12 +187,20 @@ pub enum HubMsg {
 }
 
 /// The live rooms of this process, by code.
-#[derive(Default)]
 pub struct Hubs {
     rooms: Mutex<HashMap<String, mpsc::Sender<HubMsg>>>,
+    renderer: Arc<Renderer>,
 }
 
 impl Hubs {
+    /// No live room yet; every hub renders HTML with `renderer`.
+    pub fn new(renderer: Arc<Renderer>) -> Self {
+        Self {
+            rooms: Mutex::new(HashMap::new()),
+            renderer,
+        }
+    }
+
     /// The hub of room `code`, started (and loaded from the database) if needed.
     pub async fn get(
         self: &Arc<Self>,
@@ -118,7 +214,7 @@ impl Hubs {
         let loaded = store::load_room(db, code.to_string()).await?;
         let (tx, rx) = mpsc::channel(256);
         rooms.insert(code.to_string(), tx.clone());
-        let hub = Hub::new(loaded, db.clone());
+        let hub = Hub::new(loaded, db.clone(), self.renderer.clone(), code.to_string());
         let hubs = self.clone();
         let code = code.to_string();
         let me = tx.clone();
@@ -131,7 +227,10 @@ impl Hubs {
 
 struct Conn {
     participant: ParticipantId,
-    outbox: mpsc::Sender<String>,
+    outbox: mpsc::Sender<ByteString>,
+    format: Format,
+    /// A hash of the last personal fragment sent (HTML), to skip repeats.
+    last_personal: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -149,6 +248,8 @@ pub fn error_frame(message: &str) -> String {
 
 struct Hub {
     db: litebase::Db,
+    renderer: Arc<Renderer>,
+    code: String,
     room_id: String,
     state: RoomState,
     tokens: HashMap<String, ParticipantId>,
@@ -157,9 +258,11 @@ struct Hub {
 }
 
 impl Hub {
-    fn new(loaded: LoadedRoom, db: litebase::Db) -> Self {
+    fn new(loaded: LoadedRoom, db: litebase::Db, renderer: Arc<Renderer>, code: String) -> Self {
         Self {
             db,
+            renderer,
+            code,
             room_id: loaded.room_id,
             state: loaded.state,
             tokens: loaded.tokens.into_iter().collect(),
@@ -199,8 +302,14 @@ impl Hub {
                         // Sessions that raced the exit get the messages handled
                         // here; a late joiner is told to retry.
                         while let Ok(msg) = rx.try_recv() {
-                            if let HubMsg::Connect { reply, .. } = msg {
-                                let _ = reply.send(Err("the room is restarting; join again".into()));
+                            match msg {
+                                HubMsg::Connect { reply, .. } => {
+                                    let _ = reply.send(Err(Refusal::Restarting));
+                                }
+                                HubMsg::Join { reply, .. } => {
+                                    let _ = reply.send(Err(Refusal::Restarting));
+                                }
+                                _ => {}
                             }
                         }
                         break;
@@ -217,10 +326,25 @@ impl Hub {
                 role,
                 token,
                 outbox,
+                format,
                 reply,
             } => {
-                let result = self.connect(name, role, token, outbox).await;
+                let result = self.connect(name, role, token, outbox, format).await;
                 let _ = reply.send(result);
+            }
+            HubMsg::Join { name, role, reply } => {
+                let result = self.add_seat(name, role).await;
+                if result.is_ok() {
+                    self.broadcast();
+                }
+                let _ = reply.send(result);
+            }
+            HubMsg::Snapshot { token, reply } => {
+                let me = token.as_deref().and_then(|t| self.seat_of(t));
+                let _ = reply.send(Snapshot {
+                    state: self.state.clone(),
+                    me,
+                });
             }
             HubMsg::Act { conn, action } => {
                 let Some(by) = self.conns.get(&conn).map(|c| c.participant.clone()) else {
@@ -228,10 +352,12 @@ impl Hub {
                 };
                 let label = action.name();
                 if self.step(action.command(by), Some(conn)).await {
-                    self.send(
-                        conn,
-                        serde_json::json!({"type": "ack", "action": label}).to_string(),
-                    );
+                    if self.conns.get(&conn).is_some_and(|c| c.format == Format::Json) {
+                        self.send(
+                            conn,
+                            serde_json::json!({"type": "ack", "action": label}).to_string(),
+                        );
+                    }
                     self.broadcast();
                 }
             }
@@ -243,63 +369,78 @@ impl Hub {
         }
     }
 
+    /// The live seat of `token`, if any.
+    fn seat_of(&self, token: &str) -> Option<ParticipantId> {
+        self.tokens
+            .get(&store::token_hash(token))
+            .cloned()
+            .filter(|p| self.state.participant(p).is_some())
+    }
+
+    /// Creates a seat (a `Join` through the rules, then its row and token hash).
+    async fn add_seat(&mut self, name: String, role: Role) -> Result<(ParticipantId, String), Refusal> {
+        let id = ParticipantId::from(litebase::id::new_id());
+        let token = store::new_token();
+        let seat = NewSeat {
+            id: id.clone(),
+            token_hash: store::token_hash(&token),
+        };
+        let command = Command::Join {
+            participant: id.clone(),
+            name,
+            role,
+        };
+        let (next, events) = self
+            .state
+            .apply(command, store::now())
+            .map_err(Refusal::Room)?;
+        store::persist(&self.db, &self.room_id, &next, &events, Some(seat.clone()))
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "cannot store a new participant");
+                Refusal::NotSaved
+            })?;
+        self.state = next;
+        self.tokens.insert(seat.token_hash, id.clone());
+        Ok((id, token))
+    }
+
     async fn connect(
         &mut self,
         name: String,
         role: Role,
         token: Option<String>,
-        outbox: mpsc::Sender<String>,
-    ) -> Result<u64, String> {
-        let resumed = token
-            .as_deref()
-            .and_then(|t| self.tokens.get(&store::token_hash(t)).cloned())
-            .filter(|p| self.state.participant(p).is_some());
+        outbox: mpsc::Sender<ByteString>,
+        format: Format,
+    ) -> Result<u64, Refusal> {
+        let resumed = token.as_deref().and_then(|t| self.seat_of(t));
         let (participant, new_token) = match resumed {
             Some(p) => (p, None),
-            None if token.is_some() => {
-                return Err("this token is not valid in this room; join without it".into());
-            }
+            None if token.is_some() => return Err(Refusal::BadToken),
             None => {
-                let id = ParticipantId::from(litebase::id::new_id());
-                let token = store::new_token();
-                let seat = NewSeat {
-                    id: id.clone(),
-                    token_hash: store::token_hash(&token),
-                };
-                let command = Command::Join {
-                    participant: id.clone(),
-                    name: name.clone(),
-                    role,
-                };
-                let (next, events) = self
-                    .state
-                    .apply(command, store::now())
-                    .map_err(|e| e.to_string())?;
-                store::persist(&self.db, &self.room_id, &next, &events, Some(seat.clone()))
-                    .await
-                    .map_err(|e| {
-                        tracing::error!(error = %e, "cannot store a new participant");
-                        "the room could not be saved; try again".to_string()
-                    })?;
-                self.state = next;
-                self.tokens.insert(seat.token_hash, id.clone());
+                let (id, token) = self.add_seat(name, role).await?;
                 (id, Some(token))
             }
         };
         let conn = self.next_conn;
         self.next_conn += 1;
-        let mut welcome = serde_json::json!({"type": "welcome", "participantId": participant.0});
-        if let Some(token) = new_token {
-            welcome["token"] = serde_json::Value::String(token);
-        }
-        if outbox.try_send(welcome.to_string()).is_err() {
-            return Err("connection closed".into());
+        if format == Format::Json {
+            let mut welcome =
+                serde_json::json!({"type": "welcome", "participantId": participant.0});
+            if let Some(token) = new_token {
+                welcome["token"] = serde_json::Value::String(token);
+            }
+            if outbox.try_send(welcome.to_string().into()).is_err() {
+                return Err(Refusal::Closed);
+            }
         }
         self.conns.insert(
             conn,
             Conn {
                 participant: participant.clone(),
                 outbox,
+                format,
+                last_personal: None,
             },
         );
         self.presence(&participant).await;
@@ -336,10 +477,7 @@ impl Hub {
                 {
                     tracing::error!(error = %e, "cannot store a room change");
                     if let Some(conn) = conn {
-                        self.send(
-                            conn,
-                            error_frame("the change could not be saved; try again"),
-                        );
+                        self.send_refusal(conn, &Refusal::NotSaved);
                     }
                     return false;
                 }
@@ -348,16 +486,26 @@ impl Hub {
             }
             Err(e) => {
                 if let Some(conn) = conn {
-                    self.send(conn, error_frame(&e.to_string()));
+                    self.send_refusal(conn, &Refusal::Room(e));
                 }
                 false
             }
         }
     }
 
+    /// Tells `conn` why its request was refused: an error frame or a toast.
+    fn send_refusal(&mut self, conn: u64, refusal: &Refusal) {
+        let frame = match self.conns.get(&conn).map(|c| c.format) {
+            Some(Format::Html(lang)) => self.renderer.toast(lang, &refusal.message(lang)),
+            Some(Format::Json) => error_frame(&refusal.message(Lang::En)),
+            None => return,
+        };
+        self.send(conn, frame);
+    }
+
     fn send(&mut self, conn: u64, frame: String) {
         let full = match self.conns.get(&conn) {
-            Some(c) => c.outbox.try_send(frame).is_err(),
+            Some(c) => c.outbox.try_send(frame.into()).is_err(),
             None => false,
         };
         if full {
@@ -366,24 +514,63 @@ impl Hub {
         }
     }
 
-    /// Sends every connection its own view.
+    /// Sends every connection its own view: JSON connections a `view` frame; HTML
+    /// connections the shared fragment (rendered once per language, the same bytes
+    /// for all) and their personal fragment when it changed.
     fn broadcast(&mut self) {
         let now = store::now();
+        let meta = RoomMeta {
+            code: &self.code,
+            expires: self.state.last_activity().plus_secs(ROOM_TTL_SECS),
+            now,
+        };
+        let mut anonymous = None;
+        let mut shared: [Option<ByteString>; 2] = [None, None];
         let mut evicted = Vec::new();
-        for (id, c) in &self.conns {
+        for (id, c) in self.conns.iter_mut() {
             let view = view_for(&self.state, Some(&c.participant), now);
-            let frame = match serde_json::to_string(&Frame {
-                kind: "view",
-                body: &view,
-            }) {
-                Ok(f) => f,
-                Err(e) => {
-                    tracing::error!(error = %e, "cannot render a view");
+            let lang = match c.format {
+                Format::Json => {
+                    match serde_json::to_string(&Frame {
+                        kind: "view",
+                        body: &view,
+                    }) {
+                        Ok(frame) => {
+                            if c.outbox.try_send(frame.into()).is_err() {
+                                evicted.push(*id);
+                            }
+                        }
+                        Err(e) => tracing::error!(error = %e, "cannot render a view"),
+                    }
                     continue;
                 }
+                Format::Html(lang) => lang,
             };
-            if c.outbox.try_send(frame).is_err() {
-                evicted.push(*id);
+            let slot = &mut shared[lang.index()];
+            if slot.is_none() {
+                let anon = anonymous.get_or_insert_with(|| view_for(&self.state, None, now));
+                match self.renderer.shared(anon, &meta, lang) {
+                    Ok(html) => *slot = Some(ByteString::from(html)),
+                    Err(e) => tracing::error!(error = %e, "cannot render a room"),
+                }
+            }
+            if let Some(frame) = slot.clone() {
+                if c.outbox.try_send(frame).is_err() {
+                    evicted.push(*id);
+                    continue;
+                }
+            }
+            match self.renderer.personal(&view, &meta, lang) {
+                Ok(html) => {
+                    let hash = fingerprint(&html);
+                    if c.last_personal != Some(hash) {
+                        c.last_personal = Some(hash);
+                        if c.outbox.try_send(html.into()).is_err() {
+                            evicted.push(*id);
+                        }
+                    }
+                }
+                Err(e) => tracing::error!(error = %e, "cannot render a hand"),
             }
         }
         for id in evicted {
@@ -391,4 +578,11 @@ impl Hub {
             self.conns.remove(&id);
         }
     }
+}
+
+fn fingerprint(html: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    html.hash(&mut hasher);
+    hasher.finish()
 }

@@ -412,3 +412,85 @@ proptest! {
         }
     }
 }
+
+/// Renders every fragment of `state` at `now`: the shared one (per language) and
+/// each seat's personal one, keyed by viewer.
+fn fragments(
+    renderer: &crate::render::Renderer,
+    state: &RoomState,
+    now: Timestamp,
+) -> (Vec<String>, Vec<(ParticipantId, String)>) {
+    use crate::i18n::Lang;
+    let meta = crate::render::RoomMeta {
+        code: "ROOMCODE",
+        // Fixed: the expiry is public and derived from activity, not from cards.
+        expires: Timestamp(86_400_000),
+        now,
+    };
+    let anonymous = view_for(state, None, now);
+    let shared = Lang::ALL
+        .iter()
+        .map(|lang| renderer.shared(&anonymous, &meta, *lang).expect("shared renders"))
+        .collect();
+    let personal = state
+        .participants()
+        .iter()
+        .map(|p| {
+            let view = view_for(state, Some(&p.id), now);
+            let html = renderer
+                .personal(&view, &meta, Lang::En)
+                .expect("personal renders");
+            (p.id.clone(), html)
+        })
+        .collect();
+    (shared, personal)
+}
+
+static RENDERER: std::sync::LazyLock<crate::render::Renderer> = std::sync::LazyLock::new(|| {
+    crate::render::Renderer::new(crate::assets::Assets::new().urls()).expect("templates parse")
+});
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    /// Changing any hidden vote to another card changes no byte of the shared
+    /// fragment, nor of anyone else's personal fragment: no hidden card can leak
+    /// into HTML.
+    #[test]
+    fn hidden_votes_never_reach_other_peoples_html(
+        settings in settings(),
+        deck in deck_spec(),
+        steps in steps(),
+        pick in any::<prop::sample::Index>(),
+    ) {
+        let mut state = start(settings, deck);
+        let mut now = Timestamp(0);
+        for (command, wait) in steps {
+            now = Timestamp(now.0 + wait);
+            if let Ok((next, _)) = state.apply(command, now) {
+                state = next;
+            }
+        }
+        prop_assume!(state.round().phase() == Phase::Voting && !state.round().votes().is_empty());
+        let (shared, personal) = fragments(&RENDERER, &state, now);
+        let cards: Vec<String> = state.round().deck().cards().iter().map(|c| c.label.clone()).collect();
+        for (owner, card) in state.round().votes().clone() {
+            let others: Vec<&String> = cards.iter().filter(|c| **c != card).collect();
+            prop_assume!(!others.is_empty());
+            let other = others[pick.index(others.len())].clone();
+            let (changed, _) = state
+                .apply(Command::Vote { by: owner.clone(), card: other.clone() }, now)
+                .map_err(|e| TestCaseError::fail(format!("revote {owner} {other}: {e}")))?;
+            prop_assert_eq!(changed.round().phase(), Phase::Voting);
+            let (shared2, personal2) = fragments(&RENDERER, &changed, now);
+            prop_assert_eq!(&shared, &shared2, "{} changed {} to {}", owner, card, other);
+            for ((viewer, before), (_, after)) in personal.iter().zip(personal2.iter()) {
+                if viewer != &owner {
+                    prop_assert_eq!(before, after, "{}'s hand changed with {}'s card", viewer, owner);
+                } else {
+                    prop_assert_ne!(before, after, "the owner sees their own new card");
+                }
+            }
+        }
+    }
+}

@@ -99,17 +99,48 @@ pub struct CreatedRoom {
     pub participant_id: String,
 }
 
+/// What the creator of a room chooses (the home page form or the JSON API).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoomSetup {
+    /// Optional room name (blank means none).
+    pub name: Option<String>,
+    /// The host's display name.
+    pub host_name: String,
+    /// Whether the host votes or only watches.
+    pub host_role: Role,
+    /// The deck.
+    pub deck: DeckSpec,
+    /// Permissions, auto-reveal, spectators.
+    pub settings: Settings,
+}
+
+impl Default for RoomSetup {
+    /// An unnamed room of a voting host called "Host", default deck and settings.
+    fn default() -> Self {
+        Self {
+            name: None,
+            host_name: "Host".into(),
+            host_role: Role::Voter,
+            deck: DeckSpec::default(),
+            settings: Settings::default(),
+        }
+    }
+}
+
 /// Creates a room with its host and first round, in one write.
-pub async fn create_room(
-    db: &litebase::Db,
-    name: Option<String>,
-    deck: DeckSpec,
-) -> Result<CreatedRoom, StoreError> {
+pub async fn create_room(db: &litebase::Db, room: RoomSetup) -> Result<CreatedRoom, StoreError> {
     let host = litebase::id::new_id();
-    let mut setup = NewRoom::new(ParticipantId::from(host.as_str()), "Host");
-    setup.name = name.filter(|n| !n.trim().is_empty());
-    setup.deck = deck;
+    let mut setup = NewRoom::new(ParticipantId::from(host.as_str()), room.host_name);
+    setup.name = room.name.filter(|n| !n.trim().is_empty());
+    setup.deck = room.deck;
+    setup.host_role = room.host_role;
+    setup.settings = room.settings;
     let state = RoomState::new(setup.clone(), now())?;
+    let host_name = state
+        .participant(state.host())
+        .map(|p| p.name.clone())
+        .unwrap_or_default();
+    let host_role = role_text(setup.host_role);
     let code = new_code();
     let host_token = new_token();
     let hash = token_hash(&host_token);
@@ -129,8 +160,8 @@ pub async fn create_room(
         )?;
         conn.execute(
             "INSERT INTO participants (id, room, name, role, is_host, is_cohost, token_hash, online, last_seen, created, updated) \
-             VALUES (?1, ?2, 'Host', 'voter', TRUE, FALSE, ?3, FALSE, ?4, ?4, ?4)",
-            params![host2, room_id, hash, ts],
+             VALUES (?1, ?2, ?5, ?6, TRUE, FALSE, ?3, FALSE, ?4, ?4, ?4)",
+            params![host2, room_id, hash, ts, host_name, host_role],
         )?;
         conn.execute(
             "INSERT INTO rounds (id, room, number, topic, state, started, revealed, final_estimate, stats, created, updated) \

@@ -16,9 +16,14 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 use tokio::sync::{mpsc, oneshot};
 
-use super::hub::{Action, HubMsg, Hubs, OUTBOX_CAPACITY, error_frame};
-use super::store::{self, StoreError};
+use bytestring::ByteString;
+
+use super::hub::{Action, Format, HubMsg, Hubs, OUTBOX_CAPACITY, Refusal, error_frame};
+use super::store::{self, RoomSetup, StoreError};
 use super::{DeckSpec, Role};
+use crate::i18n::{self, Lang};
+use crate::pages::{cookie, seat_cookie_name};
+use crate::render::Renderer;
 
 /// Largest client message accepted, in bytes; a larger one closes the connection.
 pub const MAX_MESSAGE_BYTES: usize = 4 * 1024;
@@ -65,7 +70,12 @@ async fn create_room(core: web::Data<litebase::core::Core>, body: web::Bytes) ->
             }
         }
     };
-    match store::create_room(&core.db, input.name, input.deck.unwrap_or_default()).await {
+    let setup = RoomSetup {
+        name: input.name,
+        deck: input.deck.unwrap_or_default(),
+        ..RoomSetup::default()
+    };
+    match store::create_room(&core.db, setup).await {
         Ok(room) => HttpResponse::Ok().json(serde_json::json!({
             "code": room.code,
             "hostToken": room.host_token,
@@ -108,22 +118,58 @@ enum ClientMsg {
     },
 }
 
+/// How a session talks: JSON with an explicit join, or HTML joined by cookie.
+#[derive(Debug, Clone)]
+enum Mode {
+    Json,
+    Html { lang: Lang, token: Option<String> },
+}
+
+/// The mode of an upgrade request: `?format=html` takes the seat cookie and the
+/// language (`?lang=`, cookie, `Accept-Language`).
+fn mode_of(req: &HttpRequest, code: &str) -> Mode {
+    let query = web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
+        .map(|q| q.into_inner())
+        .unwrap_or_default();
+    if query.get("format").map(String::as_str) != Some("html") {
+        return Mode::Json;
+    }
+    let accept = req
+        .headers()
+        .get(actix_web::http::header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    let lang = Lang::negotiate(
+        query.get("lang").map(String::as_str),
+        cookie(req, "lang").as_deref(),
+        accept,
+    );
+    Mode::Html {
+        lang,
+        token: cookie(req, &seat_cookie_name(code)),
+    }
+}
+
 async fn room_socket(
     req: HttpRequest,
     body: web::Payload,
     code: web::Path<String>,
     core: web::Data<litebase::core::Core>,
     hubs: web::Data<Hubs>,
+    renderer: web::Data<Renderer>,
 ) -> Result<HttpResponse, actix_web::Error> {
     let code = code.into_inner();
+    let mode = mode_of(&req, &code);
     let (response, session, stream) = actix_ws::handle(&req, body)?;
     let stream = stream
         .max_frame_size(MAX_MESSAGE_BYTES)
         .aggregate_continuations()
         .max_continuation_size(MAX_MESSAGE_BYTES);
     let hubs = hubs.into_inner();
+    let renderer = renderer.into_inner();
     // The stream moves into the task: dropping it would close the socket.
-    actix_web::rt::spawn(run_session(session, stream, code, core, hubs));
+    actix_web::rt::spawn(run_session(
+        session, stream, code, core, hubs, mode, renderer,
+    ));
     Ok(response)
 }
 
@@ -147,15 +193,60 @@ impl RateLimit {
     }
 }
 
+/// Parses a client frame; htmx's ws extension adds a `HEADERS` object, ignored.
+fn parse_client_msg(text: &str) -> Result<ClientMsg, serde_json::Error> {
+    if !text.contains("\"HEADERS\"") {
+        return serde_json::from_str(text);
+    }
+    let mut value: serde_json::Value = serde_json::from_str(text)?;
+    if let Some(object) = value.as_object_mut() {
+        object.remove("HEADERS");
+    }
+    serde_json::from_value(value)
+}
+
+/// An error for this session: a JSON error frame, or a translated toast.
+fn problem(mode: &Mode, renderer: &Renderer, english: &str, key: &'static str) -> String {
+    match mode {
+        Mode::Json => error_frame(english),
+        Mode::Html { lang, .. } => renderer.toast(*lang, i18n::text(*lang, key)),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn run_session(
     mut session: actix_ws::Session,
     mut stream: actix_ws::AggregatedMessageStream,
     code: String,
     core: web::Data<litebase::core::Core>,
     hubs: Arc<Hubs>,
+    mode: Mode,
+    renderer: Arc<Renderer>,
 ) {
-    let (out_tx, mut out_rx) = mpsc::channel::<String>(OUTBOX_CAPACITY);
+    let (out_tx, mut out_rx) = mpsc::channel::<ByteString>(OUTBOX_CAPACITY);
     let mut joined: Option<(mpsc::Sender<HubMsg>, u64)> = None;
+    if let Mode::Html { lang, token } = &mode {
+        // The page's seat cookie joins; without a valid one there is nothing to show.
+        let result = match token {
+            Some(token) => {
+                join(&core, &hubs, &code, String::new(), Role::Voter, Some(token.clone()), Format::Html(*lang), &out_tx).await
+            }
+            None => Err(Refusal::BadToken),
+        };
+        match result {
+            Ok(j) => joined = Some(j),
+            Err(refusal) => {
+                let _ = session.text(renderer.toast(*lang, &refusal.message(*lang))).await;
+                let _ = session
+                    .close(Some(CloseReason {
+                        code: CloseCode::Policy,
+                        description: Some("no valid seat; open the room page to join".into()),
+                    }))
+                    .await;
+                return;
+            }
+        }
+    }
     let mut last_heard = Instant::now();
     let mut ping = tokio::time::interval(PING_EVERY);
     let mut rate = RateLimit {
@@ -169,7 +260,7 @@ async fn run_session(
                 let text = match msg {
                     Some(Ok(AggregatedMessage::Text(text))) => text,
                     Some(Ok(AggregatedMessage::Binary(_))) => {
-                        if session.text(error_frame("binary frames are not supported; send JSON text")).await.is_err() {
+                        if session.text(problem(&mode, &renderer, "binary frames are not supported; send JSON text", "invalid_message")).await.is_err() {
                             break None;
                         }
                         continue;
@@ -190,23 +281,23 @@ async fn run_session(
                     }
                 };
                 if !rate.allow() {
-                    if session.text(error_frame("too many messages; slow down")).await.is_err() {
+                    if session.text(problem(&mode, &renderer, "too many messages; slow down", "too_many")).await.is_err() {
                         break None;
                     }
                     continue;
                 }
-                let reply = match serde_json::from_str::<ClientMsg>(&text) {
-                    Err(e) => Some(error_frame(&format!("invalid message: {e}"))),
+                let reply = match parse_client_msg(&text) {
+                    Err(e) => Some(problem(&mode, &renderer, &format!("invalid message: {e}"), "invalid_message")),
                     Ok(ClientMsg::Join { name, role, token }) => {
                         if joined.is_some() {
-                            Some(error_frame("already joined"))
+                            Some(problem(&mode, &renderer, "already joined", "invalid_message"))
                         } else {
-                            match join(&core, &hubs, &code, name, role.unwrap_or(Role::Voter), token, &out_tx).await {
+                            match join(&core, &hubs, &code, name, role.unwrap_or(Role::Voter), token, Format::Json, &out_tx).await {
                                 Ok(j) => {
                                     joined = Some(j);
                                     None
                                 }
-                                Err(message) => Some(error_frame(&message)),
+                                Err(refusal) => Some(error_frame(&refusal.message(Lang::En))),
                             }
                         }
                     }
@@ -260,6 +351,7 @@ async fn run_session(
     let _ = session.close(close).await;
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn join(
     core: &litebase::core::Core,
     hubs: &Arc<Hubs>,
@@ -267,23 +359,26 @@ async fn join(
     name: String,
     role: Role,
     token: Option<String>,
-    outbox: &mpsc::Sender<String>,
-) -> Result<(mpsc::Sender<HubMsg>, u64), String> {
+    format: Format,
+    outbox: &mpsc::Sender<ByteString>,
+) -> Result<(mpsc::Sender<HubMsg>, u64), Refusal> {
     // A hub may be exiting as we join; one retry reaches its successor.
     for _ in 0..2 {
-        let hub = hubs.get(&core.db, code).await.map_err(|e| match e {
-            StoreError::NotFound => e.to_string(),
-            other => {
+        let hub = match hubs.get(&core.db, code).await {
+            Ok(hub) => hub,
+            Err(StoreError::NotFound) => return Err(Refusal::NotFound),
+            Err(other) => {
                 tracing::error!(error = %other, "cannot load a room");
-                "the room could not be loaded; try again".to_string()
+                return Err(Refusal::NotLoaded);
             }
-        })?;
+        };
         let (reply, answer) = oneshot::channel();
         let msg = HubMsg::Connect {
             name: name.clone(),
             role,
             token: token.clone(),
             outbox: outbox.clone(),
+            format,
             reply,
         };
         if hub.send(msg).await.is_err() {
@@ -291,10 +386,10 @@ async fn join(
         }
         match answer.await {
             Ok(Ok(conn)) => return Ok((hub, conn)),
-            Ok(Err(message)) if message.contains("restarting") => continue,
-            Ok(Err(message)) => return Err(message),
+            Ok(Err(Refusal::Restarting)) => continue,
+            Ok(Err(refusal)) => return Err(refusal),
             Err(_) => continue,
         }
     }
-    Err("the room is busy; try again".into())
+    Err(Refusal::Busy)
 }

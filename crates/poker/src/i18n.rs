@@ -1,0 +1,415 @@
+//! The words of the poker pages in English and French.
+//!
+//! Every string a page or fragment shows comes from [`strings`], which templates
+//! read as `t.KEY`, and every refusal of the room rules is translated by
+//! [`room_error`]. A language is picked by [`Lang::negotiate`]: `?lang=`, then the
+//! `lang` cookie, then `Accept-Language`, then English.
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use serde::Serialize;
+
+use crate::room::state::Action;
+use crate::room::{DeckError, RoomError};
+
+/// A language the pages speak.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    /// English (the default).
+    #[default]
+    En,
+    /// French.
+    Fr,
+}
+
+impl Lang {
+    /// Every language, in the order the switch shows them.
+    pub const ALL: [Lang; 2] = [Lang::En, Lang::Fr];
+
+    /// The BCP 47 code used in `<html lang>`, the cookie and `?lang=`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Fr => "fr",
+        }
+    }
+
+    /// The language of a code such as `fr` or `fr-CA`, if we speak it.
+    pub fn parse(code: &str) -> Option<Lang> {
+        let primary = code.trim().split(['-', '_']).next()?.to_ascii_lowercase();
+        match primary.as_str() {
+            "en" => Some(Lang::En),
+            "fr" => Some(Lang::Fr),
+            _ => None,
+        }
+    }
+
+    /// The best language we speak from an `Accept-Language` header (by q-value).
+    pub fn from_accept_language(header: &str) -> Option<Lang> {
+        let mut best: Option<(f32, Lang)> = None;
+        for part in header.split(',') {
+            let mut pieces = part.split(';');
+            let Some(lang) = pieces.next().and_then(Lang::parse) else {
+                continue;
+            };
+            let q = pieces
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .and_then(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            if best.is_none_or(|(bq, _)| q > bq) {
+                best = Some((q, lang));
+            }
+        }
+        best.map(|(_, lang)| lang)
+    }
+
+    /// `?lang=`, else the cookie, else `Accept-Language`, else English.
+    pub fn negotiate(query: Option<&str>, cookie: Option<&str>, accept: Option<&str>) -> Lang {
+        query
+            .and_then(Lang::parse)
+            .or_else(|| cookie.and_then(Lang::parse))
+            .or_else(|| accept.and_then(Lang::from_accept_language))
+            .unwrap_or_default()
+    }
+
+    /// The index of this language in a `[T; 2]` cache.
+    pub fn index(self) -> usize {
+        match self {
+            Lang::En => 0,
+            Lang::Fr => 1,
+        }
+    }
+}
+
+/// (key, English, French) for every string the templates show.
+const STRINGS: &[(&str, &str, &str)] = &[
+    ("app_name", "Planning Poker", "Planning Poker"),
+    ("tagline", "Estimate together, in real time. No sign-up.", "Estimez ensemble, en temps réel. Sans inscription."),
+    ("home_lead", "Create a room, share the link, vote in secret, reveal together.", "Créez une salle, partagez le lien, votez en secret, révélez ensemble."),
+    ("create_title", "Start a room", "Créer une salle"),
+    ("room_name", "Room name", "Nom de la salle"),
+    ("optional", "optional", "facultatif"),
+    ("room_name_placeholder", "Sprint 42 refinement", "Affinage du sprint 42"),
+    ("your_name", "Your name", "Votre nom"),
+    ("your_role", "You will", "Vous allez"),
+    ("role_voter", "Vote", "Voter"),
+    ("role_spectator", "Only watch", "Seulement observer"),
+    ("voter", "voter", "votant"),
+    ("spectator", "spectator", "observateur"),
+    ("deck", "Deck", "Jeu de cartes"),
+    ("deck_fibonacci", "Fibonacci (0 1 2 3 5 8 13 21…)", "Fibonacci (0 1 2 3 5 8 13 21…)"),
+    ("deck_modified", "Modified Fibonacci (0 ½ 1 2 3 5 8 13 20 40 100)", "Fibonacci modifié (0 ½ 1 2 3 5 8 13 20 40 100)"),
+    ("deck_tshirt", "T-shirt sizes (XS S M L XL XXL)", "Tailles de t-shirt (XS S M L XL XXL)"),
+    ("deck_powers2", "Powers of two (0 1 2 4 8 16 32 64)", "Puissances de deux (0 1 2 4 8 16 32 64)"),
+    ("deck_custom", "Custom values", "Valeurs personnalisées"),
+    ("custom_values", "Custom values, comma-separated", "Valeurs personnalisées, séparées par des virgules"),
+    ("extra_cards", "Extra cards", "Cartes en plus"),
+    ("card_question", "? (not sure)", "? (je ne sais pas)"),
+    ("card_coffee", "☕ (break)", "☕ (pause)"),
+    ("card_infinity", "∞ (too big)", "∞ (trop gros)"),
+    ("auto_reveal", "Reveal automatically when everyone has voted", "Révéler automatiquement quand tout le monde a voté"),
+    ("create_submit", "Create room", "Créer la salle"),
+    ("join_title", "Join the room", "Rejoindre la salle"),
+    ("join_submit", "Join", "Rejoindre"),
+    ("locked_title", "This room is locked", "Cette salle est verrouillée"),
+    ("locked_text", "The host has locked this room: nobody new can join. Ask the host to unlock it, or start your own room.", "L’hôte a verrouillé cette salle : personne ne peut plus la rejoindre. Demandez à l’hôte de la déverrouiller, ou créez votre salle."),
+    ("not_found_title", "Room not found", "Salle introuvable"),
+    ("not_found_text", "No room has this link. It may have expired after 24 hours without activity. You can start a new one in seconds.", "Aucune salle ne correspond à ce lien. Elle a peut-être expiré après 24 heures d’inactivité. Vous pouvez en créer une nouvelle en quelques secondes."),
+    ("new_room", "Start a new room", "Créer une nouvelle salle"),
+    ("language", "Language", "Langue"),
+    ("theme_toggle", "Switch between light and dark theme", "Basculer entre thème clair et sombre"),
+    ("theme", "Theme", "Thème"),
+    ("share_link", "Invite link", "Lien d’invitation"),
+    ("host_link", "Your personal link (keep it secret: it gives back your seat)", "Votre lien personnel (gardez-le secret : il redonne votre place)"),
+    ("copy", "Copy", "Copier"),
+    ("copied", "Copied", "Copié"),
+    ("participants", "Participants", "Participants"),
+    ("host", "host", "hôte"),
+    ("co_host", "co-host", "co-hôte"),
+    ("online", "online", "en ligne"),
+    ("away", "away", "absent"),
+    ("gone", "gone", "parti"),
+    ("voted", "voted", "a voté"),
+    ("waiting", "waiting", "en attente"),
+    ("no_vote", "no vote", "pas de vote"),
+    ("you", "you", "vous"),
+    ("round", "Round", "Tour"),
+    ("topic", "Topic", "Sujet"),
+    ("no_topic", "No topic yet", "Pas encore de sujet"),
+    ("phase_voting", "Voting", "Vote en cours"),
+    ("phase_revealed", "Revealed", "Révélé"),
+    ("phase_completed", "Completed", "Terminé"),
+    ("votes_cast", "votes", "votes"),
+    ("of", "of", "sur"),
+    ("your_cards", "Your cards", "Vos cartes"),
+    ("pick_card", "Pick a card", "Choisissez une carte"),
+    ("keys_hint", "Tip: press the key shown on a card to pick it.", "Astuce : appuyez sur la touche indiquée sur une carte pour la choisir."),
+    ("spectating", "You are watching this round.", "Vous observez ce tour."),
+    ("wait_next", "Voting is closed for this round.", "Le vote est clos pour ce tour."),
+    ("clear_vote", "Take my vote back", "Retirer mon vote"),
+    ("reveal", "Reveal cards", "Révéler les cartes"),
+    ("reset", "Clear votes", "Effacer les votes"),
+    ("next_round", "Next round", "Tour suivant"),
+    ("set_topic", "Set topic", "Définir le sujet"),
+    ("topic_placeholder", "What are we estimating?", "Qu’estimons-nous ?"),
+    ("final_estimate", "Final estimate", "Estimation finale"),
+    ("save_estimate", "Save estimate", "Enregistrer l’estimation"),
+    ("results", "Results", "Résultats"),
+    ("results_hidden", "Results appear when the cards are revealed.", "Les résultats apparaissent à la révélation des cartes."),
+    ("average", "Average", "Moyenne"),
+    ("median", "Median", "Médiane"),
+    ("mode", "Most voted", "Plus votée"),
+    ("min", "Min", "Min"),
+    ("max", "Max", "Max"),
+    ("agreement", "Agreement", "Accord"),
+    ("distribution", "Distribution", "Répartition"),
+    ("outlier", "outlier", "valeur isolée"),
+    ("history", "History", "Historique"),
+    ("no_history", "Completed rounds will appear here.", "Les tours terminés apparaîtront ici."),
+    ("export", "Export", "Exporter"),
+    ("export_csv", "CSV", "CSV"),
+    ("export_md", "Markdown", "Markdown"),
+    ("export_json", "JSON", "JSON"),
+    ("expires", "Room expires", "La salle expire le"),
+    ("expires_note", "24 hours after the last activity", "24 heures après la dernière activité"),
+    ("connection_open", "Live", "Connecté"),
+    ("connection_closed", "Reconnecting…", "Reconnexion…"),
+    ("timer", "Timer", "Minuteur"),
+    ("time_up", "Time is up", "Temps écoulé"),
+    ("seconds", "seconds", "secondes"),
+    ("set_timer", "Set timer", "Régler le minuteur"),
+    ("start_timer", "Start", "Démarrer"),
+    ("stop_timer", "Stop", "Arrêter"),
+    ("remove_timer", "Remove timer", "Supprimer le minuteur"),
+    ("manage", "Room settings", "Réglages de la salle"),
+    ("rename_room", "Rename room", "Renommer la salle"),
+    ("rename", "Rename", "Renommer"),
+    ("lock", "Lock room", "Verrouiller la salle"),
+    ("unlock", "Unlock room", "Déverrouiller la salle"),
+    ("locked_badge", "locked", "verrouillée"),
+    ("change_deck", "Change deck", "Changer de jeu"),
+    ("reset_votes_too", "Clear the current votes", "Effacer les votes en cours"),
+    ("apply", "Apply", "Appliquer"),
+    ("permissions", "Who may", "Qui peut"),
+    ("perm_reveal", "reveal", "révéler"),
+    ("perm_reset", "clear votes", "effacer les votes"),
+    ("perm_next_round", "start the next round", "lancer le tour suivant"),
+    ("perm_edit_topic", "edit the topic", "modifier le sujet"),
+    ("everyone", "Everyone", "Tout le monde"),
+    ("hosts_only", "Hosts only", "Hôtes seulement"),
+    ("allow_spectators", "Allow spectators", "Autoriser les observateurs"),
+    ("save_settings", "Save settings", "Enregistrer les réglages"),
+    ("people", "People", "Personnes"),
+    ("make_cohost", "Make co-host", "Nommer co-hôte"),
+    ("remove_cohost", "Remove co-host", "Retirer co-hôte"),
+    ("make_host", "Make host", "Nommer hôte"),
+    ("kick", "Remove", "Exclure"),
+    ("switch_spectator", "Watch only", "Seulement observer"),
+    ("switch_voter", "Vote", "Voter"),
+    ("your_seat", "Your seat", "Votre place"),
+    ("skip_link", "Skip to the cards", "Aller aux cartes"),
+    ("footer", "Open source planning poker. No account, no tracking.", "Planning poker libre. Sans compte, sans pistage."),
+    ("save_error", "The change could not be saved; try again.", "La modification n’a pas pu être enregistrée ; réessayez."),
+    ("no_seat", "You have no seat in this room; open the room link to join.", "Vous n’avez pas de place dans cette salle ; ouvrez le lien de la salle pour la rejoindre."),
+    ("room_missing", "No room has this code; check the link or create a new room.", "Aucune salle n’a ce code ; vérifiez le lien ou créez une salle."),
+    ("room_busy", "The room is busy; reload the page.", "La salle est occupée ; rechargez la page."),
+    ("invalid_message", "That request was not understood; reload the page.", "Cette demande n’a pas été comprise ; rechargez la page."),
+    ("too_many", "Too many actions; slow down.", "Trop d’actions ; ralentissez."),
+    ("kicked", "You were removed from this room.", "Vous avez été exclu de cette salle."),
+    ("closed", "This room was closed.", "Cette salle a été fermée."),
+    ("name_required", "Please enter your name.", "Veuillez saisir votre nom."),
+];
+
+static TABLES: LazyLock<[BTreeMap<&'static str, &'static str>; 2]> = LazyLock::new(|| {
+    let en = STRINGS.iter().map(|(k, en, _)| (*k, *en)).collect();
+    let fr = STRINGS.iter().map(|(k, _, fr)| (*k, *fr)).collect();
+    [en, fr]
+});
+
+/// Every string of `lang`, by key (the templates' `t`).
+pub fn strings(lang: Lang) -> &'static BTreeMap<&'static str, &'static str> {
+    &TABLES[lang.index()]
+}
+
+/// One string by key; the key itself when missing (a test checks none is).
+pub fn text(lang: Lang, key: &'static str) -> &'static str {
+    strings(lang).get(key).copied().unwrap_or(key)
+}
+
+/// A stable code per refusal, for clients and tests that should not match words.
+pub fn room_error_code(error: &RoomError) -> &'static str {
+    match error {
+        RoomError::UnknownParticipant { .. } => "unknown_participant",
+        RoomError::AlreadyJoined { .. } => "already_joined",
+        RoomError::NotAllowed { .. } => "not_allowed",
+        RoomError::RoomLocked => "room_locked",
+        RoomError::RoomFull { .. } => "room_full",
+        RoomError::SpectatorsNotAllowed => "spectators_not_allowed",
+        RoomError::InvalidName { .. } => "invalid_name",
+        RoomError::InvalidRoomName { .. } => "invalid_room_name",
+        RoomError::TopicTooLong { .. } => "topic_too_long",
+        RoomError::InvalidEstimate { .. } => "invalid_estimate",
+        RoomError::UnknownCard { .. } => "unknown_card",
+        RoomError::NotVoting { .. } => "not_voting",
+        RoomError::SpectatorCannotVote => "spectator_cannot_vote",
+        RoomError::NoVotes => "no_votes",
+        RoomError::WrongPhase { .. } => "wrong_phase",
+        RoomError::DeckChangeNeedsReset => "deck_change_needs_reset",
+        RoomError::InvalidDeck(_) => "invalid_deck",
+        RoomError::InvalidTimer { .. } => "invalid_timer",
+        RoomError::NoTimer => "no_timer",
+        RoomError::HostCannotLeave => "host_cannot_leave",
+        RoomError::SelfTarget { .. } => "self_target",
+    }
+}
+
+fn action_fr(action: &Action) -> &'static str {
+    match action {
+        Action::Reveal => "révéler les votes",
+        Action::Reset => "effacer les votes",
+        Action::NextRound => "lancer le tour suivant",
+        Action::EditTopic => "modifier le sujet",
+        Action::RecordEstimate => "enregistrer l’estimation finale",
+        Action::Kick => "exclure quelqu’un",
+        Action::ManageCoHosts => "gérer les co-hôtes",
+        Action::TransferHost => "transmettre le rôle d’hôte",
+        Action::ChangeRole => "changer le rôle de quelqu’un",
+        Action::RenameRoom => "renommer la salle",
+        Action::Lock => "verrouiller ou déverrouiller la salle",
+        Action::ChangeSettings => "changer les réglages de la salle",
+        Action::ChangeDeck => "changer de jeu",
+        Action::Timer => "utiliser le minuteur",
+        Action::Leave => "quitter la salle",
+    }
+}
+
+fn phase_fr(phase: crate::room::Phase) -> &'static str {
+    match phase {
+        crate::room::Phase::Voting => "en vote",
+        crate::room::Phase::Revealed => "révélé",
+        crate::room::Phase::Completed => "terminé",
+    }
+}
+
+fn deck_error_fr(error: &DeckError) -> String {
+    match error {
+        DeckError::Empty => "Un jeu personnalisé a besoin d’au moins une carte.".into(),
+        DeckError::TooManyCards { max } => {
+            format!("Un jeu personnalisé compte au plus {max} cartes ; retirez-en.")
+        }
+        DeckError::BlankCard => "Les cartes personnalisées ne peuvent pas être vides.".into(),
+        DeckError::CardTooLong { card, max } => {
+            format!("La carte « {card} » est trop longue : {max} caractères au plus.")
+        }
+        DeckError::ControlCharacter { card } => {
+            format!("La carte « {card} » contient un caractère de contrôle.")
+        }
+        DeckError::DuplicateCard { card } => {
+            format!("La carte « {card} » apparaît deux fois ; les cartes doivent être uniques.")
+        }
+    }
+}
+
+/// A refusal of the room rules, said in `lang`.
+pub fn room_error(lang: Lang, error: &RoomError) -> String {
+    if lang == Lang::En {
+        return error.to_string();
+    }
+    match error {
+        RoomError::UnknownParticipant { .. } => {
+            "Cette personne n’est pas dans la salle ; rejoignez-la d’abord.".into()
+        }
+        RoomError::AlreadyJoined { .. } => "Vous avez déjà une place ; reconnectez-vous.".into(),
+        RoomError::NotAllowed { action } => format!(
+            "Vous ne pouvez pas {} dans cette salle ; demandez à l’hôte.",
+            action_fr(action)
+        ),
+        RoomError::RoomLocked => {
+            "Cette salle est verrouillée : demandez à l’hôte de la déverrouiller.".into()
+        }
+        RoomError::RoomFull { max } => format!("Cette salle est pleine ({max} participants)."),
+        RoomError::SpectatorsNotAllowed => {
+            "Cette salle n’accepte pas d’observateurs ; rejoignez-la comme votant.".into()
+        }
+        RoomError::InvalidName { max } => format!(
+            "Un nom doit compter de 1 à {max} caractères, sans caractères de contrôle."
+        ),
+        RoomError::InvalidRoomName { max } => format!(
+            "Un nom de salle compte au plus {max} caractères, sans caractères de contrôle."
+        ),
+        RoomError::TopicTooLong { max } => {
+            format!("Un sujet compte au plus {max} caractères.")
+        }
+        RoomError::InvalidEstimate { max } => {
+            format!("Une estimation finale compte de 1 à {max} caractères.")
+        }
+        RoomError::UnknownCard { card } => {
+            format!("« {card} » n’est pas une carte de ce jeu ; choisissez une carte du jeu.")
+        }
+        RoomError::NotVoting { phase } => format!(
+            "Les votes ne changent que pendant le vote (le tour est {}) ; attendez le tour suivant.",
+            phase_fr(*phase)
+        ),
+        RoomError::SpectatorCannotVote => {
+            "Les observateurs ne votent pas ; passez votant d’abord.".into()
+        }
+        RoomError::NoVotes => "Personne n’a encore voté ; rien à révéler.".into(),
+        RoomError::WrongPhase { action, phase } => format!(
+            "Impossible de {} quand le tour est {}.",
+            action_fr(action),
+            phase_fr(*phase)
+        ),
+        RoomError::DeckChangeNeedsReset => {
+            "Des votes ont été faits avec ce jeu ; changez de jeu en effaçant les votes, ou après le tour."
+                .into()
+        }
+        RoomError::InvalidDeck(e) => deck_error_fr(e),
+        RoomError::InvalidTimer { min, max } => {
+            format!("Un minuteur dure de {min} à {max} secondes.")
+        }
+        RoomError::NoTimer => "Aucun minuteur n’est réglé ; choisissez d’abord une durée.".into(),
+        RoomError::HostCannotLeave => {
+            "L’hôte ne peut pas partir ; transmettez d’abord le rôle d’hôte.".into()
+        }
+        RoomError::SelfTarget { action } => {
+            format!("Vous ne pouvez pas vous {} vous-même.", action_fr(action))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_is_unique_and_translated() {
+        let mut seen = std::collections::HashSet::new();
+        for (key, en, fr) in STRINGS {
+            assert!(seen.insert(key), "duplicate key {key}");
+            assert!(!en.is_empty() && !fr.is_empty(), "{key} is empty");
+        }
+        assert_eq!(strings(Lang::Fr).len(), STRINGS.len());
+    }
+
+    #[test]
+    fn language_negotiation_prefers_query_then_cookie_then_header() {
+        assert_eq!(Lang::negotiate(Some("fr"), Some("en"), None), Lang::Fr);
+        assert_eq!(Lang::negotiate(Some("de"), Some("fr"), None), Lang::Fr);
+        assert_eq!(
+            Lang::negotiate(None, None, Some("de-DE,fr;q=0.8,en;q=0.5")),
+            Lang::Fr
+        );
+        assert_eq!(Lang::negotiate(None, None, Some("de")), Lang::En);
+        assert_eq!(Lang::negotiate(None, None, None), Lang::En);
+    }
+
+    #[test]
+    fn room_errors_are_translated() {
+        let e = RoomError::RoomLocked;
+        assert_eq!(room_error(Lang::En, &e), e.to_string());
+        assert!(room_error(Lang::Fr, &e).contains("verrouillée"));
+        assert_eq!(room_error_code(&e), "room_locked");
+    }
+}

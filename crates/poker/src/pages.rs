@@ -1,0 +1,477 @@
+//! The HTML pages: home (create a room), a room (join form or the live room),
+//! the seat link, the 404 page, and the embedded static files.
+//!
+//! Handlers only translate HTTP: a room's state is asked from its hub
+//! ([`HubMsg::Snapshot`]) and new seats are taken through it ([`HubMsg::Join`]), so
+//! the hub stays the single owner of the room.
+
+use std::sync::Arc;
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use tera::Context;
+use tokio::sync::oneshot;
+
+use crate::assets::Assets;
+use crate::i18n::{self, Lang};
+use crate::render::{RoomMeta, Renderer};
+use crate::room::hub::{HubMsg, Hubs, ROOM_TTL_SECS, Refusal, Snapshot};
+use crate::room::store::{self, RoomSetup, StoreError};
+use crate::room::{DeckKind, DeckSpec, Role, Settings, view_for};
+
+/// How long a seat cookie lasts: 30 days.
+const SEAT_COOKIE_MAX_AGE: u64 = 30 * 24 * 3600;
+/// How long the language cookie lasts: a year.
+const LANG_COOKIE_MAX_AGE: u64 = 365 * 24 * 3600;
+
+/// Adds the page routes and the static files.
+pub fn configure(cfg: &mut web::ServiceConfig, renderer: Arc<Renderer>, assets: Arc<Assets>) {
+    cfg.app_data(web::Data::from(renderer))
+        .app_data(web::Data::from(assets))
+        .route("/", web::get().to(home))
+        .route("/rooms", web::post().to(create_room))
+        .route("/r/{code}", web::get().to(room_page))
+        .route("/r/{code}/join", web::post().to(join_room))
+        .route("/r/{code}/seat/{token}", web::get().to(seat_link))
+        .route("/static/{path:.*}", web::get().to(static_file));
+}
+
+/// The name of the cookie holding the seat token of room `code`.
+pub fn seat_cookie_name(code: &str) -> String {
+    format!("pk_{code}")
+}
+
+/// The value of cookie `name` in `req`'s `Cookie` header.
+pub fn cookie(req: &HttpRequest, name: &str) -> Option<String> {
+    req.headers()
+        .get_all(header::COOKIE)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim_matches('"').to_string())
+}
+
+fn query_lang(req: &HttpRequest) -> Option<Lang> {
+    req.query_string()
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == "lang")
+        .and_then(|(_, v)| Lang::parse(v))
+}
+
+/// The page language, and whether `?lang=` asked for it (then it is remembered).
+fn lang_of(req: &HttpRequest) -> (Lang, bool) {
+    let query = query_lang(req);
+    let accept = req
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    let lang = Lang::negotiate(
+        query.map(Lang::code),
+        cookie(req, "lang").as_deref(),
+        accept,
+    );
+    (lang, query.is_some())
+}
+
+fn html(req: &HttpRequest, status: StatusCode, body: String) -> HttpResponse {
+    let mut resp = HttpResponse::build(status);
+    resp.content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"));
+    if let (lang, true) = lang_of(req) {
+        resp.append_header((
+            header::SET_COOKIE,
+            format!(
+                "lang={}; Path=/; Max-Age={LANG_COOKIE_MAX_AGE}; SameSite=Lax",
+                lang.code()
+            ),
+        ));
+    }
+    resp.body(body)
+}
+
+fn render(
+    req: &HttpRequest,
+    renderer: &Renderer,
+    status: StatusCode,
+    name: &str,
+    ctx: &Context,
+) -> HttpResponse {
+    let (lang, _) = lang_of(req);
+    match renderer.page(name, lang, ctx) {
+        Ok(body) => html(req, status, body),
+        Err(e) => {
+            tracing::error!(error = %e, template = name, "cannot render a page");
+            HttpResponse::InternalServerError()
+                .content_type("text/plain; charset=utf-8")
+                .body("the page could not be shown; try again")
+        }
+    }
+}
+
+fn seat_cookie(code: &str, token: &str) -> String {
+    format!(
+        "{}={token}; Path=/; Max-Age={SEAT_COOKIE_MAX_AGE}; HttpOnly; SameSite=Lax",
+        seat_cookie_name(code)
+    )
+}
+
+fn redirect(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish()
+}
+
+/// The home page's create form, as posted (checkboxes are absent when off).
+#[derive(Debug, Default, Deserialize, serde::Serialize)]
+struct CreateForm {
+    #[serde(default)]
+    room_name: String,
+    #[serde(default)]
+    your_name: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    deck: String,
+    #[serde(default)]
+    custom: String,
+    #[serde(default, deserialize_with = "checkbox")]
+    question: bool,
+    #[serde(default, deserialize_with = "checkbox")]
+    coffee: bool,
+    #[serde(default, deserialize_with = "checkbox")]
+    infinity: bool,
+    #[serde(default, deserialize_with = "checkbox")]
+    auto_reveal: bool,
+}
+
+fn checkbox<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    let value = String::deserialize(d)?;
+    Ok(matches!(value.as_str(), "on" | "true" | "1" | "yes"))
+}
+
+fn deck_kind(name: &str) -> DeckKind {
+    match name {
+        "modified" => DeckKind::ModifiedFibonacci,
+        "tshirt" => DeckKind::TShirt,
+        "powers2" => DeckKind::PowersOfTwo,
+        "custom" => DeckKind::Custom,
+        _ => DeckKind::Fibonacci,
+    }
+}
+
+fn role(name: &str) -> Role {
+    if name == "spectator" {
+        Role::Spectator
+    } else {
+        Role::Voter
+    }
+}
+
+impl CreateForm {
+    fn setup(&self) -> RoomSetup {
+        let kind = deck_kind(&self.deck);
+        let base = if kind == DeckKind::Custom {
+            DeckSpec::custom(
+                self.custom
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|c| !c.is_empty()),
+            )
+        } else {
+            DeckSpec::new(kind)
+        };
+        RoomSetup {
+            name: Some(self.room_name.clone()),
+            host_name: self.your_name.clone(),
+            host_role: role(&self.role),
+            deck: base
+                .with_question(self.question)
+                .with_coffee(self.coffee)
+                .with_infinity(self.infinity),
+            settings: Settings {
+                auto_reveal: self.auto_reveal,
+                ..Settings::default()
+            },
+        }
+    }
+}
+
+fn home_page(
+    req: &HttpRequest,
+    renderer: &Renderer,
+    status: StatusCode,
+    form: &CreateForm,
+    error: Option<String>,
+) -> HttpResponse {
+    let mut ctx = Context::new();
+    ctx.insert("form", form);
+    ctx.insert("error", &error);
+    render(req, renderer, status, "home.html", &ctx)
+}
+
+async fn home(req: HttpRequest, renderer: web::Data<Renderer>) -> HttpResponse {
+    let form = CreateForm {
+        role: "voter".into(),
+        deck: "fibonacci".into(),
+        question: true,
+        coffee: true,
+        ..CreateForm::default()
+    };
+    home_page(&req, &renderer, StatusCode::OK, &form, None)
+}
+
+async fn create_room(
+    req: HttpRequest,
+    core: web::Data<litebase::core::Core>,
+    renderer: web::Data<Renderer>,
+    form: web::Form<CreateForm>,
+) -> HttpResponse {
+    let (lang, _) = lang_of(&req);
+    let form = form.into_inner();
+    if form.your_name.trim().is_empty() {
+        let error = i18n::text(lang, "name_required").to_string();
+        return home_page(&req, &renderer, StatusCode::BAD_REQUEST, &form, Some(error));
+    }
+    match store::create_room(&core.db, form.setup()).await {
+        Ok(room) => HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, format!("/r/{}", room.code)))
+            .insert_header((header::SET_COOKIE, seat_cookie(&room.code, &room.host_token)))
+            .finish(),
+        Err(StoreError::Room(e)) => {
+            let error = i18n::room_error(lang, &e);
+            home_page(&req, &renderer, StatusCode::BAD_REQUEST, &form, Some(error))
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "cannot create a room");
+            let error = i18n::text(lang, "save_error").to_string();
+            home_page(
+                &req,
+                &renderer,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &form,
+                Some(error),
+            )
+        }
+    }
+}
+
+fn not_found(req: &HttpRequest, renderer: &Renderer) -> HttpResponse {
+    render(
+        req,
+        renderer,
+        StatusCode::NOT_FOUND,
+        "not_found.html",
+        &Context::new(),
+    )
+}
+
+/// Why a room could not be asked.
+enum Lookup {
+    Missing,
+    Failed,
+}
+
+/// The room's state from its hub, with the seat of `token`.
+async fn snapshot(
+    core: &litebase::core::Core,
+    hubs: &Arc<Hubs>,
+    code: &str,
+    token: Option<String>,
+) -> Result<Snapshot, Lookup> {
+    for _ in 0..2 {
+        let hub = match hubs.get(&core.db, code).await {
+            Ok(hub) => hub,
+            Err(StoreError::NotFound) => return Err(Lookup::Missing),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot load a room");
+                return Err(Lookup::Failed);
+            }
+        };
+        let (reply, answer) = oneshot::channel();
+        let msg = HubMsg::Snapshot {
+            token: token.clone(),
+            reply,
+        };
+        if hub.send(msg).await.is_err() {
+            continue;
+        }
+        if let Ok(snapshot) = answer.await {
+            return Ok(snapshot);
+        }
+    }
+    Err(Lookup::Failed)
+}
+
+fn busy(req: &HttpRequest) -> HttpResponse {
+    let (lang, _) = lang_of(req);
+    HttpResponse::ServiceUnavailable()
+        .content_type("text/plain; charset=utf-8")
+        .body(i18n::text(lang, "room_busy"))
+}
+
+fn base_url(req: &HttpRequest) -> String {
+    let info = req.connection_info();
+    format!("{}://{}", info.scheme(), info.host())
+}
+
+fn join_page(
+    req: &HttpRequest,
+    renderer: &Renderer,
+    status: StatusCode,
+    code: &str,
+    snap: &Snapshot,
+    name: &str,
+    error: Option<String>,
+) -> HttpResponse {
+    let mut ctx = Context::new();
+    let room_name = snap.state.name().map(str::to_owned);
+    ctx.insert("code", code);
+    ctx.insert("room_title", room_name.as_deref().unwrap_or(code));
+    ctx.insert("room_name", &room_name);
+    ctx.insert("locked", &snap.state.locked());
+    ctx.insert("allow_spectators", &snap.state.settings().allow_spectators);
+    ctx.insert("name", name);
+    ctx.insert("error", &error);
+    render(req, renderer, status, "join.html", &ctx)
+}
+
+async fn room_page(
+    req: HttpRequest,
+    code: web::Path<String>,
+    core: web::Data<litebase::core::Core>,
+    hubs: web::Data<Hubs>,
+    renderer: web::Data<Renderer>,
+) -> HttpResponse {
+    let code = code.into_inner();
+    let token = cookie(&req, &seat_cookie_name(&code));
+    let hubs = hubs.into_inner();
+    let snap = match snapshot(&core, &hubs, &code, token.clone()).await {
+        Ok(snap) => snap,
+        Err(Lookup::Missing) => return not_found(&req, &renderer),
+        Err(Lookup::Failed) => return busy(&req),
+    };
+    let Some(me) = snap.me.clone() else {
+        return join_page(&req, &renderer, StatusCode::OK, &code, &snap, "", None);
+    };
+    let (lang, _) = lang_of(&req);
+    let now = store::now();
+    let meta = RoomMeta {
+        code: &code,
+        expires: snap.state.last_activity().plus_secs(ROOM_TTL_SECS),
+        now,
+    };
+    let anonymous = view_for(&snap.state, None, now);
+    let mine = view_for(&snap.state, Some(&me), now);
+    let mut ctx = renderer.room_context(&anonymous, &mine, &meta, lang);
+    let base = base_url(&req);
+    let room_name = snap.state.name().map(str::to_owned);
+    ctx.insert("room_title", room_name.as_deref().unwrap_or(&code));
+    ctx.insert("share_url", &format!("{base}/r/{code}"));
+    let host_url = match (&token, snap.state.host() == &me) {
+        (Some(token), true) => Some(format!("{base}/r/{code}/seat/{token}")),
+        _ => None,
+    };
+    ctx.insert("host_url", &host_url);
+    render(&req, &renderer, StatusCode::OK, "room.html", &ctx)
+}
+
+/// The join form, as posted.
+#[derive(Debug, Deserialize)]
+struct JoinForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    role: String,
+}
+
+async fn join_room(
+    req: HttpRequest,
+    code: web::Path<String>,
+    core: web::Data<litebase::core::Core>,
+    hubs: web::Data<Hubs>,
+    renderer: web::Data<Renderer>,
+    form: web::Form<JoinForm>,
+) -> HttpResponse {
+    let code = code.into_inner();
+    let (lang, _) = lang_of(&req);
+    let hubs = hubs.into_inner();
+    let form = form.into_inner();
+    let mut failure = None;
+    for _ in 0..2 {
+        let hub = match hubs.get(&core.db, &code).await {
+            Ok(hub) => hub,
+            Err(StoreError::NotFound) => return not_found(&req, &renderer),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot load a room");
+                return busy(&req);
+            }
+        };
+        let (reply, answer) = oneshot::channel();
+        let msg = HubMsg::Join {
+            name: form.name.clone(),
+            role: role(&form.role),
+            reply,
+        };
+        if hub.send(msg).await.is_err() {
+            continue;
+        }
+        match answer.await {
+            Ok(Ok((_, token))) => {
+                return HttpResponse::SeeOther()
+                    .insert_header((header::LOCATION, format!("/r/{code}")))
+                    .insert_header((header::SET_COOKIE, seat_cookie(&code, &token)))
+                    .finish();
+            }
+            Ok(Err(Refusal::Restarting)) | Err(_) => continue,
+            Ok(Err(refusal)) => {
+                failure = Some(refusal);
+                break;
+            }
+        }
+    }
+    let Some(refusal) = failure else {
+        return busy(&req);
+    };
+    let snap = match snapshot(&core, &hubs, &code, None).await {
+        Ok(snap) => snap,
+        Err(Lookup::Missing) => return not_found(&req, &renderer),
+        Err(Lookup::Failed) => return busy(&req),
+    };
+    join_page(
+        &req,
+        &renderer,
+        StatusCode::BAD_REQUEST,
+        &code,
+        &snap,
+        &form.name,
+        Some(refusal.message(lang)),
+    )
+}
+
+async fn seat_link(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    core: web::Data<litebase::core::Core>,
+    hubs: web::Data<Hubs>,
+    renderer: web::Data<Renderer>,
+) -> HttpResponse {
+    let (code, token) = path.into_inner();
+    let hubs = hubs.into_inner();
+    match snapshot(&core, &hubs, &code, Some(token.clone())).await {
+        Ok(snap) if snap.me.is_some() => HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, format!("/r/{code}")))
+            .insert_header((header::SET_COOKIE, seat_cookie(&code, &token)))
+            .insert_header((header::REFERRER_POLICY, "no-referrer"))
+            .finish(),
+        Ok(_) => redirect(&format!("/r/{code}")),
+        Err(Lookup::Missing) => not_found(&req, &renderer),
+        Err(Lookup::Failed) => busy(&req),
+    }
+}
+
+async fn static_file(path: web::Path<String>, assets: web::Data<Assets>) -> HttpResponse {
+    assets.respond(&path)
+}

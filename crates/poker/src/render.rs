@@ -1,0 +1,468 @@
+//! Turns rooms into HTML: the pages and the fragments sent over WebSockets.
+//!
+//! One [`Renderer`] is built at start-up (templates parsed once, embedded in the
+//! binary) and shared through an `Arc` by the pages and every room hub.
+//!
+//! Hidden votes cannot leak through a fragment by construction: the shared
+//! fragment is rendered from the *anonymous* view (no card before reveal), and the
+//! personal fragment is built from a context that holds the viewer's own card and
+//! nobody else's.
+
+use serde::Serialize;
+use tera::{Context, Tera};
+
+use crate::assets::AssetUrls;
+use crate::i18n::{self, Lang};
+use crate::room::view::{ParticipantView, PresenceStatus, RoomView, TimerView};
+use crate::room::{DeckKind, Permission, Role, Timestamp, stats::Stats};
+
+/// Why a template could not be loaded or rendered (a bug, never user input).
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    /// Tera refused a template or failed to render.
+    #[error("template error: {0}")]
+    Tera(#[from] tera::Error),
+}
+
+/// Every template, by name, embedded at compile time.
+const TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("../../../templates/base.html")),
+    ("home.html", include_str!("../../../templates/home.html")),
+    ("join.html", include_str!("../../../templates/join.html")),
+    ("room.html", include_str!("../../../templates/room.html")),
+    ("not_found.html", include_str!("../../../templates/not_found.html")),
+    ("room/_shared.html", include_str!("../../../templates/room/_shared.html")),
+    ("room/_header.html", include_str!("../../../templates/room/_header.html")),
+    ("room/_participants.html", include_str!("../../../templates/room/_participants.html")),
+    ("room/_round.html", include_str!("../../../templates/room/_round.html")),
+    ("room/_results.html", include_str!("../../../templates/room/_results.html")),
+    ("room/_history.html", include_str!("../../../templates/room/_history.html")),
+    ("room/_personal.html", include_str!("../../../templates/room/_personal.html")),
+    ("room/_hand.html", include_str!("../../../templates/room/_hand.html")),
+    ("room/_controls.html", include_str!("../../../templates/room/_controls.html")),
+    ("room/_toast.html", include_str!("../../../templates/room/_toast.html")),
+];
+
+/// Keys picking cards, in deck order: digits first, then a keyboard row.
+const CARD_KEYS: &[&str] = &[
+    "1", "2", "3", "4", "5", "6", "7", "8", "9", "0", "q", "w", "e", "r", "t", "y", "u", "i",
+    "o", "p", "a", "s", "d", "f", "g", "h", "j", "k", "l",
+];
+
+/// What a room fragment needs besides the view.
+#[derive(Debug, Clone)]
+pub struct RoomMeta<'a> {
+    /// The room code (URLs).
+    pub code: &'a str,
+    /// When the room expires if nothing happens (last activity + 24 h).
+    pub expires: Timestamp,
+    /// The render time, for the countdown's clock offset.
+    pub now: Timestamp,
+}
+
+/// The templates, parsed once.
+pub struct Renderer {
+    tera: Tera,
+}
+
+impl std::fmt::Debug for Renderer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Renderer")
+    }
+}
+
+#[derive(Serialize)]
+struct PersonView<'a> {
+    id: &'a str,
+    name: &'a str,
+    role: Role,
+    host: bool,
+    co_host: bool,
+    presence: PresenceStatus,
+    voted: bool,
+    card: Option<&'a str>,
+    outlier: bool,
+}
+
+#[derive(Serialize)]
+struct StatsView {
+    average: String,
+    median: String,
+    mode: String,
+    min: String,
+    max: String,
+    agreement: String,
+    votes: usize,
+    bars: Vec<Bar>,
+}
+
+#[derive(Serialize)]
+struct Bar {
+    card: String,
+    count: usize,
+    percent: usize,
+}
+
+#[derive(Serialize)]
+struct HistoryView {
+    round: u32,
+    topic: Option<String>,
+    estimate: Option<String>,
+    votes: usize,
+    average: String,
+    cards: String,
+}
+
+#[derive(Serialize)]
+struct TimerCtx {
+    duration: u32,
+    deadline: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct HandCard<'a> {
+    label: &'a str,
+    key: Option<&'static str>,
+    mine: bool,
+}
+
+#[derive(Serialize)]
+struct Seat<'a> {
+    id: &'a str,
+    name: &'a str,
+    role: Role,
+    host: bool,
+    co_host: bool,
+    is_host: bool,
+    is_moderator: bool,
+    can_vote: bool,
+    can_reveal: bool,
+    can_reset: bool,
+    can_next_round: bool,
+    can_edit_topic: bool,
+}
+
+#[derive(Serialize)]
+struct Member<'a> {
+    id: &'a str,
+    name: &'a str,
+    role: Role,
+    host: bool,
+    co_host: bool,
+}
+
+/// A number as people read it: at most one decimal, no trailing `.0`.
+pub fn number(value: Option<f64>) -> String {
+    match value {
+        None => "–".into(),
+        Some(v) => {
+            let rounded = (v * 10.0).round() / 10.0;
+            if rounded.fract() == 0.0 {
+                format!("{rounded:.0}")
+            } else {
+                format!("{rounded:.1}")
+            }
+        }
+    }
+}
+
+/// `2026-12-01 14:05 UTC` for a timestamp.
+pub fn utc_text(at: Timestamp) -> String {
+    let secs = i64::try_from(at.0 / 1000).unwrap_or(i64::MAX);
+    match time::OffsetDateTime::from_unix_timestamp(secs) {
+        Ok(t) => format!(
+            "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+            t.year(),
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute()
+        ),
+        Err(_) => String::new(),
+    }
+}
+
+fn stats_view(stats: &Stats) -> StatsView {
+    let most = stats
+        .distribution
+        .iter()
+        .map(|c| c.count)
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    StatsView {
+        average: number(stats.average),
+        median: number(stats.median),
+        mode: if stats.mode.is_empty() {
+            "–".into()
+        } else {
+            stats.mode.join(", ")
+        },
+        min: number(stats.min),
+        max: number(stats.max),
+        agreement: stats
+            .agreement
+            .map(|a| format!("{}%", a.round()))
+            .unwrap_or_else(|| "–".into()),
+        votes: stats.votes,
+        bars: stats
+            .distribution
+            .iter()
+            .filter(|c| c.count > 0)
+            .map(|c| Bar {
+                card: c.card.clone(),
+                count: c.count,
+                percent: c.count * 100 / most,
+            })
+            .collect(),
+    }
+}
+
+/// The card to prefill the final estimate with: the single most voted card, else
+/// the deck card nearest the average.
+fn suggestion(view: &RoomView) -> String {
+    let Some(stats) = &view.stats else {
+        return String::new();
+    };
+    if let [only] = stats.mode.as_slice() {
+        return only.clone();
+    }
+    let Some(avg) = stats.average else {
+        return stats.mode.first().cloned().unwrap_or_default();
+    };
+    view.deck
+        .iter()
+        .filter_map(|c| c.value.map(|v| (c, (v - avg).abs())))
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(c, _)| c.label.clone())
+        .unwrap_or_default()
+}
+
+fn person(p: &ParticipantView) -> PersonView<'_> {
+    PersonView {
+        id: &p.id.0,
+        name: &p.name,
+        role: p.role,
+        host: p.host,
+        co_host: p.co_host,
+        presence: p.presence,
+        voted: p.voted,
+        card: p.card.as_deref(),
+        outlier: p.outlier,
+    }
+}
+
+fn timer(t: &Option<TimerView>) -> Option<TimerCtx> {
+    t.map(|t| TimerCtx {
+        duration: t.duration_secs,
+        deadline: t.deadline.map(|d| d.0),
+    })
+}
+
+fn deck_kind(kind: DeckKind) -> &'static str {
+    match kind {
+        DeckKind::Fibonacci => "fibonacci",
+        DeckKind::ModifiedFibonacci => "modified",
+        DeckKind::TShirt => "tshirt",
+        DeckKind::PowersOfTwo => "powers2",
+        DeckKind::Custom => "custom",
+    }
+}
+
+fn permission(p: Permission) -> &'static str {
+    match p {
+        Permission::Hosts => "hosts",
+        Permission::Everyone => "everyone",
+    }
+}
+
+impl Renderer {
+    /// Parses every embedded template; `assets` are the URLs pages link to.
+    pub fn new(assets: &AssetUrls) -> Result<Self, RenderError> {
+        let mut tera = Tera::new();
+        tera.add_raw_templates(TEMPLATES.iter().copied())?;
+        tera.global_context().insert("assets", assets);
+        Ok(Self { tera })
+    }
+
+    fn base(lang: Lang) -> Context {
+        let mut ctx = Context::new();
+        ctx.insert("t", i18n::strings(lang));
+        ctx.insert("lang", lang.code());
+        ctx
+    }
+
+    /// A page: `name` with `ctx`, plus the language's strings.
+    pub fn page(&self, name: &str, lang: Lang, ctx: &Context) -> Result<String, RenderError> {
+        let mut full = Self::base(lang);
+        full.extend(ctx.clone());
+        Ok(self.tera.render(name, &full)?)
+    }
+
+    fn shared_context(&self, view: &RoomView, meta: &RoomMeta<'_>, lang: Lang) -> Context {
+        let mut ctx = Self::base(lang);
+        ctx.insert("code", meta.code);
+        ctx.insert("room_name", &view.name);
+        ctx.insert("locked", &view.locked);
+        ctx.insert("expires_iso", &meta.expires.0);
+        ctx.insert("expires_text", &utc_text(meta.expires));
+        let people: Vec<PersonView<'_>> = view.participants.iter().map(person).collect();
+        ctx.insert("participants", &people);
+        ctx.insert(
+            "voters",
+            &view
+                .participants
+                .iter()
+                .filter(|p| p.role == Role::Voter)
+                .count(),
+        );
+        ctx.insert("round", &view.round);
+        ctx.insert("phase", &view.round.phase);
+        ctx.insert("stats", &view.stats.as_ref().map(stats_view));
+        ctx.insert("timer", &timer(&view.timer));
+        ctx.insert("now", &meta.now.0);
+        let history: Vec<HistoryView> = view
+            .history
+            .iter()
+            .rev()
+            .map(|h| HistoryView {
+                round: h.round,
+                topic: h.topic.clone(),
+                estimate: h.final_estimate.clone(),
+                votes: h.votes.len(),
+                average: number(h.stats.average),
+                cards: h
+                    .votes
+                    .iter()
+                    .map(|v| format!("{} {}", v.name, v.card))
+                    .collect::<Vec<_>>()
+                    .join(" · "),
+            })
+            .collect();
+        ctx.insert("history", &history);
+        ctx
+    }
+
+    /// The fragment everyone sees (`#room-header`, `#participants`, `#round`,
+    /// `#results`, `#history`), from the anonymous view of the room.
+    ///
+    /// `view` must be anonymous (`view_for(state, None, now)`): it is the same
+    /// bytes for every connection of this language.
+    pub fn shared(
+        &self,
+        view: &RoomView,
+        meta: &RoomMeta<'_>,
+        lang: Lang,
+    ) -> Result<String, RenderError> {
+        let ctx = self.shared_context(view, meta, lang);
+        Ok(self.tera.render("room/_shared.html", &ctx)?)
+    }
+
+    fn personal_context(&self, view: &RoomView, meta: &RoomMeta<'_>, lang: Lang) -> Context {
+        let mut ctx = Self::base(lang);
+        ctx.insert("code", meta.code);
+        ctx.insert("phase", &view.round.phase);
+        ctx.insert("topic", &view.round.topic);
+        let me = view.viewer.as_ref();
+        let my_card = me.and_then(|v| v.card.as_deref());
+        let cards: Vec<HandCard<'_>> = view
+            .deck
+            .iter()
+            .enumerate()
+            .map(|(i, c)| HandCard {
+                label: &c.label,
+                key: CARD_KEYS.get(i).copied(),
+                mine: Some(c.label.as_str()) == my_card,
+            })
+            .collect();
+        ctx.insert("cards", &cards);
+        let seat = me.and_then(|v| {
+            let p = view.participants.iter().find(|p| p.id == v.id)?;
+            Some(Seat {
+                id: &v.id.0,
+                name: &p.name,
+                role: p.role,
+                host: p.host,
+                co_host: p.co_host,
+                is_host: v.is_host,
+                is_moderator: v.is_moderator,
+                can_vote: v.can_vote,
+                can_reveal: v.can_reveal,
+                can_reset: v.can_reset,
+                can_next_round: v.can_next_round,
+                can_edit_topic: v.can_edit_topic,
+            })
+        });
+        let moderator = seat.as_ref().is_some_and(|s| s.is_moderator);
+        ctx.insert("me", &seat);
+        ctx.insert("has_vote", &my_card.is_some());
+        ctx.insert("suggestion", &suggestion(view));
+        if moderator {
+            let members: Vec<Member<'_>> = view
+                .participants
+                .iter()
+                .map(|p| Member {
+                    id: &p.id.0,
+                    name: &p.name,
+                    role: p.role,
+                    host: p.host,
+                    co_host: p.co_host,
+                })
+                .collect();
+            ctx.insert("members", &members);
+            ctx.insert("room_name", &view.name);
+            ctx.insert("locked", &view.locked);
+            ctx.insert("deck_kind", deck_kind(view.deck_spec.kind));
+            ctx.insert("deck_custom", &view.deck_spec.custom.join(", "));
+            ctx.insert("deck_question", &view.deck_spec.question);
+            ctx.insert("deck_coffee", &view.deck_spec.coffee);
+            ctx.insert("deck_infinity", &view.deck_spec.infinity);
+            let s = &view.settings;
+            ctx.insert("perm_reveal", permission(s.reveal));
+            ctx.insert("perm_reset", permission(s.reset));
+            ctx.insert("perm_next_round", permission(s.next_round));
+            ctx.insert("perm_edit_topic", permission(s.edit_topic));
+            ctx.insert("auto_reveal", &s.auto_reveal);
+            ctx.insert("allow_spectators", &s.allow_spectators);
+            ctx.insert("timer", &timer(&view.timer));
+        }
+        ctx
+    }
+
+    /// The fragment only `view.viewer` sees (`#hand`, `#controls`).
+    pub fn personal(
+        &self,
+        view: &RoomView,
+        meta: &RoomMeta<'_>,
+        lang: Lang,
+    ) -> Result<String, RenderError> {
+        let ctx = self.personal_context(view, meta, lang);
+        Ok(self.tera.render("room/_personal.html", &ctx)?)
+    }
+
+    /// The context of the whole room page: the shared parts from `anonymous`
+    /// (`view_for(state, None, now)`) and the personal ones from `mine`.
+    pub fn room_context(
+        &self,
+        anonymous: &RoomView,
+        mine: &RoomView,
+        meta: &RoomMeta<'_>,
+        lang: Lang,
+    ) -> Context {
+        let mut ctx = self.shared_context(anonymous, meta, lang);
+        ctx.extend(self.personal_context(mine, meta, lang));
+        ctx
+    }
+
+    /// An error toast, swapped into `#toasts`.
+    pub fn toast(&self, lang: Lang, message: &str) -> String {
+        let mut ctx = Self::base(lang);
+        ctx.insert("message", message);
+        self.tera
+            .render("room/_toast.html", &ctx)
+            .unwrap_or_else(|e| {
+                tracing::error!(error = %e, "cannot render a toast");
+                String::new()
+            })
+    }
+}

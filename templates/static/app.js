@@ -1,0 +1,100 @@
+// Planning poker page behaviour: theme toggle, card shortcuts, connection state,
+// copy buttons, toasts, the countdown (an Alpine component) and the reveal flip.
+(function () {
+  "use strict";
+  var root = document.documentElement;
+
+  // Theme: system preference until the user picks one, then remembered.
+  document.addEventListener("click", function (e) {
+    var toggle = e.target.closest("[data-testid=theme-toggle]");
+    if (toggle) {
+      var next = root.getAttribute("data-theme") === "dark" ? "light" : "dark";
+      root.setAttribute("data-theme", next);
+      try { localStorage.setItem("theme", next); } catch (err) { /* private mode */ }
+      return;
+    }
+    var copy = e.target.closest("[data-copy]");
+    if (copy && navigator.clipboard) {
+      navigator.clipboard.writeText(copy.getAttribute("data-copy")).then(function () {
+        var label = copy.textContent;
+        copy.textContent = copy.getAttribute("data-copied");
+        setTimeout(function () { copy.textContent = label; }, 1500);
+      });
+    }
+  });
+
+  // Keyboard: the key shown on a card picks it (not while typing in a field).
+  document.addEventListener("keydown", function (e) {
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    var t = e.target;
+    if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) return;
+    var key = (e.key || "").toLowerCase();
+    var card = document.querySelector('#hand [data-key="' + CSS.escape(key) + '"]');
+    if (card && !card.disabled) {
+      e.preventDefault();
+      card.focus();
+      card.click();
+    }
+  });
+
+  function connection(state) {
+    var el = document.querySelector("[data-testid=connection]");
+    if (el) el.setAttribute("data-state", state);
+  }
+  document.addEventListener("htmx:wsOpen", function () { connection("open"); });
+  document.addEventListener("htmx:wsClose", function () { connection("closed"); });
+  document.addEventListener("htmx:wsError", function () { connection("closed"); });
+
+  // The host panel stays open across re-renders; the reveal flips once.
+  var panelOpen = false;
+  var lastPhase = null;
+  document.addEventListener("toggle", function (e) {
+    if (e.target.matches && e.target.matches("details.manage")) panelOpen = e.target.open;
+  }, true);
+  document.addEventListener("htmx:oobAfterSwap", function () {
+    var panel = document.querySelector("details.manage");
+    if (panel && panel.open !== panelOpen) panel.open = panelOpen;
+    var people = document.getElementById("participants");
+    if (people) {
+      var phase = people.getAttribute("data-round") + ":" + people.getAttribute("data-phase");
+      if (lastPhase && lastPhase !== phase && people.getAttribute("data-phase") === "revealed") {
+        people.classList.add("flip");
+      }
+      lastPhase = phase;
+    }
+    document.querySelectorAll("#toasts .toast:not([data-timed])").forEach(function (toast) {
+      toast.setAttribute("data-timed", "1");
+      setTimeout(function () { toast.remove(); }, 6000);
+    });
+  });
+
+  // The countdown: the server sends the deadline and its own clock, so a skewed
+  // client clock still counts the right time.
+  document.addEventListener("alpine:init", function () {
+    window.Alpine.data("countdown", function (deadline, serverNow, duration) {
+      return {
+        offset: serverNow - Date.now(),
+        left: duration,
+        running: deadline > 0,
+        up: false,
+        label: "",
+        handle: null,
+        init: function () {
+          var self = this;
+          self.tick();
+          if (self.running) self.handle = setInterval(function () { self.tick(); }, 250);
+        },
+        destroy: function () { if (this.handle) clearInterval(this.handle); },
+        tick: function () {
+          if (this.running) {
+            this.left = Math.max(0, Math.ceil((deadline - (Date.now() + this.offset)) / 1000));
+            this.up = this.left === 0;
+          }
+          var m = Math.floor(this.left / 60), s = this.left % 60;
+          this.label = this.up ? this.$el.getAttribute("data-done") : m + ":" + (s < 10 ? "0" : "") + s;
+          if (this.up && this.handle) { clearInterval(this.handle); this.handle = null; }
+        }
+      };
+    });
+  });
+})();
