@@ -466,3 +466,150 @@ impl Renderer {
             })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::assets::Assets;
+    use crate::room::{Command, NewRoom, ParticipantId, RoomState, view_for};
+
+    fn renderer() -> Renderer {
+        Renderer::new(Assets::new().urls()).expect("templates parse")
+    }
+
+    fn meta() -> RoomMeta<'static> {
+        RoomMeta {
+            code: "AbC123",
+            expires: Timestamp(86_400_000),
+            now: Timestamp(10),
+        }
+    }
+
+    /// Host "Hana" and voter `<script>alert(1)</script>` (id `x`); `x` voted 13.
+    fn room() -> RoomState {
+        let host = ParticipantId::from("h");
+        let mut state = RoomState::new(NewRoom::new(host, "Hana"), Timestamp(0)).unwrap();
+        for command in [
+            Command::Join {
+                participant: "x".into(),
+                name: "<script>alert(1)</script>".into(),
+                role: Role::Voter,
+            },
+            Command::Vote {
+                by: "x".into(),
+                card: "13".into(),
+            },
+        ] {
+            state = state.apply(command, Timestamp(1)).unwrap().0;
+        }
+        state
+    }
+
+    fn shared(state: &RoomState, lang: Lang) -> String {
+        renderer()
+            .shared(&view_for(state, None, Timestamp(10)), &meta(), lang)
+            .unwrap()
+    }
+
+    fn personal(state: &RoomState, who: &str) -> String {
+        let view = view_for(state, Some(&ParticipantId::from(who)), Timestamp(10));
+        renderer().personal(&view, &meta(), Lang::En).unwrap()
+    }
+
+    #[test]
+    fn names_are_escaped() {
+        let html = shared(&room(), Lang::En);
+        assert!(!html.contains("<script>"), "{html}");
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;&#x2F;script&gt;") || html.contains("&lt;script&gt;"));
+    }
+
+    #[test]
+    fn french_strings_appear_with_lang_fr() {
+        let html = shared(&room(), Lang::Fr);
+        assert!(html.contains("a voté"), "{html}");
+        assert!(html.contains("Historique"));
+        let en = shared(&room(), Lang::En);
+        assert!(en.contains(">voted<") && en.contains("History"));
+        let home = renderer()
+            .page("home.html", Lang::Fr, &{
+                let mut ctx = Context::new();
+                ctx.insert("form", &serde_json::json!({"your_name": "", "room_name": "", "role": "voter", "deck": "fibonacci", "custom": "", "question": true, "coffee": true, "infinity": false, "auto_reveal": false}));
+                ctx.insert("error", &Option::<String>::None);
+                ctx
+            })
+            .unwrap();
+        assert!(home.contains("<html lang=\"fr\""));
+        assert!(home.contains("Créer la salle"));
+    }
+
+    #[test]
+    fn a_hidden_vote_shows_as_voted_and_the_owner_sees_it_pressed() {
+        let state = room();
+        let html = shared(&state, Lang::En);
+        assert!(html.contains("data-phase=\"voting\""));
+        assert!(html.contains("data-voted=\"true\""));
+        assert!(!html.contains(">13<"), "the card leaked: {html}");
+        let mine = personal(&state, "x");
+        assert!(mine.contains("data-card=\"13\" data-key=\"7\" aria-pressed=\"true\""), "{mine}");
+        let hers = personal(&state, "h");
+        assert!(!hers.contains("aria-pressed=\"true\""), "{hers}");
+        assert!(hers.contains("data-testid=\"host-panel\""), "the host manages");
+        assert!(!mine.contains("data-testid=\"host-panel\""));
+    }
+
+    #[test]
+    fn reveal_shows_cards_and_stats() {
+        let state = room()
+            .apply(Command::Reveal { by: "h".into() }, Timestamp(2))
+            .unwrap()
+            .0;
+        let html = shared(&state, Lang::En);
+        assert!(html.contains("data-phase=\"revealed\""));
+        assert!(html.contains("data-voted=\"true\">13<"), "{html}");
+        assert!(html.contains("data-testid=\"stat-average\">13<"));
+        assert!(html.contains("data-testid=\"bar\" data-card=\"13\" data-count=\"1\""));
+        let host = personal(&state, "h");
+        assert!(host.contains("data-testid=\"estimate-form\""));
+        assert!(host.contains("name=\"value\" maxlength=\"20\" required value=\"13\""), "{host}");
+    }
+
+    #[test]
+    fn every_page_renders_in_both_languages() {
+        let r = renderer();
+        for lang in Lang::ALL {
+            let mut ctx = Context::new();
+            ctx.insert("code", "AbC123");
+            ctx.insert("room_title", "AbC123");
+            ctx.insert("room_name", &Option::<String>::None);
+            ctx.insert("locked", &false);
+            ctx.insert("allow_spectators", &true);
+            ctx.insert("name", "");
+            ctx.insert("error", &Option::<String>::None);
+            let join = r.page("join.html", lang, &ctx).unwrap();
+            assert!(join.contains("data-testid=\"join-room\""));
+            assert!(r.page("not_found.html", lang, &Context::new()).unwrap().contains("href=\"/\""));
+            let state = room();
+            let mut ctx = r.room_context(
+                &view_for(&state, None, Timestamp(10)),
+                &view_for(&state, Some(&"h".into()), Timestamp(10)),
+                &meta(),
+                lang,
+            );
+            ctx.insert("room_title", "AbC123");
+            ctx.insert("share_url", "http://x/r/AbC123");
+            ctx.insert("host_url", "http://x/r/AbC123/seat/t");
+            let page = r.page("room.html", lang, &ctx).unwrap();
+            for id in ["share-link", "host-link", "participant", "connection", "expires", "card", "reveal", "topic-form"] {
+                assert!(page.contains(&format!("data-testid=\"{id}\"")), "{id} missing in {lang:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn numbers_read_well() {
+        assert_eq!(number(Some(8.0)), "8");
+        assert_eq!(number(Some(4.25)), "4.3");
+        assert_eq!(number(None), "–");
+        assert_eq!(utc_text(Timestamp(86_400_000)), "1970-01-02 00:00 UTC");
+    }
+}
