@@ -182,6 +182,18 @@ pub fn utc_text(at: Timestamp) -> String {
     }
 }
 
+/// RFC 3339 for `<time datetime>`.
+fn iso(at: Timestamp) -> String {
+    let secs = i64::try_from(at.0 / 1000).unwrap_or(i64::MAX);
+    time::OffsetDateTime::from_unix_timestamp(secs)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
 fn stats_view(stats: &Stats) -> StatsView {
     let most = stats
         .distribution
@@ -304,7 +316,7 @@ impl Renderer {
         ctx.insert("code", meta.code);
         ctx.insert("room_name", &view.name);
         ctx.insert("locked", &view.locked);
-        ctx.insert("expires_iso", &meta.expires.0);
+        ctx.insert("expires_iso", &iso(meta.expires));
         ctx.insert("expires_text", &utc_text(meta.expires));
         let people: Vec<PersonView<'_>> = view.participants.iter().map(person).collect();
         ctx.insert("participants", &people);
