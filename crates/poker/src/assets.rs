@@ -116,10 +116,7 @@ impl Assets {
         match self.by_path.get(path) {
             Some(asset) => HttpResponse::Ok()
                 .insert_header((header::CONTENT_TYPE, asset.content_type))
-                .insert_header((
-                    header::CACHE_CONTROL,
-                    "public, max-age=31536000, immutable",
-                ))
+                .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
                 .body(web::Bytes::from_static(asset.bytes)),
             None => HttpResponse::NotFound()
                 .content_type("text/plain; charset=utf-8")

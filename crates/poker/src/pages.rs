@@ -15,7 +15,7 @@ use tokio::sync::oneshot;
 
 use crate::assets::Assets;
 use crate::i18n::{self, Lang};
-use crate::render::{RoomMeta, Renderer};
+use crate::render::{Renderer, RoomMeta};
 use crate::room::hub::{HubMsg, Hubs, ROOM_TTL_SECS, Refusal, Snapshot};
 use crate::room::store::{self, RoomSetup, StoreError};
 use crate::room::{DeckKind, DeckSpec, Role, Settings, view_for};
@@ -238,7 +238,10 @@ async fn create_room(
     match store::create_room(&core.db, form.setup()).await {
         Ok(room) => HttpResponse::SeeOther()
             .insert_header((header::LOCATION, format!("/r/{}", room.code)))
-            .insert_header((header::SET_COOKIE, seat_cookie(&room.code, &room.host_token)))
+            .insert_header((
+                header::SET_COOKIE,
+                seat_cookie(&room.code, &room.host_token),
+            ))
             .finish(),
         Err(StoreError::Room(e)) => {
             let error = i18n::room_error(lang, &e);

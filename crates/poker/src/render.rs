@@ -30,23 +30,56 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("home.html", include_str!("../../../templates/home.html")),
     ("join.html", include_str!("../../../templates/join.html")),
     ("room.html", include_str!("../../../templates/room.html")),
-    ("not_found.html", include_str!("../../../templates/not_found.html")),
-    ("room/_shared.html", include_str!("../../../templates/room/_shared.html")),
-    ("room/_header.html", include_str!("../../../templates/room/_header.html")),
-    ("room/_participants.html", include_str!("../../../templates/room/_participants.html")),
-    ("room/_round.html", include_str!("../../../templates/room/_round.html")),
-    ("room/_results.html", include_str!("../../../templates/room/_results.html")),
-    ("room/_history.html", include_str!("../../../templates/room/_history.html")),
-    ("room/_personal.html", include_str!("../../../templates/room/_personal.html")),
-    ("room/_hand.html", include_str!("../../../templates/room/_hand.html")),
-    ("room/_controls.html", include_str!("../../../templates/room/_controls.html")),
-    ("room/_toast.html", include_str!("../../../templates/room/_toast.html")),
+    (
+        "not_found.html",
+        include_str!("../../../templates/not_found.html"),
+    ),
+    (
+        "room/_shared.html",
+        include_str!("../../../templates/room/_shared.html"),
+    ),
+    (
+        "room/_header.html",
+        include_str!("../../../templates/room/_header.html"),
+    ),
+    (
+        "room/_participants.html",
+        include_str!("../../../templates/room/_participants.html"),
+    ),
+    (
+        "room/_round.html",
+        include_str!("../../../templates/room/_round.html"),
+    ),
+    (
+        "room/_results.html",
+        include_str!("../../../templates/room/_results.html"),
+    ),
+    (
+        "room/_history.html",
+        include_str!("../../../templates/room/_history.html"),
+    ),
+    (
+        "room/_personal.html",
+        include_str!("../../../templates/room/_personal.html"),
+    ),
+    (
+        "room/_hand.html",
+        include_str!("../../../templates/room/_hand.html"),
+    ),
+    (
+        "room/_controls.html",
+        include_str!("../../../templates/room/_controls.html"),
+    ),
+    (
+        "room/_toast.html",
+        include_str!("../../../templates/room/_toast.html"),
+    ),
 ];
 
 /// Keys picking cards, in deck order: digits first, then a keyboard row.
 const CARD_KEYS: &[&str] = &[
-    "1", "2", "3", "4", "5", "6", "7", "8", "9", "0", "q", "w", "e", "r", "t", "y", "u", "i",
-    "o", "p", "a", "s", "d", "f", "g", "h", "j", "k", "l",
+    "1", "2", "3", "4", "5", "6", "7", "8", "9", "0", "q", "w", "e", "r", "t", "y", "u", "i", "o",
+    "p", "a", "s", "d", "f", "g", "h", "j", "k", "l",
 ];
 
 /// What a room fragment needs besides the view.
@@ -532,7 +565,10 @@ mod tests {
     fn names_are_escaped() {
         let html = shared(&room(), Lang::En);
         assert!(!html.contains("<script>"), "{html}");
-        assert!(html.contains("&lt;script&gt;alert(1)&lt;&#x2F;script&gt;") || html.contains("&lt;script&gt;"));
+        assert!(
+            html.contains("&lt;script&gt;alert(1)&lt;&#x2F;script&gt;")
+                || html.contains("&lt;script&gt;")
+        );
     }
 
     #[test]
@@ -562,10 +598,16 @@ mod tests {
         assert!(html.contains("data-voted=\"true\""));
         assert!(!html.contains(">13<"), "the card leaked: {html}");
         let mine = personal(&state, "x");
-        assert!(mine.contains("data-card=\"13\" data-key=\"7\" aria-pressed=\"true\""), "{mine}");
+        assert!(
+            mine.contains("data-card=\"13\" data-key=\"7\" aria-pressed=\"true\""),
+            "{mine}"
+        );
         let hers = personal(&state, "h");
         assert!(!hers.contains("aria-pressed=\"true\""), "{hers}");
-        assert!(hers.contains("data-testid=\"host-panel\""), "the host manages");
+        assert!(
+            hers.contains("data-testid=\"host-panel\""),
+            "the host manages"
+        );
         assert!(!mine.contains("data-testid=\"host-panel\""));
     }
 
@@ -582,7 +624,10 @@ mod tests {
         assert!(html.contains("data-testid=\"bar\" data-card=\"13\" data-count=\"1\""));
         let host = personal(&state, "h");
         assert!(host.contains("data-testid=\"estimate-form\""));
-        assert!(host.contains("name=\"value\" maxlength=\"20\" required value=\"13\""), "{host}");
+        assert!(
+            host.contains("name=\"value\" maxlength=\"20\" required value=\"13\""),
+            "{host}"
+        );
     }
 
     #[test]
@@ -599,7 +644,11 @@ mod tests {
             ctx.insert("error", &Option::<String>::None);
             let join = r.page("join.html", lang, &ctx).unwrap();
             assert!(join.contains("data-testid=\"join-room\""));
-            assert!(r.page("not_found.html", lang, &Context::new()).unwrap().contains("href=\"/\""));
+            assert!(
+                r.page("not_found.html", lang, &Context::new())
+                    .unwrap()
+                    .contains("href=\"/\"")
+            );
             let state = room();
             let mut ctx = r.room_context(
                 &view_for(&state, None, Timestamp(10)),
@@ -611,8 +660,20 @@ mod tests {
             ctx.insert("share_url", "http://x/r/AbC123");
             ctx.insert("host_url", "http://x/r/AbC123/seat/t");
             let page = r.page("room.html", lang, &ctx).unwrap();
-            for id in ["share-link", "host-link", "participant", "connection", "expires", "card", "reveal", "topic-form"] {
-                assert!(page.contains(&format!("data-testid=\"{id}\"")), "{id} missing in {lang:?}");
+            for id in [
+                "share-link",
+                "host-link",
+                "participant",
+                "connection",
+                "expires",
+                "card",
+                "reveal",
+                "topic-form",
+            ] {
+                assert!(
+                    page.contains(&format!("data-testid=\"{id}\"")),
+                    "{id} missing in {lang:?}"
+                );
             }
         }
     }

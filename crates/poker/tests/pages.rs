@@ -91,7 +91,11 @@ fn seat_cookie(page: &Page, name: &str) -> anyhow::Result<String> {
     Ok(cookie.split(';').next().unwrap_or_default().to_string())
 }
 
-async fn connect_html(server: &ServerProcess, code: &str, cookie: Option<&str>) -> anyhow::Result<Ws> {
+async fn connect_html(
+    server: &ServerProcess,
+    code: &str,
+    cookie: Option<&str>,
+) -> anyhow::Result<Ws> {
     let url = format!("ws://{}/ws/rooms/{code}?format=html", server.addr);
     let mut request = url.into_client_request()?;
     if let Some(c) = cookie {
@@ -172,14 +176,28 @@ async fn create_join_vote_and_reveal_through_pages_and_html_sockets() -> anyhow:
     assert_eq!(created.status, 303, "{}", created.body);
     let location = created.location.clone().unwrap_or_default();
     let code = location.trim_start_matches("/r/").to_string();
-    assert!(location.starts_with("/r/") && code.len() == 12, "{location}");
+    assert!(
+        location.starts_with("/r/") && code.len() == 12,
+        "{location}"
+    );
     let ada = seat_cookie(&created, &format!("pk_{code}"))?;
 
     // The host sees the room with the share and host links; the name is escaped.
     let room = get(&server.url(&location), Some(&ada))?;
     assert_eq!(room.status, 200);
-    for id in ["share-link", "host-link", "participant", "card", "reveal", "connection", "expires"] {
-        assert!(room.body.contains(&format!("data-testid=\"{id}\"")), "no {id}");
+    for id in [
+        "share-link",
+        "host-link",
+        "participant",
+        "card",
+        "reveal",
+        "connection",
+        "expires",
+    ] {
+        assert!(
+            room.body.contains(&format!("data-testid=\"{id}\"")),
+            "no {id}"
+        );
     }
     assert!(room.body.contains("Sprint &lt;7&gt;"));
     assert!(room.body.contains("data-name=\"Ada\""));
@@ -198,16 +216,24 @@ async fn create_join_vote_and_reveal_through_pages_and_html_sockets() -> anyhow:
     assert_ne!(ada, bob);
     let bobs_room = get(&server.url(&location), Some(&bob))?;
     assert!(bobs_room.body.contains("data-testid=\"card\""));
-    assert!(!bobs_room.body.contains("data-testid=\"host-link\""), "only the host has it");
+    assert!(
+        !bobs_room.body.contains("data-testid=\"host-link\""),
+        "only the host has it"
+    );
 
     // Both connect in HTML mode with their cookies: shared and personal fragments.
     let mut ada_ws = connect_html(&server, &code, Some(&ada)).await?;
     let mut bob_ws = connect_html(&server, &code, Some(&bob)).await?;
     for ws in [&mut ada_ws, &mut bob_ws] {
-        frame_where(ws, |f| f.contains("id=\"participants\"") && f.contains("id=\"round\"")).await?;
-    }
-    frame_where(&mut bob_ws, |f| f.contains("id=\"hand\"") && f.contains("id=\"controls\""))
+        frame_where(ws, |f| {
+            f.contains("id=\"participants\"") && f.contains("id=\"round\"")
+        })
         .await?;
+    }
+    frame_where(&mut bob_ws, |f| {
+        f.contains("id=\"hand\"") && f.contains("id=\"controls\"")
+    })
+    .await?;
 
     // Bob votes 8 (htmx adds HEADERS); Ada's shared fragment shows "voted", not the card.
     send(
@@ -224,12 +250,17 @@ async fn create_join_vote_and_reveal_through_pages_and_html_sockets() -> anyhow:
     assert!(!seen.contains(">8<"), "the hidden card leaked: {seen}");
     // Bob's own hand marks his card.
     let hand = frame_where(&mut bob_ws, |f| f.contains("aria-pressed=\"true\"")).await?;
-    assert!(hand.contains("data-card=\"8\" data-key=\"6\" aria-pressed=\"true\""), "{hand}");
+    assert!(
+        hand.contains("data-card=\"8\" data-key=\"6\" aria-pressed=\"true\""),
+        "{hand}"
+    );
 
     // Ada reveals; Bob sees the card and the stats.
     send(&mut ada_ws, r#"{"type":"reveal","HEADERS":{}}"#).await?;
-    let revealed =
-        frame_where(&mut bob_ws, |f| f.contains("id=\"round\"") && f.contains("data-phase=\"revealed\"")).await?;
+    let revealed = frame_where(&mut bob_ws, |f| {
+        f.contains("id=\"round\"") && f.contains("data-phase=\"revealed\"")
+    })
+    .await?;
     assert!(
         participant_html(&revealed, "Bob").contains("data-voted=\"true\">8<"),
         "{revealed}"
@@ -244,7 +275,10 @@ async fn create_join_vote_and_reveal_through_pages_and_html_sockets() -> anyhow:
             break frame;
         }
     };
-    assert!(toast.contains("id=\"toasts\" hx-swap-oob=\"beforeend\""), "{toast}");
+    assert!(
+        toast.contains("id=\"toasts\" hx-swap-oob=\"beforeend\""),
+        "{toast}"
+    );
 
     // Without a seat cookie: one toast, then the socket closes.
     let mut nobody = connect_html(&server, &code, None).await?;
@@ -261,7 +295,11 @@ fn links_languages_assets_and_the_404_page() -> anyhow::Result<()> {
 
     let missing = get(&server.url("/r/doesnotexist"), None)?;
     assert_eq!(missing.status, 404);
-    assert!(missing.content_type.starts_with("text/html"), "{}", missing.content_type);
+    assert!(
+        missing.content_type.starts_with("text/html"),
+        "{}",
+        missing.content_type
+    );
     assert!(missing.body.contains("href=\"/\""));
 
     let french = get(&server.url("/?lang=fr"), None)?;
@@ -271,7 +309,10 @@ fn links_languages_assets_and_the_404_page() -> anyhow::Result<()> {
     let remembered = get(&server.url("/"), Some("lang=fr"))?;
     assert!(remembered.body.contains("<html lang=\"fr\""));
 
-    let created = post_form(&server.url("/rooms"), &[("your_name", "Ada"), ("deck", "tshirt")])?;
+    let created = post_form(
+        &server.url("/rooms"),
+        &[("your_name", "Ada"), ("deck", "tshirt")],
+    )?;
     let code = created
         .location
         .clone()

@@ -17,7 +17,7 @@ use tokio::sync::{Mutex, mpsc, oneshot};
 use super::store::{self, LoadedRoom, NewSeat, StoreError};
 use super::{Command, ParticipantId, PresenceChange, Role, RoomError, RoomState, view_for};
 use crate::i18n::{self, Lang};
-use crate::render::{RoomMeta, Renderer};
+use crate::render::{Renderer, RoomMeta};
 
 /// How long a room lives after its last activity.
 pub const ROOM_TTL_SECS: u64 = 24 * 3600;
@@ -352,7 +352,11 @@ impl Hub {
                 };
                 let label = action.name();
                 if self.step(action.command(by), Some(conn)).await {
-                    if self.conns.get(&conn).is_some_and(|c| c.format == Format::Json) {
+                    if self
+                        .conns
+                        .get(&conn)
+                        .is_some_and(|c| c.format == Format::Json)
+                    {
                         self.send(
                             conn,
                             serde_json::json!({"type": "ack", "action": label}).to_string(),
@@ -378,7 +382,11 @@ impl Hub {
     }
 
     /// Creates a seat (a `Join` through the rules, then its row and token hash).
-    async fn add_seat(&mut self, name: String, role: Role) -> Result<(ParticipantId, String), Refusal> {
+    async fn add_seat(
+        &mut self,
+        name: String,
+        role: Role,
+    ) -> Result<(ParticipantId, String), Refusal> {
         let id = ParticipantId::from(litebase::id::new_id());
         let token = store::new_token();
         let seat = NewSeat {

@@ -430,7 +430,11 @@ fn fragments(
     let anonymous = view_for(state, None, now);
     let shared = Lang::ALL
         .iter()
-        .map(|lang| renderer.shared(&anonymous, &meta, *lang).expect("shared renders"))
+        .map(|lang| {
+            renderer
+                .shared(&anonymous, &meta, *lang)
+                .expect("shared renders")
+        })
         .collect();
     let personal = state
         .participants()

@@ -128,9 +128,10 @@ enum Mode {
 /// The mode of an upgrade request: `?format=html` takes the seat cookie and the
 /// language (`?lang=`, cookie, `Accept-Language`).
 fn mode_of(req: &HttpRequest, code: &str) -> Mode {
-    let query = web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
-        .map(|q| q.into_inner())
-        .unwrap_or_default();
+    let query =
+        web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
+            .map(|q| q.into_inner())
+            .unwrap_or_default();
     if query.get("format").map(String::as_str) != Some("html") {
         return Mode::Json;
     }
@@ -229,14 +230,26 @@ async fn run_session(
         // The page's seat cookie joins; without a valid one there is nothing to show.
         let result = match token {
             Some(token) => {
-                join(&core, &hubs, &code, String::new(), Role::Voter, Some(token.clone()), Format::Html(*lang), &out_tx).await
+                join(
+                    &core,
+                    &hubs,
+                    &code,
+                    String::new(),
+                    Role::Voter,
+                    Some(token.clone()),
+                    Format::Html(*lang),
+                    &out_tx,
+                )
+                .await
             }
             None => Err(Refusal::BadToken),
         };
         match result {
             Ok(j) => joined = Some(j),
             Err(refusal) => {
-                let _ = session.text(renderer.toast(*lang, &refusal.message(*lang))).await;
+                let _ = session
+                    .text(renderer.toast(*lang, &refusal.message(*lang)))
+                    .await;
                 let _ = session
                     .close(Some(CloseReason {
                         code: CloseCode::Policy,
