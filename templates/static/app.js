@@ -42,7 +42,17 @@
     if (el) el.setAttribute("data-state", state);
   }
   document.addEventListener("htmx:wsOpen", function () { connection("open"); });
-  document.addEventListener("htmx:wsClose", function () { connection("closed"); });
+  document.addEventListener("htmx:wsClose", function (e) {
+    connection("closed");
+    // The ws extension retries only transient closes; any other close (kicked,
+    // room closed, no seat) is final: keep its toast and offer a reload.
+    var code = e.detail && e.detail.event ? e.detail.event.code : 1006;
+    if ([1006, 1011, 1012, 1013].indexOf(code) < 0) {
+      var el = document.querySelector("[data-testid=connection]");
+      if (el) el.setAttribute("data-ended", "true");
+      document.querySelectorAll("#toasts .toast").forEach(function (t) { t.setAttribute("data-timed", "sticky"); });
+    }
+  });
   document.addEventListener("htmx:wsError", function () { connection("closed"); });
 
   // The host panel stays open across re-renders; the reveal flips once.
@@ -64,7 +74,9 @@
     }
     document.querySelectorAll("#toasts .toast:not([data-timed])").forEach(function (toast) {
       toast.setAttribute("data-timed", "1");
-      setTimeout(function () { toast.remove(); }, 6000);
+      setTimeout(function () {
+        if (toast.getAttribute("data-timed") !== "sticky") toast.remove();
+      }, 6000);
     });
   });
 
