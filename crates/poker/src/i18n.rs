@@ -260,7 +260,11 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ),
     ("connection_open", "Live", "Connecté"),
     ("connection_closed", "Reconnecting…", "Reconnexion…"),
-    ("connection_ended", "Disconnected: reload", "Déconnecté : recharger"),
+    (
+        "connection_ended",
+        "Disconnected: reload",
+        "Déconnecté : recharger",
+    ),
     ("timer", "Timer", "Minuteur"),
     ("time_up", "Time is up", "Temps écoulé"),
     ("seconds", "seconds", "secondes"),

@@ -679,6 +679,25 @@ mod tests {
     }
 
     #[test]
+    fn a_running_timer_carries_its_deadline_and_the_server_clock() {
+        let mut state = room();
+        for command in [
+            Command::SetTimer {
+                by: "h".into(),
+                duration_secs: Some(90),
+            },
+            Command::StartTimer { by: "h".into() },
+        ] {
+            state = state.apply(command, Timestamp(5)).unwrap().0;
+        }
+        let html = shared(&state, Lang::En);
+        assert!(html.contains("countdown(90005, 10, 90)"), "{html}");
+        let host = personal(&state, "h");
+        assert!(host.contains("data-testid=\"timer-stop\""));
+        assert!(host.contains("name=\"seconds\" min=\"5\" max=\"3600\" step=\"5\" value=\"90\""));
+    }
+
+    #[test]
     fn numbers_read_well() {
         assert_eq!(number(Some(8.0)), "8");
         assert_eq!(number(Some(4.25)), "4.3");
