@@ -451,8 +451,8 @@ impl Hub {
                 last_personal: None,
             },
         );
+        // `presence` broadcasts, so the new connection gets its fragments.
         self.presence(&participant).await;
-        self.broadcast();
         Ok(conn)
     }
 
