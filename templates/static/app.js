@@ -61,7 +61,23 @@
   document.addEventListener("toggle", function (e) {
     if (e.target.matches && e.target.matches("details.manage")) panelOpen = e.target.open;
   }, true);
+  // Marks my own row in the participant list (the list is the same for everyone).
+  function markMe() {
+    var room = document.querySelector(".room[data-me]");
+    if (!room) return;
+    var row = document.querySelector('#participants [data-pid="' + CSS.escape(room.getAttribute("data-me")) + '"]');
+    if (row && !row.querySelector(".badge.you")) {
+      var badge = document.createElement("span");
+      badge.className = "badge you";
+      badge.textContent = room.getAttribute("data-you");
+      var who = row.querySelector(".who .name");
+      if (who) who.after(" ", badge);
+    }
+  }
+  document.addEventListener("DOMContentLoaded", markMe);
+
   document.addEventListener("htmx:oobAfterSwap", function () {
+    markMe();
     var panel = document.querySelector("details.manage");
     if (panel && panel.open !== panelOpen) panel.open = panelOpen;
     var people = document.getElementById("participants");
