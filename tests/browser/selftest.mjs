@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+// Checks the browser harness itself against fake_poker.mjs: the scenario must pass on
+// the honest fake, and must fail, naming the secrecy step, when the fake shows cards
+// before reveal (FAKE_LEAK=1). A test that cannot fail would pass both.
+
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const run = (env, combos) => spawnSync(process.execPath, ['run.mjs', ...combos], {
+  cwd: HERE, encoding: 'utf8', timeout: 180_000,
+  env: { ...process.env, POKER_BIN: path.join(HERE, 'fake_poker.mjs'), BROWSER_STEP_TIMEOUT_MS: '5000', ...env },
+});
+
+const honest = run({}, []);
+const leaky = run({ FAKE_LEAK: '1' }, ['en-desktop']);
+const problems = [];
+if (honest.status !== 0) problems.push(`the honest fake failed (exit ${honest.status}):\n${honest.stderr}`);
+if (leaky.status !== 1 || !/cards stay secret/.test(leaky.stderr)) {
+  problems.push(`the leaky fake did not fail the secrecy step (exit ${leaky.status}):\n${leaky.stderr}`);
+}
+if (problems.length) {
+  console.error(`[selftest] FAIL\n${problems.join('\n')}`);
+  process.exit(1);
+}
+console.error('[selftest] ok: passes on the honest fake, catches the leaking one');
