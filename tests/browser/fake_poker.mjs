@@ -10,7 +10,9 @@
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 
+// FAKE_LEAK=1: other people's cards in the list before reveal; =results: stats before reveal.
 const LEAK = process.env.FAKE_LEAK === '1';
+const LEAK_RESULTS = process.env.FAKE_LEAK === 'results';
 const DECK = ['0', '1', '2', '3', '5', '8', '13', '21', '34', '55', '89', '?', '☕'];
 const KEYS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'q', 'w', 'e'];
 const T = {
@@ -53,7 +55,7 @@ function frags(room, me, lang) {
     const status = card && (shown || LEAK) ? card : card ? t.voted : t.waiting;
     return `<li data-testid="participant" data-pid="${p.id}" data-name="${esc(p.name)}" data-presence="${now - p.seen < 3000 ? 'online' : 'away'}" data-role="${p.role}">${esc(p.name)} <span data-testid="vote-status" data-voted="${!!card}">${esc(status)}</span></li>`;
   }).join('');
-  const s = shown && room.votes.size ? stats(room) : null;
+  const s = (shown || LEAK_RESULTS) && room.votes.size ? stats(room) : null;
   const results = s ? `<dl><dt>avg</dt><dd data-testid="stat-average">${s.avg.toFixed(2).replace('.', lang === 'fr' ? ',' : '.')}</dd><dt>med</dt><dd data-testid="stat-median">${s.med}</dd><dt>mode</dt><dd data-testid="stat-mode">${s.mode}</dd><dt>min</dt><dd data-testid="stat-min">${s.min}</dd><dt>max</dt><dd data-testid="stat-max">${s.max}</dd><dt>agr</dt><dd data-testid="stat-agreement">${s.agree.toFixed(0)} %</dd></dl><ul data-testid="distribution">${s.counts.map((b) => `<li data-testid="bar" data-card="${esc(b.c)}" data-count="${b.k}">${esc(b.c)}: ${b.k}</li>`).join('')}</ul>${room.estimate ? `<p>Final <strong data-testid="final-estimate">${esc(room.estimate)}</strong></p>` : ''}` : '';
   const mine = room.votes.get(me.id);
   const host = room.people[0] === me;
@@ -105,7 +107,7 @@ function handle(req, res, url) {
   const parts = url.pathname.split('/').filter(Boolean);
   if (url.pathname === '/api/health') return send(200, '{"code":200}');
   if (req.method === 'GET' && url.pathname === '/') {
-    return send(200, page(lang, 'Poker', `<h1>Poker</h1><form data-testid="create-room" method="post" action="/rooms"><label>${t.room} <input name="room_name"></label><label>${t.name} <input name="your_name" required></label><fieldset><legend>Role</legend><label><input type="radio" name="role" value="voter" checked> ${t.voter}</label><label><input type="radio" name="role" value="spectator"> ${t.spectator}</label></fieldset><label>${t.deck} <select name="deck"><option value="fibonacci">Fibonacci</option></select></label><button data-testid="create-submit">${t.create}</button></form>`));
+    return send(200, page(lang, 'Poker', `<h1>Poker</h1><nav><a data-testid="lang-en" href="/?lang=en">English</a> <a data-testid="lang-fr" href="/?lang=fr">Français</a></nav><form data-testid="create-room" method="post" action="/rooms"><label>${t.room} <input name="room_name"></label><label>${t.name} <input name="your_name" required></label><fieldset><legend>Role</legend><label><input type="radio" name="role" value="voter" checked> ${t.voter}</label><label><input type="radio" name="role" value="spectator"> ${t.spectator}</label></fieldset><label>${t.deck} <select name="deck"><option value="fibonacci">Fibonacci</option></select></label><button data-testid="create-submit">${t.create}</button></form>`));
   }
   if (req.method === 'POST' && url.pathname === '/rooms') {
     return body(req).then((f) => {

@@ -119,6 +119,9 @@ export async function runRoomScenario({ browser, baseUrl, lang, viewport, timeou
       check(res && res.status() === 200, `GET /?lang=${lang} answered ${res?.status()}`);
       await htmlLang(host);
       await host.page.locator('form[data-testid=create-room]').waitFor();
+      for (const l of ['en', 'fr']) {
+        check(await host.page.locator(`[data-testid=lang-${l}]`).count() > 0, `no language switch [data-testid=lang-${l}] on the home page`);
+      }
       await shot(host, 'home');
       const a11y = await axeViolations(host.page);
       check(!a11y, `axe found serious/critical violations on the home page:\n${a11y}`);
@@ -200,7 +203,7 @@ export async function runRoomScenario({ browser, baseUrl, lang, viewport, timeou
 
     await step('before reveal, others show as voted but their cards stay secret', async () => {
       const voterNames = voters.map((p) => p.name);
-      for (const viewer of [voter1, spectator]) {
+      for (const viewer of [host, voter1, spectator]) {
         await waitIn(viewer, `the 3 voters are data-voted="true" in phase voting`, (names) => {
           if (document.querySelector('#round')?.dataset.phase !== 'voting') return false;
           const els = [...document.querySelectorAll('#participants [data-testid=participant]')];
@@ -223,6 +226,14 @@ export async function runRoomScenario({ browser, baseUrl, lang, viewport, timeou
           check(!containsToken(seen.html, p.card),
             `${viewer.who}'s #participants HTML contains ${p.who}'s card ${p.card} before reveal:\n${seen.html.slice(0, 1500)}`);
         }
+      }
+      for (const viewer of people) {
+        const early = await viewer.page.evaluate(() => ({
+          stat: document.querySelector('#results [data-testid=stat-average]')?.textContent.trim() ?? '',
+          bars: [...document.querySelectorAll('#results [data-testid=bar]')].filter((b) => Number(b.dataset.count) > 0).length,
+        }));
+        check(!/\d/.test(early.stat) && early.bars === 0,
+          `${viewer.who} sees results before reveal (average ${JSON.stringify(early.stat)}, ${early.bars} non-empty bars): they give the votes away`);
       }
       await waitIn(host, 'votes cast shows 3', () => /(^|\D)3(\D|$)/.test(document.querySelector('[data-testid=votes-cast]')?.textContent ?? ''), null, '#round');
       await shotAll('voted');
