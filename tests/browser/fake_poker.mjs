@@ -32,7 +32,8 @@ const langOf = (req, url) => {
 };
 const text = (req) => new Promise((r) => { let b = ''; req.on('data', (c) => { b += c; }); req.on('end', () => r(b)); });
 const body = async (req) => new URLSearchParams(await text(req));
-const page = (lang, title, main, script = '') => `<!doctype html><html lang="${lang}" data-theme="light"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${esc(title)}</title></head><body><main>${main}</main>${script}</body></html>`;
+const THEME = '<button type="button" data-testid="theme-toggle" onclick="const h = document.documentElement; h.dataset.theme = h.dataset.theme === \'dark\' ? \'light\' : \'dark\'">Theme</button>';
+const page = (lang, title, main, script = '') => `<!doctype html><html lang="${lang}" data-theme="light"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${esc(title)}</title></head><body>${THEME}<main>${main}</main>${script}</body></html>`;
 const seat = (room, req) => room.people.find((p) => p.token === cookies(req)[`pk_${room.code}`]);
 const num = (xs) => xs.map(Number).filter((x) => !Number.isNaN(x));
 
@@ -66,7 +67,7 @@ function frags(room, me, lang) {
     hand: `<section id="hand"><h2>Cards</h2>${DECK.map((c, i) => `<button type="button" data-testid="card" data-card="${esc(c)}" data-key="${KEYS[i]}" aria-pressed="${mine === c}"${me.role === 'spectator' || room.phase !== 'voting' ? ' disabled' : ''}>${esc(c)} <kbd>${KEYS[i]}</kbd></button>`).join('')}</section>`,
     controls: `<section id="controls">${host && room.phase === 'voting' ? `<button type="button" data-testid="reveal" data-act="reveal">${t.reveal}</button>` : ''}${host ? `<form data-testid="topic-form" data-act="topic"><label>${t.topic} <input name="text"></label><button type="submit">${t.set}</button></form>` : ''}${host && shown ? `<form data-testid="estimate-form" data-act="estimate"><label>${t.est} <input name="value"></label><button type="submit">${t.est}</button></form>` : ''}</section>`,
     results: `<section id="results">${results}</section>`,
-    history: `<section id="history"><h2>History</h2>${room.history.map((h) => `<article data-testid="history-round" data-round="${h.round}">#${h.round} <strong data-testid="history-estimate">${esc(h.estimate)}</strong></article>`).join('')}</section>`,
+    history: `<section id="history"><h2>History</h2>${room.history.map((h) => `<article data-testid="history-round" data-round="${h.round}">#${h.round} <strong data-testid="history-estimate">${esc(h.estimate)}</strong></article>`).join('')}${['csv', 'md', 'json'].map((k) => `<a data-testid="export-${k}" href="/r/${room.code}/export.${k}">${k}</a>`).join(' ')}</section>`,
   };
 }
 
@@ -130,6 +131,12 @@ function handle(req, res, url) {
   }
   if (!me) return send(200, page(lang, 'Join', `<h1>${esc(room.name)}</h1><form data-testid="join-room" method="post" action="/r/${room.code}/join"><label>${t.name} <input name="name" required></label><label><input type="radio" name="role" value="voter" checked> ${t.voter}</label><label><input type="radio" name="role" value="spectator"> ${t.spectator}</label><button data-testid="join-submit">${t.join}</button></form>`));
   me.seen = Date.now();
+  const exp = /^export\.(csv|md|json)$/.exec(parts[2] || '');
+  if (exp) {
+    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+    const names = room.people.filter((p) => room.votes.has(p.id)).map((p) => p.name);
+    return res.end(exp[1] === 'json' ? JSON.stringify({ names }) : names.join('\n'));
+  }
   if (parts[2] === 'frag') { res.writeHead(200, { 'content-type': 'application/json' }); return res.end(JSON.stringify(frags(room, me, lang))); }
   if (req.method === 'POST' && parts[2] === 'act') {
     return text(req).then((raw) => {

@@ -125,6 +125,16 @@ export async function runRoomScenario({ browser, baseUrl, lang, viewport, timeou
         check(await host.page.locator(`[data-testid=lang-${l}]`).count() > 0, `no language switch [data-testid=lang-${l}] on the home page`);
       }
       await shot(host, 'home');
+      // The theme toggle flips <html data-theme> between light and dark, and back.
+      const theme = () => host.page.evaluate(() => document.documentElement.dataset.theme ?? '');
+      const before = await theme();
+      for (let i = 0; i < 2; i++) {
+        const was = await theme();
+        await press(host, host.page.locator('[data-testid=theme-toggle]').first());
+        await waitIn(host, `the theme toggle changes <html data-theme> from ${JSON.stringify(was)} to light or dark`,
+          (w) => ['light', 'dark'].includes(document.documentElement.dataset.theme) && document.documentElement.dataset.theme !== w, was, 'head');
+      }
+      check(!before || (await theme()) === before, `toggling the theme twice did not come back to ${before}`);
       const a11y = await axeViolations(host.page);
       if (a11y) problems.push(`axe found serious/critical violations on the home page:\n${a11y}`);
     });
@@ -144,6 +154,7 @@ export async function runRoomScenario({ browser, baseUrl, lang, viewport, timeou
         (n) => document.body.textContent.includes(n), ROOM_NAME, '#room-header');
       shareUrl = await host.page.locator('[data-testid=share-link]').inputValue();
       check(new URL(shareUrl, baseUrl).pathname.replace(/\/$/, '') === `/r/${code}`, `share link ${shareUrl} is not /r/${code}`);
+      check(await host.page.locator('[data-testid=expires]').count() > 0, 'the room page does not say when the room expires ([data-testid=expires])');
       const hostLink = await host.page.locator('[data-testid=host-link]').inputValue();
       check(new RegExp(`^https?://[^/]+/r/${code}/seat/[^/]+$`).test(hostLink), `host link ${hostLink} is not an absolute /r/${code}/seat/{token} URL`);
     });
@@ -298,6 +309,25 @@ export async function runRoomScenario({ browser, baseUrl, lang, viewport, timeou
           && document.querySelector('[data-testid=final-estimate]')?.textContent.trim() === e, EXPECTED.estimate, '#results');
       }));
       await shotAll('completed');
+    });
+
+    await step('the history exports name everyone who voted', async () => {
+      for (const kind of ['csv', 'md', 'json']) {
+        const link = host.page.locator(`#history [data-testid=export-${kind}]`);
+        check(await link.count() > 0, `no export link [data-testid=export-${kind}] in #history`);
+        const href = new URL(await link.first().getAttribute('href'), host.page.url()).href;
+        const res = await host.context.request.get(href, { timeout: timeoutMs });
+        const text = await res.text();
+        if (res.status() !== 200) {
+          problems.push(`GET ${new URL(href).pathname} answered ${res.status()}: ${text.slice(0, 200)}`);
+          continue;
+        }
+        const missing = voters.filter((p) => !text.includes(p.name)).map((p) => p.name);
+        if (kind === 'json') {
+          try { JSON.parse(text); } catch (e) { problems.push(`export.json is not JSON (${e.message})`); }
+        }
+        if (missing.length) problems.push(`export.${kind} does not name ${missing.join(', ')}:\n${text.slice(0, 600)}`);
+      }
     });
 
     current = 'end checks';
