@@ -291,8 +291,19 @@ export async function runRoomScenario({ browser, baseUrl, lang, viewport, timeou
           `${p.who}: distribution bars with votes are ${JSON.stringify(bars)}, expected ${JSON.stringify(want)}`);
       }));
       await shotAll('revealed');
-      const a11y = await axeViolations(host.page);
-      if (a11y) problems.push(`axe found serious/critical violations on the host's room page after reveal:\n${a11y}`);
+      // Both themes: the host's page as it is (light), then switched to dark and back.
+      for (const theme of ['light', 'dark']) {
+        if (theme === 'dark') {
+          await press(host, host.page.locator('[data-testid=theme-toggle]').first());
+          await waitIn(host, '<html data-theme="dark"> after the theme toggle',
+            () => document.documentElement.dataset.theme === 'dark', null, 'head');
+        }
+        const a11y = await axeViolations(host.page);
+        if (a11y) problems.push(`axe found serious/critical violations on the host's room page after reveal (${theme} theme):\n${a11y}`);
+      }
+      await press(host, host.page.locator('[data-testid=theme-toggle]').first());
+      await waitIn(host, '<html data-theme="light"> after toggling back',
+        () => document.documentElement.dataset.theme === 'light', null, 'head');
     });
 
     await step('host records the final estimate; the history shows it', async () => {
