@@ -4,11 +4,11 @@
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: test deps fmt lint unit sdk sdk-deps test-sdk-pocketbase run dev bench clean
+.PHONY: test deps fmt lint unit sdk sdk-deps test-sdk-pocketbase browser browser-deps browser-selftest run dev bench clean
 
-## Every check: formatting, lints, every Rust test, and the PocketBase JS SDK suite
-## against our server.
-test: deps fmt lint unit sdk
+## Every check: formatting, lints, every Rust test, the PocketBase JS SDK suite
+## against our server, and the poker pages in real Chromium.
+test: deps fmt lint unit sdk browser
 
 ## Tools the checks need: rustfmt and clippy (they ship with the toolchain), node
 ## and npm for the SDK suite (Debian packages if missing).
@@ -36,6 +36,21 @@ sdk-deps:
 sdk: sdk-deps
 	$(CARGO) build -p poker --locked
 	cd tests/sdk && POKER_BIN=$(CURDIR)/target/debug/poker SDK_TARGET=litebase node run.mjs
+
+## Chromium from Debian (never a downloaded browser) and the pinned npm packages.
+browser-deps:
+	@test -x /usr/bin/chromium || { apt-get update && apt-get install -y --no-install-recommends chromium; }
+	cd tests/browser && npm ci --no-audit --no-fund
+
+## The poker pages in real Chromium: en/fr x desktop/phone, a host, two voters and a
+## spectator per room, axe-core checks. Screenshots land in tests/browser/artifacts/.
+browser: browser-deps
+	$(CARGO) build -p poker --locked
+	cd tests/browser && POKER_BIN=$(CURDIR)/target/debug/poker node run.mjs
+
+## The browser harness against a fake server: passes on it, fails when it leaks cards.
+browser-selftest: browser-deps
+	cd tests/browser && node selftest.mjs
 
 ## The same SDK suite against the real PocketBase: proves the expectations are its.
 test-sdk-pocketbase: sdk-deps

@@ -29,6 +29,7 @@
 //! ```
 
 pub mod deck;
+pub mod export;
 pub mod hub;
 pub mod state;
 pub mod stats;

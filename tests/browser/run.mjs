@@ -1,0 +1,89 @@
+#!/usr/bin/env node
+// Browser tests of the poker pages in real Chromium (no downloaded browser).
+//
+//   POKER_BIN=../../target/debug/poker node run.mjs          # every language × viewport
+//   node run.mjs fr-phone en-desktop                          # only some combinations
+//
+// Starts the poker binary (`serve --http 127.0.0.1:0 --dir TMP`, address read from its
+// "Server started at" line, like tests/sdk/run.mjs), launches /usr/bin/chromium
+// (CHROMIUM to override) headless with the flags of /work/shared/TOOLING.md, runs the
+// room scenario (scenario.mjs) for en/fr × desktop/phone, prints a summary, and always
+// closes the browser and stops the server. Exit code 0 only when every scenario
+// passed; 1 on a failure; 124 when the whole run exceeds BROWSER_TIMEOUT_MS.
+// Screenshots: tests/browser/artifacts/<lang>-<viewport>-<who>-<step>.png.
+
+import { existsSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { startServer } from './server.mjs';
+import { ARTIFACTS, VIEWPORTS, runRoomScenario } from './scenario.mjs';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const TOTAL_TIMEOUT_MS = Number(process.env.BROWSER_TIMEOUT_MS || 300_000);
+const STEP_TIMEOUT_MS = Number(process.env.BROWSER_STEP_TIMEOUT_MS || 15_000);
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const LANGS = ['en', 'fr']; // en first: the fr run compares its reveal button with the English one
+
+const log = (...a) => console.error('[browser]', ...a);
+
+let server = null;
+let browser = null;
+let finished = false;
+
+async function finish(code, why) {
+  if (finished) return;
+  finished = true;
+  if (why) log(why);
+  if (code !== 0 && server) {
+    log(`last lines of the server log (${server.logPath}):\n${server.logTail(40)}`);
+  }
+  if (browser) {
+    await Promise.race([browser.close().catch(() => {}), new Promise((r) => setTimeout(r, 5000))]);
+  }
+  if (server) await server.stop({ keep: code !== 0 || !!process.env.BROWSER_KEEP_DATA });
+  process.exit(code);
+}
+
+const totalTimer = setTimeout(() => finish(124, `total time cap of ${TOTAL_TIMEOUT_MS} ms reached, stopping everything`), TOTAL_TIMEOUT_MS);
+totalTimer.unref();
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => finish(130, `got ${sig}`));
+process.on('uncaughtException', (e) => { console.error(e); finish(1, 'runner crashed'); });
+process.on('unhandledRejection', (e) => { console.error(e); finish(1, 'runner crashed'); });
+
+async function main() {
+  const all = LANGS.flatMap((lang) => Object.keys(VIEWPORTS).map((viewport) => ({ lang, viewport })));
+  const wanted = process.argv.slice(2);
+  const unknown = wanted.filter((w) => !all.some((c) => `${c.lang}-${c.viewport}` === w));
+  if (unknown.length) return finish(2, `unknown combination(s) ${unknown.join(', ')}; known: ${all.map((c) => `${c.lang}-${c.viewport}`).join(', ')}`);
+  const combos = wanted.length ? all.filter((c) => wanted.includes(`${c.lang}-${c.viewport}`)) : all;
+
+  if (!existsSync(CHROMIUM)) return finish(1, `no Chromium at ${CHROMIUM}: run \`apt-get install -y chromium\` (or \`make browser\`), or set CHROMIUM`);
+  const bin = path.resolve(HERE, process.env.POKER_BIN || '../../target/debug/poker');
+
+  rmSync(ARTIFACTS, { recursive: true, force: true });
+  server = await startServer(bin, { onUnexpectedExit: (why) => finish(1, `the poker server stopped during the tests: ${why}`) });
+  log(`poker is up at ${server.url}`);
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 30_000 });
+  log(`Chromium ${browser.version()}`);
+
+  const failures = [];
+  for (const { lang, viewport } of combos) {
+    const started = Date.now();
+    try {
+      await runRoomScenario({ browser, baseUrl: server.url, lang, viewport, timeoutMs: STEP_TIMEOUT_MS });
+      log(`ok   ${lang}-${viewport} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    } catch (e) {
+      log(`FAIL ${lang}-${viewport} (${((Date.now() - started) / 1000).toFixed(1)} s)\n${e.message}`);
+      failures.push(`${lang}-${viewport}`);
+    }
+  }
+  log(`screenshots in ${ARTIFACTS}`);
+  if (failures.length) return finish(1, `${failures.length} of ${combos.length} scenario(s) failed: ${failures.join(', ')}`);
+  log(`all ${combos.length} scenario(s) passed`);
+  return finish(0);
+}
+
+main().catch((e) => finish(1, e?.stack || String(e)));
