@@ -16,6 +16,7 @@ use tokio::sync::oneshot;
 use crate::assets::Assets;
 use crate::i18n::{self, Lang};
 use crate::render::{Renderer, RoomMeta};
+use crate::room::export;
 use crate::room::hub::{HubMsg, Hubs, ROOM_TTL_SECS, Refusal, Snapshot};
 use crate::room::store::{self, RoomSetup, StoreError};
 use crate::room::{DeckKind, DeckSpec, Role, Settings, view_for};
@@ -34,6 +35,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, renderer: Arc<Renderer>, assets: 
         .route("/r/{code}", web::get().to(room_page))
         .route("/r/{code}/join", web::post().to(join_room))
         .route("/r/{code}/seat/{token}", web::get().to(seat_link))
+        .route("/r/{code}/export.{format}", web::get().to(export_history))
         .route("/static/{path:.*}", web::get().to(static_file));
 }
 
@@ -473,6 +475,48 @@ async fn seat_link(
         Err(Lookup::Missing) => not_found(&req, &renderer),
         Err(Lookup::Failed) => busy(&req),
     }
+}
+
+/// The room's history as a file: `csv`, `md` or `json`. Anyone with the room's
+/// link may read it, as anyone with the link may join and see the history.
+async fn export_history(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    core: web::Data<litebase::core::Core>,
+    hubs: web::Data<Hubs>,
+    renderer: web::Data<Renderer>,
+) -> HttpResponse {
+    let (code, format) = path.into_inner();
+    let hubs = hubs.into_inner();
+    let snap = match snapshot(&core, &hubs, &code, None).await {
+        Ok(snap) => snap,
+        Err(Lookup::Missing) => return not_found(&req, &renderer),
+        Err(Lookup::Failed) => return busy(&req),
+    };
+    let history = snap.state.history();
+    let name = snap.state.name();
+    let (body, content_type) = match format.as_str() {
+        "csv" => (export::csv(history), "text/csv; charset=utf-8"),
+        "md" => (
+            export::markdown(name, history),
+            "text/markdown; charset=utf-8",
+        ),
+        "json" => match export::json(name, history) {
+            Ok(body) => (body, "application/json"),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot export a room");
+                return busy(&req);
+            }
+        },
+        _ => return not_found(&req, &renderer),
+    };
+    HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"poker-{code}.{format}\""),
+        ))
+        .body(body)
 }
 
 async fn static_file(path: web::Path<String>, assets: web::Data<Assets>) -> HttpResponse {
