@@ -3,6 +3,7 @@
 //! Everything poker adds to litebase goes through [`register`], so the framework
 //! never needs to know about rooms or votes.
 
+pub mod config;
 pub mod room;
 
 /// Adds poker's routes and hooks to a litebase app.

@@ -14,7 +14,9 @@ use serde::Serialize;
 use tokio::sync::{Mutex, mpsc, oneshot};
 
 use super::store::{self, LoadedRoom, NewSeat, StoreError};
-use super::{Command, ParticipantId, PresenceChange, Role, RoomState, view_for};
+use super::{
+    Command, DeckSpec, Event, ParticipantId, PresenceChange, Role, RoomState, Settings, view_for,
+};
 
 /// Frames a connection may have queued before it counts as too slow.
 pub const OUTBOX_CAPACITY: usize = 64;
@@ -23,7 +25,7 @@ const IDLE_EXIT: Duration = Duration::from_secs(60);
 /// How often time passes for the state machine (countdowns, presence grace).
 const TICK: Duration = Duration::from_secs(5);
 
-/// What a player asks a room to do, already parsed.
+/// What a player asks a room to do, already parsed (see [`super::protocol`]).
 #[derive(Debug, Clone)]
 pub enum Action {
     /// Vote, or change one's vote.
@@ -40,6 +42,47 @@ pub enum Action {
     Topic(String),
     /// Record the final estimate.
     Estimate(String),
+    /// Remove someone from the room.
+    Kick(ParticipantId),
+    /// Grant (`true`) or revoke co-host rights.
+    CoHost {
+        /// Who.
+        participant: ParticipantId,
+        /// Granted or revoked.
+        value: bool,
+    },
+    /// Hand the host role to someone.
+    Transfer(ParticipantId),
+    /// Lock or unlock the room.
+    Lock(bool),
+    /// Rename the room (blank clears the name).
+    Rename(String),
+    /// Replace the room settings.
+    Settings(Settings),
+    /// Change the deck.
+    Deck {
+        /// The new deck.
+        spec: DeckSpec,
+        /// Clear the current votes so the round uses the new deck now.
+        reset_votes: bool,
+    },
+    /// Configure (`Some`) or remove the countdown.
+    Timer(Option<u32>),
+    /// Start the countdown.
+    TimerStart,
+    /// Stop the countdown.
+    TimerStop,
+    /// Change a role: one's own, or someone else's (moderators).
+    Role {
+        /// The new role.
+        role: Role,
+        /// Whose role; the sender's when `None`.
+        participant: Option<ParticipantId>,
+    },
+    /// Change one's own display name.
+    Name(String),
+    /// Leave the room for good.
+    Leave,
 }
 
 impl Action {
@@ -52,6 +95,31 @@ impl Action {
             Action::Next(topic) => Command::NextRound { by, topic },
             Action::Topic(topic) => Command::SetTopic { by, topic },
             Action::Estimate(estimate) => Command::RecordEstimate { by, estimate },
+            Action::Kick(participant) => Command::Kick { by, participant },
+            Action::CoHost { participant, value } => Command::SetCoHost {
+                by,
+                participant,
+                co_host: value,
+            },
+            Action::Transfer(to) => Command::TransferHost { by, to },
+            Action::Lock(locked) => Command::Lock { by, locked },
+            Action::Rename(name) => Command::RenameRoom { by, name },
+            Action::Settings(settings) => Command::UpdateSettings { by, settings },
+            Action::Deck { spec, reset_votes } => Command::ChangeDeck {
+                by,
+                deck: spec,
+                reset_votes,
+            },
+            Action::Timer(duration_secs) => Command::SetTimer { by, duration_secs },
+            Action::TimerStart => Command::StartTimer { by },
+            Action::TimerStop => Command::StopTimer { by },
+            Action::Role { role, participant } => Command::SetRole {
+                participant: participant.unwrap_or_else(|| by.clone()),
+                by,
+                role,
+            },
+            Action::Name(name) => Command::SetName { by, name },
+            Action::Leave => Command::Leave { by },
         }
     }
 
@@ -64,6 +132,19 @@ impl Action {
             Action::Next(_) => "next",
             Action::Topic(_) => "topic",
             Action::Estimate(_) => "estimate",
+            Action::Kick(_) => "kick",
+            Action::CoHost { .. } => "cohost",
+            Action::Transfer(_) => "transfer",
+            Action::Lock(_) => "lock",
+            Action::Rename(_) => "rename",
+            Action::Settings(_) => "settings",
+            Action::Deck { .. } => "deck",
+            Action::Timer(_) => "timer",
+            Action::TimerStart => "timer_start",
+            Action::TimerStop => "timer_stop",
+            Action::Role { .. } => "role",
+            Action::Name(_) => "name",
+            Action::Leave => "leave",
         }
     }
 }
@@ -96,12 +177,79 @@ pub enum HubMsg {
         /// The connection.
         conn: u64,
     },
+    /// The room's rows changed behind the hub's back (an admin edit through
+    /// `/api`): reload the state, keep the connections, broadcast.
+    Reload,
+    /// The room is gone (deleted or expired): tell every connection `reason`,
+    /// close them, and stop.
+    Close {
+        /// What the players are told.
+        reason: String,
+    },
 }
 
 /// The live rooms of this process, by code.
 #[derive(Default)]
 pub struct Hubs {
     rooms: Mutex<HashMap<String, mpsc::Sender<HubMsg>>>,
+    /// Room record id → (code, hub), readable without awaiting, for callers that
+    /// cannot await (after-commit hooks, metrics).
+    live: std::sync::Mutex<HashMap<String, (String, mpsc::Sender<HubMsg>)>>,
+}
+
+impl Hubs {
+    fn live_map(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<String, (String, mpsc::Sender<HubMsg>)>> {
+        self.live
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Sends `msg` to the live hub of the room with record id `room_id`, if any.
+    /// Never waits: a hub whose queue is full misses it (it is reloaded on its
+    /// next admin edit or restart).
+    pub fn notify_room(&self, room_id: &str, msg: HubMsg) {
+        if let Some((_, tx)) = self.live_map().get(room_id) {
+            let _ = tx.try_send(msg);
+        }
+    }
+
+    /// Sends `msg` to the live hub of room `code`, if any.
+    pub fn notify_code(&self, code: &str, msg: HubMsg) {
+        let tx = self
+            .live_map()
+            .values()
+            .find(|(c, _)| c == code)
+            .map(|(_, tx)| tx.clone());
+        if let Some(tx) = tx {
+            let _ = tx.try_send(msg);
+        }
+    }
+
+    /// Asks every live hub to reload (for a change whose room is unknown).
+    pub fn reload_all(&self) {
+        for (_, tx) in self.live_map().values() {
+            let _ = tx.try_send(HubMsg::Reload);
+        }
+    }
+
+    /// How many rooms have a live task.
+    pub fn live_count(&self) -> usize {
+        self.live_map().len()
+    }
+
+    async fn unregister(&self, code: &str, room_id: &str, me: &mpsc::Sender<HubMsg>) {
+        let mut rooms = self.rooms.lock().await;
+        if rooms.get(code).is_some_and(|tx| tx.same_channel(me)) {
+            rooms.remove(code);
+        }
+        drop(rooms);
+        let mut live = self.live_map();
+        if live.get(room_id).is_some_and(|(_, tx)| tx.same_channel(me)) {
+            live.remove(room_id);
+        }
+    }
 }
 
 impl Hubs {
@@ -118,6 +266,8 @@ impl Hubs {
         let loaded = store::load_room(db, code.to_string()).await?;
         let (tx, rx) = mpsc::channel(256);
         rooms.insert(code.to_string(), tx.clone());
+        self.live_map()
+            .insert(loaded.room_id.clone(), (code.to_string(), tx.clone()));
         let hub = Hub::new(loaded, db.clone());
         let hubs = self.clone();
         let code = code.to_string();
@@ -177,37 +327,141 @@ impl Hub {
     ) {
         let mut tick = tokio::time::interval(TICK);
         let mut idle_since = tokio::time::Instant::now();
+        let mut shown = self.shown_presence();
         loop {
             tokio::select! {
                 msg = rx.recv() => match msg {
+                    Some(HubMsg::Close { reason }) => {
+                        self.close_all(&reason);
+                        break;
+                    }
+                    Some(HubMsg::Reload) => {
+                        if let Err(reason) = self.reload(&code).await {
+                            self.close_all(&reason);
+                            break;
+                        }
+                    }
                     Some(msg) => self.handle(msg).await,
                     None => break,
                 },
                 _ = tick.tick() => {
-                    if self.step(Command::Tick, None).await {
+                    let changed = self.step(Command::Tick, None).await;
+                    // Away turns into gone after the grace period without any event.
+                    let now_shown = self.shown_presence();
+                    if changed || now_shown != shown {
                         self.broadcast();
                     }
+                    shown = now_shown;
                     if !self.conns.is_empty() {
                         idle_since = tokio::time::Instant::now();
                     } else if idle_since.elapsed() >= IDLE_EXIT {
-                        let mut rooms = hubs.rooms.lock().await;
-                        if rooms.get(&code).is_some_and(|tx| tx.same_channel(&me)) {
-                            rooms.remove(&code);
-                        }
-                        drop(rooms);
-                        rx.close();
-                        // Sessions that raced the exit get the messages handled
-                        // here; a late joiner is told to retry.
-                        while let Ok(msg) = rx.try_recv() {
-                            if let HubMsg::Connect { reply, .. } = msg {
-                                let _ = reply.send(Err("the room is restarting; join again".into()));
-                            }
-                        }
                         break;
                     }
                 }
             }
         }
+        hubs.unregister(&code, &self.room_id, &me).await;
+        rx.close();
+        // Sessions that raced the exit get the messages handled here; a late
+        // joiner is told to retry.
+        while let Ok(msg) = rx.try_recv() {
+            if let HubMsg::Connect { reply, .. } = msg {
+                let _ = reply.send(Err("the room is restarting; join again".into()));
+            }
+        }
+    }
+
+    /// Each participant's presence as shown (online / away / gone), to notice
+    /// changes that happen by the clock alone.
+    fn shown_presence(&self) -> Vec<(ParticipantId, u8)> {
+        let now = store::now();
+        self.state
+            .participants()
+            .iter()
+            .map(|p| {
+                let shown = match p.presence {
+                    super::Presence::Online => 0,
+                    _ if p.is_present(now) => 1,
+                    _ => 2,
+                };
+                (p.id.clone(), shown)
+            })
+            .collect()
+    }
+
+    /// Tells every connection `reason` in an error frame and drops it (which
+    /// closes its socket once the frame is written).
+    fn close_all(&mut self, reason: &str) {
+        let ids: Vec<u64> = self.conns.keys().copied().collect();
+        for id in ids {
+            self.send(id, error_frame(reason));
+            self.conns.remove(&id);
+        }
+    }
+
+    /// Drops the connections of people who left or were removed; a removed
+    /// person is told why first. Their token no longer resumes a seat.
+    fn drop_departed(&mut self, events: &[Event]) {
+        for event in events {
+            let (who, message) = match event {
+                Event::Kicked { participant } => {
+                    (participant, Some("you were removed from the room"))
+                }
+                Event::Left { participant } => (participant, None),
+                _ => continue,
+            };
+            self.tokens.retain(|_, p| p != who);
+            let ids: Vec<u64> = self
+                .conns
+                .iter()
+                .filter(|(_, c)| &c.participant == who)
+                .map(|(id, _)| *id)
+                .collect();
+            for id in ids {
+                if let Some(message) = message {
+                    self.send(id, error_frame(message));
+                }
+                self.conns.remove(&id);
+            }
+        }
+    }
+
+    /// Reloads the state from the database after an outside edit. Connections
+    /// whose seat disappeared are told and dropped; the others are marked online
+    /// again (in memory only, so a reload never writes and cannot loop).
+    /// `Err` is the reason to close the room.
+    async fn reload(&mut self, code: &str) -> Result<(), String> {
+        let loaded = match store::load_room(&self.db, code.to_string()).await {
+            Ok(loaded) => loaded,
+            Err(StoreError::NotFound) => return Err("this room was deleted".into()),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot reload a room; keeping the live state");
+                return Ok(());
+            }
+        };
+        self.room_id = loaded.room_id;
+        self.state = loaded.state;
+        self.tokens = loaded.tokens.into_iter().collect();
+        let ids: Vec<u64> = self.conns.keys().copied().collect();
+        for id in ids {
+            let Some(participant) = self.conns.get(&id).map(|c| c.participant.clone()) else {
+                continue;
+            };
+            if self.state.participant(&participant).is_none() {
+                self.send(id, error_frame("you were removed from the room"));
+                self.conns.remove(&id);
+                continue;
+            }
+            let online = Command::SetPresence {
+                participant,
+                presence: PresenceChange::Online,
+            };
+            if let Ok((next, _)) = self.state.apply(online, store::now()) {
+                self.state = next;
+            }
+        }
+        self.broadcast();
+        Ok(())
     }
 
     async fn handle(&mut self, msg: HubMsg) {
@@ -227,11 +481,12 @@ impl Hub {
                     return;
                 };
                 let label = action.name();
-                if self.step(action.command(by), Some(conn)).await {
+                if let Some(events) = self.step_events(action.command(by), Some(conn)).await {
                     self.send(
                         conn,
                         serde_json::json!({"type": "ack", "action": label}).to_string(),
                     );
+                    self.drop_departed(&events);
                     self.broadcast();
                 }
             }
@@ -240,6 +495,8 @@ impl Hub {
                     self.presence(&c.participant).await;
                 }
             }
+            // Handled by the run loop.
+            HubMsg::Reload | HubMsg::Close { .. } => {}
         }
     }
 
@@ -326,11 +583,16 @@ impl Hub {
     /// Applies `command`, persists its changes, and keeps the new state only once
     /// they are committed. Errors go to `conn`. Returns whether the state changed.
     async fn step(&mut self, command: Command, conn: Option<u64>) -> bool {
+        self.step_events(command, conn).await.is_some()
+    }
+
+    /// [`Hub::step`], returning what changed (`None`: nothing did).
+    async fn step_events(&mut self, command: Command, conn: Option<u64>) -> Option<Vec<Event>> {
         let now = store::now();
         match self.state.apply(command, now) {
             Ok((next, events)) => {
                 if events.is_empty() {
-                    return false;
+                    return None;
                 }
                 if let Err(e) = store::persist(&self.db, &self.room_id, &next, &events, None).await
                 {
@@ -341,16 +603,16 @@ impl Hub {
                             error_frame("the change could not be saved; try again"),
                         );
                     }
-                    return false;
+                    return None;
                 }
                 self.state = next;
-                true
+                Some(events)
             }
             Err(e) => {
                 if let Some(conn) = conn {
                     self.send(conn, error_frame(&e.to_string()));
                 }
-                false
+                None
             }
         }
     }

@@ -30,6 +30,7 @@
 
 pub mod deck;
 pub mod hub;
+pub mod protocol;
 pub mod state;
 pub mod stats;
 pub mod store;
@@ -46,7 +47,8 @@ use serde::{Deserialize, Serialize};
 pub use deck::{Card, Deck, DeckError, DeckKind, DeckSpec};
 pub use state::{
     Action, Command, Event, HistoryEntry, HistoryVote, NewRoom, Participant, Permission, Phase,
-    Presence, PresenceChange, Role, RoomError, RoomState, Round, Settings, Timer, apply,
+    Presence, PresenceChange, Role, RoomError, RoomState, Round, Settings, StoredRoom, Timer,
+    apply,
 };
 pub use stats::Stats;
 pub use view::{RoomView, view_for};

@@ -16,7 +16,8 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 use tokio::sync::{mpsc, oneshot};
 
-use super::hub::{Action, HubMsg, Hubs, OUTBOX_CAPACITY, error_frame};
+use super::hub::{HubMsg, Hubs, OUTBOX_CAPACITY, error_frame};
+use super::protocol::{self, ClientMsg};
 use super::store::{self, StoreError};
 use super::{DeckSpec, Role};
 
@@ -82,32 +83,6 @@ async fn create_room(core: web::Data<litebase::core::Core>, body: web::Bytes) ->
     }
 }
 
-/// A frame a client may send.
-#[derive(Debug, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
-enum ClientMsg {
-    Join {
-        name: String,
-        role: Option<Role>,
-        token: Option<String>,
-    },
-    Vote {
-        value: String,
-    },
-    Clear,
-    Reveal,
-    Reset,
-    Next {
-        topic: Option<String>,
-    },
-    Topic {
-        text: String,
-    },
-    Estimate {
-        value: String,
-    },
-}
-
 async fn room_socket(
     req: HttpRequest,
     body: web::Payload,
@@ -155,6 +130,9 @@ async fn run_session(
     hubs: Arc<Hubs>,
 ) {
     let (out_tx, mut out_rx) = mpsc::channel::<String>(OUTBOX_CAPACITY);
+    // Once joined, only the hub holds the sender: when it drops this connection
+    // (too slow, removed, room closed) the outbox ends and the socket closes.
+    let mut out_tx = Some(out_tx);
     let mut joined: Option<(mpsc::Sender<HubMsg>, u64)> = None;
     let mut last_heard = Instant::now();
     let mut ping = tokio::time::interval(PING_EVERY);
@@ -195,15 +173,15 @@ async fn run_session(
                     }
                     continue;
                 }
-                let reply = match serde_json::from_str::<ClientMsg>(&text) {
-                    Err(e) => Some(error_frame(&format!("invalid message: {e}"))),
+                let reply = match protocol::parse(&text) {
+                    Err(e) => Some(error_frame(&e.to_string())),
                     Ok(ClientMsg::Join { name, role, token }) => {
-                        if joined.is_some() {
-                            Some(error_frame("already joined"))
-                        } else {
-                            match join(&core, &hubs, &code, name, role.unwrap_or(Role::Voter), token, &out_tx).await {
+                        match (&joined, &out_tx) {
+                            (Some(_), _) | (None, None) => Some(error_frame("already joined")),
+                            (None, Some(tx)) => match join(&core, &hubs, &code, name, role.unwrap_or(Role::Voter), token, tx).await {
                                 Ok(j) => {
                                     joined = Some(j);
+                                    out_tx = None;
                                     None
                                 }
                                 Err(message) => Some(error_frame(&message)),
@@ -213,15 +191,8 @@ async fn run_session(
                     Ok(other) => match &joined {
                         None => Some(error_frame("join the room first: {\"type\":\"join\",\"name\":…}")),
                         Some((hub, conn)) => {
-                            let action = match other {
-                                ClientMsg::Vote { value } => Action::Vote(value),
-                                ClientMsg::Clear => Action::Clear,
-                                ClientMsg::Reveal => Action::Reveal,
-                                ClientMsg::Reset => Action::Reset,
-                                ClientMsg::Next { topic } => Action::Next(topic),
-                                ClientMsg::Topic { text } => Action::Topic(text),
-                                ClientMsg::Estimate { value } => Action::Estimate(value),
-                                ClientMsg::Join { .. } => continue,
+                            let ClientMsg::Act(action) = other else {
+                                continue;
                             };
                             if hub.send(HubMsg::Act { conn: *conn, action }).await.is_err() {
                                 break Some(CloseReason { code: CloseCode::Restart, description: Some("the room closed; reconnect".into()) });
@@ -242,7 +213,7 @@ async fn run_session(
                         break None;
                     }
                 }
-                None => break Some(CloseReason { code: CloseCode::Policy, description: Some("too slow; reconnect".into()) }),
+                None => break Some(CloseReason { code: CloseCode::Policy, description: Some("closed by the room (see the last message, or too slow); reconnect".into()) }),
             },
             _ = ping.tick() => {
                 if last_heard.elapsed() > CLIENT_TIMEOUT {
