@@ -4,12 +4,35 @@
 //! never needs to know about rooms or votes.
 
 pub mod config;
+pub mod metrics;
 pub mod room;
 
-/// Adds poker's routes and hooks to a litebase app.
+use std::sync::Arc;
+
+/// Adds poker's routes and hooks to a litebase app, with the settings of the
+/// environment (`main` checks them first and refuses to start on a bad value).
 pub fn register(app: litebase::App) -> litebase::App {
-    let hubs = std::sync::Arc::new(room::hub::Hubs::default());
+    register_with(app, config::PokerConfig::from_env().unwrap_or_default())
+}
+
+/// [`register`] with explicit settings.
+pub fn register_with(app: litebase::App, config: config::PokerConfig) -> litebase::App {
+    room::store::set_room_ttl(config.room_ttl_secs);
+    let hubs = Arc::new(room::hub::Hubs::default());
+    let sweep = room::sweeper::SweepTrigger::default();
+    let app = room::admin_sync::register(app, hubs.clone(), sweep.clone());
+    let on_serve_hubs = hubs.clone();
     app.routes(move |cfg| room::ws::configure(cfg, hubs.clone()))
+        .on_serve(move |core| {
+            let hubs = on_serve_hubs.clone();
+            room::sweeper::start(
+                core.db.clone(),
+                hubs.clone(),
+                config.sweep_interval(),
+                sweep.clone(),
+            );
+            core.add_metrics_source(Arc::new(move || metrics::render(hubs.live_count())));
+        })
         .about("Real-time planning poker: rooms, hidden votes, reveal, repeat.")
         .version(env!("CARGO_PKG_VERSION"))
 }

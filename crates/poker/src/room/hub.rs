@@ -294,6 +294,7 @@ struct Frame<'a, T: Serialize> {
 
 /// An `{"type":"error","message":…}` frame.
 pub fn error_frame(message: &str) -> String {
+    crate::metrics::ws_error();
     serde_json::json!({"type": "error", "message": message}).to_string()
 }
 
@@ -328,7 +329,9 @@ impl Hub {
         let mut tick = tokio::time::interval(TICK);
         let mut idle_since = tokio::time::Instant::now();
         let mut shown = self.shown_presence();
+        let mut online = 0;
         loop {
+            online = self.report_online(online);
             tokio::select! {
                 msg = rx.recv() => match msg {
                     Some(HubMsg::Close { reason }) => {
@@ -360,6 +363,7 @@ impl Hub {
                 }
             }
         }
+        crate::metrics::participants_online_add(-online);
         hubs.unregister(&code, &self.room_id, &me).await;
         rx.close();
         // Sessions that raced the exit get the messages handled here; a late
@@ -369,6 +373,16 @@ impl Hub {
                 let _ = reply.send(Err("the room is restarting; join again".into()));
             }
         }
+    }
+
+    /// Reports the change of this room's online people to the metrics gauge;
+    /// returns the new count.
+    fn report_online(&self, before: i64) -> i64 {
+        let people: std::collections::HashSet<&ParticipantId> =
+            self.conns.values().map(|c| &c.participant).collect();
+        let now = i64::try_from(people.len()).unwrap_or(i64::MAX);
+        crate::metrics::participants_online_add(now - before);
+        now
     }
 
     /// Each participant's presence as shown (online / away / gone), to notice
@@ -624,6 +638,8 @@ impl Hub {
         };
         if full {
             // Too slow (or gone): dropping the outbox closes the socket.
+            crate::metrics::ws_dropped();
+            crate::metrics::ws_eviction();
             self.conns.remove(&conn);
         }
     }
@@ -645,6 +661,8 @@ impl Hub {
                 }
             };
             if c.outbox.try_send(frame).is_err() {
+                crate::metrics::ws_dropped();
+                crate::metrics::ws_eviction();
                 evicted.push(*id);
             }
         }

@@ -28,12 +28,14 @@
 //! assert!(view.participants.iter().all(|p| p.card.is_none()));
 //! ```
 
+pub mod admin_sync;
 pub mod deck;
 pub mod hub;
 pub mod protocol;
 pub mod state;
 pub mod stats;
 pub mod store;
+pub mod sweeper;
 pub mod view;
 pub mod ws;
 

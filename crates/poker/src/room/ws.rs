@@ -129,6 +129,7 @@ async fn run_session(
     core: web::Data<litebase::core::Core>,
     hubs: Arc<Hubs>,
 ) {
+    crate::metrics::ws_opened();
     let (out_tx, mut out_rx) = mpsc::channel::<String>(OUTBOX_CAPACITY);
     // Once joined, only the hub holds the sender: when it drops this connection
     // (too slow, removed, room closed) the outbox ends and the socket closes.
@@ -144,6 +145,9 @@ async fn run_session(
         tokio::select! {
             msg = stream.next() => {
                 last_heard = Instant::now();
+                if matches!(msg, Some(Ok(AggregatedMessage::Text(_) | AggregatedMessage::Binary(_)))) {
+                    crate::metrics::ws_message_in();
+                }
                 let text = match msg {
                     Some(Ok(AggregatedMessage::Text(text))) => text,
                     Some(Ok(AggregatedMessage::Binary(_))) => {
@@ -202,14 +206,14 @@ async fn run_session(
                     },
                 };
                 if let Some(frame) = reply {
-                    if session.text(frame).await.is_err() {
+                    if session.text(frame).await.map(|()| crate::metrics::ws_message_out()).is_err() {
                         break None;
                     }
                 }
             }
             out = out_rx.recv() => match out {
                 Some(frame) => {
-                    if session.text(frame).await.is_err() {
+                    if session.text(frame).await.map(|()| crate::metrics::ws_message_out()).is_err() {
                         break None;
                     }
                 }
@@ -229,6 +233,7 @@ async fn run_session(
         let _ = hub.send(HubMsg::Disconnect { conn }).await;
     }
     let _ = session.close(close).await;
+    crate::metrics::ws_closed();
 }
 
 async fn join(

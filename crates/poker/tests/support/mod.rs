@@ -4,6 +4,8 @@
 // Each test file uses the part it needs.
 #![allow(dead_code)]
 
+pub mod ws;
+
 use std::path::Path;
 use std::process::Command;
 
