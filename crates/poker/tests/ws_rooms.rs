@@ -296,3 +296,45 @@ async fn sigkill_gives_back_the_same_room() -> anyhow::Result<()> {
     assert_eq!(participant(&view, &alice.id)["card"], "M");
     Ok(())
 }
+
+/// Time alone moves presence on: someone who left shows as gone after the grace
+/// period, and auto-reveal stops waiting for an absent voter, without anyone
+/// acting. Sam (spectator) leaves a few seconds before Bob (voter), so the view
+/// showing Sam gone while the round still waits for Bob can only come from the
+/// clock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn absent_people_turn_gone_and_stop_holding_up_auto_reveal() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let server = start(dir.path())?;
+    let room = create_room(&server)?;
+    let code = room["code"].as_str().unwrap_or_default().to_string();
+    let host_token = room["hostToken"].as_str().unwrap_or_default();
+    let mut host = Player::join(&server, &code, "Host", Some(host_token)).await?;
+    host.act(json!({"type": "settings", "reveal": "everyone", "reset": "everyone",
+        "next_round": "everyone", "edit_topic": "everyone", "auto_reveal": "on", "allow_spectators": "on"}))
+        .await?;
+    let mut sam = Player::join(&server, &code, "Sam", None).await?;
+    sam.act(json!({"type": "role", "role": "spectator"}))
+        .await?;
+    let bob = Player::join(&server, &code, "Bob", None).await?;
+    let (sam_id, bob_id) = (sam.id.clone(), bob.id.clone());
+    drop(sam);
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    drop(bob);
+    host.view_where(|v| participant(v, &bob_id)["presence"] == "away")
+        .await?;
+    host.act(json!({"type": "vote", "value": "5"})).await?;
+    let view = host
+        .view_where(|v| participant(v, &sam_id)["presence"] == "gone")
+        .await?;
+    assert_eq!(
+        view["round"]["phase"], "voting",
+        "Bob is still within his grace period"
+    );
+    assert_eq!(participant(&view, &bob_id)["presence"], "away");
+    let view = host
+        .view_where(|v| v["round"]["phase"] == "revealed")
+        .await?;
+    assert_eq!(participant(&view, &bob_id)["presence"], "gone", "{view}");
+    Ok(())
+}

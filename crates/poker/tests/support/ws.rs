@@ -126,9 +126,9 @@ impl Player {
 /// The next text frame, parsed (10 s at most).
 pub async fn next_frame(ws: &mut Ws) -> anyhow::Result<Value> {
     loop {
-        let msg = tokio::time::timeout(Duration::from_secs(10), ws.next())
+        let msg = tokio::time::timeout(Duration::from_secs(45), ws.next())
             .await
-            .map_err(|_| anyhow::anyhow!("no frame within 10 s"))?
+            .map_err(|_| anyhow::anyhow!("no frame within 45 s"))?
             .ok_or_else(|| anyhow::anyhow!("connection closed"))??;
         if let Message::Text(text) = msg {
             return Ok(serde_json::from_str(&text)?);
