@@ -186,3 +186,45 @@ async fn room_metrics_are_served() -> anyhow::Result<()> {
     assert_eq!(value("poker_ws_evictions_total"), Some(0.0));
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn presence_rows_change_with_the_first_and_last_tab_only() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    support::add_superuser(dir.path())?;
+    let server = support::serve(dir.path(), &["--log-level", "warn"])?;
+    let token = support::superuser_token(&server)?;
+    let code = code_of(&create_room(&server)?);
+    let mut host = Player::join(&server, &code, "Host", None).await?;
+    let tab1 = Player::join(&server, &code, "Ada", None).await?;
+    let row = |id: &str| -> anyhow::Result<(bool, String)> {
+        let r = Http::new().get_auth(
+            &server.url(&format!("/api/collections/participants/records/{id}")),
+            &token,
+        )?;
+        anyhow::ensure!(r.status == 200, "participant: {}", r.text);
+        Ok((
+            r.json["online"].as_bool().unwrap_or(false),
+            r.json["last_seen"].as_str().unwrap_or_default().to_string(),
+        ))
+    };
+    let (online, first_seen) = row(&tab1.id)?;
+    assert!(online);
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let tab2 = Player::join(&server, &code, "Ada", Some(&tab1.token)).await?;
+    assert_eq!(tab2.id, tab1.id);
+    drop(tab2);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        row(&tab1.id)?,
+        (true, first_seen.clone()),
+        "a second tab coming and going writes nothing"
+    );
+    let id = tab1.id.clone();
+    drop(tab1);
+    host.view_where(|v| support::ws::participant(v, &id)["presence"] == "away")
+        .await?;
+    let (online, last_seen) = row(&id)?;
+    assert!(!online, "offline once the last tab closed");
+    assert!(last_seen > first_seen, "{last_seen} after {first_seen}");
+    Ok(())
+}

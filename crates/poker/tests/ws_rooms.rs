@@ -200,6 +200,7 @@ async fn sigkill_gives_back_the_same_room() -> anyhow::Result<()> {
     let mut alice = Player::join(&server, &code, "Alice", None).await?;
     let mut bob = Player::join(&server, &code, "Bob", None).await?;
     let mut carol = Player::join(&server, &code, "Carol", None).await?;
+    let mut dave = Player::join(&server, &code, "Dave", None).await?;
 
     // Round 1, completed with Bob's vote in it.
     alice.act(json!({"type": "vote", "value": "3"})).await?;
@@ -214,6 +215,12 @@ async fn sigkill_gives_back_the_same_room() -> anyhow::Result<()> {
         .await?;
     assert_eq!(bob.error().await?, "you were removed from the room");
     assert!(bob.closed().await, "a removed player's socket closes");
+
+    // Dave leaves for good; the host may not before handing over.
+    dave.act(json!({"type": "leave"})).await?;
+    assert!(dave.closed().await, "leaving closes the socket");
+    host.send(json!({"type": "leave"})).await?;
+    assert!(host.error().await?.contains("transfer the host role first"));
 
     // Everything a host can change, through the form-style values htmx sends.
     host.act(json!({"type": "cohost", "participant": alice.id, "value": "on"}))
@@ -263,6 +270,7 @@ async fn sigkill_gives_back_the_same_room() -> anyhow::Result<()> {
     assert_eq!(participant(&view, &carol.id)["name"], "Caroline");
     assert_eq!(participant(&view, &carol.id)["role"], "spectator");
     assert!(participant(&view, &bob.id).is_null(), "Bob stays removed");
+    assert!(participant(&view, &dave.id).is_null(), "Dave stays gone");
     assert_eq!(view["round"]["number"], 2);
     assert_eq!(view["round"]["topic"], "story 2");
     assert_eq!(view["round"]["votes_cast"], 2);

@@ -326,6 +326,9 @@ impl Hub {
         code: String,
         me: mpsc::Sender<HubMsg>,
     ) {
+        if let Err(e) = store::mark_offline(&self.db, &self.room_id).await {
+            tracing::warn!(error = %e, "cannot reset the presence of a room's people");
+        }
         let mut tick = tokio::time::interval(TICK);
         let mut idle_since = tokio::time::Instant::now();
         let mut shown = self.shown_presence();

@@ -715,6 +715,20 @@ fn replace_votes(
     Ok(())
 }
 
+/// Marks the room's people offline, as a freshly started hub finds them (after a
+/// crash the rows may still say online). Writes only rows that say online.
+pub async fn mark_offline(db: &litebase::Db, room_id: &str) -> Result<(), StoreError> {
+    let room_id = room_id.to_string();
+    db.write(move |conn| -> Result<(), StoreError> {
+        conn.execute(
+            "UPDATE participants SET online = FALSE, last_seen = ?2 WHERE room = ?1 AND online",
+            params![room_id, now_text()],
+        )?;
+        Ok(())
+    })
+    .await
+}
+
 /// Deletes every room whose `expires` has passed (a room never given an expiry
 /// counts from its last activity), with its participants, rounds and votes, in
 /// one write. Returns the codes of the rooms deleted.
