@@ -14,6 +14,7 @@ use serde::Serialize;
 use tokio::sync::{Mutex, mpsc, oneshot};
 
 use super::store::{self, LoadedRoom, NewSeat, StoreError};
+use super::view::{PresenceStatus, presence_status};
 use super::{
     Command, DeckSpec, Event, ParticipantId, PresenceChange, Role, RoomState, Settings, view_for,
 };
@@ -388,21 +389,14 @@ impl Hub {
         now
     }
 
-    /// Each participant's presence as shown (online / away / gone), to notice
-    /// changes that happen by the clock alone.
-    fn shown_presence(&self) -> Vec<(ParticipantId, u8)> {
+    /// Each participant's presence as shown, to notice changes that happen by
+    /// the clock alone (away turning into gone).
+    fn shown_presence(&self) -> Vec<(ParticipantId, PresenceStatus)> {
         let now = store::now();
         self.state
             .participants()
             .iter()
-            .map(|p| {
-                let shown = match p.presence {
-                    super::Presence::Online => 0,
-                    _ if p.is_present(now) => 1,
-                    _ => 2,
-                };
-                (p.id.clone(), shown)
-            })
+            .map(|p| (p.id.clone(), presence_status(p, now)))
             .collect()
     }
 
