@@ -151,7 +151,7 @@ async fn run_session(
                 let text = match msg {
                     Some(Ok(AggregatedMessage::Text(text))) => text,
                     Some(Ok(AggregatedMessage::Binary(_))) => {
-                        if session.text(error_frame("binary frames are not supported; send JSON text")).await.is_err() {
+                        if session.text(error_frame("binary frames are not supported; send JSON text")).await.map(|()| crate::metrics::ws_message_out()).is_err() {
                             break None;
                         }
                         continue;
@@ -172,7 +172,7 @@ async fn run_session(
                     }
                 };
                 if !rate.allow() {
-                    if session.text(error_frame("too many messages; slow down")).await.is_err() {
+                    if session.text(error_frame("too many messages; slow down")).await.map(|()| crate::metrics::ws_message_out()).is_err() {
                         break None;
                     }
                     continue;
