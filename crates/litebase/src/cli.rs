@@ -239,6 +239,9 @@ async fn serve(app: App, config: Config) -> Result<(), CliError> {
         }
     };
     crate::realtime::sse::start(core.clone());
+    for start in &app.on_serve {
+        start(&core);
+    }
     let result = crate::server::serve(core, app.routes).await;
     // In-flight requests are done; commit whatever they queued, then stop.
     db.close().await;

@@ -64,6 +64,7 @@ pub struct App {
     app_migrations: Option<MigrationSet>,
     routes: Vec<server::RouteFn>,
     hooks: hooks::Hooks,
+    on_serve: Vec<server::ServeFn>,
 }
 
 impl App {
@@ -76,6 +77,7 @@ impl App {
             app_migrations: None,
             routes: Vec::new(),
             hooks: hooks::Hooks::default(),
+            on_serve: Vec::new(),
         }
     }
 
@@ -109,6 +111,25 @@ impl App {
         configure: impl Fn(&mut web::ServiceConfig) + Send + Sync + 'static,
     ) -> Self {
         self.routes.push(Arc::new(configure));
+        self
+    }
+
+    /// Runs `f` once when `serve` starts: inside the server's async runtime, after
+    /// migrations ran and the [`core::Core`] (database, schema, metrics) is ready,
+    /// before the first request. Use it to start background tasks (spawn them
+    /// with `actix_web::rt::spawn` or `tokio::spawn`) or to register metrics
+    /// sources. Not run by the other commands (`migrate`, `superuser`).
+    ///
+    /// ```no_run
+    /// litebase::App::new("myapp").on_serve(|core| {
+    ///     let db = core.db.clone();
+    ///     actix_web::rt::spawn(async move {
+    ///         let _ = db; // periodic clean-up, say
+    ///     });
+    /// });
+    /// ```
+    pub fn on_serve(mut self, f: impl Fn(&web::Data<core::Core>) + Send + Sync + 'static) -> Self {
+        self.on_serve.push(Arc::new(f));
         self
     }
 

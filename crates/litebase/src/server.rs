@@ -12,6 +12,9 @@ use crate::error::ApiError;
 
 /// A function that mounts extra routes (the app's pages, its WebSocket endpoints).
 pub type RouteFn = Arc<dyn Fn(&mut web::ServiceConfig) + Send + Sync>;
+/// A function run once when the server starts, with the ready [`Core`] (see
+/// [`crate::App::on_serve`]).
+pub type ServeFn = Arc<dyn Fn(&web::Data<Core>) + Send + Sync>;
 
 /// Serves until SIGTERM or SIGINT, then stops accepting, lets in-flight requests
 /// finish (up to the configured timeout) and returns. The caller closes the database

@@ -197,6 +197,17 @@ impl Http {
         )
     }
 
+    /// `PATCH url` with a JSON body and an `Authorization` token.
+    pub fn patch_json_auth(&self, url: &str, token: &str, body: &Value) -> std::io::Result<Reply> {
+        Self::finish(
+            self.agent
+                .patch(url)
+                .header("Content-Type", "application/json")
+                .header("Authorization", token)
+                .send(body.to_string().as_bytes()),
+        )
+    }
+
     /// `GET url` with an `Authorization` token.
     pub fn get_auth(&self, url: &str, token: &str) -> std::io::Result<Reply> {
         Self::finish(self.agent.get(url).header("Authorization", token).call())

@@ -377,6 +377,16 @@ const STRINGS: &[(&str, &str, &str)] = &[
         "Cette salle a été fermée.",
     ),
     (
+        "room_deleted",
+        "This room was deleted by an administrator.",
+        "Cette salle a été supprimée par un administrateur.",
+    ),
+    (
+        "room_expired",
+        "This room expired after a long idle time; create a new room.",
+        "Cette salle a expiré après une longue inactivité ; créez-en une nouvelle.",
+    ),
+    (
         "name_required",
         "Please enter your name.",
         "Veuillez saisir votre nom.",

@@ -4,15 +4,24 @@
 //! never needs to know about rooms or votes.
 
 pub mod assets;
+pub mod config;
 pub mod i18n;
+pub mod metrics;
 pub mod pages;
 pub mod render;
 pub mod room;
 
 use std::sync::Arc;
 
-/// Adds poker's routes and hooks to a litebase app.
+/// Adds poker's routes and hooks to a litebase app, with the settings of the
+/// environment (`main` checks them first and refuses to start on a bad value).
 pub fn register(app: litebase::App) -> litebase::App {
+    register_with(app, config::PokerConfig::from_env().unwrap_or_default())
+}
+
+/// [`register`] with explicit settings.
+pub fn register_with(app: litebase::App, config: config::PokerConfig) -> litebase::App {
+    room::store::set_room_ttl(config.room_ttl_secs);
     let assets = Arc::new(assets::Assets::new());
     // The templates are compiled into the binary; a unit test parses them all, so
     // a failure here is a build defect, not something input can cause.
@@ -20,9 +29,22 @@ pub fn register(app: litebase::App) -> litebase::App {
         render::Renderer::new(assets.urls()).expect("embedded templates parse (see render tests)"),
     );
     let hubs = Arc::new(room::hub::Hubs::new(renderer.clone()));
+    let sweep = room::sweeper::SweepTrigger::default();
+    let app = room::admin_sync::register(app, hubs.clone(), sweep.clone());
+    let on_serve_hubs = hubs.clone();
     app.routes(move |cfg| {
         room::ws::configure(cfg, hubs.clone());
         pages::configure(cfg, renderer.clone(), assets.clone());
+    })
+    .on_serve(move |core| {
+        let hubs = on_serve_hubs.clone();
+        room::sweeper::start(
+            core.db.clone(),
+            hubs.clone(),
+            config.sweep_interval(),
+            sweep.clone(),
+        );
+        core.add_metrics_source(Arc::new(move || metrics::render(hubs.live_count())));
     })
     .about("Real-time planning poker: rooms, hidden votes, reveal, repeat.")
     .version(env!("CARGO_PKG_VERSION"))

@@ -9,7 +9,14 @@ mod embedded {
 }
 
 fn main() -> ExitCode {
-    poker::register(litebase::App::new("poker"))
+    let config = match poker::config::PokerConfig::from_env() {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("Error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    poker::register_with(litebase::App::new("poker"), config)
         .migrations(embedded::migrations::runner)
         .run()
 }

@@ -17,7 +17,7 @@ use crate::assets::Assets;
 use crate::i18n::{self, Lang};
 use crate::render::{Renderer, RoomMeta};
 use crate::room::export;
-use crate::room::hub::{HubMsg, Hubs, ROOM_TTL_SECS, Refusal, Snapshot};
+use crate::room::hub::{HubMsg, Hubs, Refusal, Snapshot};
 use crate::room::store::{self, RoomSetup, StoreError};
 use crate::room::{DeckKind, DeckSpec, Role, Settings, view_for};
 
@@ -365,7 +365,7 @@ async fn room_page(
     let now = store::now();
     let meta = RoomMeta {
         code: &code,
-        expires: snap.state.last_activity().plus_secs(ROOM_TTL_SECS),
+        expires: snap.state.last_activity().plus_secs(store::room_ttl()),
         now,
     };
     let anonymous = view_for(&snap.state, None, now);

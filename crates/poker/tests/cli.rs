@@ -81,7 +81,7 @@ fn migrate_status_then_up_then_idempotent() -> anyhow::Result<()> {
         "{text}"
     );
     assert!(text.contains("baseline"), "{text}");
-    assert!(text.trim_end().ends_with("0 applied, 5 pending"), "{text}");
+    assert!(text.trim_end().ends_with("0 applied, 6 pending"), "{text}");
 
     let up = poker(dir.path(), &["migrate", "up"])?;
     assert!(up.status.success(), "{}", stderr(&up));
@@ -103,7 +103,7 @@ fn migrate_status_then_up_then_idempotent() -> anyhow::Result<()> {
     let after = stdout(&poker(dir.path(), &["migrate", "status"])?);
     assert!(!after.contains("pending "), "{after}");
     assert!(
-        after.trim_end().ends_with("5 applied, 0 pending"),
+        after.trim_end().ends_with("6 applied, 0 pending"),
         "{after}"
     );
     Ok(())
@@ -119,14 +119,14 @@ fn migrate_new_numbers_after_the_embedded_migrations() -> anyhow::Result<()> {
         &["migrate", "new", "add_rooms", "--migrations-dir", &mdir_s],
     )?;
     assert!(first.status.success(), "{}", stderr(&first));
-    // The binary embeds V1 and V2, so a new file in an empty folder is V3.
-    assert!(mdir.join("V3__add_rooms.sql").exists());
+    // The binary embeds V1 to V3, so a new file in an empty folder is V4.
+    assert!(mdir.join("V4__add_rooms.sql").exists());
     let second = poker(
         dir.path(),
         &["migrate", "new", "add_votes", "--migrations-dir", &mdir_s],
     )?;
     assert!(second.status.success());
-    assert!(mdir.join("V4__add_votes.sql").exists());
+    assert!(mdir.join("V5__add_votes.sql").exists());
     let bad = poker(
         dir.path(),
         &["migrate", "new", "Add Votes!", "--migrations-dir", &mdir_s],

@@ -27,8 +27,8 @@ fn schema_changes_become_reviewable_migrations() -> anyhow::Result<()> {
     assert_eq!(created.status, 200, "{}", created.text);
     drop(server);
 
-    // The file is numbered after the binary's own migrations (V1, V2).
-    let file = migrations.join("V3__create_notes.sql");
+    // The file is numbered after the binary's own migrations (V1 to V3).
+    let file = migrations.join("V4__create_notes.sql");
     let sql = std::fs::read_to_string(&file)?;
     assert!(sql.contains("CREATE TABLE \"notes\""), "{sql}");
     assert!(sql.contains("idx_notes_body"), "{sql}");
@@ -37,7 +37,7 @@ fn schema_changes_become_reviewable_migrations() -> anyhow::Result<()> {
     // Recorded as applied where it was made, so a rebuilt binary will not replay it.
     let conn = rusqlite::Connection::open(data.join("data.db"))?;
     let recorded: String = conn.query_row(
-        "SELECT name FROM _app_migrations WHERE version = 3",
+        "SELECT name FROM _app_migrations WHERE version = 4",
         [],
         |r| r.get(0),
     )?;

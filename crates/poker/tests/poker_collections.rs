@@ -83,3 +83,121 @@ fn only_superusers_reach_rooms_participants_rounds_and_votes() -> anyhow::Result
     }
     Ok(())
 }
+
+/// Signed-in `users` records are no better off than guests: no vote, token hash
+/// or participant through list, view or realtime (a superuser subscriber, as the
+/// control, gets every event).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signed_in_users_and_guests_learn_nothing_through_api_or_realtime() -> anyhow::Result<()> {
+    use support::sse::{SseClient, subscribe_as};
+    let dir = tempfile::tempdir()?;
+    support::add_superuser(dir.path())?;
+    let server = support::serve(dir.path(), &["--log-level", "warn"])?;
+    let http = Http::new();
+    let admin = support::superuser_token(&server)?;
+    let user = http.post_json_auth(
+        &server.url("/api/collections/users/records"),
+        &admin,
+        &json!({"email": "user@example.com", "password": "user-password-1", "passwordConfirm": "user-password-1"}),
+    )?;
+    anyhow::ensure!(user.status == 200, "create user: {}", user.text);
+    let signed_in = http.post_json(
+        &server.url("/api/collections/users/auth-with-password"),
+        &json!({"identity": "user@example.com", "password": "user-password-1"}),
+    )?;
+    let user_token = signed_in.json["token"]
+        .as_str()
+        .ok_or_else(|| anyhow::anyhow!("user sign-in: {}", signed_in.text))?
+        .to_string();
+
+    let topics = ["rooms/*", "participants/*", "rounds/*", "votes/*"];
+    let addr = server.addr.clone();
+    let mut guest = SseClient::connect(&addr).await?;
+    subscribe_as(addr.clone(), guest.client_id.clone(), &topics, None).await?;
+    let mut member = SseClient::connect(&addr).await?;
+    subscribe_as(
+        addr.clone(),
+        member.client_id.clone(),
+        &topics,
+        Some(&user_token),
+    )
+    .await?;
+    let mut control = SseClient::connect(&addr).await?;
+    subscribe_as(
+        addr.clone(),
+        control.client_id.clone(),
+        &topics,
+        Some(&admin),
+    )
+    .await?;
+
+    let create = |c: &str, body: Value| -> anyhow::Result<Value> {
+        let r = http.post_json_auth(
+            &server.url(&format!("/api/collections/{c}/records")),
+            &admin,
+            &body,
+        )?;
+        anyhow::ensure!(r.status == 200, "{c}: {}", r.text);
+        Ok(r.json)
+    };
+    let room = create(
+        "rooms",
+        json!({"code": "LeakTest1234", "name": "Secret sprint"}),
+    )?;
+    let alice = create(
+        "participants",
+        json!({"room": id(&room), "name": "Alice", "role": "voter", "token_hash": "hash-of-a-secret"}),
+    )?;
+    let round = create(
+        "rounds",
+        json!({"room": id(&room), "number": 1, "state": "voting"}),
+    )?;
+    let vote = create(
+        "votes",
+        json!({"round": id(&round), "participant": id(&alice), "value": "13"}),
+    )?;
+    control.wait_for(&id(&vote)).await?;
+    assert!(
+        control.buffer.contains(&id(&alice)),
+        "the control sees the participant"
+    );
+
+    for (who, token) in [("guest", None), ("user", Some(user_token.as_str()))] {
+        for c in ["rooms", "participants", "rounds", "votes"] {
+            let list_url = server.url(&format!("/api/collections/{c}/records"));
+            let list = match token {
+                Some(t) => http.get_auth(&list_url, t)?,
+                None => http.get(&list_url)?,
+            };
+            assert_error_shape(&list, 403);
+            assert!(!list.text.contains("hash-of-a-secret") && !list.text.contains("\"13\""));
+        }
+        let view_url = server.url(&format!("/api/collections/votes/records/{}", id(&vote)));
+        let view = match token {
+            Some(t) => http.get_auth(&view_url, t)?,
+            None => http.get(&view_url)?,
+        };
+        assert_error_shape(&view, 403);
+        assert!(!view.text.contains("\"13\""), "{who} viewed a vote");
+    }
+    for (who, client) in [("guest", &mut guest), ("user", &mut member)] {
+        // Whatever arrives within a second (if anything), none of it is ours.
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(1), async {
+            while client.read_chunk().await.unwrap_or(false) {}
+        })
+        .await;
+        for secret in [
+            id(&vote),
+            id(&alice),
+            id(&room),
+            "hash-of-a-secret".to_string(),
+        ] {
+            assert!(
+                !client.buffer.contains(&secret),
+                "{who} received {secret} over realtime: {}",
+                client.buffer
+            );
+        }
+    }
+    Ok(())
+}

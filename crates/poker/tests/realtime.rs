@@ -4,12 +4,12 @@
 
 mod support;
 
+use support::sse::{SseClient, subscribe};
+
 use std::time::Duration;
 
 use litebase::testing::{Http, ServerProcess};
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpStream;
 
 struct Setup {
     server: ServerProcess,
@@ -36,92 +36,6 @@ fn public_collection(s: &Setup, name: &str, field: Value) -> anyhow::Result<()> 
         &json!({"name": name, "listRule": "", "viewRule": "", "createRule": "", "fields": [field]}),
     )?;
     anyhow::ensure!(reply.status == 200, "create collection: {}", reply.text);
-    Ok(())
-}
-
-/// A raw SSE connection: HTTP/1.1, chunked body decoded as it arrives.
-struct SseClient {
-    reader: BufReader<TcpStream>,
-    buffer: String,
-    client_id: String,
-}
-
-impl SseClient {
-    async fn connect(addr: &str) -> anyhow::Result<SseClient> {
-        let mut stream = TcpStream::connect(addr).await?;
-        stream
-            .write_all(
-                b"GET /api/realtime HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n\r\n",
-            )
-            .await?;
-        let mut reader = BufReader::new(stream);
-        let mut line = String::new();
-        loop {
-            line.clear();
-            anyhow::ensure!(
-                reader.read_line(&mut line).await? > 0,
-                "closed during headers"
-            );
-            if line == "\r\n" {
-                break;
-            }
-        }
-        let mut client = SseClient {
-            reader,
-            buffer: String::new(),
-            client_id: String::new(),
-        };
-        client.wait_for("PB_CONNECT").await?;
-        let start = client
-            .buffer
-            .find("\"clientId\":\"")
-            .map(|i| i + 12)
-            .unwrap_or(0);
-        client.client_id = client.buffer[start..]
-            .chars()
-            .take_while(|c| *c != '"')
-            .collect();
-        Ok(client)
-    }
-
-    /// Reads one chunk of the body; `false` once the server ended the stream.
-    async fn read_chunk(&mut self) -> anyhow::Result<bool> {
-        let mut size = String::new();
-        if self.reader.read_line(&mut size).await? == 0 {
-            return Ok(false);
-        }
-        let n = usize::from_str_radix(size.trim(), 16)?;
-        if n == 0 {
-            return Ok(false);
-        }
-        let mut data = vec![0u8; n + 2];
-        self.reader.read_exact(&mut data).await?;
-        self.buffer.push_str(&String::from_utf8_lossy(&data[..n]));
-        Ok(true)
-    }
-
-    async fn wait_for(&mut self, needle: &str) -> anyhow::Result<()> {
-        while !self.buffer.contains(needle) {
-            anyhow::ensure!(self.read_chunk().await?, "stream ended before {needle:?}");
-        }
-        Ok(())
-    }
-
-    fn count(&self, needle: &str) -> usize {
-        self.buffer.matches(needle).count()
-    }
-}
-
-async fn subscribe(addr: String, client_id: String, topic: &str) -> anyhow::Result<()> {
-    let topic = topic.to_string();
-    let reply = tokio::task::spawn_blocking(move || {
-        Http::new().post_json(
-            &format!("http://{addr}/api/realtime"),
-            &json!({"clientId": client_id, "subscriptions": [topic]}),
-        )
-    })
-    .await??;
-    anyhow::ensure!(reply.status == 204, "subscribe: {}", reply.text);
     Ok(())
 }
 

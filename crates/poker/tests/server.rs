@@ -52,7 +52,7 @@ fn migrations_apply_once_across_restarts() -> anyhow::Result<()> {
         assert!(status.success());
     }
     let conn = rusqlite::Connection::open(dir.path().join("data.db"))?;
-    for (table, migrations) in [("_litebase_migrations", 3), ("_app_migrations", 2)] {
+    for (table, migrations) in [("_litebase_migrations", 3), ("_app_migrations", 3)] {
         let n: i64 = conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?;
         assert_eq!(n, migrations, "{table} should record each migration once");
     }

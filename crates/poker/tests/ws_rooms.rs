@@ -7,133 +7,14 @@ use std::path::Path;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use litebase::testing::{Http, ServerProcess};
-use serde_json::{Value, json};
+use litebase::testing::ServerProcess;
+use serde_json::json;
+use support::ws::{CARDS, Player, assert_hidden, create_room, next_of_any, participant};
 use tokio_tungstenite::tungstenite::Message;
-
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 fn start(dir: &Path) -> anyhow::Result<ServerProcess> {
     Ok(support::serve(dir, &["--log-level", "warn"])?)
 }
-
-fn create_room(server: &ServerProcess) -> anyhow::Result<Value> {
-    let reply = Http::new().post_json(
-        &server.url("/api/poker/rooms"),
-        &json!({"name": "Sprint 7"}),
-    )?;
-    anyhow::ensure!(reply.status == 200, "create room: {}", reply.text);
-    Ok(reply.json)
-}
-
-/// One player's connection.
-struct Player {
-    ws: Ws,
-    id: String,
-    token: String,
-}
-
-impl Player {
-    async fn connect(server: &ServerProcess, code: &str) -> anyhow::Result<Ws> {
-        let url = format!("ws://{}/ws/rooms/{code}", server.addr);
-        let (ws, _) = tokio_tungstenite::connect_async(url).await?;
-        Ok(ws)
-    }
-
-    async fn join(
-        server: &ServerProcess,
-        code: &str,
-        name: &str,
-        token: Option<&str>,
-    ) -> anyhow::Result<Player> {
-        let mut ws = Self::connect(server, code).await?;
-        let mut msg = json!({"type": "join", "name": name, "role": "voter"});
-        if let Some(t) = token {
-            msg["token"] = json!(t);
-        }
-        ws.send(Message::text(msg.to_string())).await?;
-        let welcome = next_of(&mut ws, "welcome").await?;
-        let id = welcome["participantId"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        let token = welcome["token"]
-            .as_str()
-            .map(str::to_string)
-            .or(token.map(str::to_string))
-            .unwrap_or_default();
-        Ok(Player { ws, id, token })
-    }
-
-    async fn send(&mut self, msg: Value) -> anyhow::Result<()> {
-        self.ws.send(Message::text(msg.to_string())).await?;
-        Ok(())
-    }
-
-    /// Sends `msg` and waits for its ack (sent only after the commit).
-    async fn act(&mut self, msg: Value) -> anyhow::Result<()> {
-        self.send(msg).await?;
-        loop {
-            let frame = next_frame(&mut self.ws).await?;
-            match frame["type"].as_str() {
-                Some("ack") => return Ok(()),
-                Some("error") => anyhow::bail!("error: {frame}"),
-                _ => {}
-            }
-        }
-    }
-
-    /// Waits for a view that satisfies `pred`.
-    async fn view_where(&mut self, pred: impl Fn(&Value) -> bool) -> anyhow::Result<Value> {
-        loop {
-            let frame = next_frame(&mut self.ws).await?;
-            if frame["type"] == "view" && pred(&frame) {
-                return Ok(frame);
-            }
-        }
-    }
-}
-
-async fn next_frame(ws: &mut Ws) -> anyhow::Result<Value> {
-    loop {
-        let msg = tokio::time::timeout(Duration::from_secs(10), ws.next())
-            .await
-            .map_err(|_| anyhow::anyhow!("no frame within 10 s"))?
-            .ok_or_else(|| anyhow::anyhow!("connection closed"))??;
-        if let Message::Text(text) = msg {
-            return Ok(serde_json::from_str(&text)?);
-        }
-    }
-}
-
-async fn next_of(ws: &mut Ws, kind: &str) -> anyhow::Result<Value> {
-    loop {
-        let frame = next_frame(ws).await?;
-        if frame["type"] == kind {
-            return Ok(frame);
-        }
-        anyhow::ensure!(frame["type"] != "error", "unexpected error: {frame}");
-    }
-}
-
-fn participant<'a>(view: &'a Value, id: &str) -> &'a Value {
-    view["participants"]
-        .as_array()
-        .and_then(|ps| ps.iter().find(|p| p["id"] == id))
-        .unwrap_or(&Value::Null)
-}
-
-/// No one's view shows anyone else's card.
-fn assert_hidden(view: &Value, me: &str) {
-    for p in view["participants"].as_array().into_iter().flatten() {
-        if p["id"] != me {
-            assert!(p["card"].is_null(), "{me} sees a hidden card: {p}");
-        }
-    }
-}
-
-const CARDS: [&str; 5] = ["1", "2", "3", "5", "8"];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn five_players_play_three_rounds() -> anyhow::Result<()> {
@@ -305,12 +186,163 @@ async fn garbage_gets_errors_and_the_room_keeps_working() -> anyhow::Result<()> 
     Ok(())
 }
 
-/// The next frame that is not a view.
-async fn next_of_any(ws: &mut Ws) -> anyhow::Result<Value> {
-    loop {
-        let frame = next_frame(ws).await?;
-        if frame["type"] != "view" {
-            return Ok(frame);
-        }
-    }
+/// A whole room after SIGKILL: settings, deck, lock, name, co-host, host
+/// transfer, names, roles, timer, a removed player gone (their completed-round
+/// vote still readable), and every acknowledged vote.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_gives_back_the_same_room() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let mut server = start(dir.path())?;
+    let room = create_room(&server)?;
+    let code = room["code"].as_str().unwrap_or_default().to_string();
+    let host_token = room["hostToken"].as_str().unwrap_or_default().to_string();
+    let mut host = Player::join(&server, &code, "Host", Some(&host_token)).await?;
+    let mut alice = Player::join(&server, &code, "Alice", None).await?;
+    let mut bob = Player::join(&server, &code, "Bob", None).await?;
+    let mut carol = Player::join(&server, &code, "Carol", None).await?;
+    let mut dave = Player::join(&server, &code, "Dave", None).await?;
+
+    // Round 1, completed with Bob's vote in it.
+    alice.act(json!({"type": "vote", "value": "3"})).await?;
+    bob.act(json!({"type": "vote", "value": "8"})).await?;
+    host.act(json!({"type": "reveal"})).await?;
+    host.act(json!({"type": "estimate", "value": "5"})).await?;
+    host.act(json!({"type": "next", "topic": "story 2"}))
+        .await?;
+
+    // Bob is removed: told, closed, and his token no longer works.
+    host.act(json!({"type": "kick", "participant": bob.id}))
+        .await?;
+    assert_eq!(bob.error().await?, "you were removed from the room");
+    assert!(bob.closed().await, "a removed player's socket closes");
+
+    // Dave leaves for good; the host may not before handing over.
+    dave.act(json!({"type": "leave"})).await?;
+    assert!(dave.closed().await, "leaving closes the socket");
+    host.send(json!({"type": "leave"})).await?;
+    assert!(host.error().await?.contains("transfer the host role first"));
+
+    // Everything a host can change, through the form-style values htmx sends.
+    host.act(json!({"type": "cohost", "participant": alice.id, "value": "on"}))
+        .await?;
+    host.act(json!({"type": "rename", "name": "Renamed room"}))
+        .await?;
+    host.act(json!({"type": "settings", "reveal": "hosts", "reset": "hosts", "next_round": "everyone",
+        "edit_topic": "hosts", "auto_reveal": "", "allow_spectators": "on", "HEADERS": {"HX-Request": "true"}}))
+        .await?;
+    host.act(json!({"type": "deck", "kind": "custom", "custom": "S, M, L", "coffee": "on"}))
+        .await?;
+    host.act(json!({"type": "timer", "seconds": "60"})).await?;
+    carol
+        .act(json!({"type": "role", "role": "spectator"}))
+        .await?;
+    carol
+        .act(json!({"type": "name", "name": "Caroline"}))
+        .await?;
+    alice.act(json!({"type": "vote", "value": "M"})).await?;
+    host.act(json!({"type": "vote", "value": "L"})).await?;
+    host.act(json!({"type": "transfer", "participant": alice.id}))
+        .await?;
+    alice.act(json!({"type": "lock", "value": true})).await?;
+
+    server.signal("KILL")?;
+    server.wait(Duration::from_secs(10));
+    let server = start(dir.path())?;
+
+    let mut alice = Player::join(&server, &code, "Alice", Some(&alice.token)).await?;
+    let view = alice.view_where(|v| !v["participants"].is_null()).await?;
+    assert_eq!(view["name"], "Renamed room", "{view}");
+    assert_eq!(view["locked"], true);
+    assert_eq!(view["settings"]["reveal"], "hosts");
+    assert_eq!(view["settings"]["next_round"], "everyone");
+    assert_eq!(view["settings"]["auto_reveal"], false);
+    assert_eq!(view["settings"]["allow_spectators"], true);
+    assert_eq!(view["deck_spec"]["kind"], "custom");
+    assert_eq!(view["deck_spec"]["custom"], json!(["S", "M", "L"]));
+    assert_eq!(view["deck_spec"]["coffee"], true);
+    assert_eq!(view["timer"]["duration_secs"], 60);
+    assert_eq!(
+        view["host"],
+        alice.id.as_str(),
+        "the host transfer survived"
+    );
+    assert_eq!(participant(&view, &host.id)["co_host"], true);
+    assert_eq!(participant(&view, &carol.id)["name"], "Caroline");
+    assert_eq!(participant(&view, &carol.id)["role"], "spectator");
+    assert!(participant(&view, &bob.id).is_null(), "Bob stays removed");
+    assert!(participant(&view, &dave.id).is_null(), "Dave stays gone");
+    assert_eq!(view["round"]["number"], 2);
+    assert_eq!(view["round"]["topic"], "story 2");
+    assert_eq!(view["round"]["votes_cast"], 2);
+    assert_eq!(participant(&view, &alice.id)["card"], "M");
+    assert_hidden(&view, &alice.id);
+    let first = &view["history"][0];
+    assert_eq!(first["final_estimate"], "5");
+    let bob_vote = first["votes"]
+        .as_array()
+        .and_then(|vs| vs.iter().find(|v| v["participant"] == bob.id.as_str()));
+    assert_eq!(
+        bob_vote.map(|v| (v["name"].clone(), v["card"].clone())),
+        Some((json!("Bob"), json!("8"))),
+        "a removed player's completed vote stays readable: {first}"
+    );
+
+    // Bob's token opens nothing; the host's old seat resumes as a co-host.
+    let mut ws = Player::connect(&server, &code).await?;
+    ws.send(Message::text(
+        json!({"type": "join", "name": "Bob", "token": bob.token}).to_string(),
+    ))
+    .await?;
+    let reply = next_of_any(&mut ws).await?;
+    assert_eq!(reply["type"], "error", "{reply}");
+    let mut old_host = Player::join(&server, &code, "Host", Some(&host_token)).await?;
+    alice.act(json!({"type": "reveal"})).await?;
+    let view = old_host
+        .view_where(|v| v["round"]["phase"] == "revealed")
+        .await?;
+    assert_eq!(participant(&view, &old_host.id)["card"], "L");
+    assert_eq!(participant(&view, &alice.id)["card"], "M");
+    Ok(())
+}
+
+/// Time alone moves presence on: someone who left shows as gone after the grace
+/// period, and auto-reveal stops waiting for an absent voter, without anyone
+/// acting. Sam (spectator) leaves a few seconds before Bob (voter), so the view
+/// showing Sam gone while the round still waits for Bob can only come from the
+/// clock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn absent_people_turn_gone_and_stop_holding_up_auto_reveal() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let server = start(dir.path())?;
+    let room = create_room(&server)?;
+    let code = room["code"].as_str().unwrap_or_default().to_string();
+    let host_token = room["hostToken"].as_str().unwrap_or_default();
+    let mut host = Player::join(&server, &code, "Host", Some(host_token)).await?;
+    host.act(json!({"type": "settings", "reveal": "everyone", "reset": "everyone",
+        "next_round": "everyone", "edit_topic": "everyone", "auto_reveal": "on", "allow_spectators": "on"}))
+        .await?;
+    let mut sam = Player::join(&server, &code, "Sam", None).await?;
+    sam.act(json!({"type": "role", "role": "spectator"}))
+        .await?;
+    let bob = Player::join(&server, &code, "Bob", None).await?;
+    let (sam_id, bob_id) = (sam.id.clone(), bob.id.clone());
+    drop(sam);
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    drop(bob);
+    host.view_where(|v| participant(v, &bob_id)["presence"] == "away")
+        .await?;
+    host.act(json!({"type": "vote", "value": "5"})).await?;
+    let view = host
+        .view_where(|v| participant(v, &sam_id)["presence"] == "gone")
+        .await?;
+    assert_eq!(
+        view["round"]["phase"], "voting",
+        "Bob is still within his grace period"
+    );
+    assert_eq!(participant(&view, &bob_id)["presence"], "away");
+    let view = host
+        .view_where(|v| v["round"]["phase"] == "revealed")
+        .await?;
+    assert_eq!(participant(&view, &bob_id)["presence"], "gone", "{view}");
+    Ok(())
 }

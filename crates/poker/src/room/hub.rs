@@ -15,12 +15,13 @@ use serde::Serialize;
 use tokio::sync::{Mutex, mpsc, oneshot};
 
 use super::store::{self, LoadedRoom, NewSeat, StoreError};
-use super::{Command, ParticipantId, PresenceChange, Role, RoomError, RoomState, view_for};
+use super::view::{PresenceStatus, presence_status};
+use super::{
+    Command, DeckSpec, Event, ParticipantId, PresenceChange, Role, RoomError, RoomState, Settings,
+    view_for,
+};
 use crate::i18n::{self, Lang};
 use crate::render::{Renderer, RoomMeta};
-
-/// How long a room lives after its last activity.
-pub const ROOM_TTL_SECS: u64 = 24 * 3600;
 
 /// What a connection speaks: JSON frames (tests, tools) or HTML fragments (pages).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +51,12 @@ pub enum Refusal {
     NotLoaded,
     /// The room kept restarting while joining.
     Busy,
+    /// A moderator removed this person.
+    Removed,
+    /// An administrator deleted the room.
+    Deleted,
+    /// The room expired after its idle time.
+    Expired,
 }
 
 impl Refusal {
@@ -73,6 +80,12 @@ impl Refusal {
             (Refusal::NotLoaded, lang) => i18n::text(lang, "room_busy").into(),
             (Refusal::Busy, Lang::En) => "the room is busy; try again".into(),
             (Refusal::Busy, lang) => i18n::text(lang, "room_busy").into(),
+            (Refusal::Removed, Lang::En) => "you were removed from the room".into(),
+            (Refusal::Removed, lang) => i18n::text(lang, "kicked").into(),
+            (Refusal::Deleted, Lang::En) => "this room was deleted".into(),
+            (Refusal::Deleted, lang) => i18n::text(lang, "room_deleted").into(),
+            (Refusal::Expired, Lang::En) => "this room expired; create a new room".into(),
+            (Refusal::Expired, lang) => i18n::text(lang, "room_expired").into(),
         }
     }
 }
@@ -93,7 +106,7 @@ const IDLE_EXIT: Duration = Duration::from_secs(60);
 /// How often time passes for the state machine (countdowns, presence grace).
 const TICK: Duration = Duration::from_secs(5);
 
-/// What a player asks a room to do, already parsed.
+/// What a player asks a room to do, already parsed (see [`super::protocol`]).
 #[derive(Debug, Clone)]
 pub enum Action {
     /// Vote, or change one's vote.
@@ -110,6 +123,47 @@ pub enum Action {
     Topic(String),
     /// Record the final estimate.
     Estimate(String),
+    /// Remove someone from the room.
+    Kick(ParticipantId),
+    /// Grant (`true`) or revoke co-host rights.
+    CoHost {
+        /// Who.
+        participant: ParticipantId,
+        /// Granted or revoked.
+        value: bool,
+    },
+    /// Hand the host role to someone.
+    Transfer(ParticipantId),
+    /// Lock or unlock the room.
+    Lock(bool),
+    /// Rename the room (blank clears the name).
+    Rename(String),
+    /// Replace the room settings.
+    Settings(Settings),
+    /// Change the deck.
+    Deck {
+        /// The new deck.
+        spec: DeckSpec,
+        /// Clear the current votes so the round uses the new deck now.
+        reset_votes: bool,
+    },
+    /// Configure (`Some`) or remove the countdown.
+    Timer(Option<u32>),
+    /// Start the countdown.
+    TimerStart,
+    /// Stop the countdown.
+    TimerStop,
+    /// Change a role: one's own, or someone else's (moderators).
+    Role {
+        /// The new role.
+        role: Role,
+        /// Whose role; the sender's when `None`.
+        participant: Option<ParticipantId>,
+    },
+    /// Change one's own display name.
+    Name(String),
+    /// Leave the room for good.
+    Leave,
 }
 
 impl Action {
@@ -122,6 +176,31 @@ impl Action {
             Action::Next(topic) => Command::NextRound { by, topic },
             Action::Topic(topic) => Command::SetTopic { by, topic },
             Action::Estimate(estimate) => Command::RecordEstimate { by, estimate },
+            Action::Kick(participant) => Command::Kick { by, participant },
+            Action::CoHost { participant, value } => Command::SetCoHost {
+                by,
+                participant,
+                co_host: value,
+            },
+            Action::Transfer(to) => Command::TransferHost { by, to },
+            Action::Lock(locked) => Command::Lock { by, locked },
+            Action::Rename(name) => Command::RenameRoom { by, name },
+            Action::Settings(settings) => Command::UpdateSettings { by, settings },
+            Action::Deck { spec, reset_votes } => Command::ChangeDeck {
+                by,
+                deck: spec,
+                reset_votes,
+            },
+            Action::Timer(duration_secs) => Command::SetTimer { by, duration_secs },
+            Action::TimerStart => Command::StartTimer { by },
+            Action::TimerStop => Command::StopTimer { by },
+            Action::Role { role, participant } => Command::SetRole {
+                participant: participant.unwrap_or_else(|| by.clone()),
+                by,
+                role,
+            },
+            Action::Name(name) => Command::SetName { by, name },
+            Action::Leave => Command::Leave { by },
         }
     }
 
@@ -134,6 +213,19 @@ impl Action {
             Action::Next(_) => "next",
             Action::Topic(_) => "topic",
             Action::Estimate(_) => "estimate",
+            Action::Kick(_) => "kick",
+            Action::CoHost { .. } => "cohost",
+            Action::Transfer(_) => "transfer",
+            Action::Lock(_) => "lock",
+            Action::Rename(_) => "rename",
+            Action::Settings(_) => "settings",
+            Action::Deck { .. } => "deck",
+            Action::Timer(_) => "timer",
+            Action::TimerStart => "timer_start",
+            Action::TimerStop => "timer_stop",
+            Action::Role { .. } => "role",
+            Action::Name(_) => "name",
+            Action::Leave => "leave",
         }
     }
 }
@@ -184,12 +276,79 @@ pub enum HubMsg {
         /// The connection.
         conn: u64,
     },
+    /// The room's rows changed behind the hub's back (an admin edit through
+    /// `/api`): reload the state, keep the connections, broadcast.
+    Reload,
+    /// The room is gone (deleted or expired): tell every connection `reason`,
+    /// close them, and stop.
+    Close {
+        /// What the players are told.
+        reason: Refusal,
+    },
 }
 
 /// The live rooms of this process, by code.
 pub struct Hubs {
     rooms: Mutex<HashMap<String, mpsc::Sender<HubMsg>>>,
     renderer: Arc<Renderer>,
+    /// Room record id → (code, hub), readable without awaiting, for callers that
+    /// cannot await (after-commit hooks, metrics).
+    live: std::sync::Mutex<HashMap<String, (String, mpsc::Sender<HubMsg>)>>,
+}
+
+impl Hubs {
+    fn live_map(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<String, (String, mpsc::Sender<HubMsg>)>> {
+        self.live
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Sends `msg` to the live hub of the room with record id `room_id`, if any.
+    /// Never waits: a hub whose queue is full misses it (it is reloaded on its
+    /// next admin edit or restart).
+    pub fn notify_room(&self, room_id: &str, msg: HubMsg) {
+        if let Some((_, tx)) = self.live_map().get(room_id) {
+            let _ = tx.try_send(msg);
+        }
+    }
+
+    /// Sends `msg` to the live hub of room `code`, if any.
+    pub fn notify_code(&self, code: &str, msg: HubMsg) {
+        let tx = self
+            .live_map()
+            .values()
+            .find(|(c, _)| c == code)
+            .map(|(_, tx)| tx.clone());
+        if let Some(tx) = tx {
+            let _ = tx.try_send(msg);
+        }
+    }
+
+    /// Asks every live hub to reload (for a change whose room is unknown).
+    pub fn reload_all(&self) {
+        for (_, tx) in self.live_map().values() {
+            let _ = tx.try_send(HubMsg::Reload);
+        }
+    }
+
+    /// How many rooms have a live task.
+    pub fn live_count(&self) -> usize {
+        self.live_map().len()
+    }
+
+    async fn unregister(&self, code: &str, room_id: &str, me: &mpsc::Sender<HubMsg>) {
+        let mut rooms = self.rooms.lock().await;
+        if rooms.get(code).is_some_and(|tx| tx.same_channel(me)) {
+            rooms.remove(code);
+        }
+        drop(rooms);
+        let mut live = self.live_map();
+        if live.get(room_id).is_some_and(|(_, tx)| tx.same_channel(me)) {
+            live.remove(room_id);
+        }
+    }
 }
 
 impl Hubs {
@@ -197,6 +356,7 @@ impl Hubs {
     pub fn new(renderer: Arc<Renderer>) -> Self {
         Self {
             rooms: Mutex::new(HashMap::new()),
+            live: std::sync::Mutex::new(HashMap::new()),
             renderer,
         }
     }
@@ -214,6 +374,8 @@ impl Hubs {
         let loaded = store::load_room(db, code.to_string()).await?;
         let (tx, rx) = mpsc::channel(256);
         rooms.insert(code.to_string(), tx.clone());
+        self.live_map()
+            .insert(loaded.room_id.clone(), (code.to_string(), tx.clone()));
         let hub = Hub::new(loaded, db.clone(), self.renderer.clone(), code.to_string());
         let hubs = self.clone();
         let code = code.to_string();
@@ -243,6 +405,7 @@ struct Frame<'a, T: Serialize> {
 
 /// An `{"type":"error","message":…}` frame.
 pub fn error_frame(message: &str) -> String {
+    crate::metrics::ws_error();
     serde_json::json!({"type": "error", "message": message}).to_string()
 }
 
@@ -278,45 +441,156 @@ impl Hub {
         code: String,
         me: mpsc::Sender<HubMsg>,
     ) {
+        if let Err(e) = store::mark_offline(&self.db, &self.room_id).await {
+            tracing::warn!(error = %e, "cannot reset the presence of a room's people");
+        }
         let mut tick = tokio::time::interval(TICK);
         let mut idle_since = tokio::time::Instant::now();
+        let mut shown = self.shown_presence();
+        let mut online = 0;
         loop {
+            online = self.report_online(online);
             tokio::select! {
                 msg = rx.recv() => match msg {
+                    Some(HubMsg::Close { reason }) => {
+                        self.close_all(reason);
+                        break;
+                    }
+                    Some(HubMsg::Reload) => {
+                        if let Err(reason) = self.reload(&code).await {
+                            self.close_all(reason);
+                            break;
+                        }
+                    }
                     Some(msg) => self.handle(msg).await,
                     None => break,
                 },
                 _ = tick.tick() => {
-                    if self.step(Command::Tick, None).await {
+                    let changed = self.step(Command::Tick, None).await;
+                    // Away turns into gone after the grace period without any event.
+                    let now_shown = self.shown_presence();
+                    if changed || now_shown != shown {
                         self.broadcast();
                     }
+                    shown = now_shown;
                     if !self.conns.is_empty() {
                         idle_since = tokio::time::Instant::now();
                     } else if idle_since.elapsed() >= IDLE_EXIT {
-                        let mut rooms = hubs.rooms.lock().await;
-                        if rooms.get(&code).is_some_and(|tx| tx.same_channel(&me)) {
-                            rooms.remove(&code);
-                        }
-                        drop(rooms);
-                        rx.close();
-                        // Sessions that raced the exit get the messages handled
-                        // here; a late joiner is told to retry.
-                        while let Ok(msg) = rx.try_recv() {
-                            match msg {
-                                HubMsg::Connect { reply, .. } => {
-                                    let _ = reply.send(Err(Refusal::Restarting));
-                                }
-                                HubMsg::Join { reply, .. } => {
-                                    let _ = reply.send(Err(Refusal::Restarting));
-                                }
-                                _ => {}
-                            }
-                        }
                         break;
                     }
                 }
             }
         }
+        crate::metrics::participants_online_add(-online);
+        hubs.unregister(&code, &self.room_id, &me).await;
+        rx.close();
+        // Sessions that raced the exit get the messages handled here; a late
+        // joiner is told to retry.
+        while let Ok(msg) = rx.try_recv() {
+            match msg {
+                HubMsg::Connect { reply, .. } => {
+                    let _ = reply.send(Err(Refusal::Restarting));
+                }
+                HubMsg::Join { reply, .. } => {
+                    let _ = reply.send(Err(Refusal::Restarting));
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Reports the change of this room's online people to the metrics gauge;
+    /// returns the new count.
+    fn report_online(&self, before: i64) -> i64 {
+        let people: std::collections::HashSet<&ParticipantId> =
+            self.conns.values().map(|c| &c.participant).collect();
+        let now = i64::try_from(people.len()).unwrap_or(i64::MAX);
+        crate::metrics::participants_online_add(now - before);
+        now
+    }
+
+    /// Each participant's presence as shown, to notice changes that happen by
+    /// the clock alone (away turning into gone).
+    fn shown_presence(&self) -> Vec<(ParticipantId, PresenceStatus)> {
+        let now = store::now();
+        self.state
+            .participants()
+            .iter()
+            .map(|p| (p.id.clone(), presence_status(p, now)))
+            .collect()
+    }
+
+    /// Tells every connection `reason` in an error frame and drops it (which
+    /// closes its socket once the frame is written).
+    fn close_all(&mut self, reason: Refusal) {
+        let ids: Vec<u64> = self.conns.keys().copied().collect();
+        for id in ids {
+            self.send_refusal(id, &reason);
+            self.conns.remove(&id);
+        }
+    }
+
+    /// Drops the connections of people who left or were removed; a removed
+    /// person is told why first. Their token no longer resumes a seat.
+    fn drop_departed(&mut self, events: &[Event]) {
+        for event in events {
+            let (who, message) = match event {
+                Event::Kicked { participant } => (participant, Some(Refusal::Removed)),
+                Event::Left { participant } => (participant, None),
+                _ => continue,
+            };
+            self.tokens.retain(|_, p| p != who);
+            let ids: Vec<u64> = self
+                .conns
+                .iter()
+                .filter(|(_, c)| &c.participant == who)
+                .map(|(id, _)| *id)
+                .collect();
+            for id in ids {
+                if let Some(message) = &message {
+                    self.send_refusal(id, message);
+                }
+                self.conns.remove(&id);
+            }
+        }
+    }
+
+    /// Reloads the state from the database after an outside edit. Connections
+    /// whose seat disappeared are told and dropped; the others are marked online
+    /// again (in memory only, so a reload never writes and cannot loop).
+    /// `Err` is the reason to close the room.
+    async fn reload(&mut self, code: &str) -> Result<(), Refusal> {
+        let loaded = match store::load_room(&self.db, code.to_string()).await {
+            Ok(loaded) => loaded,
+            Err(StoreError::NotFound) => return Err(Refusal::Deleted),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot reload a room; keeping the live state");
+                return Ok(());
+            }
+        };
+        self.room_id = loaded.room_id;
+        self.state = loaded.state;
+        self.tokens = loaded.tokens.into_iter().collect();
+        let ids: Vec<u64> = self.conns.keys().copied().collect();
+        for id in ids {
+            let Some(participant) = self.conns.get(&id).map(|c| c.participant.clone()) else {
+                continue;
+            };
+            if self.state.participant(&participant).is_none() {
+                self.send_refusal(id, &Refusal::Removed);
+                self.conns.remove(&id);
+                continue;
+            }
+            let online = Command::SetPresence {
+                participant,
+                presence: PresenceChange::Online,
+            };
+            if let Ok((next, _)) = self.state.apply(online, store::now()) {
+                self.state = next;
+            }
+        }
+        self.broadcast();
+        Ok(())
     }
 
     async fn handle(&mut self, msg: HubMsg) {
@@ -351,7 +625,7 @@ impl Hub {
                     return;
                 };
                 let label = action.name();
-                if self.step(action.command(by), Some(conn)).await {
+                if let Some(events) = self.step_events(action.command(by), Some(conn)).await {
                     if self
                         .conns
                         .get(&conn)
@@ -362,6 +636,7 @@ impl Hub {
                             serde_json::json!({"type": "ack", "action": label}).to_string(),
                         );
                     }
+                    self.drop_departed(&events);
                     self.broadcast();
                 }
             }
@@ -370,6 +645,8 @@ impl Hub {
                     self.presence(&c.participant).await;
                 }
             }
+            // Handled by the run loop.
+            HubMsg::Reload | HubMsg::Close { .. } => {}
         }
     }
 
@@ -475,11 +752,16 @@ impl Hub {
     /// Applies `command`, persists its changes, and keeps the new state only once
     /// they are committed. Errors go to `conn`. Returns whether the state changed.
     async fn step(&mut self, command: Command, conn: Option<u64>) -> bool {
+        self.step_events(command, conn).await.is_some()
+    }
+
+    /// [`Hub::step`], returning what changed (`None`: nothing did).
+    async fn step_events(&mut self, command: Command, conn: Option<u64>) -> Option<Vec<Event>> {
         let now = store::now();
         match self.state.apply(command, now) {
             Ok((next, events)) => {
                 if events.is_empty() {
-                    return false;
+                    return None;
                 }
                 if let Err(e) = store::persist(&self.db, &self.room_id, &next, &events, None).await
                 {
@@ -487,16 +769,16 @@ impl Hub {
                     if let Some(conn) = conn {
                         self.send_refusal(conn, &Refusal::NotSaved);
                     }
-                    return false;
+                    return None;
                 }
                 self.state = next;
-                true
+                Some(events)
             }
             Err(e) => {
                 if let Some(conn) = conn {
                     self.send_refusal(conn, &Refusal::Room(e));
                 }
-                false
+                None
             }
         }
     }
@@ -518,6 +800,8 @@ impl Hub {
         };
         if full {
             // Too slow (or gone): dropping the outbox closes the socket.
+            crate::metrics::ws_dropped();
+            crate::metrics::ws_eviction();
             self.conns.remove(&conn);
         }
     }
@@ -529,7 +813,7 @@ impl Hub {
         let now = store::now();
         let meta = RoomMeta {
             code: &self.code,
-            expires: self.state.last_activity().plus_secs(ROOM_TTL_SECS),
+            expires: self.state.last_activity().plus_secs(store::room_ttl()),
             now,
         };
         let mut anonymous = None;
@@ -582,6 +866,8 @@ impl Hub {
             }
         }
         for id in evicted {
+            crate::metrics::ws_dropped();
+            crate::metrics::ws_eviction();
             tracing::info!(conn = id, "evicting a slow connection");
             self.conns.remove(&id);
         }

@@ -28,12 +28,15 @@
 //! assert!(view.participants.iter().all(|p| p.card.is_none()));
 //! ```
 
+pub mod admin_sync;
 pub mod deck;
 pub mod export;
 pub mod hub;
+pub mod protocol;
 pub mod state;
 pub mod stats;
 pub mod store;
+pub mod sweeper;
 pub mod view;
 pub mod ws;
 
@@ -47,7 +50,8 @@ use serde::{Deserialize, Serialize};
 pub use deck::{Card, Deck, DeckError, DeckKind, DeckSpec};
 pub use state::{
     Action, Command, Event, HistoryEntry, HistoryVote, NewRoom, Participant, Permission, Phase,
-    Presence, PresenceChange, Role, RoomError, RoomState, Round, Settings, Timer, apply,
+    Presence, PresenceChange, Role, RoomError, RoomState, Round, Settings, StoredRoom, Timer,
+    apply,
 };
 pub use stats::Stats;
 pub use view::{RoomView, view_for};

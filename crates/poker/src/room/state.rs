@@ -804,6 +804,44 @@ pub struct RoomState {
     last_activity: Timestamp,
 }
 
+/// A stored room's parts, for [`RoomState::restore`]: what the store reads back
+/// from its rows, so that a restart (or an admin edit) gives back the same room.
+#[derive(Debug, Clone)]
+pub struct StoredRoom {
+    /// Room name.
+    pub name: Option<String>,
+    /// The host.
+    pub host: ParticipantId,
+    /// Everyone, in join order.
+    pub participants: Vec<Participant>,
+    /// The settings.
+    pub settings: Settings,
+    /// Whether joins are refused.
+    pub locked: bool,
+    /// The room's deck.
+    pub deck: DeckSpec,
+    /// Current round number.
+    pub round_number: u32,
+    /// Current round topic.
+    pub round_topic: Option<String>,
+    /// Current round phase.
+    pub round_phase: Phase,
+    /// The deck the current round is played with.
+    pub round_deck: DeckSpec,
+    /// The current round's votes.
+    pub round_votes: BTreeMap<ParticipantId, String>,
+    /// When the current round started.
+    pub round_started_at: Timestamp,
+    /// When the current round was revealed.
+    pub round_revealed_at: Option<Timestamp>,
+    /// Completed rounds, oldest first (stats are recomputed).
+    pub history: Vec<HistoryEntry>,
+    /// The countdown's length, if one is configured (a running countdown is not kept).
+    pub timer_secs: Option<u32>,
+    /// Last activity.
+    pub last_activity: Timestamp,
+}
+
 /// Applies a command; see [`RoomState::apply`].
 pub fn apply(
     state: &RoomState,
@@ -837,6 +875,85 @@ impl RoomState {
             timer: None,
             last_activity: now,
         })
+    }
+
+    /// Rebuilds a room from its stored parts. Rows an admin edited into
+    /// nonsense are repaired where the fix is obvious (a vote by a spectator or
+    /// for a card the deck lacks is dropped, a revealed round without votes goes
+    /// back to voting); anything else is refused with the broken invariants.
+    pub fn restore(stored: StoredRoom) -> Result<Self, Vec<String>> {
+        let deck = Deck::new(stored.deck).map_err(|e| vec![format!("deck: {e}")])?;
+        let round_deck = Deck::new(stored.round_deck).unwrap_or_else(|_| deck.clone());
+        let voters: Vec<&ParticipantId> = stored
+            .participants
+            .iter()
+            .filter(|p| p.role == Role::Voter)
+            .map(|p| &p.id)
+            .collect();
+        let mut votes = stored.round_votes;
+        votes.retain(|who, card| voters.contains(&who) && round_deck.contains(card));
+        let mut phase = stored.round_phase;
+        let mut revealed_at = stored.round_revealed_at;
+        match phase {
+            Phase::Voting => revealed_at = None,
+            Phase::Revealed if votes.is_empty() => {
+                phase = Phase::Voting;
+                revealed_at = None;
+            }
+            Phase::Revealed => revealed_at = revealed_at.or(Some(stored.round_started_at)),
+            Phase::Completed => {
+                votes.clear();
+                revealed_at = revealed_at.or(Some(stored.round_started_at));
+            }
+        }
+        let mut history = stored.history;
+        for entry in &mut history {
+            entry.stats = stats::compute(
+                &entry.deck,
+                entry
+                    .votes
+                    .iter()
+                    .map(|v| (&v.participant, v.card.as_str())),
+            );
+        }
+        let mut participants = stored.participants;
+        for p in &mut participants {
+            if p.id == stored.host {
+                p.co_host = false;
+            }
+        }
+        let state = Self {
+            name: stored.name.filter(|n| !n.trim().is_empty()),
+            host: stored.host,
+            participants,
+            settings: stored.settings,
+            locked: stored.locked,
+            deck,
+            round: Round {
+                number: stored.round_number.max(1),
+                topic: stored.round_topic.filter(|t| !t.is_empty()),
+                phase,
+                deck: round_deck,
+                votes,
+                started_at: stored.round_started_at,
+                revealed_at,
+            },
+            history,
+            timer: stored
+                .timer_secs
+                .filter(|d| (MIN_TIMER_SECS..=MAX_TIMER_SECS).contains(d))
+                .map(|duration_secs| Timer {
+                    duration_secs,
+                    started_at: None,
+                }),
+            last_activity: stored.last_activity,
+        };
+        let problems = state.invariant_violations();
+        if problems.is_empty() {
+            Ok(state)
+        } else {
+            Err(problems)
+        }
     }
 
     /// Applies one command at `now`: the new room and what changed, or why not.

@@ -11,8 +11,12 @@ use litebase::db::DbError;
 use rusqlite::{OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::state::{HistoryEntry, HistoryVote, MAX_NAME_CHARS, StoredRoom};
 use super::{
-    Command, DeckSpec, Event, NewRoom, ParticipantId, Phase, PresenceChange, Role, RoomError,
+    DeckSpec, Event, NewRoom, Participant, ParticipantId, Phase, Presence, Role, RoomError,
     RoomState, Settings, Timestamp,
 };
 
@@ -71,6 +75,40 @@ pub fn now() -> Timestamp {
 /// The current time as litebase stores dates: `2026-01-02 15:04:05.000Z`.
 fn now_text() -> String {
     litebase::query::format_datetime(time::OffsetDateTime::now_utc())
+}
+
+/// Idle seconds before a room expires; set once at start-up from the config.
+static ROOM_TTL_SECS: AtomicU64 = AtomicU64::new(crate::config::DEFAULT_ROOM_TTL_SECS);
+
+/// Sets how long an idle room lives (`expires` = last activity + this).
+pub fn set_room_ttl(secs: u64) {
+    ROOM_TTL_SECS.store(secs, Ordering::Relaxed);
+}
+
+/// How long an idle room lives, in seconds.
+pub fn room_ttl() -> u64 {
+    ROOM_TTL_SECS.load(Ordering::Relaxed)
+}
+
+/// `t` as litebase stores dates.
+pub fn timestamp_text(t: Timestamp) -> String {
+    let nanos = i128::from(t.0).saturating_mul(1_000_000);
+    let at = time::OffsetDateTime::from_unix_timestamp_nanos(nanos)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    litebase::query::format_datetime(at)
+}
+
+/// A stored date (`2026-01-02 15:04:05.000Z`, or with a `T`) as a timestamp.
+pub fn parse_timestamp(text: &str) -> Option<Timestamp> {
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day] [hour]:[minute]:[second][optional [.[subsecond]]]"
+    );
+    let text = text.trim().trim_end_matches('Z').replace('T', " ");
+    let at = time::PrimitiveDateTime::parse(&text, format)
+        .ok()?
+        .assume_utc();
+    let ms = at.unix_timestamp_nanos() / 1_000_000;
+    u64::try_from(ms).ok().map(Timestamp)
 }
 
 fn role_text(role: Role) -> &'static str {
@@ -189,198 +227,288 @@ pub struct LoadedRoom {
     pub tokens: Vec<(String, ParticipantId)>,
 }
 
-struct StoredParticipant {
+struct RoomRow {
     id: String,
     name: String,
-    role: Role,
-    is_host: bool,
-    token_hash: String,
+    deck: String,
+    settings: String,
+    locked: bool,
+    timer_secs: i64,
+    last_activity: String,
+    expires: String,
 }
 
-struct StoredRound {
+struct ParticipantRow {
+    id: String,
+    name: String,
+    role: String,
+    is_host: bool,
+    is_cohost: bool,
+    token_hash: String,
+    online: bool,
+    last_seen: String,
+    created: String,
+}
+
+struct RoundRow {
     number: u32,
     topic: String,
     state: String,
     estimate: String,
-    votes: Vec<(String, String)>,
+    deck: String,
+    started: String,
+    revealed: String,
+    updated: String,
+    /// (participant, card, name at the time)
+    votes: Vec<(String, String, String)>,
 }
 
-/// Loads the room with `code` and rebuilds its state by replaying its rows.
-pub async fn load_room(db: &litebase::Db, code: String) -> Result<LoadedRoom, StoreError> {
-    type Rows = (
-        String,
-        String,
-        String,
-        String,
-        Vec<StoredParticipant>,
-        Vec<StoredRound>,
-    );
-    let rows: Option<Rows> = db
-        .read(move |conn| -> Result<Option<Rows>, StoreError> {
-            let room = conn
-                .query_row(
-                    "SELECT id, name, COALESCE(deck, 'null'), COALESCE(settings, 'null') FROM rooms WHERE code = ?1",
-                    params![code],
-                    |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?)),
-                )
-                .optional()?;
-            let Some((room_id, name, deck, settings)) = room else {
-                return Ok(None);
-            };
-            let mut stmt = conn.prepare(
-                "SELECT id, name, role, is_host, token_hash FROM participants WHERE room = ?1 ORDER BY created, rowid",
-            )?;
-            let participants = stmt
-                .query_map(params![room_id], |r| {
-                    let role: String = r.get(2)?;
-                    Ok(StoredParticipant {
-                        id: r.get(0)?,
-                        name: r.get(1)?,
-                        role: if role == "spectator" { Role::Spectator } else { Role::Voter },
-                        is_host: r.get(3)?,
-                        token_hash: r.get(4)?,
-                    })
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
-            let mut stmt = conn.prepare(
-                "SELECT id, number, topic, state, final_estimate FROM rounds WHERE room = ?1 ORDER BY number",
-            )?;
-            let heads = stmt
-                .query_map(params![room_id], |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, u32>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, String>(3)?,
-                        r.get::<_, String>(4)?,
-                    ))
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
-            let mut votes_stmt = conn.prepare(
-                "SELECT participant, value FROM votes WHERE round = ?1 ORDER BY created, rowid",
-            )?;
-            let mut rounds = Vec::with_capacity(heads.len());
-            for (id, number, topic, state, estimate) in heads {
-                let votes = votes_stmt
-                    .query_map(params![id], |r| Ok((r.get(0)?, r.get(1)?)))?
-                    .collect::<Result<Vec<_>, _>>()?;
-                rounds.push(StoredRound { number, topic, state, estimate, votes });
-            }
-            Ok(Some((room_id, name, deck, settings, participants, rounds)))
-        })
-        .await?;
-    let Some((room_id, name, deck, settings, participants, rounds)) = rows else {
-        return Err(StoreError::NotFound);
+type Rows = (RoomRow, Vec<ParticipantRow>, Vec<RoundRow>);
+
+fn read_rows(conn: &rusqlite::Connection, code: &str) -> Result<Option<Rows>, StoreError> {
+    let room = conn
+        .query_row(
+            "SELECT id, name, COALESCE(deck, 'null'), COALESCE(settings, 'null'), locked, \
+             CAST(timer_secs AS INTEGER), last_activity, expires FROM rooms WHERE code = ?1",
+            params![code],
+            |r| {
+                Ok(RoomRow {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    deck: r.get(2)?,
+                    settings: r.get(3)?,
+                    locked: r.get(4)?,
+                    timer_secs: r.get(5)?,
+                    last_activity: r.get(6)?,
+                    expires: r.get(7)?,
+                })
+            },
+        )
+        .optional()?;
+    let Some(room) = room else {
+        return Ok(None);
     };
-    let deck: DeckSpec = serde_json::from_str::<Option<DeckSpec>>(&deck)
-        .map_err(|e| StoreError::Invalid(format!("deck: {e}")))?
-        .unwrap_or_default();
-    let settings: Settings = serde_json::from_str::<Option<Settings>>(&settings)
-        .map_err(|e| StoreError::Invalid(format!("settings: {e}")))?
-        .unwrap_or_default();
-    let host = participants
+    let mut stmt = conn.prepare(
+        "SELECT id, name, role, is_host, is_cohost, token_hash, online, last_seen, created \
+         FROM participants WHERE room = ?1 ORDER BY created, rowid",
+    )?;
+    let participants = stmt
+        .query_map(params![room.id], |r| {
+            Ok(ParticipantRow {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                role: r.get(2)?,
+                is_host: r.get(3)?,
+                is_cohost: r.get(4)?,
+                token_hash: r.get(5)?,
+                online: r.get(6)?,
+                last_seen: r.get(7)?,
+                created: r.get(8)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut stmt = conn.prepare(
+        "SELECT id, CAST(number AS INTEGER), topic, state, final_estimate, COALESCE(deck, 'null'), \
+         started, revealed, updated FROM rounds WHERE room = ?1 ORDER BY number",
+    )?;
+    let heads = stmt
+        .query_map(params![room.id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                RoundRow {
+                    number: r.get(1)?,
+                    topic: r.get(2)?,
+                    state: r.get(3)?,
+                    estimate: r.get(4)?,
+                    deck: r.get(5)?,
+                    started: r.get(6)?,
+                    revealed: r.get(7)?,
+                    updated: r.get(8)?,
+                    votes: Vec::new(),
+                },
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut votes_stmt = conn.prepare(
+        "SELECT participant, value, name FROM votes WHERE round = ?1 ORDER BY created, rowid",
+    )?;
+    let mut rounds = Vec::with_capacity(heads.len());
+    for (id, mut round) in heads {
+        round.votes = votes_stmt
+            .query_map(params![id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        rounds.push(round);
+    }
+    Ok(Some((room, participants, rounds)))
+}
+
+/// A stored display name made valid (an admin may have typed anything).
+fn clean_name(name: &str) -> String {
+    let name: String = name
+        .trim()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_NAME_CHARS)
+        .collect();
+    let name = name.trim().to_string();
+    if name.is_empty() {
+        "Player".into()
+    } else {
+        name
+    }
+}
+
+fn phase_of(text: &str) -> Phase {
+    match text {
+        "revealed" => Phase::Revealed,
+        "completed" => Phase::Completed,
+        _ => Phase::Voting,
+    }
+}
+
+fn json_or_default<T: serde::de::DeserializeOwned + Default>(
+    text: &str,
+    what: &str,
+) -> Result<T, StoreError> {
+    serde_json::from_str::<Option<T>>(text)
+        .map(Option::unwrap_or_default)
+        .map_err(|e| StoreError::Invalid(format!("{what}: {e}")))
+}
+
+/// Loads the room with `code` (unless it expired) and rebuilds its state from its
+/// rows: settings, deck, lock, timer length, people with their roles and rights,
+/// the current round with its votes, and every completed round.
+pub async fn load_room(db: &litebase::Db, code: String) -> Result<LoadedRoom, StoreError> {
+    let rows = db
+        .read(move |conn| read_rows(conn, &code))
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let (room, people, rounds) = rows;
+    let t = now();
+    if parse_timestamp(&room.expires).is_some_and(|e| e < t) {
+        return Err(StoreError::NotFound);
+    }
+    let deck: DeckSpec = json_or_default(&room.deck, "deck")?;
+    let settings: Settings = json_or_default(&room.settings, "settings")?;
+    let host = people
         .iter()
         .find(|p| p.is_host)
-        .ok_or_else(|| StoreError::Invalid("the room has no host".into()))?;
-    let host_id = ParticipantId::from(host.id.as_str());
-    let t = now();
-    let mut setup = NewRoom::new(host_id.clone(), host.name.clone());
-    setup.host_role = host.role;
-    setup.name = Some(name).filter(|n| !n.is_empty());
-    setup.deck = deck;
-    setup.settings = settings;
-    let mut state = RoomState::new(setup, t)?;
-    // Replaying is best effort: a row the rules refuse (say, a vote by someone who
-    // became a spectator later) is skipped rather than losing the whole room.
-    let run = |state: &mut RoomState, command: Command| {
-        if let Ok((next, _)) = state.apply(command, t) {
-            *state = next;
-        }
+        .or(people.first())
+        .map(|p| ParticipantId::from(p.id.as_str()))
+        .ok_or_else(|| StoreError::Invalid("the room has no participants".into()))?;
+    let names: BTreeMap<&str, String> = people
+        .iter()
+        .map(|p| (p.id.as_str(), clean_name(&p.name)))
+        .collect();
+    let participants: Vec<Participant> = people
+        .iter()
+        .map(|p| Participant {
+            id: p.id.as_str().into(),
+            name: clean_name(&p.name),
+            role: if p.role == "spectator" {
+                Role::Spectator
+            } else {
+                Role::Voter
+            },
+            co_host: p.is_cohost,
+            // Someone online when the process stopped gets the grace period to come back.
+            presence: Presence::Away {
+                since: if p.online {
+                    t
+                } else {
+                    parse_timestamp(&p.last_seen).unwrap_or_default()
+                },
+            },
+            joined_at: parse_timestamp(&p.created).unwrap_or_default(),
+        })
+        .collect();
+    let round_deck = |text: &str| -> DeckSpec {
+        serde_json::from_str::<Option<DeckSpec>>(text)
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| deck.clone())
     };
-    for p in participants.iter().filter(|p| !p.is_host) {
-        run(
-            &mut state,
-            Command::Join {
-                participant: p.id.as_str().into(),
-                name: p.name.clone(),
-                role: p.role,
-            },
-        );
-    }
-    let last = rounds.len();
-    for (i, round) in rounds.into_iter().enumerate() {
-        if round.number != state.round().number() {
-            tracing::warn!(number = round.number, "skipping an out-of-order round");
+    let mut history = Vec::new();
+    for r in rounds.iter().filter(|r| r.state == "completed") {
+        let Ok(round_deck) = super::Deck::new(round_deck(&r.deck)) else {
             continue;
-        }
-        if !round.topic.is_empty() {
-            run(
-                &mut state,
-                Command::SetTopic {
-                    by: host_id.clone(),
-                    topic: round.topic,
-                },
-            );
-        }
-        for (participant, card) in round.votes {
-            run(
-                &mut state,
-                Command::Vote {
-                    by: participant.into(),
-                    card,
-                },
-            );
-        }
-        if round.state != "voting" {
-            run(
-                &mut state,
-                Command::Reveal {
-                    by: host_id.clone(),
-                },
-            );
-        }
-        if !round.estimate.is_empty() {
-            run(
-                &mut state,
-                Command::RecordEstimate {
-                    by: host_id.clone(),
-                    estimate: round.estimate,
-                },
-            );
-        }
-        if i + 1 < last {
-            run(
-                &mut state,
-                Command::NextRound {
-                    by: host_id.clone(),
-                    topic: None,
-                },
-            );
-        }
+        };
+        let stats = super::stats::compute(&round_deck, std::iter::empty());
+        history.push(HistoryEntry {
+            round: r.number,
+            topic: Some(r.topic.clone()).filter(|t| !t.is_empty()),
+            deck: round_deck,
+            votes: r
+                .votes
+                .iter()
+                .map(|(p, card, name)| HistoryVote {
+                    participant: p.as_str().into(),
+                    name: if name.is_empty() {
+                        names.get(p.as_str()).cloned().unwrap_or_else(|| "?".into())
+                    } else {
+                        name.clone()
+                    },
+                    card: card.clone(),
+                })
+                .collect(),
+            final_estimate: Some(r.estimate.clone()).filter(|e| !e.is_empty()),
+            stats,
+            revealed_at: parse_timestamp(&r.revealed).unwrap_or_default(),
+            completed_at: parse_timestamp(&r.updated).unwrap_or_default(),
+        });
     }
-    for p in &participants {
-        run(
-            &mut state,
-            Command::SetPresence {
-                participant: p.id.as_str().into(),
-                presence: PresenceChange::Away,
-            },
-        );
-    }
-    let tokens = participants
+    let current = rounds.last();
+    let stored = StoredRoom {
+        name: Some(room.name.clone()),
+        host,
+        participants,
+        settings,
+        locked: room.locked,
+        deck: deck.clone(),
+        round_number: current.map_or(1, |r| r.number),
+        round_topic: current.map(|r| r.topic.clone()),
+        round_phase: current.map_or(Phase::Voting, |r| phase_of(&r.state)),
+        round_deck: current.map_or_else(|| deck.clone(), |r| round_deck(&r.deck)),
+        round_votes: current
+            .map(|r| {
+                r.votes
+                    .iter()
+                    .map(|(p, card, _)| (ParticipantId::from(p.as_str()), card.clone()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        round_started_at: current
+            .and_then(|r| parse_timestamp(&r.started))
+            .unwrap_or(t),
+        round_revealed_at: current.and_then(|r| parse_timestamp(&r.revealed)),
+        history,
+        timer_secs: u32::try_from(room.timer_secs).ok().filter(|s| *s > 0),
+        last_activity: parse_timestamp(&room.last_activity).unwrap_or(t),
+    };
+    let state =
+        RoomState::restore(stored).map_err(|problems| StoreError::Invalid(problems.join("; ")))?;
+    let tokens = people
         .into_iter()
         .filter(|p| !p.token_hash.is_empty())
         .map(|p| (p.token_hash, ParticipantId::from(p.id)))
         .collect();
     Ok(LoadedRoom {
-        room_id,
+        room_id: room.id,
         state,
         tokens,
     })
 }
 
-/// An archived round as written: number, topic, estimate, stats JSON, votes.
-type ArchivedRound = (u32, String, String, String, Vec<(String, String)>);
+/// An archived round as written: number, topic, estimate, stats JSON, deck JSON,
+/// votes (participant, card, name).
+type ArchivedRound = (
+    u32,
+    String,
+    String,
+    String,
+    String,
+    Vec<(String, String, String)>,
+);
 
 /// A participant who just joined, with the hash of their new token.
 #[derive(Debug, Clone)]
@@ -392,8 +520,10 @@ pub struct NewSeat {
 }
 
 /// Writes what `events` changed in `state` (the state after the command), in one
-/// write: participants, the current round and its votes, and a round that was
-/// just archived. Returns once committed.
+/// write: the room row (always: settings, deck, lock, timer, activity and expiry),
+/// participants (rows of people who left or were removed are deleted; their votes
+/// in completed rounds stay, with their names), presence, the current round and
+/// its votes, and a round that was just archived. Returns once committed.
 pub async fn persist(
     db: &litebase::Db,
     room_id: &str,
@@ -406,6 +536,8 @@ pub async fn persist(
             matches!(
                 e,
                 Event::Joined { .. }
+                    | Event::Left { .. }
+                    | Event::Kicked { .. }
                     | Event::RoleChanged { .. }
                     | Event::Renamed { .. }
                     | Event::CoHostChanged { .. }
@@ -415,7 +547,7 @@ pub async fn persist(
     let round_changed = events
         .iter()
         .any(|e| !matches!(e, Event::PresenceChanged { .. }));
-    if !people_changed && !round_changed {
+    if events.is_empty() && new_seat.is_none() {
         return Ok(());
     }
     let host = state.host().clone();
@@ -436,16 +568,41 @@ pub async fn persist(
     } else {
         Vec::new()
     };
+    let ids_json = serde_json::to_string(
+        &state
+            .participants()
+            .iter()
+            .map(|p| p.id.0.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let presence: Vec<(String, bool)> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::PresenceChanged {
+                participant,
+                presence,
+            } => Some((participant.0.clone(), *presence == Presence::Online)),
+            _ => None,
+        })
+        .collect();
+    let name_of = |id: &ParticipantId| {
+        state
+            .participant(id)
+            .map(|p| p.name.clone())
+            .unwrap_or_default()
+    };
     let round = state.round();
     let current = (
         round.number(),
         round.topic().unwrap_or_default().to_string(),
         phase_text(round.phase()),
         round.revealed_at().is_some(),
+        serde_json::to_string(round.deck().spec()).unwrap_or_else(|_| "null".into()),
         round
             .votes()
             .iter()
-            .map(|(p, v)| (p.0.clone(), v.clone()))
+            .map(|(p, v)| (p.0.clone(), v.clone(), name_of(p)))
             .collect::<Vec<_>>(),
     );
     let archived: Vec<ArchivedRound> = events
@@ -461,9 +618,10 @@ pub async fn persist(
                 h.topic.clone().unwrap_or_default(),
                 h.final_estimate.clone().unwrap_or_default(),
                 serde_json::to_string(&h.stats).unwrap_or_else(|_| "null".into()),
+                serde_json::to_string(h.deck.spec()).unwrap_or_else(|_| "null".into()),
                 h.votes
                     .iter()
-                    .map(|v| (v.participant.0.clone(), v.card.clone()))
+                    .map(|v| (v.participant.0.clone(), v.card.clone(), v.name.clone()))
                     .collect(),
             )
         })
@@ -471,11 +629,19 @@ pub async fn persist(
     let room_id = room_id.to_string();
     let locked = state.locked();
     let room_name = state.name().unwrap_or_default().to_string();
+    let deck_json = serde_json::to_string(state.deck().spec())
+        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let settings_json =
+        serde_json::to_string(state.settings()).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let timer_secs = state.timer().map_or(0, |t| t.duration_secs);
+    let last_activity = timestamp_text(state.last_activity());
+    let expires = timestamp_text(state.last_activity().plus_secs(room_ttl()));
     db.write(move |conn| -> Result<(), StoreError> {
         let ts = now_text();
         conn.execute(
-            "UPDATE rooms SET name = ?2, locked = ?3, last_activity = ?4, updated = ?4 WHERE id = ?1",
-            params![room_id, room_name, locked, ts],
+            "UPDATE rooms SET name = ?2, locked = ?3, deck = ?4, settings = ?5, timer_secs = ?6, \
+             last_activity = ?7, expires = ?8, updated = ?9 WHERE id = ?1",
+            params![room_id, room_name, locked, deck_json, settings_json, timer_secs, last_activity, expires, ts],
         )?;
         if let Some(seat) = &new_seat {
             conn.execute(
@@ -484,19 +650,32 @@ pub async fn persist(
                 params![seat.id.0, room_id, seat.token_hash, ts],
             )?;
         }
+        if people_changed {
+            conn.execute(
+                "DELETE FROM participants WHERE room = ?1 AND id NOT IN (SELECT value FROM json_each(?2))",
+                params![room_id, ids_json],
+            )?;
+        }
         for (id, name, role, is_host, co_host) in &people {
             conn.execute(
                 "UPDATE participants SET name = ?2, role = ?3, is_host = ?4, is_cohost = ?5, updated = ?6 WHERE id = ?1",
                 params![id, name, role, is_host, co_host, ts],
             )?;
         }
+        for (id, online) in &presence {
+            conn.execute(
+                "UPDATE participants SET online = ?2, last_seen = ?3 WHERE id = ?1 AND online != ?2",
+                params![id, online, ts],
+            )?;
+        }
         if round_changed {
-            let (number, topic, phase, revealed, votes) = &current;
-            let round_id = upsert_round(conn, &room_id, *number, topic, phase, *revealed, &ts)?;
+            let (number, topic, phase, revealed, deck, votes) = &current;
+            let round_id = upsert_round(conn, &room_id, *number, topic, phase, *revealed, deck, &ts)?;
             replace_votes(conn, &round_id, votes, &ts)?;
         }
-        for (number, topic, estimate, stats, votes) in &archived {
-            let round_id = upsert_round(conn, &room_id, *number, topic, "completed", true, &ts)?;
+        for (number, topic, estimate, stats, deck, votes) in &archived {
+            let round_id =
+                upsert_round(conn, &room_id, *number, topic, "completed", true, deck, &ts)?;
             conn.execute(
                 "UPDATE rounds SET final_estimate = ?2, stats = ?3 WHERE id = ?1",
                 params![round_id, estimate, stats],
@@ -508,6 +687,7 @@ pub async fn persist(
     .await
 }
 
+#[allow(clippy::too_many_arguments)]
 fn upsert_round(
     conn: &rusqlite::Connection,
     room_id: &str,
@@ -515,13 +695,15 @@ fn upsert_round(
     topic: &str,
     phase: &str,
     revealed: bool,
+    deck: &str,
     ts: &str,
 ) -> Result<String, StoreError> {
     conn.execute(
-        "INSERT INTO rounds (id, room, number, topic, state, started, revealed, final_estimate, stats, created, updated) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, '', '', NULL, ?6, ?6) \
-         ON CONFLICT(room, number) DO UPDATE SET topic = excluded.topic, state = excluded.state, updated = excluded.updated",
-        params![litebase::id::new_id(), room_id, number, topic, phase, ts],
+        "INSERT INTO rounds (id, room, number, topic, state, started, revealed, final_estimate, stats, deck, created, updated) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, '', '', NULL, ?7, ?6, ?6) \
+         ON CONFLICT(room, number) DO UPDATE SET topic = excluded.topic, state = excluded.state, \
+         deck = excluded.deck, updated = excluded.updated",
+        params![litebase::id::new_id(), room_id, number, topic, phase, ts, deck],
     )?;
     if revealed {
         conn.execute(
@@ -544,21 +726,110 @@ fn upsert_round(
 fn replace_votes(
     conn: &rusqlite::Connection,
     round_id: &str,
-    votes: &[(String, String)],
+    votes: &[(String, String, String)],
     ts: &str,
 ) -> Result<(), StoreError> {
     conn.execute("DELETE FROM votes WHERE round = ?1", params![round_id])?;
     let mut stmt = conn.prepare_cached(
-        "INSERT INTO votes (id, round, participant, value, created, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+        "INSERT INTO votes (id, round, participant, value, name, created, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
     )?;
-    for (participant, value) in votes {
+    for (participant, value, name) in votes {
         stmt.execute(params![
             litebase::id::new_id(),
             round_id,
             participant,
             value,
+            name,
             ts
         ])?;
     }
     Ok(())
+}
+
+/// Marks the room's people offline, as a freshly started hub finds them (after a
+/// crash the rows may still say online). Writes only rows that say online.
+pub async fn mark_offline(db: &litebase::Db, room_id: &str) -> Result<(), StoreError> {
+    let room_id = room_id.to_string();
+    db.write(move |conn| -> Result<(), StoreError> {
+        conn.execute(
+            "UPDATE participants SET online = FALSE, last_seen = ?2 WHERE room = ?1 AND online",
+            params![room_id, now_text()],
+        )?;
+        Ok(())
+    })
+    .await
+}
+
+/// Deletes every room whose `expires` has passed (a room never given an expiry
+/// counts from its last activity), with its participants, rounds and votes, in
+/// one write. Returns the codes of the rooms deleted.
+pub async fn delete_expired(db: &litebase::Db) -> Result<Vec<String>, StoreError> {
+    let now_ts = now();
+    let now_text = timestamp_text(now_ts);
+    let idle_cutoff = timestamp_text(Timestamp(
+        now_ts.0.saturating_sub(room_ttl().saturating_mul(1000)),
+    ));
+    db.write(move |conn| -> Result<Vec<String>, StoreError> {
+        conn.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS expired_rooms (id TEXT PRIMARY KEY, code TEXT)",
+            [],
+        )?;
+        conn.execute("DELETE FROM temp.expired_rooms", [])?;
+        conn.execute(
+            "INSERT INTO temp.expired_rooms SELECT id, code FROM rooms \
+             WHERE (expires != '' AND expires < ?1) OR (expires = '' AND last_activity != '' AND last_activity < ?2)",
+            params![now_text, idle_cutoff],
+        )?;
+        let codes = conn
+            .prepare("SELECT code FROM temp.expired_rooms")?
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        if !codes.is_empty() {
+            conn.execute(
+                "DELETE FROM votes WHERE round IN (SELECT id FROM rounds WHERE room IN (SELECT id FROM temp.expired_rooms))",
+                [],
+            )?;
+            conn.execute(
+                "DELETE FROM rounds WHERE room IN (SELECT id FROM temp.expired_rooms)",
+                [],
+            )?;
+            conn.execute(
+                "DELETE FROM participants WHERE room IN (SELECT id FROM temp.expired_rooms)",
+                [],
+            )?;
+            conn.execute(
+                "DELETE FROM rooms WHERE id IN (SELECT id FROM temp.expired_rooms)",
+                [],
+            )?;
+        }
+        conn.execute("DELETE FROM temp.expired_rooms", [])?;
+        Ok(codes)
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_dates_round_trip() {
+        let t = Timestamp(1_767_366_245_123);
+        let text = timestamp_text(t);
+        assert_eq!(text, "2026-01-02 15:04:05.123Z");
+        assert_eq!(parse_timestamp(&text), Some(t));
+        assert_eq!(
+            parse_timestamp("2026-01-02T15:04:05Z"),
+            Some(Timestamp(1_767_366_245_000))
+        );
+        assert_eq!(parse_timestamp(""), None);
+        assert_eq!(parse_timestamp("soon"), None);
+    }
+
+    #[test]
+    fn stored_names_are_made_valid() {
+        assert_eq!(clean_name("  Ada \u{7}"), "Ada");
+        assert_eq!(clean_name(""), "Player");
+        assert_eq!(clean_name(&"x".repeat(50)).chars().count(), MAX_NAME_CHARS);
+    }
 }

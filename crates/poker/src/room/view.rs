@@ -231,7 +231,9 @@ pub fn view_for(state: &RoomState, viewer: Option<&ParticipantId>, now: Timestam
     }
 }
 
-fn presence_status(p: &Participant, now: Timestamp) -> PresenceStatus {
+/// How `p`'s presence shows at `now` (the hub also uses it to notice a change
+/// that happens by the clock alone).
+pub fn presence_status(p: &Participant, now: Timestamp) -> PresenceStatus {
     match p.presence {
         Presence::Online => PresenceStatus::Online,
         Presence::Away { .. } if p.is_present(now) => PresenceStatus::Away,

@@ -18,7 +18,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use bytestring::ByteString;
 
-use super::hub::{Action, Format, HubMsg, Hubs, OUTBOX_CAPACITY, Refusal, error_frame};
+use super::hub::{Format, HubMsg, Hubs, OUTBOX_CAPACITY, Refusal, error_frame};
+use super::protocol::{self, ClientMsg};
 use super::store::{self, RoomSetup, StoreError};
 use super::{DeckSpec, Role};
 use crate::i18n::{self, Lang};
@@ -90,32 +91,6 @@ async fn create_room(core: web::Data<litebase::core::Core>, body: web::Bytes) ->
             )
         }
     }
-}
-
-/// A frame a client may send.
-#[derive(Debug, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
-enum ClientMsg {
-    Join {
-        name: String,
-        role: Option<Role>,
-        token: Option<String>,
-    },
-    Vote {
-        value: String,
-    },
-    Clear,
-    Reveal,
-    Reset,
-    Next {
-        topic: Option<String>,
-    },
-    Topic {
-        text: String,
-    },
-    Estimate {
-        value: String,
-    },
 }
 
 /// How a session talks: JSON with an explicit join, or HTML joined by cookie.
@@ -194,18 +169,6 @@ impl RateLimit {
     }
 }
 
-/// Parses a client frame; htmx's ws extension adds a `HEADERS` object, ignored.
-fn parse_client_msg(text: &str) -> Result<ClientMsg, serde_json::Error> {
-    if !text.contains("\"HEADERS\"") {
-        return serde_json::from_str(text);
-    }
-    let mut value: serde_json::Value = serde_json::from_str(text)?;
-    if let Some(object) = value.as_object_mut() {
-        object.remove("HEADERS");
-    }
-    serde_json::from_value(value)
-}
-
 /// An error for this session: a JSON error frame, or a translated toast.
 fn problem(mode: &Mode, renderer: &Renderer, english: &str, key: &'static str) -> String {
     match mode {
@@ -224,9 +187,13 @@ async fn run_session(
     mode: Mode,
     renderer: Arc<Renderer>,
 ) {
+    crate::metrics::ws_opened();
     let (out_tx, mut out_rx) = mpsc::channel::<ByteString>(OUTBOX_CAPACITY);
+    // Once joined, only the hub holds the sender: when it drops this connection
+    // (too slow, removed, room closed) the outbox ends and the socket closes.
+    let mut out_tx = Some(out_tx);
     let mut joined: Option<(mpsc::Sender<HubMsg>, u64)> = None;
-    if let Mode::Html { lang, token } = &mode {
+    if let (Mode::Html { lang, token }, Some(tx)) = (&mode, &out_tx) {
         // The page's seat cookie joins; without a valid one there is nothing to show.
         let result = match token {
             Some(token) => {
@@ -238,18 +205,23 @@ async fn run_session(
                     Role::Voter,
                     Some(token.clone()),
                     Format::Html(*lang),
-                    &out_tx,
+                    tx,
                 )
                 .await
             }
             None => Err(Refusal::BadToken),
         };
         match result {
-            Ok(j) => joined = Some(j),
+            Ok(j) => {
+                joined = Some(j);
+                out_tx = None;
+            }
             Err(refusal) => {
                 let _ = session
                     .text(renderer.toast(*lang, &refusal.message(*lang)))
                     .await;
+                crate::metrics::ws_message_out();
+                crate::metrics::ws_closed();
                 let _ = session
                     .close(Some(CloseReason {
                         code: CloseCode::Policy,
@@ -270,10 +242,13 @@ async fn run_session(
         tokio::select! {
             msg = stream.next() => {
                 last_heard = Instant::now();
+                if matches!(msg, Some(Ok(AggregatedMessage::Text(_) | AggregatedMessage::Binary(_)))) {
+                    crate::metrics::ws_message_in();
+                }
                 let text = match msg {
                     Some(Ok(AggregatedMessage::Text(text))) => text,
                     Some(Ok(AggregatedMessage::Binary(_))) => {
-                        if session.text(problem(&mode, &renderer, "binary frames are not supported; send JSON text", "invalid_message")).await.is_err() {
+                        if session.text(problem(&mode, &renderer, "binary frames are not supported; send JSON text", "invalid_message")).await.map(|()| crate::metrics::ws_message_out()).is_err() {
                             break None;
                         }
                         continue;
@@ -294,38 +269,33 @@ async fn run_session(
                     }
                 };
                 if !rate.allow() {
-                    if session.text(problem(&mode, &renderer, "too many messages; slow down", "too_many")).await.is_err() {
+                    if session.text(problem(&mode, &renderer, "too many messages; slow down", "too_many")).await.map(|()| crate::metrics::ws_message_out()).is_err() {
                         break None;
                     }
                     continue;
                 }
-                let reply = match parse_client_msg(&text) {
-                    Err(e) => Some(problem(&mode, &renderer, &format!("invalid message: {e}"), "invalid_message")),
-                    Ok(ClientMsg::Join { name, role, token }) => {
-                        if joined.is_some() {
+                let reply = match protocol::parse(&text) {
+                    Err(e) => Some(problem(&mode, &renderer, &e.to_string(), "invalid_message")),
+                    Ok(ClientMsg::Join { name, role, token }) => match (&joined, &out_tx) {
+                        (Some(_), _) | (None, None) => {
                             Some(problem(&mode, &renderer, "already joined", "invalid_message"))
-                        } else {
-                            match join(&core, &hubs, &code, name, role.unwrap_or(Role::Voter), token, Format::Json, &out_tx).await {
+                        }
+                        (None, Some(tx)) => {
+                            match join(&core, &hubs, &code, name, role.unwrap_or(Role::Voter), token, Format::Json, tx).await {
                                 Ok(j) => {
                                     joined = Some(j);
+                                    out_tx = None;
                                     None
                                 }
                                 Err(refusal) => Some(error_frame(&refusal.message(Lang::En))),
                             }
                         }
-                    }
+                    },
                     Ok(other) => match &joined {
                         None => Some(error_frame("join the room first: {\"type\":\"join\",\"name\":…}")),
                         Some((hub, conn)) => {
-                            let action = match other {
-                                ClientMsg::Vote { value } => Action::Vote(value),
-                                ClientMsg::Clear => Action::Clear,
-                                ClientMsg::Reveal => Action::Reveal,
-                                ClientMsg::Reset => Action::Reset,
-                                ClientMsg::Next { topic } => Action::Next(topic),
-                                ClientMsg::Topic { text } => Action::Topic(text),
-                                ClientMsg::Estimate { value } => Action::Estimate(value),
-                                ClientMsg::Join { .. } => continue,
+                            let ClientMsg::Act(action) = other else {
+                                continue;
                             };
                             if hub.send(HubMsg::Act { conn: *conn, action }).await.is_err() {
                                 break Some(CloseReason { code: CloseCode::Restart, description: Some("the room closed; reconnect".into()) });
@@ -335,18 +305,18 @@ async fn run_session(
                     },
                 };
                 if let Some(frame) = reply {
-                    if session.text(frame).await.is_err() {
+                    if session.text(frame).await.map(|()| crate::metrics::ws_message_out()).is_err() {
                         break None;
                     }
                 }
             }
             out = out_rx.recv() => match out {
                 Some(frame) => {
-                    if session.text(frame).await.is_err() {
+                    if session.text(frame).await.map(|()| crate::metrics::ws_message_out()).is_err() {
                         break None;
                     }
                 }
-                None => break Some(CloseReason { code: CloseCode::Policy, description: Some("too slow; reconnect".into()) }),
+                None => break Some(CloseReason { code: CloseCode::Policy, description: Some("closed by the room (see the last message, or too slow); reconnect".into()) }),
             },
             _ = ping.tick() => {
                 if last_heard.elapsed() > CLIENT_TIMEOUT {
@@ -362,6 +332,7 @@ async fn run_session(
         let _ = hub.send(HubMsg::Disconnect { conn }).await;
     }
     let _ = session.close(close).await;
+    crate::metrics::ws_closed();
 }
 
 #[allow(clippy::too_many_arguments)]

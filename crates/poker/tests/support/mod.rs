@@ -4,6 +4,9 @@
 // Each test file uses the part it needs.
 #![allow(dead_code)]
 
+pub mod sse;
+pub mod ws;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -26,6 +29,32 @@ pub fn serve(dir: &Path, extra: &[&str]) -> std::io::Result<ServerProcess> {
     let mut cmd = poker(dir);
     cmd.args(["serve", "--http", "127.0.0.1:0"]).args(extra);
     ServerProcess::start(cmd)
+}
+
+/// `poker serve` on a free loopback port with extra environment variables.
+pub fn serve_with_env(dir: &Path, env: &[(&str, &str)]) -> std::io::Result<ServerProcess> {
+    let mut cmd = poker(dir);
+    cmd.args(["serve", "--http", "127.0.0.1:0", "--log-level", "warn"]);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    ServerProcess::start(cmd)
+}
+
+/// The record id of the room with `code`, through the superuser's `/api`.
+pub fn room_record_id(
+    server: &ServerProcess,
+    token: &str,
+    code: &str,
+) -> anyhow::Result<Option<String>> {
+    let reply = Http::new().get_auth(
+        &server.url(&format!(
+            "/api/collections/rooms/records?filter=(code%3D%27{code}%27)"
+        )),
+        token,
+    )?;
+    anyhow::ensure!(reply.status == 200, "list rooms: {}", reply.text);
+    Ok(reply.json["items"][0]["id"].as_str().map(str::to_string))
 }
 
 /// Creates the superuser with the CLI (before `serve`).

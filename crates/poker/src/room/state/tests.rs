@@ -1621,3 +1621,141 @@ fn the_free_function_is_the_method() {
     let view = view_for(&state, Some(&id("b")), Timestamp(5_000));
     assert!(view.participants.iter().all(|p| p.card.is_none()));
 }
+
+/// What a store would read back from its rows for `state`.
+fn stored_parts(state: &RoomState) -> StoredRoom {
+    let round = state.round();
+    StoredRoom {
+        name: state.name().map(str::to_owned),
+        host: state.host().clone(),
+        participants: state.participants().to_vec(),
+        settings: *state.settings(),
+        locked: state.locked(),
+        deck: state.deck().spec().clone(),
+        round_number: round.number(),
+        round_topic: round.topic().map(str::to_owned),
+        round_phase: round.phase(),
+        round_deck: round.deck().spec().clone(),
+        round_votes: round.votes().clone(),
+        round_started_at: round.started_at(),
+        round_revealed_at: round.revealed_at(),
+        history: state.history().to_vec(),
+        timer_secs: state.timer().map(|t| t.duration_secs),
+        last_activity: state.last_activity(),
+    }
+}
+
+#[test]
+fn restore_gives_back_the_same_room() {
+    let host = id("host");
+    let mut room = RoomState::new(NewRoom::new(host.clone(), "Host"), Timestamp(0)).unwrap();
+    let mut t = 0;
+    let mut run = |room: &mut RoomState, command: Command| {
+        t += 1;
+        *room = room.apply(command, Timestamp(t)).unwrap().0;
+    };
+    for name in ["ann", "bob"] {
+        run(
+            &mut room,
+            Command::Join {
+                participant: id(name),
+                name: name.into(),
+                role: Role::Voter,
+            },
+        );
+    }
+    run(
+        &mut room,
+        Command::Vote {
+            by: id("ann"),
+            card: "3".into(),
+        },
+    );
+    run(
+        &mut room,
+        Command::Vote {
+            by: id("bob"),
+            card: "8".into(),
+        },
+    );
+    run(&mut room, Command::Reveal { by: host.clone() });
+    run(
+        &mut room,
+        Command::NextRound {
+            by: host.clone(),
+            topic: Some("two".into()),
+        },
+    );
+    run(
+        &mut room,
+        Command::Kick {
+            by: host.clone(),
+            participant: id("bob"),
+        },
+    );
+    run(
+        &mut room,
+        Command::SetCoHost {
+            by: host.clone(),
+            participant: id("ann"),
+            co_host: true,
+        },
+    );
+    run(
+        &mut room,
+        Command::SetTimer {
+            by: host.clone(),
+            duration_secs: Some(30),
+        },
+    );
+    run(
+        &mut room,
+        Command::Lock {
+            by: host.clone(),
+            locked: true,
+        },
+    );
+    run(
+        &mut room,
+        Command::Vote {
+            by: id("ann"),
+            card: "5".into(),
+        },
+    );
+    assert_eq!(RoomState::restore(stored_parts(&room)), Ok(room));
+}
+
+#[test]
+fn restore_repairs_what_an_admin_may_have_broken() {
+    let host = id("host");
+    let room = RoomState::new(NewRoom::new(host.clone(), "Host"), Timestamp(0)).unwrap();
+    let (room, _) = room
+        .apply(
+            Command::Join {
+                participant: id("sam"),
+                name: "Sam".into(),
+                role: Role::Spectator,
+            },
+            Timestamp(1),
+        )
+        .unwrap();
+    let mut parts = stored_parts(&room);
+    parts.round_votes.insert(id("sam"), "5".into());
+    parts.round_votes.insert(id("ghost"), "5".into());
+    parts.round_votes.insert(host.clone(), "not a card".into());
+    parts.round_phase = Phase::Revealed;
+    parts.round_revealed_at = Some(Timestamp(2));
+    let restored = RoomState::restore(parts).unwrap();
+    assert!(restored.round().votes().is_empty());
+    assert_eq!(
+        restored.round().phase(),
+        Phase::Voting,
+        "a revealed round needs votes"
+    );
+    let mut parts = stored_parts(&room);
+    parts.host = id("nobody");
+    assert!(
+        RoomState::restore(parts).is_err(),
+        "a host who is not in the room is refused"
+    );
+}

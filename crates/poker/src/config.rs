@@ -1,0 +1,104 @@
+//! Poker's own settings, read once from the environment at start-up.
+//!
+//! | variable               | meaning                                        | default |
+//! |------------------------|------------------------------------------------|---------|
+//! | `POKER_ROOM_TTL`       | idle seconds before a room expires and is deleted | 86400 |
+//! | `POKER_SWEEP_INTERVAL` | seconds between two sweeps of expired rooms    | 60      |
+//!
+//! ```
+//! let config = poker::config::PokerConfig::from_vars(|name| match name {
+//!     "POKER_ROOM_TTL" => Some("3600".into()),
+//!     _ => None,
+//! }).unwrap();
+//! assert_eq!(config.room_ttl_secs, 3600);
+//! assert_eq!(config.sweep_interval_secs, 60);
+//! ```
+
+use std::time::Duration;
+
+/// A day: how long an idle room lives by default.
+pub const DEFAULT_ROOM_TTL_SECS: u64 = 86_400;
+/// How often expired rooms are swept by default.
+pub const DEFAULT_SWEEP_INTERVAL_SECS: u64 = 60;
+
+/// A setting that could not be read; the process refuses to start.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{name}={value:?} is invalid: {why}")]
+pub struct ConfigError {
+    /// The variable.
+    pub name: &'static str,
+    /// Its value.
+    pub value: String,
+    /// What a valid value looks like.
+    pub why: &'static str,
+}
+
+/// Poker's settings (see the module docs for the variables).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PokerConfig {
+    /// Idle seconds after which a room expires.
+    pub room_ttl_secs: u64,
+    /// Seconds between two sweeps.
+    pub sweep_interval_secs: u64,
+}
+
+impl Default for PokerConfig {
+    fn default() -> Self {
+        Self {
+            room_ttl_secs: DEFAULT_ROOM_TTL_SECS,
+            sweep_interval_secs: DEFAULT_SWEEP_INTERVAL_SECS,
+        }
+    }
+}
+
+impl PokerConfig {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_vars(|name| std::env::var(name).ok())
+    }
+
+    /// Reads settings through `var` (the environment, or a test's table).
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let seconds = |name: &'static str, default: u64| -> Result<u64, ConfigError> {
+            match var(name) {
+                None => Ok(default),
+                Some(value) => match value.trim().parse::<u64>() {
+                    Ok(n) if n > 0 && n <= 10 * 365 * 86_400 => Ok(n),
+                    _ => Err(ConfigError {
+                        name,
+                        value,
+                        why: "give a whole number of seconds between 1 and 315360000",
+                    }),
+                },
+            }
+        };
+        Ok(Self {
+            room_ttl_secs: seconds("POKER_ROOM_TTL", DEFAULT_ROOM_TTL_SECS)?,
+            sweep_interval_secs: seconds("POKER_SWEEP_INTERVAL", DEFAULT_SWEEP_INTERVAL_SECS)?,
+        })
+    }
+
+    /// The sweep interval as a duration.
+    pub fn sweep_interval(&self) -> Duration {
+        Duration::from_secs(self.sweep_interval_secs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_bad_values() {
+        assert_eq!(PokerConfig::from_vars(|_| None), Ok(PokerConfig::default()));
+        let err = PokerConfig::from_vars(|n| (n == "POKER_SWEEP_INTERVAL").then(|| "soon".into()));
+        let err = err.unwrap_err();
+        assert_eq!(err.name, "POKER_SWEEP_INTERVAL");
+        assert!(err.to_string().contains("whole number of seconds"));
+        assert!(PokerConfig::from_vars(|_| Some("0".into())).is_err());
+        assert_eq!(
+            PokerConfig::from_vars(|_| Some(" 5 ".into())).map(|c| c.room_ttl_secs),
+            Ok(5)
+        );
+    }
+}

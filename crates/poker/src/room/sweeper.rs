@@ -1,0 +1,59 @@
+//! Deletes expired rooms: every interval (or at once when [`SweepTrigger::now`]
+//! is called, e.g. after an admin moved a room's `expires` into the past) it
+//! deletes every room whose `expires` has passed, with its participants, rounds
+//! and votes, in one write, then closes the live hub of each with "this room
+//! expired".
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+use super::hub::{HubMsg, Hubs, Refusal};
+use super::store;
+
+/// Wakes the sweeper before its next interval.
+#[derive(Clone, Default)]
+pub struct SweepTrigger(Arc<Notify>);
+
+impl SweepTrigger {
+    /// Asks for a sweep now (never waits).
+    pub fn now(&self) {
+        self.0.notify_one();
+    }
+}
+
+/// Starts the sweeper task; it runs until the process stops.
+pub fn start(db: litebase::Db, hubs: Arc<Hubs>, every: Duration, trigger: SweepTrigger) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = trigger.0.notified() => {}
+            }
+            sweep(&db, &hubs).await;
+        }
+    });
+}
+
+/// One sweep.
+pub async fn sweep(db: &litebase::Db, hubs: &Hubs) {
+    match store::delete_expired(db).await {
+        Ok(codes) => {
+            if !codes.is_empty() {
+                tracing::info!(rooms = codes.len(), "deleted expired rooms");
+            }
+            for code in codes {
+                hubs.notify_code(
+                    &code,
+                    HubMsg::Close {
+                        reason: Refusal::Expired,
+                    },
+                );
+            }
+        }
+        Err(e) => tracing::error!(error = %e, "cannot delete expired rooms"),
+    }
+}
