@@ -2,85 +2,25 @@
 //!
 //! Every string a page or fragment shows comes from [`strings`], which templates
 //! read as `t.KEY`, and every refusal of the room rules is translated by
-//! [`room_error`]. A language is picked by [`Lang::negotiate`]: `?lang=`, then the
+//! [`room_error`]. A language is picked by [`negotiate`]: `?lang=`, then the
 //! `lang` cookie, then `Accept-Language`, then English.
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
-use serde::Serialize;
-
 use crate::room::state::Action;
 use crate::room::{DeckError, RoomError};
 
-/// A language the pages speak.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum Lang {
-    /// English (the default).
-    #[default]
-    En,
-    /// French.
-    Fr,
-}
+/// A language the pages speak: litebase's, so mails and pages agree.
+pub use litebase::mail::Lang;
 
-impl Lang {
-    /// Every language, in the order the switch shows them.
-    pub const ALL: [Lang; 2] = [Lang::En, Lang::Fr];
-
-    /// The BCP 47 code used in `<html lang>`, the cookie and `?lang=`.
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::En => "en",
-            Lang::Fr => "fr",
-        }
-    }
-
-    /// The language of a code such as `fr` or `fr-CA`, if we speak it.
-    pub fn parse(code: &str) -> Option<Lang> {
-        let primary = code.trim().split(['-', '_']).next()?.to_ascii_lowercase();
-        match primary.as_str() {
-            "en" => Some(Lang::En),
-            "fr" => Some(Lang::Fr),
-            _ => None,
-        }
-    }
-
-    /// The best language we speak from an `Accept-Language` header (by q-value).
-    pub fn from_accept_language(header: &str) -> Option<Lang> {
-        let mut best: Option<(f32, Lang)> = None;
-        for part in header.split(',') {
-            let mut pieces = part.split(';');
-            let Some(lang) = pieces.next().and_then(Lang::parse) else {
-                continue;
-            };
-            let q = pieces
-                .find_map(|p| p.trim().strip_prefix("q="))
-                .and_then(|q| q.trim().parse::<f32>().ok())
-                .unwrap_or(1.0);
-            if best.is_none_or(|(bq, _)| q > bq) {
-                best = Some((q, lang));
-            }
-        }
-        best.map(|(_, lang)| lang)
-    }
-
-    /// `?lang=`, else the cookie, else `Accept-Language`, else English.
-    pub fn negotiate(query: Option<&str>, cookie: Option<&str>, accept: Option<&str>) -> Lang {
-        query
-            .and_then(Lang::parse)
-            .or_else(|| cookie.and_then(Lang::parse))
-            .or_else(|| accept.and_then(Lang::from_accept_language))
-            .unwrap_or_default()
-    }
-
-    /// The index of this language in a `[T; 2]` cache.
-    pub fn index(self) -> usize {
-        match self {
-            Lang::En => 0,
-            Lang::Fr => 1,
-        }
-    }
+/// The language of a request: `?lang=`, else the `lang` cookie, else
+/// `Accept-Language`, else English.
+pub fn negotiate(query: Option<&str>, cookie: Option<&str>, accept: Option<&str>) -> Lang {
+    query
+        .and_then(Lang::parse)
+        .or_else(|| cookie.and_then(Lang::parse))
+        .unwrap_or_else(|| Lang::from_accept_language(accept))
 }
 
 /// (key, English, French) for every string the templates show.
@@ -566,14 +506,14 @@ mod tests {
 
     #[test]
     fn language_negotiation_prefers_query_then_cookie_then_header() {
-        assert_eq!(Lang::negotiate(Some("fr"), Some("en"), None), Lang::Fr);
-        assert_eq!(Lang::negotiate(Some("de"), Some("fr"), None), Lang::Fr);
+        assert_eq!(negotiate(Some("fr"), Some("en"), None), Lang::Fr);
+        assert_eq!(negotiate(Some("de"), Some("fr"), None), Lang::Fr);
         assert_eq!(
-            Lang::negotiate(None, None, Some("de-DE,fr;q=0.8,en;q=0.5")),
+            negotiate(None, None, Some("de-DE,fr;q=0.8,en;q=0.5")),
             Lang::Fr
         );
-        assert_eq!(Lang::negotiate(None, None, Some("de")), Lang::En);
-        assert_eq!(Lang::negotiate(None, None, None), Lang::En);
+        assert_eq!(negotiate(None, None, Some("de")), Lang::En);
+        assert_eq!(negotiate(None, None, None), Lang::En);
     }
 
     #[test]

@@ -11,7 +11,6 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use tera::Context;
-use tokio::sync::oneshot;
 
 use crate::assets::Assets;
 use crate::i18n::{self, Lang};
@@ -70,7 +69,7 @@ fn lang_of(req: &HttpRequest) -> (Lang, bool) {
         .headers()
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok());
-    let lang = Lang::negotiate(
+    let lang = i18n::negotiate(
         query.map(Lang::code),
         cookie(req, "lang").as_deref(),
         accept,
@@ -286,28 +285,17 @@ async fn snapshot(
     code: &str,
     token: Option<String>,
 ) -> Result<Snapshot, Lookup> {
-    for _ in 0..2 {
-        let hub = match hubs.get(&core.db, code).await {
-            Ok(hub) => hub,
-            Err(StoreError::NotFound) => return Err(Lookup::Missing),
-            Err(e) => {
-                tracing::error!(error = %e, "cannot load a room");
-                return Err(Lookup::Failed);
-            }
-        };
-        let (reply, answer) = oneshot::channel();
-        let msg = HubMsg::Snapshot {
+    let asked = hubs
+        .ask(&core.db, code, |reply| HubMsg::Snapshot {
             token: token.clone(),
             reply,
-        };
-        if hub.send(msg).await.is_err() {
-            continue;
-        }
-        if let Ok(snapshot) = answer.await {
-            return Ok(snapshot);
-        }
+        })
+        .await;
+    match asked {
+        Ok((_, snapshot)) => Ok(snapshot),
+        Err(Refusal::NotFound) => Err(Lookup::Missing),
+        Err(_) => Err(Lookup::Failed),
     }
-    Err(Lookup::Failed)
 }
 
 fn busy(req: &HttpRequest) -> HttpResponse {
@@ -404,41 +392,23 @@ async fn join_room(
     let (lang, _) = lang_of(&req);
     let hubs = hubs.into_inner();
     let form = form.into_inner();
-    let mut failure = None;
-    for _ in 0..2 {
-        let hub = match hubs.get(&core.db, &code).await {
-            Ok(hub) => hub,
-            Err(StoreError::NotFound) => return not_found(&req, &renderer),
-            Err(e) => {
-                tracing::error!(error = %e, "cannot load a room");
-                return busy(&req);
-            }
-        };
-        let (reply, answer) = oneshot::channel();
-        let msg = HubMsg::Join {
+    let asked = hubs
+        .ask(&core.db, &code, |reply| HubMsg::Join {
             name: form.name.clone(),
             role: role(&form.role),
             reply,
-        };
-        if hub.send(msg).await.is_err() {
-            continue;
+        })
+        .await;
+    let refusal = match asked {
+        Ok((_, (_, token))) => {
+            return HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, format!("/r/{code}")))
+                .insert_header((header::SET_COOKIE, seat_cookie(&code, &token)))
+                .finish();
         }
-        match answer.await {
-            Ok(Ok((_, token))) => {
-                return HttpResponse::SeeOther()
-                    .insert_header((header::LOCATION, format!("/r/{code}")))
-                    .insert_header((header::SET_COOKIE, seat_cookie(&code, &token)))
-                    .finish();
-            }
-            Ok(Err(Refusal::Restarting)) | Err(_) => continue,
-            Ok(Err(refusal)) => {
-                failure = Some(refusal);
-                break;
-            }
-        }
-    }
-    let Some(refusal) = failure else {
-        return busy(&req);
+        Err(Refusal::NotFound) => return not_found(&req, &renderer),
+        Err(Refusal::NotLoaded | Refusal::Busy) => return busy(&req),
+        Err(refusal) => refusal,
     };
     let snap = match snapshot(&core, &hubs, &code, None).await {
         Ok(snap) => snap,

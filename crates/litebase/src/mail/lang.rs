@@ -4,7 +4,8 @@
 ///
 /// Exists so a mail reaches people in the language their browser asks for; English is
 /// the fallback for everything else.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Lang {
     /// English (the default).
     #[default]
@@ -22,6 +23,26 @@ impl Lang {
         match self {
             Lang::En => "en",
             Lang::Fr => "fr",
+        }
+    }
+
+    /// The supported language of a code such as `fr` or `fr-CA` (a `?lang=`
+    /// parameter or a cookie); `None` for anything else.
+    ///
+    /// ```
+    /// use litebase::mail::Lang;
+    /// assert_eq!(Lang::parse("fr-CA"), Some(Lang::Fr));
+    /// assert_eq!(Lang::parse("de"), None);
+    /// ```
+    pub fn parse(code: &str) -> Option<Lang> {
+        Lang::from_tag(code).filter(|_| code.trim() != "*")
+    }
+
+    /// This language's position in [`Lang::ALL`], for per-language caches.
+    pub fn index(self) -> usize {
+        match self {
+            Lang::En => 0,
+            Lang::Fr => 1,
         }
     }
 

@@ -41,8 +41,6 @@ pub enum Refusal {
     BadToken,
     /// The database did not take the change.
     NotSaved,
-    /// The hub is shutting down; the caller should retry once.
-    Restarting,
     /// The connection closed while joining.
     Closed,
     /// No room has this code.
@@ -70,8 +68,6 @@ impl Refusal {
             (Refusal::BadToken, lang) => i18n::text(lang, "no_seat").into(),
             (Refusal::NotSaved, Lang::En) => "the room could not be saved; try again".into(),
             (Refusal::NotSaved, lang) => i18n::text(lang, "save_error").into(),
-            (Refusal::Restarting, Lang::En) => "the room is restarting; join again".into(),
-            (Refusal::Restarting, lang) => i18n::text(lang, "room_busy").into(),
             (Refusal::Closed, Lang::En) => "connection closed".into(),
             (Refusal::Closed, lang) => i18n::text(lang, "closed").into(),
             (Refusal::NotFound, Lang::En) => StoreError::NotFound.to_string(),
@@ -262,7 +258,7 @@ pub enum HubMsg {
         /// The token from the page's seat cookie.
         token: Option<String>,
         /// The answer.
-        reply: oneshot::Sender<Snapshot>,
+        reply: oneshot::Sender<Result<Snapshot, Refusal>>,
     },
     /// A joined connection acts.
     Act {
@@ -359,6 +355,37 @@ impl Hubs {
             live: std::sync::Mutex::new(HashMap::new()),
             renderer,
         }
+    }
+
+    /// Asks the hub of room `code` (started if needed) and waits for its answer;
+    /// returns the hub with it. A hub may be exiting as it is asked: its reply is
+    /// then dropped, and one retry reaches its successor.
+    pub async fn ask<T>(
+        self: &Arc<Self>,
+        db: &litebase::Db,
+        code: &str,
+        message: impl Fn(oneshot::Sender<Result<T, Refusal>>) -> HubMsg,
+    ) -> Result<(mpsc::Sender<HubMsg>, T), Refusal> {
+        for _ in 0..2 {
+            let hub = match self.get(db, code).await {
+                Ok(hub) => hub,
+                Err(StoreError::NotFound) => return Err(Refusal::NotFound),
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot load a room");
+                    return Err(Refusal::NotLoaded);
+                }
+            };
+            let (reply, answer) = oneshot::channel();
+            if hub.send(message(reply)).await.is_err() {
+                continue;
+            }
+            match answer.await {
+                Ok(Ok(value)) => return Ok((hub, value)),
+                Ok(Err(refusal)) => return Err(refusal),
+                Err(_) => continue,
+            }
+        }
+        Err(Refusal::Busy)
     }
 
     /// The hub of room `code`, started (and loaded from the database) if needed.
@@ -483,20 +510,9 @@ impl Hub {
         }
         crate::metrics::participants_online_add(-online);
         hubs.unregister(&code, &self.room_id, &me).await;
+        // Whoever raced the exit loses their reply, which tells `Hubs::ask` to
+        // retry with this room's next hub.
         rx.close();
-        // Sessions that raced the exit get the messages handled here; a late
-        // joiner is told to retry.
-        while let Ok(msg) = rx.try_recv() {
-            match msg {
-                HubMsg::Connect { reply, .. } => {
-                    let _ = reply.send(Err(Refusal::Restarting));
-                }
-                HubMsg::Join { reply, .. } => {
-                    let _ = reply.send(Err(Refusal::Restarting));
-                }
-                _ => {}
-            }
-        }
     }
 
     /// Reports the change of this room's online people to the metrics gauge;
@@ -615,10 +631,10 @@ impl Hub {
             }
             HubMsg::Snapshot { token, reply } => {
                 let me = token.as_deref().and_then(|t| self.seat_of(t));
-                let _ = reply.send(Snapshot {
+                let _ = reply.send(Ok(Snapshot {
                     state: self.state.clone(),
                     me,
-                });
+                }));
             }
             HubMsg::Act { conn, action } => {
                 let Some(by) = self.conns.get(&conn).map(|c| c.participant.clone()) else {

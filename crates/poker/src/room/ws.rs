@@ -14,7 +14,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use actix_ws::{AggregatedMessage, CloseCode, CloseReason};
 use futures_util::StreamExt;
 use serde::Deserialize;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 
 use bytestring::ByteString;
 
@@ -114,7 +114,7 @@ fn mode_of(req: &HttpRequest, code: &str) -> Mode {
         .headers()
         .get(actix_web::http::header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok());
-    let lang = Lang::negotiate(
+    let lang = i18n::negotiate(
         query.get("lang").map(String::as_str),
         cookie(req, "lang").as_deref(),
         accept,
@@ -346,34 +346,13 @@ async fn join(
     format: Format,
     outbox: &mpsc::Sender<ByteString>,
 ) -> Result<(mpsc::Sender<HubMsg>, u64), Refusal> {
-    // A hub may be exiting as we join; one retry reaches its successor.
-    for _ in 0..2 {
-        let hub = match hubs.get(&core.db, code).await {
-            Ok(hub) => hub,
-            Err(StoreError::NotFound) => return Err(Refusal::NotFound),
-            Err(other) => {
-                tracing::error!(error = %other, "cannot load a room");
-                return Err(Refusal::NotLoaded);
-            }
-        };
-        let (reply, answer) = oneshot::channel();
-        let msg = HubMsg::Connect {
-            name: name.clone(),
-            role,
-            token: token.clone(),
-            outbox: outbox.clone(),
-            format,
-            reply,
-        };
-        if hub.send(msg).await.is_err() {
-            continue;
-        }
-        match answer.await {
-            Ok(Ok(conn)) => return Ok((hub, conn)),
-            Ok(Err(Refusal::Restarting)) => continue,
-            Ok(Err(refusal)) => return Err(refusal),
-            Err(_) => continue,
-        }
-    }
-    Err(Refusal::Busy)
+    hubs.ask(&core.db, code, |reply| HubMsg::Connect {
+        name: name.clone(),
+        role,
+        token: token.clone(),
+        outbox: outbox.clone(),
+        format,
+        reply,
+    })
+    .await
 }
