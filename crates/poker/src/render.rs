@@ -87,7 +87,7 @@ const CARD_KEYS: &[&str] = &[
 pub struct RoomMeta<'a> {
     /// The room code (URLs).
     pub code: &'a str,
-    /// When the room expires if nothing happens (last activity + 24 h).
+    /// When the room expires if nothing happens (last activity + the room TTL).
     pub expires: Timestamp,
     /// The render time, for the countdown's clock offset.
     pub now: Timestamp,
