@@ -121,6 +121,13 @@ export async function runHostToolsScenario({ browser, baseUrl, timeoutMs = 15_00
     await connected(p);
     return new URL(p.page.url()).pathname.split('/')[2];
   };
+  const timerRunning = (p, what) => waitIn(p, `${what} (is-running, counted down below 2:00)`, () => {
+    const t = document.querySelector('#round [data-testid=timer]');
+    const m = (t?.textContent ?? '').match(/(\d+):(\d\d)/);
+    if (!t || !t.classList.contains('is-running') || !m) return false;
+    const left = Number(m[1]) * 60 + Number(m[2]);
+    return left > 0 && left < 120;
+  }, null, '#round');
   /** The page ended the way a kick or a deletion ends it: the message, a final close. */
   const endedWith = async (p, message) => {
     await waitIn(p, `a toast says ${message}`, (m) =>
@@ -209,13 +216,7 @@ export async function runHostToolsScenario({ browser, baseUrl, timeoutMs = 15_00
       await form.locator('input[name=seconds]').fill('120');
       await submit(form);
       await host.page.locator('#controls [data-testid=timer-start]').click();
-      await Promise.all(players.map((p) => waitIn(p, 'the timer is running and has counted down below 2:00', () => {
-        const t = document.querySelector('#round [data-testid=timer]');
-        const m = (t?.textContent ?? '').match(/(\d+):(\d\d)/);
-        if (!t || !t.classList.contains('is-running') || !m) return false;
-        const left = Number(m[1]) * 60 + Number(m[2]);
-        return left > 0 && left < 120;
-      }, null, '#round')));
+      await Promise.all(players.map((p) => timerRunning(p, 'the timer is running')));
       await shotAll('timer', players);
     });
 
@@ -294,6 +295,7 @@ export async function runHostToolsScenario({ browser, baseUrl, timeoutMs = 15_00
       await waitIn(wes, 'the header no longer shows the locked badge', () => !document.querySelector('#room-header .badge.lock'), null, '#room-header');
       await joinVia(nora, shareUrl, nora.name);
       nora.pid = await myPid(nora.page);
+      await timerRunning(nora, 'the newcomer sees the countdown running');
       await seeExactly([host, wes, nora], [host.name, wes.name, nora.name]);
       await shot(nora, 'joined');
     });
