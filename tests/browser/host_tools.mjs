@@ -349,6 +349,7 @@ export async function runHostToolsScenario({ browser, baseUrl, timeoutMs = 15_00
       check(patched.status === 200, `PATCH ${recordUrl} answered ${patched.status}: ${(await patched.text()).slice(0, 300)}`);
       await Promise.all(stayed.map((p) => headerHas(p, 'Renamed by admin')));
       await Promise.all(stayed.map((p) => connected(p)));
+      await Promise.all(stayed.map((p) => timerRunning(p, 'the admin edit did not stop the countdown')));
       await shotAll('admin-renamed', stayed);
     });
 
