@@ -256,7 +256,11 @@ export async function runHostToolsScenario({ browser, baseUrl, timeoutMs = 15_00
       await memberButton(host, vic.pid, 'make-cohost').click();
       await Promise.all(players.map((p) => badgeOf(p, vic.name, 'cohost')));
       await vic.page.locator('#controls [data-testid=host-panel]').waitFor();
-      await waitIn(vic, 'the co-host sees the reveal button', () => !!document.querySelector('#controls [data-testid=reveal]'), null, '#controls');
+      await openPanel(vic);
+      await waitIn(vic, 'the co-host can kick the other voter (not the host) and cannot hand over the host role', () =>
+        document.querySelectorAll('#controls [data-testid=member] [data-testid=kick]').length === 1
+        && document.querySelectorAll('#controls [data-testid=make-host]').length === 0
+        && !!document.querySelector('#controls form[data-testid=settings-form]'), null, '#controls');
       await shotAll('cohost', players);
     });
 
@@ -268,7 +272,9 @@ export async function runHostToolsScenario({ browser, baseUrl, timeoutMs = 15_00
       }));
       await waitIn(host, 'the old host no longer has transfer buttons', () =>
         document.querySelectorAll('#controls [data-testid=make-host]').length === 0, null, '#controls');
-      await wes.page.locator('#controls [data-testid=host-panel]').waitFor();
+      await openPanel(wes);
+      await waitIn(wes, 'the new host can hand the host role to the two others', () =>
+        document.querySelectorAll('#controls [data-testid=member] [data-testid=make-host]').length === 2, null, '#controls');
       await shotAll('transferred', players);
     });
 
