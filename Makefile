@@ -43,7 +43,8 @@ browser-deps:
 	cd tests/browser && npm ci --no-audit --no-fund
 
 ## The poker pages in real Chromium: en/fr x desktop/phone, a host, two voters and a
-## spectator per room, axe-core checks. Screenshots land in tests/browser/artifacts/.
+## spectator per room, axe-core checks; then the host-tools scenario (host_tools.mjs).
+## Screenshots land in tests/browser/artifacts/.
 browser: browser-deps
 	$(CARGO) build -p poker --locked
 	cd tests/browser && POKER_BIN=$(CURDIR)/target/debug/poker node run.mjs

@@ -10,7 +10,10 @@
 // room scenario (scenario.mjs) for en/fr × desktop/phone, prints a summary, and always
 // closes the browser and stops the server. Exit code 0 only when every scenario
 // passed; 1 on a failure; 124 when the whole run exceeds BROWSER_TIMEOUT_MS.
-// Screenshots: tests/browser/artifacts/<lang>-<viewport>-<who>-<step>.png.
+// After them, once (English, desktop), the host-tools scenario (host_tools.mjs); name
+// `host-tools` on the command line to run it alone or with chosen combinations.
+// Screenshots: tests/browser/artifacts/<lang>-<viewport>-<who>-<step>.png and
+// host-tools-<who>-<step>.png.
 
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -18,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { startServer } from './server.mjs';
 import { ARTIFACTS, VIEWPORTS, runRoomScenario } from './scenario.mjs';
+import { ADMIN, runHostToolsScenario } from './host_tools.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const TOTAL_TIMEOUT_MS = Number(process.env.BROWSER_TIMEOUT_MS || 300_000);
@@ -56,15 +60,16 @@ process.on('unhandledRejection', (e) => { console.error(e); finish(1, 'runner cr
 async function main() {
   const all = LANGS.flatMap((lang) => Object.keys(VIEWPORTS).map((viewport) => ({ lang, viewport })));
   const wanted = process.argv.slice(2);
-  const unknown = wanted.filter((w) => !all.some((c) => `${c.lang}-${c.viewport}` === w));
-  if (unknown.length) return finish(2, `unknown combination(s) ${unknown.join(', ')}; known: ${all.map((c) => `${c.lang}-${c.viewport}`).join(', ')}`);
+  const unknown = wanted.filter((w) => w !== 'host-tools' && !all.some((c) => `${c.lang}-${c.viewport}` === w));
+  if (unknown.length) return finish(2, `unknown combination(s) ${unknown.join(', ')}; known: ${all.map((c) => `${c.lang}-${c.viewport}`).join(', ')}, host-tools`);
   const combos = wanted.length ? all.filter((c) => wanted.includes(`${c.lang}-${c.viewport}`)) : all;
+  const hostTools = !wanted.length || wanted.includes('host-tools');
 
   if (!existsSync(CHROMIUM)) return finish(1, `no Chromium at ${CHROMIUM}: run \`apt-get install -y chromium\` (or \`make browser\`), or set CHROMIUM`);
   const bin = path.resolve(HERE, process.env.POKER_BIN || '../../target/debug/poker');
 
   rmSync(ARTIFACTS, { recursive: true, force: true });
-  server = await startServer(bin, { onUnexpectedExit: (why) => finish(1, `the poker server stopped during the tests: ${why}`) });
+  server = await startServer(bin, { superuser: ADMIN, onUnexpectedExit: (why) => finish(1, `the poker server stopped during the tests: ${why}`) });
   log(`poker is up at ${server.url}`);
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 30_000 });
   log(`Chromium ${browser.version()}`);
@@ -80,9 +85,20 @@ async function main() {
       failures.push(`${lang}-${viewport}`);
     }
   }
+  if (hostTools) {
+    const started = Date.now();
+    try {
+      await runHostToolsScenario({ browser, baseUrl: server.url, timeoutMs: STEP_TIMEOUT_MS });
+      log(`ok   host-tools (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    } catch (e) {
+      log(`FAIL host-tools (${((Date.now() - started) / 1000).toFixed(1)} s)\n${e.message}`);
+      failures.push('host-tools');
+    }
+  }
+  const total = combos.length + (hostTools ? 1 : 0);
   log(`screenshots in ${ARTIFACTS}`);
-  if (failures.length) return finish(1, `${failures.length} of ${combos.length} scenario(s) failed: ${failures.join(', ')}`);
-  log(`all ${combos.length} scenario(s) passed`);
+  if (failures.length) return finish(1, `${failures.length} of ${total} scenario(s) failed: ${failures.join(', ')}`);
+  log(`all ${total} scenario(s) passed`);
   return finish(0);
 }
 

@@ -4,17 +4,27 @@
 // Same approach as tests/sdk/run.mjs: `serve --http 127.0.0.1:0 --dir DIR`, then the
 // real address is read from the "Server started at http://…" line, then /api/health.
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-/** A running server: `url`, `logPath`, `logTail(n)`, `stop()`. */
-export async function startServer(bin, { startupMs = 30_000, onUnexpectedExit } = {}) {
+/**
+ * A running server: `url`, `logPath`, `logTail(n)`, `stop()`. With `superuser`
+ * (`{ email, password }`), that superuser is created with the CLI before `serve`.
+ */
+export async function startServer(bin, { startupMs = 30_000, onUnexpectedExit, superuser } = {}) {
   if (!existsSync(bin)) throw new Error(`poker binary not found at ${bin} (build it with \`cargo build -p poker\`, or set POKER_BIN)`);
   const root = mkdtempSync(path.join(tmpdir(), 'poker-browser-'));
   const dataDir = path.join(root, 'data');
   const logPath = path.join(root, 'server.log');
+  if (superuser) {
+    const made = spawnSync(bin, ['--dir', dataDir, 'superuser', 'upsert', superuser.email, superuser.password],
+      { cwd: root, encoding: 'utf8', timeout: startupMs });
+    if (made.status !== 0) {
+      throw new Error(`\`poker superuser upsert\` failed (status ${made.status}): ${made.stderr || made.error?.message || ''}`);
+    }
+  }
   const log = createWriteStream(logPath);
   const child = spawn(bin, ['serve', '--http', '127.0.0.1:0', '--dir', dataDir], {
     stdio: ['ignore', 'pipe', 'pipe'], detached: true, cwd: root, env: { ...process.env },

@@ -585,7 +585,9 @@ impl Hub {
             }
         };
         self.room_id = loaded.room_id;
+        let running = self.state.timer().copied();
         self.state = loaded.state;
+        self.state.keep_running_timer(running);
         self.tokens = loaded.tokens.into_iter().collect();
         let ids: Vec<u64> = self.conns.keys().copied().collect();
         for id in ids {

@@ -1039,6 +1039,17 @@ impl RoomState {
         self.timer.as_ref()
     }
 
+    /// Keeps `running` counting after a reload from the database, which stores only the
+    /// timer's length: an outside edit (an admin renaming the room) must not stop
+    /// everyone's countdown. Does nothing when the lengths differ or `running` is stopped.
+    pub fn keep_running_timer(&mut self, running: Option<Timer>) {
+        if let (Some(old), Some(timer)) = (running, self.timer.as_mut()) {
+            if old.duration_secs == timer.duration_secs && timer.started_at.is_none() {
+                timer.started_at = old.started_at;
+            }
+        }
+    }
+
     /// When someone last did something (ticks excluded): drives room expiry.
     pub fn last_activity(&self) -> Timestamp {
         self.last_activity

@@ -1646,6 +1646,44 @@ fn stored_parts(state: &RoomState) -> StoredRoom {
 }
 
 #[test]
+fn a_reload_keeps_a_running_timer_of_the_same_length() {
+    let mut room = Room::new();
+    room.ok(Command::SetTimer {
+        by: by("h"),
+        duration_secs: Some(60),
+    });
+    room.ok(Command::StartTimer { by: by("h") });
+    let running = room.state.timer().copied();
+    let deadline = running.and_then(|t| t.deadline());
+    assert!(deadline.is_some());
+
+    let mut reloaded = RoomState::restore(stored_parts(&room.state)).unwrap();
+    assert_eq!(
+        reloaded.timer().and_then(Timer::deadline),
+        None,
+        "the database keeps only the length"
+    );
+    reloaded.keep_running_timer(running);
+    assert_eq!(reloaded.timer().and_then(Timer::deadline), deadline);
+
+    let mut stored = stored_parts(&room.state);
+    stored.timer_secs = Some(90);
+    let mut changed = RoomState::restore(stored).unwrap();
+    changed.keep_running_timer(running);
+    assert_eq!(
+        changed.timer().and_then(Timer::deadline),
+        None,
+        "a new length starts stopped"
+    );
+
+    let mut stored = stored_parts(&room.state);
+    stored.timer_secs = None;
+    let mut removed = RoomState::restore(stored).unwrap();
+    removed.keep_running_timer(running);
+    assert_eq!(removed.timer(), None, "a removed timer stays removed");
+}
+
+#[test]
 fn restore_gives_back_the_same_room() {
     let host = id("host");
     let mut room = RoomState::new(NewRoom::new(host.clone(), "Host"), Timestamp(0)).unwrap();
