@@ -50,6 +50,11 @@
     if ([1006, 1011, 1012, 1013].indexOf(code) < 0) {
       var el = document.querySelector("[data-testid=connection]");
       if (el) el.setAttribute("data-ended", "true");
+      // The room is over for this page: its buttons would do nothing, so they go
+      // quiet (inert: no clicks, no focus) until the reader reloads.
+      var room = document.querySelector(".room");
+      if (room) room.setAttribute("data-ended", "true");
+      document.querySelectorAll(".room .play, #participants").forEach(function (part) { part.inert = true; });
       document.querySelectorAll("#toasts .toast").forEach(function (t) { t.setAttribute("data-timed", "sticky"); });
     }
   });

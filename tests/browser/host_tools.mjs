@@ -257,10 +257,14 @@ export async function runHostToolsScenario({ browser, baseUrl, timeoutMs = 15_00
       await Promise.all(players.map((p) => badgeOf(p, vic.name, 'cohost')));
       await vic.page.locator('#controls [data-testid=host-panel]').waitFor();
       await openPanel(vic);
-      await waitIn(vic, 'the co-host can kick the other voter (not the host) and cannot hand over the host role', () =>
+      // Settings, co-hosts and the host role are the host's alone (the server refuses
+      // them from a co-host), so a co-host is not offered them.
+      await waitIn(vic, 'the co-host can kick the other voter (not the host) but not hand over the host role, name co-hosts or change settings', () =>
         document.querySelectorAll('#controls [data-testid=member] [data-testid=kick]').length === 1
         && document.querySelectorAll('#controls [data-testid=make-host]').length === 0
-        && !!document.querySelector('#controls form[data-testid=settings-form]'), null, '#controls');
+        && document.querySelectorAll('#controls [data-testid=make-cohost]').length === 0
+        && !document.querySelector('#controls form[data-testid=settings-form]')
+        && !!document.querySelector('#controls form[data-testid=rename-form]'), null, '#controls');
       await shotAll('cohost', players);
     });
 
