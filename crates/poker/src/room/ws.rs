@@ -44,11 +44,41 @@ pub fn configure(cfg: &mut web::ServiceConfig, hubs: Arc<Hubs>) {
         .route("/ws/rooms/{code}", web::get().to(room_socket));
 }
 
-/// The body of `POST /api/poker/rooms`.
+/// The body of `POST /api/poker/rooms`; an unknown field is refused (a typo
+/// would otherwise be silently ignored).
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct CreateRoom {
     name: Option<String>,
-    deck: Option<DeckSpec>,
+    deck: Option<CreateDeck>,
+}
+
+/// The `deck` of `POST /api/poker/rooms`: a [`DeckSpec`] that refuses unknown
+/// fields (the stored form stays lenient).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateDeck {
+    kind: super::deck::DeckKind,
+    #[serde(default)]
+    custom: Vec<String>,
+    #[serde(default)]
+    question: bool,
+    #[serde(default)]
+    coffee: bool,
+    #[serde(default)]
+    infinity: bool,
+}
+
+impl From<CreateDeck> for DeckSpec {
+    fn from(d: CreateDeck) -> Self {
+        DeckSpec {
+            kind: d.kind,
+            custom: d.custom,
+            question: d.question,
+            coffee: d.coffee,
+            infinity: d.infinity,
+        }
+    }
 }
 
 fn json_error(status: actix_web::http::StatusCode, message: &str) -> HttpResponse {
@@ -73,7 +103,7 @@ async fn create_room(core: web::Data<litebase::core::Core>, body: web::Bytes) ->
     };
     let setup = RoomSetup {
         name: input.name,
-        deck: input.deck.unwrap_or_default(),
+        deck: input.deck.map(DeckSpec::from).unwrap_or_default(),
         ..RoomSetup::default()
     };
     match store::create_room(&core.db, setup).await {
