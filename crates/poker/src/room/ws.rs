@@ -291,12 +291,7 @@ async fn run_session(
                     }
                     Some(Ok(AggregatedMessage::Pong(_))) => continue,
                     Some(Ok(AggregatedMessage::Close(_))) | None => break None,
-                    Some(Err(e)) => {
-                        break Some(CloseReason {
-                            code: CloseCode::Size,
-                            description: Some(format!("{e}; messages are limited to {MAX_MESSAGE_BYTES} bytes")),
-                        });
-                    }
+                    Some(Err(e)) => break Some(close_reason(&e)),
                 };
                 if !rate.allow() {
                     if session.text(problem(&mode, &renderer, "too many messages; slow down", "too_many")).await.map(|()| crate::metrics::ws_message_out()).is_err() {
@@ -363,6 +358,31 @@ async fn run_session(
     }
     let _ = session.close(close).await;
     crate::metrics::ws_closed();
+}
+
+/// The close frame for a frame the stream refused: too big (`1009`, with the
+/// limit), text that is not UTF-8 (`1007`), or any other protocol breach (`1002`).
+fn close_reason(error: &actix_ws::ProtocolError) -> CloseReason {
+    use actix_ws::ProtocolError;
+    let too_big = || CloseReason {
+        code: CloseCode::Size,
+        description: Some(format!(
+            "message too big; messages are limited to {MAX_MESSAGE_BYTES} bytes"
+        )),
+    };
+    match error {
+        ProtocolError::Overflow => too_big(),
+        ProtocolError::Io(e) if e.kind() == std::io::ErrorKind::InvalidData => CloseReason {
+            code: CloseCode::Invalid,
+            description: Some("text frames must be valid UTF-8".into()),
+        },
+        // The aggregator's only own error: fragments over the limit.
+        ProtocolError::Io(e) if e.to_string().contains("continuation size") => too_big(),
+        other => CloseReason {
+            code: CloseCode::Protocol,
+            description: Some(format!("{other}; send JSON text frames")),
+        },
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
