@@ -27,7 +27,7 @@ fn code_of(room: &Value) -> String {
 /// Reads until the server closes; the close frame it sent, if any (10 s at most).
 async fn close_frame(ws: &mut Ws) -> anyhow::Result<Option<CloseFrame>> {
     let deadline = Duration::from_secs(10);
-    tokio::time::timeout(deadline, async {
+    let frame = tokio::time::timeout(deadline, async {
         while let Some(msg) = ws.next().await {
             match msg {
                 Ok(Message::Close(frame)) => return Some(frame),
@@ -38,8 +38,8 @@ async fn close_frame(ws: &mut Ws) -> anyhow::Result<Option<CloseFrame>> {
         None
     })
     .await
-    .map_err(|_| anyhow::anyhow!("the server did not close within {deadline:?}"))?
-    .map_or(Ok(None), |frame| Ok(frame))
+    .map_err(|_| anyhow::anyhow!("the server did not close within {deadline:?}"))?;
+    Ok(frame.flatten())
 }
 
 /// A superuser-counted number of participant rows.
