@@ -5,7 +5,8 @@
 //! malformed frame with an error frame (the connection stays open), forwards
 //! actions to the room's [hub](super::hub), and writes the frames the hub queues
 //! in its bounded outbox. A ping every few seconds keeps the connection honest: a
-//! client silent for too long is closed.
+//! client silent for too long is closed, and so is one that stops reading (a
+//! write that cannot complete within [`WRITE_TIMEOUT`] ends the session).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -36,6 +37,9 @@ const RATE_PER_SEC: f64 = 20.0;
 const PING_EVERY: Duration = Duration::from_secs(10);
 /// A client that sends nothing (not even a pong) for this long is closed.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(30);
+/// A client that takes longer than this to accept one frame (every buffer
+/// between us full) has stopped reading: its session ends.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Adds the room routes.
 pub fn configure(cfg: &mut web::ServiceConfig, hubs: Arc<Hubs>) {
@@ -278,13 +282,13 @@ async fn run_session(
                 let text = match msg {
                     Some(Ok(AggregatedMessage::Text(text))) => text,
                     Some(Ok(AggregatedMessage::Binary(_))) => {
-                        if session.text(problem(&mode, &renderer, "binary frames are not supported; send JSON text", "invalid_message")).await.map(|()| crate::metrics::ws_message_out()).is_err() {
+                        if !write(&mut session, problem(&mode, &renderer, "binary frames are not supported; send JSON text", "invalid_message")).await {
                             break None;
                         }
                         continue;
                     }
                     Some(Ok(AggregatedMessage::Ping(bytes))) => {
-                        if session.pong(&bytes).await.is_err() {
+                        if !matches!(tokio::time::timeout(WRITE_TIMEOUT, session.pong(&bytes)).await, Ok(Ok(()))) {
                             break None;
                         }
                         continue;
@@ -294,7 +298,7 @@ async fn run_session(
                     Some(Err(e)) => break Some(close_reason(&e)),
                 };
                 if !rate.allow() {
-                    if session.text(problem(&mode, &renderer, "too many messages; slow down", "too_many")).await.map(|()| crate::metrics::ws_message_out()).is_err() {
+                    if !write(&mut session, problem(&mode, &renderer, "too many messages; slow down", "too_many")).await {
                         break None;
                     }
                     continue;
@@ -330,14 +334,14 @@ async fn run_session(
                     },
                 };
                 if let Some(frame) = reply {
-                    if session.text(frame).await.map(|()| crate::metrics::ws_message_out()).is_err() {
+                    if !write(&mut session, frame).await {
                         break None;
                     }
                 }
             }
             out = out_rx.recv() => match out {
                 Some(frame) => {
-                    if session.text(frame).await.map(|()| crate::metrics::ws_message_out()).is_err() {
+                    if !write(&mut session, frame).await {
                         break None;
                     }
                 }
@@ -347,7 +351,7 @@ async fn run_session(
                 if last_heard.elapsed() > CLIENT_TIMEOUT {
                     break Some(CloseReason { code: CloseCode::Away, description: Some("no answer to pings".into()) });
                 }
-                if session.ping(b"").await.is_err() {
+                if !matches!(tokio::time::timeout(WRITE_TIMEOUT, session.ping(b"")).await, Ok(Ok(()))) {
                     break None;
                 }
             }
@@ -356,8 +360,27 @@ async fn run_session(
     if let Some((hub, conn)) = joined {
         let _ = hub.send(HubMsg::Disconnect { conn }).await;
     }
-    let _ = session.close(close).await;
+    // A client that stopped reading cannot take the close frame either; a
+    // healthy socket queues it at once.
+    let _ = tokio::time::timeout(Duration::from_secs(1), session.close(close)).await;
     crate::metrics::ws_closed();
+}
+
+/// Writes one text frame; `false` when the socket is closed or the client has
+/// not taken it within [`WRITE_TIMEOUT`] (then the session ends, freeing its
+/// task and buffers instead of waiting forever on a client that stopped reading).
+async fn write(session: &mut actix_ws::Session, frame: impl Into<ByteString>) -> bool {
+    match tokio::time::timeout(WRITE_TIMEOUT, session.text(frame)).await {
+        Ok(Ok(())) => {
+            crate::metrics::ws_message_out();
+            true
+        }
+        Ok(Err(_)) => false,
+        Err(_) => {
+            tracing::info!("a client stopped reading; closing its session");
+            false
+        }
+    }
 }
 
 /// The close frame for a frame the stream refused: too big (`1009`, with the
