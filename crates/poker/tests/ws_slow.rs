@@ -209,6 +209,21 @@ async fn a_player_who_stops_reading_is_evicted_and_the_room_goes_on() -> anyhow:
         "{a}"
     );
 
+    // While it still does not read, the server gives up writing to it: its
+    // session ends (only the host's and the voter's stay open).
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let open = metric(&server, &admin, "poker_ws_connections")?;
+        if open == 2.0 {
+            break;
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "the evicted session is still open ({open} connections)"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+
     // The evicted socket ends once it is read: a close from the server (or the
     // end of the stream), never another view after the room moved on for good.
     let closed = tokio::time::timeout(Duration::from_secs(10), async {
