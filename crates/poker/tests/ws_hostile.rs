@@ -97,6 +97,7 @@ async fn oversized_fragmented_and_invalid_frames_close_with_a_reason() -> anyhow
         .await?
         .ok_or_else(|| anyhow::anyhow!("no close frame"))?;
     assert_eq!(frame.code, CloseCode::Size, "{frame:?}");
+    assert!(frame.reason.contains("4096"), "{frame:?}");
 
     // Invalid UTF-8 in a text frame: closed, and the reason does not blame size.
     let mut bad = Player::join(&server, &code, "Bad", None).await?;
