@@ -228,10 +228,10 @@ async fn create_room(
     req: HttpRequest,
     core: web::Data<litebase::core::Core>,
     renderer: web::Data<Renderer>,
-    form: web::Form<CreateForm>,
+    body: web::Bytes,
 ) -> HttpResponse {
     let (lang, _) = lang_of(&req);
-    let form = form.into_inner();
+    let form: CreateForm = parse_form(&body);
     if form.your_name.trim().is_empty() {
         let error = i18n::text(lang, "name_required").to_string();
         return home_page(&req, &renderer, StatusCode::BAD_REQUEST, &form, Some(error));
@@ -371,8 +371,20 @@ async fn room_page(
     render(&req, &renderer, StatusCode::OK, "room.html", &ctx)
 }
 
+/// A posted form's fields; a body that is not a form reads as an empty one, so
+/// the page answers with the form again and its message. Read from the raw body
+/// so the limit is litebase's body limit (as for the API), not the 16 KiB of
+/// `web::Form`, whose overflow would answer JSON to a browser.
+fn parse_form<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> T {
+    std::str::from_utf8(body)
+        .ok()
+        .and_then(|text| web::Query::<T>::from_query(text).ok())
+        .map(web::Query::into_inner)
+        .unwrap_or_default()
+}
+
 /// The join form, as posted.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 struct JoinForm {
     #[serde(default)]
     name: String,
@@ -386,12 +398,12 @@ async fn join_room(
     core: web::Data<litebase::core::Core>,
     hubs: web::Data<Hubs>,
     renderer: web::Data<Renderer>,
-    form: web::Form<JoinForm>,
+    body: web::Bytes,
 ) -> HttpResponse {
     let code = code.into_inner();
     let (lang, _) = lang_of(&req);
     let hubs = hubs.into_inner();
-    let form = form.into_inner();
+    let form: JoinForm = parse_form(&body);
     let asked = hubs
         .ask(&core.db, &code, |reply| HubMsg::Join {
             name: form.name.clone(),

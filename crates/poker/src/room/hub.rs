@@ -445,6 +445,10 @@ struct Hub {
     tokens: HashMap<String, ParticipantId>,
     conns: HashMap<u64, Conn>,
     next_conn: u64,
+    /// People whose connection the hub dropped while sending (too slow, or
+    /// already gone): their presence is settled after the current message, as
+    /// their session's `Disconnect` will no longer find the connection.
+    dropped: Vec<ParticipantId>,
 }
 
 impl Hub {
@@ -458,6 +462,7 @@ impl Hub {
             tokens: loaded.tokens.into_iter().collect(),
             conns: HashMap::new(),
             next_conn: 1,
+            dropped: Vec::new(),
         }
     }
 
@@ -489,7 +494,10 @@ impl Hub {
                             break;
                         }
                     }
-                    Some(msg) => self.handle(msg).await,
+                    Some(msg) => {
+                        self.handle(msg).await;
+                        self.settle_dropped().await;
+                    }
                     None => break,
                 },
                 _ = tick.tick() => {
@@ -499,7 +507,8 @@ impl Hub {
                     if changed || now_shown != shown {
                         self.broadcast();
                     }
-                    shown = now_shown;
+                    self.settle_dropped().await;
+                    shown = self.shown_presence();
                     if !self.conns.is_empty() {
                         idle_since = tokio::time::Instant::now();
                     } else if idle_since.elapsed() >= IDLE_EXIT {
@@ -812,15 +821,35 @@ impl Hub {
     }
 
     fn send(&mut self, conn: u64, frame: String) {
-        let full = match self.conns.get(&conn) {
-            Some(c) => c.outbox.try_send(frame.into()).is_err(),
-            None => false,
+        let result = match self.conns.get(&conn) {
+            Some(c) => c.outbox.try_send(frame.into()),
+            None => return,
         };
-        if full {
-            // Too slow (or gone): dropping the outbox closes the socket.
+        if let Err(e) = result {
+            self.drop_conn(conn, &e);
+        }
+    }
+
+    /// Drops `conn` after a failed send: a full outbox means the client is too
+    /// slow (evicted, counted; dropping the outbox closes its socket); a closed
+    /// one means its session already ended. Either way its presence is settled
+    /// by [`Hub::settle_dropped`].
+    fn drop_conn<T>(&mut self, conn: u64, error: &mpsc::error::TrySendError<T>) {
+        if matches!(error, mpsc::error::TrySendError::Full(_)) {
             crate::metrics::ws_dropped();
             crate::metrics::ws_eviction();
-            self.conns.remove(&conn);
+            tracing::info!(conn, "evicting a slow connection");
+        }
+        if let Some(c) = self.conns.remove(&conn) {
+            self.dropped.push(c.participant);
+        }
+    }
+
+    /// Reports the presence of the people whose connections were dropped while
+    /// sending (which may drop more, hence the loop).
+    async fn settle_dropped(&mut self) {
+        while let Some(participant) = self.dropped.pop() {
+            self.presence(&participant).await;
         }
     }
 
@@ -846,8 +875,8 @@ impl Hub {
                         body: &view,
                     }) {
                         Ok(frame) => {
-                            if c.outbox.try_send(frame.into()).is_err() {
-                                evicted.push(*id);
+                            if let Err(e) = c.outbox.try_send(frame.into()) {
+                                evicted.push((*id, e));
                             }
                         }
                         Err(e) => tracing::error!(error = %e, "cannot render a view"),
@@ -865,8 +894,8 @@ impl Hub {
                 }
             }
             if let Some(frame) = slot.clone() {
-                if c.outbox.try_send(frame).is_err() {
-                    evicted.push(*id);
+                if let Err(e) = c.outbox.try_send(frame) {
+                    evicted.push((*id, e));
                     continue;
                 }
             }
@@ -875,19 +904,16 @@ impl Hub {
                     let hash = fingerprint(&html);
                     if c.last_personal != Some(hash) {
                         c.last_personal = Some(hash);
-                        if c.outbox.try_send(html.into()).is_err() {
-                            evicted.push(*id);
+                        if let Err(e) = c.outbox.try_send(html.into()) {
+                            evicted.push((*id, e));
                         }
                     }
                 }
                 Err(e) => tracing::error!(error = %e, "cannot render a hand"),
             }
         }
-        for id in evicted {
-            crate::metrics::ws_dropped();
-            crate::metrics::ws_eviction();
-            tracing::info!(conn = id, "evicting a slow connection");
-            self.conns.remove(&id);
+        for (id, error) in evicted {
+            self.drop_conn(id, &error);
         }
     }
 }

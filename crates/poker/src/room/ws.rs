@@ -5,7 +5,8 @@
 //! malformed frame with an error frame (the connection stays open), forwards
 //! actions to the room's [hub](super::hub), and writes the frames the hub queues
 //! in its bounded outbox. A ping every few seconds keeps the connection honest: a
-//! client silent for too long is closed.
+//! client silent for too long is closed, and so is one that stops reading (a
+//! write that cannot complete within [`WRITE_TIMEOUT`] ends the session).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -36,6 +37,9 @@ const RATE_PER_SEC: f64 = 20.0;
 const PING_EVERY: Duration = Duration::from_secs(10);
 /// A client that sends nothing (not even a pong) for this long is closed.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(30);
+/// A client that takes longer than this to accept one frame (every buffer
+/// between us full) has stopped reading: its session ends.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Adds the room routes.
 pub fn configure(cfg: &mut web::ServiceConfig, hubs: Arc<Hubs>) {
@@ -44,11 +48,41 @@ pub fn configure(cfg: &mut web::ServiceConfig, hubs: Arc<Hubs>) {
         .route("/ws/rooms/{code}", web::get().to(room_socket));
 }
 
-/// The body of `POST /api/poker/rooms`.
+/// The body of `POST /api/poker/rooms`; an unknown field is refused (a typo
+/// would otherwise be silently ignored).
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct CreateRoom {
     name: Option<String>,
-    deck: Option<DeckSpec>,
+    deck: Option<CreateDeck>,
+}
+
+/// The `deck` of `POST /api/poker/rooms`: a [`DeckSpec`] that refuses unknown
+/// fields (the stored form stays lenient).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateDeck {
+    kind: super::deck::DeckKind,
+    #[serde(default)]
+    custom: Vec<String>,
+    #[serde(default)]
+    question: bool,
+    #[serde(default)]
+    coffee: bool,
+    #[serde(default)]
+    infinity: bool,
+}
+
+impl From<CreateDeck> for DeckSpec {
+    fn from(d: CreateDeck) -> Self {
+        DeckSpec {
+            kind: d.kind,
+            custom: d.custom,
+            question: d.question,
+            coffee: d.coffee,
+            infinity: d.infinity,
+        }
+    }
 }
 
 fn json_error(status: actix_web::http::StatusCode, message: &str) -> HttpResponse {
@@ -73,7 +107,7 @@ async fn create_room(core: web::Data<litebase::core::Core>, body: web::Bytes) ->
     };
     let setup = RoomSetup {
         name: input.name,
-        deck: input.deck.unwrap_or_default(),
+        deck: input.deck.map(DeckSpec::from).unwrap_or_default(),
         ..RoomSetup::default()
     };
     match store::create_room(&core.db, setup).await {
@@ -248,28 +282,23 @@ async fn run_session(
                 let text = match msg {
                     Some(Ok(AggregatedMessage::Text(text))) => text,
                     Some(Ok(AggregatedMessage::Binary(_))) => {
-                        if session.text(problem(&mode, &renderer, "binary frames are not supported; send JSON text", "invalid_message")).await.map(|()| crate::metrics::ws_message_out()).is_err() {
+                        if !write(&mut session, problem(&mode, &renderer, "binary frames are not supported; send JSON text", "invalid_message")).await {
                             break None;
                         }
                         continue;
                     }
                     Some(Ok(AggregatedMessage::Ping(bytes))) => {
-                        if session.pong(&bytes).await.is_err() {
+                        if !matches!(tokio::time::timeout(WRITE_TIMEOUT, session.pong(&bytes)).await, Ok(Ok(()))) {
                             break None;
                         }
                         continue;
                     }
                     Some(Ok(AggregatedMessage::Pong(_))) => continue,
                     Some(Ok(AggregatedMessage::Close(_))) | None => break None,
-                    Some(Err(e)) => {
-                        break Some(CloseReason {
-                            code: CloseCode::Size,
-                            description: Some(format!("{e}; messages are limited to {MAX_MESSAGE_BYTES} bytes")),
-                        });
-                    }
+                    Some(Err(e)) => break Some(close_reason(&e)),
                 };
                 if !rate.allow() {
-                    if session.text(problem(&mode, &renderer, "too many messages; slow down", "too_many")).await.map(|()| crate::metrics::ws_message_out()).is_err() {
+                    if !write(&mut session, problem(&mode, &renderer, "too many messages; slow down", "too_many")).await {
                         break None;
                     }
                     continue;
@@ -305,14 +334,14 @@ async fn run_session(
                     },
                 };
                 if let Some(frame) = reply {
-                    if session.text(frame).await.map(|()| crate::metrics::ws_message_out()).is_err() {
+                    if !write(&mut session, frame).await {
                         break None;
                     }
                 }
             }
             out = out_rx.recv() => match out {
                 Some(frame) => {
-                    if session.text(frame).await.map(|()| crate::metrics::ws_message_out()).is_err() {
+                    if !write(&mut session, frame).await {
                         break None;
                     }
                 }
@@ -322,7 +351,7 @@ async fn run_session(
                 if last_heard.elapsed() > CLIENT_TIMEOUT {
                     break Some(CloseReason { code: CloseCode::Away, description: Some("no answer to pings".into()) });
                 }
-                if session.ping(b"").await.is_err() {
+                if !matches!(tokio::time::timeout(WRITE_TIMEOUT, session.ping(b"")).await, Ok(Ok(()))) {
                     break None;
                 }
             }
@@ -331,8 +360,52 @@ async fn run_session(
     if let Some((hub, conn)) = joined {
         let _ = hub.send(HubMsg::Disconnect { conn }).await;
     }
-    let _ = session.close(close).await;
+    // A client that stopped reading cannot take the close frame either; a
+    // healthy socket queues it at once.
+    let _ = tokio::time::timeout(Duration::from_secs(1), session.close(close)).await;
     crate::metrics::ws_closed();
+}
+
+/// Writes one text frame; `false` when the socket is closed or the client has
+/// not taken it within [`WRITE_TIMEOUT`] (then the session ends, freeing its
+/// task and buffers instead of waiting forever on a client that stopped reading).
+async fn write(session: &mut actix_ws::Session, frame: impl Into<ByteString>) -> bool {
+    match tokio::time::timeout(WRITE_TIMEOUT, session.text(frame)).await {
+        Ok(Ok(())) => {
+            crate::metrics::ws_message_out();
+            true
+        }
+        Ok(Err(_)) => false,
+        Err(_) => {
+            tracing::info!("a client stopped reading; closing its session");
+            false
+        }
+    }
+}
+
+/// The close frame for a frame the stream refused: too big (`1009`, with the
+/// limit), text that is not UTF-8 (`1007`), or any other protocol breach (`1002`).
+fn close_reason(error: &actix_ws::ProtocolError) -> CloseReason {
+    use actix_ws::ProtocolError;
+    let too_big = || CloseReason {
+        code: CloseCode::Size,
+        description: Some(format!(
+            "message too big; messages are limited to {MAX_MESSAGE_BYTES} bytes"
+        )),
+    };
+    match error {
+        ProtocolError::Overflow => too_big(),
+        ProtocolError::Io(e) if e.kind() == std::io::ErrorKind::InvalidData => CloseReason {
+            code: CloseCode::Invalid,
+            description: Some("text frames must be valid UTF-8".into()),
+        },
+        // The aggregator's only own error: fragments over the limit.
+        ProtocolError::Io(e) if e.to_string().contains("continuation size") => too_big(),
+        other => CloseReason {
+            code: CloseCode::Protocol,
+            description: Some(format!("{other}; send JSON text frames")),
+        },
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
