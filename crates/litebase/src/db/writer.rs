@@ -329,10 +329,8 @@ fn commit_batch(
             sink(events);
         }
     }
-    for deliver in delivers {
-        deliver(commit.as_ref().map(|_| ()));
-    }
-
+    // Counted before the callers are answered, so a caller that reads the stats
+    // right after its write already sees the batch it was in.
     counters.batches.fetch_add(1, Ordering::Relaxed);
     counters.writes.fetch_add(size, Ordering::Relaxed);
     counters.failed_writes.fetch_add(failed, Ordering::Relaxed);
@@ -340,6 +338,9 @@ fn commit_batch(
     counters
         .busy_micros
         .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+    for deliver in delivers {
+        deliver(commit.as_ref().map(|_| ()));
+    }
 }
 
 /// Answers every job of `batch` with `err` without running it.
