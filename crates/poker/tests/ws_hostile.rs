@@ -10,7 +10,6 @@ use futures_util::{SinkExt, StreamExt};
 use litebase::testing::{Http, ServerProcess};
 use serde_json::{Value, json};
 use support::ws::{Player, Ws, create_room, next_of_any, participant};
-use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
@@ -131,19 +130,7 @@ async fn a_burst_of_ten_thousand_frames_is_rate_limited_without_hurting_anyone()
 
     let flooder = Player::join(&server, &flooded, "Flood", None).await?;
     let flooder_id = flooder.id.clone();
-    let (mut sink, mut stream) = flooder.ws.split();
-    let (tx, mut replies) = mpsc::unbounded_channel::<Value>();
-    tokio::spawn(async move {
-        while let Some(Ok(msg)) = stream.next().await {
-            if let Message::Text(text) = msg {
-                if let Ok(frame) = serde_json::from_str::<Value>(&text) {
-                    if tx.send(frame).is_err() {
-                        return;
-                    }
-                }
-            }
-        }
-    });
+    let (mut sink, mut replies) = flooder.into_frames();
 
     // Another room plays three rounds while the flood runs.
     let bystanders = async {

@@ -32,19 +32,7 @@ struct Reader {
 
 impl Reader {
     fn new(player: Player) -> Self {
-        let (sink, mut stream) = player.ws.split();
-        let (tx, frames) = mpsc::unbounded_channel();
-        tokio::spawn(async move {
-            while let Some(Ok(msg)) = stream.next().await {
-                if let Message::Text(text) = msg {
-                    if let Ok(frame) = serde_json::from_str::<Value>(&text) {
-                        if tx.send(frame).is_err() {
-                            return;
-                        }
-                    }
-                }
-            }
-        });
+        let (sink, frames) = player.into_frames();
         Reader {
             sink,
             frames,

@@ -69,6 +69,30 @@ impl Player {
         Ok(Player { ws, id, token })
     }
 
+    /// Splits the socket: the sink to write with, and every JSON frame as it
+    /// arrives, read by a task so that this player is never a slow reader.
+    pub fn into_frames(
+        self,
+    ) -> (
+        futures_util::stream::SplitSink<Ws, Message>,
+        tokio::sync::mpsc::UnboundedReceiver<Value>,
+    ) {
+        let (sink, mut stream) = self.ws.split();
+        let (tx, frames) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            while let Some(Ok(msg)) = stream.next().await {
+                if let Message::Text(text) = msg {
+                    if let Ok(frame) = serde_json::from_str::<Value>(&text) {
+                        if tx.send(frame).is_err() {
+                            return;
+                        }
+                    }
+                }
+            }
+        });
+        (sink, frames)
+    }
+
     /// Sends `msg`.
     pub async fn send(&mut self, msg: Value) -> anyhow::Result<()> {
         self.ws.send(Message::text(msg.to_string())).await?;
