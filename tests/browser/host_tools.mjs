@@ -11,14 +11,13 @@
 // Screenshots: artifacts/host-tools-<who>-<step>.png.
 
 import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import { axeViolations } from './a11y.mjs';
+import { StepError, stepTools } from './steps.mjs';
 import { ARTIFACTS, VIEWPORTS } from './scenario.mjs';
 
 /** The superuser run.mjs asks server.mjs to create before `serve`. */
 export const ADMIN = { email: 'admin@example.com', password: 'admin-password-123' };
 
-class StepError extends Error {}
 
 /**
  * Runs the whole host-tools scenario. Resolves when every check passed; rejects with a
@@ -28,31 +27,8 @@ export async function runHostToolsScenario({ browser, baseUrl, timeoutMs = 15_00
   mkdirSync(ARTIFACTS, { recursive: true });
   const people = [];
   const pageErrors = [];
-  let current = 'setup';
-
-  const step = async (name, fn) => {
-    current = name;
-    try {
-      await fn();
-    } catch (e) {
-      const msg = e instanceof StepError ? e.message : (e?.message || String(e)).split('\n').slice(0, 6).join('\n');
-      throw new StepError(`[host-tools] step "${name}": ${msg}`);
-    }
-  };
-  const check = (cond, msg) => { if (!cond) throw new StepError(msg); };
-  const shot = (p, stepName, page = p.page) =>
-    page.screenshot({ path: path.join(ARTIFACTS, `host-tools-${p.who}-${stepName}.png`), fullPage: true, timeout: timeoutMs });
+  const { step, check, shot, waitIn, current, setCurrent } = stepTools({ tag: 'host-tools', artifacts: ARTIFACTS, timeoutMs });
   const shotAll = (stepName, list = people) => Promise.all(list.map((p) => shot(p, stepName)));
-
-  /** Waits until `predicate(arg)` holds in `page`; on timeout says what, and shows `probe`. */
-  const waitIn = async (p, what, predicate, arg = null, probe = '#participants', page = p.page) => {
-    try {
-      await page.waitForFunction(predicate, arg, { timeout: timeoutMs });
-    } catch {
-      const seen = await page.evaluate((sel) => document.querySelector(sel)?.outerHTML ?? `(no ${sel})`, probe).catch(() => '(page gone)');
-      throw new StepError(`${p.who} (${p.name}): ${what} — not true within ${timeoutMs} ms. ${probe} is:\n${seen.slice(0, 1500)}`);
-    }
-  };
   const watchSockets = (p, page) => {
     page.on('pageerror', (e) => pageErrors.push(`${p.who}: ${e.message}`));
     if (page !== p.page) return;
@@ -370,12 +346,12 @@ export async function runHostToolsScenario({ browser, baseUrl, timeoutMs = 15_00
       await shotAll('deleted', stayed);
     });
 
-    current = 'end checks';
+    setCurrent('end checks');
     if (pageErrors.length) throw new StepError(`[host-tools] uncaught errors in the pages:\n  ${pageErrors.join('\n  ')}`);
   } catch (e) {
-    if (current !== 'end checks') await Promise.all(people.filter((p) => p.page.url() !== 'about:blank')
-      .map((p) => shot(p, `failed-${current.replace(/\W+/g, '-')}`).catch(() => {})));
-    throw e instanceof StepError ? e : new StepError(`[host-tools] step "${current}": ${e?.message || e}`);
+    if (current() !== 'end checks') await Promise.all(people.filter((p) => p.page.url() !== 'about:blank')
+      .map((p) => shot(p, `failed-${current().replace(/\W+/g, '-')}`).catch(() => {})));
+    throw e instanceof StepError ? e : new StepError(`[host-tools] step "${current()}": ${e?.message || e}`);
   } finally {
     await Promise.all(people.map((p) => p.context.close().catch(() => {})));
   }

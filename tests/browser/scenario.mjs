@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { axeViolations } from './a11y.mjs';
+import { StepError, stepTools } from './steps.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const ARTIFACTS = path.join(HERE, 'artifacts');
@@ -38,7 +39,6 @@ const TOPIC = 'Login page <em>with</em> SSO & 2FA';
 let englishRevealText = null;
 
 /** Thrown with the step and the person, so a failure says what broke where. */
-class StepError extends Error {}
 
 const css = (s) => s.replace(/["\\]/g, '\\$&');
 const numberIn = (text) => {
@@ -60,32 +60,8 @@ export async function runRoomScenario({ browser, baseUrl, lang, viewport, timeou
   const pageErrors = [];
   // Failures that do not stop the scenario (accessibility): reported at its end.
   const problems = [];
-  let current = 'setup';
-
-  const step = async (name, fn) => {
-    current = name;
-    try {
-      await fn();
-    } catch (e) {
-      const msg = e instanceof StepError ? e.message : (e?.message || String(e)).split('\n').slice(0, 6).join('\n');
-      throw new StepError(`[${tag}] step "${name}": ${msg}`);
-    }
-  };
-  const shot = async (p, stepName) => {
-    await p.page.screenshot({ path: path.join(ARTIFACTS, `${tag}-${p.who}-${stepName}.png`), fullPage: true, timeout: timeoutMs });
-  };
+  const { step, check, shot, waitIn, current, setCurrent } = stepTools({ tag, artifacts: ARTIFACTS, timeoutMs });
   const shotAll = (stepName) => Promise.all(people.map((p) => shot(p, stepName)));
-
-  /** Waits until `predicate(arg)` is true in the page; on timeout, says what and shows `probe`. */
-  const waitIn = async (p, what, predicate, arg, probe = '#participants') => {
-    try {
-      await p.page.waitForFunction(predicate, arg, { timeout: timeoutMs });
-    } catch {
-      const seen = await p.page.evaluate((sel) => document.querySelector(sel)?.outerHTML ?? `(no ${sel})`, probe).catch(() => '(page gone)');
-      throw new StepError(`${p.who} (${p.name}): ${what} — not true within ${timeoutMs} ms. ${probe} is:\n${seen.slice(0, 1500)}`);
-    }
-  };
-  const check = (cond, msg) => { if (!cond) throw new StepError(msg); };
 
   const newPerson = async (spec) => {
     const context = await browser.newContext({
@@ -341,13 +317,13 @@ export async function runRoomScenario({ browser, baseUrl, lang, viewport, timeou
       }
     });
 
-    current = 'end checks';
+    setCurrent('end checks');
     if (pageErrors.length) problems.push(`uncaught errors in the pages:\n  ${pageErrors.join('\n  ')}`);
     if (problems.length) throw new StepError(`[${tag}] the round went through, but:\n${problems.join('\n')}`);
   } catch (e) {
-    if (current !== 'end checks') await Promise.all(people.filter((p) => p.page.url() !== 'about:blank')
-      .map((p) => shot(p, `failed-${current.replace(/\W+/g, '-')}`).catch(() => {})));
-    throw e instanceof StepError ? e : new StepError(`[${tag}] step "${current}": ${e?.message || e}`);
+    if (current() !== 'end checks') await Promise.all(people.filter((p) => p.page.url() !== 'about:blank')
+      .map((p) => shot(p, `failed-${current().replace(/\W+/g, '-')}`).catch(() => {})));
+    throw e instanceof StepError ? e : new StepError(`[${tag}] step "${current()}": ${e?.message || e}`);
   } finally {
     await Promise.all(people.map((p) => p.context.close().catch(() => {})));
   }
