@@ -254,12 +254,12 @@ fn command(msg: ClientMsg, by: ParticipantId) -> Command {
 }
 
 /// Sends each frame from its member, in order; fails on a broken invariant.
+/// Returns how many frames the room accepted.
 fn drive(frames: &[(usize, String)]) -> Result<usize, TestCaseError> {
     let mut room = small_room();
-    let mut accepted = 0;
+    let mut applied = 0;
     for (i, (who, text)) in frames.iter().enumerate() {
         let Ok(msg) = parse(text) else { continue };
-        accepted += 1;
         let by = ParticipantId::from(MEMBERS[who % MEMBERS.len()]);
         let cmd = command(msg, by);
         let now = Timestamp(2 + i as u64 * 7_000);
@@ -267,9 +267,10 @@ fn drive(frames: &[(usize, String)]) -> Result<usize, TestCaseError> {
             let problems = next.invariant_violations();
             prop_assert!(problems.is_empty(), "after {text} ({cmd:?}): {problems:?}");
             room = next;
+            applied += 1;
         }
     }
-    Ok(accepted)
+    Ok(applied)
 }
 
 proptest! {
@@ -328,4 +329,35 @@ fn shaped_frames_mostly_get_past_the_parser() {
     }
     assert!(accepted > 150, "only {accepted} of 400 frames parsed");
     assert!(kinds.len() >= 18, "only {kinds:?} were accepted");
+}
+
+/// The fuzz target's seed scenarios (`crates/poker/fuzz/seeds`), line `i` sent by
+/// member `i % 5` as the target does: every line parses, the room accepts the ones
+/// it accepted when written (the rest are refused on purpose) and stays sound.
+/// Keeps the seeds meaningful when the protocol or the rules change.
+#[test]
+fn the_fuzz_seed_scenarios_parse_and_play() {
+    for (name, text, least) in [
+        ("round", include_str!("../../fuzz/seeds/round"), 8),
+        ("moderation", include_str!("../../fuzz/seeds/moderation"), 6),
+        ("autoreveal", include_str!("../../fuzz/seeds/autoreveal"), 7),
+    ] {
+        let frames: Vec<(usize, String)> = text
+            .lines()
+            .enumerate()
+            .map(|(i, line)| (i, line.to_owned()))
+            .collect();
+        for (_, line) in &frames {
+            assert!(parse(line).is_ok(), "{name}: {line} does not parse");
+        }
+        let applied = match drive(&frames) {
+            Ok(applied) => applied,
+            Err(e) => panic!("{name}: {e}"),
+        };
+        assert!(
+            applied >= least,
+            "{name}: only {applied} of {} frames applied",
+            frames.len()
+        );
+    }
 }
