@@ -163,7 +163,10 @@ pub enum Action {
 }
 
 impl Action {
-    fn command(self, by: ParticipantId) -> Command {
+    /// The state-machine command for this action sent by `by`: the one mapping from
+    /// wire to room, public so the protocol fuzz target drives the room the way the
+    /// hub does.
+    pub fn command(self, by: ParticipantId) -> Command {
         match self {
             Action::Vote(card) => Command::Vote { by, card },
             Action::Clear => Command::ClearVote { by },

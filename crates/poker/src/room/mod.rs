@@ -42,6 +42,8 @@ pub mod ws;
 
 #[cfg(test)]
 mod proptests;
+#[cfg(test)]
+mod protocol_proptests;
 
 use std::fmt;
 
