@@ -91,10 +91,8 @@ fn only_superusers_reach_rooms_participants_rounds_and_votes() -> anyhow::Result
 async fn signed_in_users_and_guests_learn_nothing_through_api_or_realtime() -> anyhow::Result<()> {
     use support::sse::{SseClient, subscribe_as};
     let dir = tempfile::tempdir()?;
-    support::add_superuser(dir.path())?;
-    let server = support::serve(dir.path(), &["--log-level", "warn"])?;
+    let (server, admin) = support::serve_as_admin(dir.path())?;
     let http = Http::new();
-    let admin = support::superuser_token(&server)?;
     let user = http.post_json_auth(
         &server.url("/api/collections/users/records"),
         &admin,

@@ -91,9 +91,7 @@ fn bad_settings_stop_the_start_with_a_clear_error() -> anyhow::Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_edits_reach_connected_players() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    support::add_superuser(dir.path())?;
-    let server = support::serve(dir.path(), &["--log-level", "warn"])?;
-    let token = support::superuser_token(&server)?;
+    let (server, token) = support::serve_as_admin(dir.path())?;
     let http = Http::new();
     let code = code_of(&create_room(&server)?);
     let mut ada = Player::join(&server, &code, "Ada", None).await?;
@@ -128,9 +126,7 @@ async fn admin_edits_reach_connected_players() -> anyhow::Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_admin_can_expire_a_room_at_once() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    support::add_superuser(dir.path())?;
-    let server = support::serve(dir.path(), &["--log-level", "warn"])?;
-    let token = support::superuser_token(&server)?;
+    let (server, token) = support::serve_as_admin(dir.path())?;
     let code = code_of(&create_room(&server)?);
     let mut ada = Player::join(&server, &code, "Ada", None).await?;
     let id = support::room_record_id(&server, &token, &code)?
@@ -159,9 +155,7 @@ async fn an_admin_can_expire_a_room_at_once() -> anyhow::Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn room_metrics_are_served() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    support::add_superuser(dir.path())?;
-    let server = support::serve(dir.path(), &["--log-level", "warn"])?;
-    let token = support::superuser_token(&server)?;
+    let (server, token) = support::serve_as_admin(dir.path())?;
     let code = code_of(&create_room(&server)?);
     let mut ada = Player::join(&server, &code, "Ada", None).await?;
     ada.act(json!({"type": "vote", "value": "5"})).await?;
@@ -190,9 +184,7 @@ async fn room_metrics_are_served() -> anyhow::Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn presence_rows_change_with_the_first_and_last_tab_only() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    support::add_superuser(dir.path())?;
-    let server = support::serve(dir.path(), &["--log-level", "warn"])?;
-    let token = support::superuser_token(&server)?;
+    let (server, token) = support::serve_as_admin(dir.path())?;
     let code = code_of(&create_room(&server)?);
     let mut host = Player::join(&server, &code, "Host", None).await?;
     let tab1 = Player::join(&server, &code, "Ada", None).await?;

@@ -230,9 +230,7 @@ async fn a_burst_of_ten_thousand_frames_is_rate_limited_without_hurting_anyone()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forged_and_foreign_tokens_get_no_seat() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    support::add_superuser(dir.path())?;
-    let server = support::serve(dir.path(), &["--log-level", "warn"])?;
-    let admin = support::superuser_token(&server)?;
+    let (server, admin) = support::serve_as_admin(dir.path())?;
     let room = create_room(&server)?;
     let code = code_of(&room);
     let foreign = create_room(&server)?;

@@ -104,9 +104,7 @@ fn topic(i: usize) -> String {
 async fn a_player_who_stops_reading_is_evicted_and_the_room_goes_on() -> anyhow::Result<()> {
     let started = Instant::now();
     let dir = tempfile::tempdir()?;
-    support::add_superuser(dir.path())?;
-    let server = support::serve(dir.path(), &["--log-level", "warn"])?;
-    let admin = support::superuser_token(&server)?;
+    let (server, admin) = support::serve_as_admin(dir.path())?;
     let room = create_room(&server)?;
     let code = room["code"].as_str().unwrap_or_default().to_string();
     let host_token = room["hostToken"].as_str().unwrap_or_default();

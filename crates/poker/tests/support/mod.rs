@@ -70,6 +70,15 @@ pub fn add_superuser(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The usual setup of a test that needs the admin API: the superuser created,
+/// `serve` started with warnings only, and the superuser's token.
+pub fn serve_as_admin(dir: &Path) -> anyhow::Result<(ServerProcess, String)> {
+    add_superuser(dir)?;
+    let server = serve(dir, &["--log-level", "warn"])?;
+    let token = superuser_token(&server)?;
+    Ok((server, token))
+}
+
 /// Signs the superuser in; returns its token.
 pub fn superuser_token(server: &ServerProcess) -> anyhow::Result<String> {
     Ok(Http::new().superuser_token(&server.url(""), ADMIN_EMAIL, ADMIN_PASSWORD)?)
