@@ -133,7 +133,11 @@ mod tests {
         assert!(assets.urls().css.starts_with("/_/static/admin."));
         assert_ne!(assets.urls().css, "/_/static/admin.css");
         assert_eq!(assets.urls().htmx, "/_/static/vendor/htmx-2.0.11.min.js");
-        let path = assets.urls().css.trim_start_matches("/_/static/").to_string();
+        let path = assets
+            .urls()
+            .css
+            .trim_start_matches("/_/static/")
+            .to_string();
         assert_eq!(assets.respond(&path).status(), 200);
         assert_eq!(assets.respond("admin.css").status(), 404);
     }

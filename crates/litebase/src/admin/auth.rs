@@ -85,7 +85,12 @@ async fn login(
     let refuse = |status: StatusCode, key: &str| {
         Page::new(&req, "auth/login.html")
             .status(status)
-            .render(login_context(&form.email, &next, Some(text(lang, key)), false))
+            .render(login_context(
+                &form.email,
+                &next,
+                Some(text(lang, key)),
+                false,
+            ))
     };
     if core
         .limiter

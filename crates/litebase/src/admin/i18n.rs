@@ -22,12 +22,20 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("skip_link", "Skip to content", "Aller au contenu"),
     ("menu", "Menu", "Menu"),
     ("language", "Language", "Langue"),
-    ("theme_toggle", "Toggle dark mode", "Basculer le mode sombre"),
+    (
+        "theme_toggle",
+        "Toggle dark mode",
+        "Basculer le mode sombre",
+    ),
     ("logout", "Log out", "Se déconnecter"),
     ("dashboard", "Dashboard", "Tableau de bord"),
     ("collections", "Collections", "Collections"),
     ("system_collections", "System", "Système"),
-    ("no_collections", "No collections yet.", "Aucune collection pour l'instant."),
+    (
+        "no_collections",
+        "No collections yet.",
+        "Aucune collection pour l'instant.",
+    ),
     ("operations", "Operations", "Exploitation"),
     ("logs", "Logs", "Journaux"),
     ("settings", "Settings", "Paramètres"),
@@ -37,23 +45,75 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("collection", "Collection", "Collection"),
     ("type", "Type", "Type"),
     ("signed_in_as", "Signed in as", "Connecté en tant que"),
-    ("dashboard_intro", "Your collections and how many records each holds.", "Vos collections et le nombre d'enregistrements de chacune."),
+    (
+        "dashboard_intro",
+        "Your collections and how many records each holds.",
+        "Vos collections et le nombre d'enregistrements de chacune.",
+    ),
     ("login", "Sign in", "Connexion"),
-    ("login_title", "Sign in as a superuser", "Connexion superutilisateur"),
+    (
+        "login_title",
+        "Sign in as a superuser",
+        "Connexion superutilisateur",
+    ),
     ("email", "Email", "E-mail"),
     ("password", "Password", "Mot de passe"),
-    ("password_confirm", "Confirm password", "Confirmer le mot de passe"),
+    (
+        "password_confirm",
+        "Confirm password",
+        "Confirmer le mot de passe",
+    ),
     ("new_password", "New password", "Nouveau mot de passe"),
-    ("bad_credentials", "Wrong email or password.", "E-mail ou mot de passe incorrect."),
-    ("too_many_attempts", "Too many attempts from your address; wait a minute and try again.", "Trop de tentatives depuis votre adresse ; attendez une minute et réessayez."),
-    ("no_superuser_title", "No superuser yet", "Aucun superutilisateur"),
-    ("no_superuser_help", "Open the one-time setup link that `serve` printed when it started, or create one from the command line:", "Ouvrez le lien de configuration à usage unique affiché par `serve` au démarrage, ou créez-en un en ligne de commande :"),
-    ("setup_title", "Create the first superuser", "Créer le premier superutilisateur"),
-    ("setup_intro", "This link works once. The account you create here can manage everything.", "Ce lien ne sert qu'une fois. Le compte créé ici peut tout gérer."),
-    ("setup_submit", "Create and sign in", "Créer et se connecter"),
-    ("setup_dead_title", "This setup link is no longer valid", "Ce lien de configuration n'est plus valable"),
-    ("setup_dead_help", "A setup link works once, for one hour, and only while no superuser exists. Sign in instead, or create a superuser from the command line:", "Un lien de configuration ne sert qu'une fois, pendant une heure, et seulement tant qu'aucun superutilisateur n'existe. Connectez-vous, ou créez un superutilisateur en ligne de commande :"),
-    ("passwords_differ", "The passwords do not match.", "Les mots de passe ne correspondent pas."),
+    (
+        "bad_credentials",
+        "Wrong email or password.",
+        "E-mail ou mot de passe incorrect.",
+    ),
+    (
+        "too_many_attempts",
+        "Too many attempts from your address; wait a minute and try again.",
+        "Trop de tentatives depuis votre adresse ; attendez une minute et réessayez.",
+    ),
+    (
+        "no_superuser_title",
+        "No superuser yet",
+        "Aucun superutilisateur",
+    ),
+    (
+        "no_superuser_help",
+        "Open the one-time setup link that `serve` printed when it started, or create one from the command line:",
+        "Ouvrez le lien de configuration à usage unique affiché par `serve` au démarrage, ou créez-en un en ligne de commande :",
+    ),
+    (
+        "setup_title",
+        "Create the first superuser",
+        "Créer le premier superutilisateur",
+    ),
+    (
+        "setup_intro",
+        "This link works once. The account you create here can manage everything.",
+        "Ce lien ne sert qu'une fois. Le compte créé ici peut tout gérer.",
+    ),
+    (
+        "setup_submit",
+        "Create and sign in",
+        "Créer et se connecter",
+    ),
+    (
+        "setup_dead_title",
+        "This setup link is no longer valid",
+        "Ce lien de configuration n'est plus valable",
+    ),
+    (
+        "setup_dead_help",
+        "A setup link works once, for one hour, and only while no superuser exists. Sign in instead, or create a superuser from the command line:",
+        "Un lien de configuration ne sert qu'une fois, pendant une heure, et seulement tant qu'aucun superutilisateur n'existe. Connectez-vous, ou créez un superutilisateur en ligne de commande :",
+    ),
+    (
+        "passwords_differ",
+        "The passwords do not match.",
+        "Les mots de passe ne correspondent pas.",
+    ),
     ("create", "Create", "Créer"),
     ("save", "Save", "Enregistrer"),
     ("delete", "Delete", "Supprimer"),
@@ -62,18 +122,58 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("created", "Created", "Créé"),
     ("you", "you", "vous"),
     ("new_superuser", "New superuser", "Nouveau superutilisateur"),
-    ("change_password", "Change password", "Changer le mot de passe"),
-    ("confirm_delete", "Delete this superuser? This cannot be undone.", "Supprimer ce superutilisateur ? C'est irréversible."),
+    (
+        "change_password",
+        "Change password",
+        "Changer le mot de passe",
+    ),
+    (
+        "confirm_delete",
+        "Delete this superuser? This cannot be undone.",
+        "Supprimer ce superutilisateur ? C'est irréversible.",
+    ),
     ("confirm_delete_button", "Yes, delete", "Oui, supprimer"),
-    ("cannot_delete_self", "You cannot delete your own account; sign in as another superuser to do it.", "Vous ne pouvez pas supprimer votre propre compte ; connectez-vous avec un autre superutilisateur pour le faire."),
-    ("cannot_delete_last", "The last superuser cannot be deleted; create another one first.", "Le dernier superutilisateur ne peut pas être supprimé ; créez-en d'abord un autre."),
-    ("superuser_created", "Superuser created.", "Superutilisateur créé."),
-    ("superuser_deleted", "Superuser deleted.", "Superutilisateur supprimé."),
-    ("password_changed", "Password changed.", "Mot de passe modifié."),
-    ("fix_errors", "Please fix the fields marked below.", "Corrigez les champs signalés ci-dessous."),
+    (
+        "cannot_delete_self",
+        "You cannot delete your own account; sign in as another superuser to do it.",
+        "Vous ne pouvez pas supprimer votre propre compte ; connectez-vous avec un autre superutilisateur pour le faire.",
+    ),
+    (
+        "cannot_delete_last",
+        "The last superuser cannot be deleted; create another one first.",
+        "Le dernier superutilisateur ne peut pas être supprimé ; créez-en d'abord un autre.",
+    ),
+    (
+        "superuser_created",
+        "Superuser created.",
+        "Superutilisateur créé.",
+    ),
+    (
+        "superuser_deleted",
+        "Superuser deleted.",
+        "Superutilisateur supprimé.",
+    ),
+    (
+        "password_changed",
+        "Password changed.",
+        "Mot de passe modifié.",
+    ),
+    (
+        "fix_errors",
+        "Please fix the fields marked below.",
+        "Corrigez les champs signalés ci-dessous.",
+    ),
     ("not_found_title", "Page not found", "Page introuvable"),
-    ("not_found_help", "There is nothing at this address in the admin UI.", "Il n'y a rien à cette adresse dans l'administration."),
-    ("back_to_dashboard", "Back to the dashboard", "Retour au tableau de bord"),
+    (
+        "not_found_help",
+        "There is nothing at this address in the admin UI.",
+        "Il n'y a rien à cette adresse dans l'administration.",
+    ),
+    (
+        "back_to_dashboard",
+        "Back to the dashboard",
+        "Retour au tableau de bord",
+    ),
     ("close", "Close", "Fermer"),
 ];
 
@@ -135,7 +235,11 @@ mod tests {
         keys.sort_unstable();
         keys.dedup();
         assert_eq!(keys.len(), STRINGS.len(), "duplicate key in STRINGS");
-        assert!(STRINGS.iter().all(|(_, en, fr)| !en.is_empty() && !fr.is_empty()));
+        assert!(
+            STRINGS
+                .iter()
+                .all(|(_, en, fr)| !en.is_empty() && !fr.is_empty())
+        );
     }
 
     #[test]

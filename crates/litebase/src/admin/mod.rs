@@ -32,6 +32,8 @@ pub struct AdminState {
     pub assets: assets::Assets,
     /// The one-time setup link, while no superuser exists.
     pub setup: setup::SetupLink,
+    /// The binary's name, for the CLI hints pages show (`poker superuser upsert`).
+    pub command: String,
 }
 
 impl AdminState {
@@ -46,10 +48,19 @@ impl AdminState {
         } else {
             setup::SetupLink::none()
         };
+        let command = std::env::args_os()
+            .next()
+            .and_then(|arg0| {
+                std::path::Path::new(&arg0)
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+            })
+            .unwrap_or_else(|| "litebase".into());
         Ok(Self {
             renderer,
             assets,
             setup,
+            command,
         })
     }
 }

@@ -20,10 +20,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 use tera::{Context, Tera};
 
+use super::AdminState;
 use super::assets::AssetUrls;
 use super::i18n::{self, Lang};
 use super::session::{self, AdminSession};
-use super::AdminState;
 use crate::core::Core;
 use crate::error::ApiError;
 
@@ -44,11 +44,26 @@ impl From<RenderError> for ApiError {
 
 /// Every template, by name, embedded at compile time. A new page: one line here.
 const TEMPLATES: &[(&str, &str)] = &[
-    ("base.html", include_str!("../../../../admin-ui/templates/base.html")),
-    ("dashboard.html", include_str!("../../../../admin-ui/templates/dashboard.html")),
-    ("not_found.html", include_str!("../../../../admin-ui/templates/not_found.html")),
-    ("auth/login.html", include_str!("../../../../admin-ui/templates/auth/login.html")),
-    ("auth/setup.html", include_str!("../../../../admin-ui/templates/auth/setup.html")),
+    (
+        "base.html",
+        include_str!("../../../../admin-ui/templates/base.html"),
+    ),
+    (
+        "dashboard.html",
+        include_str!("../../../../admin-ui/templates/dashboard.html"),
+    ),
+    (
+        "not_found.html",
+        include_str!("../../../../admin-ui/templates/not_found.html"),
+    ),
+    (
+        "auth/login.html",
+        include_str!("../../../../admin-ui/templates/auth/login.html"),
+    ),
+    (
+        "auth/setup.html",
+        include_str!("../../../../admin-ui/templates/auth/setup.html"),
+    ),
     (
         "superusers/index.html",
         include_str!("../../../../admin-ui/templates/superusers/index.html"),
@@ -133,7 +148,7 @@ impl<'a> Page<'a> {
 
     /// Renders the page with `ctx` plus the shared variables: `t` (strings),
     /// `lang`, `csrf`, `me` (email, absent before sign-in), `nav_app` /
-    /// `nav_system` (collections), `path`, `app_name`, `flash` (from `?flash=KEY`).
+    /// `nav_system` (collections), `path`, `app_name`, `command` (the binary's name), `flash` (from `?flash=KEY`).
     pub fn render(self, ctx: Context) -> Result<HttpResponse, ApiError> {
         let req = self.req;
         let state = req
@@ -147,6 +162,7 @@ impl<'a> Page<'a> {
         full.insert("t", i18n::strings(lang));
         full.insert("lang", lang.code());
         full.insert("app_name", &core.app_name);
+        full.insert("command", &state.command);
         full.insert("path", req.path());
         // Defaults, so templates may test these without `is defined`.
         full.insert("me", &Option::<&str>::None);

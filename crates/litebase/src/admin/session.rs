@@ -87,9 +87,14 @@ impl FromRequest for AdminSession {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         // Put there by `guard`; absent only on a public path, where no handler
         // should ask for a session.
-        ready(req.extensions().get::<AdminSession>().cloned().ok_or_else(|| {
-            ApiError::unauthorized("The request requires a signed-in superuser.")
-        }))
+        ready(
+            req.extensions()
+                .get::<AdminSession>()
+                .cloned()
+                .ok_or_else(|| {
+                    ApiError::unauthorized("The request requires a signed-in superuser.")
+                }),
+        )
     }
 }
 
@@ -271,16 +276,17 @@ async fn given_csrf(req: &mut ServiceRequest, limit: usize) -> Result<String, Ap
                 })
         })
         .unwrap_or_default();
-    let stream: actix_web::dev::Payload = Payload::from(Box::pin(futures_util::stream::once(
-        async move { Ok::<_, actix_web::error::PayloadError>(body) },
-    ))
-        as std::pin::Pin<
-            Box<
-                dyn futures_util::Stream<
-                        Item = Result<web::Bytes, actix_web::error::PayloadError>,
-                    >,
-            >,
-        >);
+    let stream: actix_web::dev::Payload =
+        Payload::from(Box::pin(futures_util::stream::once(async move {
+            Ok::<_, actix_web::error::PayloadError>(body)
+        }))
+            as std::pin::Pin<
+                Box<
+                    dyn futures_util::Stream<
+                            Item = Result<web::Bytes, actix_web::error::PayloadError>,
+                        >,
+                >,
+            >);
     req.set_payload(stream);
     Ok(token)
 }
@@ -303,7 +309,8 @@ fn refuse_or_redirect<B>(req: ServiceRequest, err: ApiError) -> ServiceResponse<
 }
 
 fn refuse<B>(req: ServiceRequest, err: ApiError) -> ServiceResponse<EitherBody<B>> {
-    req.into_response(err.error_response()).map_into_right_body()
+    req.into_response(err.error_response())
+        .map_into_right_body()
 }
 
 /// Percent-encodes everything but unreserved characters (for `?next=`).

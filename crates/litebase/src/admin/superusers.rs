@@ -61,7 +61,10 @@ impl Problems {
             .data
             .iter()
             .map(|(k, v)| {
-                let msg = v["message"].as_str().unwrap_or("Invalid value.").to_string();
+                let msg = v["message"]
+                    .as_str()
+                    .unwrap_or("Invalid value.")
+                    .to_string();
                 (k.clone(), msg)
             })
             .collect();
@@ -129,7 +132,10 @@ async fn index(
 }
 
 fn body(pairs: &[(&str, &str)]) -> Map<String, Value> {
-    pairs.iter().map(|(k, v)| ((*k).to_string(), json!(v))).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_string(), json!(v)))
+        .collect()
 }
 
 async fn create(
@@ -201,7 +207,14 @@ async fn delete(
         let problems = Problems::message(&id, text(lang, key));
         return page(&req, &core, &session, Some((problems, String::new()))).await;
     }
-    match delete_record(&core, session.auth(), COLLECTION, id.clone(), RequestParts::default()).await
+    match delete_record(
+        &core,
+        session.auth(),
+        COLLECTION,
+        id.clone(),
+        RequestParts::default(),
+    )
+    .await
     {
         Ok(()) => Ok(see_other("/_/superusers?flash=superuser_deleted")),
         Err(e) if e.status.is_client_error() => {
