@@ -43,6 +43,7 @@ pub async fn serve(core: web::Data<Core>, routes: Vec<RouteFn>) -> std::io::Resu
             .app_data(config_data.clone())
             .app_data(middleware::json_config(limit))
             .app_data(middleware::payload_config(limit))
+            .app_data(web::FormConfig::default().limit(limit))
             .app_data(admin.clone())
             .configure(api::configure)
             .configure(crate::admin::configure);

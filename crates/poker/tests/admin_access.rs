@@ -226,6 +226,13 @@ fn login_sets_a_locked_down_cookie_and_wrong_passwords_get_an_error() -> anyhow:
             .contains("data-testid=\"dashboard-collections\"")
     );
     assert!(dashboard.body.contains("hx-headers='{\"X-CSRF-Token\": \""));
+    let missing = browser.get("/_/no-such-page")?;
+    assert_eq!(missing.status, 404);
+    assert!(
+        missing.body.contains("data-testid=\"not-found\""),
+        "an HTML page: {}",
+        missing.body
+    );
 
     // `next` brings you back where the redirect came from, never elsewhere.
     let mut again = Browser::new(&server);

@@ -82,7 +82,7 @@ async fn login(
     let form = form.into_inner();
     let next = session::safe_next(Some(&form.next));
     let lang = request_lang(&req);
-    let refuse = |status: StatusCode, key: &str| {
+    let refuse = |status: StatusCode, key: &'static str| {
         Page::new(&req, "auth/login.html")
             .status(status)
             .render(login_context(

@@ -189,8 +189,8 @@ pub fn strings(lang: Lang) -> &'static BTreeMap<&'static str, &'static str> {
 }
 
 /// One string of `lang`; the key itself if it is missing (visible, not a crash).
-pub fn text(lang: Lang, key: &str) -> &'static str {
-    strings(lang).get(key).copied().unwrap_or("?")
+pub fn text(lang: Lang, key: &'static str) -> &'static str {
+    strings(lang).get(key).copied().unwrap_or(key)
 }
 
 /// The language of a request: `?lang=`, else the `lb_lang` cookie, else
