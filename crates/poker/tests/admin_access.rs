@@ -170,6 +170,17 @@ fn a_form_without_the_right_csrf_token_is_refused() -> anyhow::Result<()> {
     assert_eq!(browser.post("/_/superusers", &third)?.status, 403);
     assert_eq!(superuser_count(&server)?, 2);
 
+    // htmx sends the token in a header instead of the form: that works too.
+    let own_token = browser.get("/_/superusers")?.csrf().unwrap_or_default();
+    let by_header = browser.send(
+        "POST",
+        "/_/superusers",
+        Some(&third[..3]),
+        &[("X-CSRF-Token", &own_token), ("HX-Request", "true")],
+    )?;
+    assert_eq!(by_header.status, 303, "{}", by_header.body);
+    assert_eq!(superuser_count(&server)?, 3);
+
     // The login form has no session; its own token (double submit) is required.
     let mut fresh = Browser::new(&server);
     let login = fresh.post(
