@@ -286,17 +286,26 @@ fn login_sets_a_locked_down_cookie_and_wrong_passwords_get_an_error() -> anyhow:
     Ok(())
 }
 
-/// Waits until the server's stdout holds the dashboard line (the setup link, if
-/// any, is printed with it); returns the setup link's path.
+/// The setup link's path the server printed, if any: it comes in the same write
+/// as the banner's dashboard line, so a moment after that line is enough.
 fn setup_path(server: &litebase::testing::ServerProcess) -> Option<String> {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !server.stdout().contains("Dashboard:") && Instant::now() < deadline {
+    let banner = Instant::now() + Duration::from_secs(5);
+    while !server.stdout().contains("Dashboard:") && Instant::now() < banner {
         std::thread::sleep(Duration::from_millis(20));
     }
-    let out = server.stdout();
-    let rest = &out[out.find("/_/setup/")?..];
-    let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
-    Some(rest[..end].to_string())
+    let settle = Instant::now() + Duration::from_millis(500);
+    loop {
+        let out = server.stdout();
+        if let Some(start) = out.find("/_/setup/") {
+            let rest = &out[start..];
+            let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            return Some(rest[..end].to_string());
+        }
+        if Instant::now() > settle {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 #[test]
