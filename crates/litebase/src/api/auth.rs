@@ -255,6 +255,7 @@ async fn auth_with_password(
     limit(&core, &req, "auth-with-password")?;
     let c = auth_collection(&core, &name)?;
     let body = read_body(&core, &req, payload).await?;
+    ensure_password_auth(&c)?;
     required(&body, &["identity", "password"])?;
     let only = body
         .get("identityField")
@@ -272,6 +273,17 @@ async fn auth_with_password(
     auth_response(&core, &c, &row, None, true)
 }
 
+/// 400 unless the collection allows password sign-in.
+fn ensure_password_auth(c: &Collection) -> Result<(), ApiError> {
+    if c.auth.as_ref().is_some_and(|a| a.password_auth.enabled) {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(
+            "The collection is not configured to allow password authentication.",
+        ))
+    }
+}
+
 /// Checks `identity` + `password` against the auth collection `c` (password auth
 /// must be enabled, the `authRule` must admit the record) and returns the record.
 /// Shared by the API's `auth-with-password` and the admin UI's login form.
@@ -282,11 +294,7 @@ pub(crate) async fn sign_in_with_password(
     given_password: &str,
     only: Option<String>,
 ) -> Result<AuthRow, ApiError> {
-    if !c.auth.as_ref().is_some_and(|a| a.password_auth.enabled) {
-        return Err(ApiError::bad_request(
-            "The collection is not configured to allow password authentication.",
-        ));
-    }
+    ensure_password_auth(c)?;
     let identity = identity.to_string();
     let c2 = c.clone();
     let row = core
