@@ -229,8 +229,19 @@ async fn serve(app: App, config: Config) -> Result<(), CliError> {
             return Err(e);
         }
     };
-    let loaded =
-        crate::core::Core::load(db.clone(), config, app.hooks, app.app_migrations, mailer).await;
+    let parts = crate::core::CoreParts {
+        settings: app.settings,
+        after_restore: app.after_restore,
+    };
+    let loaded = crate::core::Core::load(
+        db.clone(),
+        config,
+        app.hooks,
+        app.app_migrations,
+        mailer,
+        parts,
+    )
+    .await;
     let core = match loaded {
         Ok(core) => actix_web::web::Data::new(core),
         Err(err) => {

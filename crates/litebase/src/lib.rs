@@ -32,6 +32,7 @@ pub mod realtime;
 pub mod records;
 pub mod schema;
 pub mod server;
+pub mod settings;
 #[cfg(feature = "testing")]
 pub mod testing;
 
@@ -65,6 +66,8 @@ pub struct App {
     routes: Vec<server::RouteFn>,
     hooks: hooks::Hooks,
     on_serve: Vec<server::ServeFn>,
+    settings: Vec<settings::AppSetting>,
+    after_restore: Vec<core::RestoreFn>,
 }
 
 impl App {
@@ -78,6 +81,8 @@ impl App {
             routes: Vec::new(),
             hooks: hooks::Hooks::default(),
             on_serve: Vec::new(),
+            settings: Vec::new(),
+            after_restore: Vec::new(),
         }
     }
 
@@ -130,6 +135,33 @@ impl App {
     /// ```
     pub fn on_serve(mut self, f: impl Fn(&web::Data<core::Core>) + Send + Sync + 'static) -> Self {
         self.on_serve.push(Arc::new(f));
+        self
+    }
+
+    /// Declares a setting of the app, editable by admins under `apps` in
+    /// `/api/settings`; read its current value with
+    /// `core.settings.app_int(key)` (changes apply without a restart).
+    ///
+    /// ```no_run
+    /// use litebase::settings::{AppSetting, SettingKind};
+    /// litebase::App::new("myapp").setting(AppSetting {
+    ///     key: "myapp.pageSize",
+    ///     label_en: "Page size",
+    ///     label_fr: "Taille de page",
+    ///     kind: SettingKind::Integer { min: 1, max: 500 },
+    ///     default: serde_json::json!(50),
+    /// });
+    /// ```
+    pub fn setting(mut self, setting: settings::AppSetting) -> Self {
+        self.settings.push(setting);
+        self
+    }
+
+    /// Runs `f` after a backup was restored into the running database (schema
+    /// reloaded, migrations applied), so the app can drop what it keeps in
+    /// memory about the old rows (poker closes its live rooms).
+    pub fn after_restore(mut self, f: impl Fn(&core::Core) + Send + Sync + 'static) -> Self {
+        self.after_restore.push(Arc::new(f));
         self
     }
 

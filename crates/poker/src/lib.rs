@@ -30,7 +30,18 @@ pub fn register_with(app: litebase::App, config: config::PokerConfig) -> litebas
     );
     let hubs = Arc::new(room::hub::Hubs::new(renderer.clone()));
     let sweep = room::sweeper::SweepTrigger::default();
-    let app = room::admin_sync::register(app, hubs.clone(), sweep.clone());
+    let app = room::admin_sync::register(app, hubs.clone(), sweep.clone()).setting(
+        litebase::settings::AppSetting {
+            key: room::sweeper::ROOM_TTL_SETTING,
+            label_en: "Room expiry (seconds without activity)",
+            label_fr: "Expiration des salles (secondes sans activité)",
+            kind: litebase::settings::SettingKind::Integer {
+                min: 1,
+                max: config::MAX_SECONDS as i64,
+            },
+            default: serde_json::json!(config.room_ttl_secs),
+        },
+    );
     let on_serve_hubs = hubs.clone();
     app.routes(move |cfg| {
         room::ws::configure(cfg, hubs.clone());
@@ -39,7 +50,7 @@ pub fn register_with(app: litebase::App, config: config::PokerConfig) -> litebas
     .on_serve(move |core| {
         let hubs = on_serve_hubs.clone();
         room::sweeper::start(
-            core.db.clone(),
+            core.clone(),
             hubs.clone(),
             config.sweep_interval(),
             sweep.clone(),

@@ -318,9 +318,10 @@ fn send_mail(core: &Core, req: &HttpRequest, template: Template, to: &str, vars:
             .get("accept-language")
             .and_then(|v| v.to_str().ok()),
     );
+    let settings = core.settings.get();
     let vars = TemplateVars {
-        app_name: &core.app_name,
-        app_url: &core.app_url,
+        app_name: &settings.meta.app_name,
+        app_url: &settings.meta.app_url,
         ..vars
     };
     let (subject, text, html) = render(template, lang, &vars);
@@ -330,7 +331,7 @@ fn send_mail(core: &Core, req: &HttpRequest, template: Template, to: &str, vars:
         text,
         html,
     };
-    let mailer = core.mailer.clone();
+    let mailer = core.mailer();
     actix_web::rt::spawn(async move {
         if let Err(err) = mailer.send(mail).await {
             tracing::error!(error = %err, "sending a mail failed");

@@ -7,6 +7,7 @@ mod health;
 pub(crate) mod middleware;
 pub mod ratelimit;
 mod records;
+mod settings;
 
 use actix_web::web;
 
@@ -16,6 +17,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(auth::configure)
         .configure(collections::configure)
         .configure(records::configure)
+        .configure(settings::configure)
         .configure(crate::realtime::sse::configure)
         .configure(crate::metrics::configure);
 }
