@@ -37,6 +37,8 @@ pub struct Core {
     /// At most one password-reset mail per record every two minutes.
     pub mail_throttle: MailThrottle,
     mailer: std::sync::RwLock<crate::mail::Mailer>,
+    /// The request log (see [`crate::logs`]).
+    pub logs: crate::logs::RequestLog,
     /// The settings in force (see [`crate::settings`]).
     pub settings: crate::settings::LiveSettings,
     after_restore: Vec<RestoreFn>,
@@ -91,6 +93,11 @@ impl Core {
             Some(_) => crate::settings::mailer_for(&settings).unwrap_or(mailer),
             None => mailer,
         };
+        let logs = crate::logs::RequestLog::start(
+            &config.global.data_dir.join("logs.db"),
+            settings.logs.max_days,
+            settings.logs.log_ip,
+        );
         let schema = SchemaCache::default();
         schema.replace(Schema::new(collections));
         Ok(Core {
@@ -105,6 +112,7 @@ impl Core {
             mail_throttle: MailThrottle::default(),
             realtime: crate::realtime::Realtime::new(realtime_queue),
             metrics: Default::default(),
+            logs,
             settings: crate::settings::LiveSettings::new(settings, parts.settings),
             after_restore: parts.after_restore,
         })
@@ -135,6 +143,8 @@ impl Core {
         mailer: crate::mail::Mailer,
     ) {
         self.limiter.set_per_minute(settings.auth_limit());
+        self.logs
+            .configure(settings.logs.max_days, settings.logs.log_ip);
         match self.mailer.write() {
             Ok(mut m) => *m = mailer,
             Err(poisoned) => *poisoned.into_inner() = mailer,

@@ -25,6 +25,7 @@ pub mod db;
 pub mod error;
 pub mod hooks;
 pub mod id;
+pub mod logs;
 pub mod mail;
 pub mod metrics;
 pub mod query;

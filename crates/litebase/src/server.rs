@@ -30,6 +30,7 @@ pub async fn serve(core: web::Data<Core>, routes: Vec<RouteFn>) -> std::io::Resu
     let db_data = web::Data::new(core.db.clone());
     let config_data = web::Data::new(config.clone());
     let core_for_stop = core.clone();
+    let core_for_log = core.clone();
     let server = HttpServer::new(move || {
         let mut app = ActixApp::new()
             .app_data(core.clone())
@@ -60,7 +61,10 @@ pub async fn serve(core: web::Data<Core>, routes: Vec<RouteFn>) -> std::io::Resu
                 }
             })
             .wrap(middleware::security_headers())
-            .wrap_fn(middleware::log_request)
+            .wrap_fn({
+                let core = core_for_log.clone();
+                move |req, srv| middleware::log_request(&core, req, srv)
+            })
     })
     .workers(workers)
     .disable_signals()

@@ -4,6 +4,7 @@ mod auth;
 pub mod body;
 mod collections;
 mod health;
+mod logs;
 pub(crate) mod middleware;
 pub mod ratelimit;
 mod records;
@@ -18,6 +19,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(collections::configure)
         .configure(records::configure)
         .configure(settings::configure)
+        .configure(logs::configure)
         .configure(crate::realtime::sse::configure)
         .configure(crate::metrics::configure);
 }

@@ -7,7 +7,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 use serde_json::{Map, Value};
 
 use super::{accounts, token};
@@ -125,6 +125,7 @@ impl FromRequest for Auth {
     type Future = Pin<Box<dyn Future<Output = Result<Auth, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
         let core = req.app_data::<web::Data<Core>>().cloned();
         let header = req
             .headers()
@@ -133,7 +134,17 @@ impl FromRequest for Auth {
             .map(|v| bearer(v).to_string());
         Box::pin(async move {
             match (core, header) {
-                (Some(core), Some(token)) => Ok(resolve(&core, &token).await),
+                (Some(core), Some(token)) => {
+                    let auth = resolve(&core, &token).await;
+                    // For the request log, which records who asked.
+                    let kind = match &auth {
+                        Auth::Guest => crate::logs::AuthKind::Guest,
+                        Auth::Record(_) => crate::logs::AuthKind::User,
+                        Auth::Superuser(_) => crate::logs::AuthKind::Superuser,
+                    };
+                    req.extensions_mut().insert(kind);
+                    Ok(auth)
+                }
                 _ => Ok(Auth::Guest),
             }
         })
