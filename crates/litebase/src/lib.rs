@@ -18,6 +18,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod backups;
 pub mod cli;
 pub mod config;
 pub mod core;
@@ -57,6 +58,15 @@ mod system_migrations {
 pub const SYSTEM_MIGRATIONS_TABLE: &str = "_litebase_migrations";
 /// History table of the app's migrations.
 pub const APP_MIGRATIONS_TABLE: &str = "_app_migrations";
+
+/// litebase's own migrations.
+pub(crate) fn system_migration_set() -> MigrationSet {
+    MigrationSet {
+        label: "system",
+        table: SYSTEM_MIGRATIONS_TABLE,
+        runner: system_migrations::migrations::runner,
+    }
+}
 
 /// An application built on litebase: its name, migrations and extra routes.
 pub struct App {
@@ -194,12 +204,9 @@ impl App {
 
     /// Every migration set, system first.
     pub fn migration_sets(&self) -> Vec<MigrationSet> {
-        let system = MigrationSet {
-            label: "system",
-            table: SYSTEM_MIGRATIONS_TABLE,
-            runner: system_migrations::migrations::runner,
-        };
-        std::iter::once(system).chain(self.app_migrations).collect()
+        std::iter::once(system_migration_set())
+            .chain(self.app_migrations)
+            .collect()
     }
 
     /// Runs the command given on the process's command line.

@@ -43,6 +43,7 @@ pub fn register_with(app: litebase::App, config: config::PokerConfig) -> litebas
         },
     );
     let on_serve_hubs = hubs.clone();
+    let restored_hubs = hubs.clone();
     app.routes(move |cfg| {
         room::ws::configure(cfg, hubs.clone());
         pages::configure(cfg, renderer.clone(), assets.clone());
@@ -57,6 +58,10 @@ pub fn register_with(app: litebase::App, config: config::PokerConfig) -> litebas
         );
         core.add_metrics_source(Arc::new(move || metrics::render(hubs.live_count())));
     })
+    // A restored backup replaces the rows under every live room: each reloads
+    // from the restored rows (players stay connected), and rooms that no longer
+    // exist close with "deleted".
+    .after_restore(move |_| restored_hubs.reload_all())
     .about("Real-time planning poker: rooms, hidden votes, reveal, repeat.")
     .version(env!("CARGO_PKG_VERSION"))
 }

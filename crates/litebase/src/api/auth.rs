@@ -379,7 +379,7 @@ fn send_token_mail(
         Purpose::Verification => (a.verification_token.duration, Template::Verification),
         Purpose::PasswordReset => (a.password_reset_token.duration, Template::PasswordReset),
         Purpose::EmailChange => (a.email_change_token.duration, Template::EmailChange),
-        Purpose::Auth => return Err(ApiError::internal()),
+        Purpose::Auth | Purpose::File => return Err(ApiError::internal()),
     };
     let token = purpose_token(core, c, row, purpose, ttl, new_email)?;
     let to = new_email.unwrap_or(row.email());

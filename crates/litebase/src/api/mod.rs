@@ -1,8 +1,10 @@
 //! HTTP handlers: thin adapters between requests and the modules that do the work.
 
 mod auth;
+mod backups;
 pub mod body;
 mod collections;
+mod files;
 mod health;
 mod logs;
 pub(crate) mod middleware;
@@ -20,6 +22,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(records::configure)
         .configure(settings::configure)
         .configure(logs::configure)
+        .configure(backups::configure)
+        .configure(files::configure)
         .configure(crate::realtime::sse::configure)
         .configure(crate::metrics::configure);
 }

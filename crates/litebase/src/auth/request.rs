@@ -81,6 +81,12 @@ pub fn bearer(header: &str) -> &str {
 /// Resolves a token to its record, or `Guest`: the token must name an auth
 /// collection and a record of it, and verify with that record's current token key.
 pub async fn resolve(core: &Core, token_text: &str) -> Auth {
+    resolve_as(core, token_text, token::Purpose::Auth).await
+}
+
+/// Like [`resolve`], for a token of another purpose (a file token of
+/// `POST /api/files/token`).
+pub async fn resolve_as(core: &Core, token_text: &str, purpose: token::Purpose) -> Auth {
     if token_text.is_empty() {
         return Auth::Guest;
     }
@@ -103,8 +109,8 @@ pub async fn resolve(core: &Core, token_text: &str) -> Auth {
     else {
         return Auth::Guest;
     };
-    let secret = core.token_secret(&collection.id, token::Purpose::Auth);
-    if token::verify(token_text, &secret, &row.token_key).is_err() {
+    let secret = core.token_secret(&collection.id, purpose);
+    if token::verify_purpose(token_text, &secret, &row.token_key, purpose).is_err() {
         return Auth::Guest;
     }
     let record = AuthRecord {
