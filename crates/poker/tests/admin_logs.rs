@@ -113,6 +113,23 @@ fn requests_are_logged_in_their_own_file_and_filterable() -> anyhow::Result<()> 
         stats.text
     );
 
+    // The writer's counters are in the metrics.
+    let metrics = http.get_auth(&server.url("/api/metrics"), &token)?;
+    assert!(
+        metrics
+            .text
+            .contains("litebase_request_logs_dropped_total 0"),
+        "{}",
+        metrics.text
+    );
+    let written = metrics
+        .text
+        .lines()
+        .find_map(|l| l.strip_prefix("litebase_request_logs_written_total "))
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .unwrap_or(0.0);
+    assert!(written >= 3.0, "{}", metrics.text);
+
     // The rows are in logs.db, and the main database has no log table.
     let logs_db = rusqlite::Connection::open(dir.path().join("logs.db"))?;
     let n: i64 = logs_db.query_row("SELECT COUNT(*) FROM logs", [], |r| r.get(0))?;

@@ -69,17 +69,48 @@ async fn download(
     }
     let key = key.into_inner();
     let path = backups::file(&core, &key)?;
-    let bytes = web::block(move || std::fs::read(path))
-        .await
-        .map_err(|_| ApiError::internal())?
-        .map_err(|_| ApiError::not_found())?;
+    let file = web::block(move || {
+        let file = std::fs::File::open(path)?;
+        let len = file.metadata()?.len();
+        Ok::<_, std::io::Error>((file, len))
+    })
+    .await
+    .map_err(|_| ApiError::internal())?
+    .map_err(|_| ApiError::not_found())?;
     Ok(HttpResponse::Ok()
         .content_type("application/octet-stream")
         .insert_header((
             header::CONTENT_DISPOSITION,
             format!("attachment; filename=\"{key}\""),
         ))
-        .body(bytes))
+        .body(actix_web::body::SizedStream::new(file.1, chunks(file.0))))
+}
+
+/// Size of one read of a download.
+const CHUNK: usize = 256 * 1024;
+
+/// The file's bytes as a stream of chunks, each read on a blocking thread, so
+/// a large backup never sits in memory whole.
+fn chunks(
+    file: std::fs::File,
+) -> impl futures_util::Stream<Item = Result<bytes::Bytes, actix_web::Error>> {
+    futures_util::stream::unfold(Some(file), |file| async move {
+        let mut file = file?;
+        let read = web::block(move || {
+            use std::io::Read;
+            let mut buf = vec![0; CHUNK];
+            let n = file.read(&mut buf)?;
+            buf.truncate(n);
+            Ok::<_, std::io::Error>((file, buf))
+        })
+        .await;
+        match read {
+            Ok(Ok((_, buf))) if buf.is_empty() => None,
+            Ok(Ok((file, buf))) => Some((Ok(bytes::Bytes::from(buf)), Some(file))),
+            Ok(Err(e)) => Some((Err(actix_web::error::ErrorInternalServerError(e)), None)),
+            Err(e) => Some((Err(actix_web::error::ErrorInternalServerError(e)), None)),
+        }
+    })
 }
 
 async fn delete(

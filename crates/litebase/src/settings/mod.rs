@@ -254,3 +254,66 @@ pub async fn send_test_mail(core: &Core, email: &str, template: &str) -> Result<
         )
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ttl() -> AppSetting {
+        AppSetting {
+            key: "poker.roomTtl",
+            label_en: "Room expiry",
+            label_fr: "Expiration",
+            kind: SettingKind::Integer { min: 1, max: 100 },
+            default: json!(50),
+        }
+    }
+
+    fn defaults() -> Settings {
+        serde_json::from_value(json!({
+            "meta": {"appName": "litebase", "appURL": "http://x", "senderName": "S", "senderAddress": "a@b.c"},
+            "smtp": {"enabled": false, "host": "", "port": 587, "username": "", "password": "", "tls": false},
+            "logs": {"maxDays": 7, "logIP": true},
+            "rateLimits": {"enabled": true, "authPerMinute": 60},
+            "apps": {"poker.roomTtl": 50},
+        }))
+        .unwrap_or_else(|e| panic!("test document: {e}"))
+    }
+
+    #[test]
+    fn saved_values_win_and_stale_app_settings_fall_back() {
+        let stored = json!({
+            "meta": {"appName": "Saved"},
+            "apps": {"poker.roomTtl": 500, "gone.setting": 1},
+        });
+        let s = effective(&defaults(), Some(&stored), &[ttl()]);
+        assert_eq!(s.meta.app_name, "Saved");
+        assert_eq!(
+            s.meta.app_url, "http://x",
+            "unsaved fields keep the defaults"
+        );
+        assert_eq!(
+            s.apps.get("poker.roomTtl"),
+            Some(&json!(50)),
+            "out of range → default"
+        );
+        assert!(!s.apps.contains_key("gone.setting"));
+        let unreadable = effective(
+            &defaults(),
+            Some(&json!({"logs": {"maxDays": "x"}})),
+            &[ttl()],
+        );
+        assert_eq!(unreadable, defaults());
+    }
+
+    #[test]
+    fn problems_are_nested_by_section() {
+        let mut s = defaults();
+        s.meta.app_url = "nope".into();
+        s.apps.insert("poker.roomTtl".into(), json!(0));
+        let data = problems(&s, &[ttl()]);
+        assert_eq!(data["meta"]["appURL"]["code"], "validation_is_url");
+        assert!(data["apps"]["poker.roomTtl"]["message"].is_string());
+        assert!(problems(&defaults(), &[ttl()]).is_empty());
+    }
+}
