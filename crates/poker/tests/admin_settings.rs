@@ -126,6 +126,60 @@ fn only_superusers_see_or_change_settings() -> anyhow::Result<()> {
         &json!({"email": "a@example.com", "template": "otp"}),
     )?;
     assert_error_shape(&mail, 401);
+
+    // A signed-in user is not a superuser.
+    let user = json!({"email": "u@example.com", "password": "user-password", "passwordConfirm": "user-password"});
+    let made = http.post_json(&server.url("/api/collections/users/records"), &user)?;
+    assert_eq!(made.status, 200, "{}", made.text);
+    let signed_in = http.post_json(
+        &server.url("/api/collections/users/auth-with-password"),
+        &json!({"identity": "u@example.com", "password": "user-password"}),
+    )?;
+    let user_token = signed_in.json["token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(!user_token.is_empty(), "{}", signed_in.text);
+    assert_error_shape(
+        &http.get_auth(&server.url("/api/settings"), &user_token)?,
+        403,
+    );
+    let patch = http.patch_json_auth(&server.url("/api/settings"), &user_token, &json!({}))?;
+    assert_error_shape(&patch, 403);
+    Ok(())
+}
+
+#[test]
+fn the_auth_rate_limit_changes_at_runtime() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let (server, token) = support::serve_as_admin(dir.path())?;
+    let http = Http::new();
+    let login = server.url("/api/collections/users/auth-with-password");
+    let attempt = || {
+        http.post_json(
+            &login,
+            &json!({"identity": "x@example.com", "password": "wrong-one"}),
+        )
+    };
+    for _ in 0..3 {
+        assert_eq!(attempt()?.status, 400, "under the default limit of 60");
+    }
+    let saved = http.patch_json_auth(
+        &server.url("/api/settings"),
+        &token,
+        &json!({"rateLimits": {"enabled": true, "authPerMinute": 5}}),
+    )?;
+    assert_eq!(saved.status, 200, "{}", saved.text);
+    // The superuser's sign-in and three attempts used four of the five.
+    assert_eq!(attempt()?.status, 400, "the 5th in this minute passes");
+    assert_error_shape(&attempt()?, 429);
+    let off = http.patch_json_auth(
+        &server.url("/api/settings"),
+        &token,
+        &json!({"rateLimits": {"enabled": false}}),
+    )?;
+    assert_eq!(off.status, 200, "{}", off.text);
+    assert_eq!(attempt()?.status, 400, "no limit once disabled");
     Ok(())
 }
 
