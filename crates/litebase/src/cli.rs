@@ -1,4 +1,5 @@
-//! The command line: `serve`, `migrate up|status|new`, `superuser upsert|delete`.
+//! The command line: `serve`, `migrate up|status|new`, `superuser upsert|delete`,
+//! `backup create|list|restore`.
 //! Errors end as one line on stderr and a non-zero exit code, never a panic.
 
 use std::ffi::OsString;
@@ -34,6 +35,30 @@ enum Command {
     Superuser {
         #[command(subcommand)]
         action: SuperuserCommand,
+    },
+    /// Create, list or restore backups of the database (in DIR/backups).
+    Backup {
+        #[command(subcommand)]
+        action: BackupCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum BackupCommand {
+    /// Copy the database to DIR/backups/NAME (safe while a server runs).
+    Create {
+        /// File name, lowercase letters, digits, '_' and '-', ending in .db
+        /// (default: lb_backup_YYYYMMDDHHMMSS.db).
+        name: Option<String>,
+    },
+    /// List the backups, newest first.
+    List,
+    /// Replace the database with a backup. The server must be stopped; to
+    /// restore while it runs, use the admin's Backups page (or
+    /// POST /api/backups/NAME/restore).
+    Restore {
+        /// The backup's file name, as `backup list` shows it.
+        name: String,
     },
 }
 
@@ -77,6 +102,8 @@ enum CliError {
     Io(#[from] std::io::Error),
     #[error("{0}")]
     Usage(String),
+    #[error("{0}")]
+    Backup(#[from] crate::backups::BackupError),
 }
 
 /// Parses `args` (program name first) and runs the command.
@@ -173,6 +200,7 @@ async fn dispatch(app: App, cli: Cli) -> Result<(), CliError> {
         None => serve(app, config).await,
         Some(Command::Migrate { action }) => run_migrate(&app, &config, action).await,
         Some(Command::Superuser { action }) => run_superuser(&app, &config, action).await,
+        Some(Command::Backup { action }) => run_backup(&app, &config, action).await,
         Some(Command::Serve(_)) => Err(CliError::Usage("unreachable".into())),
     }
 }
@@ -219,6 +247,14 @@ fn return_large_buffers_to_the_os() {
 
 async fn serve(app: App, config: Config) -> Result<(), CliError> {
     return_large_buffers_to_the_os();
+    // Held until the server stops; `backup restore` refuses while it is held.
+    let _lock = match crate::backups::lock::try_lock(&config.global.data_dir)? {
+        Some(lock) => Some(lock),
+        None => {
+            tracing::warn!(dir = %config.global.data_dir.display(), "another process (a server or a restore) is using this data directory");
+            None
+        }
+    };
     let db = open_migrated(&app, &config).await?;
     let mailer = match mail_config(&config).and_then(|c| {
         crate::mail::Mailer::new(c).map_err(|e| CliError::Usage(format!("mail settings: {e}")))
@@ -229,8 +265,19 @@ async fn serve(app: App, config: Config) -> Result<(), CliError> {
             return Err(e);
         }
     };
-    let loaded =
-        crate::core::Core::load(db.clone(), config, app.hooks, app.app_migrations, mailer).await;
+    let parts = crate::core::CoreParts {
+        settings: app.settings,
+        after_restore: app.after_restore,
+    };
+    let loaded = crate::core::Core::load(
+        db.clone(),
+        config,
+        app.hooks,
+        app.app_migrations,
+        mailer,
+        parts,
+    )
+    .await;
     let core = match loaded {
         Ok(core) => actix_web::web::Data::new(core),
         Err(err) => {
@@ -358,4 +405,53 @@ async fn run_superuser(
     db.close().await;
     println!("{}", outcome?);
     Ok(())
+}
+
+async fn run_backup(app: &App, config: &Config, action: BackupCommand) -> Result<(), CliError> {
+    let dir = crate::backups::dir_of(&config.global.data_dir);
+    match action {
+        BackupCommand::Create { name } => {
+            let db = open(config).await?;
+            let made = crate::backups::create_in(&db, &dir, name.as_deref()).await;
+            db.close().await;
+            let made = made?;
+            println!(
+                "Created backup {} ({} bytes) in {}",
+                made.key,
+                made.size,
+                dir.display()
+            );
+            Ok(())
+        }
+        BackupCommand::List => {
+            let all = crate::backups::list_in(&dir)?;
+            if all.is_empty() {
+                println!("No backups in {}.", dir.display());
+            }
+            for b in all {
+                println!("{:<40} {:>12}  {}", b.key, b.size, b.modified);
+            }
+            Ok(())
+        }
+        BackupCommand::Restore { name } => {
+            let Some(_lock) = crate::backups::lock::try_lock(&config.global.data_dir)? else {
+                return Err(CliError::Usage(format!(
+                    "a server is running on {}: stop it first, or restore while it runs from the admin's Backups page (POST /api/backups/{name}/restore)",
+                    config.global.data_dir.display()
+                )));
+            };
+            let db = open(config).await?;
+            let restored = crate::backups::restore_into(&db, &dir, &name).await;
+            let migrated = match restored {
+                Ok(()) => migrate::apply(&db, &app.migration_sets())
+                    .await
+                    .map_err(CliError::from),
+                Err(e) => Err(e.into()),
+            };
+            db.close().await;
+            migrated?;
+            println!("Restored {name} into {}.", config.database_path().display());
+            Ok(())
+        }
+    }
 }

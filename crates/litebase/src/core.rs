@@ -36,12 +36,25 @@ pub struct Core {
     pub realtime: crate::realtime::Realtime,
     /// At most one password-reset mail per record every two minutes.
     pub mail_throttle: MailThrottle,
-    /// Sends (or, without SMTP, logs) the auth flows' mails.
-    pub mailer: crate::mail::Mailer,
-    /// The app's name in mails.
-    pub app_name: String,
-    /// The app's public URL, the root of links in mails.
-    pub app_url: String,
+    mailer: std::sync::RwLock<crate::mail::Mailer>,
+    /// The request log (see [`crate::logs`]).
+    pub logs: crate::logs::RequestLog,
+    /// The settings in force (see [`crate::settings`]).
+    pub settings: crate::settings::LiveSettings,
+    after_restore: Vec<RestoreFn>,
+}
+
+/// A function an app runs after a backup was restored into the live database
+/// (see [`crate::App::after_restore`]).
+pub type RestoreFn = std::sync::Arc<dyn Fn(&Core) + Send + Sync>;
+
+/// What an app adds to the core besides hooks and migrations.
+#[derive(Default)]
+pub struct CoreParts {
+    /// Settings the app declared.
+    pub settings: Vec<crate::settings::AppSetting>,
+    /// Run after a restore.
+    pub after_restore: Vec<RestoreFn>,
 }
 
 impl Core {
@@ -52,16 +65,18 @@ impl Core {
         hooks: Hooks,
         app_migrations: Option<MigrationSet>,
         mailer: crate::mail::Mailer,
+        parts: CoreParts,
     ) -> Result<Core, DbError> {
-        let (collections, secret) = db
+        let (collections, secret, stored) = db
             .read(|conn| {
                 let collections = store::load_all(conn)?;
+                let stored = crate::settings::read_stored(conn)?;
                 let secrets: Option<String> = conn
                     .query_row("SELECT value FROM _params WHERE id = 'secrets'", [], |r| {
                         r.get(0)
                     })
                     .optional()?;
-                Ok::<_, DbError>((collections, secrets))
+                Ok::<_, DbError>((collections, secrets, stored))
             })
             .await?;
         let secret = secret
@@ -69,20 +84,20 @@ impl Core {
             .and_then(|v| v["superusers"].as_str().map(str::to_string))
             .filter(|s| s.len() >= 32)
             .ok_or_else(|| DbError::Migration("the instance's token secret is missing".into()))?;
-        let config_limit = config.serve.auth_rate_limit;
         let realtime_queue = config.serve.realtime_queue;
-        let app_name = config
-            .serve
-            .app_name
-            .clone()
-            .unwrap_or_else(|| "litebase".into());
-        let app_url = config
-            .serve
-            .app_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{}", config.serve.http))
-            .trim_end_matches('/')
-            .to_string();
+        let defaults = crate::settings::Settings::from_config(&config, &parts.settings);
+        let settings = crate::settings::effective(&defaults, stored.as_ref(), &parts.settings);
+        // Saved SMTP settings replace the flags'; the flags' mailer stays when
+        // nothing was saved (or the saved settings cannot build one).
+        let mailer = match stored {
+            Some(_) => crate::settings::mailer_for(&settings).unwrap_or(mailer),
+            None => mailer,
+        };
+        let logs = crate::logs::RequestLog::start(
+            &config.global.data_dir.join("logs.db"),
+            settings.logs.max_days,
+            settings.logs.log_ip,
+        );
         let schema = SchemaCache::default();
         schema.replace(Schema::new(collections));
         Ok(Core {
@@ -92,14 +107,56 @@ impl Core {
             hooks,
             app_migrations,
             master_secret: secret,
-            limiter: crate::api::ratelimit::RateLimiter::new(config_limit),
-            mailer,
+            limiter: crate::api::ratelimit::RateLimiter::new(settings.auth_limit()),
+            mailer: std::sync::RwLock::new(mailer),
             mail_throttle: MailThrottle::default(),
             realtime: crate::realtime::Realtime::new(realtime_queue),
             metrics: Default::default(),
-            app_name,
-            app_url,
+            logs,
+            settings: crate::settings::LiveSettings::new(settings, parts.settings),
+            after_restore: parts.after_restore,
         })
+    }
+
+    /// The mailer in force (rebuilt when an admin changes the SMTP settings).
+    pub fn mailer(&self) -> crate::mail::Mailer {
+        match self.mailer.read() {
+            Ok(m) => m.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// The app's name in mails, as currently set.
+    pub fn app_name(&self) -> String {
+        self.settings.get().meta.app_name.clone()
+    }
+
+    /// The app's public URL (no trailing slash), the root of links in mails.
+    pub fn app_url(&self) -> String {
+        self.settings.get().meta.app_url.clone()
+    }
+
+    /// Puts saved settings in force: the mailer, the auth limiter, the request log.
+    pub(crate) fn apply_settings(
+        &self,
+        settings: crate::settings::Settings,
+        mailer: crate::mail::Mailer,
+    ) {
+        self.limiter.set_per_minute(settings.auth_limit());
+        self.logs
+            .configure(settings.logs.max_days, settings.logs.log_ip);
+        match self.mailer.write() {
+            Ok(mut m) => *m = mailer,
+            Err(poisoned) => *poisoned.into_inner() = mailer,
+        }
+        self.settings.replace(settings);
+    }
+
+    /// Runs the apps' after-restore functions.
+    pub(crate) fn run_after_restore(&self) {
+        for f in &self.after_restore {
+            f(self);
+        }
     }
 
     /// Extra metric families apps add (rooms, players…), rendered after litebase's.

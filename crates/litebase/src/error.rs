@@ -109,7 +109,11 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status).json(self.body())
+        let mut res = HttpResponse::build(self.status).json(self.body());
+        // For the request log, which records why a request failed.
+        res.extensions_mut()
+            .insert(crate::logs::ErrorMessage(self.message.clone()));
+        res
     }
 }
 

@@ -19,6 +19,7 @@
 pub mod admin;
 pub mod api;
 pub mod auth;
+pub mod backups;
 pub mod cli;
 pub mod config;
 pub mod core;
@@ -26,6 +27,7 @@ pub mod db;
 pub mod error;
 pub mod hooks;
 pub mod id;
+pub mod logs;
 pub mod mail;
 pub mod metrics;
 pub mod query;
@@ -33,6 +35,7 @@ pub mod realtime;
 pub mod records;
 pub mod schema;
 pub mod server;
+pub mod settings;
 #[cfg(feature = "testing")]
 pub mod testing;
 
@@ -57,6 +60,15 @@ pub const SYSTEM_MIGRATIONS_TABLE: &str = "_litebase_migrations";
 /// History table of the app's migrations.
 pub const APP_MIGRATIONS_TABLE: &str = "_app_migrations";
 
+/// litebase's own migrations.
+pub(crate) fn system_migration_set() -> MigrationSet {
+    MigrationSet {
+        label: "system",
+        table: SYSTEM_MIGRATIONS_TABLE,
+        runner: system_migrations::migrations::runner,
+    }
+}
+
 /// An application built on litebase: its name, migrations and extra routes.
 pub struct App {
     name: &'static str,
@@ -66,6 +78,8 @@ pub struct App {
     routes: Vec<server::RouteFn>,
     hooks: hooks::Hooks,
     on_serve: Vec<server::ServeFn>,
+    settings: Vec<settings::AppSetting>,
+    after_restore: Vec<core::RestoreFn>,
 }
 
 impl App {
@@ -79,6 +93,8 @@ impl App {
             routes: Vec::new(),
             hooks: hooks::Hooks::default(),
             on_serve: Vec::new(),
+            settings: Vec::new(),
+            after_restore: Vec::new(),
         }
     }
 
@@ -134,6 +150,33 @@ impl App {
         self
     }
 
+    /// Declares a setting of the app, editable by admins under `apps` in
+    /// `/api/settings`; read its current value with
+    /// `core.settings.app_int(key)` (changes apply without a restart).
+    ///
+    /// ```no_run
+    /// use litebase::settings::{AppSetting, SettingKind};
+    /// litebase::App::new("myapp").setting(AppSetting {
+    ///     key: "myapp.pageSize",
+    ///     label_en: "Page size",
+    ///     label_fr: "Taille de page",
+    ///     kind: SettingKind::Integer { min: 1, max: 500 },
+    ///     default: serde_json::json!(50),
+    /// });
+    /// ```
+    pub fn setting(mut self, setting: settings::AppSetting) -> Self {
+        self.settings.push(setting);
+        self
+    }
+
+    /// Runs `f` after a backup was restored into the running database (schema
+    /// reloaded, migrations applied), so the app can drop what it keeps in
+    /// memory about the old rows (poker closes its live rooms).
+    pub fn after_restore(mut self, f: impl Fn(&core::Core) + Send + Sync + 'static) -> Self {
+        self.after_restore.push(Arc::new(f));
+        self
+    }
+
     /// Adds a record hook (see [`hooks`]): runs inside the write's transaction,
     /// may change the record or abort the write.
     pub fn on_record(
@@ -162,12 +205,9 @@ impl App {
 
     /// Every migration set, system first.
     pub fn migration_sets(&self) -> Vec<MigrationSet> {
-        let system = MigrationSet {
-            label: "system",
-            table: SYSTEM_MIGRATIONS_TABLE,
-            runner: system_migrations::migrations::runner,
-        };
-        std::iter::once(system).chain(self.app_migrations).collect()
+        std::iter::once(system_migration_set())
+            .chain(self.app_migrations)
+            .collect()
     }
 
     /// Runs the command given on the process's command line.

@@ -178,6 +178,21 @@ pub fn render(core: &Core) -> String {
         "Average time per batch (run + commit).",
         &[("", latency)],
     );
+    let logs = core.logs.state();
+    metric(
+        &mut out,
+        "litebase_request_logs_written_total",
+        "counter",
+        "Requests recorded in the request log (logs.db).",
+        &[("", load(&logs.written))],
+    );
+    metric(
+        &mut out,
+        "litebase_request_logs_dropped_total",
+        "counter",
+        "Requests not recorded because the log's queue was full (or its file failed).",
+        &[("", load(&logs.dropped))],
+    );
     for extra in core.metrics_sources() {
         out.push_str(&extra());
     }

@@ -36,6 +36,7 @@ pub async fn serve(core: web::Data<Core>, routes: Vec<RouteFn>) -> std::io::Resu
             .map_err(|e| std::io::Error::other(format!("admin UI: {e}")))?,
     );
     let setup_path = admin.setup.path();
+    let core_for_log = core.clone();
     let server = HttpServer::new(move || {
         let mut app = ActixApp::new()
             .app_data(core.clone())
@@ -69,7 +70,10 @@ pub async fn serve(core: web::Data<Core>, routes: Vec<RouteFn>) -> std::io::Resu
                 }
             })
             .wrap(middleware::security_headers())
-            .wrap_fn(middleware::log_request)
+            .wrap_fn({
+                let core = core_for_log.clone();
+                move |req, srv| middleware::log_request(&core, req, srv)
+            })
     })
     .workers(workers)
     .disable_signals()

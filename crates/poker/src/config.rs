@@ -21,6 +21,9 @@ pub const DEFAULT_ROOM_TTL_SECS: u64 = 86_400;
 /// How often expired rooms are swept by default.
 pub const DEFAULT_SWEEP_INTERVAL_SECS: u64 = 60;
 
+/// The longest accepted room expiry or sweep interval: ten years.
+pub const MAX_SECONDS: u64 = 10 * 365 * 86_400;
+
 /// A setting that could not be read; the process refuses to start.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{name}={value:?} is invalid: {why}")]
@@ -63,7 +66,7 @@ impl PokerConfig {
             match var(name) {
                 None => Ok(default),
                 Some(value) => match value.trim().parse::<u64>() {
-                    Ok(n) if n > 0 && n <= 10 * 365 * 86_400 => Ok(n),
+                    Ok(n) if n > 0 && n <= MAX_SECONDS => Ok(n),
                     _ => Err(ConfigError {
                         name,
                         value,

@@ -30,8 +30,20 @@ pub fn register_with(app: litebase::App, config: config::PokerConfig) -> litebas
     );
     let hubs = Arc::new(room::hub::Hubs::new(renderer.clone()));
     let sweep = room::sweeper::SweepTrigger::default();
-    let app = room::admin_sync::register(app, hubs.clone(), sweep.clone());
+    let app = room::admin_sync::register(app, hubs.clone(), sweep.clone()).setting(
+        litebase::settings::AppSetting {
+            key: room::sweeper::ROOM_TTL_SETTING,
+            label_en: "Room expiry (seconds without activity)",
+            label_fr: "Expiration des salles (secondes sans activité)",
+            kind: litebase::settings::SettingKind::Integer {
+                min: 1,
+                max: config::MAX_SECONDS as i64,
+            },
+            default: serde_json::json!(config.room_ttl_secs),
+        },
+    );
     let on_serve_hubs = hubs.clone();
+    let restored_hubs = hubs.clone();
     app.routes(move |cfg| {
         room::ws::configure(cfg, hubs.clone());
         pages::configure(cfg, renderer.clone(), assets.clone());
@@ -39,13 +51,17 @@ pub fn register_with(app: litebase::App, config: config::PokerConfig) -> litebas
     .on_serve(move |core| {
         let hubs = on_serve_hubs.clone();
         room::sweeper::start(
-            core.db.clone(),
+            core.clone(),
             hubs.clone(),
             config.sweep_interval(),
             sweep.clone(),
         );
         core.add_metrics_source(Arc::new(move || metrics::render(hubs.live_count())));
     })
+    // A restored backup replaces the rows under every live room: each reloads
+    // from the restored rows (players stay connected), and rooms that no longer
+    // exist close with "deleted".
+    .after_restore(move |_| restored_hubs.reload_all())
     .about("Real-time planning poker: rooms, hidden votes, reveal, repeat.")
     .version(env!("CARGO_PKG_VERSION"))
 }

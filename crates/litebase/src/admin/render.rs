@@ -161,7 +161,7 @@ impl<'a> Page<'a> {
         let mut full = Context::new();
         full.insert("t", i18n::strings(lang));
         full.insert("lang", lang.code());
-        full.insert("app_name", &core.app_name);
+        full.insert("app_name", &core.app_name());
         full.insert("command", &state.command);
         full.insert("path", req.path());
         // Defaults, so templates may test these without `is defined`.

@@ -234,6 +234,9 @@ pub async fn guard(
         }
     }
     if let Some(session) = session {
+        // The request log labels admin pages as the superuser's, like API calls.
+        req.extensions_mut()
+            .insert(crate::logs::AuthKind::Superuser);
         req.extensions_mut().insert(session);
     }
     Ok(next.call(req).await?.map_into_left_body())

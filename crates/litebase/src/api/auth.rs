@@ -359,9 +359,10 @@ fn send_mail(core: &Core, req: &HttpRequest, template: Template, to: &str, vars:
             .get("accept-language")
             .and_then(|v| v.to_str().ok()),
     );
+    let settings = core.settings.get();
     let vars = TemplateVars {
-        app_name: &core.app_name,
-        app_url: &core.app_url,
+        app_name: &settings.meta.app_name,
+        app_url: &settings.meta.app_url,
         ..vars
     };
     let (subject, text, html) = render(template, lang, &vars);
@@ -371,7 +372,7 @@ fn send_mail(core: &Core, req: &HttpRequest, template: Template, to: &str, vars:
         text,
         html,
     };
-    let mailer = core.mailer.clone();
+    let mailer = core.mailer();
     actix_web::rt::spawn(async move {
         if let Err(err) = mailer.send(mail).await {
             tracing::error!(error = %err, "sending a mail failed");
@@ -419,7 +420,7 @@ fn send_token_mail(
         Purpose::Verification => (a.verification_token.duration, Template::Verification),
         Purpose::PasswordReset => (a.password_reset_token.duration, Template::PasswordReset),
         Purpose::EmailChange => (a.email_change_token.duration, Template::EmailChange),
-        Purpose::Auth => return Err(ApiError::internal()),
+        Purpose::Auth | Purpose::File => return Err(ApiError::internal()),
     };
     let token = purpose_token(core, c, row, purpose, ttl, new_email)?;
     let to = new_email.unwrap_or(row.email());

@@ -7,7 +7,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::error::{JsonPayloadError, PayloadError};
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
-use actix_web::{HttpResponse, ResponseError, web};
+use actix_web::{HttpMessage, HttpResponse, ResponseError, web};
 
 use crate::error::ApiError;
 
@@ -60,8 +60,12 @@ pub fn declares_too_large(req: &ServiceRequest, limit: usize) -> bool {
     declared_length(req.headers()).is_some_and(|n| n > limit as u64)
 }
 
-/// Logs one line per request: method, path, status, time taken.
+/// Logs one line per request (method, path, status, time taken) to the process
+/// log, and records it in the request log ([`crate::logs`]) when that is on.
+/// The request path only clones a few cheap handles; formatting happens on the
+/// log's writer thread.
 pub fn log_request<S, B>(
+    core: &web::Data<crate::core::Core>,
     req: ServiceRequest,
     srv: &S,
 ) -> impl std::future::Future<Output = Result<ServiceResponse<B>, actix_web::Error>> + use<S, B>
@@ -73,11 +77,14 @@ where
         >,
 {
     let started = Instant::now();
+    let at = std::time::SystemTime::now();
+    let core = core.clone();
     let method = req.method().clone();
-    let path = req.path().to_owned();
+    let uri = req.uri().clone();
     let fut = srv.call(req);
     async move {
         let res = fut.await;
+        let micros = started.elapsed().as_micros() as u64;
         let status = match &res {
             Ok(r) => r.status().as_u16(),
             Err(e) => e.as_response_error().status_code().as_u16(),
@@ -85,10 +92,46 @@ where
         tracing::info!(
             target: "litebase::http",
             %method,
-            %path,
+            path = uri.path(),
             status,
-            micros = started.elapsed().as_micros() as u64,
+            micros,
         );
+        if core.logs.enabled() {
+            let mut entry = crate::logs::Entry {
+                at,
+                method,
+                uri,
+                status,
+                micros,
+                ip: None,
+                user_agent: None,
+                referer: None,
+                auth: crate::logs::AuthKind::Guest,
+                error: None,
+            };
+            match &res {
+                Ok(r) => {
+                    let req = r.request();
+                    if core.logs.log_ip() {
+                        entry.ip = req.peer_addr().map(|a| a.ip());
+                    }
+                    entry.user_agent = req.headers().get(header::USER_AGENT).cloned();
+                    entry.referer = req.headers().get(header::REFERER).cloned();
+                    if let Some(kind) = req.extensions().get::<crate::logs::AuthKind>() {
+                        entry.auth = *kind;
+                    }
+                    if status >= 400 {
+                        entry.error = r
+                            .response()
+                            .extensions()
+                            .get::<crate::logs::ErrorMessage>()
+                            .map(|m| m.0.clone());
+                    }
+                }
+                Err(e) => entry.error = Some(e.to_string()),
+            }
+            core.logs.record(entry);
+        }
         res
     }
 }

@@ -1,12 +1,16 @@
 //! HTTP handlers: thin adapters between requests and the modules that do the work.
 
 pub(crate) mod auth;
+mod backups;
 pub mod body;
 mod collections;
+mod files;
 mod health;
+mod logs;
 pub(crate) mod middleware;
 pub mod ratelimit;
 pub(crate) mod records;
+mod settings;
 
 use actix_web::web;
 
@@ -16,6 +20,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(auth::configure)
         .configure(collections::configure)
         .configure(records::configure)
+        .configure(settings::configure)
+        .configure(logs::configure)
+        .configure(backups::configure)
+        .configure(files::configure)
         .configure(crate::realtime::sse::configure)
         .configure(crate::metrics::configure);
 }

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use actix_web::http::StatusCode;
@@ -19,7 +20,7 @@ type Windows = HashMap<(IpAddr, &'static str), (Instant, u32)>;
 
 /// Counts requests per (IP, endpoint) per minute.
 pub struct RateLimiter {
-    per_minute: u32,
+    per_minute: AtomicU32,
     windows: Mutex<Windows>,
 }
 
@@ -27,14 +28,20 @@ impl RateLimiter {
     /// A limiter allowing `per_minute` requests per IP and endpoint; 0 disables it.
     pub fn new(per_minute: u32) -> Self {
         RateLimiter {
-            per_minute,
+            per_minute: AtomicU32::new(per_minute),
             windows: Mutex::new(HashMap::new()),
         }
     }
 
+    /// Changes the limit at runtime (an admin saved new settings); 0 disables it.
+    pub fn set_per_minute(&self, per_minute: u32) {
+        self.per_minute.store(per_minute, Ordering::Relaxed);
+    }
+
     /// Counts one request; `Err(429)` once the IP is over its limit for `endpoint`.
     pub fn check(&self, ip: Option<IpAddr>, endpoint: &'static str) -> Result<(), ApiError> {
-        let (Some(ip), true) = (ip, self.per_minute > 0) else {
+        let per_minute = self.per_minute.load(Ordering::Relaxed);
+        let (Some(ip), true) = (ip, per_minute > 0) else {
             return Ok(());
         };
         let now = Instant::now();
@@ -50,7 +57,7 @@ impl RateLimiter {
             *entry = (now, 0);
         }
         entry.1 += 1;
-        if entry.1 > self.per_minute {
+        if entry.1 > per_minute {
             return Err(ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "Too Many Requests.",

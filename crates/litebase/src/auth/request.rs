@@ -7,7 +7,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 use serde_json::{Map, Value};
 
 use super::{accounts, token};
@@ -81,6 +81,12 @@ pub fn bearer(header: &str) -> &str {
 /// Resolves a token to its record, or `Guest`: the token must name an auth
 /// collection and a record of it, and verify with that record's current token key.
 pub async fn resolve(core: &Core, token_text: &str) -> Auth {
+    resolve_as(core, token_text, token::Purpose::Auth).await
+}
+
+/// Like [`resolve`], for a token of another purpose (a file token of
+/// `POST /api/files/token`).
+pub async fn resolve_as(core: &Core, token_text: &str, purpose: token::Purpose) -> Auth {
     if token_text.is_empty() {
         return Auth::Guest;
     }
@@ -103,8 +109,8 @@ pub async fn resolve(core: &Core, token_text: &str) -> Auth {
     else {
         return Auth::Guest;
     };
-    let secret = core.token_secret(&collection.id, token::Purpose::Auth);
-    if token::verify(token_text, &secret, &row.token_key).is_err() {
+    let secret = core.token_secret(&collection.id, purpose);
+    if token::verify_purpose(token_text, &secret, &row.token_key, purpose).is_err() {
         return Auth::Guest;
     }
     let record = AuthRecord {
@@ -125,6 +131,7 @@ impl FromRequest for Auth {
     type Future = Pin<Box<dyn Future<Output = Result<Auth, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
         let core = req.app_data::<web::Data<Core>>().cloned();
         let header = req
             .headers()
@@ -133,7 +140,17 @@ impl FromRequest for Auth {
             .map(|v| bearer(v).to_string());
         Box::pin(async move {
             match (core, header) {
-                (Some(core), Some(token)) => Ok(resolve(&core, &token).await),
+                (Some(core), Some(token)) => {
+                    let auth = resolve(&core, &token).await;
+                    // For the request log, which records who asked.
+                    let kind = match &auth {
+                        Auth::Guest => crate::logs::AuthKind::Guest,
+                        Auth::Record(_) => crate::logs::AuthKind::User,
+                        Auth::Superuser(_) => crate::logs::AuthKind::Superuser,
+                    };
+                    req.extensions_mut().insert(kind);
+                    Ok(auth)
+                }
                 _ => Ok(Auth::Guest),
             }
         })

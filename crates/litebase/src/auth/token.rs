@@ -19,6 +19,8 @@ pub enum Purpose {
     PasswordReset,
     /// Moving to a new email address.
     EmailChange,
+    /// Short-lived download links (`POST /api/files/token`, then `?token=`).
+    File,
 }
 
 impl Purpose {
@@ -29,6 +31,7 @@ impl Purpose {
             Purpose::Verification => "verification",
             Purpose::PasswordReset => "passwordReset",
             Purpose::EmailChange => "emailChange",
+            Purpose::File => "file",
         }
     }
 }

@@ -1,0 +1,165 @@
+//! The log writer thread: owns the only write connection to `logs.db`, turns
+//! queued [`Entry`]s into rows in batches (one transaction each) and prunes rows
+//! past the retention at start and every hour.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, RecvTimeoutError};
+use rusqlite::{Connection, params};
+
+use super::{Entry, LogState, redact_url};
+
+/// Most entries written in one transaction.
+const MAX_BATCH: usize = 1024;
+/// Time between two prunes.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
+/// The table, created when missing; column names are the filter's field names.
+pub const SCHEMA: &str = "
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = NORMAL;
+CREATE TABLE IF NOT EXISTS logs (
+    id        TEXT PRIMARY KEY NOT NULL,
+    created   TEXT NOT NULL,
+    level     INTEGER NOT NULL,
+    method    TEXT NOT NULL,
+    url       TEXT NOT NULL,
+    status    INTEGER NOT NULL,
+    execTime  REAL NOT NULL,
+    remoteIP  TEXT NOT NULL DEFAULT '',
+    userAgent TEXT NOT NULL DEFAULT '',
+    referer   TEXT NOT NULL DEFAULT '',
+    auth      TEXT NOT NULL DEFAULT 'guest',
+    error     TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS logs_created ON logs (created);
+";
+
+/// Starts the thread; it stops when every sender is gone.
+pub fn spawn(
+    path: PathBuf,
+    rx: Receiver<Entry>,
+    state: Arc<LogState>,
+) -> Result<(), std::io::Error> {
+    std::thread::Builder::new()
+        .name("litebase-logs".into())
+        .spawn(move || {
+            let conn = match open(&path) {
+                Ok(conn) => conn,
+                Err(e) => {
+                    tracing::error!(path = %path.display(), error = %e, "request logs disabled: cannot open the log database");
+                    return;
+                }
+            };
+            run(&conn, &rx, &state);
+        })
+        .map(|_| ())
+}
+
+/// Opens (creating) the log database with its table.
+pub fn open(path: &std::path::Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(Duration::from_secs(5))?;
+    conn.execute_batch(SCHEMA)?;
+    Ok(conn)
+}
+
+fn run(conn: &Connection, rx: &Receiver<Entry>, state: &LogState) {
+    prune(conn, state);
+    let mut last_prune = Instant::now();
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    loop {
+        let wait = PRUNE_EVERY.saturating_sub(last_prune.elapsed());
+        match rx.recv_timeout(wait) {
+            Ok(entry) => {
+                batch.push(entry);
+                while batch.len() < MAX_BATCH {
+                    match rx.try_recv() {
+                        Ok(entry) => batch.push(entry),
+                        Err(_) => break,
+                    }
+                }
+                match insert(conn, &batch) {
+                    Ok(()) => {
+                        state
+                            .written
+                            .fetch_add(batch.len() as u64, Ordering::Relaxed);
+                    }
+                    Err(e) => {
+                        state
+                            .dropped
+                            .fetch_add(batch.len() as u64, Ordering::Relaxed);
+                        tracing::error!(error = %e, "cannot write request logs");
+                    }
+                }
+                batch.clear();
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => return,
+        }
+        if last_prune.elapsed() >= PRUNE_EVERY {
+            prune(conn, state);
+            last_prune = Instant::now();
+        }
+    }
+}
+
+fn insert(conn: &Connection, batch: &[Entry]) -> rusqlite::Result<()> {
+    let tx = conn.unchecked_transaction()?;
+    {
+        let mut stmt = tx.prepare_cached(
+            "INSERT INTO logs (id, created, level, method, url, status, execTime, remoteIP, userAgent, referer, auth, error) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        )?;
+        for e in batch {
+            let level = match e.status {
+                500.. => 8,
+                400.. => 4,
+                _ => 0,
+            };
+            let header = |v: &Option<actix_web::http::header::HeaderValue>| {
+                v.as_ref()
+                    .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                    .unwrap_or_default()
+            };
+            let url = e
+                .uri
+                .path_and_query()
+                .map(|pq| redact_url(pq.as_str()))
+                .unwrap_or_else(|| e.uri.path().to_string());
+            stmt.execute(params![
+                crate::id::new_id(),
+                crate::query::format_datetime(time::OffsetDateTime::from(e.at)),
+                level,
+                e.method.as_str(),
+                url,
+                e.status,
+                e.micros as f64 / 1000.0,
+                e.ip.map(|ip| ip.to_string()).unwrap_or_default(),
+                header(&e.user_agent),
+                header(&e.referer),
+                e.auth.as_str(),
+                e.error.as_deref().unwrap_or_default(),
+            ])?;
+        }
+    }
+    tx.commit()
+}
+
+/// Deletes rows older than the retention (nothing when logging is off).
+fn prune(conn: &Connection, state: &LogState) {
+    let days = state.max_days.load(Ordering::Relaxed);
+    if days == 0 {
+        return;
+    }
+    let cutoff = time::OffsetDateTime::now_utc() - time::Duration::days(i64::from(days));
+    let cutoff = crate::query::format_datetime(cutoff);
+    match conn.execute("DELETE FROM logs WHERE created < ?1", [cutoff]) {
+        Ok(n) if n > 0 => tracing::info!(rows = n, days, "pruned old request logs"),
+        Ok(_) => {}
+        Err(e) => tracing::error!(error = %e, "cannot prune request logs"),
+    }
+}

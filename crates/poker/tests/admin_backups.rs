@@ -1,0 +1,334 @@
+//! Backups against the real binary: made while writes continue, listed,
+//! downloaded (header or `?token=` link), restored online into the running
+//! server (deleted rows come back, a live room shows the restored rows), bad
+//! names and foreign files refused, and the CLI's create/list/restore.
+
+mod support;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use litebase::testing::{Http, assert_error_shape};
+use serde_json::json;
+use support::ws::{Player, create_room};
+
+/// `GET path` with raw bytes back (backups are binary): (status, body).
+fn download(
+    server: &litebase::testing::ServerProcess,
+    path: &str,
+    token: Option<&str>,
+) -> anyhow::Result<(u16, Vec<u8>)> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(&server.addr)?;
+    let auth = token
+        .map(|t| format!("Authorization: {t}\r\n"))
+        .unwrap_or_default();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: x\r\n{auth}Connection: close\r\n\r\n"
+    )?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw)?;
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or_else(|| anyhow::anyhow!("no header end"))?;
+    let head = String::from_utf8_lossy(&raw[..split]).to_string();
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    Ok((status, raw[split + 4..].to_vec()))
+}
+
+fn code_of(room: &serde_json::Value) -> String {
+    room["code"].as_str().unwrap_or_default().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_online_backup_restores_deleted_rows_into_live_rooms() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let (server, token) = support::serve_as_admin(dir.path())?;
+    let http = Http::new();
+    let live = code_of(&create_room(&server)?);
+    let doomed = code_of(&create_room(&server)?);
+    let mut ada = Player::join(&server, &live, "Ada", None).await?;
+
+    // Writes keep going while the backup is made.
+    let stop = Arc::new(AtomicBool::new(false));
+    let written = Arc::new(AtomicUsize::new(0));
+    let writer = {
+        let (stop, written, url) = (
+            stop.clone(),
+            written.clone(),
+            server.url("/api/poker/rooms"),
+        );
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                if Http::new()
+                    .post_json(&url, &json!({"name": "Busy"}))
+                    .is_ok_and(|r| r.status == 200)
+                {
+                    written.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        })
+    };
+    std::thread::sleep(Duration::from_millis(200));
+    let made = http.post_json_auth(
+        &server.url("/api/backups"),
+        &token,
+        &json!({"name": "before.db"}),
+    )?;
+    assert_eq!(made.status, 204, "{}", made.text);
+    let during = written.load(Ordering::Relaxed);
+    std::thread::sleep(Duration::from_millis(200));
+    stop.store(true, Ordering::Relaxed);
+    let _ = writer.join();
+    assert!(
+        written.load(Ordering::Relaxed) > during,
+        "writes went on after the backup"
+    );
+
+    let listed = http.get_auth(&server.url("/api/backups"), &token)?;
+    assert_eq!(listed.status, 200, "{}", listed.text);
+    assert_eq!(listed.json[0]["key"], "before.db");
+    assert!(
+        listed.json[0]["size"].as_u64().unwrap_or(0) > 4096,
+        "{}",
+        listed.text
+    );
+
+    // Download: with the header, with a file token link, and not at all.
+    let (status, file) = download(&server, "/api/backups/before.db", Some(&token))?;
+    assert_eq!(status, 200);
+    assert!(file.starts_with(b"SQLite format 3\0"), "a SQLite file");
+    let file_token = http.post_json_auth(&server.url("/api/files/token"), &token, &json!({}))?;
+    let link_token = file_token.json["token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(!link_token.is_empty(), "{}", file_token.text);
+    let (status, linked) = download(
+        &server,
+        &format!("/api/backups/before.db?token={link_token}"),
+        None,
+    )?;
+    assert_eq!((status, linked.len()), (200, file.len()));
+    let (status, _) = download(
+        &server,
+        &format!("/api/backups/before.db?token={token}"),
+        None,
+    )?;
+    assert_eq!(status, 200);
+    assert_error_shape(&http.get(&server.url("/api/backups/before.db"))?, 401);
+    assert_error_shape(
+        &http.get(&server.url("/api/backups/before.db?token=forged"))?,
+        401,
+    );
+
+    // After the backup: one room renamed (live), another deleted.
+    let live_id = support::room_record_id(&server, &token, &live)?
+        .ok_or_else(|| anyhow::anyhow!("no live room"))?;
+    let doomed_id = support::room_record_id(&server, &token, &doomed)?
+        .ok_or_else(|| anyhow::anyhow!("no room"))?;
+    let renamed = http.patch_json_auth(
+        &server.url(&format!("/api/collections/rooms/records/{live_id}")),
+        &token,
+        &json!({"name": "Renamed after the backup"}),
+    )?;
+    assert_eq!(renamed.status, 200, "{}", renamed.text);
+    ada.view_where(|v| v["name"] == "Renamed after the backup")
+        .await?;
+    let deleted = http.agent_delete(
+        &server.url(&format!("/api/collections/rooms/records/{doomed_id}")),
+        &token,
+    )?;
+    assert_eq!(deleted, 204);
+    assert!(support::room_record_id(&server, &token, &doomed)?.is_none());
+
+    let restored = http.post_json_auth(
+        &server.url("/api/backups/before.db/restore"),
+        &token,
+        &json!({}),
+    )?;
+    assert_eq!(restored.status, 204, "{}", restored.text);
+    assert!(
+        support::room_record_id(&server, &token, &doomed)?.is_some(),
+        "the deleted room is back"
+    );
+    let view = ada.view_where(|v| v["name"] == "Sprint 7").await?;
+    assert_eq!(
+        view["name"], "Sprint 7",
+        "the live room shows the restored name"
+    );
+    // The restored room keeps working.
+    ada.act(json!({"type": "vote", "value": "3"})).await?;
+
+    let gone = http.agent_delete(&server.url("/api/backups/before.db"), &token)?;
+    assert_eq!(gone, 204);
+    let listed = http.get_auth(&server.url("/api/backups"), &token)?;
+    assert_eq!(listed.json, json!([]));
+    Ok(())
+}
+
+#[test]
+fn bad_names_foreign_files_and_strangers_are_refused() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let (server, token) = support::serve_as_admin(dir.path())?;
+    let http = Http::new();
+    for name in [
+        "../evil.db",
+        "UPPER.db",
+        "no_suffix",
+        "a/b.db",
+        ".hidden.db",
+    ] {
+        let reply =
+            http.post_json_auth(&server.url("/api/backups"), &token, &json!({"name": name}))?;
+        let message = assert_error_shape(&reply, 400);
+        assert!(message.contains("backup name"), "{name}: {message}");
+    }
+    let traversal = http.get_auth(&server.url("/api/backups/..%2Fdata.db"), &token)?;
+    assert_error_shape(&traversal, 400);
+    let restore_traversal = http.post_json_auth(
+        &server.url("/api/backups/..%2Fdata.db/restore"),
+        &token,
+        &json!({}),
+    )?;
+    assert_error_shape(&restore_traversal, 400);
+    assert_error_shape(
+        &http.post_json_auth(
+            &server.url("/api/backups/missing.db/restore"),
+            &token,
+            &json!({}),
+        )?,
+        404,
+    );
+
+    // A file that is not one of ours is refused before anything is touched.
+    std::fs::create_dir_all(dir.path().join("backups"))?;
+    std::fs::write(dir.path().join("backups/junk.db"), b"not a database at all")?;
+    let junk = http.post_json_auth(
+        &server.url("/api/backups/junk.db/restore"),
+        &token,
+        &json!({}),
+    )?;
+    let message = assert_error_shape(&junk, 400);
+    assert!(message.contains("not a backup of this app"), "{message}");
+    let other = rusqlite::Connection::open(dir.path().join("backups/other.db"))?;
+    other.execute("CREATE TABLE t (x)", [])?;
+    drop(other);
+    let other = http.post_json_auth(
+        &server.url("/api/backups/other.db/restore"),
+        &token,
+        &json!({}),
+    )?;
+    assert!(assert_error_shape(&other, 400).contains("_collections"));
+    assert!(http.get_auth(&server.url("/api/health"), &token)?.status == 200);
+
+    // Twice the same name.
+    let first = http.post_json_auth(
+        &server.url("/api/backups"),
+        &token,
+        &json!({"name": "same.db"}),
+    )?;
+    assert_eq!(first.status, 204, "{}", first.text);
+    let again = http.post_json_auth(
+        &server.url("/api/backups"),
+        &token,
+        &json!({"name": "same.db"}),
+    )?;
+    assert_error_shape(&again, 400);
+    // No name: a generated one.
+    let unnamed = http.post_json_auth(&server.url("/api/backups"), &token, &json!({}))?;
+    assert_eq!(unnamed.status, 204, "{}", unnamed.text);
+    let listed = http.get_auth(&server.url("/api/backups"), &token)?;
+    assert!(listed.text.contains("lb_backup_"), "{}", listed.text);
+
+    assert_error_shape(&http.get(&server.url("/api/backups"))?, 401);
+    assert_error_shape(
+        &http.post_json(&server.url("/api/backups"), &json!({}))?,
+        401,
+    );
+    assert_error_shape(
+        &http.post_json(&server.url("/api/backups/same.db/restore"), &json!({}))?,
+        401,
+    );
+    assert_eq!(
+        http.agent_delete(&server.url("/api/backups/same.db"), "nope")?,
+        401
+    );
+    Ok(())
+}
+
+#[test]
+fn the_cli_creates_lists_and_restores_with_the_server_stopped() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    support::add_superuser(dir.path())?;
+    let run = |args: &[&str]| support::poker(dir.path()).args(args).output();
+
+    let created = run(&["backup", "create", "empty.db"])?;
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let listed = run(&["backup", "list"])?;
+    assert!(String::from_utf8_lossy(&listed.stdout).contains("empty.db"));
+    let bad = run(&["backup", "create", "../x.db"])?;
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("invalid backup name"));
+
+    let mut server = support::serve(dir.path(), &["--log-level", "warn"])?;
+    let token = support::superuser_token(&server)?;
+    let code = code_of(&create_room(&server)?);
+    // A running server keeps the CLI from restoring under it.
+    let refused = run(&["backup", "restore", "empty.db"])?;
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("a server is running") && stderr.contains("/restore"),
+        "{stderr}"
+    );
+    // …but a backup may be taken while it runs.
+    let hot = run(&["backup", "create", "hot.db"])?;
+    assert!(
+        hot.status.success(),
+        "{}",
+        String::from_utf8_lossy(&hot.stderr)
+    );
+    assert!(support::room_record_id(&server, &token, &code)?.is_some());
+    server.signal("TERM")?;
+    server.wait(Duration::from_secs(10));
+    drop(server);
+
+    let restored = run(&["backup", "restore", "empty.db"])?;
+    assert!(
+        restored.status.success(),
+        "{}",
+        String::from_utf8_lossy(&restored.stderr)
+    );
+    let server = support::serve(dir.path(), &["--log-level", "warn"])?;
+    let token = support::superuser_token(&server)?;
+    assert!(
+        support::room_record_id(&server, &token, &code)?.is_none(),
+        "the room made after the backup is gone"
+    );
+    drop(server);
+    let restored = run(&["backup", "restore", "hot.db"])?;
+    assert!(
+        restored.status.success(),
+        "{}",
+        String::from_utf8_lossy(&restored.stderr)
+    );
+    let server = support::serve(dir.path(), &["--log-level", "warn"])?;
+    let token = support::superuser_token(&server)?;
+    assert!(
+        support::room_record_id(&server, &token, &code)?.is_some(),
+        "the hot backup has it"
+    );
+    Ok(())
+}
