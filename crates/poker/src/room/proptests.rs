@@ -475,6 +475,11 @@ proptest! {
                 state = next;
             }
         }
+        // Settle the room at `now`: time may have moved past the last accepted
+        // command, so an away voter's grace may have run out and auto-reveal be due.
+        if let Ok((next, _)) = state.apply(Command::Tick, now) {
+            state = next;
+        }
         prop_assume!(state.round().phase() == Phase::Voting && !state.round().votes().is_empty());
         let (shared, personal) = fragments(&RENDERER, &state, now);
         let cards: Vec<String> = state.round().deck().cards().iter().map(|c| c.label.clone()).collect();
