@@ -16,6 +16,7 @@
 //! }
 //! ```
 
+pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod cli;

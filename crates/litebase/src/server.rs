@@ -30,6 +30,12 @@ pub async fn serve(core: web::Data<Core>, routes: Vec<RouteFn>) -> std::io::Resu
     let db_data = web::Data::new(core.db.clone());
     let config_data = web::Data::new(config.clone());
     let core_for_stop = core.clone();
+    let admin = web::Data::new(
+        crate::admin::AdminState::new(&core)
+            .await
+            .map_err(|e| std::io::Error::other(format!("admin UI: {e}")))?,
+    );
+    let setup_path = admin.setup.path();
     let server = HttpServer::new(move || {
         let mut app = ActixApp::new()
             .app_data(core.clone())
@@ -37,7 +43,10 @@ pub async fn serve(core: web::Data<Core>, routes: Vec<RouteFn>) -> std::io::Resu
             .app_data(config_data.clone())
             .app_data(middleware::json_config(limit))
             .app_data(middleware::payload_config(limit))
-            .configure(api::configure);
+            .app_data(web::FormConfig::default().limit(limit))
+            .app_data(admin.clone())
+            .configure(api::configure)
+            .configure(crate::admin::configure);
         for route in &routes {
             app = app.configure(|cfg| route(cfg));
         }
@@ -82,7 +91,16 @@ pub async fn serve(core: web::Data<Core>, routes: Vec<RouteFn>) -> std::io::Resu
         let _ = writeln!(out, "Server started at http://{addr}");
         let _ = writeln!(out, "├─ REST API:  http://{addr}/api/");
         let _ = writeln!(out, "└─ Dashboard: http://{addr}/_/");
+        if let Some(path) = &setup_path {
+            let _ = writeln!(
+                out,
+                "No superuser yet: create the first one at http://{addr}{path} (works once, for one hour)"
+            );
+        }
         let _ = out.flush();
+    }
+    if let (Some(path), Some(addr)) = (&setup_path, addrs.first()) {
+        tracing::info!(url = %format!("http://{addr}{path}"), "no superuser yet: one-time setup link");
     }
     tracing::info!(?addrs, workers, "listening");
 

@@ -16,6 +16,7 @@ pub struct ServerProcess {
     /// `127.0.0.1:PORT` the server printed at start.
     pub addr: String,
     stderr: Arc<Mutex<String>>,
+    stdout: Arc<Mutex<String>>,
 }
 
 impl ServerProcess {
@@ -44,9 +45,15 @@ impl ServerProcess {
             .take()
             .ok_or_else(|| std::io::Error::other("no stdout"))?;
         let (tx, rx) = std::sync::mpsc::channel();
+        let out = Arc::new(Mutex::new(String::new()));
+        let out_sink = out.clone();
         std::thread::spawn(move || {
             let mut sent = false;
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Ok(mut s) = out_sink.lock() {
+                    s.push_str(&line);
+                    s.push('\n');
+                }
                 if !sent {
                     if let Some(addr) = line.strip_prefix("Server started at http://") {
                         let _ = tx.send(addr.trim().to_string());
@@ -60,6 +67,7 @@ impl ServerProcess {
                 child,
                 addr,
                 stderr,
+                stdout: out,
             }),
             Err(_) => {
                 let _ = child.kill();
@@ -70,6 +78,11 @@ impl ServerProcess {
                 )))
             }
         }
+    }
+
+    /// What the server printed on stdout so far (the start banner, a setup link).
+    pub fn stdout(&self) -> String {
+        self.stdout.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
     /// `http://ADDR{path}`.

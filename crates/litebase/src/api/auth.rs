@@ -68,7 +68,7 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// The auth collection named in the path.
-fn auth_collection(core: &Core, name: &str) -> Result<Arc<Collection>, ApiError> {
+pub(crate) fn auth_collection(core: &Core, name: &str) -> Result<Arc<Collection>, ApiError> {
     let schema = core.schema.current();
     let c = schema.get(name).cloned().ok_or_else(missing_collection)?;
     if c.kind != CollectionType::Auth {
@@ -161,17 +161,29 @@ fn auth_response(
     ttl: Option<u64>,
     refreshable: bool,
 ) -> Result<HttpResponse, ApiError> {
+    let token = issue_auth_token(core, c, row, ttl, refreshable)?;
+    Ok(HttpResponse::Ok().json(json!({"token": token, "record": row.record})))
+}
+
+/// A signed auth token for `row` (the collection's token duration unless `ttl`
+/// says otherwise). Shared by the API's sign-in answers and the admin UI's session.
+pub(crate) fn issue_auth_token(
+    core: &Core,
+    c: &Collection,
+    row: &AuthRow,
+    ttl: Option<u64>,
+    refreshable: bool,
+) -> Result<String, ApiError> {
     let duration =
         ttl.unwrap_or_else(|| c.auth.as_ref().map_or(604_800, |a| a.auth_token.duration));
-    let token = token::issue(
+    Ok(token::issue(
         &core.token_secret(&c.id, Purpose::Auth),
         &row.token_key,
         &row.id,
         &c.id,
         duration,
         refreshable,
-    )?;
-    Ok(HttpResponse::Ok().json(json!({"token": token, "record": row.record})))
+    )?)
 }
 
 /// The collection's `authRule`: `null` refuses everyone, `""` allows, else the
@@ -243,18 +255,47 @@ async fn auth_with_password(
     limit(&core, &req, "auth-with-password")?;
     let c = auth_collection(&core, &name)?;
     let body = read_body(&core, &req, payload).await?;
-    if !c.auth.as_ref().is_some_and(|a| a.password_auth.enabled) {
-        return Err(ApiError::bad_request(
-            "The collection is not configured to allow password authentication.",
-        ));
-    }
+    ensure_password_auth(&c)?;
     required(&body, &["identity", "password"])?;
-    let identity = text(&body, "identity").to_string();
     let only = body
         .get("identityField")
         .and_then(Value::as_str)
         .filter(|s| !s.is_empty())
         .map(str::to_string);
+    let row = sign_in_with_password(
+        &core,
+        &c,
+        text(&body, "identity"),
+        text(&body, "password"),
+        only,
+    )
+    .await?;
+    auth_response(&core, &c, &row, None, true)
+}
+
+/// 400 unless the collection allows password sign-in.
+fn ensure_password_auth(c: &Collection) -> Result<(), ApiError> {
+    if c.auth.as_ref().is_some_and(|a| a.password_auth.enabled) {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(
+            "The collection is not configured to allow password authentication.",
+        ))
+    }
+}
+
+/// Checks `identity` + `password` against the auth collection `c` (password auth
+/// must be enabled, the `authRule` must admit the record) and returns the record.
+/// Shared by the API's `auth-with-password` and the admin UI's login form.
+pub(crate) async fn sign_in_with_password(
+    core: &Core,
+    c: &Arc<Collection>,
+    identity: &str,
+    given_password: &str,
+    only: Option<String>,
+) -> Result<AuthRow, ApiError> {
+    ensure_password_auth(c)?;
+    let identity = identity.to_string();
     let c2 = c.clone();
     let row = core
         .db
@@ -265,12 +306,12 @@ async fn auth_with_password(
         .as_ref()
         .map(|r| r.password_hash.clone())
         .unwrap_or_else(|| DUMMY_HASH.with(|h| h.clone()));
-    let ok = verify_password(text(&body, "password"), &hash).await;
+    let ok = verify_password(given_password, &hash).await;
     let Some(row) = row.filter(|_| ok) else {
         return Err(AuthError::BadCredentials.into());
     };
-    check_auth_rule(&core, &c, &row).await?;
-    auth_response(&core, &c, &row, None, true)
+    check_auth_rule(core, c, &row).await?;
+    Ok(row)
 }
 
 thread_local! {

@@ -1,12 +1,12 @@
 //! HTTP handlers: thin adapters between requests and the modules that do the work.
 
-mod auth;
+pub(crate) mod auth;
 pub mod body;
 mod collections;
 mod health;
 pub(crate) mod middleware;
 pub mod ratelimit;
-mod records;
+pub(crate) mod records;
 
 use actix_web::web;
 

@@ -191,10 +191,10 @@ struct WriteRequest {
 /// Runs `op` in the writer's transaction, fires after-commit hooks, and shapes the
 /// returned record for the requester (hidden fields, `?expand`, `?fields`).
 async fn write_one(
-    core: web::Data<Core>,
+    core: &web::Data<Core>,
     auth: Auth,
     target: Target,
-    req: &HttpRequest,
+    parts: RequestParts,
     write: WriteRequest,
 ) -> Result<Map<String, Value>, ApiError> {
     let WriteRequest {
@@ -203,14 +203,14 @@ async fn write_one(
         op,
         id,
     } = write;
-    let query = query_map(req.query_string())?;
+    let RequestParts { query, headers } = parts;
     let expand = param(&query, "expand");
     let fields = param(&query, "fields");
-    let info = rules::request_info(&auth, method, query, headers_map(req), body.clone());
+    let info = rules::request_info(&auth, method, query, headers, body.clone());
     let superuser = auth.is_superuser();
     let Target { schema, collection } = target;
     let prepared = prepare_auth(
-        &core,
+        core,
         &collection,
         &body,
         &auth,
@@ -276,72 +276,76 @@ fn op_update(
     Ok((record, vec![change]))
 }
 
-async fn create(
-    core: web::Data<Core>,
-    auth: Auth,
-    name: web::Path<String>,
-    req: HttpRequest,
-    payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
-    let t = target(&core, &name)?;
-    let body = body::read_object(req.headers(), payload, core.config.serve.body_limit).await?;
-    let record = write_one(
-        core,
-        auth,
-        t,
-        &req,
-        WriteRequest {
-            method: "POST",
-            body,
-            op: op_create,
-            id: String::new(),
-        },
-    )
-    .await?;
-    Ok(HttpResponse::Ok().json(record))
+/// The parts of a request rules may read besides the body (`@request.query.*`,
+/// `@request.headers.*`), and `?expand` / `?fields` for the answer.
+#[derive(Default)]
+pub(crate) struct RequestParts {
+    /// The query string as a JSON object of strings.
+    pub query: Map<String, Value>,
+    /// The headers, named as rules see them.
+    pub headers: Map<String, Value>,
 }
 
-async fn update(
-    core: web::Data<Core>,
-    auth: Auth,
-    path: web::Path<(String, String)>,
-    req: HttpRequest,
-    payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
-    let (name, id) = path.into_inner();
-    let t = target(&core, &name)?;
-    let body = body::read_object(req.headers(), payload, core.config.serve.body_limit).await?;
-    let record = write_one(
-        core,
-        auth,
-        t,
-        &req,
-        WriteRequest {
-            method: "PATCH",
-            body,
-            op: op_update,
-            id,
-        },
-    )
-    .await?;
-    Ok(HttpResponse::Ok().json(record))
+impl RequestParts {
+    fn of(req: &HttpRequest) -> Result<Self, ApiError> {
+        Ok(Self {
+            query: query_map(req.query_string())?,
+            headers: headers_map(req),
+        })
+    }
 }
 
-async fn delete(
-    core: web::Data<Core>,
+/// Creates a record of collection `name` as `auth` (rules, validation, hooks):
+/// the core of `POST /api/collections/{name}/records`, also used by the admin UI.
+pub(crate) async fn create_record(
+    core: &web::Data<Core>,
     auth: Auth,
-    path: web::Path<(String, String)>,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    let (name, id) = path.into_inner();
-    let Target { schema, collection } = target(&core, &name)?;
-    let info = rules::request_info(
-        &auth,
-        "DELETE",
-        query_map(req.query_string())?,
-        headers_map(&req),
-        Map::new(),
-    );
+    name: &str,
+    body: Map<String, Value>,
+    parts: RequestParts,
+) -> Result<Map<String, Value>, ApiError> {
+    let t = target(core, name)?;
+    let write = WriteRequest {
+        method: "POST",
+        body,
+        op: op_create,
+        id: String::new(),
+    };
+    write_one(core, auth, t, parts, write).await
+}
+
+/// Updates record `id` of collection `name` as `auth`: the core of
+/// `PATCH /api/collections/{name}/records/{id}`, also used by the admin UI.
+pub(crate) async fn update_record(
+    core: &web::Data<Core>,
+    auth: Auth,
+    name: &str,
+    id: String,
+    body: Map<String, Value>,
+    parts: RequestParts,
+) -> Result<Map<String, Value>, ApiError> {
+    let t = target(core, name)?;
+    let write = WriteRequest {
+        method: "PATCH",
+        body,
+        op: op_update,
+        id,
+    };
+    write_one(core, auth, t, parts, write).await
+}
+
+/// Deletes record `id` of collection `name` as `auth` (rules, cascades, hooks):
+/// the core of `DELETE /api/collections/{name}/records/{id}`, also used by the
+/// admin UI.
+pub(crate) async fn delete_record(
+    core: &web::Data<Core>,
+    auth: Auth,
+    name: &str,
+    id: String,
+    parts: RequestParts,
+) -> Result<(), ApiError> {
+    let Target { schema, collection } = target(core, name)?;
+    let info = rules::request_info(&auth, "DELETE", parts.query, parts.headers, Map::new());
     let superuser = auth.is_superuser();
     let core_arc = core.clone().into_inner();
     let changes = core
@@ -360,6 +364,44 @@ async fn delete(
     for change in &changes {
         core.hooks.committed(change);
     }
+    Ok(())
+}
+
+async fn create(
+    core: web::Data<Core>,
+    auth: Auth,
+    name: web::Path<String>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    target(&core, &name)?;
+    let body = body::read_object(req.headers(), payload, core.config.serve.body_limit).await?;
+    let record = create_record(&core, auth, &name, body, RequestParts::of(&req)?).await?;
+    Ok(HttpResponse::Ok().json(record))
+}
+
+async fn update(
+    core: web::Data<Core>,
+    auth: Auth,
+    path: web::Path<(String, String)>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let (name, id) = path.into_inner();
+    target(&core, &name)?;
+    let body = body::read_object(req.headers(), payload, core.config.serve.body_limit).await?;
+    let record = update_record(&core, auth, &name, id, body, RequestParts::of(&req)?).await?;
+    Ok(HttpResponse::Ok().json(record))
+}
+
+async fn delete(
+    core: web::Data<Core>,
+    auth: Auth,
+    path: web::Path<(String, String)>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let (name, id) = path.into_inner();
+    delete_record(&core, auth, &name, id, RequestParts::of(&req)?).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -4,6 +4,7 @@
 // Each test file uses the part it needs.
 #![allow(dead_code)]
 
+pub mod admin;
 pub mod sse;
 pub mod ws;
 

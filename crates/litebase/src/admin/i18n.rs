@@ -1,0 +1,252 @@
+//! The admin UI in English and French: one table of strings (templates read them as
+//! `t.key`) and the choice of language for a request: `?lang=`, then the `lb_lang`
+//! cookie, then `Accept-Language`, then English.
+//!
+//! Adding a string: one line in [`STRINGS`] — `("key", "English", "Français")` —
+//! then `{{ t.key }}` in a template or [`text`] in Rust.
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use actix_web::HttpRequest;
+
+/// The admin UI's languages are litebase's mail languages.
+pub use crate::mail::Lang;
+
+/// The cookie remembering a language picked with `?lang=`.
+pub const LANG_COOKIE: &str = "lb_lang";
+
+/// (key, English, French).
+const STRINGS: &[(&str, &str, &str)] = &[
+    ("admin", "Admin", "Administration"),
+    ("skip_link", "Skip to content", "Aller au contenu"),
+    ("menu", "Menu", "Menu"),
+    ("language", "Language", "Langue"),
+    (
+        "theme_toggle",
+        "Toggle dark mode",
+        "Basculer le mode sombre",
+    ),
+    ("logout", "Log out", "Se déconnecter"),
+    ("dashboard", "Dashboard", "Tableau de bord"),
+    ("collections", "Collections", "Collections"),
+    ("system_collections", "System", "Système"),
+    (
+        "no_collections",
+        "No collections yet.",
+        "Aucune collection pour l'instant.",
+    ),
+    ("operations", "Operations", "Exploitation"),
+    ("logs", "Logs", "Journaux"),
+    ("settings", "Settings", "Paramètres"),
+    ("backups", "Backups", "Sauvegardes"),
+    ("superusers", "Superusers", "Superutilisateurs"),
+    ("records", "Records", "Enregistrements"),
+    ("collection", "Collection", "Collection"),
+    ("type", "Type", "Type"),
+    ("signed_in_as", "Signed in as", "Connecté en tant que"),
+    (
+        "dashboard_intro",
+        "Your collections and how many records each holds.",
+        "Vos collections et le nombre d'enregistrements de chacune.",
+    ),
+    ("login", "Sign in", "Connexion"),
+    (
+        "login_title",
+        "Sign in as a superuser",
+        "Connexion superutilisateur",
+    ),
+    ("email", "Email", "E-mail"),
+    ("password", "Password", "Mot de passe"),
+    (
+        "password_confirm",
+        "Confirm password",
+        "Confirmer le mot de passe",
+    ),
+    ("new_password", "New password", "Nouveau mot de passe"),
+    (
+        "bad_credentials",
+        "Wrong email or password.",
+        "E-mail ou mot de passe incorrect.",
+    ),
+    (
+        "too_many_attempts",
+        "Too many attempts from your address; wait a minute and try again.",
+        "Trop de tentatives depuis votre adresse ; attendez une minute et réessayez.",
+    ),
+    (
+        "no_superuser_title",
+        "No superuser yet",
+        "Aucun superutilisateur",
+    ),
+    (
+        "no_superuser_help",
+        "Open the one-time setup link that `serve` printed when it started, or create one from the command line:",
+        "Ouvrez le lien de configuration à usage unique affiché par `serve` au démarrage, ou créez-en un en ligne de commande :",
+    ),
+    (
+        "setup_title",
+        "Create the first superuser",
+        "Créer le premier superutilisateur",
+    ),
+    (
+        "setup_intro",
+        "This link works once. The account you create here can manage everything.",
+        "Ce lien ne sert qu'une fois. Le compte créé ici peut tout gérer.",
+    ),
+    (
+        "setup_submit",
+        "Create and sign in",
+        "Créer et se connecter",
+    ),
+    (
+        "setup_dead_title",
+        "This setup link is no longer valid",
+        "Ce lien de configuration n'est plus valable",
+    ),
+    (
+        "setup_dead_help",
+        "A setup link works once, for one hour, and only while no superuser exists. Sign in instead, or create a superuser from the command line:",
+        "Un lien de configuration ne sert qu'une fois, pendant une heure, et seulement tant qu'aucun superutilisateur n'existe. Connectez-vous, ou créez un superutilisateur en ligne de commande :",
+    ),
+    (
+        "passwords_differ",
+        "The passwords do not match.",
+        "Les mots de passe ne correspondent pas.",
+    ),
+    ("create", "Create", "Créer"),
+    ("save", "Save", "Enregistrer"),
+    ("delete", "Delete", "Supprimer"),
+    ("cancel", "Cancel", "Annuler"),
+    ("actions", "Actions", "Actions"),
+    ("created", "Created", "Créé"),
+    ("you", "you", "vous"),
+    ("new_superuser", "New superuser", "Nouveau superutilisateur"),
+    (
+        "change_password",
+        "Change password",
+        "Changer le mot de passe",
+    ),
+    (
+        "confirm_delete",
+        "Delete this superuser? This cannot be undone.",
+        "Supprimer ce superutilisateur ? C'est irréversible.",
+    ),
+    ("confirm_delete_button", "Yes, delete", "Oui, supprimer"),
+    (
+        "cannot_delete_self",
+        "You cannot delete your own account; sign in as another superuser to do it.",
+        "Vous ne pouvez pas supprimer votre propre compte ; connectez-vous avec un autre superutilisateur pour le faire.",
+    ),
+    (
+        "cannot_delete_last",
+        "The last superuser cannot be deleted; create another one first.",
+        "Le dernier superutilisateur ne peut pas être supprimé ; créez-en d'abord un autre.",
+    ),
+    (
+        "superuser_created",
+        "Superuser created.",
+        "Superutilisateur créé.",
+    ),
+    (
+        "superuser_deleted",
+        "Superuser deleted.",
+        "Superutilisateur supprimé.",
+    ),
+    (
+        "password_changed",
+        "Password changed.",
+        "Mot de passe modifié.",
+    ),
+    (
+        "fix_errors",
+        "Please fix the fields marked below.",
+        "Corrigez les champs signalés ci-dessous.",
+    ),
+    ("not_found_title", "Page not found", "Page introuvable"),
+    (
+        "not_found_help",
+        "There is nothing at this address in the admin UI.",
+        "Il n'y a rien à cette adresse dans l'administration.",
+    ),
+    (
+        "back_to_dashboard",
+        "Back to the dashboard",
+        "Retour au tableau de bord",
+    ),
+    ("close", "Close", "Fermer"),
+];
+
+static TABLES: LazyLock<[BTreeMap<&'static str, &'static str>; 2]> = LazyLock::new(|| {
+    let en = STRINGS.iter().map(|(k, en, _)| (*k, *en)).collect();
+    let fr = STRINGS.iter().map(|(k, _, fr)| (*k, *fr)).collect();
+    [en, fr]
+});
+
+/// Every string of `lang`, by key (the templates' `t`).
+pub fn strings(lang: Lang) -> &'static BTreeMap<&'static str, &'static str> {
+    &TABLES[lang.index()]
+}
+
+/// One string of `lang`; the key itself if it is missing (visible, not a crash).
+pub fn text(lang: Lang, key: &'static str) -> &'static str {
+    strings(lang).get(key).copied().unwrap_or(key)
+}
+
+/// The language of a request: `?lang=`, else the `lb_lang` cookie, else
+/// `Accept-Language`, else English.
+pub fn negotiate(query: Option<&str>, cookie: Option<&str>, accept: Option<&str>) -> Lang {
+    query
+        .and_then(Lang::parse)
+        .or_else(|| cookie.and_then(Lang::parse))
+        .unwrap_or_else(|| Lang::from_accept_language(accept))
+}
+
+/// The `?lang=` parameter of a request, if it names a supported language.
+pub fn lang_param(req: &HttpRequest) -> Option<Lang> {
+    web_query(req.query_string(), "lang").and_then(|v| Lang::parse(&v))
+}
+
+/// [`negotiate`] for a request.
+pub fn request_lang(req: &HttpRequest) -> Lang {
+    let query = web_query(req.query_string(), "lang");
+    let cookie = super::session::cookie(req, LANG_COOKIE);
+    let accept = req
+        .headers()
+        .get(actix_web::http::header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    negotiate(query.as_deref(), cookie.as_deref(), accept)
+}
+
+/// One parameter of a query string.
+fn web_query(query: &str, key: &str) -> Option<String> {
+    actix_web::web::Query::<std::collections::HashMap<String, String>>::from_query(query)
+        .ok()
+        .and_then(|q| q.get(key).cloned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_is_unique_and_translated() {
+        let mut keys: Vec<&str> = STRINGS.iter().map(|(k, _, _)| *k).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        assert_eq!(keys.len(), STRINGS.len(), "duplicate key in STRINGS");
+        assert!(
+            STRINGS
+                .iter()
+                .all(|(_, en, fr)| !en.is_empty() && !fr.is_empty())
+        );
+    }
+
+    #[test]
+    fn query_beats_cookie_beats_header() {
+        assert_eq!(negotiate(Some("fr"), Some("en"), None), Lang::Fr);
+        assert_eq!(negotiate(Some("de"), Some("fr"), Some("en")), Lang::Fr);
+        assert_eq!(negotiate(None, None, Some("fr-CA")), Lang::Fr);
+        assert_eq!(negotiate(None, None, None), Lang::En);
+    }
+}

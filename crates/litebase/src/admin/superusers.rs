@@ -1,0 +1,226 @@
+//! `/_/superusers`: list, create, change a password, delete (never yourself, never
+//! the last one). Writes go through the records API's service functions, so the
+//! validation is the API's and its `ApiError.data` is shown next to each field.
+
+use std::collections::BTreeMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use tera::Context;
+
+use super::i18n::{request_lang, text};
+use super::render::{Page, see_other};
+use super::session::AdminSession;
+use crate::api::records::{RequestParts, create_record, delete_record, update_record};
+use crate::core::Core;
+use crate::error::ApiError;
+
+const COLLECTION: &str = "_superusers";
+
+/// Mounts `/_/superusers` and its forms.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/superusers", web::get().to(index))
+        .route("/superusers", web::post().to(create))
+        .route("/superusers/{id}/password", web::post().to(change_password))
+        .route("/superusers/{id}/delete", web::post().to(delete));
+}
+
+/// A superuser in the list.
+#[derive(Debug, Serialize)]
+struct Row {
+    id: String,
+    email: String,
+    created: String,
+}
+
+/// The create and change-password forms' fields.
+#[derive(Debug, Default, Deserialize)]
+struct AccountForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default, rename = "passwordConfirm")]
+    password_confirm: String,
+}
+
+/// What went wrong with a form, for the page: which form, a message, per field.
+#[derive(Debug, Default, Serialize)]
+struct Problems {
+    /// `"create"`, or the id of the row whose form failed.
+    form: String,
+    message: String,
+    fields: BTreeMap<String, String>,
+}
+
+impl Problems {
+    fn of(form: &str, err: &ApiError) -> Self {
+        let fields = err
+            .data
+            .iter()
+            .map(|(k, v)| {
+                let msg = v["message"]
+                    .as_str()
+                    .unwrap_or("Invalid value.")
+                    .to_string();
+                (k.clone(), msg)
+            })
+            .collect();
+        Self {
+            form: form.to_string(),
+            message: err.message.clone(),
+            fields,
+        }
+    }
+
+    fn message(form: &str, message: &str) -> Self {
+        Self {
+            form: form.to_string(),
+            message: message.to_string(),
+            fields: BTreeMap::new(),
+        }
+    }
+}
+
+async fn rows(core: &Core) -> Result<Vec<Row>, ApiError> {
+    core.db
+        .read(|conn| {
+            let mut stmt =
+                conn.prepare("SELECT id, email, created FROM _superusers ORDER BY created, email")?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok(Row {
+                        id: r.get(0)?,
+                        email: r.get(1)?,
+                        created: r.get(2)?,
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok::<_, ApiError>(rows)
+        })
+        .await
+}
+
+/// The page, optionally re-shown with a form's problems (status 400).
+async fn page(
+    req: &HttpRequest,
+    core: &Core,
+    session: &AdminSession,
+    problems: Option<(Problems, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let mut ctx = Context::new();
+    ctx.insert("superusers", &rows(core).await?);
+    ctx.insert("problems", &Problems::default());
+    ctx.insert("email", "");
+    let mut page = Page::new(req, "superusers/index.html").session(session);
+    if let Some((problems, email)) = problems {
+        ctx.insert("problems", &problems);
+        ctx.insert("email", &email);
+        page = page.status(StatusCode::BAD_REQUEST);
+    }
+    page.render(ctx)
+}
+
+async fn index(
+    req: HttpRequest,
+    core: web::Data<Core>,
+    session: AdminSession,
+) -> Result<HttpResponse, ApiError> {
+    page(&req, &core, &session, None).await
+}
+
+fn body(pairs: &[(&str, &str)]) -> Map<String, Value> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_string(), json!(v)))
+        .collect()
+}
+
+async fn create(
+    req: HttpRequest,
+    core: web::Data<Core>,
+    session: AdminSession,
+    form: web::Form<AccountForm>,
+) -> Result<HttpResponse, ApiError> {
+    let data = body(&[
+        ("email", &form.email),
+        ("password", &form.password),
+        ("passwordConfirm", &form.password_confirm),
+    ]);
+    let parts = RequestParts::default();
+    match create_record(&core, session.auth(), COLLECTION, data, parts).await {
+        Ok(_) => Ok(see_other("/_/superusers?flash=superuser_created")),
+        Err(e) if e.status.is_client_error() => {
+            let problems = Problems::of("create", &e);
+            page(&req, &core, &session, Some((problems, form.email.clone()))).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn change_password(
+    req: HttpRequest,
+    core: web::Data<Core>,
+    session: AdminSession,
+    id: web::Path<String>,
+    form: web::Form<AccountForm>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let data = body(&[
+        ("password", &form.password),
+        ("passwordConfirm", &form.password_confirm),
+    ]);
+    let parts = RequestParts::default();
+    match update_record(&core, session.auth(), COLLECTION, id.clone(), data, parts).await {
+        // A new password voids the account's tokens; keep our own session alive.
+        Ok(_) if id == session.id() => {
+            super::auth::refresh_session(&req, &core, &id, "/_/superusers?flash=password_changed")
+                .await
+        }
+        Ok(_) => Ok(see_other("/_/superusers?flash=password_changed")),
+        Err(e) if e.status.is_client_error() => {
+            let problems = Problems::of(&id, &e);
+            page(&req, &core, &session, Some((problems, String::new()))).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn delete(
+    req: HttpRequest,
+    core: web::Data<Core>,
+    session: AdminSession,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let lang = request_lang(&req);
+    let refusal = if id == session.id() {
+        Some("cannot_delete_self")
+    } else if crate::auth::superusers::count(&core.db).await? <= 1 {
+        Some("cannot_delete_last")
+    } else {
+        None
+    };
+    if let Some(key) = refusal {
+        let problems = Problems::message(&id, text(lang, key));
+        return page(&req, &core, &session, Some((problems, String::new()))).await;
+    }
+    match delete_record(
+        &core,
+        session.auth(),
+        COLLECTION,
+        id.clone(),
+        RequestParts::default(),
+    )
+    .await
+    {
+        Ok(()) => Ok(see_other("/_/superusers?flash=superuser_deleted")),
+        Err(e) if e.status.is_client_error() => {
+            let problems = Problems::of(&id, &e);
+            page(&req, &core, &session, Some((problems, String::new()))).await
+        }
+        Err(e) => Err(e),
+    }
+}
