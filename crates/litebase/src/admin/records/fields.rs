@@ -137,7 +137,13 @@ pub fn body_of_form(
     let mut problem = |name: &str, code: &str, message: &str| {
         errors.insert(name.into(), json!({"code": code, "message": message}));
     };
-    for f in c.fields.iter().filter(|f| writable(c, f)) {
+    // Only posted fields are written: checkboxes, multi-selects and relation
+    // pickers post an empty hidden value first, so "none chosen" is posted too.
+    for f in c
+        .fields
+        .iter()
+        .filter(|f| writable(c, f) && raw.contains_key(&f.name))
+    {
         let text = first(raw, &f.name);
         let all = raw.get(&f.name).cloned().unwrap_or_default();
         let value = match &f.kind {
@@ -151,7 +157,7 @@ pub fn body_of_form(
                 );
                 json!(text)
             }
-            FieldKind::Bool {} => json!(!text.is_empty()),
+            FieldKind::Bool {} => json!(all.iter().any(|v| v == "on" || v == "true")),
             FieldKind::Number { .. } => match text.trim() {
                 "" => Value::Null,
                 t => match t.parse::<f64>() {
