@@ -209,7 +209,7 @@ fn record_forms_create_edit_and_delete_every_field_type() -> anyhow::Result<()> 
     let all = b.get("/_/collections/books/relation-options?field=author&q=")?;
     assert!(all.body.contains("Ursula") && all.body.contains("Terry"));
     let wrong = b.get("/_/collections/books/relation-options?field=title&q=")?;
-    assert_eq!(wrong.status, 400, "{}", wrong.body);
+    assert_eq!(wrong.status, 404, "{}", wrong.body);
 
     // Delete through the form.
     let deleted = b.submit(&edit_path, &format!("{edit_path}/delete"), &[])?;

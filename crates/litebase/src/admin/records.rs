@@ -547,9 +547,12 @@ async fn relation_options(
             .cloned()
             .ok_or_else(crate::records::missing_collection)?,
         _ => {
-            return Err(ApiError::bad_request(format!(
-                "\"{field}\" is not a relation field of \"{name}\"; pass ?field= a relation field's name."
-            )));
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                format!(
+                    "\"{field}\" is not a relation field of \"{name}\"; pass ?field= a relation field's name."
+                ),
+            ));
         }
     };
     let display = table::display_field(&target);
