@@ -49,19 +49,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         );
 }
 
-/// The collection `name`, or the admin 404 page.
-fn collection(
-    req: &HttpRequest,
-    core: &Core,
-    session: &AdminSession,
-    name: &str,
-) -> Result<std::sync::Arc<Collection>, Result<HttpResponse, ApiError>> {
-    core.schema.current().get(name).cloned().ok_or_else(|| {
-        Page::new(req, "not_found.html")
-            .session(session)
-            .status(StatusCode::NOT_FOUND)
-            .render(Context::new())
-    })
+/// The collection `name`, if it exists.
+fn find(core: &Core, name: &str) -> Option<std::sync::Arc<Collection>> {
+    core.schema.current().get(name).cloned()
+}
+
+/// The admin 404 page (a missing collection or record).
+fn missing(req: &HttpRequest, session: &AdminSession) -> Result<HttpResponse, ApiError> {
+    Page::new(req, "not_found.html")
+        .session(session)
+        .status(StatusCode::NOT_FOUND)
+        .render(Context::new())
 }
 
 fn is_htmx_to(req: &HttpRequest, target: &str) -> bool {
@@ -102,9 +100,8 @@ async fn index(
     session: AdminSession,
     name: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let c = match collection(&req, &core, &session, &name) {
-        Ok(c) => c,
-        Err(page) => return page,
+    let Some(c) = find(&core, &name) else {
+        return missing(&req, &session);
     };
     table_page(&req, &core, &session, &c, None).await
 }
@@ -308,9 +305,8 @@ async fn new_form(
     session: AdminSession,
     name: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let c = match collection(&req, &core, &session, &name) {
-        Ok(c) => c,
-        Err(page) => return page,
+    let Some(c) = find(&core, &name) else {
+        return missing(&req, &session);
     };
     let state = FormState {
         id: None,
@@ -329,9 +325,8 @@ async fn edit_form(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (name, id) = path.into_inner();
-    let c = match collection(&req, &core, &session, &name) {
-        Ok(c) => c,
-        Err(page) => return page,
+    let Some(c) = find(&core, &name) else {
+        return missing(&req, &session);
     };
     let record = match view_record(
         &core,
@@ -370,9 +365,8 @@ async fn save(
     id: Option<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let c = match collection(&req, &core, &session, &name) {
-        Ok(c) => c,
-        Err(page) => return page,
+    let Some(c) = find(&core, &name) else {
+        return missing(&req, &session);
     };
     let lang = request_lang(&req);
     let raw = fields::raw_of_pairs(pairs(&body)?);
@@ -445,9 +439,8 @@ async fn delete(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (name, id) = path.into_inner();
-    let c = match collection(&req, &core, &session, &name) {
-        Ok(c) => c,
-        Err(page) => return page,
+    let Some(c) = find(&core, &name) else {
+        return missing(&req, &session);
     };
     match delete_record(
         &core,
@@ -487,9 +480,8 @@ async fn bulk_delete(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let name = name.into_inner();
-    let c = match collection(&req, &core, &session, &name) {
-        Ok(c) => c,
-        Err(page) => return page,
+    let Some(c) = find(&core, &name) else {
+        return missing(&req, &session);
     };
     let lang = request_lang(&req);
     let ids: Vec<String> = pairs(&body)?
