@@ -366,10 +366,10 @@ async fn a_room_renamed_in_the_admin_form_reaches_its_players() -> anyhow::Resul
         .ok_or_else(|| anyhow::anyhow!("room not listed"))?;
     let path = format!("/_/collections/rooms/records/{id}");
     let mut b = b;
-    let (page, saved) = tokio::task::spawn_blocking(move || {
+    let (mut b, page, saved) = tokio::task::spawn_blocking(move || {
         let page = b.get(&path)?;
         let saved = b.submit(&path, &path, &[("name", "Renamed in the admin UI")])?;
-        anyhow::Ok((page, saved))
+        anyhow::Ok((b, page, saved))
     })
     .await??;
     assert_eq!(page.status, 200, "{}", page.body);
@@ -379,5 +379,27 @@ async fn a_room_renamed_in_the_admin_form_reaches_its_players() -> anyhow::Resul
         .view_where(|v| v["name"] == "Renamed in the admin UI")
         .await?;
     assert_eq!(view["name"], "Renamed in the admin UI");
+
+    // Change the deck with the JSON editor's field, then expire the room.
+    let path = format!("/_/collections/rooms/records/{id}");
+    let deck = r#"{"kind": "tshirt", "coffee": false, "question": false, "infinity": false}"#;
+    let (mut b, saved) = tokio::task::spawn_blocking(move || {
+        let saved = b.submit(&path, &path, &[("deck", deck)])?;
+        anyhow::Ok((b, saved))
+    })
+    .await??;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let view = ada
+        .view_where(|v| v["deck_spec"]["kind"] == "tshirt")
+        .await?;
+    assert!(view["deck_spec"]["coffee"] == false, "{view}");
+    let path = format!("/_/collections/rooms/records/{id}");
+    let saved = tokio::task::spawn_blocking(move || {
+        b.submit(&path, &path, &[("expires", "2020-01-01T00:00:00")])
+    })
+    .await??;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    assert_eq!(ada.error().await?, "this room expired; create a new room");
+    assert!(ada.closed().await, "the socket closes");
     Ok(())
 }

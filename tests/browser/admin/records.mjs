@@ -137,6 +137,8 @@ export async function run(ctx) {
     await rowsAre('the filter narrows the table to 3 rows', 3);
     check(await page.locator('[data-testid=filter-error]:visible').count() === 0, 'the error stays after a good filter');
     check(new URL(page.url()).searchParams.get('filter') === 'pages > 280', `the URL keeps the filter: ${page.url()}`);
+    const count = await page.locator('[data-testid=record-count]').textContent();
+    check(count.includes('3'), `the header count did not follow the filter: ${count}`);
     await shot(admin, 'records-filtered');
     await page.locator('[data-testid=filter]').fill('');
     await page.locator('[data-testid=filter]').press('Enter');

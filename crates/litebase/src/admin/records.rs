@@ -126,6 +126,7 @@ async fn table_page(
     };
     let fragment = is_htmx_to(req, "records");
     let mut ctx = Context::new();
+    ctx.insert("fragment", &fragment);
     ctx.insert("collection", &head(c));
     ctx.insert("q", &q);
     ctx.insert("per_page", &per_page);
