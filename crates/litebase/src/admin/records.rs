@@ -27,26 +27,33 @@ use crate::schema::{Collection, FieldKind};
 use fields::{Chip, Raw};
 use table::{DEFAULT_PER_PAGE, TableQuery};
 
-/// Mounts the records table, forms and relation picker (after the collections
-/// editor's routes, so `/collections/new` stays theirs).
+/// Mounts the records table, forms and relation picker. `/collections/new` is
+/// the collections editor's, whichever of the two is mounted first.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/collections/{name}", web::get().to(index))
-        .route(
-            "/collections/{name}/relation-options",
-            web::get().to(relation_options),
-        )
-        .route(
-            "/collections/{name}/bulk-delete",
-            web::post().to(bulk_delete),
-        )
-        .route("/collections/{name}/records/new", web::get().to(new_form))
-        .route("/collections/{name}/records", web::post().to(create))
-        .route("/collections/{name}/records/{id}", web::get().to(edit_form))
-        .route("/collections/{name}/records/{id}", web::post().to(update))
-        .route(
-            "/collections/{name}/records/{id}/delete",
-            web::post().to(delete),
-        );
+    let not_new = actix_web::guard::fn_guard(|ctx| {
+        ctx.head().uri.path().trim_end_matches('/') != "/_/collections/new"
+    });
+    cfg.service(
+        web::resource("/collections/{name}")
+            .guard(not_new)
+            .route(web::get().to(index)),
+    )
+    .route(
+        "/collections/{name}/relation-options",
+        web::get().to(relation_options),
+    )
+    .route(
+        "/collections/{name}/bulk-delete",
+        web::post().to(bulk_delete),
+    )
+    .route("/collections/{name}/records/new", web::get().to(new_form))
+    .route("/collections/{name}/records", web::post().to(create))
+    .route("/collections/{name}/records/{id}", web::get().to(edit_form))
+    .route("/collections/{name}/records/{id}", web::post().to(update))
+    .route(
+        "/collections/{name}/records/{id}/delete",
+        web::post().to(delete),
+    );
 }
 
 /// The collection `name`, if it exists.
