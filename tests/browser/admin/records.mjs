@@ -195,6 +195,20 @@ export async function run(ctx) {
     check(all.totalItems === 2, `the API still lists ${all.totalItems} books`);
   });
 
+  await step('records table and form in dark mode', async () => {
+    await page.goto(books);
+    await page.locator('.theme-toggle').click();
+    await waitIn(admin, 'the page is dark', () => document.documentElement.dataset.theme === 'dark', null, 'html');
+    await ctx.accessible(admin, 'records table (dark)');
+    await shot(admin, 'records-table-dark');
+    await page.locator('[data-testid=open-record]').first().click();
+    await page.waitForURL(/\/records\/[a-z0-9]+$/);
+    await ctx.accessible(admin, 'record form (dark)');
+    await shot(admin, 'records-form-dark');
+    await page.locator('.theme-toggle').click();
+    await waitIn(admin, 'the page is light again', () => document.documentElement.dataset.theme === 'light', null, 'html');
+  });
+
   await step('records table on a 360 px screen scrolls sideways', async () => {
     const phone = await ctx.newContext('phone');
     await phone.addCookies(await admin.context.cookies());
