@@ -77,6 +77,7 @@ fn books(server: &ServerProcess, token: &str) -> anyhow::Result<(String, String)
             {"name": "meta", "type": "json"},
             {"name": "released", "type": "date"},
             {"name": "author", "type": "relation", "collectionId": authors["id"], "maxSelect": 1},
+            {"name": "editors", "type": "relation", "collectionId": authors["id"], "maxSelect": 5},
         ]}),
     )?;
     let ursula = create_record(server, token, "authors", json!({"name": "Ursula"}))?;
@@ -126,6 +127,9 @@ fn record_forms_create_edit_and_delete_every_field_type() -> anyhow::Result<()> 
             ("released", "1974-05-01T10:30:00"),
             ("author", ""),
             ("author", &ursula),
+            ("editors", ""),
+            ("editors", &terry),
+            ("editors", &ursula),
         ],
     )?;
     assert_eq!(created.status, 303, "{}", created.body);
@@ -143,6 +147,7 @@ fn record_forms_create_edit_and_delete_every_field_type() -> anyhow::Result<()> 
     assert_eq!(book["meta"], json!({"awards": ["Hugo", "Nebula"]}));
     assert_eq!(book["released"], "1974-05-01 10:30:00.000Z");
     assert_eq!(book["author"], ursula.as_str());
+    assert_eq!(book["editors"], json!([terry, ursula]));
     let id = book["id"].as_str().unwrap_or_default().to_string();
 
     // The API's validation error, inline next to its field; what was typed stays.
@@ -185,6 +190,8 @@ fn record_forms_create_edit_and_delete_every_field_type() -> anyhow::Result<()> 
             ("published", ""),
             ("author", ""),
             ("author", &terry),
+            ("tags", ""),
+            ("editors", ""),
         ],
     )?;
     assert_eq!(saved.status, 303, "{}", saved.body);
@@ -193,6 +200,16 @@ fn record_forms_create_edit_and_delete_every_field_type() -> anyhow::Result<()> 
     assert_eq!(book["published"], false, "an unchecked box is false");
     assert_eq!(book["author"], terry.as_str());
     assert_eq!(book["pages"], 387, "fields not posted are kept");
+    assert_eq!(
+        book["tags"],
+        json!([]),
+        "an emptied multi-select is cleared"
+    );
+    assert_eq!(
+        book["editors"],
+        json!([]),
+        "an emptied relation picker is cleared"
+    );
 
     // The table shows the relation by its display field.
     let table = b.get("/_/collections/books")?;
