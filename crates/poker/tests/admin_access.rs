@@ -20,6 +20,18 @@ const ADMIN_ROUTES: &[(&str, &str)] = &[
     ("POST", "/_/superusers"),
     ("POST", "/_/superusers/{superuser}/password"),
     ("POST", "/_/superusers/{superuser}/delete"),
+    // Records.
+    ("GET", "/_/collections/users"),
+    ("GET", "/_/collections/users/relation-options?field=x&q="),
+    ("POST", "/_/collections/users/bulk-delete"),
+    ("GET", "/_/collections/users/records/new"),
+    ("POST", "/_/collections/users/records"),
+    ("GET", "/_/collections/_superusers/records/{superuser}"),
+    ("POST", "/_/collections/_superusers/records/{superuser}"),
+    (
+        "POST",
+        "/_/collections/_superusers/records/{superuser}/delete",
+    ),
 ];
 
 /// A form that would change data on any of the routes above, were it accepted.

@@ -175,6 +175,95 @@ const STRINGS: &[(&str, &str, &str)] = &[
         "Retour au tableau de bord",
     ),
     ("close", "Close", "Fermer"),
+    // Records (admin/records.rs, templates/records/).
+    ("records_count", "records", "enregistrements"),
+    (
+        "edit_collection",
+        "Edit collection",
+        "Modifier la collection",
+    ),
+    ("new_record", "New record", "Nouvel enregistrement"),
+    ("edit_record", "Edit record", "Modifier l’enregistrement"),
+    ("filter", "Filter", "Filtre"),
+    (
+        "filter_placeholder",
+        "Filter, e.g. title ~ \"abc\" && count > 2",
+        "Filtre, p. ex. title ~ \"abc\" && count > 2",
+    ),
+    ("apply_filter", "Apply", "Appliquer"),
+    ("columns", "Columns", "Colonnes"),
+    ("select", "Select", "Sélectionner"),
+    (
+        "no_records",
+        "No records match.",
+        "Aucun enregistrement ne correspond.",
+    ),
+    ("pagination", "Pages", "Pages"),
+    ("page", "Page", "Page"),
+    ("previous", "Previous", "Précédent"),
+    ("next", "Next", "Suivant"),
+    (
+        "delete_selected",
+        "Delete selected",
+        "Supprimer la sélection",
+    ),
+    (
+        "confirm_bulk_delete",
+        "Delete every checked record? This cannot be undone.",
+        "Supprimer tous les enregistrements cochés ? C’est irréversible.",
+    ),
+    (
+        "bulk_none_selected",
+        "Check at least one record to delete.",
+        "Cochez au moins un enregistrement à supprimer.",
+    ),
+    (
+        "confirm_delete_record",
+        "Delete this record? This cannot be undone.",
+        "Supprimer cet enregistrement ? C’est irréversible.",
+    ),
+    ("record_created", "Record created.", "Enregistrement créé."),
+    (
+        "record_saved",
+        "Record saved.",
+        "Enregistrement sauvegardé.",
+    ),
+    (
+        "record_deleted",
+        "Record deleted.",
+        "Enregistrement supprimé.",
+    ),
+    (
+        "records_deleted",
+        "Records deleted.",
+        "Enregistrements supprimés.",
+    ),
+    (
+        "files_not_supported",
+        "File uploads are not available in the admin UI yet; use the API.",
+        "L’envoi de fichiers n’est pas encore possible ici ; utilisez l’API.",
+    ),
+    ("json_valid", "Valid JSON", "JSON valide"),
+    ("json_invalid", "Invalid JSON", "JSON invalide"),
+    ("json_format", "Format", "Mettre en forme"),
+    ("search_in", "Search in", "Rechercher dans"),
+    (
+        "search_results",
+        "Matching records",
+        "Enregistrements trouvés",
+    ),
+    (
+        "no_matches",
+        "No matching records.",
+        "Aucun enregistrement trouvé.",
+    ),
+    ("none_chosen", "None chosen.", "Aucun choix."),
+    ("remove", "Remove", "Retirer"),
+    (
+        "password_keep",
+        "Leave empty to keep the current password.",
+        "Laissez vide pour garder le mot de passe actuel.",
+    ),
 ];
 
 static TABLES: LazyLock<[BTreeMap<&'static str, &'static str>; 2]> = LazyLock::new(|| {

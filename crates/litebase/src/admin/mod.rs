@@ -12,6 +12,7 @@ pub mod assets;
 pub mod auth;
 pub mod dashboard;
 pub mod i18n;
+pub mod records;
 pub mod render;
 pub mod session;
 pub mod setup;
@@ -86,6 +87,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(auth::configure)
             .configure(dashboard::configure)
             .configure(superusers::configure)
+            // Records last: its `/collections/{name}` must not shadow the editor's routes.
+            .configure(records::configure)
             .default_service(web::to(not_found)),
     );
 }

@@ -68,6 +68,27 @@ const TEMPLATES: &[(&str, &str)] = &[
         "superusers/index.html",
         include_str!("../../../../admin-ui/templates/superusers/index.html"),
     ),
+    // Records.
+    (
+        "records/index.html",
+        include_str!("../../../../admin-ui/templates/records/index.html"),
+    ),
+    (
+        "records/_table.html",
+        include_str!("../../../../admin-ui/templates/records/_table.html"),
+    ),
+    (
+        "records/_filter_error.html",
+        include_str!("../../../../admin-ui/templates/records/_filter_error.html"),
+    ),
+    (
+        "records/_options.html",
+        include_str!("../../../../admin-ui/templates/records/_options.html"),
+    ),
+    (
+        "records/form.html",
+        include_str!("../../../../admin-ui/templates/records/form.html"),
+    ),
 ];
 
 /// The templates, parsed once at start-up.

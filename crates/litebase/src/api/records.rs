@@ -78,13 +78,26 @@ async fn list(
     name: web::Path<String>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let Target { schema, collection } = target(&core, &name)?;
-    let query = query_map(req.query_string())?;
+    let parts = RequestParts::of(&req)?;
+    let page = list_records(&core, auth, &name, parts).await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// A page of records of collection `name` as `auth` (rules, filter, sort, paging,
+/// expand, fields from `parts.query`): the core of
+/// `GET /api/collections/{name}/records`, also used by the admin UI.
+pub(crate) async fn list_records(
+    core: &Core,
+    auth: Auth,
+    name: &str,
+    parts: RequestParts,
+) -> Result<Value, ApiError> {
+    let Target { schema, collection } = target(core, name)?;
+    let RequestParts { query, headers } = parts;
     let q = ListQuery::parse(&query)?;
-    let info = rules::request_info(&auth, "GET", query, headers_map(&req), Map::new());
+    let info = rules::request_info(&auth, "GET", query, headers, Map::new());
     let superuser = auth.is_superuser();
-    let page = core
-        .db
+    core.db
         .read(move |conn| {
             let ctx = ReadCtx {
                 schema: &schema,
@@ -93,8 +106,7 @@ async fn list(
             };
             read::list(conn, &ctx, &collection, &q)
         })
-        .await?;
-    Ok(HttpResponse::Ok().json(page))
+        .await
 }
 
 async fn view(
@@ -104,14 +116,26 @@ async fn view(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let (name, id) = path.into_inner();
-    let Target { schema, collection } = target(&core, &name)?;
-    let query = query_map(req.query_string())?;
+    let record = view_record(&core, auth, &name, id, RequestParts::of(&req)?).await?;
+    Ok(HttpResponse::Ok().json(record))
+}
+
+/// Record `id` of collection `name` as `auth` (view rule, expand, fields): the
+/// core of `GET /api/collections/{name}/records/{id}`, also used by the admin UI.
+pub(crate) async fn view_record(
+    core: &Core,
+    auth: Auth,
+    name: &str,
+    id: String,
+    parts: RequestParts,
+) -> Result<Map<String, Value>, ApiError> {
+    let Target { schema, collection } = target(core, name)?;
+    let RequestParts { query, headers } = parts;
     let expand = param(&query, "expand");
     let fields = param(&query, "fields");
-    let info = rules::request_info(&auth, "GET", query, headers_map(&req), Map::new());
+    let info = rules::request_info(&auth, "GET", query, headers, Map::new());
     let superuser = auth.is_superuser();
-    let record = core
-        .db
+    core.db
         .read(move |conn| {
             let ctx = ReadCtx {
                 schema: &schema,
@@ -123,8 +147,7 @@ async fn view(
             let [one] = items;
             Ok::<_, ApiError>(one)
         })
-        .await?;
-    Ok(HttpResponse::Ok().json(record))
+        .await
 }
 
 /// For auth collections: hashes a new password and checks `oldPassword` before
