@@ -2,7 +2,7 @@
 
 pub(crate) mod auth;
 pub mod body;
-mod collections;
+pub(crate) mod collections;
 mod health;
 pub(crate) mod middleware;
 pub mod ratelimit;
