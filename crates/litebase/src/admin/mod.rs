@@ -10,6 +10,7 @@
 
 pub mod assets;
 pub mod auth;
+pub mod collections;
 pub mod dashboard;
 pub mod i18n;
 pub mod render;
@@ -86,6 +87,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(auth::configure)
             .configure(dashboard::configure)
             .configure(superusers::configure)
+            // Before records.rs: `/collections/new` is the editor, not a collection.
+            .configure(collections::configure)
             .default_service(web::to(not_found)),
     );
 }

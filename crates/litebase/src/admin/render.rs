@@ -68,6 +68,15 @@ const TEMPLATES: &[(&str, &str)] = &[
         "superusers/index.html",
         include_str!("../../../../admin-ui/templates/superusers/index.html"),
     ),
+    // Collections editor.
+    (
+        "collections/edit.html",
+        include_str!("../../../../admin-ui/templates/collections/edit.html"),
+    ),
+    (
+        "collections/_rule_check.html",
+        include_str!("../../../../admin-ui/templates/collections/_rule_check.html"),
+    ),
 ];
 
 /// The templates, parsed once at start-up.
