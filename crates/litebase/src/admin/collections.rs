@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
 use tera::Context;
 
 use self::form::{CollectionForm, FIELD_TYPES, flatten_errors};
@@ -156,20 +156,21 @@ fn not_found(req: &HttpRequest, session: &AdminSession) -> Result<HttpResponse, 
         .render(Context::new())
 }
 
-/// The body for the API, or the editor re-shown with the problem.
-fn body_or_page(
+/// The editor re-shown with a problem of the form itself (its field list unreadable).
+fn problem_page(
     req: &HttpRequest,
     core: &Core,
     session: &AdminSession,
     editing: Option<&str>,
     form: &CollectionForm,
-) -> Result<Value, Result<HttpResponse, ApiError>> {
-    form.body().map_err(|p| {
-        let mut editor = Editor::new(editing, form.clone());
-        editor.errors.insert(p.key.to_string(), p.message.clone());
-        editor.message = p.message;
-        render(req, core, session, editor)
-    })
+    problem: form::FormProblem,
+) -> Result<HttpResponse, ApiError> {
+    let mut editor = Editor::new(editing, form.clone());
+    editor
+        .errors
+        .insert(problem.key.to_string(), problem.message.clone());
+    editor.message = problem.message;
+    render(req, core, session, editor)
 }
 
 async fn create(
@@ -179,9 +180,9 @@ async fn create(
     form: web::Form<CollectionForm>,
 ) -> Result<HttpResponse, ApiError> {
     let form = form.into_inner();
-    let body = match body_or_page(&req, &core, &session, None, &form) {
+    let body = match form.body() {
         Ok(body) => body,
-        Err(page) => return page,
+        Err(p) => return problem_page(&req, &core, &session, None, &form, p),
     };
     match create_collection(&core, &session.auth(), body).await {
         Ok(c) => Ok(see_other(&format!(
@@ -206,9 +207,9 @@ async fn update(
         return not_found(&req, &session);
     };
     let form = form.into_inner();
-    let body = match body_or_page(&req, &core, &session, Some(&current.name), &form) {
+    let body = match form.body() {
         Ok(body) => body,
-        Err(page) => return page,
+        Err(p) => return problem_page(&req, &core, &session, Some(&current.name), &form, p),
     };
     match update_collection(&core, &session.auth(), &current.id, body).await {
         Ok(c) => Ok(see_other(&format!(
