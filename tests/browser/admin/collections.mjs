@@ -5,7 +5,11 @@
 
 /** The fields `tasks` gets: [type, name, fill options]. */
 const FIELDS = [
-  ['text', 'title', async (row) => { await row.getByTestId('field-required').check(); }],
+  ['text', 'title', async (row) => {
+    await row.getByTestId('field-required').check();
+    await row.getByTestId('field-options-toggle').click();
+    await row.getByTestId('field-unique').click();
+  }],
   ['number', 'points', null],
   ['bool', 'done', null],
   ['select', 'status', async (row) => { await row.getByTestId('opt-values').fill('todo, doing, done'); }],
@@ -86,6 +90,8 @@ export async function run(ctx) {
     const names = await page.getByTestId('field-name').evaluateAll((els) => els.map((e) => e.value));
     check(names.join(',') === 'id,title,points,done,status,due,meta', `saved fields are ${names.join(',')}`);
     check((await rule.inputValue()) === 'status = "todo" && done = false', `saved rule is "${await rule.inputValue()}"`);
+    const indexes = await page.getByTestId('indexes').inputValue();
+    check(indexes.includes('CREATE UNIQUE INDEX idx_tasks_title ON tasks (title)'), `saved indexes are "${indexes}"`);
     const reply = await page.request.get(`${baseUrl}/api/collections/tasks/records`);
     check(reply.status() === 200, `guests listing tasks (public filter rule) got ${reply.status()}`);
     await shot(admin, 'collection-saved');

@@ -265,6 +265,11 @@ const STRINGS: &[(&str, &str, &str)] = &[
         "Presentable (shown in relation pickers)",
         "Présentable (affiché dans les sélecteurs de relation)",
     ),
+    (
+        "add_unique_index",
+        "Add a unique index",
+        "Ajouter un index unique",
+    ),
     ("indexes", "Indexes", "Index"),
     (
         "indexes_label",
