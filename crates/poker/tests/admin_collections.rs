@@ -235,6 +235,63 @@ fn editing_truncating_and_deleting_a_collection() -> anyhow::Result<()> {
     )?;
     assert_eq!(made.status, 200, "{}", made.text);
 
+    // On the edit page the live check sees the fields as they are in the form,
+    // not as saved: a rule on a field only added in the page is valid there.
+    let csrf = browser
+        .get("/_/collections/tasks/edit")?
+        .csrf()
+        .unwrap_or_default();
+    let (_, saved) = api_collection(&server, &token, "tasks")?;
+    let mut draft = saved["fields"].as_array().cloned().unwrap_or_default();
+    let without = Value::Array(draft.clone()).to_string();
+    draft.push(json!({"name": "notes", "type": "text"}));
+    let with = Value::Array(draft).to_string();
+    for (fields, expected) in [(&with, "rule-ok"), (&without, "rule-error")] {
+        let mut form = new_collection_form("tasks", fields, "notes != ''");
+        form.extend([("editing", "tasks"), ("rule", "listRule")]);
+        let checked = browser.send(
+            "POST",
+            "/_/collections/check-rule",
+            Some(&form),
+            &[("HX-Request", "true"), ("X-CSRF-Token", &csrf)],
+        )?;
+        assert!(
+            checked.body.contains(expected),
+            "{expected}: {}",
+            checked.body
+        );
+    }
+
+    // A view collection is a SELECT; its fields come from the query.
+    let view = [
+        ("name", "open_tasks"),
+        ("type", "view"),
+        (
+            "viewQuery",
+            "SELECT id, title FROM tasks WHERE done = false",
+        ),
+        ("listRule", ""),
+    ];
+    let made_view = browser.submit("/_/collections/new", "/_/collections/new", &view)?;
+    assert_eq!(made_view.status, 303, "{}", made_view.body);
+    let (_, v) = api_collection(&server, &token, "open_tasks")?;
+    assert_eq!(v["type"], "view");
+    assert_eq!(field_names(&v), ["id", "title"]);
+    let bad_view = [
+        ("name", "bad_view"),
+        ("type", "view"),
+        ("viewQuery", "SELECT nope FROM"),
+    ];
+    let refused = browser.submit("/_/collections/new", "/_/collections/new", &bad_view)?;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(refused.body.contains("viewQuery"), "{}", refused.body);
+    let dropped = browser.submit(
+        "/_/collections/open_tasks/edit",
+        "/_/collections/open_tasks/delete",
+        &[("confirm", "open_tasks")],
+    )?;
+    assert_eq!(dropped.status, 303, "{}", dropped.body);
+
     // Rename `title` to `name` (same field id) and add `notes`.
     let (_, before) = api_collection(&server, &token, "tasks")?;
     let mut fields = before["fields"].as_array().cloned().unwrap_or_default();

@@ -300,18 +300,11 @@ async fn delete(
 
 /// The live check of one rule (htmx, on keyup): the whole form is posted, so the
 /// rule is compiled against the fields as they are in the page.
-#[derive(Debug, Deserialize)]
-struct Editing {
-    #[serde(default)]
-    editing: String,
-}
-
 async fn check_rule(
     req: HttpRequest,
     core: web::Data<Core>,
     session: AdminSession,
     form: web::Form<CollectionForm>,
-    editing: web::Form<Editing>,
 ) -> Result<HttpResponse, ApiError> {
     let key = form::RULES
         .iter()
@@ -324,7 +317,7 @@ async fn check_rule(
         None => ("locked", String::new()),
         Some(rule) if rule.trim().is_empty() => ("public", String::new()),
         Some(_) => {
-            let editing = Some(editing.editing.as_str()).filter(|e| !e.is_empty());
+            let editing = Some(form.editing.as_str()).filter(|e| !e.is_empty());
             let mut body = match form.body() {
                 Ok(body) => body,
                 Err(p) => return fragment(&req, &session, key, "error", p.message),

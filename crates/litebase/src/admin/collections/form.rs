@@ -66,6 +66,9 @@ pub struct CollectionForm {
     /// The live check: which rule to check.
     #[serde(default)]
     pub rule: String,
+    /// The live check: the name of the collection being edited (empty when new).
+    #[serde(default)]
+    pub editing: String,
 }
 
 /// One rule as the page shows it.
@@ -107,6 +110,7 @@ impl CollectionForm {
             update_locked: lock(&c.update_rule),
             delete_locked: lock(&c.delete_rule),
             rule: String::new(),
+            editing: c.name.clone(),
         }
     }
 
