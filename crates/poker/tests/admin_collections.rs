@@ -389,6 +389,25 @@ fn editing_truncating_and_deleting_a_collection() -> anyhow::Result<()> {
     );
     assert_eq!(api_collection(&server, &token, "_superusers")?.0, 200);
     assert_eq!(browser.get("/_/collections/nope/edit")?.status, 404);
+
+    // An auth collection keeps its system fields and sign-in options when edited.
+    let (_, users) = api_collection(&server, &token, "users")?;
+    let mut fields = users["fields"].as_array().cloned().unwrap_or_default();
+    fields.push(json!({"name": "nickname", "type": "text"}));
+    let fields = Value::Array(fields).to_string();
+    let mut form = new_collection_form("users", &fields, "id = @request.auth.id");
+    form[1] = ("type", "auth");
+    let saved = browser.submit(
+        "/_/collections/users/edit",
+        "/_/collections/users/edit",
+        &form,
+    )?;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let (_, after) = api_collection(&server, &token, "users")?;
+    assert!(field_names(&after).contains(&"nickname".to_string()));
+    assert!(users["passwordAuth"].is_object(), "{users}");
+    assert_eq!(after["passwordAuth"], users["passwordAuth"]);
+    assert_eq!(after["listRule"], "id = @request.auth.id");
     Ok(())
 }
 
