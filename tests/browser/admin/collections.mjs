@@ -70,6 +70,18 @@ export async function run(ctx) {
     await ctx.accessible(admin, 'collection editor');
   });
 
+  await step('the editor in dark mode', async () => {
+    await page.getByTestId('theme-toggle').click();
+    await waitIn(admin, 'the page switched to the dark theme',
+      () => document.documentElement.getAttribute('data-theme') === 'dark', null, 'html');
+    try {
+      await ctx.accessible(admin, 'collection editor (dark)');
+      await shot(admin, 'collection-editor-dark');
+    } finally {
+      await page.getByTestId('theme-toggle').click();
+    }
+  });
+
   await step('the editor fits a 360 px screen', async () => {
     const size = page.viewportSize();
     await page.setViewportSize({ width: 360, height: 780 });
