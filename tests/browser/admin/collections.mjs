@@ -108,5 +108,21 @@ export async function run(ctx) {
     check(reply.status() === 200, `guests listing tasks (public filter rule) got ${reply.status()}`);
     await shot(admin, 'collection-saved');
   });
+  await step('a server-side field error is shown on its row, the form kept', async () => {
+    await page.getByTestId('new-field-type').selectOption('text');
+    await page.getByTestId('add-field').click();
+    await page.getByTestId('field-row').last().getByTestId('field-name').fill('Title');
+    await page.getByTestId('save-collection').click();
+    await waitIn(admin, 'the duplicated field name is reported on the last row',
+      () => {
+        const rows = document.querySelectorAll('[data-testid=field-row]');
+        const err = rows[rows.length - 1]?.querySelector('[data-testid=field-error]');
+        return rows.length === 8 && err && err.offsetParent !== null && /uplicat/.test(err.textContent);
+      }, null, '[data-testid=field-list]');
+    await shot(admin, 'collection-field-error');
+    await page.getByTestId('field-remove').last().click();
+    await page.getByTestId('save-collection').click();
+    await page.waitForURL((u) => u.pathname === '/_/collections/tasks/edit' && u.search.includes('flash'));
+  });
   ctx.collection = 'tasks';
 }
