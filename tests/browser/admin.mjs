@@ -13,10 +13,11 @@ import { ARTIFACTS, VIEWPORTS } from './scenario.mjs';
 import { StepError, stepTools } from './steps.mjs';
 import { axeViolations } from './a11y.mjs';
 import * as setup from './admin/setup.mjs';
+import * as collections from './admin/collections.mjs';
 import * as records from './admin/records.mjs';
 
 /** The sections, in the order they run. */
-const SECTIONS = [setup, records];
+const SECTIONS = [setup, collections, records];
 
 /** The superuser the first-run setup creates. */
 export const FIRST_ADMIN = { email: 'root@example.com', password: 'first-admin-pass-1' };

@@ -32,6 +32,14 @@ const ADMIN_ROUTES: &[(&str, &str)] = &[
         "POST",
         "/_/collections/_superusers/records/{superuser}/delete",
     ),
+    // Collections editor.
+    ("GET", "/_/collections/new"),
+    ("POST", "/_/collections/new"),
+    ("POST", "/_/collections/check-rule"),
+    ("GET", "/_/collections/users/edit"),
+    ("POST", "/_/collections/users/edit"),
+    ("POST", "/_/collections/users/truncate"),
+    ("POST", "/_/collections/users/delete"),
 ];
 
 /// A form that would change data on any of the routes above, were it accepted.

@@ -10,6 +10,7 @@
 
 pub mod assets;
 pub mod auth;
+pub mod collections;
 pub mod dashboard;
 pub mod i18n;
 pub mod records;
@@ -87,6 +88,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(auth::configure)
             .configure(dashboard::configure)
             .configure(superusers::configure)
+            // Before records.rs: `/collections/new` is the editor, not a collection.
+            .configure(collections::configure)
             // Records last: its `/collections/{name}` must not shadow the editor's routes.
             .configure(records::configure)
             .default_service(web::to(not_found)),

@@ -89,6 +89,15 @@ const TEMPLATES: &[(&str, &str)] = &[
         "records/form.html",
         include_str!("../../../../admin-ui/templates/records/form.html"),
     ),
+    // Collections editor.
+    (
+        "collections/edit.html",
+        include_str!("../../../../admin-ui/templates/collections/edit.html"),
+    ),
+    (
+        "collections/_rule_check.html",
+        include_str!("../../../../admin-ui/templates/collections/_rule_check.html"),
+    ),
 ];
 
 /// The templates, parsed once at start-up.

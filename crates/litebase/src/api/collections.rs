@@ -331,8 +331,20 @@ async fn create(
     auth: Auth,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
+    let stored = create_collection(&core, &auth, body.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(stored))
+}
+
+/// Creates a collection from its JSON definition (the body of
+/// `POST /api/collections`): validated, applied in one transaction and, in
+/// `--dev`, written as a migration. Shared by the API and the admin UI.
+pub(crate) async fn create_collection(
+    core: &Core,
+    auth: &Auth,
+    body: Value,
+) -> Result<Collection, ApiError> {
     auth.require_superuser()?;
-    let mut c = parse_body(body.into_inner())?;
+    let mut c = parse_body(body)?;
     if c.id.is_empty() {
         c.id = format!("pbc_{}", crate::id::random_string(10, b"0123456789"));
     }
@@ -348,8 +360,7 @@ async fn create(
     }
     check_against(&schema, &mut c, None)?;
     let statements = ddl::create(&c);
-    let stored = commit_schema_change(&core, statements, c, None).await?;
-    Ok(HttpResponse::Ok().json(stored))
+    commit_schema_change(core, statements, c, None).await
 }
 
 async fn update(
@@ -358,8 +369,21 @@ async fn update(
     key: web::Path<String>,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
+    let stored = update_collection(&core, &auth, &key, body.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(stored))
+}
+
+/// Changes collection `key` (name or id) with PATCH semantics (the body of
+/// `PATCH /api/collections/{key}`), in one transaction, written as a migration
+/// in `--dev`. Shared by the API and the admin UI.
+pub(crate) async fn update_collection(
+    core: &Core,
+    auth: &Auth,
+    key: &str,
+    body: Value,
+) -> Result<Collection, ApiError> {
     auth.require_superuser()?;
-    let previous = find(&core, &key)?;
+    let previous = find(core, key)?;
     if previous.system {
         return Err(ApiError::bad_request(
             "System collections cannot be changed.",
@@ -367,7 +391,7 @@ async fn update(
     }
     // PATCH semantics: given keys replace, others stay.
     let mut merged = serde_json::to_value(&previous).map_err(|_| ApiError::internal())?;
-    if let (Some(target), Value::Object(patch)) = (merged.as_object_mut(), body.into_inner()) {
+    if let (Some(target), Value::Object(patch)) = (merged.as_object_mut(), body) {
         for (k, v) in patch {
             if k != "id" && k != "created" && k != "updated" && k != "type" {
                 target.insert(k, v);
@@ -388,8 +412,7 @@ async fn update(
     let schema = core.schema.current();
     check_against(&schema, &mut c, Some(&previous))?;
     let statements = ddl::update(&previous, &c);
-    let stored = commit_schema_change(&core, statements, c, Some(previous)).await?;
-    Ok(HttpResponse::Ok().json(stored))
+    commit_schema_change(core, statements, c, Some(previous)).await
 }
 
 async fn delete(
@@ -397,8 +420,16 @@ async fn delete(
     auth: Auth,
     key: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
+    delete_collection(&core, &auth, &key).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Drops collection `key` (name or id) and its table, unless it is a system
+/// collection or another collection's relation points at it. Shared by the API
+/// and the admin UI.
+pub(crate) async fn delete_collection(core: &Core, auth: &Auth, key: &str) -> Result<(), ApiError> {
     auth.require_superuser()?;
-    let c = find(&core, &key)?;
+    let c = find(core, key)?;
     if c.system {
         return Err(ApiError::bad_request(
             "System collections cannot be deleted.",
@@ -420,7 +451,7 @@ async fn delete(
     let mut statements = ddl::drop(&c);
     statements.push(store::delete_sql(&c));
     let id = c.id.clone();
-    let dev = dev_target(&core, format!("delete_{}", c.name));
+    let dev = dev_target(core, format!("delete_{}", c.name));
     let (collections, migration) = core
         .db
         .write(move |conn| {
@@ -435,7 +466,7 @@ async fn delete(
         .replace_if_newer(Schema::new(collections), generation);
     write_dev_migration(migration);
     tracing::info!(collection = %id, "collection deleted");
-    Ok(HttpResponse::NoContent().finish())
+    Ok(())
 }
 
 async fn truncate(
@@ -443,16 +474,47 @@ async fn truncate(
     auth: Auth,
     key: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
+    truncate_collection(&core, &auth, &key).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Deletes every record of collection `key` (not views). Shared by the API and
+/// the admin UI.
+pub(crate) async fn truncate_collection(
+    core: &Arc<Core>,
+    auth: &Auth,
+    key: &str,
+) -> Result<(), ApiError> {
     auth.require_superuser()?;
-    let c = find(&core, &key)?;
+    let c = find(core, key)?;
     if c.kind == CollectionType::View {
         return Err(ApiError::bad_request(
             "View collections cannot be truncated.",
         ));
     }
     let schema = core.schema.current();
-    crate::records::write::truncate(&core, &schema, &c).await?;
-    Ok(HttpResponse::NoContent().finish())
+    crate::records::write::truncate(core, &schema, &c).await?;
+    Ok(())
+}
+
+/// Compiles the API rules of a definition that is not saved yet (the admin UI's
+/// live check) exactly as a save would; `editing` names the collection it
+/// replaces. Fields are not validated here, only what the rules need.
+pub(crate) fn check_draft_rules(
+    core: &Core,
+    auth: &Auth,
+    body: Value,
+    editing: Option<&str>,
+) -> Result<(), ApiError> {
+    auth.require_superuser()?;
+    let mut c = parse_body(body)?;
+    let schema = core.schema.current();
+    if let Some(previous) = editing.and_then(|key| schema.get(key)) {
+        c.id = previous.id.clone();
+        c.kind = previous.kind;
+    }
+    c.normalize();
+    crate::records::rules::check_rules(&schema, &c).map_err(invalid)
 }
 
 /// Where `--dev` records a schema change, if it is on and the app has migrations.

@@ -3,7 +3,7 @@
 pub(crate) mod auth;
 mod backups;
 pub mod body;
-mod collections;
+pub(crate) mod collections;
 mod files;
 mod health;
 mod logs;

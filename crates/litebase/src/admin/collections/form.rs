@@ -1,0 +1,330 @@
+//! The collection editor's form: what the browser posts, how it becomes the JSON
+//! body the collections API takes, and how the API's validation errors come back
+//! as one message per form input (`fields.2.name`, `listRule`, …).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use crate::schema::Collection;
+
+/// The five API rules, by their JSON key and the string naming them.
+pub const RULES: [(&str, &str); 5] = [
+    ("listRule", "rule_list"),
+    ("viewRule", "rule_view"),
+    ("createRule", "rule_create"),
+    ("updateRule", "rule_update"),
+    ("deleteRule", "rule_delete"),
+];
+
+/// Every field type the schema supports, in the order the editor offers them.
+pub const FIELD_TYPES: [&str; 13] = [
+    "text", "number", "bool", "email", "url", "editor", "date", "autodate", "select", "json",
+    "relation", "file", "password",
+];
+
+/// The posted editor: plain inputs, plus the field list as JSON (kept by Alpine
+/// in a hidden input, since rows are added, removed and reordered in the page).
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+pub struct CollectionForm {
+    /// Collection name.
+    #[serde(default)]
+    pub name: String,
+    /// base, auth or view.
+    #[serde(default, rename = "type")]
+    pub kind: String,
+    /// The fields, as a JSON array in the API's shape.
+    #[serde(default)]
+    pub fields: String,
+    /// `CREATE [UNIQUE] INDEX` statements, one per line.
+    #[serde(default)]
+    pub indexes: String,
+    /// A view's SELECT.
+    #[serde(default, rename = "viewQuery")]
+    pub view_query: String,
+    #[serde(default, rename = "listRule")]
+    list_rule: String,
+    #[serde(default, rename = "viewRule")]
+    view_rule: String,
+    #[serde(default, rename = "createRule")]
+    create_rule: String,
+    #[serde(default, rename = "updateRule")]
+    update_rule: String,
+    #[serde(default, rename = "deleteRule")]
+    delete_rule: String,
+    #[serde(default, rename = "listRuleLocked")]
+    list_locked: Option<String>,
+    #[serde(default, rename = "viewRuleLocked")]
+    view_locked: Option<String>,
+    #[serde(default, rename = "createRuleLocked")]
+    create_locked: Option<String>,
+    #[serde(default, rename = "updateRuleLocked")]
+    update_locked: Option<String>,
+    #[serde(default, rename = "deleteRuleLocked")]
+    delete_locked: Option<String>,
+    /// The live check: which rule to check.
+    #[serde(default)]
+    pub rule: String,
+    /// The live check: the name of the collection being edited (empty when new).
+    #[serde(default)]
+    pub editing: String,
+}
+
+/// One rule as the page shows it.
+#[derive(Debug, Serialize)]
+pub struct RuleView {
+    /// JSON key (`listRule`).
+    pub key: &'static str,
+    /// i18n key of its label.
+    pub label: &'static str,
+    /// The filter text.
+    pub value: String,
+    /// Superusers only (`null`).
+    pub locked: bool,
+}
+
+impl CollectionForm {
+    /// The form showing an existing collection.
+    pub fn of(c: &Collection) -> Self {
+        let editable: Vec<_> = c.fields.clone();
+        let lock = |r: &Option<String>| r.is_none().then(|| "1".to_string());
+        let text = |r: &Option<String>| r.clone().unwrap_or_default();
+        Self {
+            name: c.name.clone(),
+            kind: serde_json::to_value(c.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_else(|| "base".into()),
+            fields: serde_json::to_string(&editable).unwrap_or_else(|_| "[]".into()),
+            indexes: c.indexes.join("\n"),
+            view_query: c.view_query.clone(),
+            list_rule: text(&c.list_rule),
+            view_rule: text(&c.view_rule),
+            create_rule: text(&c.create_rule),
+            update_rule: text(&c.update_rule),
+            delete_rule: text(&c.delete_rule),
+            list_locked: lock(&c.list_rule),
+            view_locked: lock(&c.view_rule),
+            create_locked: lock(&c.create_rule),
+            update_locked: lock(&c.update_rule),
+            delete_locked: lock(&c.delete_rule),
+            rule: String::new(),
+            editing: c.name.clone(),
+        }
+    }
+
+    /// An empty editor for a new base collection (every rule locked, as PocketBase).
+    pub fn blank() -> Self {
+        let locked = Some("1".to_string());
+        let id = serde_json::to_string(&[crate::schema::Field::id_field()]);
+        Self {
+            kind: "base".into(),
+            fields: id.unwrap_or_else(|_| "[]".into()),
+            list_locked: locked.clone(),
+            view_locked: locked.clone(),
+            create_locked: locked.clone(),
+            update_locked: locked.clone(),
+            delete_locked: locked,
+            ..Self::default()
+        }
+    }
+
+    /// The rule `key` as the API takes it: `None` when locked, else the text.
+    pub fn rule_value(&self, key: &str) -> Option<String> {
+        let (text, locked) = match key {
+            "listRule" => (&self.list_rule, &self.list_locked),
+            "viewRule" => (&self.view_rule, &self.view_locked),
+            "createRule" => (&self.create_rule, &self.create_locked),
+            "updateRule" => (&self.update_rule, &self.update_locked),
+            _ => (&self.delete_rule, &self.delete_locked),
+        };
+        match locked.as_deref() {
+            Some(v) if !v.is_empty() => None,
+            _ => Some(text.clone()),
+        }
+    }
+
+    /// The five rules, for the page.
+    pub fn rules(&self) -> Vec<RuleView> {
+        RULES
+            .iter()
+            .map(|(key, label)| {
+                let value = self.rule_value(key);
+                RuleView {
+                    key,
+                    label,
+                    locked: value.is_none(),
+                    value: value.unwrap_or_else(|| self.rule_text(key)),
+                }
+            })
+            .collect()
+    }
+
+    fn rule_text(&self, key: &str) -> String {
+        match key {
+            "listRule" => &self.list_rule,
+            "viewRule" => &self.view_rule,
+            "createRule" => &self.create_rule,
+            "updateRule" => &self.update_rule,
+            _ => &self.delete_rule,
+        }
+        .clone()
+    }
+
+    /// The field list as JSON (an unreadable one is a problem on `fields`).
+    pub fn field_values(&self) -> Result<Vec<Value>, FormProblem> {
+        if self.fields.trim().is_empty() {
+            return Ok(Vec::new());
+        }
+        serde_json::from_str(&self.fields).map_err(|e| FormProblem {
+            key: "fields",
+            message: format!("The field list could not be read ({e}); reload the page."),
+        })
+    }
+
+    /// The JSON body of `POST /api/collections` / `PATCH /api/collections/{name}`.
+    pub fn body(&self) -> Result<Value, FormProblem> {
+        let mut body = Map::new();
+        body.insert("name".into(), json!(self.name.trim()));
+        let kind = if self.kind.is_empty() {
+            "base"
+        } else {
+            &self.kind
+        };
+        body.insert("type".into(), json!(kind));
+        if kind == "view" {
+            body.insert("viewQuery".into(), json!(self.view_query));
+        } else {
+            // The `id` field comes first, as the API will store it, so the
+            // indexes of its errors (`fields.2.name`) are the rows of the page.
+            let mut fields = self.field_values()?;
+            if !fields.iter().any(|f| f["name"] == "id") {
+                let id = serde_json::to_value(crate::schema::Field::id_field()).unwrap_or_default();
+                fields.insert(0, id);
+            }
+            body.insert("fields".into(), Value::Array(fields));
+        }
+        let indexes: Vec<&str> = self
+            .indexes
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        body.insert("indexes".into(), json!(indexes));
+        for (key, _) in RULES {
+            body.insert(key.into(), json!(self.rule_value(key)));
+        }
+        Ok(body.into())
+    }
+}
+
+/// A form input the server could not turn into the API's body.
+#[derive(Debug)]
+pub struct FormProblem {
+    /// The input (`fields`).
+    pub key: &'static str,
+    /// What to do.
+    pub message: String,
+}
+
+/// `ApiError.data` flattened to one message per input: `{"fields": {"2": {"name":
+/// {"code", "message"}}}}` becomes `fields.2.name → message`.
+pub fn flatten_errors(data: &Map<String, Value>) -> BTreeMap<String, String> {
+    fn walk(prefix: &str, v: &Value, out: &mut BTreeMap<String, String>) {
+        match v {
+            Value::Object(map) if map.get("message").is_some_and(Value::is_string) => {
+                let message = map["message"].as_str().unwrap_or_default();
+                out.insert(prefix.to_string(), message.to_string());
+            }
+            Value::Object(map) => {
+                for (k, v) in map {
+                    let key = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
+                    walk(&key, v, out);
+                }
+            }
+            Value::String(s) => {
+                out.insert(prefix.to_string(), s.clone());
+            }
+            _ => {}
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk("", &Value::Object(data.clone()), &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(pairs: &[(&str, &str)]) -> CollectionForm {
+        let encoded = pairs
+            .iter()
+            .map(|(k, v)| format!("{k}={}", v.replace(' ', "+")))
+            .collect::<Vec<_>>()
+            .join("&");
+        match actix_web::web::Query::<CollectionForm>::from_query(&encoded) {
+            Ok(f) => f.into_inner(),
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn the_form_becomes_the_api_body() -> Result<(), FormProblem> {
+        let f = form(&[
+            ("name", "tasks"),
+            ("type", "base"),
+            ("fields", r#"[{"name":"title","type":"text"}]"#),
+            ("indexes", "CREATE INDEX a ON tasks (title)\n\n"),
+            ("listRule", "title != ''"),
+            ("viewRule", ""),
+            ("createRuleLocked", "1"),
+            ("createRule", "ignored"),
+        ]);
+        let body = f.body()?;
+        assert_eq!(body["name"], "tasks");
+        assert_eq!(body["fields"][0]["name"], "id");
+        assert_eq!(body["fields"][1]["name"], "title");
+        assert_eq!(body["indexes"], json!(["CREATE INDEX a ON tasks (title)"]));
+        assert_eq!(body["listRule"], "title != ''");
+        assert_eq!(body["viewRule"], "");
+        assert_eq!(body["createRule"], Value::Null);
+        assert_eq!(body["updateRule"], "");
+        assert!(form(&[("fields", "[nope")]).body().is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn nested_errors_become_one_message_per_input() {
+        let data = json!({
+            "name": {"code": "x", "message": "Bad name."},
+            "fields": {"2": {"name": {"code": "y", "message": "Invalid field name."}}},
+        });
+        let flat = flatten_errors(data.as_object().unwrap_or(&Map::new()));
+        assert_eq!(flat["name"], "Bad name.");
+        assert_eq!(flat["fields.2.name"], "Invalid field name.");
+        assert_eq!(flat.len(), 2);
+    }
+
+    #[test]
+    fn an_existing_collection_round_trips_through_the_form() -> Result<(), FormProblem> {
+        let c: Collection = match serde_json::from_value(json!({
+            "name": "posts", "listRule": "", "viewRule": null,
+            "fields": [{"name": "title", "type": "text"}]
+        })) {
+            Ok(c) => c,
+            Err(e) => panic!("{e}"),
+        };
+        let body = CollectionForm::of(&c).body()?;
+        assert_eq!(body["listRule"], "");
+        assert_eq!(body["viewRule"], Value::Null);
+        assert_eq!(body["fields"][0]["name"], "id");
+        assert_eq!(body["fields"][1]["name"], "title");
+        Ok(())
+    }
+}
