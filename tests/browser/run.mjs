@@ -12,8 +12,10 @@
 // passed; 1 on a failure; 124 when the whole run exceeds BROWSER_TIMEOUT_MS.
 // After them, once (English, desktop), the host-tools scenario (host_tools.mjs); name
 // `host-tools` on the command line to run it alone or with chosen combinations.
-// Screenshots: tests/browser/artifacts/<lang>-<viewport>-<who>-<step>.png and
-// host-tools-<who>-<step>.png.
+// Then the admin UI scenario (admin.mjs) on a server of its own that starts without a
+// superuser; name `admin` to run it alone.
+// Screenshots: tests/browser/artifacts/<lang>-<viewport>-<who>-<step>.png,
+// host-tools-<who>-<step>.png and admin-<who>-<step>.png.
 
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -22,9 +24,10 @@ import { chromium } from 'playwright-core';
 import { startServer } from './server.mjs';
 import { ARTIFACTS, VIEWPORTS, runRoomScenario } from './scenario.mjs';
 import { ADMIN, runHostToolsScenario } from './host_tools.mjs';
+import { runAdminScenario } from './admin.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const TOTAL_TIMEOUT_MS = Number(process.env.BROWSER_TIMEOUT_MS || 300_000);
+const TOTAL_TIMEOUT_MS = Number(process.env.BROWSER_TIMEOUT_MS || 600_000);
 const STEP_TIMEOUT_MS = Number(process.env.BROWSER_STEP_TIMEOUT_MS || 15_000);
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -60,17 +63,20 @@ process.on('unhandledRejection', (e) => { console.error(e); finish(1, 'runner cr
 async function main() {
   const all = LANGS.flatMap((lang) => Object.keys(VIEWPORTS).map((viewport) => ({ lang, viewport })));
   const wanted = process.argv.slice(2);
-  const unknown = wanted.filter((w) => w !== 'host-tools' && !all.some((c) => `${c.lang}-${c.viewport}` === w));
-  if (unknown.length) return finish(2, `unknown combination(s) ${unknown.join(', ')}; known: ${all.map((c) => `${c.lang}-${c.viewport}`).join(', ')}, host-tools`);
+  const named = ['host-tools', 'admin'];
+  const unknown = wanted.filter((w) => !named.includes(w) && !all.some((c) => `${c.lang}-${c.viewport}` === w));
+  if (unknown.length) return finish(2, `unknown combination(s) ${unknown.join(', ')}; known: ${all.map((c) => `${c.lang}-${c.viewport}`).join(', ')}, ${named.join(', ')}`);
   const combos = wanted.length ? all.filter((c) => wanted.includes(`${c.lang}-${c.viewport}`)) : all;
   const hostTools = !wanted.length || wanted.includes('host-tools');
+  const adminUi = !wanted.length || wanted.includes('admin');
 
   if (!existsSync(CHROMIUM)) return finish(1, `no Chromium at ${CHROMIUM}: run \`apt-get install -y chromium\` (or \`make browser\`), or set CHROMIUM`);
   const bin = path.resolve(HERE, process.env.POKER_BIN || '../../target/debug/poker');
 
   rmSync(ARTIFACTS, { recursive: true, force: true });
-  server = await startServer(bin, { superuser: hostTools ? ADMIN : undefined, onUnexpectedExit: (why) => finish(1, `the poker server stopped during the tests: ${why}`) });
-  log(`poker is up at ${server.url}`);
+  const needsShared = combos.length > 0 || hostTools;
+  if (needsShared) server = await startServer(bin, { superuser: hostTools ? ADMIN : undefined, onUnexpectedExit: (why) => finish(1, `the poker server stopped during the tests: ${why}`) });
+  if (server) log(`poker is up at ${server.url}`);
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 30_000 });
   log(`Chromium ${browser.version()}`);
 
@@ -95,7 +101,17 @@ async function main() {
       failures.push('host-tools');
     }
   }
-  const total = combos.length + (hostTools ? 1 : 0);
+  if (adminUi) {
+    const started = Date.now();
+    try {
+      await runAdminScenario({ browser, bin, timeoutMs: STEP_TIMEOUT_MS, onServerExit: (why) => finish(1, `the admin test server stopped during the tests: ${why}`) });
+      log(`ok   admin (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    } catch (e) {
+      log(`FAIL admin (${((Date.now() - started) / 1000).toFixed(1)} s)\n${e.message}`);
+      failures.push('admin');
+    }
+  }
+  const total = combos.length + (hostTools ? 1 : 0) + (adminUi ? 1 : 0);
   log(`screenshots in ${ARTIFACTS}`);
   if (failures.length) return finish(1, `${failures.length} of ${total} scenario(s) failed: ${failures.join(', ')}`);
   log(`all ${total} scenario(s) passed`);

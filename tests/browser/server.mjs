@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 /**
- * A running server: `url`, `logPath`, `logTail(n)`, `stop()`. With `superuser`
+ * A running server: `url`, `logPath`, `dataDir`, `output()`, `logTail(n)`, `stop()`. With `superuser`
  * (`{ email, password }`), that superuser is created with the CLI before `serve`.
  */
 export async function startServer(bin, { startupMs = 30_000, onUnexpectedExit, superuser } = {}) {
@@ -53,6 +53,9 @@ export async function startServer(bin, { startupMs = 30_000, onUnexpectedExit, s
   const server = {
     url: null,
     logPath,
+    dataDir,
+    /** Everything the server printed so far (stdout and stderr). */
+    output: () => buf,
     logTail(n = 40) {
       return existsSync(logPath) ? readFileSync(logPath, 'utf8').trimEnd().split('\n').slice(-n).join('\n') : '';
     },
