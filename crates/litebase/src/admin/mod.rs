@@ -10,10 +10,13 @@
 
 pub mod assets;
 pub mod auth;
+pub mod backups;
 pub mod dashboard;
 pub mod i18n;
+pub mod logs;
 pub mod render;
 pub mod session;
+pub mod settings;
 pub mod setup;
 pub mod superusers;
 
@@ -86,6 +89,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(auth::configure)
             .configure(dashboard::configure)
             .configure(superusers::configure)
+            // Operations (opsui).
+            .configure(settings::configure)
+            .configure(logs::configure)
+            .configure(backups::configure)
             .default_service(web::to(not_found)),
     );
 }
