@@ -13,9 +13,13 @@ import { ARTIFACTS, VIEWPORTS } from './scenario.mjs';
 import { StepError, stepTools } from './steps.mjs';
 import { axeViolations } from './a11y.mjs';
 import * as setup from './admin/setup.mjs';
+import * as ops from './admin/ops.mjs';
 
 /** The sections, in the order they run. */
-const SECTIONS = [setup];
+const SECTIONS = [
+  setup,
+  ops,
+];
 
 /** The superuser the first-run setup creates. */
 export const FIRST_ADMIN = { email: 'root@example.com', password: 'first-admin-pass-1' };
