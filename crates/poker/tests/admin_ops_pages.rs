@@ -17,7 +17,12 @@ fn signed_in(dir: &std::path::Path) -> anyhow::Result<(ServerProcess, Browser, S
     let (server, token) = support::serve_as_admin(dir)?;
     let mut browser = Browser::new(&server);
     let login = browser.login(ADMIN_EMAIL, ADMIN_PASSWORD)?;
-    anyhow::ensure!(login.status == 303, "login: {} {}", login.status, login.body);
+    anyhow::ensure!(
+        login.status == 303,
+        "login: {} {}",
+        login.status,
+        login.body
+    );
     Ok((server, browser, token))
 }
 
@@ -43,7 +48,10 @@ fn settings_save_refuse_inline_and_send_a_test_mail() -> anyhow::Result<()> {
 
     let shown = browser.get("/_/settings")?;
     assert_eq!(shown.status, 200, "{}", shown.body);
-    assert!(shown.body.contains("Room expiry"), "poker's declared setting is shown");
+    assert!(
+        shown.body.contains("Room expiry"),
+        "poker's declared setting is shown"
+    );
     assert!(shown.body.contains("name=\"apps.poker.roomTtl\""));
 
     // Application: saved, and the top bar shows the new name.
@@ -59,7 +67,11 @@ fn settings_save_refuse_inline_and_send_a_test_mail() -> anyhow::Result<()> {
     assert_saved(&saved, "application");
     let after = browser.get(saved.location.as_deref().unwrap_or("/_/settings"))?;
     assert!(after.body.contains("Settings saved."), "toast shown");
-    assert!(after.body.contains("Sprint Poker <span class=\"brand-sub\">"));
+    assert!(
+        after
+            .body
+            .contains("Sprint Poker <span class=\"brand-sub\">")
+    );
     let api = settings_json(&server, &token)?;
     assert_eq!(api["meta"]["appName"], "Sprint Poker");
     assert_eq!(api["meta"]["appURL"], "https://poker.example.com");
@@ -75,11 +87,18 @@ fn settings_save_refuse_inline_and_send_a_test_mail() -> anyhow::Result<()> {
         ],
     )?;
     assert_eq!(refused.status, 400, "{}", refused.body);
-    assert!(refused.body.contains("id=\"err-appURL\""), "{}", refused.body);
+    assert!(
+        refused.body.contains("id=\"err-appURL\""),
+        "{}",
+        refused.body
+    );
     assert!(refused.body.contains("starting with http://"));
     assert!(refused.body.contains("value=\"not a url\""));
     assert!(refused.body.contains("value=\"Renamed\""));
-    assert_eq!(settings_json(&server, &token)?["meta"]["appName"], "Sprint Poker");
+    assert_eq!(
+        settings_json(&server, &token)?["meta"]["appName"],
+        "Sprint Poker"
+    );
 
     // A number that is not one: said so, and the text stays.
     let not_a_number = browser.submit(
@@ -96,11 +115,17 @@ fn settings_save_refuse_inline_and_send_a_test_mail() -> anyhow::Result<()> {
     let limits = browser.submit(
         "/_/settings",
         "/_/settings",
-        &[("section", "rateLimits"), ("rateLimits.authPerMinute", "12")],
+        &[
+            ("section", "rateLimits"),
+            ("rateLimits.authPerMinute", "12"),
+        ],
     )?;
     assert_saved(&limits, "rate limits");
     let api = settings_json(&server, &token)?;
-    assert_eq!(api["rateLimits"], json!({"enabled": false, "authPerMinute": 12}));
+    assert_eq!(
+        api["rateLimits"],
+        json!({"enabled": false, "authPerMinute": 12})
+    );
 
     // The app's room expiry: saved, then out of range refused inline.
     let ttl = browser.submit(
@@ -109,14 +134,21 @@ fn settings_save_refuse_inline_and_send_a_test_mail() -> anyhow::Result<()> {
         &[("section", "apps"), ("apps.poker.roomTtl", "3600")],
     )?;
     assert_saved(&ttl, "room expiry");
-    assert_eq!(settings_json(&server, &token)?["apps"]["poker.roomTtl"], 3600);
+    assert_eq!(
+        settings_json(&server, &token)?["apps"]["poker.roomTtl"],
+        3600
+    );
     let zero = browser.submit(
         "/_/settings",
         "/_/settings",
         &[("section", "apps"), ("apps.poker.roomTtl", "0")],
     )?;
     assert_eq!(zero.status, 400);
-    assert!(zero.body.contains("id=\"err-apps-poker-roomTtl\""), "{}", zero.body);
+    assert!(
+        zero.body.contains("id=\"err-apps-poker-roomTtl\""),
+        "{}",
+        zero.body
+    );
     assert!(zero.body.contains("Must be a whole number between 1"));
 
     // Test mail through htmx: SMTP is off, so it goes to the log and says so.
@@ -135,8 +167,9 @@ fn settings_save_refuse_inline_and_send_a_test_mail() -> anyhow::Result<()> {
     assert!(!sent.body.contains("<html"), "htmx gets the form alone");
     assert!(sent.body.contains("data-testid=\"test-mail-result\""));
     assert!(
-        sent.body
-            .contains("SMTP is off, so the test mail to ops@example.com was written to the server log."),
+        sent.body.contains(
+            "SMTP is off, so the test mail to ops@example.com was written to the server log."
+        ),
         "{}",
         sent.body
     );
@@ -195,7 +228,10 @@ fn the_log_viewer_lists_filters_and_explains_a_bad_filter() -> anyhow::Result<()
         !errors.body.contains("data-status=\"200\""),
         "the filter keeps only errors"
     );
-    assert!(errors.body.contains("logs.db"), "the page says where logs live");
+    assert!(
+        errors.body.contains("logs.db"),
+        "the page says where logs live"
+    );
     assert!(errors.body.contains("aria-current=\"true\">Errors only"));
 
     let all = wait_for(&mut browser, "/_/logs", "data-status=\"200\"")?;
@@ -205,7 +241,10 @@ fn the_log_viewer_lists_filters_and_explains_a_bad_filter() -> anyhow::Result<()
     assert_eq!(bad.status, 400);
     assert!(bad.body.contains("data-testid=\"filter-error\""));
     assert!(bad.body.contains("Invalid filter"));
-    assert!(bad.body.contains("value=\"status &gt;&gt;&gt; 1\""), "the filter is kept");
+    assert!(
+        bad.body.contains("value=\"status &gt;&gt;&gt; 1\""),
+        "the filter is kept"
+    );
 
     // One entry in detail.
     let start = errors
@@ -273,12 +312,22 @@ fn a_backup_is_made_downloaded_and_restored_from_the_admin() -> anyhow::Result<(
 
     let empty = browser.get("/_/backups")?;
     assert!(empty.body.contains("data-testid=\"no-backups\""));
-    assert!(empty.body.contains("backup restore"), "the CLI is mentioned");
+    assert!(
+        empty.body.contains("backup restore"),
+        "the CLI is mentioned"
+    );
     let made = browser.submit("/_/backups", "/_/backups", &[("name", "before.db")])?;
     assert_eq!(made.status, 303, "{}", made.body);
-    assert_eq!(made.location.as_deref(), Some("/_/backups?flash=backup_created"));
+    assert_eq!(
+        made.location.as_deref(),
+        Some("/_/backups?flash=backup_created")
+    );
     let listed = browser.get("/_/backups")?;
-    assert!(listed.body.contains("data-key=\"before.db\""), "{}", listed.body);
+    assert!(
+        listed.body.contains("data-key=\"before.db\""),
+        "{}",
+        listed.body
+    );
 
     let again = browser.submit("/_/backups", "/_/backups", &[("name", "before.db")])?;
     assert_eq!(again.status, 400);
@@ -290,21 +339,40 @@ fn a_backup_is_made_downloaded_and_restored_from_the_admin() -> anyhow::Result<(
     let (status, bytes) = download(&server, &browser, "/_/backups/before.db/download")?;
     assert_eq!(status, 200);
     assert!(bytes.starts_with(b"SQLite format 3\0"), "a SQLite file");
-    let (status, _) = download(&server, &Browser::new(&server), "/_/backups/before.db/download")?;
+    let (status, _) = download(
+        &server,
+        &Browser::new(&server),
+        "/_/backups/before.db/download",
+    )?;
     assert_eq!(status, 303, "no session, no download");
 
     assert_eq!(http.agent_delete(&server.url(&user), &token)?, 204);
     assert_eq!(http.get_auth(&server.url(&user), &token)?.status, 404);
     let restored = browser.submit("/_/backups", "/_/backups/before.db/restore", &[])?;
     assert_eq!(restored.status, 303, "{}", restored.body);
-    assert_eq!(restored.location.as_deref(), Some("/_/backups?flash=backup_restored"));
-    assert_eq!(http.get_auth(&server.url(&user), &token)?.status, 200, "the record is back");
+    assert_eq!(
+        restored.location.as_deref(),
+        Some("/_/backups?flash=backup_restored")
+    );
+    assert_eq!(
+        http.get_auth(&server.url(&user), &token)?.status,
+        200,
+        "the record is back"
+    );
     let toast = browser.get("/_/backups?flash=backup_restored")?;
-    assert!(toast.body.contains("Backup restored"), "still signed in, toast shown");
+    assert!(
+        toast.body.contains("Backup restored"),
+        "still signed in, toast shown"
+    );
 
     let deleted = browser.submit("/_/backups", "/_/backups/before.db/delete", &[])?;
     assert_eq!(deleted.status, 303);
-    assert!(!browser.get("/_/backups")?.body.contains("data-key=\"before.db\""));
+    assert!(
+        !browser
+            .get("/_/backups")?
+            .body
+            .contains("data-key=\"before.db\"")
+    );
     let gone = browser.submit("/_/backups", "/_/backups/before.db/restore", &[])?;
     assert_eq!(gone.status, 400);
     assert!(gone.body.contains("There is no such backup any more"));

@@ -139,7 +139,11 @@ fn bars(start: OffsetDateTime, stats: &[Value]) -> Vec<Bar> {
         .map(|(hour, total)| Bar {
             hour,
             total,
-            pct: if total == 0 { 0 } else { (total * 100 / max).max(4) },
+            pct: if total == 0 {
+                0
+            } else {
+                (total * 100 / max).max(4)
+            },
         })
         .collect()
 }
@@ -233,7 +237,10 @@ async fn index(
         "prev",
         &(page_no > 1).then(|| href(&filter, page_no.min(pages + 1) - 1)),
     );
-    ctx.insert("next", &(page_no < pages).then(|| href(&filter, page_no + 1)));
+    ctx.insert(
+        "next",
+        &(page_no < pages).then(|| href(&filter, page_no + 1)),
+    );
     let settings = core.settings.get();
     ctx.insert("max_days", &settings.logs.max_days);
     ctx.insert("logs_path", &core.logs.path().display().to_string());
@@ -276,12 +283,16 @@ mod tests {
 
     #[test]
     fn the_strip_has_every_hour_and_scales_to_the_busiest() {
-        let now = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        let now = OffsetDateTime::from_unix_timestamp(1_700_000_000)
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH);
         let start = strip_start(now);
         assert_eq!((start.minute(), start.second()), (0, 0));
         let last = format_datetime(start + Duration::hours(HOURS - 1));
         let first = format_datetime(start);
-        let stats = [json!({"date": first, "total": 1}), json!({"date": last, "total": 50})];
+        let stats = [
+            json!({"date": first, "total": 1}),
+            json!({"date": last, "total": 50}),
+        ];
         let bars = bars(start, &stats);
         assert_eq!(bars.len(), HOURS as usize);
         assert_eq!(bars[0].pct, 4, "a small hour stays visible");
@@ -293,7 +304,10 @@ mod tests {
     fn links_keep_the_filter() {
         assert_eq!(href("", 1), "/_/logs");
         assert_eq!(href("", 3), "/_/logs?page=3");
-        assert_eq!(href("status >= 400", 2), "/_/logs?filter=status%20%3E%3D%20400&page=2");
+        assert_eq!(
+            href("status >= 400", 2),
+            "/_/logs?filter=status%20%3E%3D%20400&page=2"
+        );
         assert_eq!(duration(0.5), "0.50 ms");
         assert_eq!(duration(1500.0), "1.5 s");
     }

@@ -158,7 +158,10 @@ fn app_fields(core: &Core, values: &Value, lang: Lang) -> Vec<AppField> {
             };
             AppField {
                 name: format!("apps.{}", d.key),
-                id: format!("apps-{}", d.key.replace(|c: char| !c.is_alphanumeric(), "-")),
+                id: format!(
+                    "apps-{}",
+                    d.key.replace(|c: char| !c.is_alphanumeric(), "-")
+                ),
                 label: match lang {
                     Lang::Fr => d.label_fr,
                     _ => d.label_en,
