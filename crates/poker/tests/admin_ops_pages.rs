@@ -182,6 +182,38 @@ fn settings_save_refuse_inline_and_send_a_test_mail() -> anyhow::Result<()> {
     assert_eq!(bad.status, 200, "htmx swaps only 2xx: {}", bad.body);
     assert!(bad.body.contains("id=\"err-test-email\""), "{}", bad.body);
     assert!(bad.body.contains("value=\"nobody\""));
+    // With SMTP on and nobody listening, the mailer's error is shown inline.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let port = closed.to_string();
+    let smtp = browser.submit(
+        "/_/settings",
+        "/_/settings",
+        &[
+            ("section", "mail"),
+            ("meta.senderName", "Ops"),
+            ("meta.senderAddress", "ops@example.com"),
+            ("smtp.enabled", "true"),
+            ("smtp.host", "127.0.0.1"),
+            ("smtp.port", &port),
+            ("smtp.security", "none"),
+        ],
+    )?;
+    assert_saved(&smtp, "mail");
+    assert_eq!(settings_json(&server, &token)?["smtp"]["enabled"], true);
+    let refused = browser.send(
+        "POST",
+        "/_/settings/test-mail",
+        Some(&[("email", "ops@example.com"), ("template", "otp")]),
+        &htmx,
+    )?;
+    assert_eq!(refused.status, 200, "{}", refused.body);
+    assert!(
+        refused.body.contains("class=\"form-error\" role=\"alert\" data-testid=\"test-mail-result\">The mail server refused the test mail"),
+        "{}",
+        refused.body
+    );
     // Without htmx the whole page comes back, refused.
     let page = browser.submit(
         "/_/settings",

@@ -107,6 +107,16 @@ fn flatten(data: &Map<String, Value>) -> BTreeMap<String, String> {
     out
 }
 
+/// The sentence above a refused form: the API's message speaks of `data`,
+/// which the page shows next to each field instead.
+fn summary(err: &ApiError, lang: Lang) -> String {
+    if err.data.is_empty() {
+        err.message.clone()
+    } else {
+        text(lang, "fix_errors").to_string()
+    }
+}
+
 /// Everything the page shows: `values` is the settings document as shown
 /// (the saved one, or the submitted values laid over it).
 async fn page(
@@ -348,7 +358,7 @@ async fn save(
             }
             Err(e) if e.status.is_client_error() => Problems {
                 section,
-                message: e.message.clone(),
+                message: summary(&e, lang),
                 fields: flatten(&e.data),
             },
             Err(e) => return Err(e),
@@ -396,8 +406,12 @@ async fn test_mail(
             test.message = text(lang, key).replace("{email}", &email);
         }
         Err(e) if e.status.is_client_error() => {
-            test.message = e.message.clone();
+            // Field errors show next to their fields; a sentence only
+            // when the mailer itself refused.
             test.fields = flatten(&e.data);
+            if test.fields.is_empty() {
+                test.message = e.message.clone();
+            }
         }
         Err(e) => return Err(e),
     }
