@@ -228,6 +228,8 @@ async fn index(
     ctx.insert("filter", &filter);
     ctx.insert("filter_error", &filter_error);
     ctx.insert("quick", &quick);
+    ctx.insert("strip_from", &bars.first().map(|b| b.hour.clone()));
+    ctx.insert("strip_to", &bars.last().map(|b| b.hour.clone()));
     ctx.insert("bars", &bars);
     ctx.insert("last_day", &last_day);
     ctx.insert("total", &total);
