@@ -151,9 +151,9 @@ export async function run(ctx) {
         await p.goto(`${baseUrl}${path}`);
         const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
         check(overflow <= 1, `${path} at 360 px scrolls sideways by ${overflow} px`);
+        await ctx.accessible(phone, `${path}, dark, 360 px`);
         await shot(phone, name);
       }
-      await ctx.accessible(phone, 'backups page, dark, 360 px');
     } finally {
       await narrow.close();
     }
