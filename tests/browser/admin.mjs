@@ -15,9 +15,10 @@ import { axeViolations } from './a11y.mjs';
 import * as setup from './admin/setup.mjs';
 import * as collections from './admin/collections.mjs';
 import * as records from './admin/records.mjs';
+import * as ops from './admin/ops.mjs';
 
 /** The sections, in the order they run. */
-const SECTIONS = [setup, collections, records];
+const SECTIONS = [setup, collections, records, ops];
 
 /** The superuser the first-run setup creates. */
 export const FIRST_ADMIN = { email: 'root@example.com', password: 'first-admin-pass-1' };

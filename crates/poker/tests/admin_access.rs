@@ -20,6 +20,17 @@ const ADMIN_ROUTES: &[(&str, &str)] = &[
     ("POST", "/_/superusers"),
     ("POST", "/_/superusers/{superuser}/password"),
     ("POST", "/_/superusers/{superuser}/delete"),
+    // Operations (opsui).
+    ("GET", "/_/settings"),
+    ("POST", "/_/settings"),
+    ("POST", "/_/settings/test-mail"),
+    ("GET", "/_/logs"),
+    ("GET", "/_/logs/no-such-entry"),
+    ("GET", "/_/backups"),
+    ("POST", "/_/backups"),
+    ("GET", "/_/backups/x.db/download"),
+    ("POST", "/_/backups/x.db/delete"),
+    ("POST", "/_/backups/x.db/restore"),
     // Records.
     ("GET", "/_/collections/users"),
     ("GET", "/_/collections/users/relation-options?field=x&q="),

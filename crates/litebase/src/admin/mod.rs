@@ -10,12 +10,15 @@
 
 pub mod assets;
 pub mod auth;
+pub mod backups;
 pub mod collections;
 pub mod dashboard;
 pub mod i18n;
+pub mod logs;
 pub mod records;
 pub mod render;
 pub mod session;
+pub mod settings;
 pub mod setup;
 pub mod superusers;
 
@@ -88,6 +91,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(auth::configure)
             .configure(dashboard::configure)
             .configure(superusers::configure)
+            // Operations (opsui).
+            .configure(settings::configure)
+            .configure(logs::configure)
+            .configure(backups::configure)
             // Before records.rs: `/collections/new` is the editor, not a collection.
             .configure(collections::configure)
             // Records last: its `/collections/{name}` must not shadow the editor's routes.

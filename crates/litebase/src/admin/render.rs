@@ -68,6 +68,27 @@ const TEMPLATES: &[(&str, &str)] = &[
         "superusers/index.html",
         include_str!("../../../../admin-ui/templates/superusers/index.html"),
     ),
+    // Operations (opsui).
+    (
+        "settings/index.html",
+        include_str!("../../../../admin-ui/templates/settings/index.html"),
+    ),
+    (
+        "settings/_test_mail.html",
+        include_str!("../../../../admin-ui/templates/settings/_test_mail.html"),
+    ),
+    (
+        "logs/index.html",
+        include_str!("../../../../admin-ui/templates/logs/index.html"),
+    ),
+    (
+        "logs/view.html",
+        include_str!("../../../../admin-ui/templates/logs/view.html"),
+    ),
+    (
+        "backups/index.html",
+        include_str!("../../../../admin-ui/templates/backups/index.html"),
+    ),
     // Records.
     (
         "records/index.html",

@@ -67,8 +67,13 @@ async fn download(
         auth.require_superuser()?;
         return Err(ApiError::forbidden());
     }
-    let key = key.into_inner();
-    let path = backups::file(&core, &key)?;
+    file_response(&core, &key).await
+}
+
+/// Backup `key` as an attachment, streamed in chunks: the API's download and
+/// the admin UI's download link answer with this.
+pub(crate) async fn file_response(core: &Core, key: &str) -> Result<HttpResponse, ApiError> {
+    let path = backups::file(core, key)?;
     let file = web::block(move || {
         let file = std::fs::File::open(path)?;
         let len = file.metadata()?.len();

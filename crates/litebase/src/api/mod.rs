@@ -1,7 +1,7 @@
 //! HTTP handlers: thin adapters between requests and the modules that do the work.
 
 pub(crate) mod auth;
-mod backups;
+pub(crate) mod backups;
 pub mod body;
 pub(crate) mod collections;
 mod files;
