@@ -1,24 +1,34 @@
-//! Hides secrets that clients put in URLs (`?token=…`, `?password=…`) before a
-//! request's URL is stored in the log.
+//! Hides secrets that clients put in URLs (`?token=…`, `?password=…`, the
+//! one-time setup link) before a request's URL is stored in the log.
 
 /// Query keys whose values never reach the log (matched case-insensitively,
 /// as substrings: `resetToken`, `oldPassword`…).
 const SECRET_KEYS: [&str; 5] = ["token", "password", "secret", "otp", "code"];
 
-/// `path_and_query` with the value of every secret-looking query parameter
-/// replaced by `***`.
+/// Path segments after which the next segment is a secret: the admin UI's
+/// one-time setup link (`/_/setup/{token}`) and seat links (`…/seat/{token}`,
+/// which let whoever holds them take a seat, as poker's host links do).
+const SECRET_PATH_MARKERS: [&str; 2] = ["/_/setup/", "/seat/"];
+
+/// `path_and_query` with the value of every secret-looking query parameter, and
+/// every secret path segment, replaced by `***`.
 ///
 /// ```
 /// use litebase::logs::redact_url;
 /// assert_eq!(redact_url("/api/x?token=abc&page=2"), "/api/x?token=***&page=2");
+/// assert_eq!(redact_url("/_/setup/abc123"), "/_/setup/***");
 /// assert_eq!(redact_url("/api/x"), "/api/x");
 /// ```
 pub fn redact_url(path_and_query: &str) -> String {
-    let Some((path, query)) = path_and_query.split_once('?') else {
-        return path_and_query.to_string();
+    let (path, query) = match path_and_query.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (path_and_query, None),
     };
     let mut out = String::with_capacity(path_and_query.len());
-    out.push_str(path);
+    push_redacted_path(&mut out, path);
+    let Some(query) = query else {
+        return out;
+    };
     out.push('?');
     for (i, pair) in query.split('&').enumerate() {
         if i > 0 {
@@ -33,6 +43,25 @@ pub fn redact_url(path_and_query: &str) -> String {
         }
     }
     out
+}
+
+/// Appends `path`, hiding the segment that follows each secret marker.
+fn push_redacted_path(out: &mut String, path: &str) {
+    let mut rest = path;
+    while let Some((at, marker)) = SECRET_PATH_MARKERS
+        .iter()
+        .filter_map(|m| rest.find(m).map(|at| (at, *m)))
+        .min_by_key(|(at, _)| *at)
+    {
+        let after = at + marker.len();
+        out.push_str(&rest[..after]);
+        let secret_len = rest[after..].find('/').unwrap_or(rest.len() - after);
+        if secret_len > 0 {
+            out.push_str("***");
+        }
+        rest = &rest[after + secret_len..];
+    }
+    out.push_str(rest);
 }
 
 fn is_secret(key: &str) -> bool {
@@ -52,5 +81,20 @@ mod tests {
         );
         assert_eq!(redact_url("/a?token"), "/a?token");
         assert_eq!(redact_url("/a?"), "/a?");
+    }
+
+    #[test]
+    fn hides_secret_path_segments() {
+        assert_eq!(redact_url("/_/setup/tok3n"), "/_/setup/***");
+        assert_eq!(redact_url("/_/setup/"), "/_/setup/");
+        assert_eq!(
+            redact_url("/r/ABCD/seat/s3cret?lang=fr&token=x"),
+            "/r/ABCD/seat/***?lang=fr&token=***"
+        );
+        assert_eq!(
+            redact_url("/r/ABCD/seat/s/x/seat/t"),
+            "/r/ABCD/seat/***/x/seat/***"
+        );
+        assert_eq!(redact_url("/api/seats"), "/api/seats");
     }
 }
