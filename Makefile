@@ -43,7 +43,8 @@ browser-deps:
 	cd tests/browser && npm ci --no-audit --no-fund
 
 ## The poker pages in real Chromium: en/fr x desktop/phone, a host, two voters and a
-## spectator per room, axe-core checks; then the host-tools scenario (host_tools.mjs).
+## spectator per room, axe-core checks; then the host-tools scenario (host_tools.mjs), then
+## the admin UI on a server of its own (admin.mjs, admin/*.mjs).
 ## Screenshots land in tests/browser/artifacts/.
 browser: browser-deps
 	$(CARGO) build -p poker --locked
