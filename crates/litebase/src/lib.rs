@@ -18,6 +18,7 @@
 
 pub mod admin;
 pub mod api;
+pub mod assets;
 pub mod auth;
 pub mod backups;
 pub mod cli;
