@@ -15,13 +15,8 @@ use crate::room::{DeckError, RoomError};
 pub use litebase::mail::Lang;
 
 /// The language of a request: `?lang=`, else the `lang` cookie, else
-/// `Accept-Language`, else English.
-pub fn negotiate(query: Option<&str>, cookie: Option<&str>, accept: Option<&str>) -> Lang {
-    query
-        .and_then(Lang::parse)
-        .or_else(|| cookie.and_then(Lang::parse))
-        .unwrap_or_else(|| Lang::from_accept_language(accept))
-}
+/// `Accept-Language`, else English (litebase's, shared with the admin UI).
+pub use litebase::lang::negotiate;
 
 /// (key, English, French) for every string the templates show.
 const STRINGS: &[(&str, &str, &str)] = &[
@@ -502,18 +497,6 @@ mod tests {
             assert!(!en.is_empty() && !fr.is_empty(), "{key} is empty");
         }
         assert_eq!(strings(Lang::Fr).len(), STRINGS.len());
-    }
-
-    #[test]
-    fn language_negotiation_prefers_query_then_cookie_then_header() {
-        assert_eq!(negotiate(Some("fr"), Some("en"), None), Lang::Fr);
-        assert_eq!(negotiate(Some("de"), Some("fr"), None), Lang::Fr);
-        assert_eq!(
-            negotiate(None, None, Some("de-DE,fr;q=0.8,en;q=0.5")),
-            Lang::Fr
-        );
-        assert_eq!(negotiate(None, None, Some("de")), Lang::En);
-        assert_eq!(negotiate(None, None, None), Lang::En);
     }
 
     #[test]

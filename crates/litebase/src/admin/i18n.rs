@@ -731,36 +731,15 @@ pub fn text(lang: Lang, key: &'static str) -> &'static str {
     strings(lang).get(key).copied().unwrap_or(key)
 }
 
-/// The language of a request: `?lang=`, else the `lb_lang` cookie, else
-/// `Accept-Language`, else English.
-pub fn negotiate(query: Option<&str>, cookie: Option<&str>, accept: Option<&str>) -> Lang {
-    query
-        .and_then(Lang::parse)
-        .or_else(|| cookie.and_then(Lang::parse))
-        .unwrap_or_else(|| Lang::from_accept_language(accept))
-}
-
 /// The `?lang=` parameter of a request, if it names a supported language.
 pub fn lang_param(req: &HttpRequest) -> Option<Lang> {
-    web_query(req.query_string(), "lang").and_then(|v| Lang::parse(&v))
+    crate::lang::query_lang(req)
 }
 
-/// [`negotiate`] for a request.
+/// The language of an admin request: `?lang=`, else the [`LANG_COOKIE`] cookie,
+/// else `Accept-Language`, else English (see [`crate::lang`]).
 pub fn request_lang(req: &HttpRequest) -> Lang {
-    let query = web_query(req.query_string(), "lang");
-    let cookie = super::session::cookie(req, LANG_COOKIE);
-    let accept = req
-        .headers()
-        .get(actix_web::http::header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok());
-    negotiate(query.as_deref(), cookie.as_deref(), accept)
-}
-
-/// One parameter of a query string.
-fn web_query(query: &str, key: &str) -> Option<String> {
-    actix_web::web::Query::<std::collections::HashMap<String, String>>::from_query(query)
-        .ok()
-        .and_then(|q| q.get(key).cloned())
+    crate::lang::request_lang(req, LANG_COOKIE)
 }
 
 #[cfg(test)]
@@ -778,13 +757,5 @@ mod tests {
                 .iter()
                 .all(|(_, en, fr)| !en.is_empty() && !fr.is_empty())
         );
-    }
-
-    #[test]
-    fn query_beats_cookie_beats_header() {
-        assert_eq!(negotiate(Some("fr"), Some("en"), None), Lang::Fr);
-        assert_eq!(negotiate(Some("de"), Some("fr"), Some("en")), Lang::Fr);
-        assert_eq!(negotiate(None, None, Some("fr-CA")), Lang::Fr);
-        assert_eq!(negotiate(None, None, None), Lang::En);
     }
 }
