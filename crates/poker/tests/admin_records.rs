@@ -319,7 +319,18 @@ fn records_table_filters_sorts_pages_and_bulk_deletes() -> anyhow::Result<()> {
         &fields,
     )?;
     assert_eq!(done.status, 303, "{}", done.body);
-    assert_eq!(list(&server, &token, "items")?["totalItems"], 22);
+    let left = list(&server, &token, "items")?;
+    assert_eq!(left["totalItems"], 22);
+    let ids_left: Vec<String> = left["items"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .take(2)
+                .filter_map(|i| i["id"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(ids_left.len(), 2);
     let none = b.submit(
         "/_/collections/items",
         "/_/collections/items/bulk-delete",
@@ -327,6 +338,19 @@ fn records_table_filters_sorts_pages_and_bulk_deletes() -> anyhow::Result<()> {
     )?;
     assert_eq!(none.status, 400);
     assert!(none.body.contains("data-testid=\"bulk-error\""));
+
+    // All or nothing: one id that cannot be deleted (gone already) keeps the
+    // two before it, and the refusal names it.
+    let refused = b.submit(
+        "/_/collections/items",
+        "/_/collections/items/bulk-delete",
+        &[("ids", ids_left[0].as_str()), ("ids", ids_left[1].as_str()), ("ids", ids[0].as_str())],
+    )?;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(refused.body.contains("data-testid=\"bulk-error\""));
+    assert!(refused.body.contains(&format!("{}: ", ids[0])), "{}", refused.body);
+    assert!(refused.body.contains("Nothing was deleted."));
+    assert_eq!(list(&server, &token, "items")?["totalItems"], 22);
     Ok(())
 }
 

@@ -477,6 +477,11 @@ const STRINGS: &[(&str, &str, &str)] = &[
         "Cochez au moins un enregistrement à supprimer.",
     ),
     (
+        "bulk_nothing_deleted",
+        "Nothing was deleted.",
+        "Rien n’a été supprimé.",
+    ),
+    (
         "confirm_delete_record",
         "Delete this record? This cannot be undone.",
         "Supprimer cet enregistrement ? C’est irréversible.",

@@ -19,7 +19,8 @@ use super::i18n::{request_lang, text};
 use super::render::{Page, see_other};
 use super::session::AdminSession;
 use crate::api::records::{
-    RequestParts, create_record, delete_record, list_records, update_record, view_record,
+    BatchError, RequestParts, create_record, delete_record, list_records, run_batch,
+    update_record, view_record,
 };
 use crate::core::Core;
 use crate::error::ApiError;
@@ -479,7 +480,8 @@ async fn delete(
     }
 }
 
-/// Deletes every checked record (`ids`), one POST; stops at the first refusal.
+/// Deletes every checked record (`ids`) in one transaction through the batch
+/// API's core: all of them, or none with the refusal shown above the table.
 async fn bulk_delete(
     req: HttpRequest,
     core: web::Data<Core>,
@@ -501,19 +503,25 @@ async fn bulk_delete(
         let msg = text(lang, "bulk_none_selected").to_string();
         return table_page(&req, &core, &session, &c, Some(msg)).await;
     }
-    for id in ids {
-        let parts = RequestParts::default();
-        if let Err(e) = delete_record(&core, session.auth(), &name, id.clone(), parts).await {
-            if !e.status.is_client_error() {
-                return Err(e);
-            }
-            let msg = format!("{id}: {}", e.message);
-            return table_page(&req, &core, &session, &c, Some(msg)).await;
+    let requests: Vec<Value> = ids
+        .iter()
+        .map(|id| json!({"method": "DELETE", "url": format!("/api/collections/{name}/records/{id}")}))
+        .collect();
+    let refusal = match run_batch(&core, &session.auth(), &requests, Map::new()).await {
+        Ok(_) => {
+            return Ok(see_other(&format!(
+                "/_/collections/{name}?flash=records_deleted"
+            )));
         }
-    }
-    Ok(see_other(&format!(
-        "/_/collections/{name}?flash=records_deleted"
-    )))
+        Err(BatchError::Item { index, error }) if error.status.is_client_error() => {
+            let id = ids.get(index).map_or("", String::as_str);
+            format!("{id}: {}", error.message)
+        }
+        Err(BatchError::Whole(error)) if error.status.is_client_error() => error.message,
+        Err(e) => return Err(e.into()),
+    };
+    let msg = format!("{refusal} {}", text(lang, "bulk_nothing_deleted"));
+    table_page(&req, &core, &session, &c, Some(msg)).await
 }
 
 /// One choice of the relation picker.
