@@ -211,6 +211,35 @@ fn record_forms_create_edit_and_delete_every_field_type() -> anyhow::Result<()> 
         "an emptied relation picker is cleared"
     );
 
+    // A date saved elsewhere with milliseconds survives a re-save of the form
+    // (the picker has whole seconds): the form posts the stored value back.
+    let precise = "1974-05-01 10:30:00.123Z";
+    let patched = Http::new().patch_json_auth(
+        &server.url(&format!("/api/collections/books/records/{id}")),
+        &token,
+        &json!({"released": precise}),
+    )?;
+    assert_eq!(patched.status, 200, "{}", patched.text);
+    let edit = b.get(&edit_path)?;
+    let hidden = format!("name=\"stored:released\" value=\"{precise}\"");
+    assert!(edit.body.contains(&hidden), "{}", edit.body);
+    let resave = |b: &mut Browser, released: &str| {
+        b.submit(
+            &edit_path,
+            &edit_path,
+            &[("released", released), ("stored:released", precise)],
+        )
+    };
+    let kept = resave(&mut b, "1974-05-01T10:30:00")?;
+    assert_eq!(kept.status, 303, "{}", kept.body);
+    assert_eq!(list(&server, &token, "books")?["items"][0]["released"], precise);
+    let changed = resave(&mut b, "1974-05-01T10:30:01")?;
+    assert_eq!(changed.status, 303, "{}", changed.body);
+    assert_eq!(
+        list(&server, &token, "books")?["items"][0]["released"],
+        "1974-05-01 10:30:01.000Z"
+    );
+
     // The table shows the relation by its display field.
     let table = b.get("/_/collections/books")?;
     assert_eq!(table.status, 200, "{}", table.body);
