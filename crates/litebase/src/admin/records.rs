@@ -16,7 +16,7 @@ use serde_json::{Map, Value, json};
 use tera::Context;
 
 use super::i18n::{request_lang, text};
-use super::render::{Page, see_other};
+use super::render::{Page, htmx_target_is, see_other};
 use super::session::AdminSession;
 use crate::api::records::{
     BatchError, RequestParts, create_record, delete_record, list_records, run_batch,
@@ -68,15 +68,6 @@ fn missing(req: &HttpRequest, session: &AdminSession) -> Result<HttpResponse, Ap
         .session(session)
         .status(StatusCode::NOT_FOUND)
         .render(Context::new())
-}
-
-fn is_htmx_to(req: &HttpRequest, target: &str) -> bool {
-    req.headers().contains_key("HX-Request")
-        && req
-            .headers()
-            .get("HX-Target")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|t| t == target)
 }
 
 fn table_query(req: &HttpRequest) -> TableQuery {
@@ -132,7 +123,7 @@ async fn table_page(
         query,
         headers: Map::new(),
     };
-    let fragment = is_htmx_to(req, "records");
+    let fragment = htmx_target_is(req, "records");
     let mut ctx = Context::new();
     ctx.insert("fragment", &fragment);
     ctx.insert("collection", &head(c));

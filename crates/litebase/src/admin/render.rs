@@ -86,6 +86,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../../../admin-ui/templates/logs/view.html"),
     ),
     (
+        "logs/_results.html",
+        include_str!("../../../../admin-ui/templates/logs/_results.html"),
+    ),
+    (
         "backups/index.html",
         include_str!("../../../../admin-ui/templates/backups/index.html"),
     ),
@@ -268,6 +272,17 @@ fn flash(req: &HttpRequest, lang: Lang) -> Option<&'static str> {
             .ok()?;
     let key = query.get("flash")?;
     i18n::strings(lang).get(key.as_str()).copied()
+}
+
+/// Whether `req` is an htmx request swapping the element with id `target`: the
+/// handler then answers only that fragment (and with 200, as htmx swaps no errors).
+pub fn htmx_target_is(req: &HttpRequest, target: &str) -> bool {
+    req.headers().contains_key("HX-Request")
+        && req
+            .headers()
+            .get("HX-Target")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| t == target)
 }
 
 /// A 303 to `location` (after a successful form post).
