@@ -2,6 +2,8 @@
 //! cookie remembering an earlier choice, then `Accept-Language`, then English.
 //! The admin UI (cookie `lb_lang`) and apps' own pages (their own cookie) share it.
 
+use std::collections::BTreeMap;
+
 use actix_web::HttpRequest;
 use actix_web::http::header;
 
@@ -40,6 +42,38 @@ pub fn request_lang(req: &HttpRequest, cookie_name: &str) -> Lang {
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok());
     negotiate(query.map(Lang::code), cookie.as_deref(), accept)
+}
+
+/// A UI's strings in every [`Lang`], built once from a `(key, English, French)`
+/// table; templates read [`Translations::all`] as `t.key`.
+///
+/// ```
+/// use litebase::lang::{Lang, Translations};
+/// let t = Translations::new(&[("hello", "Hello", "Bonjour")]);
+/// assert_eq!(t.text(Lang::Fr, "hello"), "Bonjour");
+/// assert_eq!(t.text(Lang::En, "missing"), "missing");
+/// ```
+pub struct Translations {
+    by_lang: [BTreeMap<&'static str, &'static str>; 2],
+}
+
+impl Translations {
+    /// Indexes `rows` by language (`(key, English, French)` each).
+    pub fn new(rows: &[(&'static str, &'static str, &'static str)]) -> Self {
+        let en = rows.iter().map(|(k, en, _)| (*k, *en)).collect();
+        let fr = rows.iter().map(|(k, _, fr)| (*k, *fr)).collect();
+        Self { by_lang: [en, fr] }
+    }
+
+    /// Every string of `lang`, by key.
+    pub fn all(&self, lang: Lang) -> &BTreeMap<&'static str, &'static str> {
+        &self.by_lang[lang.index()]
+    }
+
+    /// One string of `lang`; the key itself when missing (visible, not a crash).
+    pub fn text(&self, lang: Lang, key: &'static str) -> &'static str {
+        self.all(lang).get(key).copied().unwrap_or(key)
+    }
 }
 
 #[cfg(test)]

@@ -8,6 +8,8 @@
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
+use litebase::lang::Translations;
+
 use crate::room::state::Action;
 use crate::room::{DeckError, RoomError};
 
@@ -328,20 +330,16 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ),
 ];
 
-static TABLES: LazyLock<[BTreeMap<&'static str, &'static str>; 2]> = LazyLock::new(|| {
-    let en = STRINGS.iter().map(|(k, en, _)| (*k, *en)).collect();
-    let fr = STRINGS.iter().map(|(k, _, fr)| (*k, *fr)).collect();
-    [en, fr]
-});
+static TABLES: LazyLock<Translations> = LazyLock::new(|| Translations::new(STRINGS));
 
 /// Every string of `lang`, by key (the templates' `t`).
 pub fn strings(lang: Lang) -> &'static BTreeMap<&'static str, &'static str> {
-    &TABLES[lang.index()]
+    TABLES.all(lang)
 }
 
-/// One string by key; the key itself when missing (a test checks none is).
+/// One string of `lang`; the key itself if it is missing (visible, not a crash).
 pub fn text(lang: Lang, key: &'static str) -> &'static str {
-    strings(lang).get(key).copied().unwrap_or(key)
+    TABLES.text(lang, key)
 }
 
 /// A stable code per refusal, for clients and tests that should not match words.

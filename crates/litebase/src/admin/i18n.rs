@@ -10,6 +10,8 @@ use std::sync::LazyLock;
 
 use actix_web::HttpRequest;
 
+use crate::lang::Translations;
+
 /// The admin UI's languages are litebase's mail languages.
 pub use crate::mail::Lang;
 
@@ -720,20 +722,16 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ),
 ];
 
-static TABLES: LazyLock<[BTreeMap<&'static str, &'static str>; 2]> = LazyLock::new(|| {
-    let en = STRINGS.iter().map(|(k, en, _)| (*k, *en)).collect();
-    let fr = STRINGS.iter().map(|(k, _, fr)| (*k, *fr)).collect();
-    [en, fr]
-});
+static TABLES: LazyLock<Translations> = LazyLock::new(|| Translations::new(STRINGS));
 
 /// Every string of `lang`, by key (the templates' `t`).
 pub fn strings(lang: Lang) -> &'static BTreeMap<&'static str, &'static str> {
-    &TABLES[lang.index()]
+    TABLES.all(lang)
 }
 
 /// One string of `lang`; the key itself if it is missing (visible, not a crash).
 pub fn text(lang: Lang, key: &'static str) -> &'static str {
-    strings(lang).get(key).copied().unwrap_or(key)
+    TABLES.text(lang, key)
 }
 
 /// The `?lang=` parameter of a request, if it names a supported language.
