@@ -115,11 +115,15 @@ mod tests {
         assert_eq!(found.status(), 200);
         let headers = found.headers();
         assert_eq!(
-            headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()),
+            headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok()),
             Some("text/css; charset=utf-8")
         );
         assert_eq!(
-            headers.get(header::CACHE_CONTROL).and_then(|v| v.to_str().ok()),
+            headers
+                .get(header::CACHE_CONTROL)
+                .and_then(|v| v.to_str().ok()),
             Some("public, max-age=31536000, immutable")
         );
         assert_eq!(assets.respond("app.css").status(), 404);

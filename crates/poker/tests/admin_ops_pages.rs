@@ -284,11 +284,25 @@ fn the_log_viewer_lists_filters_and_explains_a_bad_filter() -> anyhow::Result<()
     let htmx = [("HX-Request", "true"), ("HX-Target", "logs-results")];
     let swapped = browser.send("GET", "/_/logs?filter=status%20%3E%3D%20400", None, &htmx)?;
     assert_eq!(swapped.status, 200, "{}", swapped.body);
-    assert!(swapped.body.trim_start().starts_with("<div id=\"logs-results\">"), "{}", swapped.body);
+    assert!(
+        swapped
+            .body
+            .trim_start()
+            .starts_with("<div id=\"logs-results\">"),
+        "{}",
+        swapped.body
+    );
     assert!(!swapped.body.contains("<html") && !swapped.body.contains("logs.db"));
-    assert!(swapped.body.contains("data-status=\"404\"") && !swapped.body.contains("data-status=\"200\""));
+    assert!(
+        swapped.body.contains("data-status=\"404\"")
+            && !swapped.body.contains("data-status=\"200\"")
+    );
     let swapped_bad = browser.send("GET", "/_/logs?filter=status%20%3E%3E%3E%201", None, &htmx)?;
-    assert_eq!(swapped_bad.status, 200, "htmx swaps only 2xx: {}", swapped_bad.body);
+    assert_eq!(
+        swapped_bad.status, 200,
+        "htmx swaps only 2xx: {}",
+        swapped_bad.body
+    );
     assert!(swapped_bad.body.contains("data-testid=\"filter-error\""));
 
     // One entry in detail.

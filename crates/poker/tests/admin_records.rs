@@ -232,7 +232,10 @@ fn record_forms_create_edit_and_delete_every_field_type() -> anyhow::Result<()> 
     };
     let kept = resave(&mut b, "1974-05-01T10:30:00")?;
     assert_eq!(kept.status, 303, "{}", kept.body);
-    assert_eq!(list(&server, &token, "books")?["items"][0]["released"], precise);
+    assert_eq!(
+        list(&server, &token, "books")?["items"][0]["released"],
+        precise
+    );
     let changed = resave(&mut b, "1974-05-01T10:30:01")?;
     assert_eq!(changed.status, 303, "{}", changed.body);
     assert_eq!(
@@ -373,11 +376,19 @@ fn records_table_filters_sorts_pages_and_bulk_deletes() -> anyhow::Result<()> {
     let refused = b.submit(
         "/_/collections/items",
         "/_/collections/items/bulk-delete",
-        &[("ids", ids_left[0].as_str()), ("ids", ids_left[1].as_str()), ("ids", ids[0].as_str())],
+        &[
+            ("ids", ids_left[0].as_str()),
+            ("ids", ids_left[1].as_str()),
+            ("ids", ids[0].as_str()),
+        ],
     )?;
     assert_eq!(refused.status, 400, "{}", refused.body);
     assert!(refused.body.contains("data-testid=\"bulk-error\""));
-    assert!(refused.body.contains(&format!("{}: ", ids[0])), "{}", refused.body);
+    assert!(
+        refused.body.contains(&format!("{}: ", ids[0])),
+        "{}",
+        refused.body
+    );
     assert!(refused.body.contains("Nothing was deleted."));
     assert_eq!(list(&server, &token, "items")?["totalItems"], 22);
     Ok(())

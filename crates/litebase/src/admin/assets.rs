@@ -2,8 +2,8 @@
 //! binary and served from `/_/static/…` under content-versioned names, so browsers
 //! may cache them forever.
 
-use actix_web::HttpResponse;
 use crate::assets::{AssetFile, EmbeddedAssets};
+use actix_web::HttpResponse;
 use serde::Serialize;
 
 /// The files, by logical name; see [`AssetFile`] for how names are versioned.

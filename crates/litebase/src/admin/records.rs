@@ -19,8 +19,8 @@ use super::i18n::{request_lang, text};
 use super::render::{Page, htmx_target_is, see_other};
 use super::session::AdminSession;
 use crate::api::records::{
-    BatchError, RequestParts, create_record, delete_record, list_records, run_batch,
-    update_record, view_record,
+    BatchError, RequestParts, create_record, delete_record, list_records, run_batch, update_record,
+    view_record,
 };
 use crate::core::Core;
 use crate::error::ApiError;

@@ -140,7 +140,6 @@ pub fn cookie(req: &HttpRequest, name: &str) -> Option<String> {
     crate::cookie::read(req.headers(), name)
 }
 
-
 /// A `Set-Cookie` value for an admin cookie: HttpOnly, SameSite=Strict,
 /// `Path=/_/`, Secure over https; `max_age` 0 deletes it.
 pub fn set_cookie(req: &HttpRequest, name: &str, value: &str, max_age: u64) -> String {

@@ -615,8 +615,9 @@ fn run_batch_op(
 ) -> Result<BatchOutcome, ApiError> {
     let c = &op.collection;
     match (op.method.as_str(), op.id.as_deref()) {
-        ("POST", None) => write::create(conn, ctx, c, &op.body)
-            .map(|(r, ch)| (200, Some(r), vec![ch])),
+        ("POST", None) => {
+            write::create(conn, ctx, c, &op.body).map(|(r, ch)| (200, Some(r), vec![ch]))
+        }
         ("PUT", None) => {
             let id = op
                 .body
@@ -632,18 +633,15 @@ fn run_batch_op(
                     ))?
                     .exists([&id])?;
             if exists {
-                write::update(conn, ctx, c, &id, &op.body)
-                    .map(|(r, ch)| (200, Some(r), vec![ch]))
+                write::update(conn, ctx, c, &id, &op.body).map(|(r, ch)| (200, Some(r), vec![ch]))
             } else {
-                write::create(conn, ctx, c, &op.body)
-                    .map(|(r, ch)| (200, Some(r), vec![ch]))
+                write::create(conn, ctx, c, &op.body).map(|(r, ch)| (200, Some(r), vec![ch]))
             }
         }
-        ("PATCH", Some(id)) => write::update(conn, ctx, c, id, &op.body)
-            .map(|(r, ch)| (200, Some(r), vec![ch])),
-        ("DELETE", Some(id)) => {
-            write::delete(conn, ctx, c, id).map(|ch| (204, None, ch))
+        ("PATCH", Some(id)) => {
+            write::update(conn, ctx, c, id, &op.body).map(|(r, ch)| (200, Some(r), vec![ch]))
         }
+        ("DELETE", Some(id)) => write::delete(conn, ctx, c, id).map(|ch| (204, None, ch)),
         _ => Err(ApiError::not_found()),
     }
 }

@@ -341,7 +341,10 @@ mod tests {
         assert_eq!(date_value(&raw, "when", "2026-01-02T03:04"), on_the_minute);
         // Nothing stored (a new record): the picker's value as posted.
         let raw = raw_of_pairs(vec![]);
-        assert_eq!(date_value(&raw, "when", "2026-01-02T03:04:05"), "2026-01-02T03:04:05");
+        assert_eq!(
+            date_value(&raw, "when", "2026-01-02T03:04:05"),
+            "2026-01-02T03:04:05"
+        );
     }
 
     #[test]
