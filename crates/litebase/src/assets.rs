@@ -26,10 +26,13 @@ struct Asset {
     content_type: &'static str,
 }
 
-/// Every embedded file by its served path, and the URL of each logical name.
-pub struct EmbeddedAssets {
+/// Every embedded file by its served path, the URL of each logical name, and
+/// the URLs a site's templates use by role (`U`, attached by
+/// [`EmbeddedAssets::with_urls`]).
+pub struct EmbeddedAssets<U = ()> {
     by_path: HashMap<String, Asset>,
-    urls: HashMap<&'static str, String>,
+    by_name: HashMap<&'static str, String>,
+    urls: U,
 }
 
 /// The served path of `name`: vendored names as they are, ours with a content hash.
@@ -50,10 +53,10 @@ impl EmbeddedAssets {
     /// (`prefix` ends with `/`, e.g. `"/static/"`).
     pub fn new(files: &'static [AssetFile], prefix: &str) -> Self {
         let mut by_path = HashMap::new();
-        let mut urls = HashMap::new();
+        let mut by_name = HashMap::new();
         for (name, bytes, content_type) in files {
             let path = versioned(name, bytes);
-            urls.insert(*name, format!("{prefix}{path}"));
+            by_name.insert(*name, format!("{prefix}{path}"));
             by_path.insert(
                 path,
                 Asset {
@@ -62,13 +65,35 @@ impl EmbeddedAssets {
                 },
             );
         }
-        Self { by_path, urls }
+        Self {
+            by_path,
+            by_name,
+            urls: (),
+        }
+    }
+}
+
+impl<U> EmbeddedAssets<U> {
+    /// Attaches the URLs templates use by role (`css`, `htmx`, …), read from
+    /// this table with [`EmbeddedAssets::url`].
+    pub fn with_urls<V>(self, urls: impl FnOnce(&Self) -> V) -> EmbeddedAssets<V> {
+        let urls = urls(&self);
+        EmbeddedAssets {
+            by_path: self.by_path,
+            by_name: self.by_name,
+            urls,
+        }
+    }
+
+    /// The URLs attached by [`EmbeddedAssets::with_urls`], for templates.
+    pub fn urls(&self) -> &U {
+        &self.urls
     }
 
     /// The URL pages link to for the logical `name`, or an empty string when the
     /// table has no such file (a page then shows without it rather than failing).
     pub fn url(&self, name: &str) -> String {
-        self.urls.get(name).cloned().unwrap_or_default()
+        self.by_name.get(name).cloned().unwrap_or_default()
     }
 
     /// The response for a served `path` (the part after the prefix): the file
@@ -105,6 +130,8 @@ mod tests {
         assert!(assets.url("LICENSE").starts_with("/s/LICENSE."));
         assert_eq!(assets.url("vendor/lib-1.0.js"), "/s/vendor/lib-1.0.js");
         assert_eq!(assets.url("missing.js"), "");
+        let assets = assets.with_urls(|a| a.url("app.css"));
+        assert_eq!(assets.urls(), &css);
     }
 
     #[test]

@@ -2,7 +2,6 @@
 //! binary and served from `/static/…` under content-versioned names, so browsers
 //! may cache them forever.
 
-use actix_web::HttpResponse;
 use litebase::assets::{AssetFile, EmbeddedAssets};
 use serde::Serialize;
 
@@ -50,42 +49,18 @@ pub struct AssetUrls {
     pub alpine: String,
 }
 
-/// The embedded files and the URLs pages use.
-pub struct Assets {
-    files: EmbeddedAssets,
-    urls: AssetUrls,
-}
+/// The embedded files, served under `/static/`, with the URLs pages use.
+pub type Assets = EmbeddedAssets<AssetUrls>;
 
-impl Assets {
-    /// Indexes the embedded files under their versioned names.
-    pub fn new() -> Self {
-        let files = EmbeddedAssets::new(FILES, "/static/");
-        let urls = AssetUrls {
-            css: files.url("app.css"),
-            js: files.url("app.js"),
-            htmx: files.url("vendor/htmx-2.0.11.min.js"),
-            htmx_ws: files.url("vendor/htmx-ext-ws-2.0.4.min.js"),
-            alpine: files.url("vendor/alpinejs-3.14.9.min.js"),
-        };
-        Self { files, urls }
-    }
-
-    /// The URLs for templates.
-    pub fn urls(&self) -> &AssetUrls {
-        &self.urls
-    }
-
-    /// The response for `/static/{path}`: the file with a year-long immutable
-    /// cache, or 404.
-    pub fn respond(&self, path: &str) -> HttpResponse {
-        self.files.respond(path)
-    }
-}
-
-impl Default for Assets {
-    fn default() -> Self {
-        Self::new()
-    }
+/// Indexes the embedded files under their versioned names.
+pub fn embedded() -> Assets {
+    EmbeddedAssets::new(FILES, "/static/").with_urls(|a| AssetUrls {
+        css: a.url("app.css"),
+        js: a.url("app.js"),
+        htmx: a.url("vendor/htmx-2.0.11.min.js"),
+        htmx_ws: a.url("vendor/htmx-ext-ws-2.0.4.min.js"),
+        alpine: a.url("vendor/alpinejs-3.14.9.min.js"),
+    })
 }
 
 #[cfg(test)]
@@ -94,7 +69,7 @@ mod tests {
 
     #[test]
     fn our_files_get_a_content_hash_and_vendored_keep_their_name() {
-        let assets = Assets::new();
+        let assets = embedded();
         assert!(assets.urls().css.starts_with("/static/app."));
         assert!(assets.urls().css.ends_with(".css"));
         assert_ne!(assets.urls().css, "/static/app.css");

@@ -3,7 +3,6 @@
 //! may cache them forever.
 
 use crate::assets::{AssetFile, EmbeddedAssets};
-use actix_web::HttpResponse;
 use serde::Serialize;
 
 /// The files, by logical name; see [`AssetFile`] for how names are versioned.
@@ -43,41 +42,17 @@ pub struct AssetUrls {
     pub alpine: String,
 }
 
-/// The embedded files and the URLs pages use.
-pub struct Assets {
-    files: EmbeddedAssets,
-    urls: AssetUrls,
-}
+/// The embedded files, served under `/_/static/`, with the URLs pages use.
+pub type Assets = EmbeddedAssets<AssetUrls>;
 
-impl Assets {
-    /// Indexes the embedded files under their versioned names.
-    pub fn new() -> Self {
-        let files = EmbeddedAssets::new(FILES, "/_/static/");
-        let urls = AssetUrls {
-            css: files.url("admin.css"),
-            js: files.url("admin.js"),
-            htmx: files.url("vendor/htmx-2.0.11.min.js"),
-            alpine: files.url("vendor/alpinejs-3.14.9.min.js"),
-        };
-        Self { files, urls }
-    }
-
-    /// The URLs for templates.
-    pub fn urls(&self) -> &AssetUrls {
-        &self.urls
-    }
-
-    /// The response for `/_/static/{path}`: the file with a year-long immutable
-    /// cache, or 404.
-    pub fn respond(&self, path: &str) -> HttpResponse {
-        self.files.respond(path)
-    }
-}
-
-impl Default for Assets {
-    fn default() -> Self {
-        Self::new()
-    }
+/// Indexes the embedded files under their versioned names.
+pub fn embedded() -> Assets {
+    EmbeddedAssets::new(FILES, "/_/static/").with_urls(|a| AssetUrls {
+        css: a.url("admin.css"),
+        js: a.url("admin.js"),
+        htmx: a.url("vendor/htmx-2.0.11.min.js"),
+        alpine: a.url("vendor/alpinejs-3.14.9.min.js"),
+    })
 }
 
 #[cfg(test)]
@@ -86,7 +61,7 @@ mod tests {
 
     #[test]
     fn our_files_get_a_content_hash_and_vendored_keep_their_name() {
-        let assets = Assets::new();
+        let assets = embedded();
         assert!(assets.urls().css.starts_with("/_/static/admin."));
         assert_ne!(assets.urls().css, "/_/static/admin.css");
         assert_eq!(assets.urls().htmx, "/_/static/vendor/htmx-2.0.11.min.js");

@@ -298,7 +298,7 @@ mod tests {
 
     #[test]
     fn every_template_parses() {
-        let assets = super::super::assets::Assets::new();
+        let assets = super::super::assets::embedded();
         if let Err(e) = Renderer::new(assets.urls()) {
             panic!("{e:?}");
         }
