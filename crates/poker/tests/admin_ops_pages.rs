@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use litebase::testing::{Http, ServerProcess};
 use serde_json::json;
-use support::admin::{Browser, Page};
+use support::admin::{Browser, Page, get_bytes};
 use support::{ADMIN_EMAIL, ADMIN_PASSWORD};
 
 /// A signed-in admin browser on a fresh server, and the superuser's API token.
@@ -320,39 +320,6 @@ fn the_log_viewer_lists_filters_and_explains_a_bad_filter() -> anyhow::Result<()
     Ok(())
 }
 
-/// `GET path` with the browser's cookies, raw bytes back: (status, body).
-fn download(
-    server: &ServerProcess,
-    browser: &Browser,
-    path: &str,
-) -> anyhow::Result<(u16, Vec<u8>)> {
-    use std::io::{Read, Write};
-    let cookies = browser
-        .cookies
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("; ");
-    let mut stream = std::net::TcpStream::connect(&server.addr)?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: x\r\nCookie: {cookies}\r\nConnection: close\r\n\r\n"
-    )?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw)?;
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or_else(|| anyhow::anyhow!("no header end"))?;
-    let head = String::from_utf8_lossy(&raw[..split]).to_string();
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    Ok((status, raw[split + 4..].to_vec()))
-}
-
 #[test]
 fn a_backup_is_made_downloaded_and_restored_from_the_admin() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
@@ -395,14 +362,15 @@ fn a_backup_is_made_downloaded_and_restored_from_the_admin() -> anyhow::Result<(
     assert_eq!(bad.status, 400);
     assert!(bad.body.contains("value=\"../evil\""), "the name is kept");
 
-    let (status, bytes) = download(&server, &browser, "/_/backups/before.db/download")?;
+    let cookies = browser.cookie_header();
+    let (status, bytes) = get_bytes(
+        &server,
+        "/_/backups/before.db/download",
+        &[("Cookie", &cookies)],
+    )?;
     assert_eq!(status, 200);
     assert!(bytes.starts_with(b"SQLite format 3\0"), "a SQLite file");
-    let (status, _) = download(
-        &server,
-        &Browser::new(&server),
-        "/_/backups/before.db/download",
-    )?;
+    let (status, _) = get_bytes(&server, "/_/backups/before.db/download", &[])?;
     assert_eq!(status, 303, "no session, no download");
 
     assert_eq!(http.agent_delete(&server.url(&user), &token)?, 204);
