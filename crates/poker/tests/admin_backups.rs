@@ -280,30 +280,22 @@ fn the_cli_creates_lists_and_restores_with_the_server_stopped() -> anyhow::Resul
     server.wait(Duration::from_secs(10));
     drop(server);
 
-    let restored = run(&["backup", "restore", "empty.db"])?;
+    // Restore `name` offline, start the server again: is the room there?
+    let room_after_restore = |name: &str| -> anyhow::Result<bool> {
+        let restored = run(&["backup", "restore", name])?;
+        anyhow::ensure!(
+            restored.status.success(),
+            "{}",
+            String::from_utf8_lossy(&restored.stderr)
+        );
+        let server = support::serve(dir.path(), &["--log-level", "warn"])?;
+        let token = support::superuser_token(&server)?;
+        Ok(support::room_record_id(&server, &token, &code)?.is_some())
+    };
     assert!(
-        restored.status.success(),
-        "{}",
-        String::from_utf8_lossy(&restored.stderr)
-    );
-    let server = support::serve(dir.path(), &["--log-level", "warn"])?;
-    let token = support::superuser_token(&server)?;
-    assert!(
-        support::room_record_id(&server, &token, &code)?.is_none(),
+        !room_after_restore("empty.db")?,
         "the room made after the backup is gone"
     );
-    drop(server);
-    let restored = run(&["backup", "restore", "hot.db"])?;
-    assert!(
-        restored.status.success(),
-        "{}",
-        String::from_utf8_lossy(&restored.stderr)
-    );
-    let server = support::serve(dir.path(), &["--log-level", "warn"])?;
-    let token = support::superuser_token(&server)?;
-    assert!(
-        support::room_record_id(&server, &token, &code)?.is_some(),
-        "the hot backup has it"
-    );
+    assert!(room_after_restore("hot.db")?, "the hot backup has it");
     Ok(())
 }
