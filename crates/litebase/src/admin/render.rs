@@ -201,6 +201,29 @@ impl<'a> Page<'a> {
         self
     }
 
+    /// Fills the state of a page's form into `ctx`: `problem` under `keys.0` and
+    /// the value typed under `keys.1`; a problem (a refused post re-shown) makes
+    /// the answer 400, none puts `P`'s default and an empty value.
+    pub fn form_problem<P: Serialize + Default>(
+        self,
+        ctx: &mut Context,
+        keys: (&'static str, &'static str),
+        problem: Option<(P, String)>,
+    ) -> Self {
+        match problem {
+            Some((problem, typed)) => {
+                ctx.insert(keys.0, &problem);
+                ctx.insert(keys.1, &typed);
+                self.status(StatusCode::BAD_REQUEST)
+            }
+            None => {
+                ctx.insert(keys.0, &P::default());
+                ctx.insert(keys.1, "");
+                self
+            }
+        }
+    }
+
     /// Renders the page with `ctx` plus the shared variables: `t` (strings),
     /// `lang`, `csrf`, `me` (email, absent before sign-in), `nav_app` /
     /// `nav_system` (collections), `path`, `app_name`, `command` (the binary's name), `flash` (from `?flash=KEY`).
