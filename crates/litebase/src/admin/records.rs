@@ -228,13 +228,7 @@ async fn chips(
 ) -> Result<BTreeMap<String, Vec<Chip>>, ApiError> {
     let schema = core.schema.current();
     let mut out = BTreeMap::new();
-    for f in &c.fields {
-        let FieldKind::Relation { collection_id, .. } = &f.kind else {
-            continue;
-        };
-        let Some(target) = schema.get(collection_id).cloned() else {
-            continue;
-        };
+    for (f, target) in table::relation_targets(&schema, c) {
         let ids: Vec<String> = raw
             .get(&f.name)
             .cloned()
