@@ -34,15 +34,15 @@ struct Row {
     created: String,
 }
 
-/// The create and change-password forms' fields.
+/// A superuser account form's fields: first-run setup, create, change password.
 #[derive(Debug, Default, Deserialize)]
-struct AccountForm {
+pub(super) struct AccountForm {
     #[serde(default)]
-    email: String,
+    pub(super) email: String,
     #[serde(default)]
-    password: String,
+    pub(super) password: String,
     #[serde(default, rename = "passwordConfirm")]
-    password_confirm: String,
+    pub(super) password_confirm: String,
 }
 
 /// What went wrong with a form, for the page: which form, a message, per field.
