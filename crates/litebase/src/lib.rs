@@ -18,15 +18,18 @@
 
 pub mod admin;
 pub mod api;
+pub mod assets;
 pub mod auth;
 pub mod backups;
 pub mod cli;
 pub mod config;
+pub mod cookie;
 pub mod core;
 pub mod db;
 pub mod error;
 pub mod hooks;
 pub mod id;
+pub mod lang;
 pub mod logs;
 pub mod mail;
 pub mod metrics;

@@ -8,6 +8,8 @@
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
+use litebase::lang::Translations;
+
 use crate::room::state::Action;
 use crate::room::{DeckError, RoomError};
 
@@ -15,13 +17,8 @@ use crate::room::{DeckError, RoomError};
 pub use litebase::mail::Lang;
 
 /// The language of a request: `?lang=`, else the `lang` cookie, else
-/// `Accept-Language`, else English.
-pub fn negotiate(query: Option<&str>, cookie: Option<&str>, accept: Option<&str>) -> Lang {
-    query
-        .and_then(Lang::parse)
-        .or_else(|| cookie.and_then(Lang::parse))
-        .unwrap_or_else(|| Lang::from_accept_language(accept))
-}
+/// `Accept-Language`, else English (litebase's, shared with the admin UI).
+pub use litebase::lang::negotiate;
 
 /// (key, English, French) for every string the templates show.
 const STRINGS: &[(&str, &str, &str)] = &[
@@ -333,20 +330,16 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ),
 ];
 
-static TABLES: LazyLock<[BTreeMap<&'static str, &'static str>; 2]> = LazyLock::new(|| {
-    let en = STRINGS.iter().map(|(k, en, _)| (*k, *en)).collect();
-    let fr = STRINGS.iter().map(|(k, _, fr)| (*k, *fr)).collect();
-    [en, fr]
-});
+static TABLES: LazyLock<Translations> = LazyLock::new(|| Translations::new(STRINGS));
 
 /// Every string of `lang`, by key (the templates' `t`).
 pub fn strings(lang: Lang) -> &'static BTreeMap<&'static str, &'static str> {
-    &TABLES[lang.index()]
+    TABLES.all(lang)
 }
 
-/// One string by key; the key itself when missing (a test checks none is).
+/// One string of `lang`; the key itself if it is missing (visible, not a crash).
 pub fn text(lang: Lang, key: &'static str) -> &'static str {
-    strings(lang).get(key).copied().unwrap_or(key)
+    TABLES.text(lang, key)
 }
 
 /// A stable code per refusal, for clients and tests that should not match words.
@@ -502,18 +495,6 @@ mod tests {
             assert!(!en.is_empty() && !fr.is_empty(), "{key} is empty");
         }
         assert_eq!(strings(Lang::Fr).len(), STRINGS.len());
-    }
-
-    #[test]
-    fn language_negotiation_prefers_query_then_cookie_then_header() {
-        assert_eq!(negotiate(Some("fr"), Some("en"), None), Lang::Fr);
-        assert_eq!(negotiate(Some("de"), Some("fr"), None), Lang::Fr);
-        assert_eq!(
-            negotiate(None, None, Some("de-DE,fr;q=0.8,en;q=0.5")),
-            Lang::Fr
-        );
-        assert_eq!(negotiate(None, None, Some("de")), Lang::En);
-        assert_eq!(negotiate(None, None, None), Lang::En);
     }
 
     #[test]

@@ -22,7 +22,7 @@ pub fn register(app: litebase::App) -> litebase::App {
 /// [`register`] with explicit settings.
 pub fn register_with(app: litebase::App, config: config::PokerConfig) -> litebase::App {
     room::store::set_room_ttl(config.room_ttl_secs);
-    let assets = Arc::new(assets::Assets::new());
+    let assets = Arc::new(assets::embedded());
     // The templates are compiled into the binary; a unit test parses them all, so
     // a failure here is a build defect, not something input can cause.
     let renderer = Arc::new(

@@ -45,36 +45,13 @@ pub fn seat_cookie_name(code: &str) -> String {
 
 /// The value of cookie `name` in `req`'s `Cookie` header.
 pub fn cookie(req: &HttpRequest, name: &str) -> Option<String> {
-    req.headers()
-        .get_all(header::COOKIE)
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.trim_matches('"').to_string())
-}
-
-fn query_lang(req: &HttpRequest) -> Option<Lang> {
-    req.query_string()
-        .split('&')
-        .filter_map(|kv| kv.split_once('='))
-        .find(|(k, _)| *k == "lang")
-        .and_then(|(_, v)| Lang::parse(v))
+    litebase::cookie::read(req.headers(), name)
 }
 
 /// The page language, and whether `?lang=` asked for it (then it is remembered).
 fn lang_of(req: &HttpRequest) -> (Lang, bool) {
-    let query = query_lang(req);
-    let accept = req
-        .headers()
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok());
-    let lang = i18n::negotiate(
-        query.map(Lang::code),
-        cookie(req, "lang").as_deref(),
-        accept,
-    );
-    (lang, query.is_some())
+    let asked = litebase::lang::query_lang(req).is_some();
+    (litebase::lang::request_lang(req, "lang"), asked)
 }
 
 fn html(req: &HttpRequest, status: StatusCode, body: String) -> HttpResponse {

@@ -515,11 +515,11 @@ impl Renderer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::assets::Assets;
+    use crate::assets::embedded;
     use crate::room::{Command, NewRoom, ParticipantId, RoomState, view_for};
 
     fn renderer() -> Renderer {
-        Renderer::new(Assets::new().urls()).expect("templates parse")
+        Renderer::new(embedded().urls()).expect("templates parse")
     }
 
     fn meta() -> RoomMeta<'static> {

@@ -11,37 +11,8 @@ use std::time::Duration;
 
 use litebase::testing::{Http, assert_error_shape};
 use serde_json::json;
+use support::admin::get_bytes;
 use support::ws::{Player, create_room};
-
-/// `GET path` with raw bytes back (backups are binary): (status, body).
-fn download(
-    server: &litebase::testing::ServerProcess,
-    path: &str,
-    token: Option<&str>,
-) -> anyhow::Result<(u16, Vec<u8>)> {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(&server.addr)?;
-    let auth = token
-        .map(|t| format!("Authorization: {t}\r\n"))
-        .unwrap_or_default();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: x\r\n{auth}Connection: close\r\n\r\n"
-    )?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw)?;
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or_else(|| anyhow::anyhow!("no header end"))?;
-    let head = String::from_utf8_lossy(&raw[..split]).to_string();
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    Ok((status, raw[split + 4..].to_vec()))
-}
 
 fn code_of(room: &serde_json::Value) -> String {
     room["code"].as_str().unwrap_or_default().to_string()
@@ -102,7 +73,11 @@ async fn an_online_backup_restores_deleted_rows_into_live_rooms() -> anyhow::Res
     );
 
     // Download: with the header, with a file token link, and not at all.
-    let (status, file) = download(&server, "/api/backups/before.db", Some(&token))?;
+    let (status, file) = get_bytes(
+        &server,
+        "/api/backups/before.db",
+        &[("Authorization", &token)],
+    )?;
     assert_eq!(status, 200);
     assert!(file.starts_with(b"SQLite format 3\0"), "a SQLite file");
     let file_token = http.post_json_auth(&server.url("/api/files/token"), &token, &json!({}))?;
@@ -111,16 +86,16 @@ async fn an_online_backup_restores_deleted_rows_into_live_rooms() -> anyhow::Res
         .unwrap_or_default()
         .to_string();
     assert!(!link_token.is_empty(), "{}", file_token.text);
-    let (status, linked) = download(
+    let (status, linked) = get_bytes(
         &server,
         &format!("/api/backups/before.db?token={link_token}"),
-        None,
+        &[],
     )?;
     assert_eq!((status, linked.len()), (200, file.len()));
-    let (status, _) = download(
+    let (status, _) = get_bytes(
         &server,
         &format!("/api/backups/before.db?token={token}"),
-        None,
+        &[],
     )?;
     assert_eq!(status, 200);
     assert_error_shape(&http.get(&server.url("/api/backups/before.db"))?, 401);
@@ -305,30 +280,22 @@ fn the_cli_creates_lists_and_restores_with_the_server_stopped() -> anyhow::Resul
     server.wait(Duration::from_secs(10));
     drop(server);
 
-    let restored = run(&["backup", "restore", "empty.db"])?;
+    // Restore `name` offline, start the server again: is the room there?
+    let room_after_restore = |name: &str| -> anyhow::Result<bool> {
+        let restored = run(&["backup", "restore", name])?;
+        anyhow::ensure!(
+            restored.status.success(),
+            "{}",
+            String::from_utf8_lossy(&restored.stderr)
+        );
+        let server = support::serve(dir.path(), &["--log-level", "warn"])?;
+        let token = support::superuser_token(&server)?;
+        Ok(support::room_record_id(&server, &token, &code)?.is_some())
+    };
     assert!(
-        restored.status.success(),
-        "{}",
-        String::from_utf8_lossy(&restored.stderr)
-    );
-    let server = support::serve(dir.path(), &["--log-level", "warn"])?;
-    let token = support::superuser_token(&server)?;
-    assert!(
-        support::room_record_id(&server, &token, &code)?.is_none(),
+        !room_after_restore("empty.db")?,
         "the room made after the backup is gone"
     );
-    drop(server);
-    let restored = run(&["backup", "restore", "hot.db"])?;
-    assert!(
-        restored.status.success(),
-        "{}",
-        String::from_utf8_lossy(&restored.stderr)
-    );
-    let server = support::serve(dir.path(), &["--log-level", "warn"])?;
-    let token = support::superuser_token(&server)?;
-    assert!(
-        support::room_record_id(&server, &token, &code)?.is_some(),
-        "the hot backup has it"
-    );
+    assert!(room_after_restore("hot.db")?, "the hot backup has it");
     Ok(())
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use litebase::testing::{Http, ServerProcess};
 use serde_json::json;
-use support::admin::{Browser, Page};
+use support::admin::{Browser, Page, get_bytes};
 use support::{ADMIN_EMAIL, ADMIN_PASSWORD};
 
 /// A signed-in admin browser on a fresh server, and the superuser's API token.
@@ -278,6 +278,33 @@ fn the_log_viewer_lists_filters_and_explains_a_bad_filter() -> anyhow::Result<()
         "the filter is kept"
     );
 
+    // With htmx, filter, quick filters and pages swap only the results; the
+    // full page (no JavaScript) carries the same links.
+    assert!(all.body.contains("hx-target=\"#logs-results\""));
+    let htmx = [("HX-Request", "true"), ("HX-Target", "logs-results")];
+    let swapped = browser.send("GET", "/_/logs?filter=status%20%3E%3D%20400", None, &htmx)?;
+    assert_eq!(swapped.status, 200, "{}", swapped.body);
+    assert!(
+        swapped
+            .body
+            .trim_start()
+            .starts_with("<div id=\"logs-results\">"),
+        "{}",
+        swapped.body
+    );
+    assert!(!swapped.body.contains("<html") && !swapped.body.contains("logs.db"));
+    assert!(
+        swapped.body.contains("data-status=\"404\"")
+            && !swapped.body.contains("data-status=\"200\"")
+    );
+    let swapped_bad = browser.send("GET", "/_/logs?filter=status%20%3E%3E%3E%201", None, &htmx)?;
+    assert_eq!(
+        swapped_bad.status, 200,
+        "htmx swaps only 2xx: {}",
+        swapped_bad.body
+    );
+    assert!(swapped_bad.body.contains("data-testid=\"filter-error\""));
+
     // One entry in detail.
     let start = errors
         .body
@@ -291,39 +318,6 @@ fn the_log_viewer_lists_filters_and_explains_a_bad_filter() -> anyhow::Result<()
     assert!(entry.body.contains("/api/no-such-thing-here"));
     assert_eq!(browser.get("/_/logs/nope")?.status, 404);
     Ok(())
-}
-
-/// `GET path` with the browser's cookies, raw bytes back: (status, body).
-fn download(
-    server: &ServerProcess,
-    browser: &Browser,
-    path: &str,
-) -> anyhow::Result<(u16, Vec<u8>)> {
-    use std::io::{Read, Write};
-    let cookies = browser
-        .cookies
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("; ");
-    let mut stream = std::net::TcpStream::connect(&server.addr)?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: x\r\nCookie: {cookies}\r\nConnection: close\r\n\r\n"
-    )?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw)?;
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or_else(|| anyhow::anyhow!("no header end"))?;
-    let head = String::from_utf8_lossy(&raw[..split]).to_string();
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    Ok((status, raw[split + 4..].to_vec()))
 }
 
 #[test]
@@ -368,14 +362,15 @@ fn a_backup_is_made_downloaded_and_restored_from_the_admin() -> anyhow::Result<(
     assert_eq!(bad.status, 400);
     assert!(bad.body.contains("value=\"../evil\""), "the name is kept");
 
-    let (status, bytes) = download(&server, &browser, "/_/backups/before.db/download")?;
+    let cookies = browser.cookie_header();
+    let (status, bytes) = get_bytes(
+        &server,
+        "/_/backups/before.db/download",
+        &[("Cookie", &cookies)],
+    )?;
     assert_eq!(status, 200);
     assert!(bytes.starts_with(b"SQLite format 3\0"), "a SQLite file");
-    let (status, _) = download(
-        &server,
-        &Browser::new(&server),
-        "/_/backups/before.db/download",
-    )?;
+    let (status, _) = get_bytes(&server, "/_/backups/before.db/download", &[])?;
     assert_eq!(status, 303, "no session, no download");
 
     assert_eq!(http.agent_delete(&server.url(&user), &token)?, 204);

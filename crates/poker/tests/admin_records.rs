@@ -211,6 +211,38 @@ fn record_forms_create_edit_and_delete_every_field_type() -> anyhow::Result<()> 
         "an emptied relation picker is cleared"
     );
 
+    // A date saved elsewhere with milliseconds survives a re-save of the form
+    // (the picker has whole seconds): the form posts the stored value back.
+    let precise = "1974-05-01 10:30:00.123Z";
+    let patched = Http::new().patch_json_auth(
+        &server.url(&format!("/api/collections/books/records/{id}")),
+        &token,
+        &json!({"released": precise}),
+    )?;
+    assert_eq!(patched.status, 200, "{}", patched.text);
+    let edit = b.get(&edit_path)?;
+    let hidden = format!("name=\"stored:released\" value=\"{precise}\"");
+    assert!(edit.body.contains(&hidden), "{}", edit.body);
+    let resave = |b: &mut Browser, released: &str| {
+        b.submit(
+            &edit_path,
+            &edit_path,
+            &[("released", released), ("stored:released", precise)],
+        )
+    };
+    let kept = resave(&mut b, "1974-05-01T10:30:00")?;
+    assert_eq!(kept.status, 303, "{}", kept.body);
+    assert_eq!(
+        list(&server, &token, "books")?["items"][0]["released"],
+        precise
+    );
+    let changed = resave(&mut b, "1974-05-01T10:30:01")?;
+    assert_eq!(changed.status, 303, "{}", changed.body);
+    assert_eq!(
+        list(&server, &token, "books")?["items"][0]["released"],
+        "1974-05-01 10:30:01.000Z"
+    );
+
     // The table shows the relation by its display field.
     let table = b.get("/_/collections/books")?;
     assert_eq!(table.status, 200, "{}", table.body);
@@ -319,7 +351,18 @@ fn records_table_filters_sorts_pages_and_bulk_deletes() -> anyhow::Result<()> {
         &fields,
     )?;
     assert_eq!(done.status, 303, "{}", done.body);
-    assert_eq!(list(&server, &token, "items")?["totalItems"], 22);
+    let left = list(&server, &token, "items")?;
+    assert_eq!(left["totalItems"], 22);
+    let ids_left: Vec<String> = left["items"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .take(2)
+                .filter_map(|i| i["id"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(ids_left.len(), 2);
     let none = b.submit(
         "/_/collections/items",
         "/_/collections/items/bulk-delete",
@@ -327,6 +370,27 @@ fn records_table_filters_sorts_pages_and_bulk_deletes() -> anyhow::Result<()> {
     )?;
     assert_eq!(none.status, 400);
     assert!(none.body.contains("data-testid=\"bulk-error\""));
+
+    // All or nothing: one id that cannot be deleted (gone already) keeps the
+    // two before it, and the refusal names it.
+    let refused = b.submit(
+        "/_/collections/items",
+        "/_/collections/items/bulk-delete",
+        &[
+            ("ids", ids_left[0].as_str()),
+            ("ids", ids_left[1].as_str()),
+            ("ids", ids[0].as_str()),
+        ],
+    )?;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(refused.body.contains("data-testid=\"bulk-error\""));
+    assert!(
+        refused.body.contains(&format!("{}: ", ids[0])),
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains("Nothing was deleted."));
+    assert_eq!(list(&server, &token, "items")?["totalItems"], 22);
     Ok(())
 }
 

@@ -14,6 +14,7 @@ use super::AdminState;
 use super::i18n::{request_lang, text};
 use super::render::{Page, see_other};
 use super::session::{self, AdminSession, SESSION_COOKIE};
+use super::superusers::AccountForm;
 use crate::api::auth::{auth_collection, issue_auth_token, sign_in_with_password};
 use crate::auth::accounts::AuthRow;
 use crate::auth::{AuthError, superusers};
@@ -38,17 +39,6 @@ struct LoginForm {
     password: String,
     #[serde(default)]
     next: String,
-}
-
-/// The setup form's fields.
-#[derive(Debug, Default, Deserialize)]
-struct SetupForm {
-    #[serde(default)]
-    email: String,
-    #[serde(default)]
-    password: String,
-    #[serde(default, rename = "passwordConfirm")]
-    password_confirm: String,
 }
 
 async fn superuser_count(core: &Core) -> Result<u64, ApiError> {
@@ -192,7 +182,7 @@ async fn setup(
     core: web::Data<Core>,
     state: web::Data<AdminState>,
     token: web::Path<String>,
-    form: web::Form<SetupForm>,
+    form: web::Form<AccountForm>,
 ) -> Result<HttpResponse, ApiError> {
     let token = token.into_inner();
     if !setup_usable(&core, &state, &token).await? {

@@ -83,15 +83,10 @@ async fn page(
         .collect();
     let mut ctx = Context::new();
     ctx.insert("backups", &rows);
-    ctx.insert("problem", &Problem::default());
-    ctx.insert("name", "");
-    let mut page = Page::new(req, "backups/index.html").session(session);
-    if let Some((problem, name)) = problem {
-        ctx.insert("problem", &problem);
-        ctx.insert("name", &name);
-        page = page.status(StatusCode::BAD_REQUEST);
-    }
-    page.render(ctx)
+    Page::new(req, "backups/index.html")
+        .session(session)
+        .form_problem(&mut ctx, ("problem", "name"), problem)
+        .render(ctx)
 }
 
 async fn index(
@@ -127,6 +122,22 @@ async fn download(core: web::Data<Core>, key: web::Path<String>) -> Result<HttpR
     crate::api::backups::file_response(&core, &key).await
 }
 
+/// After an action on backup `key`: back to the list with toast `flash`, or
+/// the list re-shown with the refusal.
+async fn finish(
+    req: &HttpRequest,
+    core: &Core,
+    session: &AdminSession,
+    key: String,
+    done: Result<(), ApiError>,
+    flash: &str,
+) -> Result<HttpResponse, ApiError> {
+    match done {
+        Ok(()) => Ok(see_other(&format!("/_/backups?flash={flash}"))),
+        Err(e) => refused(req, core, session, key, e).await,
+    }
+}
+
 /// Re-shows the list with `err` next to backup `key`'s actions, unless it is
 /// a server failure.
 async fn refused(
@@ -155,10 +166,8 @@ async fn delete(
     key: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let key = key.into_inner();
-    match backups::delete(&core, &key).await {
-        Ok(()) => Ok(see_other("/_/backups?flash=backup_deleted")),
-        Err(e) => refused(&req, &core, &session, key, e).await,
-    }
+    let done = backups::delete(&core, &key).await;
+    finish(&req, &core, &session, key, done, "backup_deleted").await
 }
 
 async fn restore(
@@ -168,10 +177,8 @@ async fn restore(
     key: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let key = key.into_inner();
-    match backups::restore(&core, &key).await {
-        Ok(()) => Ok(see_other("/_/backups?flash=backup_restored")),
-        Err(e) => refused(&req, &core, &session, key, e).await,
-    }
+    let done = backups::restore(&core, &key).await;
+    finish(&req, &core, &session, key, done, "backup_restored").await
 }
 
 #[cfg(test)]

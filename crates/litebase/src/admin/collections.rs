@@ -249,6 +249,23 @@ fn refuse(
     render(req, core, session, editor)
 }
 
+/// The two destructive actions on a collection, each confirmed by typing its name.
+#[derive(Clone, Copy)]
+enum Danger {
+    Truncate,
+    Delete,
+}
+
+impl Danger {
+    /// The danger-zone form it comes from (the template shows its error there).
+    fn form(self) -> &'static str {
+        match self {
+            Danger::Truncate => "truncate",
+            Danger::Delete => "delete",
+        }
+    }
+}
+
 async fn truncate(
     req: HttpRequest,
     core: web::Data<Core>,
@@ -256,23 +273,7 @@ async fn truncate(
     name: web::Path<String>,
     confirm: web::Form<Confirm>,
 ) -> Result<HttpResponse, ApiError> {
-    let Some(c) = core.schema.current().get(&name).cloned() else {
-        return not_found(&req, &session);
-    };
-    if confirm.confirm.trim() != c.name {
-        let message = text(request_lang(&req), "confirm_name_mismatch").to_string();
-        return refuse(&req, &core, &session, &c.name, "truncate", message);
-    }
-    match truncate_collection(&core, &session.auth(), &c.id).await {
-        Ok(()) => Ok(see_other(&format!(
-            "/_/collections/{}/edit?flash=collection_truncated",
-            c.name
-        ))),
-        Err(e) if e.status.is_client_error() => {
-            refuse(&req, &core, &session, &c.name, "truncate", e.message)
-        }
-        Err(e) => Err(e),
-    }
+    confirmed(req, core, session, &name, &confirm, Danger::Truncate).await
 }
 
 async fn delete(
@@ -282,17 +283,40 @@ async fn delete(
     name: web::Path<String>,
     confirm: web::Form<Confirm>,
 ) -> Result<HttpResponse, ApiError> {
-    let Some(c) = core.schema.current().get(&name).cloned() else {
+    confirmed(req, core, session, &name, &confirm, Danger::Delete).await
+}
+
+/// Runs `danger` on collection `name` once the typed confirmation matches; a
+/// mismatch or a refusal is shown next to the form it came from.
+async fn confirmed(
+    req: HttpRequest,
+    core: web::Data<Core>,
+    session: AdminSession,
+    name: &str,
+    confirm: &Confirm,
+    danger: Danger,
+) -> Result<HttpResponse, ApiError> {
+    let Some(c) = core.schema.current().get(name).cloned() else {
         return not_found(&req, &session);
     };
     if confirm.confirm.trim() != c.name {
         let message = text(request_lang(&req), "confirm_name_mismatch").to_string();
-        return refuse(&req, &core, &session, &c.name, "delete", message);
+        return refuse(&req, &core, &session, &c.name, danger.form(), message);
     }
-    match delete_collection(&core, &session.auth(), &c.id).await {
-        Ok(()) => Ok(see_other("/_/?flash=collection_deleted")),
+    let (done, next) = match danger {
+        Danger::Truncate => (
+            truncate_collection(&core, &session.auth(), &c.id).await,
+            format!("/_/collections/{}/edit?flash=collection_truncated", c.name),
+        ),
+        Danger::Delete => (
+            delete_collection(&core, &session.auth(), &c.id).await,
+            "/_/?flash=collection_deleted".to_string(),
+        ),
+    };
+    match done {
+        Ok(()) => Ok(see_other(&next)),
         Err(e) if e.status.is_client_error() => {
-            refuse(&req, &core, &session, &c.name, "delete", e.message)
+            refuse(&req, &core, &session, &c.name, danger.form(), e.message)
         }
         Err(e) => Err(e),
     }

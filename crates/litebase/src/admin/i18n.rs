@@ -10,6 +10,8 @@ use std::sync::LazyLock;
 
 use actix_web::HttpRequest;
 
+use crate::lang::Translations;
+
 /// The admin UI's languages are litebase's mail languages.
 pub use crate::mail::Lang;
 
@@ -477,6 +479,11 @@ const STRINGS: &[(&str, &str, &str)] = &[
         "Cochez au moins un enregistrement à supprimer.",
     ),
     (
+        "bulk_nothing_deleted",
+        "Nothing was deleted.",
+        "Rien n’a été supprimé.",
+    ),
+    (
         "confirm_delete_record",
         "Delete this record? This cannot be undone.",
         "Supprimer cet enregistrement ? C’est irréversible.",
@@ -715,52 +722,27 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ),
 ];
 
-static TABLES: LazyLock<[BTreeMap<&'static str, &'static str>; 2]> = LazyLock::new(|| {
-    let en = STRINGS.iter().map(|(k, en, _)| (*k, *en)).collect();
-    let fr = STRINGS.iter().map(|(k, _, fr)| (*k, *fr)).collect();
-    [en, fr]
-});
+static TABLES: LazyLock<Translations> = LazyLock::new(|| Translations::new(STRINGS));
 
 /// Every string of `lang`, by key (the templates' `t`).
 pub fn strings(lang: Lang) -> &'static BTreeMap<&'static str, &'static str> {
-    &TABLES[lang.index()]
+    TABLES.all(lang)
 }
 
 /// One string of `lang`; the key itself if it is missing (visible, not a crash).
 pub fn text(lang: Lang, key: &'static str) -> &'static str {
-    strings(lang).get(key).copied().unwrap_or(key)
-}
-
-/// The language of a request: `?lang=`, else the `lb_lang` cookie, else
-/// `Accept-Language`, else English.
-pub fn negotiate(query: Option<&str>, cookie: Option<&str>, accept: Option<&str>) -> Lang {
-    query
-        .and_then(Lang::parse)
-        .or_else(|| cookie.and_then(Lang::parse))
-        .unwrap_or_else(|| Lang::from_accept_language(accept))
+    TABLES.text(lang, key)
 }
 
 /// The `?lang=` parameter of a request, if it names a supported language.
 pub fn lang_param(req: &HttpRequest) -> Option<Lang> {
-    web_query(req.query_string(), "lang").and_then(|v| Lang::parse(&v))
+    crate::lang::query_lang(req)
 }
 
-/// [`negotiate`] for a request.
+/// The language of an admin request: `?lang=`, else the [`LANG_COOKIE`] cookie,
+/// else `Accept-Language`, else English (see [`crate::lang`]).
 pub fn request_lang(req: &HttpRequest) -> Lang {
-    let query = web_query(req.query_string(), "lang");
-    let cookie = super::session::cookie(req, LANG_COOKIE);
-    let accept = req
-        .headers()
-        .get(actix_web::http::header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok());
-    negotiate(query.as_deref(), cookie.as_deref(), accept)
-}
-
-/// One parameter of a query string.
-fn web_query(query: &str, key: &str) -> Option<String> {
-    actix_web::web::Query::<std::collections::HashMap<String, String>>::from_query(query)
-        .ok()
-        .and_then(|q| q.get(key).cloned())
+    crate::lang::request_lang(req, LANG_COOKIE)
 }
 
 #[cfg(test)]
@@ -778,13 +760,5 @@ mod tests {
                 .iter()
                 .all(|(_, en, fr)| !en.is_empty() && !fr.is_empty())
         );
-    }
-
-    #[test]
-    fn query_beats_cookie_beats_header() {
-        assert_eq!(negotiate(Some("fr"), Some("en"), None), Lang::Fr);
-        assert_eq!(negotiate(Some("de"), Some("fr"), Some("en")), Lang::Fr);
-        assert_eq!(negotiate(None, None, Some("fr-CA")), Lang::Fr);
-        assert_eq!(negotiate(None, None, None), Lang::En);
     }
 }

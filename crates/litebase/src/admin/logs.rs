@@ -10,7 +10,7 @@ use serde_json::Value;
 use tera::Context;
 use time::{Duration, OffsetDateTime, Time};
 
-use super::render::Page;
+use super::render::{Page, htmx_target_is};
 use super::session::{AdminSession, encode_component};
 use crate::core::Core;
 use crate::error::ApiError;
@@ -246,7 +246,14 @@ async fn index(
     let settings = core.settings.get();
     ctx.insert("max_days", &settings.logs.max_days);
     ctx.insert("logs_path", &core.logs.path().display().to_string());
-    Page::new(&req, "logs/index.html")
+    // Filter, quick filters and pages swap only the results under htmx; without
+    // JavaScript they are plain links and a GET form.
+    let (template, status) = if htmx_target_is(&req, "logs-results") {
+        ("logs/_results.html", StatusCode::OK)
+    } else {
+        ("logs/index.html", status)
+    };
+    Page::new(&req, template)
         .session(&session)
         .status(status)
         .render(ctx)

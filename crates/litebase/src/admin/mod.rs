@@ -45,7 +45,7 @@ impl AdminState {
     /// Parses the templates and, when no superuser exists yet, creates the
     /// one-time setup token (its path is in [`AdminState::setup`]).
     pub async fn new(core: &Core) -> Result<Self, AdminInitError> {
-        let assets = assets::Assets::new();
+        let assets = assets::embedded();
         let renderer = render::Renderer::new(assets.urls())?;
         let count = crate::auth::superusers::count(&core.db).await?;
         let setup = if count == 0 {

@@ -16,10 +16,11 @@ use serde_json::{Map, Value, json};
 use tera::Context;
 
 use super::i18n::{request_lang, text};
-use super::render::{Page, see_other};
+use super::render::{Page, htmx_target_is, see_other};
 use super::session::AdminSession;
 use crate::api::records::{
-    RequestParts, create_record, delete_record, list_records, update_record, view_record,
+    BatchError, RequestParts, create_record, delete_record, list_records, run_batch, update_record,
+    view_record,
 };
 use crate::core::Core;
 use crate::error::ApiError;
@@ -67,15 +68,6 @@ fn missing(req: &HttpRequest, session: &AdminSession) -> Result<HttpResponse, Ap
         .session(session)
         .status(StatusCode::NOT_FOUND)
         .render(Context::new())
-}
-
-fn is_htmx_to(req: &HttpRequest, target: &str) -> bool {
-    req.headers().contains_key("HX-Request")
-        && req
-            .headers()
-            .get("HX-Target")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|t| t == target)
 }
 
 fn table_query(req: &HttpRequest) -> TableQuery {
@@ -131,7 +123,7 @@ async fn table_page(
         query,
         headers: Map::new(),
     };
-    let fragment = is_htmx_to(req, "records");
+    let fragment = htmx_target_is(req, "records");
     let mut ctx = Context::new();
     ctx.insert("fragment", &fragment);
     ctx.insert("collection", &head(c));
@@ -236,13 +228,7 @@ async fn chips(
 ) -> Result<BTreeMap<String, Vec<Chip>>, ApiError> {
     let schema = core.schema.current();
     let mut out = BTreeMap::new();
-    for f in &c.fields {
-        let FieldKind::Relation { collection_id, .. } = &f.kind else {
-            continue;
-        };
-        let Some(target) = schema.get(collection_id).cloned() else {
-            continue;
-        };
+    for (f, target) in table::relation_targets(&schema, c) {
         let ids: Vec<String> = raw
             .get(&f.name)
             .cloned()
@@ -479,7 +465,8 @@ async fn delete(
     }
 }
 
-/// Deletes every checked record (`ids`), one POST; stops at the first refusal.
+/// Deletes every checked record (`ids`) in one transaction through the batch
+/// API's core: all of them, or none with the refusal shown above the table.
 async fn bulk_delete(
     req: HttpRequest,
     core: web::Data<Core>,
@@ -501,19 +488,25 @@ async fn bulk_delete(
         let msg = text(lang, "bulk_none_selected").to_string();
         return table_page(&req, &core, &session, &c, Some(msg)).await;
     }
-    for id in ids {
-        let parts = RequestParts::default();
-        if let Err(e) = delete_record(&core, session.auth(), &name, id.clone(), parts).await {
-            if !e.status.is_client_error() {
-                return Err(e);
-            }
-            let msg = format!("{id}: {}", e.message);
-            return table_page(&req, &core, &session, &c, Some(msg)).await;
+    let requests: Vec<Value> = ids
+        .iter()
+        .map(|id| json!({"method": "DELETE", "url": format!("/api/collections/{name}/records/{id}")}))
+        .collect();
+    let refusal = match run_batch(&core, &session.auth(), &requests, Map::new()).await {
+        Ok(_) => {
+            return Ok(see_other(&format!(
+                "/_/collections/{name}?flash=records_deleted"
+            )));
         }
-    }
-    Ok(see_other(&format!(
-        "/_/collections/{name}?flash=records_deleted"
-    )))
+        Err(BatchError::Item { index, error }) if error.status.is_client_error() => {
+            let id = ids.get(index).map_or("", String::as_str);
+            format!("{id}: {}", error.message)
+        }
+        Err(BatchError::Whole(error)) if error.status.is_client_error() => error.message,
+        Err(e) => return Err(e.into()),
+    };
+    let msg = format!("{refusal} {}", text(lang, "bulk_nothing_deleted"));
+    table_page(&req, &core, &session, &c, Some(msg)).await
 }
 
 /// One choice of the relation picker.

@@ -86,6 +86,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../../../admin-ui/templates/logs/view.html"),
     ),
     (
+        "logs/_results.html",
+        include_str!("../../../../admin-ui/templates/logs/_results.html"),
+    ),
+    (
         "backups/index.html",
         include_str!("../../../../admin-ui/templates/backups/index.html"),
     ),
@@ -197,6 +201,29 @@ impl<'a> Page<'a> {
         self
     }
 
+    /// Fills the state of a page's form into `ctx`: `problem` under `keys.0` and
+    /// the value typed under `keys.1`; a problem (a refused post re-shown) makes
+    /// the answer 400, none puts `P`'s default and an empty value.
+    pub fn form_problem<P: Serialize + Default>(
+        self,
+        ctx: &mut Context,
+        keys: (&'static str, &'static str),
+        problem: Option<(P, String)>,
+    ) -> Self {
+        match problem {
+            Some((problem, typed)) => {
+                ctx.insert(keys.0, &problem);
+                ctx.insert(keys.1, &typed);
+                self.status(StatusCode::BAD_REQUEST)
+            }
+            None => {
+                ctx.insert(keys.0, &P::default());
+                ctx.insert(keys.1, "");
+                self
+            }
+        }
+    }
+
     /// Renders the page with `ctx` plus the shared variables: `t` (strings),
     /// `lang`, `csrf`, `me` (email, absent before sign-in), `nav_app` /
     /// `nav_system` (collections), `path`, `app_name`, `command` (the binary's name), `flash` (from `?flash=KEY`).
@@ -270,6 +297,17 @@ fn flash(req: &HttpRequest, lang: Lang) -> Option<&'static str> {
     i18n::strings(lang).get(key.as_str()).copied()
 }
 
+/// Whether `req` is an htmx request swapping the element with id `target`: the
+/// handler then answers only that fragment (and with 200, as htmx swaps no errors).
+pub fn htmx_target_is(req: &HttpRequest, target: &str) -> bool {
+    req.headers().contains_key("HX-Request")
+        && req
+            .headers()
+            .get("HX-Target")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| t == target)
+}
+
 /// A 303 to `location` (after a successful form post).
 pub fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()
@@ -283,7 +321,7 @@ mod tests {
 
     #[test]
     fn every_template_parses() {
-        let assets = super::super::assets::Assets::new();
+        let assets = super::super::assets::embedded();
         if let Err(e) = Renderer::new(assets.urls()) {
             panic!("{e:?}");
         }

@@ -22,7 +22,7 @@ use std::future::{Ready, ready};
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
-use actix_web::http::header::{self, HeaderMap};
+use actix_web::http::header;
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError, web};
@@ -137,18 +137,7 @@ pub fn tokens_match(given: &str, expected: &str) -> bool {
 
 /// The value of cookie `name` in a request's `Cookie` headers.
 pub fn cookie(req: &HttpRequest, name: &str) -> Option<String> {
-    cookie_in(req.headers(), name)
-}
-
-fn cookie_in(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.trim().to_string())
-        .filter(|v| !v.is_empty())
+    crate::cookie::read(req.headers(), name)
 }
 
 /// A `Set-Cookie` value for an admin cookie: HttpOnly, SameSite=Strict,
@@ -194,7 +183,7 @@ pub async fn guard(
         return Ok(refuse(req, ApiError::internal()));
     };
     let public = is_public(req.path());
-    let token = cookie_in(req.headers(), SESSION_COOKIE).unwrap_or_default();
+    let token = crate::cookie::read(req.headers(), SESSION_COOKIE).unwrap_or_default();
     let key = CsrfKey::of(&core);
     let session = if public {
         None
@@ -220,7 +209,7 @@ pub async fn guard(
     if !is_safe(req.method()) {
         let expected = match &session {
             Some(s) => s.csrf.clone(),
-            None => cookie_in(req.headers(), PRE_SESSION_COOKIE).unwrap_or_default(),
+            None => crate::cookie::read(req.headers(), PRE_SESSION_COOKIE).unwrap_or_default(),
         };
         let given = match given_csrf(&mut req, core.config.serve.body_limit).await {
             Ok(given) => given,

@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -35,15 +34,15 @@ struct Row {
     created: String,
 }
 
-/// The create and change-password forms' fields.
+/// A superuser account form's fields: first-run setup, create, change password.
 #[derive(Debug, Default, Deserialize)]
-struct AccountForm {
+pub(super) struct AccountForm {
     #[serde(default)]
-    email: String,
+    pub(super) email: String,
     #[serde(default)]
-    password: String,
+    pub(super) password: String,
     #[serde(default, rename = "passwordConfirm")]
-    password_confirm: String,
+    pub(super) password_confirm: String,
 }
 
 /// What went wrong with a form, for the page: which form, a message, per field.
@@ -112,15 +111,10 @@ async fn page(
 ) -> Result<HttpResponse, ApiError> {
     let mut ctx = Context::new();
     ctx.insert("superusers", &rows(core).await?);
-    ctx.insert("problems", &Problems::default());
-    ctx.insert("email", "");
-    let mut page = Page::new(req, "superusers/index.html").session(session);
-    if let Some((problems, email)) = problems {
-        ctx.insert("problems", &problems);
-        ctx.insert("email", &email);
-        page = page.status(StatusCode::BAD_REQUEST);
-    }
-    page.render(ctx)
+    Page::new(req, "superusers/index.html")
+        .session(session)
+        .form_problem(&mut ctx, ("problems", "email"), problems)
+        .render(ctx)
 }
 
 async fn index(

@@ -8,6 +8,7 @@ use serde_json::{Map, Value, json};
 use super::{body, query_map};
 use crate::auth::request::Auth;
 use crate::core::Core;
+use crate::db::DbError;
 use crate::error::ApiError;
 use crate::hooks::RecordChange;
 use crate::query::RequestInfo;
@@ -498,25 +499,70 @@ async fn batch(
         Some(Value::Array(items)) => items.clone(),
         _ => Vec::new(),
     };
+    let results = run_batch(&core, &auth, &requests, headers_map(&req)).await?;
+    Ok(HttpResponse::Ok().json(results))
+}
+
+/// Why a batch was refused; nothing of it was written either way.
+#[derive(Debug)]
+pub(crate) enum BatchError {
+    /// The batch as a whole (empty, too long, the database failing).
+    Whole(ApiError),
+    /// Sub-request `index` was refused, with this error.
+    Item {
+        /// Its position in the batch.
+        index: usize,
+        /// Its own error, as the single request would have answered.
+        error: ApiError,
+    },
+}
+
+impl From<DbError> for BatchError {
+    fn from(e: DbError) -> Self {
+        BatchError::Whole(e.into())
+    }
+}
+
+impl From<BatchError> for ApiError {
+    fn from(e: BatchError) -> Self {
+        match e {
+            BatchError::Whole(error) => error,
+            BatchError::Item { index, error } => batch_failure(index, &error),
+        }
+    }
+}
+
+/// Runs the sub-requests `requests` (`{method, url, body}`) as `auth` in one
+/// transaction: all of them or none. The core of `POST /api/batch`, also used by
+/// the admin UI's bulk delete.
+pub(crate) async fn run_batch(
+    core: &web::Data<Core>,
+    auth: &Auth,
+    requests: &[Value],
+    headers: Map<String, Value>,
+) -> Result<Vec<Value>, BatchError> {
     if requests.is_empty() {
-        return Err(batch_validation("validation_required", "Cannot be blank."));
+        return Err(BatchError::Whole(batch_validation(
+            "validation_required",
+            "Cannot be blank.",
+        )));
     }
     if requests.len() > MAX_BATCH_REQUESTS {
-        return Err(batch_validation(
+        return Err(BatchError::Whole(batch_validation(
             "validation_length_too_long",
             &format!("The length must be no more than {MAX_BATCH_REQUESTS}."),
-        ));
+        )));
     }
     let schema = core.schema.current();
     let mut ops = Vec::with_capacity(requests.len());
-    for (i, item) in requests.iter().enumerate() {
-        let op = parse_batch_op(&schema, item).map_err(|e| batch_failure(i, &e))?;
-        let prepared = prepare_auth(&core, &op.collection, &op.body, &auth, op.id.as_deref())
+    for (index, item) in requests.iter().enumerate() {
+        let item_error = |error| BatchError::Item { index, error };
+        let op = parse_batch_op(&schema, item).map_err(item_error)?;
+        let prepared = prepare_auth(core, &op.collection, &op.body, auth, op.id.as_deref())
             .await
-            .map_err(|e| batch_failure(i, &e))?;
+            .map_err(item_error)?;
         ops.push((op, prepared));
     }
-    let headers = headers_map(&req);
     let superuser = auth.is_superuser();
     let auth2 = auth.clone();
     let core_arc = core.clone().into_inner();
@@ -525,7 +571,7 @@ async fn batch(
         .write(move |conn| {
             let mut results = Vec::with_capacity(ops.len());
             let mut changes = Vec::new();
-            for (i, (op, prepared)) in ops.into_iter().enumerate() {
+            for (index, (op, prepared)) in ops.into_iter().enumerate() {
                 let info: RequestInfo = rules::request_info(
                     &auth2,
                     &op.method,
@@ -541,54 +587,61 @@ async fn batch(
                     auth: prepared,
                 };
                 let c = &op.collection;
-                let outcome = match (op.method.as_str(), op.id.as_deref()) {
-                    ("POST", None) => write::create(conn, &ctx, c, &op.body)
-                        .map(|(r, ch)| (200, Some(r), vec![ch])),
-                    ("PUT", None) => {
-                        let id = op
-                            .body
-                            .get("id")
-                            .and_then(Value::as_str)
-                            .unwrap_or_default()
-                            .to_string();
-                        let exists = !id.is_empty()
-                            && conn
-                                .prepare_cached(&format!(
-                                    "SELECT 1 FROM {} WHERE \"id\" = ?1",
-                                    crate::schema::quote_ident(&c.name)
-                                ))?
-                                .exists([&id])?;
-                        if exists {
-                            write::update(conn, &ctx, c, &id, &op.body)
-                                .map(|(r, ch)| (200, Some(r), vec![ch]))
-                        } else {
-                            write::create(conn, &ctx, c, &op.body)
-                                .map(|(r, ch)| (200, Some(r), vec![ch]))
-                        }
-                    }
-                    ("PATCH", Some(id)) => write::update(conn, &ctx, c, id, &op.body)
-                        .map(|(r, ch)| (200, Some(r), vec![ch])),
-                    ("DELETE", Some(id)) => {
-                        write::delete(conn, &ctx, c, id).map(|ch| (204, None, ch))
-                    }
-                    _ => Err(ApiError::not_found()),
-                };
-                match outcome {
-                    Ok((status, record, mut ch)) => {
-                        let body = record.map_or(Value::Null, |r| {
-                            Value::Object(write::visible(c, r, superuser, info.auth.as_ref()))
-                        });
-                        results.push(json!({"status": status, "body": body}));
-                        changes.append(&mut ch);
-                    }
-                    Err(err) => return Err(batch_failure(i, &err)),
-                }
+                let (status, record, mut ch) = run_batch_op(conn, &ctx, &op)
+                    .map_err(|error| BatchError::Item { index, error })?;
+                let body = record.map_or(Value::Null, |r| {
+                    Value::Object(write::visible(c, r, superuser, info.auth.as_ref()))
+                });
+                results.push(json!({"status": status, "body": body}));
+                changes.append(&mut ch);
             }
-            Ok::<_, ApiError>((results, changes))
+            Ok::<_, BatchError>((results, changes))
         })
         .await?;
     for change in &changes {
         core.hooks.committed(change);
     }
-    Ok(HttpResponse::Ok().json(results))
+    Ok(results)
+}
+
+/// What one sub-request did: its status, the record it wrote, its changes.
+type BatchOutcome = (u16, Option<Map<String, Value>>, Vec<RecordChange>);
+
+/// One sub-request of a batch, inside the batch's transaction.
+fn run_batch_op(
+    conn: &rusqlite::Connection,
+    ctx: &WriteCtx,
+    op: &BatchOp,
+) -> Result<BatchOutcome, ApiError> {
+    let c = &op.collection;
+    match (op.method.as_str(), op.id.as_deref()) {
+        ("POST", None) => {
+            write::create(conn, ctx, c, &op.body).map(|(r, ch)| (200, Some(r), vec![ch]))
+        }
+        ("PUT", None) => {
+            let id = op
+                .body
+                .get("id")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            let exists = !id.is_empty()
+                && conn
+                    .prepare_cached(&format!(
+                        "SELECT 1 FROM {} WHERE \"id\" = ?1",
+                        crate::schema::quote_ident(&c.name)
+                    ))?
+                    .exists([&id])?;
+            if exists {
+                write::update(conn, ctx, c, &id, &op.body).map(|(r, ch)| (200, Some(r), vec![ch]))
+            } else {
+                write::create(conn, ctx, c, &op.body).map(|(r, ch)| (200, Some(r), vec![ch]))
+            }
+        }
+        ("PATCH", Some(id)) => {
+            write::update(conn, ctx, c, id, &op.body).map(|(r, ch)| (200, Some(r), vec![ch]))
+        }
+        ("DELETE", Some(id)) => write::delete(conn, ctx, c, id).map(|ch| (204, None, ch)),
+        _ => Err(ApiError::not_found()),
+    }
 }

@@ -451,7 +451,7 @@ fn fragments(
 }
 
 static RENDERER: std::sync::LazyLock<crate::render::Renderer> = std::sync::LazyLock::new(|| {
-    crate::render::Renderer::new(crate::assets::Assets::new().urls()).expect("templates parse")
+    crate::render::Renderer::new(crate::assets::embedded().urls()).expect("templates parse")
 });
 
 proptest! {

@@ -66,7 +66,8 @@ impl Browser {
         self
     }
 
-    fn cookie_header(&self) -> String {
+    /// The jar as one `Cookie` header value.
+    pub fn cookie_header(&self) -> String {
         self.cookies
             .iter()
             .map(|(k, v)| format!("{k}={v}"))
@@ -213,4 +214,36 @@ pub fn user_token(server: &ServerProcess, admin_token: &str) -> anyhow::Result<S
         .as_str()
         .map(str::to_string)
         .ok_or_else(|| anyhow::anyhow!("user sign-in: {}", signed_in.text))
+}
+
+/// `GET path` over a raw connection with extra `headers`, the body as bytes
+/// (backups are binary): (status, body).
+pub fn get_bytes(
+    server: &ServerProcess,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> anyhow::Result<(u16, Vec<u8>)> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(&server.addr)?;
+    let extra: String = headers
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}\r\n"))
+        .collect();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: x\r\n{extra}Connection: close\r\n\r\n"
+    )?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw)?;
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or_else(|| anyhow::anyhow!("no header end"))?;
+    let head = String::from_utf8_lossy(&raw[..split]).to_string();
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    Ok((status, raw[split + 4..].to_vec()))
 }

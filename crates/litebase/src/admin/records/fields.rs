@@ -49,6 +49,9 @@ pub struct FieldView {
     pub readonly: bool,
     /// The field's error from the last submit, if any.
     pub error: Option<String>,
+    /// A date field's stored value (with milliseconds), posted back unchanged
+    /// under [`stored_key`]; empty for other fields.
+    pub stored: String,
 }
 
 /// Whether the form shows field `f` of `c` at all (secrets never; `id` only read-only).
@@ -65,6 +68,30 @@ pub fn date_input(stored: &str) -> String {
     s[..19].replace(' ', "T")
 }
 
+/// The form name of the hidden input carrying a date field's stored value, so
+/// an unchanged date keeps its milliseconds (the picker has whole seconds).
+/// Field names cannot contain `:`, so it never meets a real field.
+pub fn stored_key(field: &str) -> String {
+    format!("stored:{field}")
+}
+
+/// The value to save for date field `name`: the stored value when the posted
+/// picker value is that same second (unchanged), else the posted value.
+fn date_value(raw: &Raw, name: &str, posted: &str) -> String {
+    let stored = first(raw, &stored_key(name));
+    let posted = posted.trim();
+    // Browsers drop `:00` seconds from a datetime-local value.
+    let same = match posted.len() {
+        16 => date_input(&stored) == format!("{posted}:00"),
+        _ => date_input(&stored) == posted,
+    };
+    if same && !stored.is_empty() {
+        stored
+    } else {
+        posted.to_string()
+    }
+}
+
 /// A stored record as form values.
 pub fn raw_of_record(c: &Collection, record: &Map<String, Value>) -> Raw {
     let mut raw = Raw::new();
@@ -74,13 +101,11 @@ pub fn raw_of_record(c: &Collection, record: &Map<String, Value>) -> Raw {
             (FieldKind::Password { .. }, _) => vec![],
             (FieldKind::Bool {}, Value::Bool(true)) => vec!["on".into()],
             (FieldKind::Bool {}, _) => vec![],
-            (FieldKind::Date { .. } | FieldKind::Autodate { .. }, Value::String(s)) => {
-                vec![if matches!(f.kind, FieldKind::Date { .. }) {
-                    date_input(s)
-                } else {
-                    s.clone()
-                }]
+            (FieldKind::Date { .. }, Value::String(s)) => {
+                raw.insert(stored_key(&f.name), vec![s.clone()]);
+                vec![date_input(s)]
             }
+            (FieldKind::Autodate { .. }, Value::String(s)) => vec![s.clone()],
             (FieldKind::Json { .. }, Value::Null) => vec![String::new()],
             (FieldKind::Json { .. }, v) => {
                 vec![serde_json::to_string_pretty(v).unwrap_or_default()]
@@ -190,6 +215,7 @@ pub fn body_of_form(
                     json!(chosen.last().cloned().unwrap_or_default())
                 }
             }
+            FieldKind::Date { .. } => json!(date_value(raw, &f.name, &text)),
             _ => json!(text),
         };
         body.insert(f.name.clone(), value);
@@ -272,6 +298,7 @@ pub fn views(
                 readonly: f.name == "id"
                     || matches!(f.kind, FieldKind::Autodate { .. } | FieldKind::File { .. }),
                 error,
+                stored: first(raw, &stored_key(&f.name)),
             }
         })
         .filter(|v| !(v.name == "id" && v.value.is_empty()))
@@ -294,6 +321,30 @@ mod tests {
             "2026-01-02T03:04:05"
         );
         assert_eq!(date_input(""), "");
+    }
+
+    #[test]
+    fn an_unchanged_date_keeps_its_milliseconds() {
+        let stored = "2026-01-02 03:04:05.678Z";
+        let raw = |posted: &str| {
+            raw_of_pairs(vec![
+                ("when".into(), posted.into()),
+                (stored_key("when"), stored.into()),
+            ])
+        };
+        let value = |posted: &str| date_value(&raw(posted), "when", posted);
+        assert_eq!(value("2026-01-02T03:04:05"), stored);
+        assert_eq!(value("2026-01-02T03:04:06"), "2026-01-02T03:04:06");
+        assert_eq!(value(""), "");
+        let on_the_minute = "2026-01-02 03:04:00.250Z";
+        let raw = raw_of_pairs(vec![(stored_key("when"), on_the_minute.into())]);
+        assert_eq!(date_value(&raw, "when", "2026-01-02T03:04"), on_the_minute);
+        // Nothing stored (a new record): the picker's value as posted.
+        let raw = raw_of_pairs(vec![]);
+        assert_eq!(
+            date_value(&raw, "when", "2026-01-02T03:04:05"),
+            "2026-01-02T03:04:05"
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use super::fields::Chip;
 use crate::core::Core;
 use crate::error::ApiError;
-use crate::schema::{Collection, FieldKind, Schema, quote_ident};
+use crate::schema::{Collection, Field, FieldKind, Schema, quote_ident};
 
 /// The table's state, as in the URL: `filter`, `sort`, `page`, `perPage`.
 #[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
@@ -213,6 +213,20 @@ fn ids_of(v: &Value) -> Vec<String> {
     }
 }
 
+/// The relation fields of `c` with the collection each points to (fields whose
+/// target is gone are skipped).
+pub fn relation_targets<'a>(
+    schema: &'a Schema,
+    c: &'a Collection,
+) -> impl Iterator<Item = (&'a Field, Arc<Collection>)> + 'a {
+    c.fields.iter().filter_map(|f| match &f.kind {
+        FieldKind::Relation { collection_id, .. } => {
+            schema.get(collection_id).cloned().map(|target| (f, target))
+        }
+        _ => None,
+    })
+}
+
 /// Related records' labels for every relation field of `items` (field → id → text).
 pub async fn relation_labels(
     core: &Core,
@@ -221,13 +235,7 @@ pub async fn relation_labels(
     items: &[Map<String, Value>],
 ) -> Result<BTreeMap<String, BTreeMap<String, String>>, ApiError> {
     let mut out = BTreeMap::new();
-    for f in &c.fields {
-        let FieldKind::Relation { collection_id, .. } = &f.kind else {
-            continue;
-        };
-        let Some(target) = schema.get(collection_id).cloned() else {
-            continue;
-        };
+    for (f, target) in relation_targets(schema, c) {
         let ids: BTreeSet<String> = items
             .iter()
             .flat_map(|r| ids_of(r.get(&f.name).unwrap_or(&Value::Null)))
