@@ -19,6 +19,9 @@ mod report;
 mod server;
 mod setup;
 mod sse;
+mod ws;
+mod ws_room;
+mod ws_worker;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -47,6 +50,68 @@ enum Command {
     /// Realtime fan-out: N SSE subscribers to `posts/*`, a few creates, delivery
     /// latency at every subscriber and the server's memory; one server at a time.
     Sse(SseArgs),
+    /// WebSocket load on the poker rooms: N players in M rooms over several worker
+    /// processes, votes at a set rate, fan-out latency, the server's memory and CPU.
+    Ws(WsArgs),
+    /// One worker process of `ws` (started by it; reads its rooms on stdin).
+    #[command(hide = true)]
+    WsWorker(ws_worker::WorkerArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct WsArgs {
+    /// Players in all, hosts included (spread evenly over the rooms).
+    #[arg(long, default_value_t = 19_000)]
+    players: usize,
+    /// Rooms.
+    #[arg(long, default_value_t = 1_900)]
+    rooms: usize,
+    /// Votes per second over all rooms.
+    #[arg(long, default_value_t = 2_000.0)]
+    rate: f64,
+    /// How long the players vote once all are connected (`300s`, `5m`, or seconds).
+    #[arg(long, default_value = "300s", value_parser = parse_duration)]
+    hold: Duration,
+    /// Worker processes holding the players (each under the 20,000-file limit).
+    #[arg(long, default_value_t = 3)]
+    workers: usize,
+    /// Loopback source addresses for the player sockets (127.0.0.2 onwards).
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u8).range(1..=250))]
+    sources: u8,
+    /// Rooms connecting at once in each worker.
+    #[arg(long, default_value_t = 16)]
+    concurrency: usize,
+    /// Hard limit on the whole run (connect + hold + reports), in seconds beyond the hold.
+    #[arg(long, default_value_t = 300.0)]
+    slack: f64,
+    /// Smoke run: 2,000 players, 200 rooms, 200 votes/s, 20 s, 2 workers.
+    #[arg(long)]
+    quick: bool,
+    /// Our server's binary.
+    #[arg(long, env = "POKER_BIN", default_value = "target/release/poker")]
+    poker_bin: PathBuf,
+}
+
+/// `300s`, `5m`, `1.5s`, `250ms` or plain seconds.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let (num, scale) = if let Some(n) = t.strip_suffix("ms") {
+        (n, 0.001)
+    } else if let Some(n) = t.strip_suffix('s') {
+        (n, 1.0)
+    } else if let Some(n) = t.strip_suffix('m') {
+        (n, 60.0)
+    } else {
+        (t, 1.0)
+    };
+    let v: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration like 300s, 5m or 250ms"))?;
+    if !(v.is_finite() && v >= 0.0) {
+        return Err(format!("`{text}` must be a positive duration"));
+    }
+    Ok(Duration::from_secs_f64(v * scale))
 }
 
 /// Which servers to run.
@@ -172,7 +237,45 @@ fn main() -> Result<()> {
                 .build()?;
             runtime.block_on(sse_bench(args))
         }
+        Command::Ws(mut args) => {
+            if args.quick {
+                args.players = 2_000;
+                args.rooms = 200;
+                args.rate = 200.0;
+                args.hold = Duration::from_secs(20);
+                args.workers = 2;
+            }
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()?;
+            runtime.block_on(ws_bench(args))
+        }
+        Command::WsWorker(args) => {
+            raise_nofile_limit()?;
+            ws_worker::main(args)
+        }
     }
+}
+
+async fn ws_bench(args: WsArgs) -> Result<()> {
+    let settings = ws::Settings {
+        players: args.players,
+        rooms: args.rooms,
+        rate: args.rate,
+        hold: args.hold,
+        workers: args.workers,
+        sources: args.sources,
+        concurrency: args.concurrency.max(1),
+        deadline: args.hold + secs("slack", args.slack)?,
+    };
+    ws::validate(&settings)?;
+    // The server and the workers inherit the raised limit.
+    raise_nofile_limit()?;
+    let bin = ws::resolve(&args.poker_bin)?;
+    let outcome = ws::run(&bin, settings).await?;
+    print!("{}", ws::render(&outcome));
+    Ok(())
 }
 
 /// The servers `only` selects, in run order.
