@@ -29,6 +29,7 @@
 //! ```
 
 pub mod admin_sync;
+pub mod capacity;
 pub mod deck;
 pub mod export;
 pub mod hub;
