@@ -79,6 +79,8 @@ pub struct Outcome {
     worker_cpu: f64,
     server_alive: bool,
     metrics: Vec<String>,
+    /// The worst arrival latency (ms) in each second of the hold, over all workers.
+    worst: Vec<u64>,
 }
 
 /// A worker process and its pipes.
@@ -182,6 +184,7 @@ async fn drive(server: &Server, settings: &Settings) -> Result<Outcome> {
     let mut done = Done::default();
     let mut latency = Histogram::<u64>::new_with_bounds(1, 3_600_000_000, 3)?;
     let mut worker_cpu = 0.0;
+    let mut worst: Vec<u64> = Vec::new();
     for w in &mut workers {
         let d = w.next_event("done").await?;
         let n = |k: &str| d[k].as_u64().unwrap_or(0);
@@ -195,6 +198,12 @@ async fn drive(server: &Server, settings: &Settings) -> Result<Outcome> {
         done.rounds += n("rounds");
         worker_cpu += d["cpu"].as_f64().unwrap_or(0.0);
         done.messages.extend(counts(&d["messages"]));
+        for (i, ms) in d["worst"].as_array().into_iter().flatten().enumerate() {
+            if worst.len() <= i {
+                worst.resize(i + 1, 0);
+            }
+            worst[i] = worst[i].max(ms.as_u64().unwrap_or(0));
+        }
         for pair in d["hist"].as_array().into_iter().flatten() {
             let (Some(v), Some(c)) = (pair[0].as_u64(), pair[1].as_u64()) else {
                 continue;
@@ -242,6 +251,7 @@ async fn drive(server: &Server, settings: &Settings) -> Result<Outcome> {
         worker_cpu,
         server_alive,
         metrics,
+        worst,
     })
 }
 
@@ -330,7 +340,11 @@ async fn server_metrics(addr: SocketAddr) -> Result<Vec<String>> {
     }
     Ok(String::from_utf8_lossy(body)
         .lines()
-        .filter(|l| l.starts_with("poker_ws_") || l.starts_with("poker_participants_online"))
+        .filter(|l| {
+            l.starts_with("poker_ws_")
+                || l.starts_with("poker_participants_online")
+                || l.starts_with("litebase_db_write")
+        })
         .map(str::to_owned)
         .collect())
 }
@@ -415,6 +429,22 @@ pub fn render(o: &Outcome) -> String {
             "NOT healthy"
         },
     );
+    if !o.worst.is_empty() {
+        let over = o.worst.iter().filter(|ms| **ms > 100).count();
+        let mut top: Vec<(usize, u64)> = o.worst.iter().copied().enumerate().collect();
+        top.sort_by(|a, b| b.1.cmp(&a.1));
+        let shown: Vec<String> = top
+            .iter()
+            .take(5)
+            .map(|(s, ms)| format!("{ms} ms at {s} s"))
+            .collect();
+        let _ = writeln!(
+            out,
+            "\nSeconds of the hold whose slowest arrival took over 100 ms: {over} of {}; the worst: {}.",
+            o.worst.len(),
+            shown.join(", ")
+        );
+    }
     if o.connect_failed > 0 {
         let _ = writeln!(out, "\nConnect failures: {}", o.connect_failed);
     }

@@ -77,6 +77,8 @@ type Sink = SplitSink<Ws, Message>;
 /// Counts of the whole worker, shared by its room tasks (one thread).
 struct Tally {
     latency: Histogram<u64>,
+    /// The worst latency (ms) of the arrivals in each second after `go`.
+    worst: Vec<u64>,
     votes: u64,
     expected: u64,
     delivered: u64,
@@ -101,9 +103,9 @@ impl Tally {
 }
 
 /// A vote's arrivals are awaited this long before the host reveals anyway.
-const PATIENCE: Duration = Duration::from_secs(5);
+const PATIENCE: Duration = Duration::from_secs(30);
 /// A room stuck revealing or resetting this long gets the host's command again.
-const STAGE_RETRY: Duration = Duration::from_secs(5);
+const STAGE_RETRY: Duration = Duration::from_secs(30);
 
 /// Runs the worker; its only output is the JSON lines on stdout.
 pub fn main(args: WorkerArgs) -> Result<()> {
@@ -139,6 +141,7 @@ async fn run(args: WorkerArgs) -> Result<()> {
         .collect::<Result<_>>()?;
     let tally = Rc::new(RefCell::new(Tally {
         latency: Histogram::new_with_bounds(1, 3_600_000_000, 3)?,
+        worst: Vec::new(),
         votes: 0,
         expected: 0,
         delivered: 0,
@@ -220,6 +223,7 @@ async fn run(args: WorkerArgs) -> Result<()> {
         "secs": start.elapsed().as_secs_f64(),
         "cpu": crate::server::own_cpu_time().map(|d| d.as_secs_f64()).unwrap_or(0.0),
         "hist": hist,
+        "worst": t.worst,
     }));
     Ok(())
 }
@@ -466,7 +470,18 @@ async fn handle(ctx: &RoomCtx, room: &mut Room, sinks: &mut [Option<Sink>], (mem
                         text.chars().take(160).collect::<String>()
                     ));
                 }
+                let second = ctx
+                    .go
+                    .borrow()
+                    .map(|(start, _)| at.saturating_duration_since(start).as_secs() as usize);
                 for d in &seen.arrivals {
+                    if let Some(second) = second.filter(|s| *s < 24 * 3600) {
+                        if t.worst.len() <= second {
+                            t.worst.resize(second + 1, 0);
+                        }
+                        let ms = u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+                        t.worst[second] = t.worst[second].max(ms);
+                    }
                     t.delivered += 1;
                     let us = u64::try_from(d.as_micros()).unwrap_or(u64::MAX).max(1);
                     let _ = t.latency.record(us);

@@ -831,29 +831,33 @@ async fn persist_votes(
             params![room_id, last_activity, expires, ts],
         )?;
         let (number, topic, phase, revealed, deck) = &current;
-        let round_id = upsert_round(conn, &room_id, *number, topic, phase, *revealed, deck, &ts)?;
+        // The round's row is looked up inside each statement; only when it does
+        // not exist yet (nothing changed) is it written first, then the vote again.
+        let mut round_written = false;
         for (participant, vote) in &changes {
-            match vote {
-                Some((card, name)) => exec(
-                    conn,
-                    "INSERT INTO votes (id, round, participant, value, name, created, updated) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) ON CONFLICT(round, participant) DO UPDATE \
-                     SET value = excluded.value, name = excluded.name, updated = excluded.updated",
-                    params![
-                        litebase::id::new_id(),
-                        round_id,
-                        participant,
-                        card,
-                        name,
-                        ts
-                    ],
-                )?,
-                None => exec(
-                    conn,
-                    "DELETE FROM votes WHERE round = ?1 AND participant = ?2",
-                    params![round_id, participant],
-                )?,
-            };
+            loop {
+                let changed = match vote {
+                    Some((card, name)) => exec(
+                        conn,
+                        "INSERT INTO votes (id, round, participant, value, name, created, updated) \
+                         SELECT ?1, id, ?3, ?4, ?5, ?6, ?6 FROM rounds WHERE room = ?2 AND number = ?7 \
+                         ON CONFLICT(round, participant) DO UPDATE \
+                         SET value = excluded.value, name = excluded.name, updated = excluded.updated",
+                        params![litebase::id::new_id(), room_id, participant, card, name, ts, number],
+                    )?,
+                    None => exec(
+                        conn,
+                        "DELETE FROM votes WHERE participant = ?2 AND round = \
+                         (SELECT id FROM rounds WHERE room = ?1 AND number = ?3)",
+                        params![room_id, participant, number],
+                    )?,
+                };
+                if changed > 0 || round_written || vote.is_none() {
+                    break;
+                }
+                upsert_round(conn, &room_id, *number, topic, phase, *revealed, deck, &ts)?;
+                round_written = true;
+            }
         }
         Ok(())
     })
