@@ -432,7 +432,7 @@ pub fn render(o: &Outcome) -> String {
     if !o.worst.is_empty() {
         let over = o.worst.iter().filter(|ms| **ms > 100).count();
         let mut top: Vec<(usize, u64)> = o.worst.iter().copied().enumerate().collect();
-        top.sort_by(|a, b| b.1.cmp(&a.1));
+        top.sort_by_key(|t| std::cmp::Reverse(t.1));
         let shown: Vec<String> = top
             .iter()
             .take(5)
