@@ -461,6 +461,102 @@ pub fn render(o: &Outcome) -> String {
     out
 }
 
+/// The headline lines of the run for `loadgen all`'s table, against the targets
+/// (all players held with no unexpected disconnect, fan-out p99 at most 100 ms,
+/// at most 300 MiB and about 16 KiB a connection).
+pub fn summary_lines(o: &Outcome) -> Vec<crate::summary::Line> {
+    use crate::summary::Line;
+    let s = &o.settings;
+    let bench = format!(
+        "WebSocket, {} players / {} rooms / {:.0} votes/s",
+        s.players / s.rooms * s.rooms,
+        s.rooms,
+        s.rate
+    );
+    let wanted = (s.players / s.rooms * s.rooms) as u64;
+    let p = |q: f64| o.latency.value_at_quantile(q) as f64 / 1000.0;
+    let per_conn = if o.connected > 0 {
+        o.rss_connected_kib.saturating_sub(o.rss_idle_kib) as f64 / o.connected as f64
+    } else {
+        0.0
+    };
+    let mut lines = vec![
+        Line::ours_only(
+            &bench,
+            "players held, unexpected disconnects",
+            format!(
+                "{} for {:.0} s, {}",
+                o.connected, o.hold_secs, o.done.disconnects
+            ),
+            "all, 0",
+            Some(o.connected == wanted && o.done.disconnects == 0 && o.server_alive),
+        ),
+        Line::ours_only(
+            &bench,
+            "connect rate",
+            format!("{:.0}/s", o.connected as f64 / o.connect_secs.max(0.001)),
+            "-",
+            None,
+        ),
+        Line::ours_only(
+            &bench,
+            "votes sent, deliveries",
+            format!(
+                "{} ({:.0}/s), {} of {}",
+                o.done.votes,
+                o.done.votes as f64 / o.hold_secs.max(0.001),
+                o.done.delivered,
+                o.done.expected
+            ),
+            "-",
+            None,
+        ),
+    ];
+    if !o.latency.is_empty() {
+        lines.push(Line::ours_only(
+            &bench,
+            "fan-out p50 / p99 / p99.9 / max",
+            format!(
+                "{:.1} / {:.1} / {:.1} / {:.1} ms",
+                p(0.5),
+                p(0.99),
+                p(0.999),
+                p(1.0)
+            ),
+            "p99 ≤ 100 ms",
+            Some(p(0.99) <= 100.0),
+        ));
+    }
+    lines.push(Line::ours_only(
+        &bench,
+        "server RSS connected (peak)",
+        format!("{} ({})", mib(o.rss_connected_kib), mib(o.rss_peak_kib)),
+        "≤ 300 MiB",
+        Some(o.rss_peak_kib <= 300 * 1024),
+    ));
+    lines.push(Line::ours_only(
+        &bench,
+        "server RSS per connection",
+        format!("{per_conn:.1} KiB"),
+        "≈ 16 KiB",
+        Some(per_conn <= 16.5),
+    ));
+    if o.done.votes > 0 {
+        lines.push(Line::ours_only(
+            &bench,
+            "server CPU per 1,000 votes",
+            format!(
+                "{:.2} s ({:.0}% of a core)",
+                o.server_cpu_hold / (o.done.votes as f64 / 1000.0),
+                100.0 * o.server_cpu_hold / o.hold_secs.max(0.001)
+            ),
+            "-",
+            None,
+        ));
+    }
+    lines
+}
+
 /// Checks the settings before anything starts.
 pub fn validate(s: &Settings) -> Result<()> {
     if s.rooms == 0 || s.players < 2 * s.rooms {
