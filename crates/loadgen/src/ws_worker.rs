@@ -104,6 +104,8 @@ impl Tally {
 
 /// A vote's arrivals are awaited this long before the host reveals anyway.
 const PATIENCE: Duration = Duration::from_secs(30);
+/// How long after the hold every room keeps reading for the last arrivals.
+const DRAIN: Duration = Duration::from_secs(3);
 /// A room stuck revealing or resetting this long gets the host's command again.
 const STAGE_RETRY: Duration = Duration::from_secs(30);
 
@@ -411,9 +413,11 @@ async fn play(ctx: &mut RoomCtx, members: Vec<(Ws, String)>) {
             }
         }
     }
-    // Let the last votes arrive (bounded), then close every socket.
-    let drain_until = tokio::time::Instant::now() + Duration::from_secs(2);
-    while room.in_flight() > 0 {
+    // Let the last votes arrive, then close every socket. Every room reads until
+    // the same instant, so no room's closing (19,000 leaves at once) delays the
+    // last arrivals of another.
+    let drain_until = tokio::time::Instant::from_std(end + DRAIN);
+    loop {
         match tokio::time::timeout_at(drain_until, streams.next()).await {
             Ok(Some(ev)) => handle(ctx, &mut room, &mut sinks, ev).await,
             _ => break,
