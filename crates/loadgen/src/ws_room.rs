@@ -84,6 +84,7 @@ impl Room {
     }
 
     /// Votes sent whose arrival some member has not shown yet.
+    #[cfg(test)]
     pub fn in_flight(&self) -> usize {
         self.in_flight.len()
     }

@@ -417,11 +417,8 @@ async fn play(ctx: &mut RoomCtx, members: Vec<(Ws, String)>) {
     // the same instant, so no room's closing (19,000 leaves at once) delays the
     // last arrivals of another.
     let drain_until = tokio::time::Instant::from_std(end + DRAIN);
-    loop {
-        match tokio::time::timeout_at(drain_until, streams.next()).await {
-            Ok(Some(ev)) => handle(ctx, &mut room, &mut sinks, ev).await,
-            _ => break,
-        }
+    while let Ok(Some(ev)) = tokio::time::timeout_at(drain_until, streams.next()).await {
+        handle(ctx, &mut room, &mut sinks, ev).await;
     }
     ctx.tally.borrow_mut().lost += room.pending_arrivals();
     for sink in sinks.iter_mut().flatten() {
