@@ -38,8 +38,9 @@ pub struct RoomView {
     pub stats: Option<Stats>,
     /// The countdown, if configured.
     pub timer: Option<TimerView>,
-    /// Completed rounds, oldest first (all public).
-    pub history: Vec<HistoryEntry>,
+    /// Completed rounds, oldest first (all public); shared with the room's state,
+    /// not copied per view.
+    pub history: std::sync::Arc<Vec<HistoryEntry>>,
     /// The viewer's own seat and rights; `None` for an anonymous viewer.
     pub viewer: Option<ViewerView>,
 }
@@ -213,7 +214,7 @@ pub fn view_for(state: &RoomState, viewer: Option<&ParticipantId>, now: Timestam
             duration_secs: t.duration_secs,
             deadline: t.deadline(),
         }),
-        history: state.history().to_vec(),
+        history: state.history_shared(),
         viewer,
     }
 }
