@@ -19,7 +19,12 @@ mod report;
 mod server;
 mod setup;
 mod sse;
+mod summary;
+mod ws;
+mod ws_room;
+mod ws_worker;
 
+use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -47,6 +52,97 @@ enum Command {
     /// Realtime fan-out: N SSE subscribers to `posts/*`, a few creates, delivery
     /// latency at every subscriber and the server's memory; one server at a time.
     Sse(SseArgs),
+    /// WebSocket load on the poker rooms: N players in M rooms over several worker
+    /// processes, votes at a set rate, fan-out latency, the server's memory and CPU.
+    Ws(WsArgs),
+    /// Every benchmark in one run (WebSocket load, HTTP and SSE side by side with
+    /// PocketBase, footprint), then one table of the headline figures against the
+    /// targets, followed by each benchmark's own tables.
+    All(AllArgs),
+    /// One worker process of `ws` (started by it; reads its rooms on stdin).
+    #[command(hide = true)]
+    WsWorker(ws_worker::WorkerArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct WsArgs {
+    /// Players in all, hosts included (spread evenly over the rooms).
+    #[arg(long, default_value_t = 19_000)]
+    players: usize,
+    /// Rooms.
+    #[arg(long, default_value_t = 1_900)]
+    rooms: usize,
+    /// Votes per second over all rooms.
+    #[arg(long, default_value_t = 2_000.0)]
+    rate: f64,
+    /// How long the players vote once all are connected (`300s`, `5m`, or seconds).
+    #[arg(long, default_value = "300s", value_parser = parse_duration)]
+    hold: Duration,
+    /// Worker processes holding the players (each under the 20,000-file limit).
+    #[arg(long, default_value_t = 3)]
+    workers: usize,
+    /// Loopback source addresses for the player sockets (127.0.0.2 onwards).
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u8).range(1..=250))]
+    sources: u8,
+    /// Rooms connecting at once in each worker.
+    #[arg(long, default_value_t = 16)]
+    concurrency: usize,
+    /// Hard limit on the whole run (connect + hold + reports), in seconds beyond the hold.
+    #[arg(long, default_value_t = 300.0)]
+    slack: f64,
+    /// Smoke run: 2,000 players, 200 rooms, 200 votes/s, 20 s, 2 workers.
+    #[arg(long)]
+    quick: bool,
+    /// Our server's binary.
+    #[arg(long, env = "POKER_BIN", default_value = "target/release/poker")]
+    poker_bin: PathBuf,
+}
+
+#[derive(clap::Args, Debug)]
+struct AllArgs {
+    /// How long the WebSocket players vote.
+    #[arg(long, default_value = "300s", value_parser = parse_duration)]
+    hold: Duration,
+    /// WebSocket players.
+    #[arg(long, default_value_t = 19_000)]
+    players: usize,
+    /// WebSocket rooms.
+    #[arg(long, default_value_t = 1_900)]
+    rooms: usize,
+    /// Votes per second over all rooms.
+    #[arg(long, default_value_t = 2_000.0)]
+    rate: f64,
+    /// Smoke run: every benchmark's `--quick` form.
+    #[arg(long)]
+    quick: bool,
+    /// Our server's binary.
+    #[arg(long, env = "POKER_BIN", default_value = "target/release/poker")]
+    poker_bin: PathBuf,
+    /// The PocketBase binary.
+    #[arg(long, env = "POCKETBASE_BIN", default_value = "pocketbase")]
+    pocketbase_bin: PathBuf,
+}
+
+/// `300s`, `5m`, `1.5s`, `250ms` or plain seconds.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let (num, scale) = if let Some(n) = t.strip_suffix("ms") {
+        (n, 0.001)
+    } else if let Some(n) = t.strip_suffix('s') {
+        (n, 1.0)
+    } else if let Some(n) = t.strip_suffix('m') {
+        (n, 60.0)
+    } else {
+        (t, 1.0)
+    };
+    let v: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration like 300s, 5m or 250ms"))?;
+    if !(v.is_finite() && v >= 0.0) {
+        return Err(format!("`{text}` must be a positive duration"));
+    }
+    Ok(Duration::from_secs_f64(v * scale))
 }
 
 /// Which servers to run.
@@ -159,7 +255,12 @@ fn main() -> Result<()> {
                 .worker_threads(args.threads.max(1))
                 .enable_all()
                 .build()?;
-            runtime.block_on(http_bench(args))
+            let report = runtime.block_on(http_bench(args))?;
+            print!("{}", report.markdown);
+            match report.problems.first() {
+                Some(p) => bail!("{p}"),
+                None => Ok(()),
+            }
         }
         Command::Sse(mut args) => {
             if args.quick {
@@ -170,8 +271,185 @@ fn main() -> Result<()> {
                 .worker_threads(args.threads.max(1))
                 .enable_all()
                 .build()?;
-            runtime.block_on(sse_bench(args))
+            let report = runtime.block_on(sse_bench(args))?;
+            print!("{}", report.markdown);
+            match report.problems.first() {
+                Some(p) => bail!("{p}"),
+                None => Ok(()),
+            }
         }
+        Command::Ws(mut args) => {
+            if args.quick {
+                args.players = 2_000;
+                args.rooms = 200;
+                args.rate = 200.0;
+                args.hold = Duration::from_secs(20);
+                args.workers = 2;
+            }
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()?;
+            let outcome = runtime.block_on(ws_bench(args))?;
+            print!("{}", ws::render(&outcome));
+            Ok(())
+        }
+        Command::All(args) => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()?;
+            runtime.block_on(all(args))
+        }
+        Command::WsWorker(args) => {
+            raise_nofile_limit()?;
+            ws_worker::main(args)
+        }
+    }
+}
+
+async fn ws_bench(args: WsArgs) -> Result<ws::Outcome> {
+    let settings = ws::Settings {
+        players: args.players,
+        rooms: args.rooms,
+        rate: args.rate,
+        hold: args.hold,
+        workers: args.workers,
+        sources: args.sources,
+        concurrency: args.concurrency.max(1),
+        deadline: args.hold + secs("slack", args.slack)?,
+    };
+    ws::validate(&settings)?;
+    // The server and the workers inherit the raised limit.
+    raise_nofile_limit()?;
+    let bin = ws::resolve(&args.poker_bin)?;
+    ws::run(&bin, settings).await
+}
+
+/// `loadgen all`: each benchmark in turn (a failing one is reported, the others
+/// still run), then the one summary table and every benchmark's own tables.
+async fn all(args: AllArgs) -> Result<()> {
+    let started = std::time::Instant::now();
+    let poker = args.poker_bin.to_string_lossy().into_owned();
+    let pocketbase = args.pocketbase_bin.to_string_lossy().into_owned();
+    let parse = |argv: Vec<String>| -> Result<Command> { Ok(Cli::try_parse_from(argv)?.command) };
+    let quick = |mut v: Vec<String>| {
+        if args.quick {
+            v.push("--quick".into());
+        }
+        v
+    };
+    let mut lines = Vec::new();
+    let mut failures = Vec::new();
+    let mut details = String::new();
+
+    eprintln!("== WebSocket load ==");
+    let mut ws_argv: Vec<String> = ["loadgen", "ws", "--poker-bin", &poker]
+        .map(String::from)
+        .to_vec();
+    if !args.quick {
+        ws_argv.extend([
+            "--players".into(),
+            args.players.to_string(),
+            "--rooms".into(),
+            args.rooms.to_string(),
+            "--rate".into(),
+            args.rate.to_string(),
+            "--hold".into(),
+            format!("{}s", args.hold.as_secs_f64()),
+        ]);
+    }
+    if let Command::Ws(ws_args) = parse(quick(ws_argv))? {
+        let ws_args = WsArgs {
+            quick: args.quick,
+            ..ws_args
+        };
+        let ws_args = if ws_args.quick {
+            WsArgs {
+                players: 2_000,
+                rooms: 200,
+                rate: 200.0,
+                hold: Duration::from_secs(20),
+                workers: 2,
+                ..ws_args
+            }
+        } else {
+            ws_args
+        };
+        match ws_bench(ws_args).await {
+            Ok(o) => {
+                lines.extend(ws::summary_lines(&o));
+                let _ = write!(details, "\n### WebSocket load\n\n{}", ws::render(&o));
+            }
+            Err(e) => failures.push(format!("WebSocket load: {e:#}")),
+        }
+    }
+
+    eprintln!("== HTTP side by side ==");
+    let http_argv = [
+        "loadgen",
+        "http",
+        "--poker-bin",
+        &poker,
+        "--pocketbase-bin",
+        &pocketbase,
+    ]
+    .map(String::from)
+    .to_vec();
+    if let Command::Http(mut http_args) = parse(quick(http_argv))? {
+        if http_args.quick {
+            http_args.duration = 2.0;
+            http_args.warmup = 0.5;
+            http_args.records = 1_000;
+            http_args.users = 50;
+            http_args.starts = 3;
+        }
+        match http_bench(http_args).await {
+            Ok(r) => {
+                lines.extend(summary::http_lines(&r.rows));
+                lines.extend(summary::footprint_lines(&r.footprints));
+                failures.extend(r.problems);
+                let _ = write!(details, "\n### HTTP and footprint\n{}", r.markdown);
+            }
+            Err(e) => failures.push(format!("HTTP: {e:#}")),
+        }
+    }
+
+    eprintln!("== SSE fan-out side by side ==");
+    let sse_argv = [
+        "loadgen",
+        "sse",
+        "--poker-bin",
+        &poker,
+        "--pocketbase-bin",
+        &pocketbase,
+    ]
+    .map(String::from)
+    .to_vec();
+    if let Command::Sse(mut sse_args) = parse(quick(sse_argv))? {
+        if sse_args.quick {
+            sse_args.subscribers = 1_000;
+            sse_args.rounds = 2;
+        }
+        match sse_bench(sse_args).await {
+            Ok(r) => {
+                lines.extend(summary::sse_lines(&r.outcomes));
+                failures.extend(r.problems);
+                let _ = write!(details, "\n### SSE fan-out\n{}", r.markdown);
+            }
+            Err(e) => failures.push(format!("SSE: {e:#}")),
+        }
+    }
+
+    println!(
+        "## All benchmarks ({:.1} min)\n\n{}{}",
+        started.elapsed().as_secs_f64() / 60.0,
+        summary::render(&lines, &failures),
+        details
+    );
+    match failures.first() {
+        Some(f) => bail!("{f}"),
+        None => Ok(()),
     }
 }
 
@@ -232,7 +510,7 @@ fn raise_nofile_limit() -> Result<u64> {
     Ok(lim.rlim_cur)
 }
 
-async fn sse_bench(mut args: SseArgs) -> Result<()> {
+async fn sse_bench(mut args: SseArgs) -> Result<SseReport> {
     if args.subscribers == 0 {
         bail!("--subscribers must be at least 1");
     }
@@ -287,11 +565,16 @@ async fn sse_bench(mut args: SseArgs) -> Result<()> {
             started.elapsed().as_secs_f64()
         );
     }
-    print!("{}", realtime::render(&outcomes, &failed, &settings));
-    if !failed.is_empty() {
-        bail!("{} server run(s) failed", failed.len());
-    }
-    Ok(())
+    let markdown = realtime::render(&outcomes, &failed, &settings);
+    let problems = failed
+        .iter()
+        .map(|(kind, e)| format!("SSE {}: {e}", kind.label()))
+        .collect();
+    Ok(SseReport {
+        markdown,
+        outcomes,
+        problems,
+    })
 }
 
 /// Seconds from the command line as a `Duration`, refusing nonsense.
@@ -342,7 +625,7 @@ async fn start(kind: Kind, args: &HttpArgs) -> Result<(Server, Fixture)> {
     }
 }
 
-async fn http_bench(mut args: HttpArgs) -> Result<()> {
+async fn http_bench(mut args: HttpArgs) -> Result<HttpReport> {
     if args.records == 0 {
         bail!("--records must be at least 1 (the view workload picks seeded ids)");
     }
@@ -433,22 +716,19 @@ async fn http_bench(mut args: HttpArgs) -> Result<()> {
         }
     }
 
-    print!(
-        "{}",
-        report::render(
-            &rows,
-            &after_setup,
-            &settings,
-            args.records,
-            args.users,
-            args.threads
-        )
+    let mut markdown = report::render(
+        &rows,
+        &after_setup,
+        &settings,
+        args.records,
+        args.users,
+        args.threads,
     );
 
     // Footprint: separate fresh starts, after the benchmark servers are gone.
     let mut footprint_failed = false;
+    let mut footprints = Vec::new();
     if args.starts > 0 {
-        let mut footprints = Vec::new();
         for kind in &kinds {
             let bin = match kind {
                 Kind::Ours => &args.poker_bin,
@@ -458,19 +738,41 @@ async fn http_bench(mut args: HttpArgs) -> Result<()> {
                 Ok(f) => footprints.push(f),
                 Err(e) => {
                     eprintln!("{}: footprint: {e:#}", kind.label());
-                    println!("\n{} footprint failed: {e:#}", kind.label());
+                    let _ = writeln!(markdown, "\n{} footprint failed: {e:#}", kind.label());
                     footprint_failed = true;
                 }
             }
         }
-        print!("{}", report::render_footprint(&footprints, args.starts));
+        markdown.push_str(&report::render_footprint(&footprints, args.starts));
     }
 
+    let mut problems = Vec::new();
     if stop_failed {
-        bail!("a server did not stop cleanly");
+        problems.push("a server did not stop cleanly".to_owned());
     }
     if footprint_failed {
-        bail!("a footprint measurement failed");
+        problems.push("a footprint measurement failed".to_owned());
     }
-    Ok(())
+    Ok(HttpReport {
+        markdown,
+        rows,
+        footprints,
+        problems,
+    })
+}
+
+/// What `loadgen http` measured: its Markdown, the rows and footprints behind it,
+/// and what went wrong without stopping the run.
+struct HttpReport {
+    markdown: String,
+    rows: Vec<Row>,
+    footprints: Vec<footprint::Footprint>,
+    problems: Vec<String>,
+}
+
+/// What `loadgen sse` measured.
+struct SseReport {
+    markdown: String,
+    outcomes: Vec<realtime::Outcome>,
+    problems: Vec<String>,
 }

@@ -33,6 +33,23 @@ impl Row {
         }
     }
 
+    /// The workload's name.
+    pub fn label(&self) -> &'static str {
+        self.workload.label()
+    }
+
+    /// `kind`'s requests per second and p99 in ms (`None` when it has no result;
+    /// no p99 when nothing succeeded).
+    pub fn figures(&self, kind: Kind) -> Option<(f64, Option<f64>)> {
+        let cell = match kind {
+            Kind::Ours => self.ours.as_ref(),
+            Kind::PocketBase => self.pocketbase.as_ref(),
+        }?;
+        let latency = &cell.outcome.latency;
+        let p99 = (!latency.is_empty()).then(|| latency.value_at_quantile(0.99) as f64 / 1000.0);
+        Some((cell.outcome.rate, p99))
+    }
+
     /// Stores `kind`'s result.
     pub fn set(&mut self, kind: Kind, outcome: Outcome, memory: Option<(u64, u64)>) {
         let cell = Some(Cell { outcome, memory });

@@ -318,6 +318,22 @@ impl Server {
         Ok((field("VmRSS:")?, field("VmHWM:")?))
     }
 
+    /// A probe of the server's `VmRSS` in KiB for a sampling task (`None` once the
+    /// process is gone).
+    pub fn memory_probe(&self) -> impl Fn() -> Option<u64> + Send + 'static {
+        let path = format!("/proc/{}/status", self.pid);
+        move || {
+            let status = std::fs::read_to_string(&path).ok()?;
+            let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+            line["VmRSS:".len()..]
+                .trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse()
+                .ok()
+        }
+    }
+
     /// CPU time (user + system) the server process has used so far, from
     /// /proc/PID/stat.
     pub fn cpu_time(&self) -> Result<Duration> {

@@ -4,6 +4,7 @@
 //! |------------------------|------------------------------------------------|---------|
 //! | `POKER_ROOM_TTL`       | idle seconds before a room expires and is deleted | 86400 |
 //! | `POKER_SWEEP_INTERVAL` | seconds between two sweeps of expired rooms    | 60      |
+//! | `POKER_MAX_WS`         | most open room WebSockets (lowers the cap the open-file limit gives) | from the limit |
 //!
 //! ```
 //! let config = poker::config::PokerConfig::from_vars(|name| match name {
@@ -43,6 +44,8 @@ pub struct PokerConfig {
     pub room_ttl_secs: u64,
     /// Seconds between two sweeps.
     pub sweep_interval_secs: u64,
+    /// An explicit cap on open room WebSockets (the open-file limit gives one anyway).
+    pub max_ws: Option<usize>,
 }
 
 impl Default for PokerConfig {
@@ -50,6 +53,7 @@ impl Default for PokerConfig {
         Self {
             room_ttl_secs: DEFAULT_ROOM_TTL_SECS,
             sweep_interval_secs: DEFAULT_SWEEP_INTERVAL_SECS,
+            max_ws: None,
         }
     }
 }
@@ -78,6 +82,19 @@ impl PokerConfig {
         Ok(Self {
             room_ttl_secs: seconds("POKER_ROOM_TTL", DEFAULT_ROOM_TTL_SECS)?,
             sweep_interval_secs: seconds("POKER_SWEEP_INTERVAL", DEFAULT_SWEEP_INTERVAL_SECS)?,
+            max_ws: match var("POKER_MAX_WS") {
+                None => None,
+                Some(value) => match value.trim().parse::<usize>() {
+                    Ok(n) if n > 0 => Some(n),
+                    _ => {
+                        return Err(ConfigError {
+                            name: "POKER_MAX_WS",
+                            value,
+                            why: "give a whole number of connections, at least 1",
+                        });
+                    }
+                },
+            },
         })
     }
 
@@ -99,6 +116,11 @@ mod tests {
         assert_eq!(err.name, "POKER_SWEEP_INTERVAL");
         assert!(err.to_string().contains("whole number of seconds"));
         assert!(PokerConfig::from_vars(|_| Some("0".into())).is_err());
+        assert_eq!(
+            PokerConfig::from_vars(|n| (n == "POKER_MAX_WS").then(|| "120".into()))
+                .map(|c| c.max_ws),
+            Ok(Some(120))
+        );
         assert_eq!(
             PokerConfig::from_vars(|_| Some(" 5 ".into())).map(|c| c.room_ttl_secs),
             Ok(5)

@@ -29,6 +29,8 @@ pub fn register_with(app: litebase::App, config: config::PokerConfig) -> litebas
         render::Renderer::new(assets.urls()).expect("embedded templates parse (see render tests)"),
     );
     let hubs = Arc::new(room::hub::Hubs::new(renderer.clone()));
+    let capacity = Arc::new(room::capacity::Capacity::for_process(config.max_ws));
+    let ws_max = capacity.max();
     let sweep = room::sweeper::SweepTrigger::default();
     let app = room::admin_sync::register(app, hubs.clone(), sweep.clone()).setting(
         litebase::settings::AppSetting {
@@ -45,7 +47,7 @@ pub fn register_with(app: litebase::App, config: config::PokerConfig) -> litebas
     let on_serve_hubs = hubs.clone();
     let restored_hubs = hubs.clone();
     app.routes(move |cfg| {
-        room::ws::configure(cfg, hubs.clone());
+        room::ws::configure(cfg, hubs.clone(), capacity.clone());
         pages::configure(cfg, renderer.clone(), assets.clone());
     })
     .on_serve(move |core| {
@@ -56,7 +58,7 @@ pub fn register_with(app: litebase::App, config: config::PokerConfig) -> litebas
             config.sweep_interval(),
             sweep.clone(),
         );
-        core.add_metrics_source(Arc::new(move || metrics::render(hubs.live_count())));
+        core.add_metrics_source(Arc::new(move || metrics::render(hubs.live_count(), ws_max)));
     })
     // A restored backup replaces the rows under every live room: each reloads
     // from the restored rows (players stay connected), and rooms that no longer

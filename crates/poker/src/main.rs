@@ -16,6 +16,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // Every WebSocket is an open file: take all the process may have.
+    if let Err(e) = poker::room::capacity::raise_nofile_limit() {
+        eprintln!("warning: cannot raise the open-file limit: {e}");
+    }
     poker::register_with(litebase::App::new("poker"), config)
         .migrations(embedded::migrations::runner)
         .run()

@@ -14,6 +14,7 @@ static MESSAGES_OUT: AtomicU64 = AtomicU64::new(0);
 static DROPPED: AtomicU64 = AtomicU64::new(0);
 static EVICTIONS: AtomicU64 = AtomicU64::new(0);
 static ERRORS: AtomicU64 = AtomicU64::new(0);
+static REFUSED: AtomicU64 = AtomicU64::new(0);
 
 /// A WebSocket session started.
 pub fn ws_opened() {
@@ -45,6 +46,11 @@ pub fn ws_eviction() {
     EVICTIONS.fetch_add(1, Ordering::Relaxed);
 }
 
+/// A WebSocket upgrade was refused at the connection cap.
+pub fn ws_refused() {
+    REFUSED.fetch_add(1, Ordering::Relaxed);
+}
+
 /// An error frame was produced.
 pub fn ws_error() {
     ERRORS.fetch_add(1, Ordering::Relaxed);
@@ -57,8 +63,8 @@ pub fn participants_online_add(delta: i64) {
 }
 
 /// The Prometheus text of poker's metrics; `rooms_live` is the number of rooms
-/// with a live task.
-pub fn render(rooms_live: usize) -> String {
+/// with a live task, `ws_max` the cap on open room WebSockets.
+pub fn render(rooms_live: usize, ws_max: usize) -> String {
     let mut out = String::new();
     let gauges = [
         (
@@ -75,6 +81,11 @@ pub fn render(rooms_live: usize) -> String {
             "poker_ws_connections",
             "Open room WebSocket connections.",
             WS_CONNECTIONS.load(Ordering::Relaxed),
+        ),
+        (
+            "poker_ws_max_connections",
+            "The cap on open room WebSocket connections (from the open-file limit).",
+            i64::try_from(ws_max).unwrap_or(i64::MAX),
         ),
     ];
     for (name, help, value) in gauges {
@@ -105,6 +116,11 @@ pub fn render(rooms_live: usize) -> String {
             &EVICTIONS,
         ),
         ("poker_ws_errors_total", "Error frames sent.", &ERRORS),
+        (
+            "poker_ws_refused_total",
+            "WebSocket upgrades refused with 503 at the connection cap.",
+            &REFUSED,
+        ),
     ];
     for (name, help, value) in counters {
         let value = value.load(Ordering::Relaxed);
@@ -123,7 +139,7 @@ mod tests {
     #[test]
     fn every_family_is_rendered_with_its_type() {
         ws_error();
-        let text = render(3);
+        let text = render(3, 19_500);
         assert!(text.contains("# TYPE poker_rooms_live gauge\npoker_rooms_live 3\n"));
         for name in [
             "poker_participants_online",
@@ -132,6 +148,8 @@ mod tests {
             "poker_ws_messages_out_total",
             "poker_ws_dropped_total",
             "poker_ws_evictions_total",
+            "poker_ws_refused_total",
+            "poker_ws_max_connections",
         ] {
             assert!(
                 text.contains(&format!("\n{name} ")),

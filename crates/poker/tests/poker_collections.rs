@@ -199,3 +199,49 @@ async fn signed_in_users_and_guests_learn_nothing_through_api_or_realtime() -> a
     }
     Ok(())
 }
+
+/// The stored `votes` rows follow every cast, change and take-back (votes are
+/// written one row at a time), and a restarted server resumes the round from them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_vote_change_is_stored_and_survives_a_restart() -> anyhow::Result<()> {
+    use support::ws::{Player, create_room, participant};
+    let dir = tempfile::tempdir()?;
+    let (server, admin) = support::serve_as_admin(dir.path())?;
+    let http = Http::new();
+    let stored = |server: &litebase::testing::ServerProcess| -> anyhow::Result<Vec<String>> {
+        let reply = http.get_auth(
+            &server.url("/api/collections/votes/records?sort=value"),
+            &admin,
+        )?;
+        anyhow::ensure!(reply.status == 200, "list votes: {}", reply.text);
+        Ok(reply.json["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|v| v["value"].as_str().unwrap_or_default().to_string())
+            .collect())
+    };
+    let room = create_room(&server)?;
+    let code = room["code"].as_str().unwrap_or_default().to_string();
+    let mut ada = Player::join(&server, &code, "Ada", room["hostToken"].as_str()).await?;
+    let mut bob = Player::join(&server, &code, "Bob", None).await?;
+    bob.act(json!({"type": "vote", "value": "5"})).await?;
+    assert_eq!(stored(&server)?, ["5"]);
+    bob.act(json!({"type": "vote", "value": "8"})).await?;
+    assert_eq!(stored(&server)?, ["8"]);
+    bob.act(json!({"type": "clear"})).await?;
+    assert!(stored(&server)?.is_empty());
+    bob.act(json!({"type": "vote", "value": "2"})).await?;
+    ada.act(json!({"type": "vote", "value": "3"})).await?;
+    assert_eq!(stored(&server)?, ["2", "3"]);
+
+    let bob_token = bob.token.clone();
+    let bob_id = bob.id.clone();
+    drop((ada, bob));
+    drop(server);
+    let server = support::serve(dir.path(), &["--log-level", "warn"])?;
+    let mut bob = Player::join(&server, &code, "Bob", Some(&bob_token)).await?;
+    let view = bob.view_where(|v| v["round"]["votes_cast"] == 2).await?;
+    assert_eq!(participant(&view, &bob_id)["card"], "2");
+    Ok(())
+}

@@ -11,9 +11,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytestring::ByteString;
-use serde::Serialize;
 use tokio::sync::{Mutex, mpsc, oneshot};
 
+use super::frame::ViewFrames;
 use super::store::{self, LoadedRoom, NewSeat, StoreError};
 use super::view::{PresenceStatus, presence_status};
 use super::{
@@ -423,14 +423,6 @@ struct Conn {
     format: Format,
     /// A hash of the last personal fragment sent (HTML), to skip repeats.
     last_personal: Option<u64>,
-}
-
-#[derive(Serialize)]
-struct Frame<'a, T: Serialize> {
-    #[serde(rename = "type")]
-    kind: &'a str,
-    #[serde(flatten)]
-    body: T,
 }
 
 /// An `{"type":"error","message":…}` frame.
@@ -868,15 +860,18 @@ impl Hub {
         };
         let mut anonymous = None;
         let mut shared: [Option<ByteString>; 2] = [None, None];
+        // JSON views: the anonymous view serialised once, each frame spliced from it.
+        let mut frames: Option<ViewFrames> = None;
         let mut evicted = Vec::new();
         for (id, c) in self.conns.iter_mut() {
-            let view = view_for(&self.state, Some(&c.participant), now);
             let lang = match c.format {
                 Format::Json => {
-                    match serde_json::to_string(&Frame {
-                        kind: "view",
-                        body: &view,
-                    }) {
+                    let frame = match &frames {
+                        Some(f) => f.frame_for(&self.state, &c.participant),
+                        None => ViewFrames::new(&self.state, now)
+                            .and_then(|f| frames.insert(f).frame_for(&self.state, &c.participant)),
+                    };
+                    match frame {
                         Ok(frame) => {
                             if let Err(e) = c.outbox.try_send(frame.into()) {
                                 evicted.push((*id, e));
@@ -888,6 +883,7 @@ impl Hub {
                 }
                 Format::Html(lang) => lang,
             };
+            let view = view_for(&self.state, Some(&c.participant), now);
             let slot = &mut shared[lang.index()];
             if slot.is_none() {
                 let anon = anonymous.get_or_insert_with(|| view_for(&self.state, None, now));

@@ -29,8 +29,10 @@
 //! ```
 
 pub mod admin_sync;
+pub mod capacity;
 pub mod deck;
 pub mod export;
+pub mod frame;
 pub mod hub;
 pub mod protocol;
 pub mod state;

@@ -219,8 +219,19 @@ fn check_auto_reveal(state: &RoomState, now: Timestamp) -> Result<(), String> {
 fn check_views(state: &RoomState, now: Timestamp) -> Result<(), String> {
     let round = state.round();
     let viewers = std::iter::once(None).chain(PEOPLE.iter().map(|p| Some(ParticipantId::from(*p))));
+    let frames = super::frame::ViewFrames::new(state, now).map_err(|e| e.to_string())?;
     for viewer in viewers {
         let view = view_for(state, viewer.as_ref(), now);
+        if let Some(v) = &viewer {
+            // The broadcast's spliced frame is exactly the whole view's.
+            let whole = super::frame::view_frame(&view).map_err(|e| e.to_string())?;
+            let spliced = frames.frame_for(state, v).map_err(|e| e.to_string())?;
+            if spliced != whole {
+                return Err(format!(
+                    "spliced frame for {v}:\n{spliced}\nwhole:\n{whole}"
+                ));
+            }
+        }
         let mut json = serde_json::to_value(&view).map_err(|e| e.to_string())?;
         let viewer_seat = viewer.as_ref().filter(|v| state.participant(v).is_some());
 

@@ -37,6 +37,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -799,7 +800,9 @@ pub struct RoomState {
     locked: bool,
     deck: Deck,
     round: Round,
-    history: Vec<HistoryEntry>,
+    /// Shared until changed: every command copies the room, and the history only
+    /// grows when a round completes.
+    history: Arc<Vec<HistoryEntry>>,
     timer: Option<Timer>,
     last_activity: Timestamp,
 }
@@ -871,7 +874,7 @@ impl RoomState {
             locked: false,
             round: Round::new(1, None, deck.clone(), now),
             deck,
-            history: Vec::new(),
+            history: Arc::default(),
             timer: None,
             last_activity: now,
         })
@@ -938,7 +941,7 @@ impl RoomState {
                 started_at: stored.round_started_at,
                 revealed_at,
             },
-            history,
+            history: Arc::new(history),
             timer: stored
                 .timer_secs
                 .filter(|d| (MIN_TIMER_SECS..=MAX_TIMER_SECS).contains(d))
@@ -1029,9 +1032,14 @@ impl RoomState {
         &self.round
     }
 
+    /// The history as shared with views (a reference count, not a copy).
+    pub fn history_shared(&self) -> Arc<Vec<HistoryEntry>> {
+        self.history.clone()
+    }
+
     /// Completed rounds, oldest first.
     pub fn history(&self) -> &[HistoryEntry] {
-        &self.history
+        self.history.as_slice()
     }
 
     /// The countdown, if configured.
@@ -1125,7 +1133,7 @@ impl RoomState {
             self.history.windows(2).all(|w| w[0].round < w[1].round),
             "history out of order".into(),
         );
-        for entry in &self.history {
+        for entry in self.history.iter() {
             let votes = entry
                 .votes
                 .iter()
@@ -1437,7 +1445,7 @@ impl RoomState {
                     }
                     Phase::Revealed => self.complete(Some(estimate.to_owned()), now, events),
                     Phase::Completed => {
-                        if let Some(entry) = self.history.last_mut() {
+                        if let Some(entry) = Arc::make_mut(&mut self.history).last_mut() {
                             entry.final_estimate = Some(estimate.to_owned());
                         }
                     }
@@ -1636,7 +1644,7 @@ impl RoomState {
             &self.round.deck,
             votes.iter().map(|v| (&v.participant, v.card.as_str())),
         );
-        self.history.push(HistoryEntry {
+        Arc::make_mut(&mut self.history).push(HistoryEntry {
             round: self.round.number,
             topic: self.round.topic.clone(),
             deck: self.round.deck.clone(),

@@ -531,6 +531,9 @@ pub async fn persist(
     events: &[Event],
     new_seat: Option<NewSeat>,
 ) -> Result<(), StoreError> {
+    if new_seat.is_none() && is_vote_only(events) {
+        return persist_votes(db, room_id, state, events).await;
+    }
     let people_changed = new_seat.is_some()
         || events.iter().any(|e| {
             matches!(
@@ -638,32 +641,37 @@ pub async fn persist(
     let expires = timestamp_text(state.last_activity().plus_secs(room_ttl()));
     db.write(move |conn| -> Result<(), StoreError> {
         let ts = now_text();
-        conn.execute(
+        exec(
+            conn,
             "UPDATE rooms SET name = ?2, locked = ?3, deck = ?4, settings = ?5, timer_secs = ?6, \
              last_activity = ?7, expires = ?8, updated = ?9 WHERE id = ?1",
             params![room_id, room_name, locked, deck_json, settings_json, timer_secs, last_activity, expires, ts],
         )?;
         if let Some(seat) = &new_seat {
-            conn.execute(
+            exec(
+                conn,
                 "INSERT INTO participants (id, room, name, role, is_host, is_cohost, token_hash, online, last_seen, created, updated) \
                  VALUES (?1, ?2, '', 'voter', FALSE, FALSE, ?3, TRUE, ?4, ?4, ?4)",
                 params![seat.id.0, room_id, seat.token_hash, ts],
             )?;
         }
         if people_changed {
-            conn.execute(
+            exec(
+                conn,
                 "DELETE FROM participants WHERE room = ?1 AND id NOT IN (SELECT value FROM json_each(?2))",
                 params![room_id, ids_json],
             )?;
         }
         for (id, name, role, is_host, co_host) in &people {
-            conn.execute(
+            exec(
+                conn,
                 "UPDATE participants SET name = ?2, role = ?3, is_host = ?4, is_cohost = ?5, updated = ?6 WHERE id = ?1",
                 params![id, name, role, is_host, co_host, ts],
             )?;
         }
         for (id, online) in &presence {
-            conn.execute(
+            exec(
+                conn,
                 "UPDATE participants SET online = ?2, last_seen = ?3 WHERE id = ?1 AND online != ?2",
                 params![id, online, ts],
             )?;
@@ -676,7 +684,8 @@ pub async fn persist(
         for (number, topic, estimate, stats, deck, votes) in &archived {
             let round_id =
                 upsert_round(conn, &room_id, *number, topic, "completed", true, deck, &ts)?;
-            conn.execute(
+            exec(
+                conn,
                 "UPDATE rounds SET final_estimate = ?2, stats = ?3 WHERE id = ?1",
                 params![round_id, estimate, stats],
             )?;
@@ -698,29 +707,38 @@ fn upsert_round(
     deck: &str,
     ts: &str,
 ) -> Result<String, StoreError> {
-    conn.execute(
+    exec(
+        conn,
         "INSERT INTO rounds (id, room, number, topic, state, started, revealed, final_estimate, stats, deck, created, updated) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, '', '', NULL, ?7, ?6, ?6) \
          ON CONFLICT(room, number) DO UPDATE SET topic = excluded.topic, state = excluded.state, \
          deck = excluded.deck, updated = excluded.updated",
-        params![litebase::id::new_id(), room_id, number, topic, phase, ts, deck],
+        params![
+            litebase::id::new_id(),
+            room_id,
+            number,
+            topic,
+            phase,
+            ts,
+            deck
+        ],
     )?;
     if revealed {
-        conn.execute(
+        exec(
+            conn,
             "UPDATE rounds SET revealed = ?3 WHERE room = ?1 AND number = ?2 AND revealed = ''",
             params![room_id, number, ts],
         )?;
     } else {
-        conn.execute(
+        exec(
+            conn,
             "UPDATE rounds SET revealed = '' WHERE room = ?1 AND number = ?2",
             params![room_id, number],
         )?;
     }
-    Ok(conn.query_row(
-        "SELECT id FROM rounds WHERE room = ?1 AND number = ?2",
-        params![room_id, number],
-        |r| r.get(0),
-    )?)
+    Ok(conn
+        .prepare_cached("SELECT id FROM rounds WHERE room = ?1 AND number = ?2")?
+        .query_row(params![room_id, number], |r| r.get(0))?)
 }
 
 fn replace_votes(
@@ -729,7 +747,11 @@ fn replace_votes(
     votes: &[(String, String, String)],
     ts: &str,
 ) -> Result<(), StoreError> {
-    conn.execute("DELETE FROM votes WHERE round = ?1", params![round_id])?;
+    exec(
+        conn,
+        "DELETE FROM votes WHERE round = ?1",
+        params![round_id],
+    )?;
     let mut stmt = conn.prepare_cached(
         "INSERT INTO votes (id, round, participant, value, name, created, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
     )?;
@@ -744,6 +766,102 @@ fn replace_votes(
         ])?;
     }
     Ok(())
+}
+
+/// Runs one statement through the connection's statement cache: the same few
+/// statements run for every change, so they are parsed once, not per vote.
+fn exec(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> rusqlite::Result<usize> {
+    conn.prepare_cached(sql)?.execute(params)
+}
+
+/// Whether `events` only cast or took back votes (the hot path under load).
+fn is_vote_only(events: &[Event]) -> bool {
+    !events.is_empty()
+        && events
+            .iter()
+            .all(|e| matches!(e, Event::Voted { .. } | Event::VoteCleared { .. }))
+}
+
+/// [`persist`] for votes alone: the room's activity and only the votes that
+/// changed (one upsert or delete each), instead of every row of the room.
+async fn persist_votes(
+    db: &litebase::Db,
+    room_id: &str,
+    state: &RoomState,
+    events: &[Event],
+) -> Result<(), StoreError> {
+    let round = state.round();
+    let current = (
+        round.number(),
+        round.topic().unwrap_or_default().to_string(),
+        phase_text(round.phase()),
+        round.revealed_at().is_some(),
+        serde_json::to_string(round.deck().spec()).unwrap_or_else(|_| "null".into()),
+    );
+    // (participant, Some((card, name))) for a vote, None for a vote taken back.
+    let changes: Vec<(String, Option<(String, String)>)> = events
+        .iter()
+        .map(|e| match e {
+            Event::Voted { participant } | Event::VoteCleared { participant } => {
+                let vote = round.votes().get(participant).map(|card| {
+                    let name = state
+                        .participant(participant)
+                        .map(|p| p.name.clone())
+                        .unwrap_or_default();
+                    (card.clone(), name)
+                });
+                (participant.0.clone(), vote)
+            }
+            _ => (String::new(), None),
+        })
+        .filter(|(p, _)| !p.is_empty())
+        .collect();
+    let room_id = room_id.to_string();
+    let last_activity = timestamp_text(state.last_activity());
+    let expires = timestamp_text(state.last_activity().plus_secs(room_ttl()));
+    db.write(move |conn| -> Result<(), StoreError> {
+        let ts = now_text();
+        exec(
+            conn,
+            "UPDATE rooms SET last_activity = ?2, expires = ?3, updated = ?4 WHERE id = ?1",
+            params![room_id, last_activity, expires, ts],
+        )?;
+        let (number, topic, phase, revealed, deck) = &current;
+        // The round's row is looked up inside each statement; only when it does
+        // not exist yet (nothing changed) is it written first, then the vote again.
+        let mut round_written = false;
+        for (participant, vote) in &changes {
+            loop {
+                let changed = match vote {
+                    Some((card, name)) => exec(
+                        conn,
+                        "INSERT INTO votes (id, round, participant, value, name, created, updated) \
+                         SELECT ?1, id, ?3, ?4, ?5, ?6, ?6 FROM rounds WHERE room = ?2 AND number = ?7 \
+                         ON CONFLICT(round, participant) DO UPDATE \
+                         SET value = excluded.value, name = excluded.name, updated = excluded.updated",
+                        params![litebase::id::new_id(), room_id, participant, card, name, ts, number],
+                    )?,
+                    None => exec(
+                        conn,
+                        "DELETE FROM votes WHERE participant = ?2 AND round = \
+                         (SELECT id FROM rounds WHERE room = ?1 AND number = ?3)",
+                        params![room_id, participant, number],
+                    )?,
+                };
+                if changed > 0 || round_written || vote.is_none() {
+                    break;
+                }
+                upsert_round(conn, &room_id, *number, topic, phase, *revealed, deck, &ts)?;
+                round_written = true;
+            }
+        }
+        Ok(())
+    })
+    .await
 }
 
 /// Marks the room's people offline, as a freshly started hub finds them (after a

@@ -38,8 +38,9 @@ pub struct RoomView {
     pub stats: Option<Stats>,
     /// The countdown, if configured.
     pub timer: Option<TimerView>,
-    /// Completed rounds, oldest first (all public).
-    pub history: Vec<HistoryEntry>,
+    /// Completed rounds, oldest first (all public); shared with the room's state,
+    /// not copied per view.
+    pub history: std::sync::Arc<Vec<HistoryEntry>>,
     /// The viewer's own seat and rights; `None` for an anonymous viewer.
     pub viewer: Option<ViewerView>,
 }
@@ -184,20 +185,7 @@ pub fn view_for(state: &RoomState, viewer: Option<&ParticipantId>, now: Timestam
             outlier: stats.as_ref().is_some_and(|s| s.outliers.contains(&p.id)),
         })
         .collect();
-    let viewer = viewer.map(|id| {
-        let me = state.participant(id);
-        ViewerView {
-            id: id.clone(),
-            card: visible(id),
-            is_host: id == state.host(),
-            is_moderator: state.is_moderator(id),
-            can_vote: round.phase() == Phase::Voting && me.is_some_and(|p| p.role == Role::Voter),
-            can_reveal: state.permits(id, state.settings().reveal),
-            can_reset: state.permits(id, state.settings().reset),
-            can_next_round: state.permits(id, state.settings().next_round),
-            can_edit_topic: state.permits(id, state.settings().edit_topic),
-        }
-    });
+    let viewer = viewer.map(|id| viewer_view(state, id, visible(id)));
     RoomView {
         name: state.name().map(str::to_owned),
         locked: state.locked(),
@@ -226,9 +214,47 @@ pub fn view_for(state: &RoomState, viewer: Option<&ParticipantId>, now: Timestam
             duration_secs: t.duration_secs,
             deadline: t.deadline(),
         }),
-        history: state.history().to_vec(),
+        history: state.history_shared(),
         viewer,
     }
+}
+
+/// The viewer's own seat and rights, with `card`, the card they may see as theirs.
+fn viewer_view(state: &RoomState, id: &ParticipantId, card: Option<String>) -> ViewerView {
+    let me = state.participant(id);
+    ViewerView {
+        id: id.clone(),
+        card,
+        is_host: id == state.host(),
+        is_moderator: state.is_moderator(id),
+        can_vote: state.round().phase() == Phase::Voting
+            && me.is_some_and(|p| p.role == Role::Voter),
+        can_reveal: state.permits(id, state.settings().reveal),
+        can_reset: state.permits(id, state.settings().reset),
+        can_next_round: state.permits(id, state.settings().next_round),
+        can_edit_topic: state.permits(id, state.settings().edit_topic),
+    }
+}
+
+/// What `view_for(state, Some(viewer), now)` has that the anonymous view `anon`
+/// (of the same state and time) lacks: the viewer's own entry index and card (a
+/// hidden card is visible only to its owner, while voting) and the `viewer`
+/// part. `None` when `viewer` has no seat (their view is the anonymous one).
+///
+/// Lets a broadcast build the view once and add each person's few bytes, instead
+/// of building (and serialising) a whole view per person.
+pub fn personal_parts(
+    state: &RoomState,
+    anon: &RoomView,
+    viewer: &ParticipantId,
+) -> Option<(usize, Option<String>, ViewerView)> {
+    let index = state.participants().iter().position(|p| &p.id == viewer)?;
+    let card = match state.round().phase() {
+        Phase::Voting => state.round().votes().get(viewer).cloned(),
+        Phase::Revealed | Phase::Completed => anon.participants.get(index)?.card.clone(),
+    };
+    let me = viewer_view(state, viewer, card.clone());
+    Some((index, card, me))
 }
 
 /// How `p`'s presence shows at `now` (the hub also uses it to notice a change

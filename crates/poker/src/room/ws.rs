@@ -19,6 +19,7 @@ use tokio::sync::mpsc;
 
 use bytestring::ByteString;
 
+use super::capacity::{Capacity, Slot};
 use super::hub::{Format, HubMsg, Hubs, OUTBOX_CAPACITY, Refusal, error_frame};
 use super::protocol::{self, ClientMsg};
 use super::store::{self, RoomSetup, StoreError};
@@ -42,8 +43,9 @@ const CLIENT_TIMEOUT: Duration = Duration::from_secs(30);
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Adds the room routes.
-pub fn configure(cfg: &mut web::ServiceConfig, hubs: Arc<Hubs>) {
+pub fn configure(cfg: &mut web::ServiceConfig, hubs: Arc<Hubs>, capacity: Arc<Capacity>) {
     cfg.app_data(web::Data::from(hubs))
+        .app_data(web::Data::from(capacity))
         .route("/api/poker/rooms", web::post().to(create_room))
         .route("/ws/rooms/{code}", web::get().to(room_socket));
 }
@@ -166,7 +168,18 @@ async fn room_socket(
     core: web::Data<litebase::core::Core>,
     hubs: web::Data<Hubs>,
     renderer: web::Data<Renderer>,
+    capacity: web::Data<Capacity>,
 ) -> Result<HttpResponse, actix_web::Error> {
+    // Taken before the handshake, so a refusal costs no session and no task.
+    let Some(slot) = capacity.into_inner().try_acquire() else {
+        return Ok(HttpResponse::ServiceUnavailable()
+            .insert_header((actix_web::http::header::RETRY_AFTER, "10"))
+            .json(serde_json::json!({
+                "status": 503,
+                "message": "the server is at its WebSocket connection limit; try again in a few seconds",
+                "data": {},
+            })));
+    };
     let code = code.into_inner();
     let mode = mode_of(&req, &code);
     let (response, session, stream) = actix_ws::handle(&req, body)?;
@@ -178,7 +191,7 @@ async fn room_socket(
     let renderer = renderer.into_inner();
     // The stream moves into the task: dropping it would close the socket.
     actix_web::rt::spawn(run_session(
-        session, stream, code, core, hubs, mode, renderer,
+        session, stream, code, core, hubs, mode, renderer, slot,
     ));
     Ok(response)
 }
@@ -220,6 +233,8 @@ async fn run_session(
     hubs: Arc<Hubs>,
     mode: Mode,
     renderer: Arc<Renderer>,
+    // Held for the session's life: its place under the connection cap.
+    _slot: Slot,
 ) {
     crate::metrics::ws_opened();
     let (out_tx, mut out_rx) = mpsc::channel::<ByteString>(OUTBOX_CAPACITY);
