@@ -205,6 +205,10 @@ struct SseArgs {
     /// Records created one at a time; each is timed at every subscriber.
     #[arg(long, default_value_t = 5)]
     rounds: usize,
+    /// Records then created back to back (throughput: events delivered per second
+    /// while creates keep coming); 0 skips this phase.
+    #[arg(long, default_value_t = 20)]
+    burst: usize,
     /// Subscribers being set up at once.
     #[arg(long, default_value_t = 200)]
     concurrency: usize,
@@ -551,6 +555,7 @@ async fn sse_bench(mut args: SseArgs) -> Result<SseReport> {
     let settings = realtime::Settings {
         subscribers: args.subscribers,
         rounds: args.rounds,
+        burst: args.burst,
         concurrency: args.concurrency,
         connect_timeout: secs("connect-timeout", args.connect_timeout)?,
         connect_phase: secs("connect-phase", args.connect_phase)?,

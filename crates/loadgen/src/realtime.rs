@@ -35,6 +35,9 @@ pub struct Settings {
     pub subscribers: usize,
     /// Records created, one at a time.
     pub rounds: usize,
+    /// Records then created back to back (each create waits only for its own
+    /// response, not for the fan-out): the throughput phase. 0 skips it.
+    pub burst: usize,
     /// Subscribers being set up at once.
     pub concurrency: usize,
     /// Time one subscriber gets from connect to its `204` on the subscription.
@@ -145,6 +148,33 @@ pub struct Outcome {
     /// From the first create to the end of the last round: wall time, this process's
     /// CPU time and the server's (both share the same cores).
     pub rounds_cpu: Option<(Duration, Duration, Duration)>,
+    /// The throughput phase, when it ran.
+    pub burst: Option<Burst>,
+}
+
+/// The throughput phase: creates back to back, every event to every subscriber.
+#[derive(Clone, Debug)]
+pub struct Burst {
+    /// Records created.
+    pub creates: usize,
+    /// Events delivered within the bound.
+    pub delivered: usize,
+    /// Events expected (creates × subscribers alive).
+    pub expected: usize,
+    /// From the first create's send to the last delivery (or giving up).
+    pub elapsed: Duration,
+}
+
+impl Burst {
+    /// Events delivered per second over the phase.
+    pub fn rate(&self) -> f64 {
+        let secs = self.elapsed.as_secs_f64();
+        if secs > 0.0 {
+            self.delivered as f64 / secs
+        } else {
+            0.0
+        }
+    }
 }
 
 impl Outcome {
@@ -168,6 +198,7 @@ impl Outcome {
             rss_after: None,
             stop_time: None,
             rounds_cpu: None,
+            burst: None,
         })
     }
 }
@@ -351,6 +382,8 @@ struct Books {
     round_latency: Vec<Histogram<u64>>,
     /// Per round: when its create was sent.
     sent: Vec<Option<Instant>>,
+    /// Rounds from here on are the throughput phase: counted, not timed.
+    burst_start: usize,
     closed: usize,
 }
 
@@ -372,6 +405,10 @@ impl Books {
                 let latency = at.saturating_duration_since(sent);
                 if latency > bound {
                     out.late += 1;
+                    return;
+                }
+                if round >= self.burst_start {
+                    self.got[round] += 1;
                     return;
                 }
                 let us = u64::try_from(latency.as_micros())
@@ -528,13 +565,15 @@ async fn fan_out(
         );
     }
 
+    let all_rounds = settings.rounds + settings.burst;
     let mut books = Books {
-        seen: vec![vec![false; settings.subscribers]; settings.rounds],
-        got: vec![0; settings.rounds],
-        round_latency: (0..settings.rounds)
+        seen: vec![vec![false; settings.subscribers]; all_rounds],
+        got: vec![0; all_rounds],
+        round_latency: (0..all_rounds)
             .map(|_| new_histogram())
             .collect::<Result<_>>()?,
-        sent: vec![None; settings.rounds],
+        sent: vec![None; all_rounds],
+        burst_start: settings.rounds,
         closed: 0,
     };
     drain_until(
@@ -620,6 +659,15 @@ async fn fan_out(
             server1.saturating_sub(server0),
         ));
     }
+    if settings.burst > 0 {
+        out.burst = Some(
+            burst(
+                &mut conn, &mut rx, &mut books, out, settings, addr, &path, &prefix,
+            )
+            .await?,
+        );
+        eprintln!("{label}: throughput phase: {:?}", out.burst);
+    }
     // Whatever is already queued (closures, duplicates) still counts.
     while let Ok(note) = rx.try_recv() {
         books.handle(note, out, settings.bound);
@@ -629,6 +677,54 @@ async fn fan_out(
         eprintln!("{label}: disconnects: {}", out.disconnects.summary());
     }
     Ok(())
+}
+
+/// The throughput phase: `settings.burst` creates back to back on `conn`, then
+/// waiting (up to the bound) for every event at every subscriber still alive.
+#[allow(clippy::too_many_arguments)]
+async fn burst(
+    conn: &mut Conn,
+    rx: &mut mpsc::UnboundedReceiver<Note>,
+    books: &mut Books,
+    out: &mut Outcome,
+    settings: &Settings,
+    addr: std::net::SocketAddr,
+    path: &str,
+    prefix: &str,
+) -> Result<Burst> {
+    let first = settings.rounds;
+    let rounds = first..first + settings.burst;
+    let start = Instant::now();
+    for round in rounds.clone() {
+        let body = serde_json::to_vec(&json!({"title": title(prefix, round)}))?;
+        let req = request_bytes("POST", addr, path, None, Some(&body));
+        books.sent[round] = Some(Instant::now());
+        match conn.send(&req, settings.bound).await {
+            Ok((200, _)) => {}
+            Ok((status, resp)) => out.create_errors.add(format!(
+                "POST {path} answered {status}: {}",
+                String::from_utf8_lossy(resp)
+            )),
+            Err(e) => out.create_errors.add(format!("POST {path}: {e:#}")),
+        }
+        while let Ok(note) = rx.try_recv() {
+            books.handle(note, out, settings.bound);
+        }
+    }
+    let delivered = |b: &Books| rounds.clone().map(|r| b.got[r]).sum::<usize>();
+    let until = start + settings.bound;
+    while delivered(books) < out.connected.saturating_sub(books.closed) * settings.burst {
+        match tokio::time::timeout_at(until.into(), rx.recv()).await {
+            Ok(Some(note)) => books.handle(note, out, settings.bound),
+            Ok(None) | Err(_) => break,
+        }
+    }
+    Ok(Burst {
+        creates: settings.burst,
+        delivered: delivered(books),
+        expected: out.connected.saturating_sub(books.closed) * settings.burst,
+        elapsed: start.elapsed(),
+    })
 }
 
 /// Microseconds as milliseconds for the table.
@@ -765,6 +861,17 @@ pub fn render(outcomes: &[Outcome], failed: &[(Kind, String)], settings: &Settin
             })
             .collect();
         let _ = writeln!(out, "- {l} rounds: {}", rounds.join(", "));
+        if let Some(b) = &o.burst {
+            let _ = writeln!(
+                out,
+                "- {l} throughput phase: {} creates back to back, {} of {} events delivered in {:.1} ms = {:.0} events/s",
+                b.creates,
+                b.delivered,
+                b.expected,
+                b.elapsed.as_secs_f64() * 1e3,
+                b.rate()
+            );
+        }
         if let Some((wall, client, server)) = o.rounds_cpu {
             let _ = writeln!(
                 out,
