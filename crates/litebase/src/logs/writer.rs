@@ -71,6 +71,7 @@ fn run(conn: &Connection, rx: &Receiver<Entry>, state: &LogState) {
     prune(conn, state);
     let mut last_prune = Instant::now();
     let mut batch = Vec::with_capacity(MAX_BATCH);
+    let mut ids = LogIds { last: 0 };
     loop {
         let wait = PRUNE_EVERY.saturating_sub(last_prune.elapsed());
         match rx.recv_timeout(wait) {
@@ -82,7 +83,7 @@ fn run(conn: &Connection, rx: &Receiver<Entry>, state: &LogState) {
                         Err(_) => break,
                     }
                 }
-                match insert(conn, &batch) {
+                match insert(conn, &mut ids, &batch) {
                     Ok(()) => {
                         state
                             .written
@@ -107,7 +108,25 @@ fn run(conn: &Connection, rx: &Receiver<Entry>, state: &LogState) {
     }
 }
 
-fn insert(conn: &Connection, batch: &[Entry]) -> rusqlite::Result<()> {
+/// Row ids that only grow: 15 hex digits of microseconds since the epoch, bumped
+/// past the previous id when two entries share a microsecond. Ids in insertion
+/// order append to the primary-key index instead of landing at random places in
+/// it (which random ids did, costing the writer thread a B-tree search per row).
+struct LogIds {
+    last: u64,
+}
+
+impl LogIds {
+    fn next(&mut self) -> String {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX));
+        self.last = now.max(self.last.saturating_add(1));
+        format!("{:015x}", self.last)
+    }
+}
+
+fn insert(conn: &Connection, ids: &mut LogIds, batch: &[Entry]) -> rusqlite::Result<()> {
     let tx = conn.unchecked_transaction()?;
     {
         let mut stmt = tx.prepare_cached(
@@ -131,7 +150,7 @@ fn insert(conn: &Connection, batch: &[Entry]) -> rusqlite::Result<()> {
                 .map(|pq| redact_url(pq.as_str()))
                 .unwrap_or_else(|| e.uri.path().to_string());
             stmt.execute(params![
-                crate::id::new_id(),
+                ids.next(),
                 crate::query::format_datetime(time::OffsetDateTime::from(e.at)),
                 level,
                 e.method.as_str(),
@@ -161,5 +180,18 @@ fn prune(conn: &Connection, state: &LogState) {
         Ok(n) if n > 0 => tracing::info!(rows = n, days, "pruned old request logs"),
         Ok(_) => {}
         Err(e) => tracing::error!(error = %e, "cannot prune request logs"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LogIds;
+
+    #[test]
+    fn log_ids_grow_and_keep_their_width() {
+        let mut ids = LogIds { last: 0 };
+        let all: Vec<String> = (0..1000).map(|_| ids.next()).collect();
+        assert!(all.windows(2).all(|w| w[0] < w[1]), "ids must only grow");
+        assert!(all.iter().all(|id| id.len() == 15));
     }
 }
