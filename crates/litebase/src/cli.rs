@@ -245,8 +245,34 @@ fn return_large_buffers_to_the_os() {
     }
 }
 
+/// Every few seconds, hands the allocator's free pages back to the OS. Many
+/// connections' short-lived buffers (each flushed write, each read burst) are
+/// freed in the middle of glibc's arenas, which keeps them resident otherwise:
+/// with 19,000 WebSocket players this was 30 MiB that no one used.
+fn trim_free_memory_periodically() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        let spawned = std::thread::Builder::new()
+            .name("litebase-trim".into())
+            .spawn(|| {
+                loop {
+                    std::thread::sleep(std::time::Duration::from_secs(5));
+                    // SAFETY: malloc_trim only returns free memory to the OS; it
+                    // takes the allocator's locks like any malloc call.
+                    unsafe {
+                        libc::malloc_trim(0);
+                    }
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::warn!(error = %e, "cannot start the memory trimmer; serving without it");
+        }
+    }
+}
+
 async fn serve(app: App, config: Config) -> Result<(), CliError> {
     return_large_buffers_to_the_os();
+    trim_free_memory_periodically();
     // Held until the server stops; `backup restore` refuses while it is held.
     let _lock = match crate::backups::lock::try_lock(&config.global.data_dir)? {
         Some(lock) => Some(lock),
