@@ -14,6 +14,7 @@ use bytestring::ByteString;
 use tokio::sync::{Mutex, mpsc, oneshot};
 
 use super::frame::ViewFrames;
+use super::outbox::{Outbox, SendError};
 use super::store::{self, LoadedRoom, NewSeat, StoreError};
 use super::view::{PresenceStatus, presence_status};
 use super::{
@@ -241,7 +242,7 @@ pub enum HubMsg {
         /// A token from an earlier `welcome` or room creation.
         token: Option<String>,
         /// Where the hub sends this connection's frames.
-        outbox: mpsc::Sender<ByteString>,
+        outbox: Outbox,
         /// JSON or HTML (and its language).
         format: Format,
         /// The connection id, or why the join was refused.
@@ -419,7 +420,7 @@ impl Hubs {
 
 struct Conn {
     participant: ParticipantId,
-    outbox: mpsc::Sender<ByteString>,
+    outbox: Outbox,
     format: Format,
     /// A hash of the last personal fragment sent (HTML), to skip repeats.
     last_personal: Option<u64>,
@@ -717,7 +718,7 @@ impl Hub {
         name: String,
         role: Role,
         token: Option<String>,
-        outbox: mpsc::Sender<ByteString>,
+        outbox: Outbox,
         format: Format,
     ) -> Result<u64, Refusal> {
         let resumed = token.as_deref().and_then(|t| self.seat_of(t));
@@ -829,8 +830,8 @@ impl Hub {
     /// slow (evicted, counted; dropping the outbox closes its socket); a closed
     /// one means its session already ended. Either way its presence is settled
     /// by [`Hub::settle_dropped`].
-    fn drop_conn<T>(&mut self, conn: u64, error: &mpsc::error::TrySendError<T>) {
-        if matches!(error, mpsc::error::TrySendError::Full(_)) {
+    fn drop_conn(&mut self, conn: u64, error: &SendError) {
+        if *error == SendError::Full {
             crate::metrics::ws_dropped();
             crate::metrics::ws_eviction();
             tracing::info!(conn, "evicting a slow connection");

@@ -34,6 +34,7 @@ pub mod deck;
 pub mod export;
 pub mod frame;
 pub mod hub;
+pub mod outbox;
 pub mod protocol;
 pub mod state;
 pub mod stats;

@@ -21,6 +21,7 @@ use bytestring::ByteString;
 
 use super::capacity::{Capacity, Slot};
 use super::hub::{Format, HubMsg, Hubs, OUTBOX_CAPACITY, Refusal, error_frame};
+use super::outbox::{Outbox, outbox};
 use super::protocol::{self, ClientMsg};
 use super::store::{self, RoomSetup, StoreError};
 use super::{DeckSpec, Role};
@@ -237,7 +238,7 @@ async fn run_session(
     _slot: Slot,
 ) {
     crate::metrics::ws_opened();
-    let (out_tx, mut out_rx) = mpsc::channel::<ByteString>(OUTBOX_CAPACITY);
+    let (out_tx, mut out_rx) = outbox(OUTBOX_CAPACITY);
     // Once joined, only the hub holds the sender: when it drops this connection
     // (too slow, removed, room closed) the outbox ends and the socket closes.
     let mut out_tx = Some(out_tx);
@@ -432,7 +433,7 @@ async fn join(
     role: Role,
     token: Option<String>,
     format: Format,
-    outbox: &mpsc::Sender<ByteString>,
+    outbox: &Outbox,
 ) -> Result<(mpsc::Sender<HubMsg>, u64), Refusal> {
     hubs.ask(&core.db, code, |reply| HubMsg::Connect {
         name: name.clone(),
