@@ -244,22 +244,56 @@ struct SseArgs {
     pocketbase_bin: PathBuf,
 }
 
+/// A tokio runtime with `threads` workers (at least one) for one benchmark.
+fn runtime(threads: usize) -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads.max(1))
+        .enable_all()
+        .build()?)
+}
+
+impl HttpArgs {
+    /// `--quick`: short workloads on a small data set (smoke runs).
+    fn apply_quick(&mut self) {
+        if self.quick {
+            self.duration = 2.0;
+            self.warmup = 0.5;
+            self.records = 1_000;
+            self.users = 50;
+            self.starts = 3;
+        }
+    }
+}
+
+impl SseArgs {
+    /// `--quick`: 1,000 subscribers, 2 rounds.
+    fn apply_quick(&mut self) {
+        if self.quick {
+            self.subscribers = 1_000;
+            self.rounds = 2;
+        }
+    }
+}
+
+impl WsArgs {
+    /// `--quick`: 2,000 players, 200 rooms, 200 votes/s, 20 s, 2 workers.
+    fn apply_quick(&mut self) {
+        if self.quick {
+            self.players = 2_000;
+            self.rooms = 200;
+            self.rate = 200.0;
+            self.hold = Duration::from_secs(20);
+            self.workers = 2;
+        }
+    }
+}
+
 fn main() -> Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Http(mut args) => {
-            if args.quick {
-                args.duration = 2.0;
-                args.warmup = 0.5;
-                args.records = 1_000;
-                args.users = 50;
-                args.starts = 3;
-            }
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(args.threads.max(1))
-                .enable_all()
-                .build()?;
-            let report = runtime.block_on(http_bench(args))?;
+            args.apply_quick();
+            let report = runtime(args.threads)?.block_on(http_bench(args))?;
             print!("{}", report.markdown);
             match report.problems.first() {
                 Some(p) => bail!("{p}"),
@@ -267,15 +301,8 @@ fn main() -> Result<()> {
             }
         }
         Command::Sse(mut args) => {
-            if args.quick {
-                args.subscribers = 1_000;
-                args.rounds = 2;
-            }
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(args.threads.max(1))
-                .enable_all()
-                .build()?;
-            let report = runtime.block_on(sse_bench(args))?;
+            args.apply_quick();
+            let report = runtime(args.threads)?.block_on(sse_bench(args))?;
             print!("{}", report.markdown);
             match report.problems.first() {
                 Some(p) => bail!("{p}"),
@@ -283,28 +310,12 @@ fn main() -> Result<()> {
             }
         }
         Command::Ws(mut args) => {
-            if args.quick {
-                args.players = 2_000;
-                args.rooms = 200;
-                args.rate = 200.0;
-                args.hold = Duration::from_secs(20);
-                args.workers = 2;
-            }
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(1)
-                .enable_all()
-                .build()?;
-            let outcome = runtime.block_on(ws_bench(args))?;
+            args.apply_quick();
+            let outcome = runtime(1)?.block_on(ws_bench(args))?;
             print!("{}", ws::render(&outcome));
             Ok(())
         }
-        Command::All(args) => {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(1)
-                .enable_all()
-                .build()?;
-            runtime.block_on(all(args))
-        }
+        Command::All(args) => runtime(1)?.block_on(all(args)),
         Command::WsWorker(args) => {
             raise_nofile_limit()?;
             ws_worker::main(args)
@@ -366,23 +377,8 @@ async fn all(args: AllArgs) -> Result<()> {
             format!("{}s", args.hold.as_secs_f64()),
         ]);
     }
-    if let Command::Ws(ws_args) = parse(quick(ws_argv))? {
-        let ws_args = WsArgs {
-            quick: args.quick,
-            ..ws_args
-        };
-        let ws_args = if ws_args.quick {
-            WsArgs {
-                players: 2_000,
-                rooms: 200,
-                rate: 200.0,
-                hold: Duration::from_secs(20),
-                workers: 2,
-                ..ws_args
-            }
-        } else {
-            ws_args
-        };
+    if let Command::Ws(mut ws_args) = parse(quick(ws_argv))? {
+        ws_args.apply_quick();
         match ws_bench(ws_args).await {
             Ok(o) => {
                 lines.extend(ws::summary_lines(&o));
@@ -404,13 +400,7 @@ async fn all(args: AllArgs) -> Result<()> {
     .map(String::from)
     .to_vec();
     if let Command::Http(mut http_args) = parse(quick(http_argv))? {
-        if http_args.quick {
-            http_args.duration = 2.0;
-            http_args.warmup = 0.5;
-            http_args.records = 1_000;
-            http_args.users = 50;
-            http_args.starts = 3;
-        }
+        http_args.apply_quick();
         match http_bench(http_args).await {
             Ok(r) => {
                 lines.extend(summary::http_lines(&r.rows));
@@ -434,20 +424,12 @@ async fn all(args: AllArgs) -> Result<()> {
     .map(String::from)
     .to_vec();
     if let Command::Sse(mut sse_args) = parse(quick(sse_argv))? {
-        if sse_args.quick {
-            sse_args.subscribers = 1_000;
-            sse_args.rounds = 2;
-        }
+        sse_args.apply_quick();
         // The SSE load generator gets two threads of its own: on one, reading
         // 10,000 streams is what limits delivery, for both servers alike.
         sse_args.threads = SSE_THREADS;
         let run = tokio::task::spawn_blocking(move || {
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(sse_args.threads)
-                .enable_all()
-                .build()
-                .map_err(anyhow::Error::from)
-                .and_then(|runtime| runtime.block_on(sse_bench(sse_args)))
+            runtime(sse_args.threads).and_then(|rt| rt.block_on(sse_bench(sse_args)))
         })
         .await
         .map_err(anyhow::Error::from)
