@@ -11,6 +11,23 @@ fn id(v: &Value) -> String {
     v["id"].as_str().unwrap_or_default().to_string()
 }
 
+/// Creates a record in `collection` as the superuser holding `token`.
+fn create_record(
+    http: &Http,
+    server: &litebase::testing::ServerProcess,
+    token: &str,
+    collection: &str,
+    body: Value,
+) -> anyhow::Result<Value> {
+    let r = http.post_json_auth(
+        &server.url(&format!("/api/collections/{collection}/records")),
+        token,
+        &body,
+    )?;
+    anyhow::ensure!(r.status == 200, "{collection}: {}", r.text);
+    Ok(r.json)
+}
+
 #[test]
 fn only_superusers_reach_rooms_participants_rounds_and_votes() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
@@ -18,15 +35,7 @@ fn only_superusers_reach_rooms_participants_rounds_and_votes() -> anyhow::Result
     let server = support::serve(dir.path(), &[])?;
     let http = Http::new();
     let token = support::superuser_token(&server)?;
-    let create = |c: &str, body: Value| -> anyhow::Result<Value> {
-        let r = http.post_json_auth(
-            &server.url(&format!("/api/collections/{c}/records")),
-            &token,
-            &body,
-        )?;
-        anyhow::ensure!(r.status == 200, "{c}: {}", r.text);
-        Ok(r.json)
-    };
+    let create = |c: &str, body: Value| create_record(&http, &server, &token, c, body);
     let room = create(
         "rooms",
         json!({"code": "AbCdEfGh1234", "name": "Sprint 42"}),
@@ -129,15 +138,7 @@ async fn signed_in_users_and_guests_learn_nothing_through_api_or_realtime() -> a
     )
     .await?;
 
-    let create = |c: &str, body: Value| -> anyhow::Result<Value> {
-        let r = http.post_json_auth(
-            &server.url(&format!("/api/collections/{c}/records")),
-            &admin,
-            &body,
-        )?;
-        anyhow::ensure!(r.status == 200, "{c}: {}", r.text);
-        Ok(r.json)
-    };
+    let create = |c: &str, body: Value| create_record(&http, &server, &admin, c, body);
     let room = create(
         "rooms",
         json!({"code": "LeakTest1234", "name": "Secret sprint"}),
