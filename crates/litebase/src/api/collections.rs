@@ -40,10 +40,10 @@ fn meta_schema() -> (crate::query::CollectionInfo, Vec<&'static str>) {
         ("created", Q::Date),
         ("updated", Q::Date),
     ];
-    let info = CollectionInfo {
-        name: "collections".into(),
-        fields: cols.iter().map(|(n, k)| FieldInfo::new(n, *k)).collect(),
-    };
+    let info = CollectionInfo::new(
+        "collections",
+        cols.iter().map(|(n, k)| FieldInfo::new(n, *k)).collect(),
+    );
     (info, cols.into_iter().map(|(n, _)| n).collect())
 }
 
@@ -61,10 +61,7 @@ async fn list(
     let (info, cols) = meta_schema();
     let mut lookup = std::collections::HashMap::new();
     lookup.insert("collections".to_string(), info);
-    let opts = CompileOptions {
-        table_alias: "t".into(),
-        allow_hidden: true,
-    };
+    let opts = CompileOptions::full("t");
     let filter = query::compile_filter(
         &q.filter,
         "collections",
@@ -73,11 +70,21 @@ async fn list(
         &opts,
     )
     .map_err(|e| ApiError::bad_request(format!("Invalid filter: {e}.")))?;
-    let order = if q.sort.trim().is_empty() {
-        "t.\"n\"".to_string()
+    let order = if q.sort.is_empty() {
+        query::SqlExpr {
+            sql: "t.\"n\"".to_string(),
+            params: Vec::new(),
+        }
     } else {
-        query::compile_sort(&q.sort, "collections", &lookup, &opts)
-            .map_err(|e| ApiError::bad_request(format!("Invalid sort: {e}.")))?
+        query::compile_sort(
+            &q.sort,
+            "collections",
+            &lookup,
+            &query::RequestInfo::default(),
+            &opts,
+        )
+        .map_err(|e| ApiError::bad_request(format!("Invalid sort: {e}.")))?
+        .order
     };
     // The snapshot becomes a VALUES table, so filtering and sorting are SQLite's.
     let all: Vec<Arc<Collection>> = schema.all().to_vec();
@@ -103,9 +110,10 @@ async fn list(
         col_list.join(", "),
         rows.join(", "),
         filter.sql,
-        order
+        order.sql
     );
     params.extend(filter.params);
+    params.extend(order.params);
     let matched: Vec<i64> = core
         .db
         .read(move |conn| {

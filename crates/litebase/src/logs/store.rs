@@ -32,13 +32,7 @@ static LOG_SCHEMA: LazyLock<HashMap<String, CollectionInfo>> = LazyLock::new(|| 
         field("auth", FieldKind::Text),
         field("error", FieldKind::Text),
     ];
-    HashMap::from([(
-        "logs".to_string(),
-        CollectionInfo {
-            name: "logs".into(),
-            fields,
-        },
-    )])
+    HashMap::from([("logs".to_string(), CollectionInfo::new("logs", fields))])
 });
 
 const COLUMNS: &str = "t.id, t.created, t.level, t.method, t.url, t.status, t.execTime, \
@@ -47,10 +41,7 @@ const COLUMNS: &str = "t.id, t.created, t.level, t.method, t.url, t.status, t.ex
 /// A `WHERE` body and its parameters for a filter over the log columns
 /// (`status >= 400 && method = "POST"`); a bad filter is a 400 saying why.
 fn where_clause(filter: &str) -> Result<crate::query::SqlExpr, ApiError> {
-    let opts = CompileOptions {
-        table_alias: "t".into(),
-        allow_hidden: true,
-    };
+    let opts = CompileOptions::full("t");
     compile_filter(filter, "logs", &*LOG_SCHEMA, &RequestInfo::default(), &opts).map_err(|e| {
         ApiError::bad_request(format!(
             "Invalid filter: {e}. Filter on id, created, level, method, url, status, execTime, remoteIP, userAgent, referer, auth or error."
@@ -58,18 +49,18 @@ fn where_clause(filter: &str) -> Result<crate::query::SqlExpr, ApiError> {
     })
 }
 
-fn order_by(sort: &str) -> Result<String, ApiError> {
-    let sort = if sort.trim().is_empty() {
-        "-created"
-    } else {
-        sort
-    };
-    let opts = CompileOptions {
-        table_alias: "t".into(),
-        allow_hidden: true,
-    };
-    compile_sort(sort, "logs", &*LOG_SCHEMA, &opts)
-        .map_err(|e| ApiError::bad_request(format!("Invalid sort: {e}.")))
+/// The `ORDER BY` body (and its parameters) for a sort over the log columns.
+fn order_by(sort: &str) -> Result<crate::query::SqlExpr, ApiError> {
+    let sort = if sort.is_empty() { "-created" } else { sort };
+    compile_sort(
+        sort,
+        "logs",
+        &*LOG_SCHEMA,
+        &RequestInfo::default(),
+        &CompileOptions::full("t"),
+    )
+    .map(|s| s.order)
+    .map_err(|e| ApiError::bad_request(format!("Invalid sort: {e}.")))
 }
 
 /// One log row in PocketBase's shape: `{id, created, level, message, data}`.
@@ -131,10 +122,10 @@ pub async fn list(core: &Core, query: ListQuery) -> Result<Value, ApiError> {
     with_logs(core, move |conn| {
         let offset = (query.page - 1) * query.per_page;
         let sql = format!(
-            "SELECT {COLUMNS} FROM logs AS t WHERE ({}) ORDER BY {order}, t.rowid DESC LIMIT {} OFFSET {offset}",
-            filter.sql, query.per_page
+            "SELECT {COLUMNS} FROM logs AS t WHERE ({}) ORDER BY {}, t.rowid DESC LIMIT {} OFFSET {offset}",
+            filter.sql, order.sql, query.per_page
         );
-        let params = rusqlite::params_from_iter(filter.params.iter());
+        let params = rusqlite::params_from_iter(filter.params.iter().chain(order.params.iter()));
         let items = conn
             .prepare(&sql)?
             .query_map(params, present)?

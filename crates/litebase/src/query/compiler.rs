@@ -15,6 +15,22 @@
 //! * `=`/`!=` against an empty value (`""`, `null`, a missing `@request` value)
 //!   matches both `''` and NULL; two columns compare with `COALESCE(x, '')`; JSON
 //!   values use `IS`/`IS NOT`.
+//! * With [`Access::Client`], every join to another collection's table is held to
+//!   that collection's list rule (compiled for the joined row, with the same
+//!   request); a collection only superusers may list is refused. How depends on
+//!   the hop, so that the answer never depends on rows the client may not see:
+//!   - a relation field's hop (the ids are visible, and deleting a record unlinks
+//!     it, so a related row exists exactly when an id is there) keeps PocketBase's
+//!     semantics: a guard in the WHERE of the `EXISTS` around the expression (the
+//!     joined row is missing or listable) rules out combinations that reach a row
+//!     the client may not list;
+//!   - a back-relation or `@collection` hop (which rows exist is not visible)
+//!     carries the rule in its `ON`, so a row the client may not list is exactly
+//!     as if it did not exist (PocketBase uses the guard there too, which tells a
+//!     client whether hidden rows point at a record);
+//!   - "every item must match" checks (`NOT EXISTS`) only look at items the
+//!     client may list (PocketBase checks them all, which lets a filter probe a
+//!     hidden item's values).
 
 use rusqlite::types::Value;
 use serde_json::Value as Json;
@@ -24,7 +40,7 @@ use super::datetime::macro_value;
 use super::error::{FilterError, column};
 use super::schema::{CollectionInfo, FieldInfo, FieldKind, Schema};
 use super::sql::{Frag, frag, quote_ident};
-use super::{CompileOptions, MAX_RELATION_DEPTH, RequestInfo};
+use super::{Access, CompileOptions, MAX_RELATION_DEPTH, RequestInfo};
 
 /// How an operand behaves in comparisons.
 #[derive(Debug, Clone, PartialEq)]
@@ -66,18 +82,71 @@ impl Resolved {
 
 /// One `LEFT JOIN` clause, remembered by `key` (the path it serves) for sharing.
 #[derive(Debug, Clone)]
-struct Join {
+pub(crate) struct Join {
     key: String,
     alias: String,
     clause: Frag,
+    /// For a client's join to another collection: the condition under which the
+    /// joined row may take part (missing, or listable by the client).
+    guard: Option<Frag>,
+    /// How rows of this join are ordered when several exist per row before it
+    /// (json array position, table row order); `None` for at most one row.
+    order_key: Option<String>,
 }
 
 /// Where the joins of a resolution go: the expression-wide shared list (deduplicated
 /// by path) or a fresh list for a multi-match subquery.
 #[derive(Debug, Default)]
-struct JoinSink {
+pub(crate) struct JoinSink {
     joins: Vec<Join>,
     shared: bool,
+}
+
+impl JoinSink {
+    /// A list whose joins are shared by path.
+    pub(crate) fn shared() -> Self {
+        JoinSink {
+            joins: Vec::new(),
+            shared: true,
+        }
+    }
+
+    /// Whether nothing was joined.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.joins.is_empty()
+    }
+
+    /// ` LEFT JOIN … LEFT JOIN …`, in order.
+    pub(crate) fn clauses(&self) -> Frag {
+        let mut out = Frag::default();
+        for join in &self.joins {
+            out.push_str(" ").push(&join.clause);
+        }
+        out
+    }
+
+    /// The guards of the joins, ANDed (`None` when there are none).
+    pub(crate) fn guards(&self) -> Option<Frag> {
+        let mut out: Option<Frag> = None;
+        for guard in self.joins.iter().filter_map(|j| j.guard.as_ref()) {
+            match &mut out {
+                None => out = Some(guard.clone()),
+                Some(all) => {
+                    all.push_str(" AND ").push(guard);
+                }
+            }
+        }
+        out
+    }
+
+    /// The order in which rows of these joins are scanned, e.g.
+    /// `"__lb_j1".key, "__lb_j3".rowid`; empty when each join has one row at most.
+    pub(crate) fn order_keys(&self) -> Vec<String> {
+        self.joins
+            .iter()
+            .filter_map(|j| j.order_key.clone())
+            .collect()
+    }
 }
 
 /// State of one compilation.
@@ -94,6 +163,20 @@ pub(crate) struct Compiler<'a> {
     collection_aliases: Vec<(String, String)>,
 }
 
+/// How a table join reaches its rows, which decides how a client is held to the
+/// target's list rule (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Hop {
+    /// Through the ids a relation field holds: at most one row per id.
+    Field,
+    /// Every row that points back here, or every row (`@collection`).
+    Rows,
+}
+
+/// Counts join aliases across nested compilations (a guard's rule is compiled inside
+/// the client's expression), so every alias in one statement is unique.
+pub(crate) type AliasCounter = usize;
+
 impl<'a> Compiler<'a> {
     pub(crate) fn new(
         input: &'a str,
@@ -109,27 +192,52 @@ impl<'a> Compiler<'a> {
             opts,
             root,
             root_alias: quote_ident(&opts.table_alias),
-            main: JoinSink {
-                joins: Vec::new(),
-                shared: true,
-            },
+            main: JoinSink::shared(),
             next_alias: 0,
             collection_aliases: Vec::new(),
         }
     }
 
+    /// Continues the alias numbering of an enclosing compilation.
+    fn starting_at(mut self, next_alias: AliasCounter) -> Self {
+        self.next_alias = next_alias;
+        self
+    }
+
+    /// Uses an already quoted alias for the root row (a join of an enclosing
+    /// compilation).
+    fn rooted_at(mut self, quoted_alias: &str) -> Self {
+        self.root_alias = quoted_alias.to_string();
+        self
+    }
+
     /// Compiles the whole expression into its final form.
-    pub(crate) fn compile(mut self, expr: &Expr) -> Result<Frag, FilterError> {
+    pub(crate) fn compile(self, expr: &Expr) -> Result<Frag, FilterError> {
+        self.compile_counting(expr).map(|(frag, _)| frag)
+    }
+
+    fn compile_counting(mut self, expr: &Expr) -> Result<(Frag, AliasCounter), FilterError> {
         let body = self.expr(expr)?;
         if self.main.joins.is_empty() {
-            return Ok(body);
+            return Ok((body, self.next_alias));
         }
         let mut out = Frag::raw("EXISTS (SELECT 1 FROM (SELECT 1) AS \"__lb_root\"");
-        for join in &self.main.joins {
-            out.push_str(" ").push(&join.clause);
+        out.push(&self.main.clauses());
+        out.push_str(" WHERE ").push(&body);
+        if let Some(guards) = self.main.guards() {
+            out.push_str(" AND ").push(&guards);
         }
-        out.push_str(" WHERE ").push(&body).push_str(")");
-        Ok(out)
+        out.push_str(")");
+        Ok((out, self.next_alias))
+    }
+
+    /// Resolves one identifier into `sink` (for sorting by it).
+    pub(crate) fn resolve_for_sort(
+        &mut self,
+        ident: &Ident,
+        sink: &mut JoinSink,
+    ) -> Result<Frag, FilterError> {
+        Ok(self.ident(ident, sink)?.sql)
     }
 
     fn col(&self, pos: usize) -> usize {
@@ -184,11 +292,13 @@ impl<'a> Compiler<'a> {
             right.clone()
         };
         let mut sub = Frag::raw("NOT EXISTS (SELECT 1 FROM (SELECT 1) AS \"__lb_mm\"");
-        for join in &fresh.joins {
-            sub.push_str(" ").push(&join.clause);
-        }
+        sub.push(&fresh.clauses());
         let each = condition(cmp.op.kind, &fl, &fr);
-        sub.push_str(" WHERE NOT (").push(&each).push_str("))");
+        sub.push_str(" WHERE NOT (").push(&each).push_str(")");
+        if let Some(guards) = fresh.guards() {
+            sub.push_str(" AND ").push(&guards);
+        }
+        sub.push_str(")");
         Ok(frag!["(", &cond, " AND ", &sub, ")"])
     }
 
@@ -270,8 +380,19 @@ impl<'a> Compiler<'a> {
     }
 
     /// Adds a join (or reuses the shared one for `key`) and returns its alias.
-    /// `make` receives the alias and builds the clause.
+    /// `make` receives the alias and builds the clause. For a `json_each` join the
+    /// rows are ordered by array position.
     fn join(&mut self, sink: &mut JoinSink, key: &str, make: impl FnOnce(&str) -> Frag) -> String {
+        self.join_with_order(sink, key, make, |alias| Some(format!("{alias}.key")))
+    }
+
+    fn join_with_order(
+        &mut self,
+        sink: &mut JoinSink,
+        key: &str,
+        make: impl FnOnce(&str) -> Frag,
+        order_key: impl FnOnce(&str) -> Option<String>,
+    ) -> String {
         if sink.shared {
             if let Some(j) = sink.joins.iter().find(|j| j.key == key) {
                 return j.alias.clone();
@@ -283,8 +404,95 @@ impl<'a> Compiler<'a> {
             key: key.to_string(),
             alias: alias.clone(),
             clause,
+            guard: None,
+            order_key: order_key(&alias),
         });
         alias
+    }
+
+    /// Joins the table of collection `target` (or reuses the shared join for
+    /// `key`); `make` builds the clause up to its `ON` condition. For a client, a
+    /// new join is held to `target`'s list rule as `hop` says (see the module docs).
+    fn join_table(
+        &mut self,
+        sink: &mut JoinSink,
+        ident: &Ident,
+        key: &str,
+        target: &'a CollectionInfo,
+        hop: Hop,
+        make: impl FnOnce(&str) -> Frag,
+    ) -> Result<String, FilterError> {
+        if sink.shared {
+            if let Some(j) = sink.joins.iter().find(|j| j.key == key) {
+                return Ok(j.alias.clone());
+            }
+        }
+        let alias = self.alias(sink.shared);
+        let rule = match self.opts.access {
+            Access::Client => self.listable(ident, target, &alias)?,
+            Access::Full => None,
+        };
+        let mut clause = make(&alias);
+        let mut guard = None;
+        match (hop, rule) {
+            (_, None) => {}
+            (Hop::Field, Some(rule)) => {
+                guard = Some(frag![
+                    "(COALESCE(",
+                    &alias,
+                    ".\"id\", '') = '' OR ",
+                    &rule,
+                    ")"
+                ]);
+            }
+            (Hop::Rows, Some(rule)) => {
+                clause.push_str(" AND ").push(&rule);
+            }
+        }
+        let order_key = (hop == Hop::Rows && !target.is_view).then(|| format!("{alias}.rowid"));
+        sink.joins.push(Join {
+            key: key.to_string(),
+            alias: alias.clone(),
+            clause,
+            guard,
+            order_key,
+        });
+        Ok(alias)
+    }
+
+    /// `target`'s list rule compiled for the joined row `alias`, or `None` when
+    /// anyone may list `target`; an error when only superusers may.
+    fn listable(
+        &mut self,
+        ident: &Ident,
+        target: &'a CollectionInfo,
+        alias: &str,
+    ) -> Result<Option<Frag>, FilterError> {
+        let Some(rule) = target.list_rule.as_deref() else {
+            return Err(FilterError::SuperusersOnly {
+                collection: target.name.clone(),
+                column: self.col(ident.pos),
+            });
+        };
+        if rule.trim().is_empty() {
+            return Ok(None);
+        }
+        let broken = |e: FilterError| FilterError::BrokenRule {
+            collection: target.name.clone(),
+            reason: e.to_string(),
+        };
+        let expr = super::parser::parse(rule).map_err(broken)?;
+        let full = CompileOptions {
+            table_alias: String::new(),
+            access: Access::Full,
+        };
+        let (compiled, next) = Compiler::new(rule, self.schema, self.req, &full, target)
+            .rooted_at(alias)
+            .starting_at(self.next_alias)
+            .compile_counting(&expr)
+            .map_err(broken)?;
+        self.next_alias = next;
+        Ok(Some(frag!["(", &compiled, ")"]))
     }
 
     fn collection(&self, ident: &Ident, name: &str) -> Result<&'a CollectionInfo, FilterError> {
@@ -302,7 +510,7 @@ impl<'a> Compiler<'a> {
         coll: &CollectionInfo,
         field: &FieldInfo,
     ) -> Result<(), FilterError> {
-        if field.hidden && !self.opts.allow_hidden {
+        if field.hidden && !self.opts.allow_hidden() {
             return Err(FilterError::HiddenField {
                 field: field.name.clone(),
                 collection: coll.name.clone(),
@@ -337,7 +545,7 @@ impl<'a> Compiler<'a> {
             }
             if let Some(field) = coll.field(&seg.name) {
                 self.check_visible(ident, coll, field)?;
-                let col = match (&field.visible_if, self.opts.allow_hidden) {
+                let col = match (&field.visible_if, self.opts.allow_hidden()) {
                     (Some(flag), false) => format!(
                         "(CASE WHEN {alias}.{} THEN {alias}.{} END)",
                         quote_ident(flag),
@@ -347,6 +555,21 @@ impl<'a> Compiler<'a> {
                 };
                 if last {
                     return self.finish_field(sink, ident, field, &col, seg, multi, &key);
+                }
+                // `rel.id` of a single relation is the stored id itself: no join (as
+                // in PocketBase, so a client may test it even when the target is
+                // not listable).
+                if field.kind == FieldKind::Relation
+                    && !field.multiple
+                    && i + 2 == segs.len()
+                    && segs[i + 1].name == "id"
+                    && segs[i + 1].suffix.is_none()
+                {
+                    let plain = Segment {
+                        name: field.name.clone(),
+                        suffix: None,
+                    };
+                    return self.finish_field(sink, ident, field, &col, &plain, multi, &key);
                 }
                 match (field.kind, field.relation_to.as_deref()) {
                     (FieldKind::Json, _) => {
@@ -372,7 +595,7 @@ impl<'a> Compiler<'a> {
                             col
                         };
                         let table = quote_ident(&target.name);
-                        alias = self.join(sink, &key, |a| {
+                        alias = self.join_table(sink, ident, &key, target, Hop::Field, |a| {
                             frag![
                                 "LEFT JOIN ",
                                 &table,
@@ -383,7 +606,7 @@ impl<'a> Compiler<'a> {
                                 ".\"id\" = ",
                                 &id_expr
                             ]
-                        });
+                        })?;
                         coll = target;
                     }
                     _ => {
@@ -430,7 +653,7 @@ impl<'a> Compiler<'a> {
                 let via_col = quote_ident(&via.name);
                 let here_id = format!("{alias}.\"id\"");
                 let via_multiple = via.multiple;
-                alias = self.join(sink, &key, |a| {
+                alias = self.join_table(sink, ident, &key, source, Hop::Rows, |a| {
                     let via_ref = format!("{a}.{via_col}");
                     if via_multiple {
                         frag![
@@ -456,7 +679,7 @@ impl<'a> Compiler<'a> {
                             &here_id
                         ]
                     }
-                });
+                })?;
                 coll = source;
             } else {
                 return Err(FilterError::UnknownField {
@@ -638,9 +861,9 @@ impl<'a> Compiler<'a> {
             }
         }
         let table = quote_ident(&coll.name);
-        let alias = self.join(sink, &key, |a| {
+        let alias = self.join_table(sink, ident, &key, coll, Hop::Rows, |a| {
             frag!["LEFT JOIN ", &table, " AS ", a, " ON 1"]
-        });
+        })?;
         self.walk(sink, ident, coll, alias, key, fields, true, 1)
     }
 
@@ -781,7 +1004,7 @@ impl<'a> Compiler<'a> {
                             ]
                         });
                         let id_expr = format!("{je}.value");
-                        self.join(sink, &key, |a| {
+                        self.join_table(sink, ident, &key, target, Hop::Field, |a| {
                             frag![
                                 "LEFT JOIN ",
                                 &table,
@@ -792,11 +1015,11 @@ impl<'a> Compiler<'a> {
                                 ".\"id\" = ",
                                 &id_expr
                             ]
-                        })
+                        })?
                     } else {
                         let id =
                             Frag::param(Value::Text(ids.into_iter().next().unwrap_or_default()));
-                        self.join(sink, &key, |a| {
+                        self.join_table(sink, ident, &key, target, Hop::Field, |a| {
                             frag![
                                 "LEFT JOIN ",
                                 &table,
@@ -807,7 +1030,7 @@ impl<'a> Compiler<'a> {
                                 ".\"id\" = ",
                                 &id
                             ]
-                        })
+                        })?
                     };
                     return self.walk(sink, ident, target, alias, key, more, field.multiple, 1);
                 }

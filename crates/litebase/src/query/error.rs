@@ -84,7 +84,7 @@ pub enum FilterError {
         /// 1-based column of the identifier.
         column: usize,
     },
-    /// A hidden field used without `allow_hidden`.
+    /// A hidden field in a client's filter or sort ([`super::Access::Client`]).
     #[error(
         "field {field:?} at column {column} is hidden and cannot be filtered (collection {collection:?})"
     )]
@@ -124,6 +124,31 @@ pub enum FilterError {
         column: usize,
         /// Why it is invalid.
         reason: String,
+    },
+    /// A client's filter or sort reaching a collection only superusers may list.
+    #[error(
+        "the path at column {column} reaches collection {collection:?}, which only superusers may list"
+    )]
+    SuperusersOnly {
+        /// The collection reached.
+        collection: String,
+        /// 1-based column of the identifier.
+        column: usize,
+    },
+    /// The stored list rule of a collection a client's filter reaches does not
+    /// compile (a schema problem, not the client's).
+    #[error("the list rule of collection {collection:?} cannot be applied: {reason}")]
+    BrokenRule {
+        /// The collection whose rule failed.
+        collection: String,
+        /// The rule's own compile error.
+        reason: String,
+    },
+    /// An empty item in a sort (`title,,-created`).
+    #[error("empty sort item at column {column}: expected a field name")]
+    EmptySortItem {
+        /// 1-based column where the empty item starts.
+        column: usize,
     },
     /// A relation path with more hops than [`super::MAX_RELATION_DEPTH`].
     #[error("relation path too deep at column {column} (at most {max} relations)")]

@@ -15,11 +15,11 @@
 //! use litebase::query::schema::{CollectionInfo, FieldInfo, FieldKind};
 //!
 //! let mut schema = HashMap::new();
-//! schema.insert("posts".to_string(), CollectionInfo {
-//!     name: "posts".into(),
-//!     fields: vec![FieldInfo::new("id", FieldKind::Text), FieldInfo::new("title", FieldKind::Text)],
-//! });
-//! let opts = CompileOptions { table_alias: "t".into(), allow_hidden: false };
+//! schema.insert("posts".to_string(), CollectionInfo::new(
+//!     "posts",
+//!     vec![FieldInfo::new("id", FieldKind::Text), FieldInfo::new("title", FieldKind::Text)],
+//! ));
+//! let opts = CompileOptions::client("t");
 //! let sql = compile_filter("title ~ 'rust'", "posts", &schema, &RequestInfo::default(), &opts).unwrap();
 //! assert_eq!(sql.sql, r#""t"."title" LIKE ? ESCAPE '\'"#);
 //! assert_eq!(sql.params, vec![rusqlite::types::Value::Text("%rust%".into())]);
@@ -29,6 +29,8 @@ pub mod ast;
 pub(crate) mod compiler;
 mod datetime;
 pub mod error;
+#[cfg(any(test, feature = "leak-check"))]
+pub mod leak_check;
 pub mod lexer;
 mod parser;
 pub mod request;
@@ -63,23 +65,71 @@ pub struct SqlExpr {
     pub params: Vec<rusqlite::types::Value>,
 }
 
+/// What a compiled filter may reach, which depends on whose text it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// An API rule (written by whoever owns the schema) or a superuser's filter:
+    /// every field and every collection.
+    Full,
+    /// A non-superuser's `?filter=`, `?sort=` or realtime filter: hidden fields are
+    /// refused, and every other collection the text reaches (relation paths,
+    /// back-relations, `@collection.*`) only shows the rows its own list rule lets
+    /// this requester list; a collection only superusers may list is refused. This
+    /// is what keeps a filter from being an oracle on rows the requester may not
+    /// read (PocketBase's semantics; where PocketBase's "every item must match"
+    /// check still reads hidden rows, hidden rows are skipped here too).
+    Client,
+}
+
 /// How the caller's query looks and who is asking.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CompileOptions {
     /// Alias of the main table in the caller's `FROM` (e.g. `t` in
     /// `FROM "posts" AS t`).
     pub table_alias: String,
-    /// Whether hidden fields may be used (superusers may).
-    pub allow_hidden: bool,
+    /// What the text may reach.
+    pub access: Access,
+}
+
+impl CompileOptions {
+    /// Options for a rule or a superuser's filter on `FROM … AS {alias}`.
+    pub fn full(alias: &str) -> Self {
+        CompileOptions {
+            table_alias: alias.to_string(),
+            access: Access::Full,
+        }
+    }
+
+    /// Options for a non-superuser's filter or sort on `FROM … AS {alias}`.
+    pub fn client(alias: &str) -> Self {
+        CompileOptions {
+            table_alias: alias.to_string(),
+            access: Access::Client,
+        }
+    }
+
+    /// Whether hidden fields may be used.
+    pub fn allow_hidden(&self) -> bool {
+        self.access == Access::Full
+    }
 }
 
 impl Default for CompileOptions {
     fn default() -> Self {
-        CompileOptions {
-            table_alias: "t".to_string(),
-            allow_hidden: false,
-        }
+        CompileOptions::client("t")
     }
+}
+
+/// A compiled sort: the body of an `ORDER BY`, and for a client's sort through
+/// relations a condition the caller must add to its `WHERE` (records whose related
+/// row the client may not list are left out, as PocketBase does).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SortSql {
+    /// `ORDER BY` body, e.g. `"t"."title" DESC, RANDOM()`.
+    pub order: SqlExpr,
+    /// A boolean condition for the `WHERE`, when the sort reaches other collections
+    /// whose list rules narrow what the client may see.
+    pub filter: Option<SqlExpr>,
 }
 
 /// Parses filter text into its syntax tree, without looking at any schema.
@@ -121,13 +171,16 @@ pub fn compile_filter(
 }
 
 /// Compiles a sort spec (`-created,title,@random`) into the body of an `ORDER BY`:
-/// `-field` descending, `+field`/`field` ascending, single-relation and json paths
-/// allowed, `@random` → `RANDOM()`, `@rowid` → insertion order.
+/// `-field` descending, `+field`/`field` ascending, relation, back-relation and
+/// json paths (a path through several related rows sorts by the first one the
+/// requester may see), modifiers `:lower` `:length` `:each`, `@random` →
+/// `RANDOM()`, `@rowid` → insertion order. Empty items (`a,,b`) are an error.
 pub fn compile_sort(
     input: &str,
     collection: &str,
     schema: &dyn Schema,
+    req: &RequestInfo,
     opts: &CompileOptions,
-) -> Result<String, FilterError> {
-    sort::compile(input, collection, schema, opts)
+) -> Result<SortSql, FilterError> {
+    sort::compile(input, collection, schema, req, opts)
 }

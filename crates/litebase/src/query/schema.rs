@@ -48,7 +48,7 @@ pub struct FieldInfo {
     pub multiple: bool,
     /// For relations: the NAME of the target collection.
     pub relation_to: Option<String>,
-    /// Hidden fields may only be filtered on with `CompileOptions::allow_hidden`.
+    /// Hidden fields may only be filtered on with [`crate::query::Access::Full`].
     pub hidden: bool,
     /// A bool column of the same row that must be true for this field to be
     /// filterable by non-superusers (auth `email` and `emailVisibility`); when it
@@ -94,16 +94,38 @@ impl FieldInfo {
     }
 }
 
-/// A collection: its table name and fields (including `id`).
+/// A collection: its table name, its fields (including `id`) and who may list it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CollectionInfo {
     /// Collection name, which is also its table name.
     pub name: String,
     /// All fields, including the `id` field.
     pub fields: Vec<FieldInfo>,
+    /// The list rule: `None` = superusers only, `Some("")` = everyone. A client's
+    /// filter or sort that reaches this collection from another one only sees the
+    /// rows this rule lets the client list (see [`crate::query::Access::Client`]).
+    pub list_rule: Option<String>,
+    /// A view collection (a SQL view: no `rowid`).
+    pub is_view: bool,
 }
 
 impl CollectionInfo {
+    /// A table collection anyone may list, with these fields.
+    pub fn new(name: &str, fields: Vec<FieldInfo>) -> Self {
+        CollectionInfo {
+            name: name.to_string(),
+            fields,
+            list_rule: Some(String::new()),
+            is_view: false,
+        }
+    }
+
+    /// Builder: the list rule (`None` = superusers only).
+    pub fn list_rule(mut self, rule: Option<&str>) -> Self {
+        self.list_rule = rule.map(str::to_string);
+        self
+    }
+
     /// Looks a field up by its exact name.
     pub fn field(&self, name: &str) -> Option<&FieldInfo> {
         self.fields.iter().find(|f| f.name == name)

@@ -25,6 +25,7 @@ use crate::auth::request::Auth;
 use crate::core::Core;
 use crate::error::ApiError;
 use crate::hooks::RecordChange;
+use crate::query::Access;
 use crate::records::read::{self, ReadCtx, Where};
 use crate::records::{rules, value, write};
 use crate::schema::{Collection, FieldKind, quote_ident};
@@ -391,8 +392,7 @@ async fn render_for(
     );
     info.context = "realtime".into();
     let record = write::visible(&c, change.record.clone(), superuser, info.auth.as_ref());
-    let needs_db =
-        !rule.trim().is_empty() || !filter.trim().is_empty() || !expand.trim().is_empty();
+    let needs_db = !rule.trim().is_empty() || !filter.is_empty() || !expand.trim().is_empty();
     let shaped = if needs_db {
         let schema = core.schema.current();
         let snapshot = change.record.clone();
@@ -455,9 +455,18 @@ fn snapshot_matches(
         });
     }
     let mut w = Where::default();
-    for text in [rule, filter] {
+    if !filter.is_empty() {
+        // A subscriber's own filter is held to the rules of what it reaches, even a
+        // superuser's (as in PocketBase); what only superusers may write is refused.
+        if filter.trim().is_empty()
+            || (!ctx.superuser && rules::superuser_only_token(filter).is_some())
+        {
+            return Ok(false);
+        }
+    }
+    for (text, access) in [(rule, Access::Full), (filter, Access::Client)] {
         if !text.trim().is_empty() {
-            let compiled = rules::compile(ctx.schema.query_view(), c, text, ctx.req, true)
+            let compiled = rules::compile(ctx.schema.query_view(), c, text, ctx.req, access)
                 .map_err(|e| ApiError::bad_request(format!("Invalid filter: {e}.")))?;
             w.push(compiled.sql, compiled.params);
         }

@@ -8,7 +8,7 @@ use super::expand;
 use super::projection::Projection;
 use super::rules;
 use crate::error::ApiError;
-use crate::query::{self, CompileOptions, RequestInfo};
+use crate::query::{self, Access, CompileOptions, RequestInfo};
 use crate::schema::{Collection, CollectionType, FieldKind, Schema, quote_ident};
 
 /// Who reads, and with which request data (for `@request.*` in rules).
@@ -178,8 +178,8 @@ pub fn add_rule(
     }
     let Some(rule) = rule else { return Ok(false) };
     if !rule.trim().is_empty() {
-        let compiled =
-            rules::compile(ctx.schema.query_view(), c, rule, ctx.req, true).map_err(|e| {
+        let compiled = rules::compile(ctx.schema.query_view(), c, rule, ctx.req, Access::Full)
+            .map_err(|e| {
                 tracing::error!(collection = %c.name, error = %e, "a stored rule does not compile");
                 ApiError::internal()
             })?;
@@ -188,14 +188,20 @@ pub fn add_rule(
     Ok(true)
 }
 
-/// Whether a filter reads `@request.*` (only rules may, for non-superusers: a
-/// client filtering on its own request data could probe other users' rules).
-fn mentions_request(filter: &str) -> bool {
-    query::lexer::tokenize(filter).is_ok_and(|tokens| {
-        tokens.iter().any(|t| {
-            matches!(&t.kind, query::lexer::TokenKind::Ident(name) if name.starts_with("@request"))
-        })
-    })
+/// Refuses what a non-superuser may not write in `?filter=` or `?sort=` (see
+/// [`rules::superuser_only_token`]); PocketBase checks the filter, then the sort.
+pub fn check_client_query(ctx: &ReadCtx<'_>, filter: &str, sort: &str) -> Result<(), ApiError> {
+    if ctx.superuser {
+        return Ok(());
+    }
+    for text in [filter, sort] {
+        if let Some(token) = rules::superuser_only_token(text) {
+            return Err(ApiError::forbidden_with(format!(
+                "Only superusers can filter by {token}"
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn filter_error(e: query::FilterError) -> ApiError {
@@ -254,23 +260,19 @@ pub fn list(
     if !add_rule(&mut w, ctx, c, c.list_rule.as_deref())? {
         return Err(super::superusers_only());
     }
-    if !q.filter.trim().is_empty() {
-        if !ctx.superuser && mentions_request(&q.filter) {
-            return Err(ApiError::forbidden_with(
-                "Only superusers can filter by @request.",
-            ));
+    check_client_query(ctx, &q.filter, &q.sort)?;
+    let access = rules::client_access(ctx.superuser);
+    if !q.filter.is_empty() {
+        // Blank text is no filter at all, but a filter of spaces is a mistake.
+        if q.filter.trim().is_empty() {
+            return Err(filter_error(query::FilterError::Empty));
         }
-        let f = rules::compile(
-            ctx.schema.query_view(),
-            c,
-            &q.filter,
-            ctx.req,
-            ctx.superuser,
-        )
-        .map_err(filter_error)?;
+        let f = rules::compile(ctx.schema.query_view(), c, &q.filter, ctx.req, access)
+            .map_err(filter_error)?;
         w.push(f.sql, f.params);
     }
-    let order = if q.sort.trim().is_empty() {
+    let mut order_params = Vec::new();
+    let order = if q.sort.is_empty() {
         if c.kind == CollectionType::View {
             String::new()
         } else {
@@ -279,11 +281,15 @@ pub fn list(
     } else {
         let opts = CompileOptions {
             table_alias: "t".into(),
-            allow_hidden: ctx.superuser,
+            access,
         };
-        let s = query::compile_sort(&q.sort, &c.name, ctx.schema.query_view(), &opts)
+        let s = query::compile_sort(&q.sort, &c.name, ctx.schema.query_view(), ctx.req, &opts)
             .map_err(|e| ApiError::bad_request(format!("Invalid sort: {e}.")))?;
-        format!(" ORDER BY {s}")
+        if let Some(f) = s.filter {
+            w.push(f.sql, f.params);
+        }
+        order_params = s.order.params;
+        format!(" ORDER BY {}", s.order.sql)
     };
     let table = quote_ident(&c.name);
     let sql = format!(
@@ -295,9 +301,10 @@ pub fn list(
     );
     let mut items: Vec<Map<String, Value>> = conn
         .prepare_cached(&sql)?
-        .query_map(params_from_iter(w.params.iter()), |row| {
-            row_to_record(c, row, ctx.superuser).map(|r| ctx.present(c, r))
-        })?
+        .query_map(
+            params_from_iter(w.params.iter().chain(&order_params)),
+            |row| row_to_record(c, row, ctx.superuser).map(|r| ctx.present(c, r)),
+        )?
         .collect::<Result<_, _>>()?;
     let (total, pages) = if q.skip_total {
         (-1i64, -1i64)

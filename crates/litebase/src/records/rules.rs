@@ -3,7 +3,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::auth::request::Auth;
-use crate::query::{self, CompileOptions, RequestInfo, SqlExpr};
+use crate::query::{self, Access, CompileOptions, RequestInfo, SqlExpr};
 use crate::schema::collection::Problems;
 use crate::schema::query_view::QuerySchema;
 use crate::schema::{Collection, CollectionType, Schema};
@@ -14,10 +14,7 @@ pub fn check_rules(schema: &Schema, c: &Collection) -> Result<(), Problems> {
     let qs = QuerySchema::build(schema.all().iter().map(|x| x.as_ref()), Some(c));
     let mut problems = Problems::new();
     let req = RequestInfo::default();
-    let opts = CompileOptions {
-        table_alias: "t".into(),
-        allow_hidden: true,
-    };
+    let opts = CompileOptions::full("t");
     for (key, rule) in [
         ("listRule", &c.list_rule),
         ("viewRule", &c.view_rule),
@@ -65,17 +62,38 @@ pub fn request_info(
     }
 }
 
-/// Compiles `filter` for requests on `c`, as the given requester.
+/// Compiles `text` for requests on `c` (`FROM c AS t`): an API rule or a
+/// superuser's filter with [`Access::Full`], a client's filter with
+/// [`Access::Client`].
 pub fn compile(
     qs: &QuerySchema,
     c: &Collection,
-    filter: &str,
+    text: &str,
     req: &RequestInfo,
-    superuser: bool,
+    access: Access,
 ) -> Result<SqlExpr, query::FilterError> {
     let opts = CompileOptions {
         table_alias: "t".into(),
-        allow_hidden: superuser,
+        access,
     };
-    query::compile_filter(filter, &c.name, qs, req, &opts)
+    query::compile_filter(text, &c.name, qs, req, &opts)
+}
+
+/// The access a requester's own filter or sort gets.
+pub fn client_access(superuser: bool) -> Access {
+    if superuser {
+        Access::Full
+    } else {
+        Access::Client
+    }
+}
+
+/// What only superusers may write in `?filter=` and `?sort=`: a client reading its
+/// own request data or arbitrary collections there could probe other people's rules
+/// and rows. Like PocketBase, a plain substring check of the raw text; the answer
+/// is a 403 naming the first one found.
+pub fn superuser_only_token(text: &str) -> Option<&'static str> {
+    ["@collection.", "@request."]
+        .into_iter()
+        .find(|token| text.contains(token))
 }

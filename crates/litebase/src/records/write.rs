@@ -108,6 +108,37 @@ fn rule_request(req: &RequestInfo, c: &Collection, body: &Map<String, Value>) ->
     req
 }
 
+/// The part of a body a requester may write: for non-superusers, hidden fields
+/// (and their `+field`/`field+`/`field-` forms) are dropped silently, as PocketBase
+/// does, except an auth collection's `password`, which has its own checks. Rules
+/// still see the whole body as `@request.body`.
+fn writable_body<'b>(
+    c: &Collection,
+    body: &'b Map<String, Value>,
+    superuser: bool,
+) -> std::borrow::Cow<'b, Map<String, Value>> {
+    let hidden = |key: &str| {
+        let name = key
+            .strip_prefix('+')
+            .or_else(|| key.strip_suffix('+'))
+            .or_else(|| key.strip_suffix('-'))
+            .unwrap_or(key);
+        c.field(name).is_some_and(|f| {
+            f.hidden
+                && !(c.kind == CollectionType::Auth && matches!(f.kind, FieldKind::Password { .. }))
+        })
+    };
+    if superuser || !body.keys().any(|k| hidden(k)) {
+        return std::borrow::Cow::Borrowed(body);
+    }
+    std::borrow::Cow::Owned(
+        body.iter()
+            .filter(|(k, _)| !hidden(k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    )
+}
+
 fn validate_all(c: &Collection, record: &Map<String, Value>) -> Map<String, Value> {
     let mut problems = Map::new();
     for f in &c.fields {
@@ -416,7 +447,7 @@ pub fn create(
             base.insert(f.name.clone(), value::zero(f));
         }
     }
-    let mut record = value::merge(c, &base, body);
+    let mut record = value::merge(c, &base, &writable_body(c, body, ctx.superuser));
     let mut problems = Map::new();
     let id = match body.get("id") {
         Some(Value::String(s)) if !s.is_empty() => {
@@ -526,7 +557,7 @@ pub fn update(
     }
     let req = rule_request(ctx.req, c, body);
     let existing = load_with_rule(conn, ctx, &req, c, c.update_rule.as_deref(), id)?;
-    let mut record = value::merge(c, &existing, body);
+    let mut record = value::merge(c, &existing, &writable_body(c, body, ctx.superuser));
     let mut problems = Map::new();
     if let Some(Value::String(new_id)) = body.get("id") {
         if new_id != id {

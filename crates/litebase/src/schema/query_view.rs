@@ -78,6 +78,8 @@ impl QuerySchema {
                 CollectionInfo {
                     name: c.name.clone(),
                     fields,
+                    list_rule: c.list_rule.clone(),
+                    is_view: c.kind == super::CollectionType::View,
                 },
             );
         }

@@ -115,10 +115,7 @@ fn six_relation_hops_are_allowed() {
 
 #[test]
 fn table_alias_is_quoted() {
-    let opts = CompileOptions {
-        table_alias: r#"we"ird"#.into(),
-        allow_hidden: false,
-    };
+    let opts = CompileOptions::client(r#"we"ird"#);
     let got = compile_filter("views > 1", "posts", &schema(), &request(), &opts).unwrap();
     assert_eq!(got.sql, r#""we""ird"."views" > ?"#);
 }

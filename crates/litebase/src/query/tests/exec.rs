@@ -336,10 +336,7 @@ fn other_collections_and_deep_paths() {
 #[test]
 fn hidden_fields_need_allow_hidden() {
     let schema = schema();
-    let guest = CompileOptions {
-        table_alias: "t".into(),
-        allow_hidden: false,
-    };
+    let guest = CompileOptions::client("t");
     let err = compile_filter(r#"secret = "s1""#, "posts", &schema, &request(), &guest).unwrap_err();
     assert_eq!(
         err.to_string(),

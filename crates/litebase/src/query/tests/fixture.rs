@@ -12,9 +12,9 @@ use crate::query::{CompileOptions, FilterError, RequestInfo, SqlExpr, compile_fi
 
 pub fn schema() -> HashMap<String, CollectionInfo> {
     use FieldKind::*;
-    let users = CollectionInfo {
-        name: "users".into(),
-        fields: vec![
+    let users = CollectionInfo::new(
+        "users",
+        vec![
             FieldInfo::new("id", Text),
             FieldInfo::new("name", Text),
             FieldInfo::new("email", Email),
@@ -22,14 +22,14 @@ pub fn schema() -> HashMap<String, CollectionInfo> {
             FieldInfo::new("password", Password).hidden(),
             FieldInfo::relation("team", "teams", false),
         ],
-    };
-    let teams = CollectionInfo {
-        name: "teams".into(),
-        fields: vec![FieldInfo::new("id", Text), FieldInfo::new("name", Text)],
-    };
-    let posts = CollectionInfo {
-        name: "posts".into(),
-        fields: vec![
+    );
+    let teams = CollectionInfo::new(
+        "teams",
+        vec![FieldInfo::new("id", Text), FieldInfo::new("name", Text)],
+    );
+    let posts = CollectionInfo::new(
+        "posts",
+        vec![
             FieldInfo::new("id", Text),
             FieldInfo::new("title", Text),
             FieldInfo::new("views", Number),
@@ -42,15 +42,15 @@ pub fn schema() -> HashMap<String, CollectionInfo> {
             FieldInfo::new("due", Date),
             FieldInfo::new("secret", Text).hidden(),
         ],
-    };
-    let comments = CollectionInfo {
-        name: "comments".into(),
-        fields: vec![
+    );
+    let comments = CollectionInfo::new(
+        "comments",
+        vec![
             FieldInfo::new("id", Text),
             FieldInfo::relation("post", "posts", false),
             FieldInfo::new("message", Text),
         ],
-    };
+    );
     [users, teams, posts, comments]
         .into_iter()
         .map(|c| (c.name.clone(), c))
@@ -111,10 +111,7 @@ pub fn now() -> OffsetDateTime {
 }
 
 pub fn opts() -> CompileOptions {
-    CompileOptions {
-        table_alias: "t".into(),
-        allow_hidden: true,
-    }
+    CompileOptions::full("t")
 }
 
 pub fn compile(filter: &str) -> Result<SqlExpr, FilterError> {

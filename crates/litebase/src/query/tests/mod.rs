@@ -2,6 +2,7 @@
 //! real SQLite fixture (semantics pinned against PocketBase v0.40.6), sort, and
 //! property tests.
 
+mod client;
 mod compile;
 mod exec;
 mod fixture;

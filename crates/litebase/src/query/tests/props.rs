@@ -16,7 +16,7 @@ proptest! {
     fn arbitrary_text_never_panics(input in any::<String>()) {
         let _ = parse_filter(&input);
         let _ = compile_filter(&input, "posts", &schema(), &request(), &opts());
-        let _ = compile_sort(&input, "posts", &schema(), &opts());
+        let _ = compile_sort(&input, "posts", &schema(), &request(), &opts());
     }
 
     #[test]
@@ -25,7 +25,7 @@ proptest! {
         if let Ok(sql) = compile_filter(&input, "posts", &schema(), &request(), &opts()) {
             prop_assert_eq!(sql.sql.matches('?').count(), sql.params.len());
         }
-        let _ = compile_sort(&input, "posts", &schema(), &opts());
+        let _ = compile_sort(&input, "posts", &schema(), &request(), &opts());
     }
 }
 
