@@ -4,12 +4,12 @@
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: test deps fmt lint unit sdk sdk-deps test-sdk-pocketbase authz pocketbase browser browser-deps browser-selftest run dev bench clean
+.PHONY: test deps fmt lint unit fuzz sdk sdk-deps test-sdk-pocketbase authz pocketbase browser browser-deps browser-selftest run dev bench clean
 
 ## Every check: formatting, lints, every Rust test, the PocketBase JS SDK suite
 ## against our server, the authorization matrix against the real PocketBase, and
 ## the poker pages in real Chromium.
-test: deps fmt lint unit sdk authz browser
+test: deps fmt lint unit fuzz sdk authz browser
 
 ## Tools the checks need: rustfmt and clippy (they ship with the toolchain), node
 ## and npm for the SDK suite (Debian packages if missing).
@@ -29,6 +29,15 @@ lint:
 
 unit:
 	$(CARGO) test --workspace --locked
+
+## The rule compiler's fuzz target for a bounded time: clients' filters and sorts
+## reaching other collections, each run against the non-interference check (the
+## answer must not change when only data the client may not see changes). cargo-fuzz
+## is installed on first use; RUSTC_BOOTSTRAP lets the stable toolchain build it.
+FUZZ_SECONDS ?= 60
+fuzz:
+	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
+	cd crates/litebase/fuzz && mkdir -p corpus/rules && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run --sanitizer none rules corpus/rules seeds/rules -- -dict=rules.dict -max_total_time=$(FUZZ_SECONDS)
 
 sdk-deps:
 	cd tests/sdk && npm ci --no-audit --no-fund
