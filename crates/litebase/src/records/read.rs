@@ -190,7 +190,7 @@ pub fn add_rule(
 
 /// Refuses what a non-superuser may not write in `?filter=` or `?sort=` (see
 /// [`rules::superuser_only_token`]); PocketBase checks the filter, then the sort.
-pub fn check_client_query(ctx: &ReadCtx<'_>, filter: &str, sort: &str) -> Result<(), ApiError> {
+fn check_client_query(ctx: &ReadCtx<'_>, filter: &str, sort: &str) -> Result<(), ApiError> {
     if ctx.superuser {
         return Ok(());
     }
