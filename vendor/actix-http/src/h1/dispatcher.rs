@@ -23,7 +23,7 @@ use tracing::{error, trace};
 
 use super::{
     codec::Codec,
-    decoder::MAX_BUFFER_SIZE,
+    decoder::{MAX_BUFFER_SIZE, MAX_HEAD_SIZE},
     payload::{Payload, PayloadSender, PayloadStatus},
     timer::TimerState,
     Message, MessageType,
@@ -1199,9 +1199,19 @@ where
 
         let mut read_some = false;
 
+        // litebase patch: with no body streaming and MAX_BUFFER_SIZE bytes already
+        // buffered, the decoder has seen them without finding a whole head (or requests
+        // are queued), so reading goes on up to MAX_HEAD_SIZE. A streaming body keeps
+        // upstream's backpressure at MAX_BUFFER_SIZE.
+        let max_buffer = if this.payload.is_none() && this.read_buf.len() >= MAX_BUFFER_SIZE {
+            MAX_HEAD_SIZE
+        } else {
+            MAX_BUFFER_SIZE
+        };
+
         loop {
             // Return early when read buf exceed decoder's max buffer size.
-            if this.read_buf.len() >= MAX_BUFFER_SIZE {
+            if this.read_buf.len() >= max_buffer {
                 // At this point it's not known IO stream is still scheduled to be waked up so
                 // force wake up dispatcher just in case.
                 //
