@@ -17,6 +17,8 @@ pub(crate) const MAX_BUFFER_SIZE: usize = 131_072;
 // MAX_BUFFER_SIZE and 96 headers.
 pub(crate) const MAX_HEAD_SIZE: usize = (1 << 20) + 4096;
 const MAX_HEADERS: usize = 500;
+// litebase patch: the longest request target `http::Uri` accepts.
+const MAX_URI_LEN: usize = u16::MAX as usize - 1;
 
 /// Incoming message decoder
 pub(crate) struct MessageDecoder<T: MessageType>(PhantomData<T>);
@@ -279,9 +281,12 @@ impl MessageType for Request {
             match req.parse_with_uninit_headers(src, &mut parsed)? {
                 httparse::Status::Complete(len) => {
                     // litebase patch: a read can overshoot the limit, so a complete head
-                    // is checked too.
+                    // is checked too; a target `http::Uri` refuses as too long is a 414.
                     if len > MAX_HEAD_SIZE {
                         return Err(ParseError::TooLarge);
+                    }
+                    if req.path.is_some_and(|path| path.len() > MAX_URI_LEN) {
+                        return Err(ParseError::UriTooLong);
                     }
                     let method = Method::from_bytes(req.method.unwrap().as_bytes())
                         .map_err(|_| ParseError::Method)?;

@@ -633,7 +633,9 @@ where
                         // send_response would update InnerDispatcher state to SendPayload or None
                         // (If response body is empty)
                         // continue loop to poll it
-                        self.as_mut().send_error_response(res, BoxBody::new(()))?;
+                        // litebase patch: with the registered error body (upstream: empty).
+                        let (res, body) = super::hooks::with_error_body(res).replace_body(());
+                        self.as_mut().send_error_response(res, body)?;
                     }
 
                     // return with upgrade request and poll it exclusively
@@ -1046,9 +1048,14 @@ where
                     }
 
                     // malformed requests should be responded with 400
-                    this.messages.push_back(DispatcherMessage::Error(
-                        Response::bad_request().drop_body(),
-                    ));
+                    // litebase patch: a request target too long to parse is a 414.
+                    let status = if matches!(err, ParseError::UriTooLong) {
+                        StatusCode::URI_TOO_LONG
+                    } else {
+                        StatusCode::BAD_REQUEST
+                    };
+                    this.messages
+                        .push_back(DispatcherMessage::Error(Response::with_body(status, ())));
 
                     this.flags.insert(Flags::READ_DISCONNECT);
                     *this.error = Some(err.into());
@@ -1072,10 +1079,10 @@ where
 
                 trace!("timed out on slow request; replying with 408 and closing connection");
 
-                let _ = self.as_mut().send_error_response(
-                    Response::with_body(StatusCode::REQUEST_TIMEOUT, ()),
-                    BoxBody::new(()),
-                );
+                // litebase patch: with the registered error body (upstream: empty).
+                let res = Response::with_body(StatusCode::REQUEST_TIMEOUT, ());
+                let (res, body) = super::hooks::with_error_body(res).replace_body(());
+                let _ = self.as_mut().send_error_response(res, body);
 
                 self.project().flags.insert(Flags::SHUTDOWN);
             }
