@@ -1079,12 +1079,16 @@ where
 
                 trace!("timed out on slow request; replying with 408 and closing connection");
 
-                // litebase patch: with the registered error body (upstream: empty).
+                // litebase patch: with the registered error body, written before the
+                // connection closes: reading stops and the timer is done, instead of
+                // upstream's immediate shutdown (which would cut a body off).
                 let res = Response::with_body(StatusCode::REQUEST_TIMEOUT, ());
                 let (res, body) = super::hooks::with_error_body(res).replace_body(());
                 let _ = self.as_mut().send_error_response(res, body);
 
-                self.project().flags.insert(Flags::SHUTDOWN);
+                let this = self.project();
+                this.head_timer.clear(line!());
+                this.flags.insert(Flags::READ_DISCONNECT);
             }
         };
 
