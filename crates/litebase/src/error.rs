@@ -95,6 +95,45 @@ impl ApiError {
     }
 }
 
+/// The body of an answer the HTTP/1 layer (actix-http's dispatcher) makes on its own,
+/// before any handler runs: a malformed or oversized request head, a declared body
+/// refused before `100 Continue`, a head that never finished arriving. Registered by
+/// [`crate::server::serve`] so that these refusals are in PocketBase's shape too.
+pub fn protocol_error_body(status: StatusCode) -> Option<(bytes::Bytes, &'static str)> {
+    let error = match status {
+        StatusCode::BAD_REQUEST => ApiError::bad_request(
+            "The request is not valid HTTP: its request line or a header could not be read; \
+             check the client that sent it.",
+        ),
+        StatusCode::REQUEST_TIMEOUT => ApiError::new(
+            status,
+            "The request head did not arrive in time; send the request again.",
+        ),
+        // The same answer as a too-large body without `Expect` (and PocketBase's).
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::too_large(),
+        // The `http` crate refuses longer request targets.
+        StatusCode::URI_TOO_LONG => ApiError::new(
+            status,
+            "The request URL is over 65,534 bytes; send the filter in a shorter form.",
+        ),
+        // The limits of vendor/actix-http (PocketBase's).
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => ApiError::new(
+            status,
+            "The request head (URL and headers) is over 1 MiB or has over 500 headers; \
+             send the filter in a shorter form and fewer or smaller headers.",
+        ),
+        StatusCode::INTERNAL_SERVER_ERROR => ApiError::internal(),
+        other => ApiError::new(
+            other,
+            other
+                .canonical_reason()
+                .unwrap_or("Something went wrong while processing your request."),
+        ),
+    };
+    let body = serde_json::to_vec(&error.body()).ok()?;
+    Some((body.into(), "application/json"))
+}
+
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} {}", self.status.as_u16(), self.message)

@@ -23,6 +23,11 @@ pub async fn serve(core: web::Data<Core>, routes: Vec<RouteFn>) -> std::io::Resu
     let config: Config = core.config.clone();
     let signals = ShutdownSignals::install()?;
     let limit = config.serve.body_limit;
+    // What the HTTP/1 layer answers on its own (malformed or oversized heads) is in
+    // PocketBase's shape too, and a declared body over the limit is refused before
+    // `100 Continue` instead of after the client has started sending it.
+    actix_http::h1::set_error_body(crate::error::protocol_error_body);
+    actix_http::h1::set_expect_body_limit(u64::try_from(limit).unwrap_or(u64::MAX));
     let workers = match config.serve.workers {
         0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
         n => n,

@@ -71,10 +71,20 @@ impl From<Error> for Response<BoxBody> {
         // TODO: more appropriate error status codes, usage assessment needed
         let status_code = match err.inner.kind {
             Kind::Parse => StatusCode::BAD_REQUEST,
+            // litebase patch: a body over a limit (the expect handler's refusal) is a 413.
+            Kind::Payload
+                if matches!(
+                    err.inner.cause.as_deref().and_then(|c| c.downcast_ref::<PayloadError>()),
+                    Some(PayloadError::Overflow)
+                ) =>
+            {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
 
-        Response::new(status_code).set_body(BoxBody::new(err.to_string()))
+        // litebase patch: the registered error body instead of the text, if any.
+        crate::h1::hooks::with_error_body(Response::with_body(status_code, err.to_string()))
     }
 }
 
@@ -178,6 +188,10 @@ pub enum ParseError {
     /// A message head is too large to be reasonable.
     #[display("message head is too large")]
     TooLarge,
+
+    /// litebase patch: a request target longer than `http::Uri` accepts.
+    #[display("URI is too long")]
+    UriTooLong,
 
     /// A message reached EOF, but is not complete.
     #[display("message is incomplete")]

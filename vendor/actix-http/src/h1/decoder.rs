@@ -12,7 +12,13 @@ use super::chunked::ChunkedState;
 use crate::{error::ParseError, header::HeaderMap, ConnectionType, Request, ResponseHead};
 
 pub(crate) const MAX_BUFFER_SIZE: usize = 131_072;
-const MAX_HEADERS: usize = 96;
+// litebase patch: a request head may take 1 MiB (plus the 4 KiB Go reads beyond it)
+// and 500 header fields, as in PocketBase (Go's net/http); upstream stops at
+// MAX_BUFFER_SIZE and 96 headers.
+pub(crate) const MAX_HEAD_SIZE: usize = (1 << 20) + 4096;
+const MAX_HEADERS: usize = 500;
+// litebase patch: the longest request target `http::Uri` accepts.
+const MAX_URI_LEN: usize = u16::MAX as usize - 1;
 
 /// Incoming message decoder
 pub(crate) struct MessageDecoder<T: MessageType>(PhantomData<T>);
@@ -274,6 +280,14 @@ impl MessageType for Request {
 
             match req.parse_with_uninit_headers(src, &mut parsed)? {
                 httparse::Status::Complete(len) => {
+                    // litebase patch: a read can overshoot the limit, so a complete head
+                    // is checked too; a target `http::Uri` refuses as too long is a 414.
+                    if len > MAX_HEAD_SIZE {
+                        return Err(ParseError::TooLarge);
+                    }
+                    if req.path.is_some_and(|path| path.len() > MAX_URI_LEN) {
+                        return Err(ParseError::UriTooLong);
+                    }
                     let method = Method::from_bytes(req.method.unwrap().as_bytes())
                         .map_err(|_| ParseError::Method)?;
                     let uri = Uri::try_from(req.path.unwrap())?;
@@ -288,8 +302,9 @@ impl MessageType for Request {
                 }
 
                 httparse::Status::Partial => {
-                    return if src.len() >= MAX_BUFFER_SIZE {
-                        trace!("MAX_BUFFER_SIZE unprocessed data reached, closing");
+                    // litebase patch: MAX_HEAD_SIZE for a request head.
+                    return if src.len() >= MAX_HEAD_SIZE {
+                        trace!("MAX_HEAD_SIZE unprocessed data reached, closing");
                         Err(ParseError::TooLarge)
                     } else {
                         // Return None to notify more read are needed for parsing request

@@ -23,7 +23,7 @@ use tracing::{error, trace};
 
 use super::{
     codec::Codec,
-    decoder::MAX_BUFFER_SIZE,
+    decoder::{MAX_BUFFER_SIZE, MAX_HEAD_SIZE},
     payload::{Payload, PayloadSender, PayloadStatus},
     timer::TimerState,
     Message, MessageType,
@@ -633,7 +633,9 @@ where
                         // send_response would update InnerDispatcher state to SendPayload or None
                         // (If response body is empty)
                         // continue loop to poll it
-                        self.as_mut().send_error_response(res, BoxBody::new(()))?;
+                        // litebase patch: with the registered error body (upstream: empty).
+                        let (res, body) = super::hooks::with_error_body(res).replace_body(());
+                        self.as_mut().send_error_response(res, body)?;
                     }
 
                     // return with upgrade request and poll it exclusively
@@ -1046,9 +1048,14 @@ where
                     }
 
                     // malformed requests should be responded with 400
-                    this.messages.push_back(DispatcherMessage::Error(
-                        Response::bad_request().drop_body(),
-                    ));
+                    // litebase patch: a request target too long to parse is a 414.
+                    let status = if matches!(err, ParseError::UriTooLong) {
+                        StatusCode::URI_TOO_LONG
+                    } else {
+                        StatusCode::BAD_REQUEST
+                    };
+                    this.messages
+                        .push_back(DispatcherMessage::Error(Response::with_body(status, ())));
 
                     this.flags.insert(Flags::READ_DISCONNECT);
                     *this.error = Some(err.into());
@@ -1072,12 +1079,16 @@ where
 
                 trace!("timed out on slow request; replying with 408 and closing connection");
 
-                let _ = self.as_mut().send_error_response(
-                    Response::with_body(StatusCode::REQUEST_TIMEOUT, ()),
-                    BoxBody::new(()),
-                );
+                // litebase patch: with the registered error body, written before the
+                // connection closes: reading stops and the timer is done, instead of
+                // upstream's immediate shutdown (which would cut a body off).
+                let res = Response::with_body(StatusCode::REQUEST_TIMEOUT, ());
+                let (res, body) = super::hooks::with_error_body(res).replace_body(());
+                let _ = self.as_mut().send_error_response(res, body);
 
-                self.project().flags.insert(Flags::SHUTDOWN);
+                let this = self.project();
+                this.head_timer.clear(line!());
+                this.flags.insert(Flags::READ_DISCONNECT);
             }
         };
 
@@ -1199,9 +1210,19 @@ where
 
         let mut read_some = false;
 
+        // litebase patch: with no body streaming and MAX_BUFFER_SIZE bytes already
+        // buffered, the decoder has seen them without finding a whole head (or requests
+        // are queued), so reading goes on up to MAX_HEAD_SIZE. A streaming body keeps
+        // upstream's backpressure at MAX_BUFFER_SIZE.
+        let max_buffer = if this.payload.is_none() && this.read_buf.len() >= MAX_BUFFER_SIZE {
+            MAX_HEAD_SIZE
+        } else {
+            MAX_BUFFER_SIZE
+        };
+
         loop {
             // Return early when read buf exceed decoder's max buffer size.
-            if this.read_buf.len() >= MAX_BUFFER_SIZE {
+            if this.read_buf.len() >= max_buffer {
                 // At this point it's not known IO stream is still scheduled to be waked up so
                 // force wake up dispatcher just in case.
                 //

@@ -2,7 +2,7 @@ use actix_service::{Service, ServiceFactory};
 #[expect(deprecated, reason = "preserve the public ready future type")]
 use actix_utils::future::{ready, Ready};
 
-use crate::{Error, Request};
+use crate::{error::PayloadError, header::CONTENT_LENGTH, Error, Request};
 
 pub struct ExpectHandler;
 
@@ -29,6 +29,18 @@ impl Service<Request> for ExpectHandler {
     actix_service::always_ready!();
 
     fn call(&self, req: Request) -> Self::Future {
+        // litebase patch: a declared body over the limit is refused (413) before
+        // `100 Continue`, so the client does not send it.
+        let declared = req
+            .head()
+            .headers
+            .get(CONTENT_LENGTH)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.trim().parse::<u64>().ok());
+        if declared.is_some_and(|len| len > super::hooks::expect_body_limit()) {
+            return ready(Err(PayloadError::Overflow.into()));
+        }
+
         ready(Ok(req))
         // TODO: add some way to trigger error
         // Err(error::ErrorExpectationFailed("test"))

@@ -9,6 +9,8 @@ mod decoder;
 mod dispatcher;
 mod encoder;
 mod expect;
+// litebase patch: error bodies and the expect limit (see hooks.rs).
+pub(crate) mod hooks;
 mod payload;
 mod service;
 mod timer;
@@ -20,6 +22,8 @@ pub use self::{
     codec::Codec,
     dispatcher::Dispatcher,
     expect::ExpectHandler,
+    // litebase patch: see hooks.rs.
+    hooks::{set_error_body, set_expect_body_limit, ErrorBody},
     payload::Payload,
     service::{H1Service, H1ServiceHandler},
     upgrade::UpgradeHandler,
