@@ -45,7 +45,25 @@ pub async fn read_object(
     }
     match serde_json::from_slice::<Value>(&body) {
         Ok(Value::Object(map)) => Ok(map),
-        _ => Err(ApiError::generic_bad_request()),
+        Ok(_) => Err(ApiError::generic_bad_request()),
+        Err(_) => Err(unreadable_json(&body)),
+    }
+}
+
+/// The 400 for a body serde_json could not read. Malformed JSON gets PocketBase's
+/// generic message; valid JSON nested deeper than serde_json goes (PocketBase takes
+/// it, litebase refuses it to protect its stack) says so.
+fn unreadable_json(body: &[u8]) -> ApiError {
+    let limit = crate::records::parse::JSON_DEPTH_LIMIT;
+    match std::str::from_utf8(body)
+        .ok()
+        .and_then(crate::records::parse::json_depth)
+    {
+        Some(depth) if depth >= limit => ApiError::bad_request(format!(
+            "The JSON body is nested {depth} levels deep; at most {} levels are supported.",
+            limit - 1
+        )),
+        _ => ApiError::generic_bad_request(),
     }
 }
 
@@ -100,7 +118,8 @@ async fn read_multipart(
         if name == "@jsonPayload" {
             match serde_json::from_str::<Value>(&text) {
                 Ok(Value::Object(obj)) => map.extend(obj),
-                _ => return Err(ApiError::generic_bad_request()),
+                Ok(_) => return Err(ApiError::generic_bad_request()),
+                Err(_) => return Err(unreadable_json(text.as_bytes())),
             }
         } else {
             push_value(&mut map, name, Value::String(text));

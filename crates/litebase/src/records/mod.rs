@@ -6,6 +6,7 @@
 //! inside one transaction.
 
 pub mod expand;
+pub mod parse;
 pub mod projection;
 pub mod read;
 pub mod rules;

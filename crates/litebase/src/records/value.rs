@@ -26,23 +26,23 @@ pub fn number(n: f64) -> Value {
     }
 }
 
-fn as_text(v: &Value) -> String {
+/// Text as PocketBase makes it from any input (Go's `cast.ToString`): strings as
+/// they are, numbers in plain decimal without an exponent (`1e21` is
+/// `"1000000000000000000000"`), booleans as `true`/`false`, and `""` for null,
+/// arrays and objects. Text, email, url, editor fields and record ids are read so.
+pub fn to_text(v: &Value) -> String {
     match v {
-        Value::Null => String::new(),
         Value::String(s) => s.clone(),
         Value::Bool(b) => b.to_string(),
-        Value::Number(n) => n.to_string(),
-        other => other.to_string(),
+        // Go holds every JSON number as an f64 and prints it in the shortest form
+        // that reads back the same, with no exponent; Rust's `Display` does that too.
+        Value::Number(n) => n.as_f64().map(|f| f.to_string()).unwrap_or_default(),
+        Value::Null | Value::Array(_) | Value::Object(_) => String::new(),
     }
 }
 
-fn as_list(v: &Value) -> Vec<String> {
-    let items: Vec<String> = match v {
-        Value::Null => Vec::new(),
-        Value::Array(items) => items.iter().map(as_text).collect(),
-        Value::String(s) if s.is_empty() => Vec::new(),
-        other => vec![as_text(other)],
-    };
+/// Keeps the first of each name and drops empty ones.
+fn unique_nonempty(items: Vec<String>) -> Vec<String> {
     let mut out: Vec<String> = Vec::with_capacity(items.len());
     for item in items {
         if !item.is_empty() && !out.contains(&item) {
@@ -52,70 +52,190 @@ fn as_list(v: &Value) -> Vec<String> {
     out
 }
 
+/// The values of a select or relation as PocketBase reads them: one value, a list
+/// (all or nothing: one array or object inside makes the whole list empty), or a
+/// string holding a JSON array of strings (`"[\"a\",\"b\"]"`, as forms send them).
+/// Objects are no values at all. Duplicates and empty strings are dropped.
+fn to_list(v: &Value) -> Vec<String> {
+    let items = match v {
+        Value::Null | Value::Object(_) => Vec::new(),
+        Value::String(s) if s.contains('[') => {
+            match serde_json::from_str::<Vec<Option<String>>>(s) {
+                Ok(items) => items.into_iter().map(Option::unwrap_or_default).collect(),
+                Err(_) => vec![s.clone()],
+            }
+        }
+        Value::Array(items) => {
+            if items.iter().any(|i| i.is_array() || i.is_object()) {
+                Vec::new()
+            } else {
+                items.iter().map(to_text).collect()
+            }
+        }
+        other => vec![to_text(other)],
+    };
+    unique_nonempty(items)
+}
+
+/// The names of a file field as PocketBase reads them: like [`to_list`], except
+/// that a list is read item by item, and an item that is not exactly one name (an
+/// object, an empty string, a nested list of several) is skipped.
+fn to_file_list(v: &Value) -> Vec<String> {
+    match v {
+        Value::Array(items) => unique_nonempty(
+            items
+                .iter()
+                .filter_map(|item| match to_file_list(item).as_slice() {
+                    [one] => Some(one.clone()),
+                    _ => None,
+                })
+                .collect(),
+        ),
+        other => to_list(other),
+    }
+}
+
+/// A boolean as Go's `strconv.ParseBool` reads a string (`1 t T TRUE true True`
+/// are true, anything else false, no trimming); numbers are true unless 0.
+fn to_bool(v: &Value) -> bool {
+    match v {
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|n| n != 0.0),
+        Value::String(s) => matches!(s.as_str(), "1" | "t" | "T" | "TRUE" | "true" | "True"),
+        _ => false,
+    }
+}
+
+/// The key of the placeholder [`coerce`] leaves for input it cannot turn into the
+/// field's type (a number that is NaN or infinite, JSON text that serde_json cannot
+/// hold), so that [`validate`] rejects it. A value is a JSON object
+/// `{KEY: reason}`; the NUL keeps it out of anyone's way (a client sending exactly
+/// this object to a JSON field only gets the matching validation error).
+const REJECTED: &str = "\u{0}litebase:rejected";
+const NOT_A_NUMBER: &str = "not_a_number";
+const INVALID_JSON: &str = "invalid_json";
+const JSON_TOO_DEEP: &str = "json_too_deep";
+
+fn rejected(reason: &str) -> Value {
+    let mut m = Map::new();
+    m.insert(REJECTED.into(), json!(reason));
+    Value::Object(m)
+}
+
+/// The validation error for a [`rejected`] placeholder, `None` for real values.
+fn rejection(v: &Value) -> Option<Value> {
+    let obj = v.as_object().filter(|o| o.len() == 1)?;
+    match obj.get(REJECTED)?.as_str()? {
+        NOT_A_NUMBER => Some(err(
+            "validation_not_a_number",
+            "The submitted number is not properly formatted.".into(),
+            None,
+        )),
+        INVALID_JSON => Some(err(
+            "validation_invalid_json",
+            "Must be a valid json value.".into(),
+            None,
+        )),
+        JSON_TOO_DEEP => Some(err(
+            "validation_invalid_json",
+            format!(
+                "JSON nested more than {} levels deep is not supported.",
+                super::parse::JSON_DEPTH_LIMIT - 1
+            ),
+            None,
+        )),
+        _ => None,
+    }
+}
+
+/// A number field's value: the number, or the not-a-number placeholder.
+fn number_value(n: f64) -> Value {
+    if n.is_finite() {
+        number(n)
+    } else {
+        rejected(NOT_A_NUMBER)
+    }
+}
+
+/// What a (coerced or stored) number field holds; NaN for the placeholder.
+fn number_of(v: &Value) -> f64 {
+    match v {
+        Value::Number(n) => n.as_f64().unwrap_or(0.0),
+        _ if rejection(v).is_some() => f64::NAN,
+        _ => 0.0,
+    }
+}
+
+/// A number as PocketBase reads input (Go's `cast.ToFloat64`): strings in Go's
+/// float syntax, untrimmed (anything else is 0, so `" 12 "` is 0), booleans 1/0.
+/// NaN and infinities parse, and are rejected by [`validate`].
+fn to_number(v: &Value) -> f64 {
+    match v {
+        Value::Number(n) => n.as_f64().unwrap_or(0.0),
+        Value::String(s) => super::parse::go_float(s).unwrap_or(0.0),
+        Value::Bool(b) => f64::from(u8::from(*b)),
+        _ => 0.0,
+    }
+}
+
+/// A JSON field's value. A string is read as JSON text only when it is `null`,
+/// `true`, `false`, or starts like a number, string, array or object (no leading
+/// whitespace) and is valid JSON; any other string is stored as a JSON string.
+/// Valid JSON that serde_json cannot hold (a number beyond f64, a lone surrogate,
+/// too deep a nesting) becomes a placeholder [`validate`] rejects.
+fn to_json(v: &Value) -> Value {
+    let Value::String(s) = v else {
+        return v.clone();
+    };
+    let starts_like_json = matches!(
+        s.as_bytes().first(),
+        Some(b'0'..=b'9' | b'-' | b'"' | b'[' | b'{')
+    );
+    if !matches!(s.as_str(), "null" | "true" | "false") && !starts_like_json {
+        return v.clone();
+    }
+    match super::parse::json_depth(s) {
+        None => v.clone(),
+        Some(depth) => serde_json::from_str(s).unwrap_or_else(|_| {
+            rejected(if depth >= super::parse::JSON_DEPTH_LIMIT {
+                JSON_TOO_DEEP
+            } else {
+                INVALID_JSON
+            })
+        }),
+    }
+}
+
 /// Parses the date formats PocketBase accepts into its storage format, or `""`.
 pub fn normalize_date(s: &str) -> String {
-    use time::format_description::well_known::Rfc3339;
-    use time::macros::format_description;
-    let s = s.trim();
-    if s.is_empty() {
-        return String::new();
-    }
-    let utc =
-        |t: time::OffsetDateTime| crate::query::format_datetime(t.to_offset(time::UtcOffset::UTC));
-    if let Ok(t) = time::OffsetDateTime::parse(s, &Rfc3339) {
-        return utc(t);
-    }
-    let candidate = s.trim_end_matches('Z').replace('T', " ");
-    let with_ms = format_description!("[year]-[month]-[day] [hour]:[minute]:[second].[subsecond]");
-    let no_ms = format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
-    let minutes = format_description!("[year]-[month]-[day] [hour]:[minute]");
-    for fmt in [with_ms, no_ms, minutes] {
-        if let Ok(t) = time::PrimitiveDateTime::parse(&candidate, fmt) {
-            return utc(t.assume_utc());
-        }
-    }
-    if let Ok(d) = time::Date::parse(&candidate, format_description!("[year]-[month]-[day]")) {
-        return utc(d.midnight().assume_utc());
-    }
-    String::new()
+    super::parse::parse_date(s)
+        .map(crate::query::format_datetime)
+        .unwrap_or_default()
 }
 
 /// Turns any input into the field's type the way PocketBase does: lenient, never
-/// failing (`"abc"` for a number is 0, a lone value for a multi-select is `[v]`).
+/// failing (`"abc"` for a number is 0, a lone value for a multi-select is `[v]`,
+/// an array for a text field is `""`). Input that parses but has no value of the
+/// type (NaN for a number) becomes a placeholder that [`validate`] rejects.
 pub fn coerce(field: &Field, v: &Value) -> Value {
     match &field.kind {
-        FieldKind::Number { .. } => match v {
-            Value::Number(n) => number(n.as_f64().unwrap_or(0.0)),
-            Value::String(s) => number(
-                s.trim()
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|n| n.is_finite())
-                    .unwrap_or(0.0),
-            ),
-            Value::Bool(b) => json!(i64::from(*b)),
-            _ => json!(0),
-        },
-        FieldKind::Bool {} => json!(match v {
-            Value::Bool(b) => *b,
-            Value::String(s) => matches!(s.as_str(), "true" | "1"),
-            Value::Number(n) => n.as_f64().is_some_and(|n| n != 0.0),
-            _ => false,
-        }),
-        FieldKind::Json { .. } => match v {
-            Value::String(s) => serde_json::from_str(s).unwrap_or_else(|_| v.clone()),
-            other => other.clone(),
-        },
-        FieldKind::Date { .. } | FieldKind::Autodate { .. } => json!(normalize_date(&as_text(v))),
+        FieldKind::Number { .. } => number_value(to_number(v)),
+        FieldKind::Bool {} => json!(to_bool(v)),
+        FieldKind::Json { .. } => to_json(v),
+        FieldKind::Date { .. } | FieldKind::Autodate { .. } => json!(normalize_date(&to_text(v))),
         FieldKind::Select { .. } | FieldKind::Relation { .. } | FieldKind::File { .. } => {
-            let list = as_list(v);
+            let list = if matches!(field.kind, FieldKind::File { .. }) {
+                to_file_list(v)
+            } else {
+                to_list(v)
+            };
             if field.is_multiple() {
                 json!(list)
             } else {
                 json!(list.last().cloned().unwrap_or_default())
             }
         }
-        _ => json!(as_text(v)),
+        _ => json!(to_text(v)),
     }
 }
 
@@ -149,6 +269,14 @@ fn domain_allowed(host: &str, only: &[String], except: &[String]) -> bool {
 /// `{code, message[, params]}`. Relation targets are checked by the writer, which
 /// can see the database.
 pub fn validate(field: &Field, v: &Value) -> Option<Value> {
+    if matches!(
+        field.kind,
+        FieldKind::Number { .. } | FieldKind::Json { .. }
+    ) {
+        if let Some(e) = rejection(v) {
+            return Some(e);
+        }
+    }
     if is_blank(v) {
         // `0` and `false` are legitimate values of optional fields.
         return field
@@ -213,24 +341,20 @@ pub fn validate(field: &Field, v: &Value) -> Option<Value> {
             except_domains,
         } => {
             let s = v.as_str().unwrap_or_default();
-            match crate::auth::superusers::validate_email(s) {
-                Err(_) => {
-                    return Some(err(
-                        "validation_is_email",
-                        "Must be a valid email address.".into(),
-                        None,
-                    ));
-                }
-                Ok(e) => {
-                    let host = e.rsplit('@').next().unwrap_or_default();
-                    if !domain_allowed(host, only_domains, except_domains) {
-                        return Some(err(
-                            "validation_email_domain_not_allowed",
-                            "Email domain is not allowed.".into(),
-                            None,
-                        ));
-                    }
-                }
+            if !super::parse::is_email(s) {
+                return Some(err(
+                    "validation_is_email",
+                    "Must be a valid email address.".into(),
+                    None,
+                ));
+            }
+            let host = s.rsplit('@').next().unwrap_or_default();
+            if !domain_allowed(host, only_domains, except_domains) {
+                return Some(err(
+                    "validation_email_domain_not_allowed",
+                    "Email domain is not allowed.".into(),
+                    None,
+                ));
             }
         }
         FieldKind::Url {
@@ -238,31 +362,19 @@ pub fn validate(field: &Field, v: &Value) -> Option<Value> {
             except_domains,
         } => {
             let s = v.as_str().unwrap_or_default();
-            let rest = s
-                .strip_prefix("https://")
-                .or_else(|| s.strip_prefix("http://"));
-            let host = rest.map(|r| r.split(['/', '?', '#']).next().unwrap_or_default());
-            match host {
-                Some(h)
-                    if !h.is_empty() && !h.contains(char::is_whitespace) && !s.contains(' ') =>
-                {
-                    let bare = h.rsplit('@').next().unwrap_or(h);
-                    let bare = bare.split(':').next().unwrap_or(bare);
-                    if !domain_allowed(bare, only_domains, except_domains) {
-                        return Some(err(
-                            "validation_url_domain_not_allowed",
-                            "Url domain is not allowed.".into(),
-                            None,
-                        ));
-                    }
-                }
-                _ => {
-                    return Some(err(
-                        "validation_invalid_url",
-                        "Must be a valid url.".into(),
-                        None,
-                    ));
-                }
+            let Some(host) = super::parse::http_url_host(s) else {
+                return Some(err(
+                    "validation_invalid_url",
+                    "Must be a valid url.".into(),
+                    None,
+                ));
+            };
+            if !domain_allowed(host, only_domains, except_domains) {
+                return Some(err(
+                    "validation_url_domain_not_allowed",
+                    "Url domain is not allowed.".into(),
+                    None,
+                ));
             }
         }
         FieldKind::Editor { max_size, .. } | FieldKind::Json { max_size } => {
@@ -299,16 +411,8 @@ pub fn validate(field: &Field, v: &Value) -> Option<Value> {
             }
         }
         FieldKind::Select { values, max_select } => {
-            let list = as_list(v);
-            for item in &list {
-                if !values.contains(item) {
-                    return Some(err(
-                        "validation_invalid_value",
-                        format!("Invalid value {item}."),
-                        Some(json!({"value": item})),
-                    ));
-                }
-            }
+            // PocketBase counts before it checks the values.
+            let list = to_list(v);
             let max = (*max_select).max(1) as usize;
             if list.len() > max {
                 return Some(err(
@@ -317,13 +421,20 @@ pub fn validate(field: &Field, v: &Value) -> Option<Value> {
                     Some(json!({"maxSelect": max})),
                 ));
             }
+            if let Some(item) = list.iter().find(|item| !values.contains(item)) {
+                return Some(err(
+                    "validation_invalid_value",
+                    format!("Invalid value {item}."),
+                    Some(json!({"value": item})),
+                ));
+            }
         }
         FieldKind::Relation {
             max_select,
             min_select,
             ..
         } => {
-            let list = as_list(v);
+            let list = to_list(v);
             let max = (*max_select).max(1) as usize;
             if list.len() > max {
                 return Some(err(
@@ -340,9 +451,56 @@ pub fn validate(field: &Field, v: &Value) -> Option<Value> {
                 ));
             }
         }
+        FieldKind::File { max_select, .. } => {
+            let max = (*max_select).max(1) as usize;
+            if to_file_list(v).len() > max {
+                return Some(err(
+                    "validation_too_many_files",
+                    format!("The maximum allowed files is {max}."),
+                    Some(json!({"maxSelect": max})),
+                ));
+            }
+        }
         _ => {}
     }
     None
+}
+
+/// Whether a file name can only be a plain name: nothing that could reach another
+/// directory once names become paths.
+fn safe_file_name(name: &str) -> bool {
+    !name.contains(['/', '\\']) && !name.contains("..")
+}
+
+/// PocketBase's `validation_invalid_file` for the names of file field `field`: a
+/// client may keep or remove the names the stored record has (`stored`; `None` for
+/// a new record), but never add one as a plain string, since new files come only
+/// as uploads (which litebase does not take yet). Names with `/`, `\` or `..` are
+/// refused even when stored. The error lists the refused names, each cut to 250
+/// bytes, in `params.invalidFiles`.
+pub fn invalid_files(field: &Field, new: &Value, stored: Option<&Value>) -> Option<Value> {
+    if !matches!(field.kind, FieldKind::File { .. }) {
+        return None;
+    }
+    let kept = stored.map(to_file_list).unwrap_or_default();
+    let refused: Vec<String> = to_file_list(new)
+        .into_iter()
+        .filter(|name| !kept.contains(name) || !safe_file_name(name))
+        .map(|name| {
+            let mut end = name.len().min(250);
+            while !name.is_char_boundary(end) {
+                end -= 1;
+            }
+            name[..end].to_string()
+        })
+        .collect();
+    (!refused.is_empty()).then(|| {
+        err(
+            "validation_invalid_file",
+            format!("Invalid new files: [{}].", refused.join(" ")),
+            Some(json!({"invalidFiles": refused})),
+        )
+    })
 }
 
 /// The SQLite value to store for a coerced value.
@@ -354,7 +512,7 @@ pub fn to_sql(field: &Field, v: &Value) -> SqlValue {
         (FieldKind::Json { .. }, v) => SqlValue::Text(v.to_string()),
         (_, Value::Array(_)) => SqlValue::Text(v.to_string()),
         (_, Value::String(s)) => SqlValue::Text(s.clone()),
-        (_, other) => SqlValue::Text(as_text(other)),
+        (_, other) => SqlValue::Text(to_text(other)),
     }
 }
 
@@ -407,13 +565,19 @@ pub fn apply_modifier(
 ) -> Value {
     match &field.kind {
         FieldKind::Number { .. } => {
-            let a = current.as_f64().unwrap_or(0.0);
-            let b = coerce(field, operand).as_f64().unwrap_or(0.0);
-            number(if modifier == '-' { a - b } else { a + b })
+            // NaN and infinities carry through, so `n+: "NaN"` is rejected.
+            let a = number_of(current);
+            let b = to_number(operand);
+            number_value(if modifier == '-' { a - b } else { a + b })
         }
         FieldKind::Select { .. } | FieldKind::Relation { .. } | FieldKind::File { .. } => {
-            let mut list = as_list(current);
-            let given = as_list(operand);
+            let read = if matches!(field.kind, FieldKind::File { .. }) {
+                to_file_list
+            } else {
+                to_list
+            };
+            let mut list = read(current);
+            let given = read(operand);
             if modifier == '-' {
                 list.retain(|x| !given.contains(x));
             } else if prepend {
@@ -431,8 +595,8 @@ pub fn apply_modifier(
             coerce(field, &json!(list))
         }
         FieldKind::Text { .. } | FieldKind::Editor { .. } if modifier == '+' => {
-            let a = as_text(current);
-            let b = as_text(operand);
+            let a = to_text(current);
+            let b = to_text(operand);
             json!(if prepend {
                 format!("{b}{a}")
             } else {
@@ -575,6 +739,401 @@ mod tests {
             let f = field(f);
             assert_eq!(from_sql(&f, to_sql(&f, &v)), v, "{}", f.name);
         }
+    }
+
+    fn code(e: Option<Value>) -> Option<Value> {
+        e.map(|e| e["code"].clone())
+    }
+
+    #[test]
+    fn numbers_read_like_go_and_nan_or_infinity_is_rejected() {
+        let n = field(json!({"name": "n", "type": "number"}));
+        for bad in [
+            "NaN",
+            "nan",
+            "-Infinity",
+            "Infinity",
+            "inf",
+            "+Inf",
+            "INFINITY",
+        ] {
+            let v = coerce(&n, &json!(bad));
+            let e = validate(&n, &v).unwrap_or_else(|| panic!("{bad} passed"));
+            assert_eq!(e["code"], "validation_not_a_number", "{bad}");
+            assert_eq!(
+                e["message"], "The submitted number is not properly formatted.",
+                "{bad}"
+            );
+        }
+        let cases = [
+            (json!(" 12 "), json!(0)),
+            (json!("\t12"), json!(0)),
+            (json!("12\n"), json!(0)),
+            (json!("12"), json!(12)),
+            (json!("0x1p4"), json!(16)),
+            (json!("1_000"), json!(1000)),
+            (json!("1e400"), json!(0)),
+            (json!("-nan"), json!(0)),
+            (json!(".5"), json!(0.5)),
+            (json!(true), json!(1)),
+            (json!([1]), json!(0)),
+            (json!({}), json!(0)),
+            (Value::Null, json!(0)),
+        ];
+        for (input, want) in cases {
+            let v = coerce(&n, &input);
+            assert_eq!(v, want, "{input}");
+            assert!(validate(&n, &v).is_none(), "{input}");
+        }
+        // Modifiers carry NaN and infinity through to validation.
+        let plus_nan = apply_modifier(&n, &json!(5), '+', false, &json!("NaN"));
+        assert_eq!(
+            code(validate(&n, &plus_nan)),
+            Some(json!("validation_not_a_number"))
+        );
+        let then_minus = apply_modifier(&n, &plus_nan, '-', false, &json!(1));
+        assert_eq!(
+            code(validate(&n, &then_minus)),
+            Some(json!("validation_not_a_number"))
+        );
+        let overflow = apply_modifier(&n, &json!(1e308), '+', false, &json!(1e308));
+        assert_eq!(
+            code(validate(&n, &overflow)),
+            Some(json!("validation_not_a_number"))
+        );
+        let required = field(json!({"name": "n", "type": "number", "required": true}));
+        assert_eq!(
+            code(validate(&required, &coerce(&required, &json!("NaN")))),
+            Some(json!("validation_not_a_number"))
+        );
+    }
+
+    #[test]
+    fn text_like_fields_read_lists_and_objects_as_empty() {
+        let t = field(json!({"name": "t", "type": "text"}));
+        for input in [
+            json!(["x"]),
+            json!({"a": 1}),
+            json!([null]),
+            json!([]),
+            Value::Null,
+        ] {
+            assert_eq!(coerce(&t, &input), json!(""), "{input}");
+        }
+        // Numbers in plain decimal, as Go prints an f64.
+        assert_eq!(coerce(&t, &json!(1e21)), json!("1000000000000000000000"));
+        assert_eq!(coerce(&t, &json!(1e-7)), json!("0.0000001"));
+        assert_eq!(
+            coerce(&t, &json!(12_345_678_901_234_567_890_u64)),
+            json!("12345678901234567000")
+        );
+        assert_eq!(coerce(&t, &json!(-0.0)), json!("-0"));
+        assert_eq!(coerce(&t, &json!(1.5)), json!("1.5"));
+        assert_eq!(coerce(&t, &json!(true)), json!("true"));
+        let e = field(json!({"name": "e", "type": "email"}));
+        for input in [json!(["a@b.co"]), json!({"a": 1})] {
+            let v = coerce(&e, &input);
+            assert_eq!(v, json!(""), "{input}");
+            assert!(validate(&e, &v).is_none(), "{input}");
+        }
+        let u = field(json!({"name": "u", "type": "url"}));
+        for input in [json!(["http://a.b"]), json!({})] {
+            let v = coerce(&u, &input);
+            assert_eq!(v, json!(""), "{input}");
+            assert!(validate(&u, &v).is_none(), "{input}");
+        }
+        let ed = field(json!({"name": "ed", "type": "editor"}));
+        assert_eq!(coerce(&ed, &json!(["<p>x</p>"])), json!(""));
+        assert_eq!(coerce(&ed, &json!({"a": 1})), json!(""));
+        // `t+` with a list appends nothing.
+        assert_eq!(
+            apply_modifier(&t, &json!("a"), '+', false, &json!(["b"])),
+            json!("a")
+        );
+    }
+
+    #[test]
+    fn email_fields_use_pocketbase_grammar_untrimmed() {
+        let e = field(json!({"name": "e", "type": "email"}));
+        for bad in [
+            " a@b.co",
+            "a@b.co ",
+            "a@b.co\n",
+            ".a@b.co",
+            "a..b@c.de",
+            "a@-b.cd",
+            "a@1.2.3.4",
+            "\"a\"@b.co",
+        ] {
+            assert_eq!(
+                code(validate(&e, &coerce(&e, &json!(bad)))),
+                Some(json!("validation_is_email")),
+                "{bad:?}"
+            );
+        }
+        for ok in ["a@b.co", "a@b.co.", "A@B.CO", "a@b_c.de"] {
+            assert!(validate(&e, &json!(ok)).is_none(), "{ok:?}");
+        }
+        let only = field(json!({"name": "e", "type": "email", "onlyDomains": ["b.co"]}));
+        assert!(validate(&only, &json!("x@b.co")).is_none());
+        assert_eq!(
+            code(validate(&only, &json!("x@c.co"))),
+            Some(json!("validation_email_domain_not_allowed"))
+        );
+    }
+
+    #[test]
+    fn selects_and_relations_read_lists_like_pocketbase() {
+        let s = field(json!({"name": "s", "type": "select", "values": ["a", "b"], "maxSelect": 1}));
+        let m = field(
+            json!({"name": "m", "type": "select", "values": ["a", "b", "c"], "maxSelect": 3}),
+        );
+        let r =
+            field(json!({"name": "r", "type": "relation", "collectionId": "x", "maxSelect": 1}));
+        let rm =
+            field(json!({"name": "rm", "type": "relation", "collectionId": "x", "maxSelect": 5}));
+        let cases = [
+            (&s, json!({}), json!("")),
+            (&s, json!(["a", "b"]), json!("b")),
+            (&s, json!(["a", {}]), json!("")),
+            (&s, json!([["a"]]), json!("")),
+            (&s, json!("[\"a\"]"), json!("a")),
+            (&m, json!({}), json!([])),
+            (&m, json!({"a": 1}), json!([])),
+            (&m, json!(["a", {}]), json!([])),
+            (&m, json!(["a", ["b"]]), json!([])),
+            (&m, json!(["a", null]), json!(["a"])),
+            (&m, json!("[\"a\",\"b\"]"), json!(["a", "b"])),
+            (&m, json!("[\"a\", null]"), json!(["a"])),
+            (&m, json!("[]"), json!([])),
+            (&m, json!("[1]"), json!(["[1]"])),
+            (&m, json!("x["), json!(["x["])),
+            (&m, json!([1.0]), json!(["1"])),
+            (&m, json!(true), json!(["true"])),
+            (&r, json!({}), json!("")),
+            (&r, json!(["x", {}]), json!("")),
+            (&rm, json!({"a": 1}), json!([])),
+            (&rm, json!("[\"x\"]"), json!(["x"])),
+        ];
+        for (f, input, want) in cases {
+            assert_eq!(coerce(f, &input), want, "{} {input}", f.name);
+        }
+        for (f, input) in [(&s, json!({})), (&m, json!({})), (&m, json!(["a", {}]))] {
+            assert!(validate(f, &coerce(f, &input)).is_none(), "{input}");
+        }
+        // Too many is reported before an unknown value.
+        assert_eq!(
+            code(validate(&m, &coerce(&m, &json!(["a", "x", "y", "z"])))),
+            Some(json!("validation_too_many_values"))
+        );
+        assert_eq!(
+            validate(&m, &coerce(&m, &json!([1.0]))).map(|e| e["params"]["value"].clone()),
+            Some(json!("1"))
+        );
+        // Modifiers read their operand the same way.
+        assert_eq!(
+            apply_modifier(&m, &json!(["c"]), '+', false, &json!({})),
+            json!(["c"])
+        );
+        assert_eq!(
+            apply_modifier(&m, &json!(["c"]), '+', false, &json!("[\"a\",\"b\"]")),
+            json!(["c", "a", "b"])
+        );
+    }
+
+    #[test]
+    fn bools_read_like_go_parse_bool() {
+        let b = field(json!({"name": "b", "type": "bool"}));
+        for yes in [
+            json!("1"),
+            json!("t"),
+            json!("T"),
+            json!("TRUE"),
+            json!("true"),
+            json!("True"),
+            json!(2),
+            json!(-1),
+            json!(0.5),
+            json!(true),
+        ] {
+            assert_eq!(coerce(&b, &yes), json!(true), "{yes}");
+        }
+        for no in [
+            json!("0"),
+            json!(" true"),
+            json!("tRuE"),
+            json!("yes"),
+            json!("2"),
+            json!("F"),
+            json!(""),
+            json!([true]),
+            json!({}),
+            Value::Null,
+            json!(0),
+        ] {
+            assert_eq!(coerce(&b, &no), json!(false), "{no}");
+        }
+    }
+
+    #[test]
+    fn dates_are_not_trimmed_and_lists_are_empty() {
+        let d = field(json!({"name": "d", "type": "date"}));
+        for input in [
+            json!(["2024-01-02"]),
+            json!({"a": 1}),
+            json!(0),
+            json!(true),
+            json!(" 2024-01-02 "),
+            json!("2024-01-02 "),
+            json!("2024-01-02 10:00"),
+            json!("2024-01-02T10:00Z"),
+            json!("2024-01-02t10:00:00z"),
+        ] {
+            assert_eq!(coerce(&d, &input), json!(""), "{input}");
+        }
+        assert_eq!(
+            coerce(&d, &json!("2024-01-02T10:00:00+0200")),
+            json!("2024-01-02 08:00:00.000Z")
+        );
+    }
+
+    #[test]
+    fn json_strings_are_json_only_when_pocketbase_reads_them_so() {
+        let j = field(json!({"name": "j", "type": "json"}));
+        let cases = [
+            (json!("NaN"), json!("NaN")),
+            (json!("Infinity"), json!("Infinity")),
+            (json!(" 5"), json!(" 5")),
+            (json!(" {}"), json!(" {}")),
+            (json!("5 "), json!(5)),
+            (json!("01"), json!("01")),
+            (json!("[1] x"), json!("[1] x")),
+            (json!(""), json!("")),
+            (json!("null"), Value::Null),
+            (json!("true"), json!(true)),
+            (json!("\"q\""), json!("q")),
+            (json!("-x"), json!("-x")),
+            (json!("{\"a\":[1]}"), json!({"a": [1]})),
+        ];
+        for (input, want) in cases {
+            let v = coerce(&j, &input);
+            assert_eq!(v, want, "{input}");
+            assert!(validate(&j, &v).is_none(), "{input}");
+        }
+        for bad in ["1e400", "-1e400", "[1e400]", "{\"a\":1e400}", "\"\\ud800\""] {
+            let e = validate(&j, &coerce(&j, &json!(bad))).unwrap_or_else(|| panic!("{bad}"));
+            assert_eq!(e["code"], "validation_invalid_json", "{bad}");
+            assert_eq!(e["message"], "Must be a valid json value.", "{bad}");
+        }
+        let deep = format!("{}{}", "[".repeat(500), "]".repeat(500));
+        let e = validate(&j, &coerce(&j, &json!(deep))).unwrap_or_else(|| panic!("deep"));
+        assert_eq!(e["code"], "validation_invalid_json");
+        assert!(
+            e["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("127 levels")),
+            "{e}"
+        );
+        let ok = format!("{}{}", "[".repeat(127), "]".repeat(127));
+        assert!(validate(&j, &coerce(&j, &json!(ok))).is_none());
+        // Real values are kept as they are, whatever their shape.
+        assert_eq!(coerce(&j, &json!({"a": 1})), json!({"a": 1}));
+    }
+
+    #[test]
+    fn file_names_only_as_the_stored_record_has_them() {
+        let f = field(json!({"name": "f", "type": "file", "maxSelect": 3}));
+        let f1 = field(json!({"name": "f1", "type": "file", "maxSelect": 1}));
+        assert_eq!(coerce(&f, &json!("../x.png")), json!(["../x.png"]));
+        assert_eq!(coerce(&f, &json!({})), json!([]));
+        assert_eq!(coerce(&f, &json!([{}])), json!([]));
+        assert_eq!(coerce(&f, &json!(["x", {}])), json!(["x"]));
+        assert_eq!(coerce(&f, &json!([["a"], ["b", "c"]])), json!(["a"]));
+        assert_eq!(coerce(&f1, &json!(["a", "b"])), json!("b"));
+        // On create nothing is stored, so every name is refused.
+        for (input, names) in [
+            (json!("../x.png"), json!(["../x.png"])),
+            (json!(["../etc/passwd"]), json!(["../etc/passwd"])),
+            (json!("/etc/passwd"), json!(["/etc/passwd"])),
+            (json!("x.png"), json!(["x.png"])),
+            (json!(5), json!(["5"])),
+        ] {
+            let e = invalid_files(&f, &coerce(&f, &input), None)
+                .unwrap_or_else(|| panic!("{input} passed"));
+            assert_eq!(e["code"], "validation_invalid_file");
+            assert_eq!(e["params"]["invalidFiles"], names);
+        }
+        let e = invalid_files(&f, &json!(["a.png", "b c.png"]), None);
+        assert_eq!(
+            e.map(|e| e["message"].clone()),
+            Some(json!("Invalid new files: [a.png b c.png]."))
+        );
+        assert!(invalid_files(&f, &json!([]), None).is_none());
+        assert!(invalid_files(&f1, &json!(""), None).is_none());
+        // On update: stored names may stay or go, new ones are refused.
+        let stored = json!(["a_1.png", "b_2.png"]);
+        assert!(invalid_files(&f, &json!(["a_1.png"]), Some(&stored)).is_none());
+        assert!(invalid_files(&f, &json!([]), Some(&stored)).is_none());
+        let e = invalid_files(&f, &json!(["a_1.png", "new.png", "../x"]), Some(&stored));
+        assert_eq!(
+            e.map(|e| e["params"]["invalidFiles"].clone()),
+            Some(json!(["new.png", "../x"]))
+        );
+        assert!(invalid_files(&f1, &json!("a_1.png"), Some(&json!("a_1.png"))).is_none());
+        // A stored name that could be a path is refused too.
+        let unsafe_stored = json!(["../x", "a\\b", "ok.png"]);
+        let e = invalid_files(&f, &unsafe_stored, Some(&unsafe_stored));
+        assert_eq!(
+            e.map(|e| e["params"]["invalidFiles"].clone()),
+            Some(json!(["../x", "a\\b"]))
+        );
+        // Long names are cut to 250 bytes in the error, on a char boundary.
+        let long = "é".repeat(200);
+        let e = invalid_files(&f, &json!([long]), None).unwrap_or_else(|| panic!("long"));
+        let shown = e["params"]["invalidFiles"][0].as_str().unwrap_or_default();
+        assert_eq!(shown.len(), 250);
+        assert!(
+            invalid_files(
+                &field(json!({"name": "t", "type": "text"})),
+                &json!("x"),
+                None
+            )
+            .is_none()
+        );
+        // More names than maxSelect (only possible with stored names).
+        let four = json!(["a", "b", "c", "d"]);
+        assert_eq!(
+            code(validate(&f, &four)),
+            Some(json!("validation_too_many_files"))
+        );
+    }
+
+    #[test]
+    fn merge_applies_the_same_reading() {
+        let c: Collection = serde_json::from_value(json!({
+            "id": "c1", "name": "c", "type": "base",
+            "fields": [
+                {"name": "n", "type": "number"},
+                {"name": "t", "type": "text"},
+                {"name": "m", "type": "select", "values": ["a", "b"], "maxSelect": 2},
+            ],
+        }))
+        .unwrap_or_else(|e| panic!("{e}"));
+        let base: Map<String, Value> = json!({"n": 2, "t": "x", "m": ["a"]})
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        let body = |v: Value| v.as_object().cloned().unwrap_or_default();
+        let out = merge(&c, &base, &body(json!({"n+": "Infinity"})));
+        assert!(validate(&c.fields[0], &out["n"]).is_some());
+        let out = merge(
+            &c,
+            &base,
+            &body(json!({"t": ["y"], "m+": "[\"b\"]", "n": " 3 "})),
+        );
+        assert_eq!(out["t"], json!(""));
+        assert_eq!(out["m"], json!(["a", "b"]));
+        assert_eq!(out["n"], json!(0));
     }
 
     #[test]

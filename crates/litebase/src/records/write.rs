@@ -162,6 +162,30 @@ fn validate_all(c: &Collection, record: &Map<String, Value>) -> Map<String, Valu
     problems
 }
 
+/// File fields may only keep or drop the names the stored record has (`stored`;
+/// `None` on create): new files come as uploads, never as plain names. This error
+/// wins over the field's other ones, as in PocketBase.
+fn check_file_names(
+    c: &Collection,
+    record: &Map<String, Value>,
+    stored: Option<&Map<String, Value>>,
+    problems: &mut Map<String, Value>,
+) {
+    for f in &c.fields {
+        if !matches!(f.kind, FieldKind::File { .. }) {
+            continue;
+        }
+        let new = record
+            .get(&f.name)
+            .cloned()
+            .unwrap_or_else(|| value::zero(f));
+        let old = stored.and_then(|s| s.get(&f.name));
+        if let Some(e) = value::invalid_files(f, &new, old) {
+            problems.insert(f.name.clone(), e);
+        }
+    }
+}
+
 /// Every relation id must exist in its target collection.
 fn check_relations(
     conn: &Connection,
@@ -449,8 +473,10 @@ pub fn create(
     }
     let mut record = value::merge(c, &base, &writable_body(c, body, ctx.superuser));
     let mut problems = Map::new();
-    let id = match body.get("id") {
-        Some(Value::String(s)) if !s.is_empty() => {
+    // PocketBase reads the id as text: `123` is "123" (too short), while null, an
+    // array or an object is "" (so a new id is generated).
+    let id = match body.get("id").map(value::to_text) {
+        Some(s) if !s.is_empty() => {
             if s.chars().count() < crate::id::ID_LENGTH {
                 problems.insert(
                     "id".into(),
@@ -463,13 +489,13 @@ pub fn create(
                     json!({"code": "validation_max_text_constraint",
                     "message": "Must be less than 15 character(s).", "params": {"max": 15}}),
                 );
-            } else if !is_valid_id(s) {
+            } else if !is_valid_id(&s) {
                 problems.insert(
                     "id".into(),
                     field_error("validation_invalid_format", "Invalid value format."),
                 );
             }
-            s.clone()
+            s
         }
         _ => new_id(),
     };
@@ -487,6 +513,7 @@ pub fn create(
         auth_fields(ctx, c, body, None, &mut record, &mut problems);
     }
     problems.extend(validate_all(c, &record));
+    check_file_names(c, &record, None, &mut problems);
     check_relations(conn, ctx, c, &record, &mut problems)?;
     if problems.is_empty() && load(conn, c, &id)?.is_some() {
         problems.insert(
@@ -559,8 +586,10 @@ pub fn update(
     let existing = load_with_rule(conn, ctx, &req, c, c.update_rule.as_deref(), id)?;
     let mut record = value::merge(c, &existing, &writable_body(c, body, ctx.superuser));
     let mut problems = Map::new();
-    if let Some(Value::String(new_id)) = body.get("id") {
-        if new_id != id {
+    // Any `id` in the body is read as text and must be the record's own: `null`,
+    // `123` or `[]` are changes too.
+    if let Some(given) = body.get("id") {
+        if value::to_text(given) != id {
             problems.insert(
                 "id".into(),
                 field_error(
@@ -584,6 +613,7 @@ pub fn update(
         auth_fields(ctx, c, body, Some(&existing), &mut record, &mut problems);
     }
     problems.extend(validate_all(c, &record));
+    check_file_names(c, &record, Some(&existing), &mut problems);
     check_relations(conn, ctx, c, &record, &mut problems)?;
     if !problems.is_empty() {
         return Err(failed(RecordAction::Update, problems));

@@ -76,19 +76,20 @@ pub fn stored_key(field: &str) -> String {
 }
 
 /// The value to save for date field `name`: the stored value when the posted
-/// picker value is that same second (unchanged), else the posted value.
+/// picker value is that same second (unchanged), else the posted value with its
+/// seconds (records take no minute-only dates, as in PocketBase).
 fn date_value(raw: &Raw, name: &str, posted: &str) -> String {
     let stored = first(raw, &stored_key(name));
     let posted = posted.trim();
     // Browsers drop `:00` seconds from a datetime-local value.
-    let same = match posted.len() {
-        16 => date_input(&stored) == format!("{posted}:00"),
-        _ => date_input(&stored) == posted,
+    let posted = match posted.len() {
+        16 => format!("{posted}:00"),
+        _ => posted.to_string(),
     };
-    if same && !stored.is_empty() {
+    if date_input(&stored) == posted && !stored.is_empty() {
         stored
     } else {
-        posted.to_string()
+        posted
     }
 }
 
@@ -339,11 +340,15 @@ mod tests {
         let on_the_minute = "2026-01-02 03:04:00.250Z";
         let raw = raw_of_pairs(vec![(stored_key("when"), on_the_minute.into())]);
         assert_eq!(date_value(&raw, "when", "2026-01-02T03:04"), on_the_minute);
-        // Nothing stored (a new record): the picker's value as posted.
+        // Nothing stored (a new record): the picker's value as posted, with seconds.
         let raw = raw_of_pairs(vec![]);
         assert_eq!(
             date_value(&raw, "when", "2026-01-02T03:04:05"),
             "2026-01-02T03:04:05"
+        );
+        assert_eq!(
+            date_value(&raw, "when", "2026-01-02T03:04"),
+            "2026-01-02T03:04:00"
         );
     }
 
