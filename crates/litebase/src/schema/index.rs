@@ -75,6 +75,11 @@ pub enum IndexError {
     /// A keyword or token the condition's vocabulary does not have.
     #[error("{0} is not allowed in an index condition")]
     NotAllowed(String),
+    /// An SQLite keyword outside the condition's vocabulary, written bare.
+    #[error(
+        "the keyword {0} is not allowed in an index condition (a field of that name must be quoted)"
+    )]
+    Keyword(String),
     /// `name(…)` in the condition.
     #[error("function calls are not allowed in an index condition ({0}(…))")]
     FunctionCall(String),
@@ -933,10 +938,7 @@ impl Parser<'_> {
                 Token::Word(w) => match Keyword::from_word(w) {
                     Some(k) => Term::Keyword(k),
                     None if is_sqlite_keyword(w) => {
-                        return Err(IndexError::NotAllowed(format!(
-                            "the keyword {} (quote it if it is a field's name)",
-                            w.to_ascii_uppercase()
-                        )));
+                        return Err(IndexError::Keyword(w.to_ascii_uppercase()));
                     }
                     None if rest.get(i + 1) == Some(&Token::Open) => {
                         return Err(IndexError::FunctionCall(w.clone()));
