@@ -10,8 +10,10 @@ use crate::auth::request::Auth;
 use crate::core::Core;
 use crate::error::ApiError;
 use crate::schema::collection::{self, Problems};
-use crate::schema::index::{self, Refused};
+use crate::schema::index;
 use crate::schema::{Collection, CollectionType, Field, FieldKind, Schema, ddl, store};
+
+mod indexes;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/collections", web::get().to(list))
@@ -161,94 +163,6 @@ fn one_problem(key: &str, code: &str, message: impl Into<String>) -> ApiError {
     invalid(p)
 }
 
-/// PocketBase's shape for problems with single indexes: `{"indexes": {"<position>": …}}`.
-fn index_problems(problems: impl IntoIterator<Item = (usize, Value)>) -> ApiError {
-    let by_position: Map<String, Value> = problems
-        .into_iter()
-        .map(|(position, problem)| (position.to_string(), problem))
-        .collect();
-    let mut p = Map::new();
-    p.insert("indexes".into(), Value::Object(by_position));
-    invalid(p)
-}
-
-fn refused_indexes(refused: Refused) -> ApiError {
-    index_problems(refused.0.into_iter().map(|r| {
-        let problem = json!({"code": r.error.code(), "message": r.message()});
-        (r.position, problem)
-    }))
-}
-
-/// On a rename, an index written for the old name is stored as written for the
-/// new one (as PocketBase does), so it stays valid for later changes; one written
-/// for the current name is kept as the client sent it.
-fn retarget_indexes(c: &mut Collection, previous_name: &str) -> Result<(), ApiError> {
-    if c.kind == CollectionType::View || c.name == previous_name {
-        return Ok(());
-    }
-    let parsed = index::check_all(c, Some(previous_name)).map_err(refused_indexes)?;
-    for (raw, parsed) in c.indexes.iter_mut().zip(&parsed) {
-        if !parsed.table.eq_ignore_ascii_case(&c.name) {
-            *raw = parsed.to_sql(&c.name);
-        }
-    }
-    Ok(())
-}
-
-/// Checks `c`'s index names against the database, in the writer: a name that an
-/// index of another table already has is refused (SQLite would refuse it, or
-/// skip it silently with `IF NOT EXISTS`). An old index whose name belongs to
-/// another table (stored before names were checked) is not dropped. Returns
-/// `statements` without such drops.
-fn check_index_names(
-    conn: &rusqlite::Connection,
-    c: &Collection,
-    previous: Option<&Collection>,
-    statements: Vec<String>,
-) -> Result<Vec<String>, ApiError> {
-    if c.kind == CollectionType::View {
-        return Ok(statements);
-    }
-    let old_name = previous.map_or(c.name.as_str(), |p| p.name.as_str());
-    let mut stmt = conn.prepare(
-        "SELECT lower(name), tbl_name FROM sqlite_master WHERE type = 'index' \
-         AND lower(tbl_name) <> lower(?1) AND lower(tbl_name) <> lower(?2)",
-    )?;
-    let elsewhere: std::collections::HashMap<String, String> = stmt
-        .query_map([c.name.as_str(), old_name], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<_, _>>()?;
-    let taken: Vec<(usize, Value)> = c
-        .indexes
-        .iter()
-        .enumerate()
-        .filter_map(|(position, raw)| {
-            let name = index::index_name(raw)?;
-            let table = elsewhere.get(&name.to_ascii_lowercase())?;
-            let problem = json!({
-                "code": "validation_existing_index_name",
-                "message": format!("Index {name}: the name is already used by an index of {table}."),
-                "params": {"usedTableName": table},
-            });
-            Some((position, problem))
-        })
-        .collect();
-    if !taken.is_empty() {
-        return Err(index_problems(taken));
-    }
-    let foreign_drops: Vec<String> = previous
-        .map(|p| p.indexes.as_slice())
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|raw| index::index_name(raw))
-        .filter(|name| elsewhere.contains_key(&name.to_ascii_lowercase()))
-        .map(|name| ddl::drop_index(&name))
-        .collect();
-    Ok(statements
-        .into_iter()
-        .filter(|sql| !foreign_drops.contains(sql))
-        .collect())
-}
-
 /// Checks what needs the whole schema: a unique name, relation targets (given by
 /// name or id, stored as id).
 fn check_against(
@@ -347,21 +261,12 @@ fn apply(
     let index_statements = if c.kind == CollectionType::View {
         Vec::new()
     } else {
-        index::statements(c, previous_name).map_err(refused_indexes)?
+        index::statements(c, previous_name).map_err(indexes::refused)?
     };
     for sql in statements {
         if let Err(err) = conn.execute(sql, []) {
             if let Some(position) = index_statements.iter().position(|i| i == sql) {
-                let label = c
-                    .indexes
-                    .get(position)
-                    .and_then(|raw| index::index_name(raw))
-                    .unwrap_or_else(|| format!("at position {position}"));
-                let problem = json!({
-                    "code": "validation_invalid_sql",
-                    "message": format!("Index {label}: SQLite refused it: {err}."),
-                });
-                return Err(index_problems([(position, problem)]));
+                return Err(indexes::refused_by_sqlite(c, position, &err));
             }
             let key = if c.kind == CollectionType::View {
                 "viewQuery"
@@ -465,7 +370,7 @@ pub(crate) async fn create_collection(
         ));
     }
     check_against(&schema, &mut c, None)?;
-    let statements = ddl::create(&c).map_err(refused_indexes)?;
+    let statements = ddl::create(&c).map_err(indexes::refused)?;
     commit_schema_change(core, statements, c, None).await
 }
 
@@ -517,8 +422,8 @@ pub(crate) async fn update_collection(
     c.validate().map_err(invalid)?;
     let schema = core.schema.current();
     check_against(&schema, &mut c, Some(&previous))?;
-    retarget_indexes(&mut c, &previous.name)?;
-    let statements = ddl::update(&previous, &c).map_err(refused_indexes)?;
+    indexes::retarget(&mut c, &previous.name)?;
+    let statements = ddl::update(&previous, &c).map_err(indexes::refused)?;
     commit_schema_change(core, statements, c, Some(previous)).await
 }
 
@@ -688,7 +593,7 @@ async fn commit_schema_change(
     let (stored, collections, migration) = core
         .db
         .write(move |conn| {
-            let statements = check_index_names(conn, &c, previous.as_ref(), statements)?;
+            let statements = indexes::check_names(conn, &c, previous.as_ref(), statements)?;
             let previous_name = previous.as_ref().map(|p| p.name.as_str());
             let stored = apply(conn, &statements, &mut c, previous_name)?;
             let mut all = statements.clone();
