@@ -213,6 +213,33 @@ test('invalid collection definitions fail with field-level errors', async () => 
   assert.equal(dup.data.name.code, 'validation_collection_name_exists');
 });
 
+test('an index that is not a CREATE INDEX is refused with data.indexes, and nothing is stored', async () => {
+  const name = s.name('badidx');
+  const fields = [{ name: 'title', type: 'text' }];
+  const created = await expectError(
+    s.pb.collections.create({
+      name,
+      type: 'base',
+      fields,
+      indexes: [`CREATE INDEX idx_${name}_title ON ${name} (title)`, `DROP TABLE ${posts.name}`],
+    }),
+    400,
+  );
+  assert.ok(created.data.indexes, JSON.stringify(created));
+  assert.equal(created.data.indexes['1'].code, 'validation_invalid_index_expression');
+  assert.equal(created.data.indexes['0'], undefined);
+  await expectError(s.pb.collections.getOne(name), 404);
+
+  const c = await s.collection({ name: 'goodidx', fields });
+  for (const index of ['CREATE INDEX', `CREATE INDEX i ON ${c.name} (title); DROP TABLE ${posts.name}`]) {
+    const updated = await expectError(s.pb.collections.update(c.id, { indexes: [index] }), 400);
+    assert.equal(updated.data.indexes['0'].code, 'validation_invalid_index_expression', index);
+  }
+  assert.deepEqual((await s.pb.collections.getOne(c.id)).indexes, []);
+  // the table the statements named is still there
+  assert.equal((await s.pb.collection(posts.name).getList()).page, 1);
+});
+
 test('truncate removes every record but keeps the collection', async () => {
   const c = await s.collection({ name: 'trunc', fields: [{ name: 'v', type: 'number' }] });
   for (let i = 0; i < 3; i++) await s.pb.collection(c.name).create({ v: i });

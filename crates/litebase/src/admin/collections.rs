@@ -70,6 +70,18 @@ impl<'a> Editor<'a> {
 
     fn failed(mut self, err: &ApiError) -> Self {
         self.errors = flatten_errors(&err.data);
+        // One textarea holds every index: each refused one's message (they name
+        // the index) shows under it.
+        let indexes: Vec<&str> = self
+            .errors
+            .iter()
+            .filter(|(key, _)| key.starts_with("indexes."))
+            .map(|(_, message)| message.as_str())
+            .collect();
+        if !indexes.is_empty() {
+            let joined = indexes.join(" ");
+            self.errors.insert("indexes".into(), joined);
+        }
         self.message = err.message.clone();
         self
     }

@@ -10,7 +10,10 @@ use crate::auth::request::Auth;
 use crate::core::Core;
 use crate::error::ApiError;
 use crate::schema::collection::{self, Problems};
+use crate::schema::index;
 use crate::schema::{Collection, CollectionType, Field, FieldKind, Schema, ddl, store};
+
+mod indexes;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/collections", web::get().to(list))
@@ -255,18 +258,26 @@ fn check_against(
 }
 
 /// Runs `statements` then stores `c`, mapping SQLite's complaints to the part of
-/// the definition that caused them.
+/// the definition that caused them (an index that SQLite refuses, say for a name
+/// in use, is reported at its position).
 fn apply(
     conn: &rusqlite::Connection,
     statements: &[String],
     c: &mut Collection,
+    previous_name: Option<&str>,
 ) -> Result<Collection, ApiError> {
+    let index_statements = if c.kind == CollectionType::View {
+        Vec::new()
+    } else {
+        index::statements(c, previous_name).map_err(indexes::refused)?
+    };
     for sql in statements {
         if let Err(err) = conn.execute(sql, []) {
+            if let Some(position) = index_statements.iter().position(|i| i == sql) {
+                return Err(indexes::refused_by_sqlite(c, position, &err));
+            }
             let key = if c.kind == CollectionType::View {
                 "viewQuery"
-            } else if c.indexes.iter().any(|i| i == sql) {
-                "indexes"
             } else {
                 "fields"
             };
@@ -367,7 +378,7 @@ pub(crate) async fn create_collection(
         ));
     }
     check_against(&schema, &mut c, None)?;
-    let statements = ddl::create(&c);
+    let statements = ddl::create(&c).map_err(indexes::refused)?;
     commit_schema_change(core, statements, c, None).await
 }
 
@@ -419,7 +430,8 @@ pub(crate) async fn update_collection(
     c.validate().map_err(invalid)?;
     let schema = core.schema.current();
     check_against(&schema, &mut c, Some(&previous))?;
-    let statements = ddl::update(&previous, &c);
+    indexes::retarget(&mut c, &previous.name)?;
+    let statements = ddl::update(&previous, &c).map_err(indexes::refused)?;
     commit_schema_change(core, statements, c, Some(previous)).await
 }
 
@@ -583,16 +595,15 @@ async fn commit_schema_change(
     previous: Option<Collection>,
 ) -> Result<Collection, ApiError> {
     let generation = core.schema.next_generation();
-    let verb = if previous.is_some() {
-        "update"
-    } else {
-        "create"
-    };
+    let updating = previous.is_some();
+    let verb = if updating { "update" } else { "create" };
     let dev = dev_target(core, format!("{verb}_{}", c.name));
     let (stored, collections, migration) = core
         .db
         .write(move |conn| {
-            let stored = apply(conn, &statements, &mut c)?;
+            let statements = indexes::check_names(conn, &c, previous.as_ref(), statements)?;
+            let previous_name = previous.as_ref().map(|p| p.name.as_str());
+            let stored = apply(conn, &statements, &mut c, previous_name)?;
             let mut all = statements.clone();
             all.push(store::upsert_sql(&stored)?);
             let migration = dev_migration(conn, dev, &all)?;
@@ -604,7 +615,7 @@ async fn commit_schema_change(
     write_dev_migration(migration);
     tracing::info!(
         collection = %stored.name,
-        action = if previous.is_some() { "updated" } else { "created" },
+        action = if updating { "updated" } else { "created" },
         "collection schema changed"
     );
     Ok(stored)

@@ -125,11 +125,11 @@ impl Collection {
                 }
             }
             for index in super::auth::system_indexes(&self.name) {
-                let name = super::ddl::index_name(&index);
+                let name = super::index::index_name(&index);
                 if !self
                     .indexes
                     .iter()
-                    .any(|i| super::ddl::index_name(i) == name)
+                    .any(|i| super::index::index_name(i) == name)
                 {
                     self.indexes.push(index);
                 }

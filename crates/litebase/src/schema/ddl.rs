@@ -4,16 +4,19 @@ use std::collections::HashMap;
 
 use super::collection::{Collection, CollectionType};
 use super::field::Field;
+use super::index::{self, Refused};
 use super::quote_ident as q;
 
-/// Statements that create the table (or view) and its indexes.
-pub fn create(c: &Collection) -> Vec<String> {
+/// Statements that create the table (or view) and its indexes. Index statements
+/// are written from their parsed form, never copied from the definition; an index
+/// that does not pass [`index::check_all`] refuses the whole change.
+pub fn create(c: &Collection) -> Result<Vec<String>, Refused> {
     if c.kind == CollectionType::View {
-        return vec![format!(
+        return Ok(vec![format!(
             "CREATE VIEW {} AS {}",
             q(&c.name),
             c.view_query.trim().trim_end_matches(';')
-        )];
+        )]);
     }
     let columns: Vec<String> = c.fields.iter().map(Field::column_sql).collect();
     let mut out = vec![format!(
@@ -21,8 +24,8 @@ pub fn create(c: &Collection) -> Vec<String> {
         q(&c.name),
         columns.join(", ")
     )];
-    out.extend(c.indexes.iter().cloned());
-    out
+    out.extend(index::statements(c, None)?);
+    Ok(out)
 }
 
 /// Statements that drop the table (or view); its indexes go with it.
@@ -35,28 +38,26 @@ pub fn drop(c: &Collection) -> Vec<String> {
     vec![format!("DROP {what} IF EXISTS {}", q(&c.name))]
 }
 
-/// The name an index statement creates, if it can be read.
-pub fn index_name(sql: &str) -> Option<String> {
-    let re = regex::Regex::new(
-        r#"(?i)^\s*CREATE\s+(?:UNIQUE\s+)?INDEX\s+(?:IF\s+NOT\s+EXISTS\s+)?[`"\[]?([A-Za-z0-9_]+)"#,
-    )
-    .ok()?;
-    re.captures(sql).map(|c| c[1].to_string())
+/// The statement that drops index `name` (one of a collection's own).
+pub fn drop_index(name: &str) -> String {
+    format!("DROP INDEX IF EXISTS {}", q(name))
 }
 
 /// Statements that turn `old`'s table into `new`'s, keeping the data: renames by
 /// field id, adds and drops columns, converts single ↔ multiple values, and
-/// recreates the indexes.
-pub fn update(old: &Collection, new: &Collection) -> Vec<String> {
+/// recreates the indexes (written from their parsed form on the new table; they
+/// may name the old table or the new one).
+pub fn update(old: &Collection, new: &Collection) -> Result<Vec<String>, Refused> {
     if new.kind == CollectionType::View {
         let mut out = drop(old);
-        out.extend(create(new));
-        return out;
+        out.extend(create(new)?);
+        return Ok(out);
     }
+    let indexes = index::statements(new, Some(&old.name))?;
     let mut out = Vec::new();
     for index in &old.indexes {
-        if let Some(name) = index_name(index) {
-            out.push(format!("DROP INDEX IF EXISTS {}", q(&name)));
+        if let Some(name) = index::index_name(index) {
+            out.push(drop_index(&name));
         }
     }
     if old.name != new.name {
@@ -101,8 +102,8 @@ pub fn update(old: &Collection, new: &Collection) -> Vec<String> {
             }
         }
     }
-    out.extend(new.indexes.iter().cloned());
-    out
+    out.extend(indexes);
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -117,19 +118,6 @@ mod tests {
     }
 
     #[test]
-    fn reads_index_names_in_every_quoting_style() {
-        assert_eq!(
-            index_name("CREATE UNIQUE INDEX `idx_a` ON `t` (`x`)").as_deref(),
-            Some("idx_a")
-        );
-        assert_eq!(
-            index_name("create index if not exists \"b\" on t(x)").as_deref(),
-            Some("b")
-        );
-        assert_eq!(index_name("DROP TABLE x"), None);
-    }
-
-    #[test]
     fn update_renames_by_id_and_keeps_data() {
         let old = collection(json!({"name": "posts", "fields": [
             {"id": "f1", "name": "title", "type": "text"},
@@ -140,18 +128,24 @@ mod tests {
             {"id": "f1", "name": "headline", "type": "text"},
             {"id": "f3", "name": "tags", "type": "select", "values": ["a"], "maxSelect": 3},
             {"id": "f4", "name": "views", "type": "number"}
-        ]}));
-        let sql = update(&old, &new).join(";\n");
+        ], "indexes": ["create index idx_h on posts (headline) where views >= 0"]}));
+        let sql = update(&old, &new)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .join(";\n");
         assert!(sql.contains("DROP INDEX IF EXISTS \"idx_t\""), "{sql}");
         assert!(sql.contains("ALTER TABLE \"posts\" RENAME TO \"articles\""));
         assert!(sql.contains("DROP COLUMN \"gone\""));
         assert!(sql.contains("RENAME COLUMN \"title\" TO \"headline\""));
         assert!(sql.contains("json_array(\"tags\")"));
         assert!(sql.contains("ADD COLUMN \"views\" NUMERIC"));
+        assert!(
+            sql.ends_with("CREATE INDEX `idx_h` ON `articles` (`headline`) WHERE `views` >= 0"),
+            "the index is written anew, on the new name: {sql}"
+        );
 
         // And it runs: data survives the rename and the conversion.
         let conn = rusqlite::Connection::open_in_memory().unwrap_or_else(|e| panic!("{e}"));
-        for s in create(&old) {
+        for s in create(&old).unwrap_or_else(|e| panic!("{e}")) {
             conn.execute(&s, []).unwrap_or_else(|e| panic!("{s}: {e}"));
         }
         conn.execute(
@@ -159,7 +153,7 @@ mod tests {
             [],
         )
         .unwrap_or_else(|e| panic!("{e}"));
-        for s in update(&old, &new) {
+        for s in update(&old, &new).unwrap_or_else(|e| panic!("{e}")) {
             conn.execute(&s, []).unwrap_or_else(|e| panic!("{s}: {e}"));
         }
         let row: (String, String, f64) = conn
@@ -168,5 +162,21 @@ mod tests {
             })
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(row, ("Hello".into(), "[\"a\"]".into(), 0.0));
+    }
+
+    #[test]
+    fn a_refused_index_refuses_the_whole_change() {
+        let c = collection(
+            json!({"name": "posts", "fields": [{"name": "title", "type": "text"}],
+            "indexes": ["CREATE INDEX a ON posts (title)", "DROP TABLE posts"]}),
+        );
+        let Err(Refused(refusals)) = create(&c) else {
+            panic!("accepted")
+        };
+        assert_eq!(refusals.len(), 1);
+        assert_eq!(refusals[0].position, 1);
+        let old =
+            collection(json!({"name": "posts", "fields": [{"name": "title", "type": "text"}]}));
+        assert!(update(&old, &c).is_err());
     }
 }

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod collection;
 pub mod ddl;
 pub mod field;
+pub mod index;
 pub mod query_view;
 pub mod store;
 pub mod system;
