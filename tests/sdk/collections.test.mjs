@@ -293,6 +293,17 @@ test('a view collection exposes the rows of its query, read-only', async () => {
   // views are read-only
   const err = await expectError(s.pb.collection(view.name).create({ title: 'no' }), 400);
   assert.equal(typeof err.message, 'string');
+  // a view has no indexes of its own
+  const withIndex = await expectError(
+    s.pb.collections.create({
+      name: s.name('indexed'),
+      type: 'view',
+      viewQuery: `SELECT id, title FROM ${posts.name}`,
+      indexes: [`CREATE INDEX idx_${s.suffix}_v ON ${s.name('indexed')} (title)`],
+    }),
+    400,
+  );
+  assert.equal(withIndex.data.indexes?.code, 'validation_indexes_not_supported');
   // a view without an id column is rejected
   await expectError(
     s.pb.collections.create({ name: s.name('noid'), type: 'view', viewQuery: `SELECT title FROM ${posts.name}` }),

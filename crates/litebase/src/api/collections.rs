@@ -194,6 +194,13 @@ fn check_against(
             "Names starting with '_' are reserved for system collections.",
         ));
     }
+    if c.kind == CollectionType::View && !c.indexes.is_empty() {
+        return Err(one_problem(
+            "indexes",
+            "validation_indexes_not_supported",
+            "View collections cannot have indexes; index the collections the view reads.",
+        ));
+    }
     let mut problems = Map::new();
     for (i, field) in c.fields.iter_mut().enumerate() {
         if let FieldKind::Relation { collection_id, .. } = &mut field.kind {
