@@ -128,6 +128,17 @@ export function readRequests() {
   add('view comment expand note.vault', view('az_comments', ID.comment, { expand: 'note.vault,note.owner' }));
   add('view posts/A fields secret', view('az_posts', ID.postA, { fields: 'secret,title' }));
   add('view votes/x filter ignored', view('votes', ID.vote, { filter: "value = '13'" }));
+  // auth answers carry the record: hidden fields stay out of them too. Whoever
+  // sends Alice's password is Alice, so this answer is outside the leak check.
+  add('auth-with-password alice', {
+    method: 'POST', path: '/api/collections/users/auth-with-password', leakCheck: false,
+    body: { identity: 'alice@example.com', password: 'alice-password' }, query: { expand: 'az_notes_via_owner', fields: '' },
+  });
+  add('auth-with-password wrong', {
+    method: 'POST', path: '/api/collections/users/auth-with-password', body: { identity: 'bob@example.com', password: 'nope-nope' },
+  });
+  add('auth-refresh', { method: 'POST', path: '/api/collections/users/auth-refresh' });
+  add('auth-methods', { method: 'GET', path: '/api/collections/users/auth-methods' });
   return out;
 }
 

@@ -18,7 +18,9 @@ use crate::core::Core;
 use crate::error::ApiError;
 use crate::mail::{Lang, Mail, Template, TemplateVars, render};
 use crate::records::missing_collection;
+use crate::records::projection::Projection;
 use crate::records::read::{ReadCtx, Where, add_rule};
+use crate::records::write;
 use crate::schema::{Collection, CollectionType, quote_ident};
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
@@ -153,16 +155,72 @@ async fn hash_password(given: &str) -> Result<String, ApiError> {
     Ok(password::hash_async(given).await?)
 }
 
-/// `{token, record}` for a signed-in record.
-fn auth_response(
+/// `{token, record}` for a signed-in record, with a fresh token.
+async fn auth_response(
     core: &Core,
-    c: &Collection,
+    c: &Arc<Collection>,
     row: &AuthRow,
+    req: &HttpRequest,
     ttl: Option<u64>,
     refreshable: bool,
 ) -> Result<HttpResponse, ApiError> {
     let token = issue_auth_token(core, c, row, ttl, refreshable)?;
-    Ok(HttpResponse::Ok().json(json!({"token": token, "record": row.record})))
+    auth_answer(core, c, row, req, token).await
+}
+
+/// `{token, record}`: the record as it sees itself (its own email, hidden fields
+/// only for a superuser), `?expand=` resolved with it as the requester, and
+/// `?fields=` applied to the whole answer, as PocketBase answers sign-ins.
+async fn auth_answer(
+    core: &Core,
+    c: &Arc<Collection>,
+    row: &AuthRow,
+    req: &HttpRequest,
+    token: String,
+) -> Result<HttpResponse, ApiError> {
+    let query = super::query_map(req.query_string())?;
+    let param = |key: &str| {
+        query
+            .get(key)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let (expand, fields) = (param("expand"), param("fields"));
+    let superuser = c.id == crate::core::SUPERUSERS_COLLECTION_ID;
+    let mut me = row.record.clone();
+    me.insert("collectionId".into(), json!(c.id));
+    me.insert("collectionName".into(), json!(c.name));
+    let mut record = write::visible(c, row.record.clone(), superuser, Some(&me));
+    if !expand.trim().is_empty() {
+        let (c, schema) = (c.clone(), core.schema.current());
+        record = core
+            .db
+            .read(move |conn| {
+                let info = crate::query::RequestInfo {
+                    auth: Some(me),
+                    now: time::OffsetDateTime::now_utc(),
+                    ..Default::default()
+                };
+                let ctx = ReadCtx {
+                    schema: &schema,
+                    req: &info,
+                    superuser,
+                };
+                let mut items = [record];
+                crate::records::read::finish(conn, &ctx, &c, &mut items, &expand, "")?;
+                let [one] = items;
+                Ok::<_, ApiError>(one)
+            })
+            .await?;
+    }
+    let mut answer = Map::new();
+    answer.insert("record".into(), Value::Object(record));
+    answer.insert("token".into(), json!(token));
+    if let Some(p) = Projection::parse(&fields) {
+        p.apply(&mut answer);
+    }
+    Ok(HttpResponse::Ok().json(answer))
 }
 
 /// A signed auth token for `row` (the collection's token duration unless `ttl`
@@ -232,18 +290,41 @@ async fn check_auth_rule(core: &Core, c: &Arc<Collection>, row: &AuthRow) -> Res
     }
 }
 
+/// How a collection can be signed in to. Besides PocketBase's current sections it
+/// carries the legacy keys older SDKs read (`authProviders`, `emailPassword`,
+/// `usernamePassword`), as PocketBase does; the SDK asks for the current ones with
+/// `?fields=`.
 async fn auth_methods(
     core: web::Data<Core>,
     name: web::Path<String>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let c = auth_collection(&core, &name)?;
     let a = c.auth.clone().unwrap_or_default();
-    Ok(HttpResponse::Ok().json(json!({
+    let by = |field: &str| {
+        a.password_auth.enabled && a.password_auth.identity_fields.iter().any(|f| f == field)
+    };
+    let mut answer = match json!({
         "password": {"enabled": a.password_auth.enabled, "identityFields": a.password_auth.identity_fields},
         "oauth2": {"enabled": false, "providers": []},
         "mfa": {"enabled": a.mfa.enabled, "duration": if a.mfa.enabled { a.mfa.duration } else { 0 }},
         "otp": {"enabled": a.otp.enabled, "duration": if a.otp.enabled { a.otp.duration } else { 0 }},
-    })))
+        "authProviders": [],
+        "usernamePassword": by("username"),
+        "emailPassword": by("email"),
+    }) {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    };
+    let query = super::query_map(req.query_string())?;
+    let fields = query
+        .get("fields")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if let Some(p) = Projection::parse(fields) {
+        p.apply(&mut answer);
+    }
+    Ok(HttpResponse::Ok().json(answer))
 }
 
 async fn auth_with_password(
@@ -270,7 +351,7 @@ async fn auth_with_password(
         only,
     )
     .await?;
-    auth_response(&core, &c, &row, None, true)
+    auth_response(&core, &c, &row, &req, None, true).await
 }
 
 /// 400 unless the collection allows password sign-in.
@@ -346,9 +427,10 @@ async fn auth_refresh(
         .map(crate::auth::request::bearer)
         .unwrap_or_default();
     if token::peek(presented).is_some_and(|cl| !cl.refreshable) {
-        return Ok(HttpResponse::Ok().json(json!({"token": presented, "record": row.record})));
+        let presented = presented.to_string();
+        return auth_answer(&core, &c, &row, &req, presented).await;
     }
-    auth_response(&core, &c, &row, None, true)
+    auth_response(&core, &c, &row, &req, None, true).await
 }
 
 /// Sends a templated mail in the background: the answer never waits on SMTP, and
@@ -831,7 +913,7 @@ async fn auth_with_otp(
         .await?;
     let row = load_row(&core, &c, &record_id).await?.ok_or_else(fail)?;
     check_auth_rule(&core, &c, &row).await?;
-    auth_response(&core, &c, &row, None, true)
+    auth_response(&core, &c, &row, &req, None, true).await
 }
 
 async fn impersonate(
@@ -866,7 +948,7 @@ async fn impersonate(
     let row = load_row(&core, &c, &id)
         .await?
         .ok_or_else(ApiError::not_found)?;
-    auth_response(&core, &c, &row, duration, false)
+    auth_response(&core, &c, &row, &req, duration, false).await
 }
 
 #[cfg(test)]
