@@ -1003,9 +1003,7 @@ fn kitchen_with(fx: &Fixture, field: &str, value: Value) -> Value {
 }
 
 /// The collections: `kitchen` (public, every field type, a hidden field), `notes`
-/// (owner-only), `vault` (superusers only), and `victim`, a superusers-only one
-/// with a record that hostile index statements aim at (so that one that runs
-/// harms no other case's data).
+/// (owner-only) and `vault` (superusers only).
 fn collections() -> Vec<Value> {
     let owner_only = "owner = @request.auth.id";
     vec![
@@ -1040,7 +1038,6 @@ fn collections() -> Vec<Value> {
         json!({"name": "vault", "type": "base",
             "listRule": null, "viewRule": null, "createRule": null, "updateRule": null, "deleteRule": null,
             "fields": [{"name": "code", "type": "text"}]}),
-        json!({"name": "victim", "type": "base", "fields": [{"name": "note", "type": "text"}]}),
     ]
 }
 
@@ -1096,7 +1093,6 @@ fn setup(server: &ServerProcess, dir: &Path) -> anyhow::Result<Fixture> {
         &json!({"owner": fx.bob_id, "body": BOB_NOTE}),
     )?;
     fx.vault_id = create(server, &fx.admin, "vault", &json!({"code": VAULT_CODE}))?;
-    create(server, &fx.admin, "victim", &json!({"note": "still here"}))?;
     let room = create_room(server)?;
     fx.room = room["code"].as_str().unwrap_or_default().to_string();
     fx.host_token = room["hostToken"].as_str().unwrap_or_default().to_string();
@@ -1928,27 +1924,35 @@ fn injection_in_filter_sort_fields_expand_and_paging() -> anyhow::Result<()> {
 // Hostile collection definitions
 // ---------------------------------------------------------------------------
 
+/// Hostile index strings; `{v}` stands for the case's own victim collection.
+#[rustfmt::skip]
+const INDEX_STRINGS: [(&str, &str); 16] = [
+    ("DROP TABLE", "DROP TABLE {v}"),
+    ("DELETE FROM", "DELETE FROM {v}"),
+    ("CREATE TRIGGER", "CREATE TRIGGER {v}_t AFTER INSERT ON kitchen BEGIN DELETE FROM {v}; END"),
+    ("ATTACH DATABASE", "ATTACH DATABASE ':memory:' AS {v}_db"),
+    ("two statements", "CREATE INDEX {v}_a ON kitchen (title); DROP TABLE {v}"),
+    ("two indexes in one string", "CREATE INDEX {v}_b ON kitchen (title); CREATE INDEX {v}_c ON kitchen (count)"),
+    ("a trailing comment hiding a statement", "CREATE INDEX {v}_d ON kitchen (title) /* ; DROP TABLE {v} */"),
+    ("a line comment", "CREATE INDEX {v}_e ON kitchen (title) -- DROP TABLE {v}"),
+    ("a leading comment", "/* x */ DROP TABLE {v}"),
+    ("an index on another table", "CREATE INDEX {v}_f ON {v} (note)"),
+    ("CREATE TABLE", "CREATE TABLE {v}_evil (x)"),
+    ("CREATE VIEW", "CREATE VIEW {v}_evil AS SELECT * FROM _superusers"),
+    ("PRAGMA", "PRAGMA writable_schema = 1"),
+    ("VACUUM INTO", "VACUUM INTO '/nonexistent/{v}.db'"),
+    ("a NUL then a statement", "CREATE INDEX {v}_g ON kitchen (title)\u{0}; DROP TABLE {v}"),
+    ("an expression calling load_extension", "CREATE INDEX {v}_h ON kitchen (load_extension('x'))"),
+];
+
+/// The collection (with one record) that index string `i` of a create
+/// (`c`) or an update (`u`) case aims at: one per case, so that a string
+/// that runs harms no other case.
+fn victim(kind: char, i: usize) -> String {
+    format!("victim_{kind}{i}")
+}
+
 fn collection_tables(fx: &Fixture) -> Groups {
-    // Every one aims at `victim`, so that one that runs harms no other case.
-    #[rustfmt::skip]
-    let indexes = [
-        ("DROP TABLE", "DROP TABLE victim"),
-        ("DELETE FROM", "DELETE FROM victim"),
-        ("CREATE TRIGGER", "CREATE TRIGGER t AFTER INSERT ON kitchen BEGIN DELETE FROM victim; END"),
-        ("ATTACH DATABASE", "ATTACH DATABASE '/tmp/hostile.db' AS x"),
-        ("two statements", "CREATE INDEX idx_a ON kitchen (title); DROP TABLE victim"),
-        ("two indexes in one string", "CREATE INDEX idx_b ON kitchen (title); CREATE INDEX idx_c ON kitchen (count)"),
-        ("a trailing comment hiding a statement", "CREATE INDEX idx_d ON kitchen (title) /* ; DROP TABLE victim */"),
-        ("a line comment", "CREATE INDEX idx_e ON kitchen (title) -- DROP TABLE victim"),
-        ("a leading comment", "/* x */ DROP TABLE victim"),
-        ("an index on another table", "CREATE INDEX idx_f ON victim (note)"),
-        ("CREATE TABLE", "CREATE TABLE evil (x)"),
-        ("CREATE VIEW", "CREATE VIEW evil AS SELECT * FROM _superusers"),
-        ("PRAGMA", "PRAGMA writable_schema = 1"),
-        ("VACUUM INTO", "VACUUM INTO '/tmp/hostile-copy.db'"),
-        ("a NUL then a statement", "CREATE INDEX idx_g ON kitchen (title)\u{0}; DROP TABLE victim"),
-        ("an expression calling load_extension", "CREATE INDEX idx_h ON kitchen (load_extension('x'))"),
-    ];
     // (what, the body of a new collection `hostile` but these keys, the key `data` names)
     #[rustfmt::skip]
     let definitions: Vec<(&str, Value, Option<&str>)> = vec![
@@ -2002,14 +2006,15 @@ fn collection_tables(fx: &Fixture) -> Groups {
 
     let mut create = Vec::new();
     let mut update = Vec::new();
-    for (i, (name, index)) in indexes.iter().enumerate() {
+    for (i, (name, index)) in INDEX_STRINGS.iter().enumerate() {
         let body = json!({
             "name": format!("evil{i}"), "type": "base",
             "fields": [{"name": "title", "type": "text"}],
-            "indexes": [index],
+            "indexes": [index.replace("{v}", &victim('c', i))],
         });
         let req = admin(Req::post("/api/collections")).json(&body);
         create.push(Case::new(format!("create with index: {name}"), req, err(400)).key("indexes"));
+        let index = index.replace("{v}", &victim('u', i));
         let req = admin(Req::patch("/api/collections/kitchen")).json(&json!({"indexes": [index]}));
         update.push(Case::new(format!("update with index: {name}"), req, err(400)).key("indexes"));
     }
@@ -2041,7 +2046,31 @@ fn collection_tables(fx: &Fixture) -> Groups {
 
 #[test]
 fn hostile_collection_definitions_and_index_strings() -> anyhow::Result<()> {
-    run_area("collections", collection_tables)
+    let target = Target::start()?;
+    let http = Http::new();
+    for i in 0..INDEX_STRINGS.len() {
+        for name in [victim('c', i), victim('u', i)] {
+            let body =
+                json!({"name": name, "type": "base", "fields": [{"name": "note", "type": "text"}]});
+            let reply = http.post_json_auth(
+                &target.server.url("/api/collections"),
+                &target.fx.admin,
+                &body,
+            )?;
+            anyhow::ensure!(reply.status == 200, "create {name}: {}", reply.text);
+            create(
+                &target.server,
+                &target.fx.admin,
+                &name,
+                &json!({"note": "still here"}),
+            )?;
+        }
+    }
+    let mut suite = Suite::new("collections", &target)?;
+    for (group, cases) in collection_tables(&target.fx) {
+        suite.group(group, &cases);
+    }
+    suite.finish()
 }
 
 // ---------------------------------------------------------------------------
