@@ -9,10 +9,9 @@ use std::time::{Duration, Instant};
 use futures_util::{SinkExt, StreamExt};
 use litebase::testing::{Http, ServerProcess};
 use serde_json::{Value, json};
-use support::ws::{Player, Ws, create_room, next_of_any, participant};
+use support::ws::{Player, close_frame, create_room, next_of_any, participant};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::Frame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{CloseCode, Data, OpCode};
 
@@ -21,24 +20,6 @@ const LIMIT: usize = 4 * 1024;
 
 fn code_of(room: &Value) -> String {
     room["code"].as_str().unwrap_or_default().to_string()
-}
-
-/// Reads until the server closes; the close frame it sent, if any (10 s at most).
-async fn close_frame(ws: &mut Ws) -> anyhow::Result<Option<CloseFrame>> {
-    let deadline = Duration::from_secs(10);
-    let frame = tokio::time::timeout(deadline, async {
-        while let Some(msg) = ws.next().await {
-            match msg {
-                Ok(Message::Close(frame)) => return Some(frame),
-                Err(_) => return None,
-                Ok(_) => {}
-            }
-        }
-        None
-    })
-    .await
-    .map_err(|_| anyhow::anyhow!("the server did not close within {deadline:?}"))?;
-    Ok(frame.flatten())
 }
 
 /// A superuser-counted number of participant rows.

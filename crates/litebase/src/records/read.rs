@@ -94,6 +94,14 @@ impl ListQuery {
             Some(n) if n > 0 => n.min(1000) as usize,
             _ => 30,
         };
+        // A page whose first row is past what SQL can count is as bad as a page
+        // that is not a number (the offset `(page - 1) * perPage` would overflow).
+        if (page - 1)
+            .checked_mul(per_page)
+            .is_none_or(|offset| offset > i64::MAX as usize)
+        {
+            return Err(ApiError::generic_bad_request());
+        }
         Ok(ListQuery {
             page,
             per_page,

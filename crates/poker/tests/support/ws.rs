@@ -7,6 +7,7 @@ use futures_util::{SinkExt, StreamExt};
 use litebase::testing::{Http, ServerProcess};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 
 /// Cards every test deck has.
 pub const CARDS: [&str; 5] = ["1", "2", "3", "5", "8"];
@@ -196,4 +197,22 @@ pub fn assert_hidden(view: &Value, me: &str) {
             assert!(p["card"].is_null(), "{me} sees a hidden card: {p}");
         }
     }
+}
+
+/// Reads until the server closes; the close frame it sent, if any (10 s at most).
+pub async fn close_frame(ws: &mut Ws) -> anyhow::Result<Option<CloseFrame>> {
+    let deadline = Duration::from_secs(10);
+    let frame = tokio::time::timeout(deadline, async {
+        while let Some(msg) = ws.next().await {
+            match msg {
+                Ok(Message::Close(frame)) => return Some(frame),
+                Err(_) => return None,
+                Ok(_) => {}
+            }
+        }
+        None
+    })
+    .await
+    .map_err(|_| anyhow::anyhow!("the server did not close within {deadline:?}"))?;
+    Ok(frame.flatten())
 }
