@@ -123,6 +123,54 @@ async fn a_failing_write_fails_only_its_own_caller() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The file's own change counter (`PRAGMA data_version` as another connection
+/// sees it): it moves whenever a transaction is committed to the file.
+fn data_version(conn: &rusqlite::Connection) -> rusqlite::Result<i64> {
+    conn.query_row("PRAGMA data_version", [], |r| r.get(0))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_of_only_failed_writes_commits_nothing() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let db = open_notes(&dir).await?;
+    let watcher = rusqlite::Connection::open(dir.path().join("data.db"))?;
+    // Everything committed so far goes into the main file, so that the file alone
+    // can be compared after the server's own checkpoint on close.
+    watcher.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+    let before = data_version(&watcher)?;
+    let bytes_before = std::fs::read(dir.path().join("data.db"))?;
+    let mut tasks = Vec::new();
+    for n in 0..20i64 {
+        let db = db.clone();
+        tasks.push(tokio::spawn(async move {
+            db.write(move |conn| {
+                conn.execute("INSERT INTO notes (n, body) VALUES (?1, 'x')", [n])?;
+                conn.execute("INSERT INTO notes (n, body) VALUES (?1, NULL)", [n])?;
+                Ok::<_, DbError>(())
+            })
+            .await
+        }));
+    }
+    for task in tasks {
+        assert!(task.await?.is_err(), "every write fails");
+    }
+    assert_eq!(
+        data_version(&watcher)?,
+        before,
+        "refused writes must not commit a transaction (even an empty one)"
+    );
+    db.close().await;
+    drop(watcher);
+    let bytes_after = std::fs::read(dir.path().join("data.db"))?;
+    assert!(
+        bytes_after == bytes_before,
+        "the file is byte for byte what it was ({} bytes before, {} after)",
+        bytes_before.len(),
+        bytes_after.len()
+    );
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_panicking_write_is_contained() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;

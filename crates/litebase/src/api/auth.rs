@@ -818,6 +818,7 @@ async fn request_otp(
 ) -> Result<HttpResponse, ApiError> {
     let (c, body, otp) = otp_request(&core, &name, &req, payload, "request-otp").await?;
     required(&body, &["email"])?;
+    valid_email(&body)?;
     let otp_id = crate::id::new_id();
     // Unknown addresses get an id too, so the answer does not reveal them.
     if let Some(row) = find_by_email(&core, &c, text(&body, "email")).await? {
@@ -928,21 +929,25 @@ async fn impersonate(
     let c = auth_collection(&core, &name)?;
     let body = read_body(&core, &req, payload).await?;
     // 0 or absent: the collection's token lifetime.
+    // A whole number of seconds, as PocketBase reads it (a string or a fraction is
+    // refused like any body it cannot load).
     let duration = match body.get("duration") {
         None | Some(Value::Null) => None,
-        Some(v) => match v
-            .as_f64()
-            .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
-        {
-            Some(d) if d < 0.0 => {
+        Some(v) => match v.as_i64() {
+            Some(d) if d < 0 => {
                 return Err(field_problem(
                     "duration",
                     "validation_min_greater_equal_than_required",
                     "Must be no less than 0.",
                 ));
             }
-            Some(d) if d >= 1.0 => Some(d as u64),
-            _ => None,
+            Some(0) => None,
+            Some(d) => Some(d as u64),
+            None => {
+                return Err(ApiError::bad_request(
+                    "An error occurred while loading the submitted data: duration must be a whole number of seconds.",
+                ));
+            }
         },
     };
     let row = load_row(&core, &c, &id)

@@ -417,6 +417,15 @@ pub(crate) async fn update_collection(
     }
     // PATCH semantics: given keys replace, others stay.
     let mut merged = serde_json::to_value(&previous).map_err(|_| ApiError::internal())?;
+    if let (Some(asked), Some(current)) = (body.get("type"), merged.get("type")) {
+        if asked != current {
+            return Err(one_problem(
+                "type",
+                "validation_collection_type_change",
+                "The type of a collection cannot be changed; create a new collection instead.",
+            ));
+        }
+    }
     if let (Some(target), Value::Object(patch)) = (merged.as_object_mut(), body) {
         for (k, v) in patch {
             if k != "id" && k != "created" && k != "updated" && k != "type" {

@@ -19,24 +19,15 @@ pub enum Upserted {
     Updated(String),
 }
 
-/// Normalises and checks an email address: trimmed, one `@`, a dotted domain, no
-/// spaces, at most 254 bytes.
+/// Checks an email address the way records' email fields are checked
+/// (`records::parse::is_email`, PocketBase's rules: no trimming, no quoted or IP
+/// parts) and at most 254 bytes; returns the address as given.
 pub fn validate_email(email: &str) -> Result<String, AuthError> {
-    let email = email.trim();
-    let invalid = || AuthError::Invalid {
-        field: "email",
-        message: "Must be a valid email address.".into(),
-    };
-    if email.len() > 254 || email.chars().any(char::is_whitespace) {
-        return Err(invalid());
-    }
-    let (local, domain) = email.split_once('@').ok_or_else(invalid)?;
-    let domain_ok = domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !domain.contains('@');
-    if local.is_empty() || !domain_ok {
-        return Err(invalid());
+    if email.len() > 254 || !crate::records::parse::is_email(email) {
+        return Err(AuthError::Invalid {
+            field: "email",
+            message: "Must be a valid email address.".into(),
+        });
     }
     Ok(email.to_string())
 }

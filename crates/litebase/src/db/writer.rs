@@ -260,6 +260,10 @@ fn commit_batch(
     let size = batch.len() as u64;
     let mut delivers: Vec<Deliver> = Vec::with_capacity(batch.len());
     let mut failed = 0u64;
+    // Whether any write of the batch stands: if none does, the transaction is
+    // rolled back rather than committed, so a refused request leaves the database
+    // file exactly as it was (an empty commit would still bump its counters).
+    let mut any_ok = false;
 
     if let Err(err) = exec(conn, "BEGIN IMMEDIATE") {
         let err = DbError::from(err);
@@ -294,6 +298,7 @@ fn commit_batch(
                 d(Err(&err));
             }
             deliver(Err(&err));
+            any_ok = false;
             if let Err(err) = exec(conn, "BEGIN IMMEDIATE") {
                 let err = DbError::from(err);
                 tracing::error!(error = %err, "cannot restart the write transaction");
@@ -304,6 +309,7 @@ fn commit_batch(
             continue;
         }
         let closed = if ok {
+            any_ok = true;
             exec(conn, "RELEASE lb_write")
         } else {
             failed += 1;
@@ -316,7 +322,8 @@ fn commit_batch(
     }
 
     drop(jobs);
-    let commit = exec(conn, "COMMIT").map_err(DbError::from);
+    let end = if any_ok { "COMMIT" } else { "ROLLBACK" };
+    let commit = exec(conn, end).map_err(DbError::from);
     let events = super::events::take();
     if let Err(err) = &commit {
         tracing::error!(error = %err, "batch commit failed; rolling back");

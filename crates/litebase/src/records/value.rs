@@ -1,6 +1,8 @@
 //! Field values: PocketBase's coercion of input, its validation rules and error
 //! codes, and the conversion between JSON and SQLite values.
 
+use std::collections::HashSet;
+
 use rusqlite::types::Value as SqlValue;
 use serde_json::{Map, Number, Value, json};
 
@@ -41,15 +43,14 @@ pub fn to_text(v: &Value) -> String {
     }
 }
 
-/// Keeps the first of each name and drops empty ones.
+/// Keeps the first of each name and drops empty ones (in linear time: a list of
+/// 100,000 values must not stall the writer).
 fn unique_nonempty(items: Vec<String>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::with_capacity(items.len());
-    for item in items {
-        if !item.is_empty() && !out.contains(&item) {
-            out.push(item);
-        }
-    }
-    out
+    let mut seen: HashSet<String> = HashSet::with_capacity(items.len());
+    items
+        .into_iter()
+        .filter(|item| !item.is_empty() && seen.insert(item.clone()))
+        .collect()
 }
 
 /// The values of a select or relation as PocketBase reads them: one value, a list
@@ -579,18 +580,16 @@ pub fn apply_modifier(
             let mut list = read(current);
             let given = read(operand);
             if modifier == '-' {
+                let given: HashSet<&String> = given.iter().collect();
                 list.retain(|x| !given.contains(x));
-            } else if prepend {
-                let mut front: Vec<String> =
-                    given.into_iter().filter(|g| !list.contains(g)).collect();
-                front.append(&mut list);
-                list = front;
             } else {
-                for g in given {
-                    if !list.contains(&g) {
-                        list.push(g);
-                    }
-                }
+                let present: HashSet<String> = list.iter().cloned().collect();
+                let new = given.into_iter().filter(|g| !present.contains(g));
+                list = if prepend {
+                    new.chain(list).collect()
+                } else {
+                    list.into_iter().chain(new).collect()
+                };
             }
             coerce(field, &json!(list))
         }
