@@ -15,12 +15,12 @@
 // SDK_MAIL_URL. litebase gets LITEBASE_SMTP_HOST/LITEBASE_SMTP_PORT in its
 // environment; for PocketBase the tests set the SMTP settings through the API.
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, existsSync, createWriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort, runSync } from './proc.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const TARGET = (process.env.SDK_TARGET || 'litebase').toLowerCase();
@@ -44,18 +44,6 @@ let tests = null; // ChildProcess of `node --test`
 let tmpRoot = null;
 let serverLogPath = null;
 let finished = false;
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 function killTree(child, signal) {
   if (!child || child.exitCode !== null || child.signalCode !== null) return;
@@ -111,13 +99,6 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
 }
 process.on('uncaughtException', (e) => { console.error(e); finish(1, 'runner crashed'); });
 process.on('unhandledRejection', (e) => { console.error(e); finish(1, 'runner crashed'); });
-
-function runSync(cmd, args) {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 30_000 });
-  if (r.error || r.status !== 0) {
-    throw new Error(`${cmd} ${args.join(' ')} failed (${r.error?.message ?? 'exit ' + r.status}):\n${r.stdout}\n${r.stderr}`);
-  }
-}
 
 function startServer(cmd, args, parseUrl, env = {}) {
   const out = createWriteStream(serverLogPath);

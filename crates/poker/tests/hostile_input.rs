@@ -370,17 +370,7 @@ fn send(addr: &str, req: &Req) -> std::io::Result<Answer> {
     Ok(Answer::parse(&raw))
 }
 
-/// `s` percent-encoded for a query string or form (all but unreserved bytes).
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
+use support::percent_encode as enc;
 
 /// `path?k=v&…`, values encoded.
 fn with_query(path: &str, params: &[(&str, &str)]) -> String {

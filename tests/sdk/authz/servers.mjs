@@ -2,34 +2,15 @@
 // 0.40.6 (the reference) and litebase (our `poker` binary), each on a loopback port
 // with a fresh data dir under `root`, a superuser, and nothing else.
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, readFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
+
+import { freePort, runSync } from '../proc.mjs';
 
 export const ADMIN_EMAIL = 'admin@example.com';
 export const ADMIN_PASSWORD = 'pass123456';
 const STARTUP_MS = 30_000;
-
-/** A free TCP port on 127.0.0.1. */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function runSync(cmd, args) {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 30_000 });
-  if (r.error || r.status !== 0) {
-    throw new Error(`${cmd} ${args.join(' ')} failed (${r.error?.message ?? 'exit ' + r.status}):\n${r.stdout}\n${r.stderr}`);
-  }
-}
 
 async function waitHealthy(url, child, logPath) {
   const deadline = Date.now() + STARTUP_MS;

@@ -82,7 +82,7 @@ impl Resolved {
 
 /// One `LEFT JOIN` clause, remembered by `key` (the path it serves) for sharing.
 #[derive(Debug, Clone)]
-pub(crate) struct Join {
+struct Join {
     key: String,
     alias: String,
     clause: Frag,
@@ -109,6 +109,17 @@ impl JoinSink {
             joins: Vec::new(),
             shared: true,
         }
+    }
+
+    /// The alias of the shared join serving `key`, if there is one.
+    fn existing(&self, key: &str) -> Option<String> {
+        if !self.shared {
+            return None;
+        }
+        self.joins
+            .iter()
+            .find(|j| j.key == key)
+            .map(|j| j.alias.clone())
     }
 
     /// Whether nothing was joined.
@@ -175,7 +186,7 @@ enum Hop {
 
 /// Counts join aliases across nested compilations (a guard's rule is compiled inside
 /// the client's expression), so every alias in one statement is unique.
-pub(crate) type AliasCounter = usize;
+type AliasCounter = usize;
 
 impl<'a> Compiler<'a> {
     pub(crate) fn new(
@@ -393,10 +404,8 @@ impl<'a> Compiler<'a> {
         make: impl FnOnce(&str) -> Frag,
         order_key: impl FnOnce(&str) -> Option<String>,
     ) -> String {
-        if sink.shared {
-            if let Some(j) = sink.joins.iter().find(|j| j.key == key) {
-                return j.alias.clone();
-            }
+        if let Some(alias) = sink.existing(key) {
+            return alias;
         }
         let alias = self.alias(sink.shared);
         let clause = make(&alias);
@@ -422,10 +431,8 @@ impl<'a> Compiler<'a> {
         hop: Hop,
         make: impl FnOnce(&str) -> Frag,
     ) -> Result<String, FilterError> {
-        if sink.shared {
-            if let Some(j) = sink.joins.iter().find(|j| j.key == key) {
-                return Ok(j.alias.clone());
-            }
+        if let Some(alias) = sink.existing(key) {
+            return Ok(alias);
         }
         let alias = self.alias(sink.shared);
         let rule = match self.opts.access {

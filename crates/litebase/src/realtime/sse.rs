@@ -455,14 +455,13 @@ fn snapshot_matches(
         });
     }
     let mut w = Where::default();
-    if !filter.is_empty() {
-        // A subscriber's own filter is held to the rules of what it reaches, even a
-        // superuser's (as in PocketBase); what only superusers may write is refused.
-        if filter.trim().is_empty()
-            || (!ctx.superuser && rules::superuser_only_token(filter).is_some())
-        {
-            return Ok(false);
-        }
+    // A subscriber's own filter is held to the rules of what it reaches, even a
+    // superuser's (as in PocketBase); a blank one, or what only superusers may
+    // write, gets nothing.
+    let refused = filter.trim().is_empty()
+        || (!ctx.superuser && rules::superuser_only_token(filter).is_some());
+    if !filter.is_empty() && refused {
+        return Ok(false);
     }
     for (text, access) in [(rule, Access::Full), (filter, Access::Client)] {
         if !text.trim().is_empty() {

@@ -1,6 +1,7 @@
 //! Creating, updating and deleting records inside the writer's transaction: rules,
 //! coercion and validation, hooks, relation checks and cascades.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use rusqlite::types::Value as SqlValue;
@@ -116,7 +117,7 @@ fn writable_body<'b>(
     c: &Collection,
     body: &'b Map<String, Value>,
     superuser: bool,
-) -> std::borrow::Cow<'b, Map<String, Value>> {
+) -> Cow<'b, Map<String, Value>> {
     let hidden = |key: &str| {
         let name = key
             .strip_prefix('+')
@@ -129,9 +130,9 @@ fn writable_body<'b>(
         })
     };
     if superuser || !body.keys().any(|k| hidden(k)) {
-        return std::borrow::Cow::Borrowed(body);
+        return Cow::Borrowed(body);
     }
-    std::borrow::Cow::Owned(
+    Cow::Owned(
         body.iter()
             .filter(|(k, _)| !hidden(k))
             .map(|(k, v)| (k.clone(), v.clone()))

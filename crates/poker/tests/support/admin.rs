@@ -166,16 +166,7 @@ impl Browser {
 
 /// `a=1&b=2`, percent-encoded.
 pub fn encode_form(fields: &[(&str, &str)]) -> String {
-    let enc = |s: &str| -> String {
-        s.bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                    (b as char).to_string()
-                }
-                _ => format!("%{b:02X}"),
-            })
-            .collect()
-    };
+    let enc = super::percent_encode;
     fields
         .iter()
         .map(|(k, v)| format!("{}={}", enc(k), enc(v)))

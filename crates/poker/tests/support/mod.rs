@@ -13,6 +13,18 @@ use std::process::Command;
 
 use litebase::testing::{Http, ServerProcess};
 
+/// `s` percent-encoded for a query string or a form (all but unreserved bytes).
+pub fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 /// The superuser every test that needs one signs in as.
 pub const ADMIN_EMAIL: &str = "admin@example.com";
 /// Its password.

@@ -1,0 +1,26 @@
+// Process and port helpers shared by the SDK runner (run.mjs) and the
+// authorization matrix (authz/servers.mjs).
+
+import { spawnSync } from 'node:child_process';
+import net from 'node:net';
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Runs a command to completion (30 s at most); throws with its output if it fails. */
+export function runSync(cmd, args) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 30_000 });
+  if (r.error || r.status !== 0) {
+    throw new Error(`${cmd} ${args.join(' ')} failed (${r.error?.message ?? 'exit ' + r.status}):\n${r.stdout}\n${r.stderr}`);
+  }
+}
