@@ -43,6 +43,8 @@ const POST_FILTERS = [
   "az_notes_via_link.owner.name = 'Bob'",
   "az_comments_via_post.note.title = 'B secret note'",
   "az_comments_via_post.body = 'hello'",
+  "az_vault_via_post.code = 'V-ALPHA'",
+  "az_vault_via_post.id != ''",
   "notes_via_link.title = 'x'",
   "nope_via_link.title = 'x'",
   "owner.az_notes_via_owner.title ?= 'B secret note'",
@@ -62,10 +64,10 @@ const POST_FILTERS = [
 
 const POST_SORTS = ['vault.code', '-vault.code', 'owner.name', '-owner.name', 'secret', '-secret', 'tags.name',
   'az_notes_via_link.title', '-az_notes_via_link.title', '-tags.name', 'tags:length', 'shadow.title', ',,,', '-title,,', '   ',
-  'owner.phone', 'title:lower', '@rowid'];
+  'owner.phone', 'title:lower', '@rowid', 'az_vault_via_post.code'];
 
 const POST_EXPANDS = ['vault', 'owner', 'tags', 'az_notes_via_link', 'az_comments_via_post.note', 'az_comments_via_post.note.vault',
-  'owner,vault,tags,az_notes_via_link', 'owner.az_notes_via_owner', 'owner.nope_via_owner', 'owner,nope', 'vault.nope', 'shadow', 'shadow.owner', 'tags,owner.az_notes_via_owner, tags'];
+  'owner,vault,tags,az_notes_via_link', 'owner.az_notes_via_owner', 'owner.nope_via_owner', 'owner,nope', 'vault.nope', 'shadow', 'shadow.owner', 'tags,owner.az_notes_via_owner, tags', 'az_vault_via_post', 'owner,az_vault_via_post'];
 
 /**
  * Cells where litebase deliberately answers differently from PocketBase, with the

@@ -76,8 +76,12 @@ export const COLLECTIONS = [
   },
 ];
 
-/** Fields added once every collection exists: a hidden relation on posts. */
-export const LATE_FIELDS = [['az_posts', { ...rel('shadow', 'az_notes00000001'), hidden: true }]];
+/** Fields added once every collection exists. */
+export const LATE_FIELDS = [
+  ['az_posts', { ...rel('shadow', 'az_notes00000001'), hidden: true }],
+  // the superusers-only vault points back at a public post (a back-relation into it)
+  ['az_vault', rel('post', 'az_posts00000001')],
+];
 
 /** The poker collections, in dependency order. */
 export const POKER = ['rooms', 'participants', 'rounds', 'votes'];
@@ -93,6 +97,7 @@ export const RECORDS = [
   ['az_notes', { id: ID.noteB, title: 'B secret note', secret: 'nb-secret', owner: ID.bob, link: ID.postA, vault: ID.vault }],
   ['az_notes', { id: ID.noteA2, title: 'A second note', owner: ID.alice }],
   ['az_posts', { id: ID.postA, shadow: ID.noteA }, 'update'],
+  ['az_vault', { id: ID.vault, post: ID.postA }, 'update'],
   ['az_comments', { id: ID.comment, body: 'hello', post: ID.postA, note: ID.noteB }],
   ['rooms', { id: ID.room, code: 'ROOMCODE1234', name: 'Sprint 7', host_token_hash: 'hosthash', deck: { kind: 'fibonacci' } }],
   ['participants', { id: ID.participant, room: ID.room, name: 'Ada', role: 'voter', token_hash: 'seathash' }],
