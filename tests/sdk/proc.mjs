@@ -24,3 +24,25 @@ export function runSync(cmd, args) {
     throw new Error(`${cmd} ${args.join(' ')} failed (${r.error?.message ?? 'exit ' + r.status}):\n${r.stdout}\n${r.stderr}`);
   }
 }
+
+/**
+ * Polls `url` until it answers 200, for at most `timeoutMs`; throws naming `what`
+ * (and `logPath` if given) when it does not, or as soon as `child` exits.
+ */
+export async function waitReady(url, { what, timeoutMs, child = null, logPath = null }) {
+  const deadline = Date.now() + timeoutMs;
+  const seeLog = logPath ? `; see ${logPath}` : '';
+  let last = '';
+  while (Date.now() < deadline) {
+    if (child && child.exitCode !== null) throw new Error(`${what} exited (${child.exitCode})${seeLog}`);
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      if (res.status === 200) return;
+      last = `status ${res.status}`;
+    } catch (e) {
+      last = e.message;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${what} not ready after ${timeoutMs} ms (${last})${seeLog}`);
+}

@@ -20,7 +20,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, existsSync, createWrite
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, runSync } from './proc.mjs';
+import { freePort, runSync, waitReady } from './proc.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const TARGET = (process.env.SDK_TARGET || 'litebase').toLowerCase();
@@ -147,35 +147,8 @@ async function startMailCatcher() {
     }
   });
   const mailUrl = `http://127.0.0.1:${httpPort}`;
-  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
-  let last = '';
-  while (Date.now() < deadline) {
-    try {
-      const res = await fetch(`${mailUrl}/health`, { signal: AbortSignal.timeout(1000) });
-      if (res.status === 200) return { smtpPort, mailUrl };
-      last = `status ${res.status}`;
-    } catch (e) {
-      last = e.message;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`mail catcher not ready after ${STARTUP_TIMEOUT_MS} ms (${last}); see ${logPath}`);
-}
-
-async function waitHealthy(url) {
-  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
-  let last = '';
-  while (Date.now() < deadline) {
-    try {
-      const res = await fetch(`${url}/api/health`, { signal: AbortSignal.timeout(2000) });
-      if (res.status === 200) return;
-      last = `status ${res.status}`;
-    } catch (e) {
-      last = e.message;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`server at ${url} not healthy after ${STARTUP_TIMEOUT_MS} ms (${last})`);
+  await waitReady(`${mailUrl}/health`, { what: 'mail catcher', timeoutMs: STARTUP_TIMEOUT_MS, logPath });
+  return { smtpPort, mailUrl };
 }
 
 function withTimeout(promise, ms, what) {
@@ -214,7 +187,7 @@ async function main() {
     });
     url = await withTimeout(urlPromise, STARTUP_TIMEOUT_MS, 'waiting for "Server started at" on stdout');
   }
-  await waitHealthy(url);
+  await waitReady(`${url}/api/health`, { what: `server at ${url}`, timeoutMs: STARTUP_TIMEOUT_MS });
   log(`${TARGET} is up at ${url}`);
 
   const requested = process.argv.slice(2);

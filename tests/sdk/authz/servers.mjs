@@ -6,28 +6,11 @@ import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { freePort, runSync } from '../proc.mjs';
+import { freePort, runSync, waitReady } from '../proc.mjs';
 
 export const ADMIN_EMAIL = 'admin@example.com';
 export const ADMIN_PASSWORD = 'pass123456';
 const STARTUP_MS = 30_000;
-
-async function waitHealthy(url, child, logPath) {
-  const deadline = Date.now() + STARTUP_MS;
-  let last = '';
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`server exited (${child.exitCode}); see ${logPath}`);
-    try {
-      const res = await fetch(`${url}/api/health`, { signal: AbortSignal.timeout(2000) });
-      if (res.status === 200) return;
-      last = `status ${res.status}`;
-    } catch (e) {
-      last = e.message;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} not healthy after ${STARTUP_MS} ms (${last}); see ${logPath}`);
-}
 
 function spawnLogged(cmd, args, cwd, logPath, env = {}) {
   const out = createWriteStream(logPath);
@@ -59,7 +42,7 @@ export async function startPocketBase(root) {
   const url = `http://127.0.0.1:${port}`;
   const logPath = path.join(root, 'pocketbase.log');
   const child = spawnLogged(bin, ['serve', '--http', `127.0.0.1:${port}`, '--dir', dataDir], path.dirname(dataDir), logPath);
-  await waitHealthy(url, child, logPath);
+  await waitReady(`${url}/api/health`, { what: url, timeoutMs: STARTUP_MS, child, logPath });
   return { name: 'pocketbase', url, dataDir, logPath, stop: stopper(child) };
 }
 
@@ -74,7 +57,7 @@ export async function startLitebase(root, repoRoot) {
   const logPath = path.join(root, 'litebase.log');
   const child = spawnLogged(bin, ['--dir', dataDir, 'serve', '--http', `127.0.0.1:${port}`, '--log-level', 'warn'],
     path.dirname(dataDir), logPath, { LITEBASE_AUTH_RATE_LIMIT: '0' });
-  await waitHealthy(url, child, logPath);
+  await waitReady(`${url}/api/health`, { what: url, timeoutMs: STARTUP_MS, child, logPath });
   return { name: 'litebase', url, dataDir, logPath, stop: stopper(child) };
 }
 
