@@ -28,9 +28,14 @@
 //!     carries the rule in its `ON`, so a row the client may not list is exactly
 //!     as if it did not exist (PocketBase uses the guard there too, which tells a
 //!     client whether hidden rows point at a record);
-//!   - "every item must match" checks (`NOT EXISTS`) only look at items the
-//!     client may list (PocketBase checks them all, which lets a filter probe a
-//!     hidden item's values).
+//!   - in "every item must match" checks (`NOT EXISTS`), an item reached through
+//!     a relation field that the client may not list counts as failing: which ids
+//!     are there is visible, whether each passes is not, so the claim "all pass"
+//!     cannot be shown. PocketBase evaluates the hidden item's values instead,
+//!     which lets a filter probe them; when the hidden item would fail anyway
+//!     (as with a rule such as `public = true`) both answers agree. Items behind a
+//!     back-relation or `@collection` hop the client may not list are absent,
+//!     as above.
 
 use rusqlite::types::Value;
 use serde_json::Value as Json;
@@ -307,7 +312,11 @@ impl<'a> Compiler<'a> {
         let each = condition(cmp.op.kind, &fl, &fr);
         sub.push_str(" WHERE NOT (").push(&each).push_str(")");
         if let Some(guards) = fresh.guards() {
-            sub.push_str(" AND ").push(&guards);
+            // An item the client may not list cannot be shown to pass: it fails.
+            // (`COALESCE`: a guard that is NULL hides the row, as in a WHERE.)
+            sub.push_str(" OR COALESCE(NOT (")
+                .push(&guards)
+                .push_str("), 1)");
         }
         sub.push_str(")");
         Ok(frag!["(", &cond, " AND ", &sub, ")"])

@@ -264,16 +264,33 @@ impl LeakCheck {
     /// SQL must run and its answer must not depend on anything hidden from `who`.
     /// `Ok` also when it does not compile (refusing is always safe).
     pub fn check_filter(&self, filter: &str, who: Requester) -> Result<(), String> {
+        match self.filter_query(filter, who) {
+            Some((sql, params)) => self.same_everywhere(who, filter, &sql, &params),
+            None => Ok(()),
+        }
+    }
+
+    /// The ids of the seed's posts that `filter` keeps for `who`, in id order;
+    /// `None` when it does not compile for them.
+    pub fn answer(&self, filter: &str, who: Requester) -> Option<Result<Vec<String>, String>> {
+        let (sql, params) = self.filter_query(filter, who)?;
+        Some(ids(&self.seed, &sql, &params))
+    }
+
+    /// `SELECT id FROM posts` filtered by `filter` compiled as `who`'s own filter.
+    fn filter_query(
+        &self,
+        filter: &str,
+        who: Requester,
+    ) -> Option<(String, Vec<rusqlite::types::Value>)> {
         let req = who.request();
         let opts = CompileOptions::client("t");
-        let Ok(compiled) = compile_filter(filter, "posts", &self.schema, &req, &opts) else {
-            return Ok(());
-        };
+        let compiled = compile_filter(filter, "posts", &self.schema, &req, &opts).ok()?;
         let sql = format!(
             "SELECT id FROM posts AS t WHERE ({}) ORDER BY id",
             compiled.sql
         );
-        self.same_everywhere(who, filter, &sql, &compiled.params)
+        Some((sql, compiled.params))
     }
 
     /// Like [`LeakCheck::check_filter`] for a sort: the order and the records kept

@@ -77,7 +77,7 @@ pub enum Access {
     /// this requester list; a collection only superusers may list is refused. This
     /// is what keeps a filter from being an oracle on rows the requester may not
     /// read (PocketBase's semantics; where PocketBase's "every item must match"
-    /// check still reads hidden rows, hidden rows are skipped here too).
+    /// check still reads a hidden related row's values, that row fails it here).
     Client,
 }
 

@@ -90,6 +90,33 @@ fn joined_collections_show_only_listable_rows() {
 }
 
 #[test]
+fn every_item_checks_count_a_hidden_related_item_as_failing() {
+    let check = check();
+    // p_a links the public tag "open" and the hidden "hush", p_b only "hush",
+    // p_c the public "team" and "open". Whether "hush" passes is hidden, so
+    // "every tag passes" cannot be shown for p_a (PocketBase evaluates hush,
+    // which fails `public = true` anyway); "some tag passes" can.
+    for who in Requester::ALL {
+        for (filter, expected) in [
+            ("tags.public = true", vec!["p_c"]),
+            ("tags.name != 'zzz'", vec!["p_c"]),
+            ("tags.name ?!= 'zzz'", vec!["p_a", "p_c"]),
+            ("tags.name ?= 'open'", vec!["p_a", "p_c"]),
+            ("tags.name ~ 'e'", vec!["p_c"]),
+        ] {
+            let got = check
+                .answer(filter, who)
+                .expect("compiles")
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(got, expected, "{filter} as {who:?}");
+            check
+                .check_filter(filter, who)
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+}
+
+#[test]
 fn every_single_comparison_is_leak_free() {
     let check = check();
     let values = [
