@@ -45,7 +45,7 @@ pub fn to_text(v: &Value) -> String {
 
 /// Keeps the first of each name and drops empty ones (in linear time: a list of
 /// 100,000 values must not stall the writer).
-fn unique_nonempty(items: Vec<String>) -> Vec<String> {
+pub(crate) fn unique_nonempty(items: Vec<String>) -> Vec<String> {
     let mut seen: HashSet<String> = HashSet::with_capacity(items.len());
     items
         .into_iter()
@@ -195,16 +195,13 @@ fn to_json(v: &Value) -> Value {
     if !matches!(s.as_str(), "null" | "true" | "false") && !starts_like_json {
         return v.clone();
     }
-    match super::parse::json_depth(s) {
+    // Whatever serde_json reads is JSON text, so the scan only runs when it fails,
+    // to tell text that is not JSON (kept as a string) from JSON it cannot hold.
+    serde_json::from_str(s).unwrap_or_else(|_| match super::parse::json_depth(s) {
         None => v.clone(),
-        Some(depth) => serde_json::from_str(s).unwrap_or_else(|_| {
-            rejected(if depth >= super::parse::JSON_DEPTH_LIMIT {
-                JSON_TOO_DEEP
-            } else {
-                INVALID_JSON
-            })
-        }),
-    }
+        Some(depth) if depth >= super::parse::JSON_DEPTH_LIMIT => rejected(JSON_TOO_DEEP),
+        Some(_) => rejected(INVALID_JSON),
+    })
 }
 
 /// Parses the date formats PocketBase accepts into its storage format, or `""`.
@@ -212,6 +209,16 @@ pub fn normalize_date(s: &str) -> String {
     super::parse::parse_date(s)
         .map(crate::query::format_datetime)
         .unwrap_or_default()
+}
+
+/// The values of a select, relation or file field as given in `v` (file names are
+/// read by their own rules).
+fn list_of(field: &Field, v: &Value) -> Vec<String> {
+    if matches!(field.kind, FieldKind::File { .. }) {
+        to_file_list(v)
+    } else {
+        to_list(v)
+    }
 }
 
 /// Turns any input into the field's type the way PocketBase does: lenient, never
@@ -225,11 +232,7 @@ pub fn coerce(field: &Field, v: &Value) -> Value {
         FieldKind::Json { .. } => to_json(v),
         FieldKind::Date { .. } | FieldKind::Autodate { .. } => json!(normalize_date(&to_text(v))),
         FieldKind::Select { .. } | FieldKind::Relation { .. } | FieldKind::File { .. } => {
-            let list = if matches!(field.kind, FieldKind::File { .. }) {
-                to_file_list(v)
-            } else {
-                to_list(v)
-            };
+            let list = list_of(field, v);
             if field.is_multiple() {
                 json!(list)
             } else {
@@ -572,13 +575,8 @@ pub fn apply_modifier(
             number_value(if modifier == '-' { a - b } else { a + b })
         }
         FieldKind::Select { .. } | FieldKind::Relation { .. } | FieldKind::File { .. } => {
-            let read = if matches!(field.kind, FieldKind::File { .. }) {
-                to_file_list
-            } else {
-                to_list
-            };
-            let mut list = read(current);
-            let given = read(operand);
+            let mut list = list_of(field, current);
+            let given = list_of(field, operand);
             if modifier == '-' {
                 let given: HashSet<&String> = given.iter().collect();
                 list.retain(|x| !given.contains(x));
@@ -608,18 +606,21 @@ pub fn apply_modifier(
 
 /// The record's values after applying `body` to `base` (the stored record, or zero
 /// values for a new one): plain keys replace, modifiers adjust, unknown and
-/// read-only keys are ignored. Returns the new values and which fields were given.
+/// read-only keys are ignored, and so are hidden fields (all their forms) unless a
+/// superuser writes, as PocketBase does. Returns the new values.
 pub fn merge(
     collection: &Collection,
     base: &Map<String, Value>,
     body: &Map<String, Value>,
+    superuser: bool,
 ) -> Map<String, Value> {
     let mut out = base.clone();
     for field in &collection.fields {
         if matches!(
             field.kind,
             FieldKind::Autodate { .. } | FieldKind::Password { .. }
-        ) {
+        ) || (field.hidden && !superuser)
+        {
             continue;
         }
         let name = &field.name;
@@ -1123,12 +1124,13 @@ mod tests {
             .cloned()
             .unwrap_or_default();
         let body = |v: Value| v.as_object().cloned().unwrap_or_default();
-        let out = merge(&c, &base, &body(json!({"n+": "Infinity"})));
+        let out = merge(&c, &base, &body(json!({"n+": "Infinity"})), false);
         assert!(validate(&c.fields[0], &out["n"]).is_some());
         let out = merge(
             &c,
             &base,
             &body(json!({"t": ["y"], "m+": "[\"b\"]", "n": " 3 "})),
+            false,
         );
         assert_eq!(out["t"], json!(""));
         assert_eq!(out["m"], json!(["a", "b"]));

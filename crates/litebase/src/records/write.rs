@@ -1,7 +1,6 @@
 //! Creating, updating and deleting records inside the writer's transaction: rules,
 //! coercion and validation, hooks, relation checks and cascades.
 
-use std::borrow::Cow;
 use std::sync::Arc;
 
 use rusqlite::types::Value as SqlValue;
@@ -109,38 +108,15 @@ fn rule_request(req: &RequestInfo, c: &Collection, body: &Map<String, Value>) ->
     req
 }
 
-/// The part of a body a requester may write: for non-superusers, hidden fields
-/// (and their `+field`/`field+`/`field-` forms) are dropped silently, as PocketBase
-/// does, except an auth collection's `password`, which has its own checks. Rules
-/// still see the whole body as `@request.body`.
-fn writable_body<'b>(
+/// Each field's problem with `record`. File fields may only keep or drop the names
+/// the stored record has (`stored`; `None` on create): new files come as uploads,
+/// never as plain names, and that error wins over the field's other ones, as in
+/// PocketBase.
+fn validate_all(
     c: &Collection,
-    body: &'b Map<String, Value>,
-    superuser: bool,
-) -> Cow<'b, Map<String, Value>> {
-    let hidden = |key: &str| {
-        let name = key
-            .strip_prefix('+')
-            .or_else(|| key.strip_suffix('+'))
-            .or_else(|| key.strip_suffix('-'))
-            .unwrap_or(key);
-        c.field(name).is_some_and(|f| {
-            f.hidden
-                && !(c.kind == CollectionType::Auth && matches!(f.kind, FieldKind::Password { .. }))
-        })
-    };
-    if superuser || !body.keys().any(|k| hidden(k)) {
-        return Cow::Borrowed(body);
-    }
-    Cow::Owned(
-        body.iter()
-            .filter(|(k, _)| !hidden(k))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect(),
-    )
-}
-
-fn validate_all(c: &Collection, record: &Map<String, Value>) -> Map<String, Value> {
+    record: &Map<String, Value>,
+    stored: Option<&Map<String, Value>>,
+) -> Map<String, Value> {
     let mut problems = Map::new();
     for f in &c.fields {
         if f.name == "id"
@@ -156,35 +132,12 @@ fn validate_all(c: &Collection, record: &Map<String, Value>) -> Map<String, Valu
             .get(&f.name)
             .cloned()
             .unwrap_or_else(|| value::zero(f));
-        if let Some(e) = value::validate(f, &v) {
+        let old = stored.and_then(|s| s.get(&f.name));
+        if let Some(e) = value::invalid_files(f, &v, old).or_else(|| value::validate(f, &v)) {
             problems.insert(f.name.clone(), e);
         }
     }
     problems
-}
-
-/// File fields may only keep or drop the names the stored record has (`stored`;
-/// `None` on create): new files come as uploads, never as plain names. This error
-/// wins over the field's other ones, as in PocketBase.
-fn check_file_names(
-    c: &Collection,
-    record: &Map<String, Value>,
-    stored: Option<&Map<String, Value>>,
-    problems: &mut Map<String, Value>,
-) {
-    for f in &c.fields {
-        if !matches!(f.kind, FieldKind::File { .. }) {
-            continue;
-        }
-        let new = record
-            .get(&f.name)
-            .cloned()
-            .unwrap_or_else(|| value::zero(f));
-        let old = stored.and_then(|s| s.get(&f.name));
-        if let Some(e) = value::invalid_files(f, &new, old) {
-            problems.insert(f.name.clone(), e);
-        }
-    }
 }
 
 /// Every relation id must exist in its target collection.
@@ -472,7 +425,7 @@ pub fn create(
             base.insert(f.name.clone(), value::zero(f));
         }
     }
-    let mut record = value::merge(c, &base, &writable_body(c, body, ctx.superuser));
+    let mut record = value::merge(c, &base, body, ctx.superuser);
     let mut problems = Map::new();
     // PocketBase reads the id as text: `123` is "123" (too short), while null, an
     // array or an object is "" (so a new id is generated).
@@ -513,8 +466,7 @@ pub fn create(
     if c.kind == CollectionType::Auth {
         auth_fields(ctx, c, body, None, &mut record, &mut problems);
     }
-    problems.extend(validate_all(c, &record));
-    check_file_names(c, &record, None, &mut problems);
+    problems.extend(validate_all(c, &record, None));
     check_relations(conn, ctx, c, &record, &mut problems)?;
     if problems.is_empty() && load(conn, c, &id)?.is_some() {
         problems.insert(
@@ -585,7 +537,7 @@ pub fn update(
     }
     let req = rule_request(ctx.req, c, body);
     let existing = load_with_rule(conn, ctx, &req, c, c.update_rule.as_deref(), id)?;
-    let mut record = value::merge(c, &existing, &writable_body(c, body, ctx.superuser));
+    let mut record = value::merge(c, &existing, body, ctx.superuser);
     let mut problems = Map::new();
     // Any `id` in the body is read as text and must be the record's own: `null`,
     // `123` or `[]` are changes too.
@@ -613,8 +565,7 @@ pub fn update(
     if c.kind == CollectionType::Auth {
         auth_fields(ctx, c, body, Some(&existing), &mut record, &mut problems);
     }
-    problems.extend(validate_all(c, &record));
-    check_file_names(c, &record, Some(&existing), &mut problems);
+    problems.extend(validate_all(c, &record, Some(&existing)));
     check_relations(conn, ctx, c, &record, &mut problems)?;
     if !problems.is_empty() {
         return Err(failed(RecordAction::Update, problems));
