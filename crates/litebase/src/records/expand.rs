@@ -19,7 +19,7 @@ use serde_json::{Map, Value, json};
 
 use super::read::{ReadCtx, Where, add_rule, row_to_record, select_list};
 use crate::error::ApiError;
-use crate::schema::{Collection, CollectionType, Field, FieldKind, quote_ident};
+use crate::schema::{Collection, CollectionType, Field, FieldKind, index, quote_ident};
 
 /// How deep expand paths may go (deeper parts are ignored).
 pub const MAX_DEPTH: usize = 6;
@@ -204,25 +204,15 @@ fn hop<'s>(ctx: &ReadCtx<'s>, c: &Collection, name: &str) -> Result<Hop<'s>, Une
     Ok(Hop::Direct { field, target })
 }
 
-/// Whether `index` strings of `c` hold a unique index on `field` alone.
+/// Whether `c` has a unique index on `field` alone.
 fn has_single_unique_index(c: &Collection, field: &str) -> bool {
-    c.indexes.iter().any(|sql| {
-        let upper = sql.to_ascii_uppercase();
-        let (Some(open), Some(close)) = (sql.find('('), sql.rfind(')')) else {
-            return false;
-        };
-        if !upper.trim_start().starts_with("CREATE UNIQUE") || close < open {
-            return false;
-        }
-        let cols: Vec<&str> = sql[open + 1..close].split(',').collect();
-        let [col] = cols.as_slice() else { return false };
-        let name = col
-            .split_whitespace()
-            .next()
-            .unwrap_or_default()
-            .trim_matches(|ch| matches!(ch, '`' | '"' | '[' | ']'));
-        name.eq_ignore_ascii_case(field)
-    })
+    c.indexes
+        .iter()
+        .filter_map(|sql| index::parse(sql).ok())
+        .any(|i| {
+            i.unique
+                && matches!(i.columns.as_slice(), [col] if col.name.eq_ignore_ascii_case(field))
+        })
 }
 
 fn ids_of(v: Option<&Value>) -> Vec<String> {
@@ -253,37 +243,23 @@ fn expand_level(
         return Ok(None);
     }
     let hop = hop(ctx, c, name).map_err(Failure::Skip)?;
-    let hidden = hop.field().hidden && !ctx.superuser;
-    // Per record, the related ids in the order they will be shown.
-    let (target, mut per_record, multiple): (&Collection, Vec<Vec<String>>, bool) = match &hop {
-        Hop::Direct { field, target } => (
-            target,
-            records.iter().map(|r| ids_of(r.get(&field.name))).collect(),
-            field.is_multiple(),
-        ),
-        Hop::Back {
-            source,
-            field,
-            single,
-        } => (
-            source,
-            if hidden {
-                Vec::new()
-            } else {
-                back_related(conn, source, field, records)?
-            },
-            !single,
-        ),
+    let (target, multiple) = match &hop {
+        Hop::Direct { field, target } => (*target, field.is_multiple()),
+        Hop::Back { source, single, .. } => (*source, !single),
     };
-    if hidden {
-        per_record = vec![Vec::new(); records.len()];
-    }
-    let mut wanted: Vec<String> = Vec::new();
-    for id in per_record.iter().flatten() {
-        if !wanted.contains(id) {
-            wanted.push(id.clone());
+    // Per record, the related ids in the order they will be shown; none through a
+    // relation hidden from the requester.
+    let per_record: Vec<Vec<String>> = if hop.field().hidden && !ctx.superuser {
+        vec![Vec::new(); records.len()]
+    } else {
+        match &hop {
+            Hop::Direct { field, .. } => {
+                records.iter().map(|r| ids_of(r.get(&field.name))).collect()
+            }
+            Hop::Back { source, field, .. } => back_related(conn, source, field, records)?,
         }
-    }
+    };
+    let wanted = super::value::unique_nonempty(per_record.iter().flatten().cloned().collect());
     let mut found = fetch(conn, ctx, target, &wanted)?;
     if !rest.is_empty() {
         if let Some(nested) = expand_level(conn, ctx, target, &found, rest, level + 1)? {
