@@ -498,10 +498,8 @@ impl<'a> Compiler<'a> {
             reason: e.to_string(),
         };
         let expr = super::parser::parse(rule).map_err(broken)?;
-        let full = CompileOptions {
-            table_alias: String::new(),
-            access: Access::Full,
-        };
+        // The rule's own fields are read through `alias`, not the root alias.
+        let full = CompileOptions::full("");
         let (compiled, next) = Compiler::new(rule, self.schema, self.req, &full, target)
             .rooted_at(alias)
             .starting_at(self.next_alias)

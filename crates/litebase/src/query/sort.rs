@@ -92,11 +92,12 @@ pub(crate) fn compile(
             continue;
         }
         let guards = sink.guards();
+        let clauses = sink.clauses();
         let mut term = frag![
             "(SELECT ",
             &value,
             " FROM (SELECT 1) AS \"__lb_sort\"",
-            &sink.clauses()
+            &clauses
         ];
         if let Some(g) = &guards {
             term.push_str(" WHERE ").push(g);
@@ -110,7 +111,7 @@ pub(crate) fn compile(
         if let Some(g) = guards {
             let cond = frag![
                 "EXISTS (SELECT 1 FROM (SELECT 1) AS \"__lb_sort\"",
-                &sink.clauses(),
+                &clauses,
                 " WHERE ",
                 &g,
                 ")"
