@@ -19,7 +19,7 @@ use crate::error::ApiError;
 use crate::mail::{Lang, Mail, Template, TemplateVars, render};
 use crate::records::missing_collection;
 use crate::records::projection::Projection;
-use crate::records::read::{ReadCtx, Where, add_rule};
+use crate::records::read::{ReadCtx, Where, add_rule, param};
 use crate::records::write;
 use crate::schema::{Collection, CollectionType, quote_ident};
 
@@ -179,14 +179,8 @@ async fn auth_answer(
     token: String,
 ) -> Result<HttpResponse, ApiError> {
     let query = super::query_map(req.query_string())?;
-    let param = |key: &str| {
-        query
-            .get(key)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string()
-    };
-    let (expand, fields) = (param("expand"), param("fields"));
+    let expand = param(&query, "expand").to_string();
+    let fields = param(&query, "fields");
     let superuser = c.id == crate::core::SUPERUSERS_COLLECTION_ID;
     let mut me = row.record.clone();
     me.insert("collectionId".into(), json!(c.id));
@@ -217,7 +211,7 @@ async fn auth_answer(
     let mut answer = Map::new();
     answer.insert("record".into(), Value::Object(record));
     answer.insert("token".into(), json!(token));
-    if let Some(p) = Projection::parse(&fields) {
+    if let Some(p) = Projection::parse(fields) {
         p.apply(&mut answer);
     }
     Ok(HttpResponse::Ok().json(answer))
@@ -317,11 +311,7 @@ async fn auth_methods(
         _ => Map::new(),
     };
     let query = super::query_map(req.query_string())?;
-    let fields = query
-        .get("fields")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    if let Some(p) = Projection::parse(fields) {
+    if let Some(p) = Projection::parse(param(&query, "fields")) {
         p.apply(&mut answer);
     }
     Ok(HttpResponse::Ok().json(answer))

@@ -42,9 +42,6 @@ async fn stats(
 ) -> Result<HttpResponse, ApiError> {
     auth.require_superuser()?;
     let query = super::query_map(req.query_string())?;
-    let filter = query
-        .get("filter")
-        .and_then(|v| v.as_str())
-        .unwrap_or_default();
+    let filter = crate::records::read::param(&query, "filter");
     Ok(HttpResponse::Ok().json(store::stats(&core, filter).await?))
 }

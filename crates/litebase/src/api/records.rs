@@ -12,7 +12,7 @@ use crate::db::DbError;
 use crate::error::ApiError;
 use crate::hooks::RecordChange;
 use crate::query::RequestInfo;
-use crate::records::read::{self, ListQuery, ReadCtx};
+use crate::records::read::{self, ListQuery, ReadCtx, param};
 use crate::records::write::{self, PreparedAuth, WriteCtx};
 use crate::records::{missing_collection, rules};
 use crate::schema::{Collection, CollectionType, Schema};
@@ -40,14 +40,6 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// A query parameter as text ("" when absent).
-fn param(query: &Map<String, Value>, key: &str) -> String {
-    query
-        .get(key)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string()
-}
-
 fn headers_map(req: &HttpRequest) -> Map<String, Value> {
     req.headers()
         .iter()
@@ -132,8 +124,8 @@ pub(crate) async fn view_record(
 ) -> Result<Map<String, Value>, ApiError> {
     let Target { schema, collection } = target(core, name)?;
     let RequestParts { query, headers } = parts;
-    let expand = param(&query, "expand");
-    let fields = param(&query, "fields");
+    let expand = param(&query, "expand").to_string();
+    let fields = param(&query, "fields").to_string();
     let info = rules::request_info(&auth, "GET", query, headers, Map::new());
     let superuser = auth.is_superuser();
     core.db
@@ -228,8 +220,8 @@ async fn write_one(
         id,
     } = write;
     let RequestParts { query, headers } = parts;
-    let expand = param(&query, "expand");
-    let fields = param(&query, "fields");
+    let expand = param(&query, "expand").to_string();
+    let fields = param(&query, "fields").to_string();
     let info = rules::request_info(&auth, method, query, headers, body.clone());
     let superuser = auth.is_superuser();
     let Target { schema, collection } = target;

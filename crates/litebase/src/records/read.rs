@@ -73,7 +73,9 @@ pub struct ListQuery {
     pub fields: String,
 }
 
-fn param<'a>(q: &'a Map<String, Value>, key: &str) -> &'a str {
+/// One query parameter's text (`""` when absent), from a map of
+/// [`crate::api::query_map`]'s shape.
+pub(crate) fn param<'a>(q: &'a Map<String, Value>, key: &str) -> &'a str {
     q.get(key).and_then(Value::as_str).unwrap_or_default()
 }
 
