@@ -10,7 +10,6 @@ use crate::auth::request::Auth;
 use crate::core::Core;
 use crate::error::ApiError;
 use crate::schema::collection::{self, Problems};
-use crate::schema::index;
 use crate::schema::{Collection, CollectionType, Field, FieldKind, Schema, ddl, store};
 
 mod indexes;
@@ -271,16 +270,13 @@ fn apply(
     conn: &rusqlite::Connection,
     statements: &[String],
     c: &mut Collection,
-    previous_name: Option<&str>,
 ) -> Result<Collection, ApiError> {
-    let index_statements = if c.kind == CollectionType::View {
-        Vec::new()
-    } else {
-        index::statements(c, previous_name).map_err(indexes::refused)?
-    };
-    for sql in statements {
+    // `ddl::create` and `ddl::update` end with one statement per entry of
+    // `c.indexes`, in order (a view has none).
+    let first_index = statements.len().saturating_sub(c.indexes.len());
+    for (n, sql) in statements.iter().enumerate() {
         if let Err(err) = conn.execute(sql, []) {
-            if let Some(position) = index_statements.iter().position(|i| i == sql) {
+            if let Some(position) = n.checked_sub(first_index) {
                 return Err(indexes::refused_by_sqlite(c, position, &err));
             }
             let key = if c.kind == CollectionType::View {
@@ -618,8 +614,7 @@ async fn commit_schema_change(
         .db
         .write(move |conn| {
             let statements = indexes::check_names(conn, &c, previous.as_ref(), statements)?;
-            let previous_name = previous.as_ref().map(|p| p.name.as_str());
-            let stored = apply(conn, &statements, &mut c, previous_name)?;
+            let stored = apply(conn, &statements, &mut c)?;
             let mut all = statements.clone();
             all.push(store::upsert_sql(&stored)?);
             let migration = dev_migration(conn, dev, &all)?;
