@@ -85,6 +85,26 @@ impl ApiError {
         )
     }
 
+    /// The answer for a bare status that no handler explained (the server's own
+    /// 404, 405, 413, 5xx…), in PocketBase's wording.
+    pub fn for_status(status: StatusCode) -> Self {
+        match status.as_u16() {
+            404 => Self::not_found(),
+            405 => Self::new(status, "Method not allowed."),
+            413 => Self::too_large(),
+            s if s >= 500 => Self::internal(),
+            _ => Self::new(
+                status,
+                status
+                    .canonical_reason()
+                    .map(|r| format!("{r}."))
+                    .unwrap_or_else(|| {
+                        "Something went wrong while processing your request.".into()
+                    }),
+            ),
+        }
+    }
+
     /// The JSON body, as PocketBase writes it.
     pub fn body(&self) -> Value {
         json!({
@@ -109,8 +129,6 @@ pub fn protocol_error_body(status: StatusCode) -> Option<(bytes::Bytes, &'static
             status,
             "The request head did not arrive in time; send the request again.",
         ),
-        // The same answer as a too-large body without `Expect` (and PocketBase's).
-        StatusCode::PAYLOAD_TOO_LARGE => ApiError::too_large(),
         // The `http` crate refuses longer request targets.
         StatusCode::URI_TOO_LONG => ApiError::new(
             status,
@@ -122,13 +140,8 @@ pub fn protocol_error_body(status: StatusCode) -> Option<(bytes::Bytes, &'static
             "The request head (URL and headers) is over 1 MiB or has over 500 headers; \
              send the filter in a shorter form and fewer or smaller headers.",
         ),
-        StatusCode::INTERNAL_SERVER_ERROR => ApiError::internal(),
-        other => ApiError::new(
-            other,
-            other
-                .canonical_reason()
-                .unwrap_or("Something went wrong while processing your request."),
-        ),
+        // 413 as for a too-large body without `Expect` (and PocketBase's), 500…
+        other => ApiError::for_status(other),
     };
     let body = serde_json::to_vec(&error.body()).ok()?;
     Some((body.into(), "application/json"))

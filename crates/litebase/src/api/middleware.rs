@@ -149,22 +149,7 @@ pub fn error_shape<B: MessageBody + 'static>() -> ErrorHandlers<B> {
         if has_body {
             return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
         }
-        let status = res.status();
-        let err = match status.as_u16() {
-            404 => ApiError::not_found(),
-            405 => ApiError::new(status, "Method not allowed."),
-            413 => ApiError::too_large(),
-            s if s >= 500 => ApiError::internal(),
-            _ => ApiError::new(
-                status,
-                status
-                    .canonical_reason()
-                    .map(|r| format!("{r}."))
-                    .unwrap_or_else(|| {
-                        "Something went wrong while processing your request.".into()
-                    }),
-            ),
-        };
+        let err = ApiError::for_status(res.status());
         let (req, _) = res.into_parts();
         let response: HttpResponse<BoxBody> = err.error_response();
         Ok(ErrorHandlerResponse::Response(
