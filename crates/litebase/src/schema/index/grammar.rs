@@ -100,7 +100,7 @@ impl<'a> Parser<'a> {
             _ => return Err(missing),
         };
         self.at += 1;
-        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        if !is_plain_name(&name) {
             return Err(IndexError::InvalidName(name));
         }
         Ok(name)
@@ -246,7 +246,7 @@ impl<'a> Parser<'a> {
                     if rest.get(i + 1) == Some(&Token::Open) {
                         return Err(IndexError::FunctionCall(q.clone()));
                     }
-                    if q.is_empty() || !q.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+                    if !is_plain_name(q) {
                         return Err(IndexError::InvalidName(q.clone()));
                     }
                     Term::Column(q.clone())
@@ -503,4 +503,10 @@ fn describe(term: &Term) -> String {
         Term::Close => ")".into(),
         Term::Comma => ",".into(),
     }
+}
+
+/// Whether a quoted name is one we can write back unambiguously: letters, digits
+/// and `_` only.
+fn is_plain_name(name: &str) -> bool {
+    !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
