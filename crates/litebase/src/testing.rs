@@ -293,25 +293,43 @@ pub fn raw_request(addr: &str, request: &[u8]) -> std::io::Result<Reply> {
 /// # Panics
 /// When the shape or status differ (it is an assertion).
 pub fn assert_error_shape(reply: &Reply, status: u16) -> String {
-    assert_eq!(
-        reply.status, status,
-        "unexpected status; body: {}",
-        reply.text
-    );
+    check_error_shape(reply, status).unwrap_or_else(|why| panic!("{why}"))
+}
+
+/// What [`assert_error_shape`] checks, as a result: the message, or why the reply
+/// is not PocketBase's error shape with `status` (for suites that keep score
+/// instead of stopping at the first failure).
+pub fn check_error_shape(reply: &Reply, status: u16) -> Result<String, String> {
+    let body = &reply.text;
+    if reply.status != status {
+        return Err(format!(
+            "unexpected status {} (expected {status}); body: {body}",
+            reply.status
+        ));
+    }
     let obj = reply
         .json
         .as_object()
-        .unwrap_or_else(|| panic!("error body is not a JSON object: {:?}", reply.text));
+        .ok_or_else(|| format!("error body is not a JSON object: {body:?}"))?;
     let mut keys: Vec<&str> = obj.keys().map(String::as_str).collect();
     keys.sort_unstable();
-    assert_eq!(keys, ["data", "message", "status"], "body: {}", reply.text);
-    assert_eq!(obj["status"], Value::from(status));
-    assert!(
-        obj["data"].is_object(),
-        "data must be an object: {}",
-        reply.text
-    );
+    if keys != ["data", "message", "status"] {
+        return Err(format!(
+            "keys {keys:?}, not data, message, status; body: {body}"
+        ));
+    }
+    if obj["status"] != status {
+        return Err(format!(
+            "status field {} is not {status}; body: {body}",
+            obj["status"]
+        ));
+    }
+    if !obj["data"].is_object() {
+        return Err(format!("data must be an object: {body}"));
+    }
     let message = obj["message"].as_str().unwrap_or_default().to_string();
-    assert!(!message.is_empty(), "message must not be empty");
-    message
+    if message.is_empty() {
+        return Err(format!("message must not be empty: {body}"));
+    }
+    Ok(message)
 }

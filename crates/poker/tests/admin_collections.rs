@@ -8,7 +8,6 @@ mod support;
 use litebase::testing::{Http, ServerProcess};
 use serde_json::{Value, json};
 use support::admin::Browser;
-use support::{ADMIN_EMAIL, ADMIN_PASSWORD};
 
 /// The fields of the `tasks` collection, as the editor's Alpine rows post them.
 fn task_fields() -> String {
@@ -40,13 +39,6 @@ fn new_collection_form<'a>(
         ("updateRuleLocked", "1"),
         ("deleteRuleLocked", "1"),
     ]
-}
-
-fn signed_in(server: &ServerProcess) -> anyhow::Result<Browser> {
-    let mut browser = Browser::new(server);
-    let login = browser.login(ADMIN_EMAIL, ADMIN_PASSWORD)?;
-    anyhow::ensure!(login.status == 303, "login: {}", login.body);
-    Ok(browser)
 }
 
 fn api_collection(server: &ServerProcess, token: &str, name: &str) -> anyhow::Result<(u16, Value)> {
@@ -82,7 +74,7 @@ fn create_tasks(browser: &mut Browser) -> anyhow::Result<()> {
 fn a_collection_made_in_the_editor_exists_with_its_table_and_rule() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let (server, token) = support::serve_as_admin(dir.path())?;
-    let mut browser = signed_in(&server)?;
+    let mut browser = Browser::signed_in(&server)?;
 
     let editor = browser.get("/_/collections/new")?;
     assert_eq!(editor.status, 200);
@@ -148,7 +140,7 @@ fn a_collection_made_in_the_editor_exists_with_its_table_and_rule() -> anyhow::R
 fn a_rule_with_a_syntax_error_is_reported_live_and_refuses_the_form() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let (server, token) = support::serve_as_admin(dir.path())?;
-    let mut browser = signed_in(&server)?;
+    let mut browser = Browser::signed_in(&server)?;
     let fields = task_fields();
 
     // The live check compiles the rule against the fields as they are in the form.
@@ -225,7 +217,7 @@ fn a_rule_with_a_syntax_error_is_reported_live_and_refuses_the_form() -> anyhow:
 fn editing_truncating_and_deleting_a_collection() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let (server, token) = support::serve_as_admin(dir.path())?;
-    let mut browser = signed_in(&server)?;
+    let mut browser = Browser::signed_in(&server)?;
     create_tasks(&mut browser)?;
     let http = Http::new();
     let made = http.post_json_auth(
@@ -422,7 +414,7 @@ fn dev_mode_writes_the_editors_change_as_a_migration() -> anyhow::Result<()> {
         &data,
         &["--dev", "--migrations-dir", &dir, "--log-level", "warn"],
     )?;
-    let mut browser = signed_in(&server)?;
+    let mut browser = Browser::signed_in(&server)?;
     create_tasks(&mut browser)?;
     drop(server);
     let sql = std::fs::read_to_string(migrations.join("V4__create_tasks.sql"))?;

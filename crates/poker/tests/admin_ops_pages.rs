@@ -10,19 +10,11 @@ use std::time::{Duration, Instant};
 use litebase::testing::{Http, ServerProcess};
 use serde_json::json;
 use support::admin::{Browser, Page, get_bytes};
-use support::{ADMIN_EMAIL, ADMIN_PASSWORD};
 
 /// A signed-in admin browser on a fresh server, and the superuser's API token.
 fn signed_in(dir: &std::path::Path) -> anyhow::Result<(ServerProcess, Browser, String)> {
     let (server, token) = support::serve_as_admin(dir)?;
-    let mut browser = Browser::new(&server);
-    let login = browser.login(ADMIN_EMAIL, ADMIN_PASSWORD)?;
-    anyhow::ensure!(
-        login.status == 303,
-        "login: {} {}",
-        login.status,
-        login.body
-    );
+    let browser = Browser::signed_in(&server)?;
     Ok((server, browser, token))
 }
 

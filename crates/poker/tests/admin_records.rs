@@ -10,14 +10,11 @@ use litebase::testing::{Http, ServerProcess};
 use serde_json::{Value, json};
 use support::admin::{Browser, Page};
 use support::ws::{Player, create_room};
-use support::{ADMIN_EMAIL, ADMIN_PASSWORD};
 
 /// A signed-in admin browser on a fresh server; also the superuser's API token.
 fn admin(dir: &std::path::Path) -> anyhow::Result<(ServerProcess, String, Browser)> {
     let (server, token) = support::serve_as_admin(dir)?;
-    let mut browser = Browser::new(&server);
-    let login = browser.login(ADMIN_EMAIL, ADMIN_PASSWORD)?;
-    anyhow::ensure!(login.status == 303, "login: {}", login.body);
+    let browser = Browser::signed_in(&server)?;
     Ok((server, token, browser))
 }
 

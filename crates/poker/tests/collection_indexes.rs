@@ -54,7 +54,15 @@ struct Api<'a> {
     http: Http,
 }
 
-impl Api<'_> {
+impl<'a> Api<'a> {
+    fn new(server: &'a ServerProcess, token: &'a str) -> Self {
+        Api {
+            server,
+            token,
+            http: Http::new(),
+        }
+    }
+
     fn post(&self, path: &str, body: &Value) -> anyhow::Result<Reply> {
         Ok(self
             .http
@@ -107,11 +115,7 @@ fn refused_at(reply: &Reply, position: &str, code: &str, sent: &str) -> String {
 fn refused_indexes_answer_400_and_change_nothing() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let (server, token) = support::serve_as_admin(dir.path())?;
-    let api = Api {
-        server: &server,
-        token: &token,
-        http: Http::new(),
-    };
+    let api = Api::new(&server, &token);
     let victim = api.post(
         "/api/collections",
         &json!({"name": "victim", "type": "base", "fields": [{"name": "name", "type": "text"}],
@@ -210,11 +214,7 @@ fn refused_indexes_answer_400_and_change_nothing() -> anyhow::Result<()> {
 fn valid_indexes_exist_as_the_server_writes_them() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let (server, token) = support::serve_as_admin(dir.path())?;
-    let api = Api {
-        server: &server,
-        token: &token,
-        http: Http::new(),
-    };
+    let api = Api::new(&server, &token);
     let sent = json!([
         "create unique index idx_books_x on books (x)",
         "CREATE INDEX IF NOT EXISTS \"idx_books_n\" ON [books] (n DESC, x ASC)",
@@ -313,9 +313,7 @@ fn valid_indexes_exist_as_the_server_writes_them() -> anyhow::Result<()> {
 fn the_admin_editor_shows_why_an_index_is_refused() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let (server, _token) = support::serve_as_admin(dir.path())?;
-    let mut browser = Browser::new(&server);
-    let login = browser.login(ADMIN_EMAIL, ADMIN_PASSWORD)?;
-    anyhow::ensure!(login.status == 303, "login: {}", login.body);
+    let mut browser = Browser::signed_in(&server)?;
     let fields = json!([{"name": "title", "type": "text"}]).to_string();
     let form = [
         ("name", "tasks"),

@@ -27,13 +27,12 @@ use std::time::{Duration, Instant};
 
 use futures_util::SinkExt;
 use litebase::auth::token::{self, Claims, Purpose};
-use litebase::testing::{Http, Reply, ServerProcess, assert_error_shape};
+use litebase::testing::{Http, Reply, ServerProcess, check_error_shape};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 use support::admin::Browser;
 use support::sse::{SseClient, subscribe_as};
 use support::ws::{Player, Ws, close_frame, create_room, next_of_any};
-use support::{ADMIN_EMAIL, ADMIN_PASSWORD};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::Frame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
@@ -297,7 +296,7 @@ impl Answer {
         String::from_utf8_lossy(&self.body).to_string()
     }
 
-    /// As the shared helpers' reply (for [`assert_error_shape`]).
+    /// As the shared helpers' reply (for [`check_error_shape`]).
     fn reply(&self) -> Reply {
         let text = self.text();
         Reply {
@@ -374,11 +373,7 @@ use support::percent_encode as enc;
 
 /// `path?k=v&…`, values encoded.
 fn with_query(path: &str, params: &[(&str, &str)]) -> String {
-    let query: Vec<String> = params
-        .iter()
-        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
-        .collect();
-    format!("{path}?{}", query.join("&"))
+    format!("{path}?{}", support::admin::encode_form(params))
 }
 
 // ---------------------------------------------------------------------------
@@ -445,20 +440,11 @@ fn err(status: u16) -> Expect {
     Expect::Error(Some(status))
 }
 
-/// A refusal in PocketBase's shape, with its status, as `assert_error_shape` checks it.
+/// A refusal in PocketBase's shape, with its status, as `check_error_shape` checks it.
 fn shape(answer: &Answer, status: u16) -> Result<(), String> {
-    let reply = answer.reply();
-    std::panic::catch_unwind(|| {
-        assert_error_shape(&reply, status);
-    })
-    .map_err(|panic| {
-        let why = panic
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-            .unwrap_or_default();
-        format!("not PocketBase's error shape ({})", clip(&why, 300))
-    })
+    check_error_shape(&answer.reply(), status)
+        .map(drop)
+        .map_err(|why| format!("not PocketBase's error shape ({})", clip(&why, 300)))
 }
 
 /// Checks `answer` against `case`; the reason when it does not match.
@@ -952,9 +938,7 @@ fn setup(server: &ServerProcess, dir: &Path) -> anyhow::Result<Fixture> {
     fx.room = room["code"].as_str().unwrap_or_default().to_string();
     fx.host_token = room["hostToken"].as_str().unwrap_or_default().to_string();
 
-    let mut browser = Browser::new(server);
-    let login = browser.login(ADMIN_EMAIL, ADMIN_PASSWORD)?;
-    anyhow::ensure!(login.status == 303, "admin login: {}", login.body);
+    let browser = Browser::signed_in(server)?;
     fx.admin_cookie = browser.cookies.get("lb_admin").cloned().unwrap_or_default();
 
     let db = rusqlite::Connection::open_with_flags(
@@ -1083,6 +1067,13 @@ impl<'a> Suite<'a> {
         self.record(&case.name, &what, outcome);
     }
 
+    /// Runs every group of `groups`, in order.
+    fn groups(&mut self, groups: Groups) {
+        for (group, cases) in groups {
+            self.group(group, &cases);
+        }
+    }
+
     /// Runs a group of HTTP cases, then checks the server is still healthy.
     fn group(&mut self, group: &str, cases: &[Case]) {
         for case in cases {
@@ -1147,9 +1138,7 @@ impl<'a> Suite<'a> {
 fn run_area(area: &'static str, tables: Tables) -> anyhow::Result<()> {
     let target = Target::start()?;
     let mut suite = Suite::new(area, &target)?;
-    for (group, cases) in tables(&target.fx) {
-        suite.group(group, &cases);
-    }
+    suite.groups(tables(&target.fx));
     suite.finish()
 }
 
@@ -1921,9 +1910,7 @@ fn hostile_collection_definitions_and_index_strings() -> anyhow::Result<()> {
         }
     }
     let mut suite = Suite::new("collections", &target)?;
-    for (group, cases) in collection_tables(&target.fx) {
-        suite.group(group, &cases);
-    }
+    suite.groups(collection_tables(&target.fx));
     suite.finish()
 }
 
@@ -2377,9 +2364,7 @@ fn realtime_with_garbage_subscriptions() -> anyhow::Result<()> {
     target.fx.sse_guest = guest.client_id.clone();
     target.fx.sse_alice = alice.client_id.clone();
     let mut suite = Suite::new("realtime", &target)?;
-    for (group, cases) in realtime_tables(&target.fx) {
-        suite.group(group, &cases);
-    }
+    suite.groups(realtime_tables(&target.fx));
     drop((guest, alice));
     suite.finish()
 }
@@ -2696,9 +2681,7 @@ fn poker_api_pages_and_websocket_garbage() -> anyhow::Result<()> {
         anyhow::Ok((mallory, flooder, bob))
     })?;
     let mut suite = Suite::new("poker", &target)?;
-    for (group, cases) in poker_tables(&fx) {
-        suite.group(group, &cases);
-    }
+    suite.groups(poker_tables(&fx));
     for case in ws_cases(&fx) {
         if !suite.admit(&case.name) {
             continue;

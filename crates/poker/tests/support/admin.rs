@@ -162,6 +162,19 @@ impl Browser {
             &[("email", email), ("password", password)],
         )
     }
+
+    /// A browser signed in as the test superuser (the sign-in must redirect).
+    pub fn signed_in(server: &ServerProcess) -> anyhow::Result<Browser> {
+        let mut browser = Browser::new(server);
+        let login = browser.login(super::ADMIN_EMAIL, super::ADMIN_PASSWORD)?;
+        anyhow::ensure!(
+            login.status == 303,
+            "admin login: {} {}",
+            login.status,
+            login.body
+        );
+        Ok(browser)
+    }
 }
 
 /// `a=1&b=2`, percent-encoded.
