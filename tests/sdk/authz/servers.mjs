@@ -32,33 +32,40 @@ function stopper(child) {
   };
 }
 
+/**
+ * Starts server `name` from `bin` in `root/name/data` (its own parent: PocketBase's
+ * migrations dir defaults to DIR/../pb_migrations), with the test superuser, and
+ * waits until it is healthy. `upsert(dataDir)` and `serve(dataDir, addr)` give the
+ * command lines.
+ */
+async function startServer(root, name, bin, { upsert, serve, env = {} }) {
+  const dataDir = path.join(root, name, 'data');
+  runSync(bin, upsert(dataDir));
+  const addr = `127.0.0.1:${await freePort()}`;
+  const url = `http://${addr}`;
+  const logPath = path.join(root, `${name}.log`);
+  const child = spawnLogged(bin, serve(dataDir, addr), path.dirname(dataDir), logPath, env);
+  await waitReady(`${url}/api/health`, { what: url, timeoutMs: STARTUP_MS, child, logPath });
+  return { name, url, dataDir, logPath, stop: stopper(child) };
+}
+
 /** The real PocketBase (`pocketbase` on PATH, or PB_BIN). */
 export async function startPocketBase(root) {
-  const bin = process.env.PB_BIN || 'pocketbase';
-  // PocketBase's migrations dir defaults to DIR/../pb_migrations: give it its own parent.
-  const dataDir = path.join(root, 'pocketbase', 'data');
-  runSync(bin, ['superuser', 'upsert', ADMIN_EMAIL, ADMIN_PASSWORD, '--dir', dataDir]);
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const logPath = path.join(root, 'pocketbase.log');
-  const child = spawnLogged(bin, ['serve', '--http', `127.0.0.1:${port}`, '--dir', dataDir], path.dirname(dataDir), logPath);
-  await waitReady(`${url}/api/health`, { what: url, timeoutMs: STARTUP_MS, child, logPath });
-  return { name: 'pocketbase', url, dataDir, logPath, stop: stopper(child) };
+  return startServer(root, 'pocketbase', process.env.PB_BIN || 'pocketbase', {
+    upsert: (dir) => ['superuser', 'upsert', ADMIN_EMAIL, ADMIN_PASSWORD, '--dir', dir],
+    serve: (dir, addr) => ['serve', '--http', addr, '--dir', dir],
+  });
 }
 
 /** litebase: the `poker` binary (POKER_BIN, default target/debug/poker). */
 export async function startLitebase(root, repoRoot) {
   const bin = path.resolve(repoRoot, process.env.POKER_BIN || 'target/debug/poker');
   if (!existsSync(bin)) throw new Error(`litebase binary not found at ${bin} (cargo build -p poker, or set POKER_BIN)`);
-  const dataDir = path.join(root, 'litebase', 'data');
-  runSync(bin, ['--dir', dataDir, 'superuser', 'upsert', ADMIN_EMAIL, ADMIN_PASSWORD]);
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const logPath = path.join(root, 'litebase.log');
-  const child = spawnLogged(bin, ['--dir', dataDir, 'serve', '--http', `127.0.0.1:${port}`, '--log-level', 'warn'],
-    path.dirname(dataDir), logPath, { LITEBASE_AUTH_RATE_LIMIT: '0' });
-  await waitReady(`${url}/api/health`, { what: url, timeoutMs: STARTUP_MS, child, logPath });
-  return { name: 'litebase', url, dataDir, logPath, stop: stopper(child) };
+  return startServer(root, 'litebase', bin, {
+    upsert: (dir) => ['--dir', dir, 'superuser', 'upsert', ADMIN_EMAIL, ADMIN_PASSWORD],
+    serve: (dir, addr) => ['--dir', dir, 'serve', '--http', addr, '--log-level', 'warn'],
+    env: { LITEBASE_AUTH_RATE_LIMIT: '0' },
+  });
 }
 
 /** The last lines of a server's log, for failure reports. */
