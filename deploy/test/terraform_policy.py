@@ -662,6 +662,9 @@ def main():
         print(f"note  user data embeds {', '.join(referenced)}"
               + (f"; not in this tree yet: {', '.join(missing)} (terraform plan needs them)" if missing else ""))
 
+    if not shutil.which("shellcheck"):
+        print("note  shellcheck not installed: shell scripts checked with bash -n only")
+
     print("Mutations (each must make its check fail):")
     clean_names = {name for name, problems in results if not problems}
     for check_name, filename, old, new in MUTATIONS:
