@@ -18,7 +18,9 @@ SERVICE=poker
 PORT=8090
 
 current_tag() {
-  sed -n 's/^POKER_TAG=//p' "$ENV_FILE" | tail -n 1
+  if [ -f "$ENV_FILE" ]; then
+    sed -n 's/^POKER_TAG=//p' "$ENV_FILE" | tail -n 1
+  fi
 }
 
 set_tag() {
@@ -57,13 +59,21 @@ deploy() {
     echo "host.sh: not an image tag: $tag" >&2
     return 2
   fi
+  if [ ! -f "$ENV_FILE" ]; then
+    echo "host.sh: no $ENV_FILE: did the instance's first boot finish? (/var/log/poker-bootstrap.log)" >&2
+    return 1
+  fi
+  cd "$APP_DIR"
   previous=$(current_tag)
   echo "poker: $previous -> $tag"
 
   # Pull before touching .env: an unknown tag changes nothing.
   POKER_TAG=$tag docker compose pull --quiet "$SERVICE"
   set_tag "$tag"
-  docker compose up -d "$SERVICE"
+  # The whole project, not just poker: only poker's image changed, so only poker is
+  # recreated, and services that are not running (a first boot that could not pull
+  # yet) are started as well.
+  docker compose up -d
 
   deadline=$((SECONDS + timeout))
   while [ "$SECONDS" -lt "$deadline" ]; do
@@ -92,7 +102,6 @@ deploy() {
   echo "poker: $tag healthy ($image)"
 }
 
-cd "$APP_DIR"
 case ${1:-} in
   current) current_tag ;;
   deploy) deploy "${2:?usage: host.sh deploy TAG [SECONDS]}" "${3:-300}" ;;

@@ -117,7 +117,10 @@ log "instances: ${instances[*]}"
 # The rollback target of each instance: the tag it runs now.
 declare -A previous
 for instance in "${instances[@]}"; do
-  previous[$instance]=$(run_on "$instance" 60 current | tail -n 1 | tr -d '[:space:]')
+  if ! previous[$instance]=$(run_on "$instance" 60 current | tail -n 1 | tr -d '[:space:]'); then
+    log "$instance: could not read its current tag; there will be nothing to roll back to"
+    previous[$instance]=""
+  fi
   log "$instance runs ${previous[$instance]:-(no tag)}"
 done
 
@@ -126,7 +129,7 @@ failed=""
 for instance in "${instances[@]}"; do
   touched+=("$instance")
   if ! run_on "$instance" "$health_timeout" deploy "$tag" "$health_timeout"; then
-    failed="$instance: $tag did not become healthy"
+    failed="$instance: deploy of $tag failed (its output is above)"
     break
   fi
 done
