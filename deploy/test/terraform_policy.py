@@ -616,6 +616,20 @@ MUTATIONS = [
 ]
 
 
+def describe(old, new):
+    """The mutation in a few words: its first removed and first added line."""
+    old_lines = [line.strip() for line in old.splitlines() if line.strip()]
+    new_lines = [line.strip() for line in new.splitlines() if line.strip()]
+    removed = [line for line in old_lines if line not in new_lines]
+    added = [line for line in new_lines if line not in old_lines]
+    parts = []
+    if removed:
+        parts.append(f"- {removed[0][:60]}")
+    if added:
+        parts.append(f"+ {added[0][:60]}")
+    return "  ".join(parts)
+
+
 def run_checks(model):
     return [(name, check(model)) for name, check in CHECKS]
 
@@ -668,7 +682,7 @@ def main():
     print("Mutations (each must make its check fail):")
     clean_names = {name for name, problems in results if not problems}
     for check_name, filename, old, new in MUTATIONS:
-        label = f"{filename}: {old.strip().splitlines()[0][:40]!r} -> {new.strip().splitlines()[0][:40] if new.strip() else '(removed)'!r}"
+        label = f"{filename}: {describe(old, new)}"
         copy, mutated = mutated_model(directory, model, filename, old, new)
         try:
             if mutated is None:
