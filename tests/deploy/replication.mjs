@@ -5,7 +5,10 @@
 // S3 into an empty directory, and a fresh server must have every write it had
 // acknowledged. Then the "disk lost" case: the server and Litestream die
 // together while writes flow, and the gap between the last acknowledged write
-// and the last restored one is measured (the replication window).
+// and the last restored one is measured (the replication window). Last, a
+// graceful stop while Litestream runs: the last write reaches the replica, and
+// the stop's duration is printed (poker's final WAL checkpoint waits for
+// Litestream's read lock).
 //
 //   POKER_BIN=../../target/debug/poker node replication.mjs
 //
@@ -16,7 +19,7 @@
 // dir (logs, data dirs) for a look afterwards.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
