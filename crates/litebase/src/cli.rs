@@ -172,6 +172,11 @@ fn default_serve_config() -> ServeConfig {
             read_connections: 4,
             shutdown_timeout: 30,
             auth_rate_limit: 60,
+            trusted_proxy_headers: crate::config::HeaderNames::default(),
+            trusted_proxy_leftmost: false,
+            trusted_proxies: crate::proxy::TrustedPeers::DEFAULT
+                .parse()
+                .unwrap_or_default(),
             realtime_queue: 256,
             metrics_token: None,
             app_url: None,

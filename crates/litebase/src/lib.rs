@@ -33,6 +33,7 @@ pub mod lang;
 pub mod logs;
 pub mod mail;
 pub mod metrics;
+pub mod proxy;
 pub mod query;
 pub mod realtime;
 pub mod records;
