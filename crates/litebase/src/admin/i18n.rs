@@ -340,9 +340,10 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("ops_apply_filter", "Filter", "Filtrer"),
     (
         "logs_filter_hint",
-        "PocketBase syntax on method, url, status, execTime, remoteIP, auth, userAgent, error, created.",
-        "Syntaxe PocketBase sur method, url, status, execTime, remoteIP, auth, userAgent, error, created.",
+        "PocketBase syntax on method, url, status, execTime, userIP, remoteIP, auth, userAgent, error, created.",
+        "Syntaxe PocketBase sur method, url, status, execTime, userIP, remoteIP, auth, userAgent, error, created.",
     ),
+    ("ops_proxy_ip", "Through the proxy at", "Par le proxy en"),
     ("logs_quick", "Quick filters", "Filtres rapides"),
     ("logs_quick_all", "All", "Tout"),
     ("logs_quick_errors", "Errors only", "Erreurs seulement"),
