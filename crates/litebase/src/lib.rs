@@ -27,6 +27,7 @@ pub mod cookie;
 pub mod core;
 pub mod db;
 pub mod error;
+pub mod healthcheck;
 pub mod hooks;
 pub mod id;
 pub mod lang;
