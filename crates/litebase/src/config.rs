@@ -158,7 +158,10 @@ pub struct ServeConfig {
 /// A comma-separated list of header names (`--trusted-proxy-headers`); empty
 /// parts are skipped, so `""` is the empty list.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct HeaderNames(pub Vec<String>);
+pub struct HeaderNames(
+    /// The names, spaces trimmed, in the order given.
+    pub Vec<String>,
+);
 
 impl std::str::FromStr for HeaderNames {
     type Err = String;
