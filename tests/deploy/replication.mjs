@@ -518,9 +518,9 @@ async function main() {
   // ---- e. a graceful stop while Litestream runs (the usual deploy): poker stops
   // first, Litestream after it, and the last write is in the replica. poker's
   // final `wal_checkpoint(TRUNCATE)` cannot finish while Litestream holds its
-  // read transaction: SQLite waits out poker's busy timeout and then leaves the
-  // WAL as it is (nothing is lost; Litestream ships it). The time it takes is
-  // printed next to the same stop without Litestream.
+  // read transaction: poker waits for it only 100 ms (not its 5 s busy timeout)
+  // and leaves the WAL as it is (nothing is lost; Litestream ships it). The time
+  // it takes is printed next to the same stop without Litestream.
   const lsC = startLitestream('litestream-c', s3, dbC);
   await until('Litestream on the second restored database', () => /initialized db/.test(lsC.text), { timeoutMs: 15_000, entry: lsC });
   await sleep(2 * SYNC_INTERVAL_MS + 500);
@@ -545,7 +545,10 @@ async function main() {
   await waitExit(serverD.entry, 40_000);
   const stopWithoutLs = Date.now() - t1;
   console.log(`# graceful stop: ${stopWithLs} ms with Litestream replicating, ${stopWithoutLs} ms without `
-    + '(the difference is the final TRUNCATE checkpoint waiting out the busy timeout)');
+    + '(the difference is the final TRUNCATE checkpoint giving way to Litestream\'s reader)');
+  // A behaviour, not a speed: before the final checkpoint gave way, every stop
+  // beside Litestream waited out the whole 5 s busy timeout.
+  check('e. the stop does not wait out the busy timeout for Litestream', stopWithLs < 3000, `${stopWithLs} ms`);
 
   log(`all done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   await finish(0);

@@ -237,10 +237,29 @@ fn run(
     }
 }
 
-/// Checkpoints the WAL into the main file so a clean shutdown leaves one file.
+/// How long the final checkpoint waits for other readers of the WAL. A replicator
+/// such as Litestream holds a read transaction for as long as it runs, so waiting the
+/// full busy timeout would only add seconds to every stop; the WAL it leaves behind
+/// is as durable as the main file and is folded in at the next start.
+const FINAL_CHECKPOINT_WAIT: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// Checkpoints the WAL into the main file so a clean shutdown leaves one file, unless
+/// another process is still reading it.
 fn finish(conn: &Connection) {
-    if let Err(err) = conn.execute_batch("PRAGMA optimize; PRAGMA wal_checkpoint(TRUNCATE);") {
-        tracing::warn!(error = %err, "final WAL checkpoint failed");
+    if let Err(err) = conn.execute_batch("PRAGMA optimize;") {
+        tracing::warn!(error = %err, "PRAGMA optimize at shutdown failed");
+    }
+    let checkpoint = conn.busy_timeout(FINAL_CHECKPOINT_WAIT).and_then(|()| {
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| {
+            row.get::<_, i64>(0)
+        })
+    });
+    match checkpoint {
+        Ok(0) => {}
+        Ok(_) => {
+            tracing::info!("another process is reading the WAL (a replicator?): left it in place")
+        }
+        Err(err) => tracing::warn!(error = %err, "final WAL checkpoint failed"),
     }
 }
 
