@@ -153,6 +153,12 @@ async function createRoom() {
   const seat = await request(`${PROXY}/r/${code}/seat/${hostToken}`);
   assert.equal(seat.status, 303, `the seat link answered ${seat.status}`);
   assert.equal(seat.headers['referrer-policy'], 'no-referrer', 'the seat link\'s Referrer-Policy');
+  // The room page's share link is built from the proxied Host and proto: the
+  // address the client used, https and port included.
+  const page = await request(`${PROXY}/r/${code}`, { headers: { cookie: `pk_${code}=${hostToken}` } });
+  assert.equal(page.status, 200, `the room page answered ${page.status}`);
+  const share = /data-testid="share-link"[^>]*value="([^"]*)"/.exec(page.body)?.[1];
+  assert.equal(share, `${PROXY}/r/${code}`, 'the room page\'s share link');
   return { code, hostToken };
 }
 
@@ -356,7 +362,7 @@ async function redirectAndHeaders() {
 
 async function main() {
   await check('http redirects to https; HSTS, nosniff, Referrer-Policy on answers', redirectAndHeaders);
-  await check('a poker round over wss:// (create, 3 players join, 2 vote, hidden until the reveal, all see it)', pokerRound);
+  await check('a poker round over wss:// (create, share link, 3 players join, 2 vote, hidden until the reveal, all see it)', pokerRound);
   await check('raw GET /api/realtime: an uncompressed event stream, PB_CONNECT at once', rawEventStream);
   await check('the SDK (superuser) subscribes over SSE and gets the create event', sdkRealtime);
   await check(`auth rate limit (${LIMIT}/min) per forwarded client: 127.0.0.2 gets 429, 127.0.0.3 still 400`, rateLimitPerClient);
