@@ -321,18 +321,17 @@ async function directForgedHeaderIgnored() {
 
 // ---------------------------------------------------------------- d. userIP in the request log
 
-async function userIpLogged() {
+/**
+ * The request log's rows of these user agents, once each has one; `want` maps a
+ * user agent to its expected {userIP, remoteIP}. The log is written in the
+ * background: polled, bounded.
+ */
+async function assertLogged(want) {
   const pb = await admin();
-  const want = {
-    [`proxies-test client-a ${NAME}`]: '127.0.0.2',
-    [`proxies-test client-b ${NAME}`]: '127.0.0.3',
-    [`proxies-test direct ${NAME}`]: '127.0.0.5',
-  };
-  // The log is written in the background: poll, bounded.
   let rows = [];
   const deadline = Date.now() + WAIT_MS;
   for (let i = 0; i < 50 && Date.now() < deadline; i += 1) {
-    const list = await pb.logs.getList(1, 200, { filter: `url ~ "auth-with-password"` });
+    const list = await pb.logs.getList(1, 200, { filter: 'url ~ "auth-with-password"' });
     rows = list.items.filter((x) => x.data?.userAgent in want);
     const seen = new Set(rows.map((x) => x.data.userAgent));
     if (Object.keys(want).every((ua) => seen.has(ua))) break;
@@ -341,10 +340,32 @@ async function userIpLogged() {
   const seen = new Set(rows.map((x) => x.data?.userAgent));
   for (const ua of Object.keys(want)) assert.ok(seen.has(ua), `no log entry from "${ua}" (got ${rows.length} rows)`);
   for (const row of rows) {
-    const expected = want[row.data.userAgent];
-    assert.equal(row.data.userIP, expected,
-      `the log's userIP of "${row.data.userAgent}" (${row.data.status}): ${JSON.stringify(row.data)}`);
+    const { userIP, remoteIP } = want[row.data.userAgent];
+    const what = `"${row.data.userAgent}" (${row.data.status}): ${JSON.stringify(row.data)}`;
+    assert.equal(row.data.userIP, userIP, `the log's userIP of ${what}`);
+    assert.equal(row.data.remoteIP, remoteIP, `the log's remoteIP (the peer) of ${what}`);
   }
+}
+
+async function userIpLogged() {
+  await assertLogged({
+    [`proxies-test client-a ${NAME}`]: { userIP: '127.0.0.2', remoteIP: '127.0.0.1' },
+    [`proxies-test client-b ${NAME}`]: { userIP: '127.0.0.3', remoteIP: '127.0.0.1' },
+    [`proxies-test direct ${NAME}`]: { userIP: '127.0.0.5', remoteIP: '127.0.0.5' },
+  });
+}
+
+/**
+ * The proxy replaces the client's X-Forwarded-For rather than appending to it, so
+ * even with trustedProxy.useLeftmostIP (the first entry) a forged header loses.
+ */
+async function leftmostStillTheClient() {
+  const pb = await admin();
+  await pb.settings.update({ trustedProxy: { headers: ['X-Forwarded-For'], useLeftmostIP: true } });
+  const agent = `proxies-test client-c ${NAME}`;
+  const res = await login(PROXY, { localAddress: '127.0.0.4', agent, forwardedFor: '10.9.8.7' });
+  assert.equal(res.status, 400);
+  await assertLogged({ [agent]: { userIP: '127.0.0.4', remoteIP: '127.0.0.1' } });
 }
 
 // ---------------------------------------------------------------- the proxy itself
@@ -367,7 +388,8 @@ async function main() {
   await check('the SDK (superuser) subscribes over SSE and gets the create event', sdkRealtime);
   await check(`auth rate limit (${LIMIT}/min) per forwarded client: 127.0.0.2 gets 429, 127.0.0.3 still 400`, rateLimitPerClient);
   await check('a direct client\'s forged X-Forwarded-For is not believed (127.0.0.5 is not a trusted proxy)', directForgedHeaderIgnored);
-  await check('the request log\'s userIP is the client (127.0.0.2, .3, .5), not the proxy or a forged header', userIpLogged);
+  await check('the request log\'s userIP is the client (127.0.0.2, .3, .5), not the proxy or a forged header; remoteIP the peer', userIpLogged);
+  await check('with trustedProxy.useLeftmostIP a forged X-Forwarded-For still loses (the proxy replaces the header)', leftmostStillTheClient);
 }
 
 try {
