@@ -340,6 +340,7 @@ async function proxyRound(name, startProxy) {
   mkdirSync(dir, { recursive: true });
   let server = null;
   let proxy = null;
+  const failedBefore = results.filter((r) => !r.ok).length;
   try {
     const ok = await check(`${name}: poker and the proxy start with the repo's config`, async () => {
       server = await startServer(dir);
@@ -349,7 +350,7 @@ async function proxyRound(name, startProxy) {
       log(`${name} at ${proxy.url} (and ${proxy.httpUrl}) -> poker at ${server.url}`);
     });
     if (ok) await runChecks(name, proxy, server, dir);
-    if (results.some((r) => !r.ok)) {
+    if (results.filter((r) => !r.ok).length > failedBefore) {
       log(`${name}: server log tail:\n${tail(server?.logFile ?? '', 15)}`);
     }
   } finally {
