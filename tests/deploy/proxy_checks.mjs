@@ -11,6 +11,7 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import http from 'node:http';
+import http2 from 'node:http2';
 import https from 'node:https';
 import { EventSource } from 'eventsource';
 import PocketBase from 'pocketbase';
@@ -286,6 +287,49 @@ async function rawEventStream() {
   }), WAIT_MS, 'PB_CONNECT on a raw GET /api/realtime');
 }
 
+// ---------------------------------------------------------------- HTTP/2 (what browsers speak)
+
+/**
+ * One GET over HTTP/2 on its own session; reads until the stream ends or
+ * `done(body)` says enough (an event stream never ends). Resolves {status, headers, body}.
+ */
+async function h2Get(path, headers = {}, done = () => false) {
+  const session = http2.connect(PROXY);
+  try {
+    return await withTimeout(new Promise((resolve, reject) => {
+      session.on('error', reject);
+      const req = session.request({ ':path': path, ...headers });
+      let head = {};
+      let body = '';
+      const finish = () => resolve({ status: head[':status'], headers: head, body });
+      req.on('response', (h) => { head = h; });
+      req.setEncoding('utf8');
+      req.on('data', (c) => {
+        body += c;
+        if (done(body)) { finish(); req.close(); }
+      });
+      req.on('end', finish);
+      req.on('error', reject);
+    }), WAIT_MS, `HTTP/2 GET ${path}`);
+  } finally {
+    session.destroy();
+  }
+}
+
+async function overHttp2() {
+  const { code, hostToken } = await createRoom();
+  const page = await h2Get(`/r/${code}`, { cookie: `pk_${code}=${hostToken}` });
+  assert.equal(page.status, 200, `the room page over HTTP/2 answered ${page.status}`);
+  const share = /data-testid="share-link"[^>]*value="([^"]*)"/.exec(page.body)?.[1];
+  assert.equal(share, `${PROXY}/r/${code}`, 'the share link over HTTP/2 (Host from :authority)');
+  const sse = await h2Get('/api/realtime', { accept: 'text/event-stream', 'accept-encoding': 'zstd, gzip' },
+    (body) => /event:\s*PB_CONNECT[^]*\n\n/.test(body));
+  assert.equal(sse.status, 200);
+  assert.match(String(sse.headers['content-type']), /^text\/event-stream/);
+  assert.equal(sse.headers['content-encoding'], undefined, 'the event stream must not be compressed');
+  assert.match(sse.body, /event:\s*PB_CONNECT/);
+}
+
 // ---------------------------------------------------------------- c. rate limit per forwarded address
 
 const AUTH = '/api/collections/users/auth-with-password';
@@ -385,6 +429,7 @@ async function main() {
   await check('a poker round over wss:// (create, share link, 3 players join, 2 vote, hidden until the reveal, all see it)', pokerRound);
   await check('raw GET /api/realtime: an uncompressed event stream, PB_CONNECT at once', rawEventStream);
   await check('the SDK (superuser) subscribes over SSE and gets the create event', sdkRealtime);
+  await check('over HTTP/2: the room page\'s share link, and PB_CONNECT on an uncompressed event stream', overHttp2);
   await check(`auth rate limit (${LIMIT}/min) per forwarded client: 127.0.0.2 gets 429, 127.0.0.3 still 400`, rateLimitPerClient);
   await check('a direct client\'s forged X-Forwarded-For is not believed (127.0.0.5 is not a trusted proxy)', directForgedHeaderIgnored);
   await check('the request log\'s userIP is the client (127.0.0.2, .3, .5), not the proxy or a forged header; remoteIP the peer', userIpLogged);
