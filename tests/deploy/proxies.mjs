@@ -198,7 +198,7 @@ async function waitHttpsReady(url, ca, { what, child, logFile }) {
 /**
  * A main nginx.conf for the foreground test run: every path under `dir`, and the
  * repo's conf.d file included as is. The per-host files it expects (poker/*.conf,
- * poker/tls/*.pem, relative to this nginx.conf's directory) are written by
+ * certs/*.pem, relative to this nginx.conf's directory) are written by
  * nginxSite().
  */
 function nginxMainConf(dir) {
@@ -226,12 +226,13 @@ http {
 
 function nginxSite(dir, { httpPort, httpsPort, upstreamPort }) {
   const site = path.join(dir, 'poker');
-  mkdirSync(path.join(site, 'tls'), { recursive: true });
+  mkdirSync(site, { recursive: true });
+  mkdirSync(path.join(dir, 'certs'), { recursive: true });
   writeFileSync(path.join(site, 'backend.conf'), `server 127.0.0.1:${upstreamPort};\n`);
   writeFileSync(path.join(site, 'http-server.conf'), `listen 127.0.0.1:${httpPort};\nserver_name _;\n`);
   writeFileSync(path.join(site, 'https-server.conf'), `listen 127.0.0.1:${httpsPort} ssl http2;\nserver_name _;\n`);
-  const cert = path.join(site, 'tls/fullchain.pem');
-  const key = path.join(site, 'tls/privkey.pem');
+  const cert = path.join(dir, 'certs/fullchain.pem');
+  const key = path.join(dir, 'certs/privkey.pem');
   if (!existsSync(cert)) {
     run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
       '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
