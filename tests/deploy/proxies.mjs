@@ -18,7 +18,9 @@
 // process group and stopped on every exit path. PROXIES_KEEP=1 keeps the temp dir.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync,
+} from 'node:fs';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -372,10 +374,16 @@ async function main() {
     DOMAIN: '127.0.0.1', ACME_EMAIL: 'test@example.com', CADDY_PROFILE: 'local',
     CADDY_HTTP_PORT: '18080', CADDY_HTTPS_PORT: '18443', POKER_UPSTREAM: '127.0.0.1:8090',
   }));
-  await check('nginx -t: deploy/nginx/poker.conf', async () => {
+  await check('nginx -t: deploy/nginx/poker.conf with the example poker/http-server.conf and https-server.conf', async () => {
+    // The repo's own per-host examples (linked, not copied); only backend.conf is
+    // local, as poker:8090 resolves inside compose alone. -t binds no port.
     const dir = path.join(tmpRoot, 'validate-nginx');
     mkdirSync(dir, { recursive: true });
     nginxSite(dir, { httpPort: 18080, httpsPort: 18443, upstreamPort: 8090 });
+    for (const name of ['http-server.conf', 'https-server.conf']) {
+      rmSync(path.join(dir, 'poker', name));
+      symlinkSync(path.join(REPO, 'deploy/nginx/poker', name), path.join(dir, 'poker', name));
+    }
     nginxTest(nginxMainConf(dir), dir);
   });
 
