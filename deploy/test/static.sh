@@ -77,8 +77,8 @@ done
 ENV_EXAMPLE=deploy/compose.env.example
 # Only the example's values, whatever this shell has exported.
 compose() {
-  env -u GHCR_OWNER -u POKER_TAG -u DOMAIN -u ACME_EMAIL -u PROXY_SUBNET -u LITESTREAM_IMAGE \
-    -u LITESTREAM_BUCKET -u LITESTREAM_ENDPOINT -u LITESTREAM_REGION \
+  env -u POKER_IMAGE -u POKER_TAG -u DOMAIN -u ACME_EMAIL -u PROXY_SUBNET -u LITESTREAM_IMAGE \
+    -u LITESTREAM_BUCKET -u LITESTREAM_PATH -u LITESTREAM_ENDPOINT -u LITESTREAM_REGION -u LITESTREAM_FORCE_PATH_STYLE \
     -u LITESTREAM_ACCESS_KEY_ID -u LITESTREAM_SECRET_ACCESS_KEY \
     docker-compose "$@"
 }
@@ -94,14 +94,24 @@ if compose --env-file "$ENV_EXAMPLE" -f deploy/compose.yaml -f deploy/compose.ng
 else
   bad "docker-compose config with the nginx override"
 fi
-step "docker-compose config refuses to run without the required variables"
-grep -v '^GHCR_OWNER=' "$ENV_EXAMPLE" >"$WORK/incomplete.env"
-if compose --env-file "$WORK/incomplete.env" -f deploy/compose.yaml config -q >"$WORK/incomplete.out" 2>&1; then
-  bad "config passed without GHCR_OWNER"
-elif grep -q 'GHCR_OWNER' "$WORK/incomplete.out"; then
-  ok "missing GHCR_OWNER is an error: $(grep -m1 'GHCR_OWNER' "$WORK/incomplete.out")"
+step "docker-compose config with only the variables an EC2 first boot writes"
+# deploy/terraform/user_data.sh.tftpl writes this .env (no S3 keys: instance role).
+printf '%s\n' DOMAIN=poker.example.com ACME_EMAIL=admin@example.com \
+  POKER_IMAGE=ghcr.io/example-org/poker POKER_TAG=1.0.0 \
+  LITESTREAM_BUCKET=example-poker-backups LITESTREAM_REGION=eu-central-1 >"$WORK/instance.env"
+if compose --env-file "$WORK/instance.env" -f deploy/compose.yaml config -q; then
+  ok "valid without S3 keys, endpoint, path or subnet"
 else
-  bad "config failed without GHCR_OWNER, but not because of it: $(cat "$WORK/incomplete.out")"
+  bad "docker-compose config with the instance's .env"
+fi
+step "docker-compose config refuses to run without the required variables"
+grep -v '^POKER_IMAGE=' "$ENV_EXAMPLE" >"$WORK/incomplete.env"
+if compose --env-file "$WORK/incomplete.env" -f deploy/compose.yaml config -q >"$WORK/incomplete.out" 2>&1; then
+  bad "config passed without POKER_IMAGE"
+elif grep -q 'POKER_IMAGE' "$WORK/incomplete.out"; then
+  ok "missing POKER_IMAGE is an error: $(grep -m1 'POKER_IMAGE' "$WORK/incomplete.out")"
+else
+  bad "config failed without POKER_IMAGE, but not because of it: $(cat "$WORK/incomplete.out")"
 fi
 for name in compose.yaml compose.nginx.yaml; do
   if grep -Eq '^version:' "deploy/$name"; then bad "$name has a version: key"; else ok "$name: no version: key"; fi
@@ -170,6 +180,9 @@ for path, proxy in ((sys.argv[1], "caddy"), (sys.argv[2], "nginx")):
           f"{restore.get('command')}")
     check("poker starts after the restore completed",
           (poker.get("depends_on") or {}).get("restore", {}).get("condition") == "service_completed_successfully")
+    for name in ("restore", "litestream"):
+        lenv = running.get(name, {}).get("environment") or {}
+        check(f"{name}: LITESTREAM_DB_PATH is poker's database", lenv.get("LITESTREAM_DB_PATH") == "/data/data.db", f"{lenv}")
     check("litestream replicates after the restore",
           running.get("litestream", {}).get("command") == ["replicate"]
           and (running["litestream"].get("depends_on") or {}).get("restore", {}).get("condition")
