@@ -32,6 +32,45 @@ test('pb.settings.update() with a bad URL is a 400 naming meta.appURL', async ()
   assert.ok(body.data.meta?.appURL?.code, JSON.stringify(body));
 });
 
+test('settings.trustedProxy has PocketBase\'s shape and round-trips', async () => {
+  const pb = await adminClient();
+  const before = await pb.settings.getAll();
+  assert.deepEqual(Object.keys(before.trustedProxy).sort(), ['headers', 'useLeftmostIP']);
+  assert.ok(Array.isArray(before.trustedProxy.headers), JSON.stringify(before.trustedProxy));
+  assert.equal(typeof before.trustedProxy.useLeftmostIP, 'boolean');
+  // A header no other test sends, so parallel files keep their addresses.
+  const headers = ['X-Sdk-Client-IP', 'X-Forwarded-For'];
+  try {
+    const saved = await pb.settings.update({ trustedProxy: { headers, useLeftmostIP: true } });
+    assert.deepEqual(saved.trustedProxy, { headers, useLeftmostIP: true });
+    assert.deepEqual((await pb.settings.getAll()).trustedProxy, { headers, useLeftmostIP: true });
+    // A partial update keeps the other key.
+    const partial = await pb.settings.update({ trustedProxy: { useLeftmostIP: false } });
+    assert.deepEqual(partial.trustedProxy, { headers, useLeftmostIP: false });
+    // null is the empty list.
+    const cleared = await pb.settings.update({ trustedProxy: { headers: null } });
+    assert.deepEqual(cleared.trustedProxy, { headers: [], useLeftmostIP: false });
+  } finally {
+    await pb.settings.update({ trustedProxy: before.trustedProxy });
+  }
+});
+
+test('settings.trustedProxy values of the wrong type are a 400 that changes nothing', async () => {
+  const pb = await adminClient();
+  const before = (await pb.settings.getAll()).trustedProxy;
+  for (const trustedProxy of [
+    { headers: 'X-Forwarded-For' },
+    { headers: [1] },
+    { headers: { a: 1 } },
+    { useLeftmostIP: 'yes' },
+    'X-Forwarded-For',
+  ]) {
+    const body = await expectError(pb.settings.update({ trustedProxy }), 400);
+    assert.deepEqual(body.data, {}, JSON.stringify(trustedProxy));
+  }
+  assert.deepEqual((await pb.settings.getAll()).trustedProxy, before);
+});
+
 test('guests may not read settings, logs or backups', async () => {
   const pb = anonClient();
   await expectError(pb.settings.getAll(), 401);

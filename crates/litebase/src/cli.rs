@@ -1,5 +1,5 @@
 //! The command line: `serve`, `migrate up|status|new`, `superuser upsert|delete`,
-//! `backup create|list|restore`.
+//! `backup create|list|restore`, `healthcheck`.
 //! Errors end as one line on stderr and a non-zero exit code, never a panic.
 
 use std::ffi::OsString;
@@ -12,6 +12,7 @@ use crate::auth::{AuthError, superusers};
 use crate::config::{Config, GlobalConfig, ServeConfig};
 use crate::db::migrate::{self, MigrationState};
 use crate::db::{Db, DbError};
+use crate::healthcheck::{self, HealthError, HealthUrl};
 
 #[derive(Debug, Parser)]
 #[command(propagate_version = true)]
@@ -41,6 +42,45 @@ enum Command {
         #[command(subcommand)]
         action: BackupCommand,
     },
+    /// Check that a running server answers: GET its /api/health and exit 0 on a
+    /// 2xx answer within 5 s, else print why and exit 1 (for container
+    /// HEALTHCHECKs: needs no shell or curl). Touches no data directory.
+    Healthcheck {
+        /// The URL to GET, http:// only (default: http://ADDR/api/health from
+        /// --http, with 0.0.0.0 or [::] read as loopback).
+        #[arg(long, value_parser = parse_health_url)]
+        url: Option<HealthUrl>,
+        /// The address the server listens on, as given to `serve --http`.
+        #[arg(long, env = "LITEBASE_HTTP", default_value = "127.0.0.1:8090")]
+        http: String,
+    },
+}
+
+fn parse_health_url(text: &str) -> Result<HealthUrl, String> {
+    text.parse().map_err(|e: HealthError| e.to_string())
+}
+
+/// Runs `healthcheck`: one line on stdout when healthy, one on stderr (and
+/// exit 1) when not.
+fn run_healthcheck(url: Option<HealthUrl>, http: &str) -> ExitCode {
+    let checked = url
+        .map(Ok)
+        .unwrap_or_else(|| healthcheck::default_url(http))
+        .and_then(|url| healthcheck::check(&url, healthcheck::TIMEOUT).map(|status| (url, status)));
+    match checked {
+        Ok((url, status)) => {
+            println!("OK: {url} answered {status}");
+            ExitCode::SUCCESS
+        }
+        Err(err @ HealthError::Usage(_)) => {
+            eprintln!("Error: {err}");
+            ExitCode::FAILURE
+        }
+        Err(err) => {
+            eprintln!("Error: unhealthy: {err}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -124,6 +164,10 @@ pub fn run(app: App, args: impl IntoIterator<Item = OsString>) -> ExitCode {
             return ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(2));
         }
     };
+    // Before any runtime or log setup: the check is one blocking request.
+    if let Command::Healthcheck { url, http } = cli.command {
+        return run_healthcheck(url, &http);
+    }
     if let Err(message) = init_tracing(&cli.global.log_level) {
         eprintln!("Error: {message}");
         return ExitCode::FAILURE;
@@ -172,6 +216,11 @@ fn default_serve_config() -> ServeConfig {
             read_connections: 4,
             shutdown_timeout: 30,
             auth_rate_limit: 60,
+            trusted_proxy_headers: crate::config::HeaderNames::default(),
+            trusted_proxy_leftmost: false,
+            trusted_proxies: crate::proxy::TrustedPeers::DEFAULT
+                .parse()
+                .unwrap_or_default(),
             realtime_queue: 256,
             metrics_token: None,
             app_url: None,
@@ -201,7 +250,9 @@ async fn dispatch(app: App, cli: Cli) -> Result<(), CliError> {
         Some(Command::Migrate { action }) => run_migrate(&app, &config, action).await,
         Some(Command::Superuser { action }) => run_superuser(&app, &config, action).await,
         Some(Command::Backup { action }) => run_backup(&app, &config, action).await,
-        Some(Command::Serve(_)) => Err(CliError::Usage("unreachable".into())),
+        Some(Command::Serve(_) | Command::Healthcheck { .. }) => {
+            Err(CliError::Usage("unreachable".into()))
+        }
     }
 }
 

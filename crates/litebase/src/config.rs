@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::db::{DbOptions, Synchronous};
+use crate::proxy::TrustedPeers;
 
 /// Options every command shares (`serve`, `migrate`, `superuser`).
 #[derive(Debug, Clone, Args)]
@@ -77,6 +78,28 @@ pub struct ServeConfig {
     #[arg(long, env = "LITEBASE_AUTH_RATE_LIMIT", default_value_t = 60)]
     pub auth_rate_limit: u32,
 
+    /// Request headers that carry the client's address behind a reverse proxy,
+    /// in order, comma-separated (e.g. `X-Forwarded-For` or `X-Real-IP`): the
+    /// default of the `trustedProxy.headers` setting. Empty: every client is
+    /// its socket's address.
+    #[arg(long, env = "LITEBASE_TRUSTED_PROXY_HEADERS", default_value = "")]
+    pub trusted_proxy_headers: HeaderNames,
+
+    /// Take the leftmost address of `X-Forwarded-For` (the first client's, as
+    /// sent) instead of the rightmost (the one the nearest proxy appended): the
+    /// default of the `trustedProxy.useLeftmostIP` setting.
+    #[arg(long, env = "LITEBASE_TRUSTED_PROXY_LEFTMOST")]
+    pub trusted_proxy_leftmost: bool,
+
+    /// The peers whose proxy headers are believed, as comma-separated addresses
+    /// or CIDR ranges; headers from any other peer are ignored. Empty: no one.
+    #[arg(
+        long,
+        env = "LITEBASE_TRUSTED_PROXIES",
+        default_value = TrustedPeers::DEFAULT
+    )]
+    pub trusted_proxies: TrustedPeers,
+
     /// Messages that may wait for one realtime subscriber; a subscriber whose
     /// queue is full is too slow and is disconnected.
     #[arg(long, env = "LITEBASE_REALTIME_QUEUE", default_value_t = 256)]
@@ -130,6 +153,35 @@ pub struct ServeConfig {
     /// migration files.
     #[arg(long, env = "LITEBASE_DEV")]
     pub dev: bool,
+}
+
+/// A comma-separated list of header names (`--trusted-proxy-headers`); empty
+/// parts are skipped, so `""` is the empty list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HeaderNames(
+    /// The names, spaces trimmed, in the order given.
+    pub Vec<String>,
+);
+
+impl std::str::FromStr for HeaderNames {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        text.split(',')
+            .map(str::trim)
+            .filter(|name| !name.is_empty())
+            .map(|name| {
+                if crate::proxy::is_header_name(name) {
+                    Ok(name.to_string())
+                } else {
+                    Err(format!(
+                        "{name:?} is not a header name: give names such as X-Forwarded-For or X-Real-IP, separated by commas"
+                    ))
+                }
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(HeaderNames)
+    }
 }
 
 /// The whole configuration of a running app.

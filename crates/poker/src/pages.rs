@@ -282,9 +282,10 @@ fn busy(req: &HttpRequest) -> HttpResponse {
         .body(i18n::text(lang, "room_busy"))
 }
 
-fn base_url(req: &HttpRequest) -> String {
-    let info = req.connection_info();
-    format!("{}://{}", info.scheme(), info.host())
+/// `scheme://host` as the player reached the server: a trusted proxy's
+/// forwarded scheme and host, never those of a client talking to us directly.
+fn base_url(core: &litebase::core::Core, req: &HttpRequest) -> String {
+    litebase::proxy::origin_of(core, req).to_string()
 }
 
 fn join_page(
@@ -336,7 +337,7 @@ async fn room_page(
     let anonymous = view_for(&snap.state, None, now);
     let mine = view_for(&snap.state, Some(&me), now);
     let mut ctx = renderer.room_context(&anonymous, &mine, &meta, lang);
-    let base = base_url(&req);
+    let base = base_url(&core, &req);
     let room_name = snap.state.name().map(str::to_owned);
     ctx.insert("room_title", room_name.as_deref().unwrap_or(&code));
     ctx.insert("share_url", &format!("{base}/r/{code}"));

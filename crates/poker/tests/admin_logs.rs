@@ -73,6 +73,7 @@ fn requests_are_logged_in_their_own_file_and_filterable() -> anyhow::Result<()> 
     assert_eq!(entry["auth"], "guest");
     assert_eq!(entry["error"], "Failed to authenticate.");
     assert_eq!(entry["remoteIP"], "127.0.0.1");
+    assert_eq!(entry["userIP"], "127.0.0.1", "no proxy headers configured");
     assert_eq!(items[0]["level"], 4);
 
     let not_found = wait_for(

@@ -119,6 +119,61 @@ fn settings_save_refuse_inline_and_send_a_test_mail() -> anyhow::Result<()> {
         json!({"enabled": false, "authPerMinute": 12})
     );
 
+    // Trusted proxy: a list of header names and the leftmost switch; a name
+    // that cannot be a header is refused next to the field, as typed.
+    let page = browser.get("/_/settings")?;
+    assert!(page.body.contains("id=\"trustedProxy\""));
+    assert!(
+        page.body.contains("127.0.0.0/8, ::1/128, 10.0.0.0/8"),
+        "the trusted peers are shown"
+    );
+    assert!(
+        page.body
+            .contains("<code data-testid=\"seen-ip\">127.0.0.1</code>")
+    );
+    let proxy = browser.submit(
+        "/_/settings",
+        "/_/settings",
+        &[
+            ("section", "trustedProxy"),
+            ("trustedProxy.headers", "X-Real-IP, X-Forwarded-For"),
+            ("trustedProxy.useLeftmostIP", "true"),
+        ],
+    )?;
+    assert_saved(&proxy, "trusted proxy");
+    assert_eq!(
+        settings_json(&server, &token)?["trustedProxy"],
+        json!({"headers": ["X-Real-IP", "X-Forwarded-For"], "useLeftmostIP": true})
+    );
+    let shown = browser.get("/_/settings")?;
+    assert!(
+        shown.body.contains("value=\"X-Real-IP, X-Forwarded-For\""),
+        "{}",
+        shown.body
+    );
+    let bad = browser.submit(
+        "/_/settings",
+        "/_/settings",
+        &[
+            ("section", "trustedProxy"),
+            ("trustedProxy.headers", "X-Real-IP, Not A Header"),
+        ],
+    )?;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert!(bad.body.contains("id=\"err-proxyHeaders\""), "{}", bad.body);
+    assert!(bad.body.contains("is not a header name"));
+    assert!(bad.body.contains("value=\"X-Real-IP, Not A Header\""));
+    let cleared = browser.submit(
+        "/_/settings",
+        "/_/settings",
+        &[("section", "trustedProxy"), ("trustedProxy.headers", "")],
+    )?;
+    assert_saved(&cleared, "trusted proxy cleared");
+    assert_eq!(
+        settings_json(&server, &token)?["trustedProxy"],
+        json!({"headers": [], "useLeftmostIP": false})
+    );
+
     // The app's room expiry: saved, then out of range refused inline.
     let ttl = browser.submit(
         "/_/settings",

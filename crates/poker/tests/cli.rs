@@ -55,6 +55,7 @@ fn version_and_help_on_every_command() -> anyhow::Result<()> {
         vec!["superuser", "--help"],
         vec!["superuser", "upsert", "--help"],
         vec!["superuser", "delete", "--help"],
+        vec!["healthcheck", "--help"],
     ] {
         let o = poker(dir.path(), &cmd)?;
         assert!(o.status.success(), "{cmd:?}");

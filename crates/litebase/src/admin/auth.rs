@@ -84,7 +84,7 @@ async fn login(
     };
     if core
         .limiter
-        .check(req.peer_addr().map(|a| a.ip()), "admin-login")
+        .check(crate::proxy::client_ip_of(&core, &req), "admin-login")
         .is_err()
     {
         return refuse(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts");

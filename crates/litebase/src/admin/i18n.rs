@@ -193,6 +193,46 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("settings_rate_limits", "Rate limits", "Limites de débit"),
     ("settings_logs", "Request logs", "Journaux des requêtes"),
     (
+        "settings_trusted_proxy",
+        "Trusted proxy",
+        "Proxy de confiance",
+    ),
+    (
+        "trusted_proxy_intro",
+        "Behind a reverse proxy (nginx, Caddy, a load balancer), the client's address is read from a header the proxy sets, for rate limits, logs and realtime. Headers are only believed from these peers (--trusted-proxies):",
+        "Derrière un proxy inverse (nginx, Caddy, un répartiteur de charge), l'adresse du client est lue dans un en-tête posé par le proxy, pour les limites de débit, les journaux et le temps réel. Les en-têtes ne sont crus que de ces pairs (--trusted-proxies) :",
+    ),
+    (
+        "trusted_proxy_no_peer",
+        "none: headers are always ignored",
+        "aucun : les en-têtes sont toujours ignorés",
+    ),
+    (
+        "trusted_proxy_headers",
+        "Client address headers",
+        "En-têtes d'adresse du client",
+    ),
+    (
+        "trusted_proxy_headers_hint",
+        "Comma-separated, the first that holds an address wins, e.g. X-Forwarded-For or X-Real-IP. Empty: the connection's own address.",
+        "Séparés par des virgules ; le premier qui contient une adresse l'emporte, p. ex. X-Forwarded-For ou X-Real-IP. Vide : l'adresse de la connexion.",
+    ),
+    (
+        "trusted_proxy_leftmost",
+        "Use the leftmost address of X-Forwarded-For",
+        "Prendre l'adresse la plus à gauche de X-Forwarded-For",
+    ),
+    (
+        "trusted_proxy_leftmost_hint",
+        "Off: the rightmost, the one your proxy added. Turn on only if your proxy replaces the header, since the leftmost is whatever the client sent.",
+        "Désactivé : la plus à droite, celle ajoutée par votre proxy. N'activez que si votre proxy remplace l'en-tête, car la plus à gauche est ce que le client a envoyé.",
+    ),
+    (
+        "trusted_proxy_seen",
+        "Your address, as the server sees this request:",
+        "Votre adresse, telle que le serveur voit cette requête :",
+    ),
+    (
         "settings_apps",
         "App settings",
         "Paramètres de l'application",
@@ -340,9 +380,10 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("ops_apply_filter", "Filter", "Filtrer"),
     (
         "logs_filter_hint",
-        "PocketBase syntax on method, url, status, execTime, remoteIP, auth, userAgent, error, created.",
-        "Syntaxe PocketBase sur method, url, status, execTime, remoteIP, auth, userAgent, error, created.",
+        "PocketBase syntax on method, url, status, execTime, userIP, remoteIP, auth, userAgent, error, created.",
+        "Syntaxe PocketBase sur method, url, status, execTime, userIP, remoteIP, auth, userAgent, error, created.",
     ),
+    ("ops_proxy_ip", "Through the proxy at", "Par le proxy en"),
     ("logs_quick", "Quick filters", "Filtres rapides"),
     ("logs_quick_all", "All", "Tout"),
     ("logs_quick_errors", "Errors only", "Erreurs seulement"),

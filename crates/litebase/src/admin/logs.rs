@@ -59,7 +59,10 @@ struct Row {
     /// `2xx` … `5xx`, for the colour.
     class: String,
     duration: String,
+    /// The client's address (behind a trusted proxy, the one its header gave).
     ip: String,
+    /// The socket peer's address, shown when it differs (a proxy's).
+    remote_ip: String,
     auth: String,
     error: String,
 }
@@ -77,7 +80,11 @@ impl Row {
             status,
             class: format!("{}xx", (status / 100).clamp(1, 5)),
             duration: duration(data["execTime"].as_f64().unwrap_or_default()),
-            ip: text(&data["remoteIP"]),
+            // Rows from before `userIP` existed only have the peer's address.
+            ip: Some(text(&data["userIP"]))
+                .filter(|ip| !ip.is_empty())
+                .unwrap_or_else(|| text(&data["remoteIP"])),
+            remote_ip: text(&data["remoteIP"]),
             auth: text(&data["auth"]),
             error: text(&data["error"]),
         }

@@ -147,9 +147,13 @@ pub fn set_cookie(req: &HttpRequest, name: &str, value: &str, max_age: u64) -> S
     format!("{name}={value}; Path=/_/; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}")
 }
 
-/// Whether the request came over https (directly or as a proxy says).
+/// Whether the request came over https (directly, or as a trusted proxy
+/// says: see [`crate::proxy::origin_of`]).
 fn is_https(req: &HttpRequest) -> bool {
-    req.connection_info().scheme() == "https"
+    match req.app_data::<actix_web::web::Data<crate::core::Core>>() {
+        Some(core) => crate::proxy::origin_of(core, req).is_https(),
+        None => req.app_config().secure(),
+    }
 }
 
 /// The pre-session CSRF token for a login or setup form: the `lb_csrf` cookie's,

@@ -1,6 +1,6 @@
 //! `/_/settings`: the instance settings, one form per section (application,
-//! mail, rate limits, logs, the app's own settings) and a "send test mail"
-//! form. Saving goes through [`settings::update`], so validation is the
+//! mail, rate limits, trusted proxy, logs, the app's own settings) and a
+//! "send test mail" form. Saving goes through [`settings::update`], so validation is the
 //! API's; its nested `ApiError.data` is shown next to each field, with the
 //! submitted values kept.
 
@@ -27,7 +27,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// The sections, each its own form; the value of the form's `section` field.
-const SECTIONS: &[&str] = &["meta", "mail", "rateLimits", "logs", "apps"];
+const SECTIONS: &[&str] = &["meta", "mail", "rateLimits", "trustedProxy", "logs", "apps"];
 
 /// The mail templates a test mail can use: (PocketBase's name, string key).
 const TEMPLATES: &[(&str, &str)] = &[
@@ -138,6 +138,19 @@ async fn page(
     ctx.insert("mail_templates", &mail_templates(lang));
     ctx.insert("smtp_on", &core.settings.get().smtp.enabled);
     ctx.insert("logs_path", &core.logs.path().display().to_string());
+    ctx.insert(
+        "trusted_peers",
+        &core
+            .config
+            .serve
+            .trusted_proxies
+            .to_string()
+            .replace(',', ", "),
+    );
+    ctx.insert(
+        "seen_ip",
+        &crate::proxy::client_ip_of(core, req).map(|ip| ip.to_string()),
+    );
     let mut page = Page::new(req, "settings/index.html").session(session);
     if failed {
         page = page.status(StatusCode::BAD_REQUEST);
@@ -256,6 +269,18 @@ impl<'a> Submitted<'a> {
         self.set(section, key, json!(value.trim()));
     }
 
+    /// A text input `section.key` holding a list: items separated by commas
+    /// (or lines, when pasted), blanks dropped.
+    fn list(&mut self, section: &str, key: &str) {
+        let value = self.raw(&format!("{section}.{key}")).unwrap_or_default();
+        let items: Vec<&str> = value
+            .split([',', '\n'])
+            .map(str::trim)
+            .filter(|item| !item.is_empty())
+            .collect();
+        self.set(section, key, json!(items));
+    }
+
     /// A checkbox `section.key` (absent: off).
     fn flag(&mut self, section: &str, key: &str) {
         let on = self.raw(&format!("{section}.{key}")).is_some();
@@ -308,6 +333,10 @@ fn read_section<'a>(
         "rateLimits" => {
             s.flag("rateLimits", "enabled");
             s.int("rateLimits", "authPerMinute", whole);
+        }
+        "trustedProxy" => {
+            s.list("trustedProxy", "headers");
+            s.flag("trustedProxy", "useLeftmostIP");
         }
         "logs" => {
             s.int("logs", "maxDays", whole);
@@ -466,5 +495,26 @@ mod tests {
         );
         assert_eq!(s.shown["logs"]["maxDays"], "ten");
         assert_eq!(s.errors["logs.maxDays"], "Whole number.");
+    }
+
+    #[test]
+    fn the_trusted_proxy_form_reads_a_list_of_names() {
+        let form: Vec<(String, String)> = [
+            ("section", "trustedProxy"),
+            (
+                "trustedProxy.headers",
+                " X-Real-IP, ,X-Forwarded-For\r\nForwarded ",
+            ),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let mut s = Submitted::new(&form);
+        s.list("trustedProxy", "headers");
+        s.flag("trustedProxy", "useLeftmostIP");
+        assert_eq!(
+            s.patch,
+            json!({"trustedProxy": {"headers": ["X-Real-IP", "X-Forwarded-For", "Forwarded"], "useLeftmostIP": false}})
+        );
     }
 }

@@ -129,7 +129,7 @@ fn text<'a>(body: &'a Map<String, Value>, key: &str) -> &'a str {
 
 fn limit(core: &Core, req: &HttpRequest, endpoint: &'static str) -> Result<(), ApiError> {
     core.limiter
-        .check(req.peer_addr().map(|a| a.ip()), endpoint)
+        .check(crate::proxy::client_ip_of(core, req), endpoint)
 }
 
 async fn read_body(

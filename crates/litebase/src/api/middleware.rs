@@ -103,7 +103,8 @@ where
                 uri,
                 status,
                 micros,
-                ip: None,
+                remote_ip: None,
+                user_ip: None,
                 user_agent: None,
                 referer: None,
                 auth: crate::logs::AuthKind::Guest,
@@ -113,7 +114,8 @@ where
                 Ok(r) => {
                     let req = r.request();
                     if core.logs.log_ip() {
-                        entry.ip = req.peer_addr().map(|a| a.ip());
+                        entry.remote_ip = req.peer_addr().map(|a| a.ip().to_canonical());
+                        entry.user_ip = crate::proxy::client_ip_of(&core, req);
                     }
                     entry.user_agent = req.headers().get(header::USER_AGENT).cloned();
                     entry.referer = req.headers().get(header::REFERER).cloned();

@@ -67,8 +67,11 @@ pub struct Entry {
     pub status: u16,
     /// Time taken, in microseconds.
     pub micros: u64,
-    /// The client's address, when IPs are logged.
-    pub ip: Option<IpAddr>,
+    /// The socket peer's address (a proxy's, behind one), when IPs are logged.
+    pub remote_ip: Option<IpAddr>,
+    /// The client's address as the trusted proxy headers tell it (see
+    /// [`crate::proxy`]), when IPs are logged.
+    pub user_ip: Option<IpAddr>,
     /// The `User-Agent` header.
     pub user_agent: Option<HeaderValue>,
     /// The `Referer` header.

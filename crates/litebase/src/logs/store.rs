@@ -27,6 +27,7 @@ static LOG_SCHEMA: LazyLock<HashMap<String, CollectionInfo>> = LazyLock::new(|| 
         field("status", FieldKind::Number),
         field("execTime", FieldKind::Number),
         field("remoteIP", FieldKind::Text),
+        field("userIP", FieldKind::Text),
         field("userAgent", FieldKind::Text),
         field("referer", FieldKind::Text),
         field("auth", FieldKind::Text),
@@ -36,7 +37,7 @@ static LOG_SCHEMA: LazyLock<HashMap<String, CollectionInfo>> = LazyLock::new(|| 
 });
 
 const COLUMNS: &str = "t.id, t.created, t.level, t.method, t.url, t.status, t.execTime, \
-                       t.remoteIP, t.userAgent, t.referer, t.auth, t.error";
+                       t.remoteIP, t.userAgent, t.referer, t.auth, t.error, t.userIP";
 
 /// A `WHERE` body and its parameters for a filter over the log columns
 /// (`status >= 400 && method = "POST"`); a bad filter is a 400 saying why.
@@ -44,7 +45,7 @@ fn where_clause(filter: &str) -> Result<crate::query::SqlExpr, ApiError> {
     let opts = CompileOptions::full("t");
     compile_filter(filter, "logs", &*LOG_SCHEMA, &RequestInfo::default(), &opts).map_err(|e| {
         ApiError::bad_request(format!(
-            "Invalid filter: {e}. Filter on id, created, level, method, url, status, execTime, remoteIP, userAgent, referer, auth or error."
+            "Invalid filter: {e}. Filter on id, created, level, method, url, status, execTime, remoteIP, userIP, userAgent, referer, auth or error."
         ))
     })
 }
@@ -81,6 +82,7 @@ fn present(row: &Row<'_>) -> rusqlite::Result<Value> {
             "status": row.get::<_, i64>(5)?,
             "execTime": row.get::<_, f64>(6)?,
             "remoteIP": row.get::<_, String>(7)?,
+            "userIP": row.get::<_, String>(12)?,
             "userAgent": row.get::<_, String>(8)?,
             "referer": row.get::<_, String>(9)?,
             "auth": row.get::<_, String>(10)?,

@@ -30,6 +30,7 @@ CREATE TABLE IF NOT EXISTS logs (
     status    INTEGER NOT NULL,
     execTime  REAL NOT NULL,
     remoteIP  TEXT NOT NULL DEFAULT '',
+    userIP    TEXT NOT NULL DEFAULT '',
     userAgent TEXT NOT NULL DEFAULT '',
     referer   TEXT NOT NULL DEFAULT '',
     auth      TEXT NOT NULL DEFAULT 'guest',
@@ -64,7 +65,22 @@ pub fn open(path: &std::path::Path) -> rusqlite::Result<Connection> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(Duration::from_secs(5))?;
     conn.execute_batch(SCHEMA)?;
+    add_missing_columns(&conn)?;
     Ok(conn)
+}
+
+/// Brings a log file written by an older version up to [`SCHEMA`]: `userIP`
+/// came with the trusted proxy settings. Old rows get `''`.
+fn add_missing_columns(conn: &Connection) -> rusqlite::Result<()> {
+    let has_user_ip: bool = conn.query_row(
+        "SELECT COUNT(*) > 0 FROM pragma_table_info('logs') WHERE name = 'userIP'",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_user_ip {
+        conn.execute_batch("ALTER TABLE logs ADD COLUMN userIP TEXT NOT NULL DEFAULT ''")?;
+    }
+    Ok(())
 }
 
 fn run(conn: &Connection, rx: &Receiver<Entry>, state: &LogState) {
@@ -130,8 +146,8 @@ fn insert(conn: &Connection, ids: &mut LogIds, batch: &[Entry]) -> rusqlite::Res
     let tx = conn.unchecked_transaction()?;
     {
         let mut stmt = tx.prepare_cached(
-            "INSERT INTO logs (id, created, level, method, url, status, execTime, remoteIP, userAgent, referer, auth, error) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            "INSERT INTO logs (id, created, level, method, url, status, execTime, remoteIP, userIP, userAgent, referer, auth, error) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
         )?;
         for e in batch {
             let level = match e.status {
@@ -157,7 +173,8 @@ fn insert(conn: &Connection, ids: &mut LogIds, batch: &[Entry]) -> rusqlite::Res
                 url,
                 e.status,
                 e.micros as f64 / 1000.0,
-                e.ip.map(|ip| ip.to_string()).unwrap_or_default(),
+                e.remote_ip.map(|ip| ip.to_string()).unwrap_or_default(),
+                e.user_ip.map(|ip| ip.to_string()).unwrap_or_default(),
                 header(&e.user_agent),
                 header(&e.referer),
                 e.auth.as_str(),
@@ -186,6 +203,31 @@ fn prune(conn: &Connection, state: &LogState) {
 #[cfg(test)]
 mod tests {
     use super::LogIds;
+
+    #[test]
+    fn an_older_log_file_gains_the_user_ip_column() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("logs.db");
+        {
+            let old = rusqlite::Connection::open(&path)?;
+            old.execute_batch(
+                &super::SCHEMA.replace("    userIP    TEXT NOT NULL DEFAULT '',\n", ""),
+            )?;
+            old.execute(
+                "INSERT INTO logs (id, created, level, method, url, status, execTime) \
+                 VALUES ('a', '2026-01-01 00:00:00.000Z', 0, 'GET', '/', 200, 1.0)",
+                [],
+            )?;
+        }
+        let conn = super::open(&path)?;
+        let user_ip: String =
+            conn.query_row("SELECT userIP FROM logs WHERE id = 'a'", [], |r| r.get(0))?;
+        assert_eq!(user_ip, "");
+        // Opening again is a no-op.
+        drop(conn);
+        super::open(&path)?;
+        Ok(())
+    }
 
     #[test]
     fn log_ids_grow_and_keep_their_width() {

@@ -83,7 +83,7 @@ async fn connect(core: web::Data<Core>, req: HttpRequest) -> HttpResponse {
     core.realtime.put_client(
         &id,
         SseClient {
-            ip: req.peer_addr().map(|a| a.ip()),
+            ip: crate::proxy::client_ip_of(&core, &req),
             ..SseClient::default()
         },
     );
@@ -228,7 +228,7 @@ async fn subscribe(
         )
     })?;
     // Like PocketBase: only the stream's own address may set its subscriptions.
-    if client.ip != req.peer_addr().map(|a| a.ip()) {
+    if client.ip != crate::proxy::client_ip_of(&core, &req) {
         return Err(ApiError::bad_request("Invalid realtime client."));
     }
     if client.auth.record().is_some()

@@ -1,6 +1,6 @@
 //! Instance settings an admin changes at runtime (PocketBase's `/api/settings`):
-//! the app's name and URL, SMTP, request-log retention, auth rate limits, and
-//! the settings apps declare for themselves.
+//! the app's name and URL, SMTP, request-log retention, auth rate limits, the
+//! trusted proxy headers, and the settings apps declare for themselves.
 //!
 //! They start from the flags and environment; once saved, the row `settings` of
 //! `_params` overrides them, and every change applies at once (mailer rebuilt,
@@ -20,7 +20,7 @@ use rusqlite::OptionalExtension;
 use serde_json::{Map, Value, json};
 
 pub use app::{AppSetting, SettingKind};
-pub use model::{Logs, Meta, RateLimits, Settings, Smtp, merge};
+pub use model::{Logs, Meta, RateLimits, Settings, Smtp, TrustedProxy, merge};
 pub use validate::problems;
 
 use crate::core::Core;
@@ -167,6 +167,9 @@ pub async fn update(core: &Core, patch: Value) -> Result<Settings, ApiError> {
         next.smtp.password = current.smtp.password.clone();
     }
     next.meta.app_url = next.meta.app_url.trim_end_matches('/').to_string();
+    for header in &mut next.trusted_proxy.headers {
+        *header = header.trim().to_string();
+    }
     let data = problems(&next, core.settings.declared());
     if !data.is_empty() {
         return Err(

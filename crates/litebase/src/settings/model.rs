@@ -19,6 +19,9 @@ pub struct Settings {
     pub logs: Logs,
     /// Limits on the auth endpoints.
     pub rate_limits: RateLimits,
+    /// Which request headers name the client behind a reverse proxy.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub trusted_proxy: TrustedProxy,
     /// Settings apps declared (see [`AppSetting`]), by key.
     pub apps: Map<String, Value>,
 }
@@ -80,6 +83,38 @@ pub struct RateLimits {
     pub auth_per_minute: u32,
 }
 
+/// Where the client's address is read behind a reverse proxy, in PocketBase's
+/// shape: `{"headers": ["X-Forwarded-For"], "useLeftmostIP": false}`. Headers
+/// are only believed from the peers of `--trusted-proxies` (see
+/// [`crate::proxy`]); with no headers the socket's address is the client's.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TrustedProxy {
+    /// Headers to read, in order; the first that holds a valid address wins.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub headers: Vec<String>,
+    /// Take the leftmost address of a list header (`X-Forwarded-For`) instead
+    /// of the rightmost, the one the nearest proxy appended. The leftmost is
+    /// whatever the client sent first, so only a proxy that replaces the
+    /// header makes it safe.
+    #[serde(
+        rename = "useLeftmostIP",
+        default,
+        deserialize_with = "null_as_default"
+    )]
+    pub use_leftmost_ip: bool,
+}
+
+/// Reads `null` as the type's default, as PocketBase does for these settings
+/// (`{"trustedProxy": {"headers": null}}` clears the list).
+fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
 impl Settings {
     /// The settings a fresh instance runs with: from the flags and environment,
     /// plus the defaults the app declared.
@@ -118,6 +153,10 @@ impl Settings {
                 } else {
                     60
                 },
+            },
+            trusted_proxy: TrustedProxy {
+                headers: s.trusted_proxy_headers.0.clone(),
+                use_leftmost_ip: s.trusted_proxy_leftmost,
             },
             apps: declared
                 .iter()

@@ -85,6 +85,21 @@ pub fn problems(s: &Settings, declared: &[AppSetting]) -> Map<String, Value> {
             "Allow between 1 and 1000000 requests per minute, or disable the limit.".into(),
         );
     }
+    if let Some(bad) = s
+        .trusted_proxy
+        .headers
+        .iter()
+        .find(|h| !crate::proxy::is_header_name(h))
+    {
+        add(
+            "trustedProxy",
+            "headers",
+            "validation_invalid_value",
+            format!(
+                "{bad:?} is not a header name: use letters, digits and dashes, e.g. X-Forwarded-For or X-Real-IP."
+            ),
+        );
+    }
     for (key, value) in &s.apps {
         let message = match declared.iter().find(|d| d.key == key) {
             None => Some("Unknown setting: the app declares no such key.".to_string()),
@@ -110,6 +125,68 @@ fn is_http_url(url: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::settings::{Logs, Meta, RateLimits, Smtp, TrustedProxy};
+
+    fn valid() -> Settings {
+        Settings {
+            meta: Meta {
+                app_name: "litebase".into(),
+                app_url: "http://127.0.0.1:8090".into(),
+                sender_name: "Support".into(),
+                sender_address: "no-reply@example.com".into(),
+            },
+            smtp: Smtp {
+                enabled: false,
+                host: String::new(),
+                port: 587,
+                username: String::new(),
+                password: String::new(),
+                tls: false,
+                start_tls: false,
+            },
+            logs: Logs {
+                max_days: 7,
+                log_ip: true,
+            },
+            rate_limits: RateLimits {
+                enabled: true,
+                auth_per_minute: 60,
+            },
+            trusted_proxy: TrustedProxy::default(),
+            apps: Map::new(),
+        }
+    }
+
+    #[test]
+    fn trusted_proxy_headers_must_be_header_names() {
+        let mut s = valid();
+        for good in [
+            vec![],
+            vec!["X-Forwarded-For"],
+            vec![
+                "x-real-ip",
+                "CF-Connecting-IP",
+                "Fly-Client-IP",
+                "Forwarded",
+            ],
+        ] {
+            s.trusted_proxy.headers = good.iter().map(|h| h.to_string()).collect();
+            assert!(problems(&s, &[]).is_empty(), "{good:?}");
+        }
+        for bad in ["", "X Forwarded For", "X-Real-IP:", "Ünï", "a\nb", "(x)"] {
+            s.trusted_proxy.headers = vec!["X-Forwarded-For".into(), bad.into()];
+            let data = problems(&s, &[]);
+            let field = &data["trustedProxy"]["headers"];
+            assert_eq!(field["code"], "validation_invalid_value", "{bad:?}");
+            assert!(
+                field["message"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("header name"),
+                "{bad:?}: {field}"
+            );
+        }
+    }
 
     #[test]
     fn urls() {
