@@ -119,7 +119,7 @@ check("Cmd", config.get("Cmd"), ["serve"])
 check("StopSignal", config.get("StopSignal"), "SIGTERM")
 health = image.get("Healthcheck") or {}
 check("Healthcheck.Test", health.get("Test"), ["CMD", "/usr/local/bin/poker", "healthcheck"])
-check("Healthcheck interval/timeout/retries", (health.get("Interval"), health.get("Timeout"), health.get("Retries")), (30 * 10**9, 5 * 10**9, 3))
+check("Healthcheck interval/timeout/retries", (health.get("Interval"), health.get("Timeout"), health.get("Retries")), (30 * 10**9, 10 * 10**9, 3))
 labels = config.get("Labels") or image.get("Labels") or {}
 prefix = "org.opencontainers.image."
 check("label title", labels.get(prefix + "title"), "poker")
