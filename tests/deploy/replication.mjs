@@ -20,12 +20,12 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import PocketBase from 'pocketbase';
 import WebSocket from 'ws';
+import { freePort } from '../sdk/proc.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const POKER_BIN = path.resolve(HERE, process.env.POKER_BIN || '../../target/debug/poker');
@@ -138,19 +138,6 @@ globalTimer.unref();
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => finish(130, `got ${sig}`));
 process.on('uncaughtException', (e) => { console.error(e); failed += 1; finish(1, 'crashed'); });
 process.on('unhandledRejection', (e) => { console.error(e); failed += 1; finish(1, 'crashed'); });
-
-/** A port that is free on 127.0.0.1 now. */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 async function freePorts(n) {
   const ports = new Set();

@@ -133,6 +133,7 @@ fn parse_node(text: &str) -> Option<IpAddr> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::proxy::test_headers as headers;
     use actix_web::http::header::{HeaderName, HeaderValue};
     use proptest::prelude::*;
 
@@ -151,19 +152,6 @@ mod tests {
             headers: headers.iter().map(|h| h.to_string()).collect(),
             use_leftmost_ip: leftmost,
         }
-    }
-
-    /// A header map with each `(name, value)` appended in order (repeats
-    /// make several lines of one header).
-    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
-        let mut map = HeaderMap::new();
-        for (name, value) in pairs {
-            let name =
-                HeaderName::from_bytes(name.as_bytes()).unwrap_or_else(|e| panic!("{name}: {e}"));
-            let value = HeaderValue::from_str(value).unwrap_or_else(|e| panic!("{value}: {e}"));
-            map.append(name, value);
-        }
-        map
     }
 
     const NGINX: &str = "127.0.0.1";

@@ -64,3 +64,18 @@ pub fn origin_of(core: &Core, req: &HttpRequest) -> Origin {
         .unwrap_or_else(|| config.host());
     origin(trusted, req.headers(), own_scheme, own_host)
 }
+
+/// A header map with each `(name, value)` appended in order (repeats make
+/// several lines of one header), for the resolvers' tests.
+#[cfg(test)]
+fn test_headers(pairs: &[(&str, &str)]) -> actix_web::http::header::HeaderMap {
+    use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
+    let mut map = HeaderMap::new();
+    for (name, value) in pairs {
+        let name =
+            HeaderName::from_bytes(name.as_bytes()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let value = HeaderValue::from_str(value).unwrap_or_else(|e| panic!("{value}: {e}"));
+        map.append(name, value);
+    }
+    map
+}

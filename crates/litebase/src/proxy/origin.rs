@@ -97,18 +97,7 @@ fn plain_host(value: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use actix_web::http::header::{HeaderName, HeaderValue};
-
-    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
-        let mut map = HeaderMap::new();
-        for (name, value) in pairs {
-            let name =
-                HeaderName::from_bytes(name.as_bytes()).unwrap_or_else(|e| panic!("{name}: {e}"));
-            let value = HeaderValue::from_str(value).unwrap_or_else(|e| panic!("{value}: {e}"));
-            map.append(name, value);
-        }
-        map
-    }
+    use crate::proxy::test_headers as headers;
 
     const OWN: (&str, &str) = ("http", "127.0.0.1:8090");
 
