@@ -24,15 +24,6 @@ struct Page {
     body: String,
 }
 
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .timeout_global(Some(Duration::from_secs(30)))
-        .build()
-        .into()
-}
-
 fn page(resp: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> anyhow::Result<Page> {
     let mut resp = resp?;
     let header = |name: &str| {
@@ -67,7 +58,7 @@ fn page(resp: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> anyhow::
 }
 
 fn get(url: &str, cookie: Option<&str>) -> anyhow::Result<Page> {
-    let mut req = agent().get(url);
+    let mut req = support::agent().get(url);
     if let Some(c) = cookie {
         req = req.header("Cookie", c);
     }
@@ -75,7 +66,7 @@ fn get(url: &str, cookie: Option<&str>) -> anyhow::Result<Page> {
 }
 
 fn post_form(url: &str, fields: &[(&str, &str)]) -> anyhow::Result<Page> {
-    page(agent().post(url).send_form(fields.iter().copied()))
+    page(support::agent().post(url).send_form(fields.iter().copied()))
 }
 
 /// `name=value` of the `Set-Cookie` that names `name`, checking its attributes.

@@ -27,12 +27,7 @@ fn send(
     headers: &[(&str, &str)],
     body: Option<&Value>,
 ) -> anyhow::Result<Answer> {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .timeout_global(Some(Duration::from_secs(30)))
-        .build()
-        .into();
+    let agent = support::agent();
     let mut request = ureq::http::Request::builder().method(method).uri(url);
     for (name, value) in headers {
         request = request.header(*name, *value);
@@ -278,11 +273,7 @@ fn room_with_host(server: &ServerProcess) -> anyhow::Result<(String, String)> {
     anyhow::ensure!(made.status == 200, "create room: {}", made.text);
     let code = made.json["code"].as_str().unwrap_or_default().to_string();
     let token = made.json["hostToken"].as_str().unwrap_or_default();
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .build()
-        .into();
+    let agent = support::agent();
     let seat = agent
         .get(&server.url(&format!("/r/{code}/seat/{token}")))
         .call()?;

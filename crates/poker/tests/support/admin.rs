@@ -2,7 +2,6 @@
 //! following (so a test sees the 303 and its `Location`).
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use litebase::testing::{Http, ServerProcess};
 
@@ -47,12 +46,7 @@ pub struct Browser {
 impl Browser {
     /// A browser with an empty jar, talking to `server`.
     pub fn new(server: &ServerProcess) -> Self {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .timeout_global(Some(Duration::from_secs(30)))
-            .build()
-            .into();
+        let agent = super::agent();
         Self {
             agent,
             base: server.url(""),

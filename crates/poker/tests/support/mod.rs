@@ -13,6 +13,17 @@ use std::process::Command;
 
 use litebase::testing::{Http, ServerProcess};
 
+/// A plain HTTP client that follows no redirect and calls no status an error,
+/// so a test sees each answer as the server gave it (30 s per request).
+pub fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .timeout_global(Some(std::time::Duration::from_secs(30)))
+        .build()
+        .into()
+}
+
 /// `s` percent-encoded for a query string or a form (all but unreserved bytes).
 pub fn percent_encode(s: &str) -> String {
     s.bytes()
