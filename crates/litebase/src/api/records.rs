@@ -39,7 +39,8 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
         .route("/api/batch", web::post().to(batch));
 }
 
-/// A query parameter as text ("" when absent).
+/// The request's headers as rules read them (`@request.headers.x_real_ip`):
+/// names normalized, values that are not text left out.
 fn headers_map(req: &HttpRequest) -> Map<String, Value> {
     req.headers()
         .iter()

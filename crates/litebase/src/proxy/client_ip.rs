@@ -103,11 +103,9 @@ fn from_header(headers: &HeaderMap, name: &str, leftmost: bool) -> Option<IpAddr
 
 /// The `for=` address of one `Forwarded` element (`for=1.2.3.4;proto=https`).
 fn forwarded_for(element: &str) -> Option<IpAddr> {
-    element.split(';').find_map(|pair| {
-        let (key, value) = pair.split_once('=')?;
-        key.trim()
-            .eq_ignore_ascii_case("for")
-            .then(|| parse_node(value.trim().trim_matches('"')))
+    super::forwarded_pairs(element).find_map(|(key, value)| {
+        key.eq_ignore_ascii_case("for")
+            .then(|| parse_node(value))
             .flatten()
     })
 }

@@ -65,6 +65,16 @@ pub fn origin_of(core: &Core, req: &HttpRequest) -> Origin {
     origin(trusted, req.headers(), own_scheme, own_host)
 }
 
+/// The `key=value` pairs of one `Forwarded` element (RFC 7239:
+/// `for=1.2.3.4;proto=https;host="a.example"`), keys as sent and values
+/// unquoted; a part without `=` is skipped.
+fn forwarded_pairs(element: &str) -> impl Iterator<Item = (&str, &str)> {
+    element.split(';').filter_map(|pair| {
+        let (key, value) = pair.split_once('=')?;
+        Some((key.trim(), value.trim().trim_matches('"')))
+    })
+}
+
 /// A header map with each `(name, value)` appended in order (repeats make
 /// several lines of one header), for the resolvers' tests.
 #[cfg(test)]

@@ -50,12 +50,8 @@ pub fn origin(trusted: bool, headers: &HeaderMap, own_scheme: &str, own_host: &s
     let (mut scheme, mut host) = (None, None);
     if trusted {
         if let Some(first) = first_value(headers, "forwarded") {
-            for pair in first.split(';') {
-                let Some((key, value)) = pair.split_once('=') else {
-                    continue;
-                };
-                let value = value.trim().trim_matches('"');
-                match key.trim().to_ascii_lowercase().as_str() {
+            for (key, value) in super::forwarded_pairs(first) {
+                match key.to_ascii_lowercase().as_str() {
                     "proto" => scheme = scheme.or_else(|| plain_scheme(value)),
                     "host" => host = host.or_else(|| plain_host(value)),
                     _ => {}
