@@ -17,15 +17,15 @@
 // failure (124 on the global timeout). Every child process is started in its own
 // process group and stopped on every exit path. PROXIES_KEEP=1 keeps the temp dir.
 
-import { spawn, spawnSync } from 'node:child_process';
 import {
-  createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync,
+  existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync,
 } from 'node:fs';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, waitReady } from '../sdk/proc.mjs';
+import { freePort, runSync as run, waitReady } from '../sdk/proc.mjs';
+import { Children, stop, tailFile } from './children.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '../..');
@@ -42,7 +42,7 @@ const started = Date.now();
 const log = (...a) => console.error(`[proxies +${((Date.now() - started) / 1000).toFixed(1)}s]`, ...a);
 
 const results = []; // {name, ok, error?}
-const children = new Set(); // every ChildProcess we started, until it exits
+const children = new Children(log); // stopped on every exit path
 let tmpRoot = null;
 let finished = false;
 
@@ -64,64 +64,11 @@ async function check(name, fn) {
 
 // ---------------------------------------------------------------- processes
 
-/** Runs a command to completion (30 s at most); returns stdout + stderr, throws with them on failure. */
-function run(cmd, args, env = {}) {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 30_000, env: { ...process.env, ...env } });
-  const output = `${r.stdout ?? ''}${r.stderr ?? ''}`;
-  if (r.error || r.status !== 0) {
-    throw new Error(`${cmd} ${args.join(' ')} failed (${r.error?.message ?? `exit ${r.status}`}):\n${output}`);
-  }
-  return output;
-}
-
-function start(what, cmd, args, { env = {}, cwd, logFile }) {
-  const out = createWriteStream(logFile);
-  const child = spawn(cmd, args, {
-    cwd: cwd ?? tmpRoot,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true, // own process group: stopped as a whole
-  });
-  child.what = what;
-  child.logFile = logFile;
-  children.add(child);
-  child.stdout.on('data', (c) => out.write(c));
-  child.stderr.on('data', (c) => out.write(c));
-  child.on('exit', () => { children.delete(child); out.end(); });
-  child.on('error', (e) => { log(`cannot start ${what} (${cmd}): ${e.message}`); children.delete(child); });
-  return child;
-}
-
-function signalGroup(child, sig) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  try { process.kill(-child.pid, sig); } catch { try { child.kill(sig); } catch { /* gone */ } }
-}
-
-function waitExit(child, ms) {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    child.once('exit', () => { clearTimeout(t); resolve(); });
-  });
-}
-
-async function stop(child) {
-  if (!child) return;
-  signalGroup(child, 'SIGTERM');
-  await waitExit(child, 5000);
-  signalGroup(child, 'SIGKILL');
-  await waitExit(child, 2000);
-}
-
-function tail(file, n = 30) {
-  try { return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-n).join('\n'); } catch { return '(no log)'; }
-}
-
 async function finish(code, why) {
   if (finished) return;
   finished = true;
   if (why) log(why);
-  await Promise.all([...children].map(stop));
+  await children.stopAll();
   if (tmpRoot && !process.env.PROXIES_KEEP) rmSync(tmpRoot, { recursive: true, force: true });
   else if (tmpRoot) log(`kept ${tmpRoot}`);
   const failed = results.filter((r) => !r.ok).length;
@@ -145,20 +92,22 @@ async function startServer(dir) {
   const dataDir = path.join(dir, 'data');
   run(BIN, ['superuser', 'upsert', ADMIN_EMAIL, ADMIN_PASSWORD, '--dir', dataDir]);
   const logFile = path.join(dir, 'server.log');
-  const child = start('poker', BIN, [
+  const entry = children.spawn('poker', BIN, [
     'serve', '--http', '127.0.0.1:0', '--dir', dataDir, '--auth-rate-limit', String(AUTH_RATE_LIMIT),
   ], {
     cwd: dir,
-    logFile,
+    logPath: logFile,
     env: {
+      ...process.env,
       // The proxies connect from 127.0.0.1; nobody else is believed.
       LITEBASE_TRUSTED_PROXY_HEADERS: 'X-Forwarded-For',
       LITEBASE_TRUSTED_PROXIES: '127.0.0.1/32',
     },
   });
+  const { child } = entry;
   const url = await new Promise((resolve, reject) => {
     let buf = '';
-    const timer = setTimeout(() => reject(new Error(`no "Server started at" within ${STARTUP_MS} ms; log:\n${tail(logFile)}`)), STARTUP_MS);
+    const timer = setTimeout(() => reject(new Error(`no "Server started at" within ${STARTUP_MS} ms; log:\n${tailFile(logFile)}`)), STARTUP_MS);
     const onData = (c) => {
       buf += c.toString();
       const m = buf.match(/Server started at (https?:\/\/[^\s/]+)/);
@@ -166,18 +115,19 @@ async function startServer(dir) {
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`poker exited (${code}); log:\n${tail(logFile)}`)); });
+    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`poker exited (${code}); log:\n${tailFile(logFile)}`)); });
   });
   await waitReady(`${url}/api/health`, { what: `poker at ${url}`, timeoutMs: STARTUP_MS, child, logPath: logFile });
-  return { child, url, port: Number(new URL(url).port), logFile };
+  return { entry, url, port: Number(new URL(url).port), logFile };
 }
 
 /** Polls GET {url}/api/health over HTTPS (trusting `ca` for this request only) until it answers 200. */
-async function waitHttpsReady(url, ca, { what, child, logFile }) {
+async function waitHttpsReady(url, ca, { what, entry, logFile }) {
+  const { child } = entry;
   const deadline = Date.now() + STARTUP_MS;
   let last = '';
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${what} exited (${child.exitCode}); log:\n${tail(logFile)}`);
+    if (child.exitCode !== null) throw new Error(`${what} exited (${child.exitCode}); log:\n${tailFile(logFile)}`);
     const caPem = typeof ca === 'function' ? ca() : ca;
     if (caPem) {
       try {
@@ -192,7 +142,7 @@ async function waitHttpsReady(url, ca, { what, child, logFile }) {
     } else last = 'no CA certificate yet';
     await new Promise((r) => setTimeout(r, 150));
   }
-  throw new Error(`${what} not ready after ${STARTUP_MS} ms (${last}); log:\n${tail(logFile)}`);
+  throw new Error(`${what} not ready after ${STARTUP_MS} ms (${last}); log:\n${tailFile(logFile)}`);
 }
 
 // ---------------------------------------------------------------- nginx
@@ -253,11 +203,11 @@ async function startNginx(dir, upstreamPort) {
   const conf = nginxMainConf(dir);
   nginxTest(conf, dir);
   const logFile = path.join(dir, 'nginx.out');
-  const child = start('nginx', 'nginx', ['-p', `${dir}/`, '-c', conf, '-e', path.join(dir, 'error.log')], { cwd: dir, logFile });
+  const entry = children.spawn('nginx', 'nginx', ['-p', `${dir}/`, '-c', conf, '-e', path.join(dir, 'error.log')], { cwd: dir, logPath: logFile });
   const url = `https://127.0.0.1:${httpsPort}`;
   const caPem = readFileSync(ca, 'utf8');
-  await waitHttpsReady(url, caPem, { what: 'nginx', child, logFile: path.join(dir, 'error.log') });
-  return { child, url, httpUrl: `http://127.0.0.1:${httpPort}`, caFile: ca };
+  await waitHttpsReady(url, caPem, { what: 'nginx', entry, logFile: path.join(dir, 'error.log') });
+  return { entry, url, httpUrl: `http://127.0.0.1:${httpPort}`, caFile: ca };
 }
 
 // ---------------------------------------------------------------- Caddy
@@ -273,7 +223,7 @@ function caddyEnv(dir, extra = {}) {
 
 function caddyValidate(dir, env) {
   mkdirSync(dir, { recursive: true });
-  const r = run('caddy', ['validate', '--config', CADDYFILE, '--adapter', 'caddyfile'], caddyEnv(dir, env));
+  const r = run('caddy', ['validate', '--config', CADDYFILE, '--adapter', 'caddyfile'], { env: caddyEnv(dir, env) });
   if (!/Valid configuration/.test(r)) throw new Error(`caddy validate did not say "Valid configuration":\n${r}`);
 }
 
@@ -288,11 +238,13 @@ async function startCaddy(dir, upstreamPort) {
     POKER_UPSTREAM: `127.0.0.1:${upstreamPort}`,
   });
   const logFile = path.join(dir, 'caddy.log');
-  const child = start('caddy', 'caddy', ['run', '--config', CADDYFILE, '--adapter', 'caddyfile'], { cwd: dir, env, logFile });
+  const entry = children.spawn('caddy', 'caddy', ['run', '--config', CADDYFILE, '--adapter', 'caddyfile'], {
+    cwd: dir, env: { ...process.env, ...env }, logPath: logFile,
+  });
   const caFile = path.join(dir, 'data/caddy/pki/authorities/local/root.crt');
   const url = `https://127.0.0.1:${httpsPort}`;
-  await waitHttpsReady(url, () => (existsSync(caFile) ? readFileSync(caFile, 'utf8') : null), { what: 'caddy', child, logFile });
-  return { child, url, httpUrl: `http://127.0.0.1:${httpPort}`, caFile };
+  await waitHttpsReady(url, () => (existsSync(caFile) ? readFileSync(caFile, 'utf8') : null), { what: 'caddy', entry, logFile });
+  return { entry, url, httpUrl: `http://127.0.0.1:${httpPort}`, caFile };
 }
 
 // ---------------------------------------------------------------- the checks
@@ -307,10 +259,9 @@ async function startCaddy(dir, upstreamPort) {
 async function runChecks(proxyName, proxy, server, dir) {
   const resultsFile = path.join(dir, 'checks.json');
   const logFile = path.join(dir, 'checks.log');
-  const child = spawn(process.execPath, [path.join(HERE, 'proxy_checks.mjs')], {
+  const { child } = children.spawn('checks', process.execPath, [path.join(HERE, 'proxy_checks.mjs')], {
     cwd: HERE,
-    detached: true,
-    stdio: ['ignore', 'inherit', 'pipe'],
+    logPath: logFile,
     env: {
       ...process.env,
       NODE_EXTRA_CA_CERTS: proxy.caFile,
@@ -324,12 +275,12 @@ async function runChecks(proxyName, proxy, server, dir) {
       RESULTS_FILE: resultsFile,
     },
   });
-  children.add(child);
-  const out = createWriteStream(logFile);
-  child.stderr.on('data', (c) => { out.write(c); process.stderr.write(c); });
+  // Its ok/not ok lines go on to our stdout, its log lines to our stderr.
+  child.stdout.on('data', (c) => process.stdout.write(c));
+  child.stderr.on('data', (c) => process.stderr.write(c));
   const code = await new Promise((resolve) => {
-    child.on('exit', (c, s) => { children.delete(child); out.end(); resolve(c ?? (s ? 1 : 0)); });
-    child.on('error', (e) => { children.delete(child); resolve(`cannot start: ${e.message}`); });
+    child.on('exit', (c, s) => resolve(c ?? (s ? 1 : 0)));
+    child.on('error', (e) => resolve(`cannot start: ${e.message}`));
   });
   const got = existsSync(resultsFile) ? JSON.parse(readFileSync(resultsFile, 'utf8')) : [];
   results.push(...got); // the child printed its own ok/not ok lines
@@ -354,11 +305,11 @@ async function proxyRound(name, startProxy) {
     });
     if (ok) await runChecks(name, proxy, server, dir);
     if (results.filter((r) => !r.ok).length > failedBefore) {
-      log(`${name}: server log tail:\n${tail(server?.logFile ?? '', 15)}`);
+      log(`${name}: server log tail:\n${tailFile(server?.logFile ?? '', 15)}`);
     }
   } finally {
-    await stop(proxy?.child);
-    await stop(server?.child);
+    await stop(proxy?.entry);
+    await stop(server?.entry);
   }
 }
 

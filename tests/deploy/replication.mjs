@@ -18,14 +18,15 @@
 // process group and is stopped on every exit path. REPL_KEEP=1 keeps the temp
 // dir (logs, data dirs) for a look afterwards.
 
-import { spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import PocketBase from 'pocketbase';
 import WebSocket from 'ws';
 import { freePort } from '../sdk/proc.mjs';
+import { Children, alive, signal, stop, tail, waitExit } from './children.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const POKER_BIN = path.resolve(HERE, process.env.POKER_BIN || '../../target/debug/poker');
@@ -59,69 +60,20 @@ function check(name, ok, detail = '') {
 // ---------------------------------------------------------------- processes
 
 const tmpRoot = mkdtempSync(path.join(tmpdir(), 'repl-'));
-const children = new Set(); // { name, child, logPath }
-let finished = false;
+const children = new Children(log); // stopped on every exit path
 
+/** Starts `cmd` with its log in the run's temp dir (see children.mjs). */
 function spawnChild(name, cmd, args, { env = process.env } = {}) {
-  if (finished) throw new Error(`not starting ${name}: the run is stopping`);
-  const logPath = path.join(tmpRoot, `${name}.log`);
-  const out = createWriteStream(logPath, { flags: 'a' });
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, cwd: tmpRoot, env });
-  const entry = { name, child, logPath, text: '' };
-  const onData = (chunk) => {
-    out.write(chunk);
-    entry.text += chunk.toString();
-    if (entry.text.length > 1_000_000) entry.text = entry.text.slice(-500_000);
-  };
-  child.stdout.on('data', onData);
-  child.stderr.on('data', onData);
-  child.on('error', (e) => log(`${name}: cannot start ${cmd}: ${e.message}`));
-  child.on('exit', () => { out.end(); children.delete(entry); });
-  children.add(entry);
-  return entry;
-}
-
-const alive = (entry) => entry && entry.child.exitCode === null && entry.child.signalCode === null;
-
-function signal(entry, sig) {
-  if (!alive(entry)) return;
-  try {
-    process.kill(-entry.child.pid, sig); // its own process group
-  } catch {
-    try { entry.child.kill(sig); } catch { /* gone */ }
-  }
-}
-
-function waitExit(entry, ms) {
-  if (!alive(entry)) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const t = setTimeout(() => resolve(false), ms);
-    entry.child.once('exit', () => { clearTimeout(t); resolve(true); });
-  });
-}
-
-/** SIGTERM (or `sig`), up to `ms` to exit, then SIGKILL. Resolves true if it exited by itself. */
-async function stop(entry, ms = 5000, sig = 'SIGTERM') {
-  if (!alive(entry)) return true;
-  signal(entry, sig);
-  const clean = await waitExit(entry, ms);
-  if (!clean) {
-    signal(entry, 'SIGKILL');
-    await waitExit(entry, 3000);
-  }
-  return clean;
+  return children.spawn(name, cmd, args, { env, cwd: tmpRoot, logPath: path.join(tmpRoot, `${name}.log`) });
 }
 
 async function finish(code, why) {
-  if (finished) return;
-  finished = true;
+  if (children.closed) return;
   if (why) log(why);
   if (code !== 0 && failed === 0) failed = 1; // interrupted or timed out: not a pass
   // `main` may still be running (a signal, the global timeout): nothing new
-  // starts once `finished` is set, and whatever is left is stopped here.
-  for (let round = 0; children.size > 0 && round < 5; round += 1) {
-    await Promise.all([...children].map((entry) => stop(entry, 3000)));
-  }
+  // starts once the children are closed, and whatever is left is stopped here.
+  await children.stopAll();
   if (code !== 0) log(`logs are in ${tmpRoot}${process.env.REPL_KEEP ? '' : ' (deleted now; REPL_KEEP=1 keeps them)'}`);
   if (!process.env.REPL_KEEP) {
     try { rmSync(tmpRoot, { recursive: true, force: true }); } catch { /* ignore */ }
@@ -163,10 +115,6 @@ async function until(what, pred, { timeoutMs, everyMs = 100, entry = null }) {
   throw new Error(`${what}: not within ${timeoutMs} ms${last ? ` (${last})` : ''}${entry ? `\n${tail(entry)}` : ''}`);
 }
 
-function tail(entry, n = 25) {
-  const text = existsSync(entry.logPath) ? readFileSync(entry.logPath, 'utf8') : entry.text;
-  return text.trimEnd().split('\n').slice(-n).join('\n');
-}
 
 function runSync(cmd, args, { env = process.env, input, timeout = 30_000 } = {}) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout, env, input, cwd: tmpRoot });

@@ -17,12 +17,16 @@ export function freePort() {
   });
 }
 
-/** Runs a command to completion (30 s at most); throws with its output if it fails. */
-export function runSync(cmd, args) {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 30_000 });
+/**
+ * Runs a command to completion (30 s at most), with `env` added to this
+ * process's environment; returns its stdout and stderr, throws with them if it fails.
+ */
+export function runSync(cmd, args, { env = {} } = {}) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 30_000, env: { ...process.env, ...env } });
   if (r.error || r.status !== 0) {
     throw new Error(`${cmd} ${args.join(' ')} failed (${r.error?.message ?? 'exit ' + r.status}):\n${r.stdout}\n${r.stderr}`);
   }
+  return `${r.stdout ?? ''}${r.stderr ?? ''}`;
 }
 
 /**
