@@ -289,38 +289,36 @@ fn room_with_host(server: &ServerProcess) -> anyhow::Result<(String, String)> {
     Ok((format!("/r/{code}"), cookie))
 }
 
-#[test]
-fn share_links_use_the_forwarded_host_only_from_a_trusted_proxy() -> anyhow::Result<()> {
-    let forwarded = [
+/// The share link a host's room page shows when the request claims to come
+/// through a proxy for `https://poker.example.com`, on a server started with
+/// `flags`; with the room's path and the server's own address.
+fn share_link_behind_forwarded_headers(flags: &[&str]) -> anyhow::Result<(String, String, String)> {
+    let dir = tempfile::tempdir()?;
+    let mut all = vec!["--log-level", "warn"];
+    all.extend_from_slice(flags);
+    let server = support::serve(dir.path(), &all)?;
+    let (path, cookie) = room_with_host(&server)?;
+    let headers = [
+        ("Cookie", cookie.as_str()),
         ("X-Forwarded-Proto", "https"),
         ("X-Forwarded-Host", "poker.example.com"),
     ];
-    let dir = tempfile::tempdir()?;
-    let server = support::serve(dir.path(), &["--log-level", "warn"])?;
-    let (path, cookie) = room_with_host(&server)?;
-    let mut headers = vec![("Cookie", cookie.as_str())];
-    headers.extend_from_slice(&forwarded);
     let page = send("GET", &server.url(&path), &headers, None)?;
-    assert_eq!(page.status, 200, "{}", page.body);
-    assert_eq!(
-        share_link(&page.body),
-        Some(format!("https://poker.example.com{path}").as_str())
-    );
-    drop(server);
+    anyhow::ensure!(page.status == 200, "{}: {}", page.status, page.body);
+    let link = share_link(&page.body).unwrap_or_default().to_string();
+    Ok((link, path, server.addr.clone()))
+}
 
-    let dir = tempfile::tempdir()?;
-    let server = support::serve(
-        dir.path(),
-        &["--log-level", "warn", "--trusted-proxies", "192.0.2.0/24"],
-    )?;
-    let (path, cookie) = room_with_host(&server)?;
-    let mut headers = vec![("Cookie", cookie.as_str())];
-    headers.extend_from_slice(&forwarded);
-    let page = send("GET", &server.url(&path), &headers, None)?;
-    assert_eq!(page.status, 200, "{}", page.body);
+#[test]
+fn share_links_use_the_forwarded_host_only_from_a_trusted_proxy() -> anyhow::Result<()> {
+    let (link, path, _) = share_link_behind_forwarded_headers(&[])?;
+    assert_eq!(link, format!("https://poker.example.com{path}"));
+
+    let (link, path, addr) =
+        share_link_behind_forwarded_headers(&["--trusted-proxies", "192.0.2.0/24"])?;
     assert_eq!(
-        share_link(&page.body),
-        Some(format!("http://{}{path}", server.addr).as_str()),
+        link,
+        format!("http://{addr}{path}"),
         "a client's own X-Forwarded-Host is ignored"
     );
     Ok(())
