@@ -8,11 +8,12 @@ use std::process::ExitCode;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::App;
-use crate::auth::{AuthError, superusers};
+use crate::auth::AuthError;
 use crate::config::{Config, GlobalConfig, ServeConfig};
 use crate::db::migrate::{self, MigrationState};
 use crate::db::{Db, DbError};
 use crate::healthcheck::{self, HealthError, HealthUrl};
+use crate::records::superusers;
 
 #[derive(Debug, Parser)]
 #[command(propagate_version = true)]
@@ -362,7 +363,14 @@ async fn serve(app: App, config: Config) -> Result<(), CliError> {
             return Err(err.into());
         }
     };
-    crate::realtime::sse::start(core.clone());
+    crate::realtime::dispatch::start(
+        crate::realtime::dispatch::Dispatcher {
+            realtime: core.realtime.clone(),
+            db: core.db.clone(),
+            schema: core.schema.clone(),
+        },
+        core.changes.subscribe(),
+    );
     for start in &app.on_serve {
         start(&core);
     }

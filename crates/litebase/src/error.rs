@@ -5,15 +5,139 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::{Map, Value, json};
 
-use crate::auth::AuthError;
 use crate::db::DbError;
+
+/// The error message of an error answer, left in the response's extensions by
+/// [`ApiError`] so the request log can record it.
+#[derive(Debug, Clone)]
+pub struct ErrorMessage(pub String);
+
+/// What kind of failure an error is: a stable, machine-readable code for each,
+/// and its HTTP status. [`KINDS`] is the one table that maps one to the other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// Input that cannot be used (validation, malformed JSON, a bad filter).
+    BadRequest,
+    /// No valid credentials where they are required.
+    Unauthorized,
+    /// Authenticated, but not allowed.
+    Forbidden,
+    /// No such resource (or not visible to the caller).
+    NotFound,
+    /// The route exists, the method does not.
+    MethodNotAllowed,
+    /// The request did not arrive in time.
+    RequestTimeout,
+    /// A body over the configured limit.
+    PayloadTooLarge,
+    /// A request target over the HTTP layer's limit.
+    UriTooLong,
+    /// A request head over the HTTP layer's limits.
+    HeaderFieldsTooLarge,
+    /// A rate limit was hit.
+    TooManyRequests,
+    /// The server is shutting down or cannot serve now.
+    Unavailable,
+    /// Our fault; the cause is logged, never shown.
+    Internal,
+}
+
+/// Each kind's code and HTTP status: the one place errors meet HTTP.
+pub const KINDS: [(ErrorKind, &str, StatusCode); 12] = [
+    (
+        ErrorKind::BadRequest,
+        "bad_request",
+        StatusCode::BAD_REQUEST,
+    ),
+    (
+        ErrorKind::Unauthorized,
+        "unauthorized",
+        StatusCode::UNAUTHORIZED,
+    ),
+    (ErrorKind::Forbidden, "forbidden", StatusCode::FORBIDDEN),
+    (ErrorKind::NotFound, "not_found", StatusCode::NOT_FOUND),
+    (
+        ErrorKind::MethodNotAllowed,
+        "method_not_allowed",
+        StatusCode::METHOD_NOT_ALLOWED,
+    ),
+    (
+        ErrorKind::RequestTimeout,
+        "request_timeout",
+        StatusCode::REQUEST_TIMEOUT,
+    ),
+    (
+        ErrorKind::PayloadTooLarge,
+        "payload_too_large",
+        StatusCode::PAYLOAD_TOO_LARGE,
+    ),
+    (
+        ErrorKind::UriTooLong,
+        "uri_too_long",
+        StatusCode::URI_TOO_LONG,
+    ),
+    (
+        ErrorKind::HeaderFieldsTooLarge,
+        "header_fields_too_large",
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+    ),
+    (
+        ErrorKind::TooManyRequests,
+        "too_many_requests",
+        StatusCode::TOO_MANY_REQUESTS,
+    ),
+    (
+        ErrorKind::Unavailable,
+        "unavailable",
+        StatusCode::SERVICE_UNAVAILABLE,
+    ),
+    (
+        ErrorKind::Internal,
+        "internal",
+        StatusCode::INTERNAL_SERVER_ERROR,
+    ),
+];
+
+impl ErrorKind {
+    fn row(self) -> (ErrorKind, &'static str, StatusCode) {
+        KINDS
+            .iter()
+            .copied()
+            .find(|(kind, _, _)| *kind == self)
+            .unwrap_or((
+                ErrorKind::Internal,
+                "internal",
+                StatusCode::INTERNAL_SERVER_ERROR,
+            ))
+    }
+
+    /// The stable machine-readable code (`not_found`, `too_many_requests`…).
+    pub fn code(self) -> &'static str {
+        self.row().1
+    }
+
+    /// The HTTP status a client gets.
+    pub fn status(self) -> StatusCode {
+        self.row().2
+    }
+
+    /// The kind a bare status stands for (a 4xx without its own kind is a bad
+    /// request, a 5xx without one is internal).
+    pub fn of_status(status: StatusCode) -> ErrorKind {
+        match KINDS.iter().find(|(_, _, s)| *s == status) {
+            Some((kind, _, _)) => *kind,
+            None if status.is_server_error() => ErrorKind::Internal,
+            None => ErrorKind::BadRequest,
+        }
+    }
+}
 
 /// An error answer in PocketBase's JSON shape; handlers return it (or anything that
 /// converts into it with `?`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiError {
-    /// The HTTP status, repeated in the body as `status`.
-    pub status: StatusCode,
+    /// What kind of failure; its status is repeated in the body as `status`.
+    pub kind: ErrorKind,
     /// A sentence for humans.
     pub message: String,
     /// Per-field details, e.g. `{"email": {"code": "validation_required", "message": "…"}}`.
@@ -23,11 +147,26 @@ pub struct ApiError {
 impl ApiError {
     /// An error with an empty `data` object.
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self::of_kind(ErrorKind::of_status(status), message)
+    }
+
+    /// An error of `kind` with an empty `data` object.
+    pub fn of_kind(kind: ErrorKind, message: impl Into<String>) -> Self {
         Self {
-            status,
+            kind,
             message: message.into(),
             data: Map::new(),
         }
+    }
+
+    /// The HTTP status a client gets.
+    pub fn status(&self) -> StatusCode {
+        self.kind.status()
+    }
+
+    /// The stable machine-readable code of its kind.
+    pub fn code(&self) -> &'static str {
+        self.kind.code()
     }
 
     /// Attaches per-field details.
@@ -108,7 +247,7 @@ impl ApiError {
     /// The JSON body, as PocketBase writes it.
     pub fn body(&self) -> Value {
         json!({
-            "status": self.status.as_u16(),
+            "status": self.status().as_u16(),
             "message": self.message,
             "data": self.data,
         })
@@ -149,7 +288,13 @@ pub fn protocol_error_body(status: StatusCode) -> Option<(bytes::Bytes, &'static
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}", self.status.as_u16(), self.message)
+        write!(
+            f,
+            "{} {} ({})",
+            self.status().as_u16(),
+            self.message,
+            self.code()
+        )
     }
 }
 
@@ -157,14 +302,14 @@ impl std::error::Error for ApiError {}
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        self.status
+        self.status()
     }
 
     fn error_response(&self) -> HttpResponse {
-        let mut res = HttpResponse::build(self.status).json(self.body());
+        let mut res = HttpResponse::build(self.status()).json(self.body());
         // For the request log, which records why a request failed.
         res.extensions_mut()
-            .insert(crate::logs::ErrorMessage(self.message.clone()));
+            .insert(ErrorMessage(self.message.clone()));
         res
     }
 }
@@ -190,31 +335,5 @@ impl From<DbError> for ApiError {
 impl From<rusqlite::Error> for ApiError {
     fn from(err: rusqlite::Error) -> Self {
         DbError::from(err).into()
-    }
-}
-
-impl From<AuthError> for ApiError {
-    fn from(err: AuthError) -> Self {
-        match err {
-            AuthError::Db(db) => db.into(),
-            AuthError::Hash(message) => {
-                tracing::error!(%message, "password hashing failed");
-                ApiError::internal()
-            }
-            AuthError::Invalid { field, message } => {
-                let mut data = Map::new();
-                data.insert(
-                    field.to_string(),
-                    json!({"code": "validation_invalid", "message": message}),
-                );
-                ApiError::bad_request("Something went wrong while processing your request.")
-                    .with_data(data)
-            }
-            AuthError::BadCredentials => ApiError::bad_request("Failed to authenticate."),
-            AuthError::BadToken => {
-                ApiError::unauthorized("The request requires valid record authorization token.")
-            }
-            AuthError::NotFound => ApiError::not_found(),
-        }
     }
 }

@@ -6,7 +6,10 @@
 //! return an error to abort — the whole write is then rolled back and the client
 //! gets that error. Hooks run on the writer thread inside the write's transaction,
 //! so they must be quick and must not block on the network. Work that should
-//! happen only once the change is durable belongs in an `after_commit` hook.
+//! happen only once the change is durable belongs in an `after_commit` hook:
+//! those follow the commit stream ([`crate::changes`]) on a thread of their own,
+//! in commit order, for every committed change whoever made it (the API, the
+//! admin UI, an app's own writes — [`RecordChange::origin`] says which).
 //!
 //! ```
 //! # use litebase::hooks::{Hooks, RecordAction};
@@ -23,30 +26,10 @@ use std::sync::Arc;
 use rusqlite::Connection;
 use serde_json::{Map, Value};
 
+use crate::changes::ChangeReceiver;
+pub use crate::changes::{RecordAction, RecordChange};
 use crate::error::ApiError;
 use crate::schema::Collection;
-
-/// What happens to a record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RecordAction {
-    /// A new record.
-    Create,
-    /// A changed record.
-    Update,
-    /// A removed record.
-    Delete,
-}
-
-impl RecordAction {
-    /// The name PocketBase uses in realtime events.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RecordAction::Create => "create",
-            RecordAction::Update => "update",
-            RecordAction::Delete => "delete",
-        }
-    }
-}
 
 /// A record about to be written, as hooks see it.
 pub struct RecordEvent<'a> {
@@ -58,17 +41,6 @@ pub struct RecordEvent<'a> {
     pub record: Map<String, Value>,
     /// The write transaction, for hooks that read or write other rows.
     pub conn: &'a Connection,
-}
-
-/// A committed change, as after-commit hooks see it.
-#[derive(Debug, Clone)]
-pub struct RecordChange {
-    /// What was done.
-    pub action: RecordAction,
-    /// The collection it happened in.
-    pub collection: Arc<Collection>,
-    /// The record as stored (for delete: as it was).
-    pub record: Map<String, Value>,
 }
 
 /// A link of a hook chain.
@@ -162,12 +134,37 @@ impl Hooks {
     }
 
     /// Runs the after-commit hooks for a committed change.
-    pub fn committed(&self, change: &RecordChange) {
+    fn committed(&self, change: &RecordChange) {
         for h in &self.after {
             if h.applies(change.action, &change.collection) {
-                (h.f)(change);
+                let run = std::panic::AssertUnwindSafe(|| (h.f)(change));
+                if std::panic::catch_unwind(run).is_err() {
+                    tracing::error!(
+                        collection = %change.collection.name,
+                        "an after-commit hook panicked; the next ones still run"
+                    );
+                }
             }
         }
+    }
+
+    /// Runs the after-commit hooks for every change of the commit stream, in
+    /// commit order, on a thread of their own (a hook never holds up the writer
+    /// or a request). Without after-commit hooks no thread is started.
+    pub fn follow(hooks: Arc<Hooks>, mut changes: ChangeReceiver) -> std::io::Result<()> {
+        if hooks.after.is_empty() {
+            return Ok(());
+        }
+        std::thread::Builder::new()
+            .name("litebase-after-commit".into())
+            .spawn(move || {
+                while let Some(batch) = changes.blocking_recv() {
+                    for change in batch.iter() {
+                        hooks.committed(change);
+                    }
+                }
+            })?;
+        Ok(())
     }
 }
 

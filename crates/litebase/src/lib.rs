@@ -21,6 +21,7 @@ pub mod api;
 pub mod assets;
 pub mod auth;
 pub mod backups;
+pub mod changes;
 pub mod cli;
 pub mod config;
 pub mod cookie;

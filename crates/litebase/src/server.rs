@@ -42,9 +42,11 @@ pub async fn serve(core: web::Data<Core>, routes: Vec<RouteFn>) -> std::io::Resu
     );
     let setup_path = admin.setup.path();
     let core_for_log = core.clone();
+    let records_data = web::Data::new(core.records.clone());
     let server = HttpServer::new(move || {
         let mut app = ActixApp::new()
             .app_data(core.clone())
+            .app_data(records_data.clone())
             .app_data(db_data.clone())
             .app_data(config_data.clone())
             .app_data(middleware::json_config(limit))

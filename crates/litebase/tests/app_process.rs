@@ -383,8 +383,20 @@ fn record_hooks_change_records_abort_writes_and_run_after_commit() -> anyhow::Re
         "the aborted write left nothing: {}",
         list.text
     );
+    // After-commit hooks follow the commit stream on their own thread: the
+    // committed create arrives shortly after the answer, the refused one never.
+    let log_path = dir.path().join("hooks.log");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while std::fs::read_to_string(&log_path)
+        .unwrap_or_default()
+        .is_empty()
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(200));
     drop(server);
-    let log = std::fs::read_to_string(dir.path().join("hooks.log"))?;
+    let log = std::fs::read_to_string(&log_path)?;
     assert_eq!(
         log.lines().collect::<Vec<_>>(),
         [ok.json["id"].as_str().unwrap_or("?")]

@@ -304,7 +304,14 @@ async fn only_committed_events_reach_the_sink_in_commit_order() -> anyhow::Resul
                 seen.push(*n);
             }
         }
-    }));
+    }))?;
+    assert!(
+        matches!(
+            db.set_commit_sink(Arc::new(|_| {})),
+            Err(DbError::SinkTaken)
+        ),
+        "a second sink would silently take the events from the first"
+    );
     let mut tasks = Vec::new();
     for n in 0..400i64 {
         let db = db.clone();

@@ -213,7 +213,7 @@ async fn create_room(
         let error = i18n::text(lang, "name_required").to_string();
         return home_page(&req, &renderer, StatusCode::BAD_REQUEST, &form, Some(error));
     }
-    match store::create_room(&core.db, form.setup()).await {
+    match store::create_room(&core.records, form.setup()).await {
         Ok(room) => HttpResponse::SeeOther()
             .insert_header((header::LOCATION, format!("/r/{}", room.code)))
             .insert_header((
@@ -263,7 +263,7 @@ async fn snapshot(
     token: Option<String>,
 ) -> Result<Snapshot, Lookup> {
     let asked = hubs
-        .ask(&core.db, code, |reply| HubMsg::Snapshot {
+        .ask(&core.records, code, |reply| HubMsg::Snapshot {
             token: token.clone(),
             reply,
         })
@@ -285,7 +285,7 @@ fn busy(req: &HttpRequest) -> HttpResponse {
 /// `scheme://host` as the player reached the server: a trusted proxy's
 /// forwarded scheme and host, never those of a client talking to us directly.
 fn base_url(core: &litebase::core::Core, req: &HttpRequest) -> String {
-    litebase::proxy::origin_of(core, req).to_string()
+    core.origin(req).to_string()
 }
 
 fn join_page(
@@ -383,7 +383,7 @@ async fn join_room(
     let hubs = hubs.into_inner();
     let form: JoinForm = parse_form(&body);
     let asked = hubs
-        .ask(&core.db, &code, |reply| HubMsg::Join {
+        .ask(&core.records, &code, |reply| HubMsg::Join {
             name: form.name.clone(),
             role: role(&form.role),
             reply,

@@ -15,11 +15,12 @@ use super::i18n::{request_lang, text};
 use super::render::{Page, see_other};
 use super::session::{self, AdminSession, SESSION_COOKIE};
 use super::superusers::AccountForm;
-use crate::api::auth::{auth_collection, issue_auth_token, sign_in_with_password};
-use crate::auth::accounts::AuthRow;
-use crate::auth::{AuthError, superusers};
+use crate::auth::AuthError;
 use crate::core::Core;
+use crate::core::auth::{auth_collection, issue_auth_token, sign_in_with_password};
 use crate::error::ApiError;
+use crate::records::accounts::AuthRow;
+use crate::records::superusers;
 
 /// Mounts `/_/login`, `/_/logout`, `/_/setup/{token}`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -84,7 +85,7 @@ async fn login(
     };
     if core
         .limiter
-        .check(crate::proxy::client_ip_of(&core, &req), "admin-login")
+        .check(core.client_ip(&req), "admin-login")
         .is_err()
     {
         return refuse(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts");
@@ -92,7 +93,7 @@ async fn login(
     let c = auth_collection(&core, "_superusers")?;
     let row = match sign_in_with_password(&core, &c, &form.email, &form.password, None).await {
         Ok(row) => row,
-        Err(e) if e.status.is_client_error() => {
+        Err(e) if e.status().is_client_error() => {
             return refuse(StatusCode::BAD_REQUEST, "bad_credentials");
         }
         Err(e) => return Err(e),
@@ -131,7 +132,7 @@ pub async fn refresh_session(
     let (c2, id) = (c.clone(), id.to_string());
     let row = core
         .db
-        .read(move |conn| crate::auth::accounts::load(conn, &c2, &id))
+        .read(move |conn| crate::records::accounts::load(conn, &c2, &id))
         .await?
         .ok_or_else(ApiError::not_found)?;
     signed_in(req, core, &row, next)

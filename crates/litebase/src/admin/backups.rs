@@ -9,8 +9,9 @@ use tera::Context;
 
 use super::render::{Page, see_other};
 use super::session::AdminSession;
-use crate::backups::{self, BackupInfo};
+use crate::backups::BackupInfo;
 use crate::core::Core;
+use crate::core::backups;
 use crate::error::ApiError;
 
 /// Mounts `/_/backups` and its actions.
@@ -106,7 +107,7 @@ async fn create(
     let name = form.name.trim();
     match backups::create(&core, Some(name)).await {
         Ok(_) => Ok(see_other("/_/backups?flash=backup_created")),
-        Err(e) if e.status.is_client_error() => {
+        Err(e) if e.status().is_client_error() => {
             let problem = Problem {
                 form: "create".into(),
                 message: e.message,
@@ -119,7 +120,7 @@ async fn create(
 
 /// The file itself, streamed; the admin session guards it like every page.
 async fn download(core: web::Data<Core>, key: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    crate::api::backups::file_response(&core, &key).await
+    backups::file_response(&core, &key).await
 }
 
 /// After an action on backup `key`: back to the list with toast `flash`, or
@@ -147,10 +148,10 @@ async fn refused(
     key: String,
     err: ApiError,
 ) -> Result<HttpResponse, ApiError> {
-    if !err.status.is_client_error() {
+    if !err.status().is_client_error() {
         return Err(err);
     }
-    let message = if err.status == StatusCode::NOT_FOUND {
+    let message = if err.status() == StatusCode::NOT_FOUND {
         super::i18n::text(super::i18n::request_lang(req), "backup_missing").to_string()
     } else {
         err.message

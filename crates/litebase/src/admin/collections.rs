@@ -21,10 +21,10 @@ use self::form::{CollectionForm, FIELD_TYPES, flatten_errors};
 use super::i18n::{request_lang, text};
 use super::render::{Page, see_other};
 use super::session::AdminSession;
-use crate::api::collections::{
+use crate::core::Core;
+use crate::core::collections::{
     check_draft_rules, create_collection, delete_collection, truncate_collection, update_collection,
 };
-use crate::core::Core;
 use crate::error::ApiError;
 use crate::schema::CollectionType;
 
@@ -201,7 +201,7 @@ async fn create(
             "/_/collections/{}/edit?flash=collection_created",
             c.name
         ))),
-        Err(e) if e.status.is_client_error() => {
+        Err(e) if e.status().is_client_error() => {
             render(&req, &core, &session, Editor::new(None, form).failed(&e))
         }
         Err(e) => Err(e),
@@ -228,7 +228,7 @@ async fn update(
             "/_/collections/{}/edit?flash=collection_saved",
             c.name
         ))),
-        Err(e) if e.status.is_client_error() => {
+        Err(e) if e.status().is_client_error() => {
             let editor = Editor::new(Some(&current.name), form).failed(&e);
             render(&req, &core, &session, editor)
         }
@@ -327,7 +327,7 @@ async fn confirmed(
     };
     match done {
         Ok(()) => Ok(see_other(&next)),
-        Err(e) if e.status.is_client_error() => {
+        Err(e) if e.status().is_client_error() => {
             refuse(&req, &core, &session, &c.name, danger.form(), e.message)
         }
         Err(e) => Err(e),

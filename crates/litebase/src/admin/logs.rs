@@ -13,8 +13,8 @@ use time::{Duration, OffsetDateTime, Time};
 use super::render::{Page, htmx_target_is};
 use super::session::{AdminSession, encode_component};
 use crate::core::Core;
+use crate::core::logs as store;
 use crate::error::ApiError;
-use crate::logs::store;
 use crate::query::format_datetime;
 use crate::records::read::ListQuery;
 
@@ -203,7 +203,7 @@ async fn index(
             let pages = list["totalPages"].as_i64().unwrap_or_default().max(1) as usize;
             (rows, total, pages, String::new())
         }
-        Err(e) if e.status == StatusCode::BAD_REQUEST => {
+        Err(e) if e.status() == StatusCode::BAD_REQUEST => {
             status = StatusCode::BAD_REQUEST;
             (Vec::new(), 0, 1, e.message)
         }
@@ -284,7 +284,7 @@ async fn view(
             );
             page.render(ctx)
         }
-        Err(e) if e.status == StatusCode::NOT_FOUND => {
+        Err(e) if e.status() == StatusCode::NOT_FOUND => {
             ctx.insert("row", &Option::<Row>::None);
             page.status(StatusCode::NOT_FOUND).render(ctx)
         }

@@ -47,7 +47,7 @@ impl AdminState {
     pub async fn new(core: &Core) -> Result<Self, AdminInitError> {
         let assets = assets::embedded();
         let renderer = render::Renderer::new(assets.urls())?;
-        let count = crate::auth::superusers::count(&core.db).await?;
+        let count = crate::records::superusers::count(&core.db).await?;
         let setup = if count == 0 {
             setup::SetupLink::new()
         } else {

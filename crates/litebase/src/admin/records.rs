@@ -18,12 +18,9 @@ use tera::Context;
 use super::i18n::{request_lang, text};
 use super::render::{Page, htmx_target_is, see_other};
 use super::session::AdminSession;
-use crate::api::records::{
-    BatchError, RequestParts, create_record, delete_record, list_records, run_batch, update_record,
-    view_record,
-};
 use crate::core::Core;
 use crate::error::ApiError;
+use crate::records::service::{BatchError, Caller};
 use crate::schema::{Collection, FieldKind};
 use fields::{Chip, Raw};
 use table::{DEFAULT_PER_PAGE, TableQuery};
@@ -119,10 +116,7 @@ async fn table_page(
     query.insert("sort".into(), json!(q.sort));
     query.insert("page".into(), json!(q.page.unwrap_or(1).to_string()));
     query.insert("perPage".into(), json!(per_page.to_string()));
-    let parts = RequestParts {
-        query,
-        headers: Map::new(),
-    };
+    let caller = Caller::request(session.auth(), query, Map::new());
     let fragment = htmx_target_is(req, "records");
     let mut ctx = Context::new();
     ctx.insert("fragment", &fragment);
@@ -138,9 +132,9 @@ async fn table_page(
     } else {
         StatusCode::OK
     };
-    let page = match list_records(core, session.auth(), &c.name, parts).await {
+    let page = match core.records.list(&caller, &c.name).await {
         Ok(page) => page,
-        Err(e) if e.status.is_client_error() => {
+        Err(e) if e.status().is_client_error() => {
             ctx.insert("filter_error", &e.message);
             if fragment {
                 let mut resp = Page::new(req, "records/_filter_error.html")
@@ -322,17 +316,10 @@ async fn edit_form(
     let Some(c) = find(&core, &name) else {
         return missing(&req, &session);
     };
-    let record = match view_record(
-        &core,
-        session.auth(),
-        &name,
-        id.clone(),
-        RequestParts::default(),
-    )
-    .await
-    {
+    let caller = Caller::request(session.auth(), Map::new(), Map::new());
+    let record = match core.records.view(&caller, &name, id.clone()).await {
         Ok(r) => r,
-        Err(e) if e.status == StatusCode::NOT_FOUND => {
+        Err(e) if e.status() == StatusCode::NOT_FOUND => {
             return Page::new(&req, "not_found.html")
                 .session(&session)
                 .status(StatusCode::NOT_FOUND)
@@ -378,10 +365,10 @@ async fn save(
             return form_page(&req, &core, &session, &c, state).await;
         }
     };
-    let parts = RequestParts::default();
+    let caller = Caller::request(session.auth(), Map::new(), Map::new());
     let result = match &id {
-        None => create_record(&core, session.auth(), &name, data, parts).await,
-        Some(id) => update_record(&core, session.auth(), &name, id.clone(), data, parts).await,
+        None => core.records.create(&caller, &name, data).await,
+        Some(id) => core.records.update(&caller, &name, id.clone(), data).await,
     };
     match result {
         Ok(_) => {
@@ -392,7 +379,7 @@ async fn save(
             };
             Ok(see_other(&format!("/_/collections/{name}?flash={key}")))
         }
-        Err(e) if e.status.is_client_error() => {
+        Err(e) if e.status().is_client_error() => {
             let message = if e.data.is_empty() {
                 e.message.clone()
             } else {
@@ -436,20 +423,15 @@ async fn delete(
     let Some(c) = find(&core, &name) else {
         return missing(&req, &session);
     };
-    match delete_record(
-        &core,
-        session.auth(),
-        &name,
-        id.clone(),
-        RequestParts::default(),
-    )
-    .await
-    {
+    let caller = Caller::request(session.auth(), Map::new(), Map::new());
+    match core.records.delete(&caller, &name, id.clone()).await {
         Ok(()) => Ok(see_other(&format!(
             "/_/collections/{name}?flash=record_deleted"
         ))),
-        Err(e) if e.status.is_client_error() => {
-            let record = view_record(&core, session.auth(), &name, id.clone(), Default::default())
+        Err(e) if e.status().is_client_error() => {
+            let record = core
+                .records
+                .view(&caller, &name, id.clone())
                 .await
                 .unwrap_or_default();
             let state = FormState {
@@ -492,17 +474,24 @@ async fn bulk_delete(
         .iter()
         .map(|id| json!({"method": "DELETE", "url": format!("/api/collections/{name}/records/{id}")}))
         .collect();
-    let refusal = match run_batch(&core, &session.auth(), &requests, Map::new()).await {
+    let refusal = match core
+        .records
+        .batch(
+            &Caller::request(session.auth(), Map::new(), Map::new()),
+            &requests,
+        )
+        .await
+    {
         Ok(_) => {
             return Ok(see_other(&format!(
                 "/_/collections/{name}?flash=records_deleted"
             )));
         }
-        Err(BatchError::Item { index, error }) if error.status.is_client_error() => {
+        Err(BatchError::Item { index, error }) if error.status().is_client_error() => {
             let id = ids.get(index).map_or("", String::as_str);
             format!("{id}: {}", error.message)
         }
-        Err(BatchError::Whole(error)) if error.status.is_client_error() => error.message,
+        Err(BatchError::Whole(error)) if error.status().is_client_error() => error.message,
         Err(e) => return Err(e.into()),
     };
     let msg = format!("{refusal} {}", text(lang, "bulk_nothing_deleted"));

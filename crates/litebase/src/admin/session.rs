@@ -29,7 +29,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseErr
 use futures_util::StreamExt;
 use hmac::{Hmac, Mac};
 
-use crate::auth::request::{Auth, AuthRecord, resolve};
+use crate::auth::request::{Auth, AuthRecord};
 use crate::core::Core;
 use crate::error::ApiError;
 
@@ -148,10 +148,10 @@ pub fn set_cookie(req: &HttpRequest, name: &str, value: &str, max_age: u64) -> S
 }
 
 /// Whether the request came over https (directly, or as a trusted proxy
-/// says: see [`crate::proxy::origin_of`]).
+/// says: see [`crate::core::Core::origin`]).
 fn is_https(req: &HttpRequest) -> bool {
     match req.app_data::<actix_web::web::Data<crate::core::Core>>() {
-        Some(core) => crate::proxy::origin_of(core, req).is_https(),
+        Some(core) => core.origin(req).is_https(),
         None => req.app_config().secure(),
     }
 }
@@ -192,7 +192,7 @@ pub async fn guard(
     let session = if public {
         None
     } else {
-        match resolve(&core, &token).await {
+        match core.records.resolve(&token).await {
             Auth::Superuser(superuser) => Some(AdminSession {
                 superuser,
                 csrf: key.token_for(&token),

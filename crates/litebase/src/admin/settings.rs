@@ -16,8 +16,9 @@ use super::i18n::{Lang, request_lang, text};
 use super::render::{Page, see_other};
 use super::session::AdminSession;
 use crate::core::Core;
+use crate::core::settings;
 use crate::error::ApiError;
-use crate::settings::{self, SettingKind, merge};
+use crate::settings::{SettingKind, merge};
 
 /// Mounts `/_/settings` and its forms.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -147,10 +148,7 @@ async fn page(
             .to_string()
             .replace(',', ", "),
     );
-    ctx.insert(
-        "seen_ip",
-        &crate::proxy::client_ip_of(core, req).map(|ip| ip.to_string()),
-    );
+    ctx.insert("seen_ip", &core.client_ip(req).map(|ip| ip.to_string()));
     let mut page = Page::new(req, "settings/index.html").session(session);
     if failed {
         page = page.status(StatusCode::BAD_REQUEST);
@@ -385,7 +383,7 @@ async fn save(
                     "/_/settings?flash=settings_saved#{section}"
                 )));
             }
-            Err(e) if e.status.is_client_error() => Problems {
+            Err(e) if e.status().is_client_error() => Problems {
                 section,
                 message: summary(&e, lang),
                 fields: flatten(&e.data),
@@ -434,7 +432,7 @@ async fn test_mail(
             };
             test.message = text(lang, key).replace("{email}", &email);
         }
-        Err(e) if e.status.is_client_error() => {
+        Err(e) if e.status().is_client_error() => {
             // Field errors show next to their fields; a sentence only
             // when the mailer itself refused.
             test.fields = flatten(&e.data);

@@ -12,9 +12,9 @@ use tera::Context;
 use super::i18n::{request_lang, text};
 use super::render::{Page, see_other};
 use super::session::AdminSession;
-use crate::api::records::{RequestParts, create_record, delete_record, update_record};
 use crate::core::Core;
 use crate::error::ApiError;
+use crate::records::service::Caller;
 
 const COLLECTION: &str = "_superusers";
 
@@ -143,10 +143,10 @@ async fn create(
         ("password", &form.password),
         ("passwordConfirm", &form.password_confirm),
     ]);
-    let parts = RequestParts::default();
-    match create_record(&core, session.auth(), COLLECTION, data, parts).await {
+    let caller = Caller::request(session.auth(), Map::new(), Map::new());
+    match core.records.create(&caller, COLLECTION, data).await {
         Ok(_) => Ok(see_other("/_/superusers?flash=superuser_created")),
-        Err(e) if e.status.is_client_error() => {
+        Err(e) if e.status().is_client_error() => {
             let problems = Problems::of("create", &e);
             page(&req, &core, &session, Some((problems, form.email.clone()))).await
         }
@@ -166,15 +166,19 @@ async fn change_password(
         ("password", &form.password),
         ("passwordConfirm", &form.password_confirm),
     ]);
-    let parts = RequestParts::default();
-    match update_record(&core, session.auth(), COLLECTION, id.clone(), data, parts).await {
+    let caller = Caller::request(session.auth(), Map::new(), Map::new());
+    match core
+        .records
+        .update(&caller, COLLECTION, id.clone(), data)
+        .await
+    {
         // A new password voids the account's tokens; keep our own session alive.
         Ok(_) if id == session.id() => {
             super::auth::refresh_session(&req, &core, &id, "/_/superusers?flash=password_changed")
                 .await
         }
         Ok(_) => Ok(see_other("/_/superusers?flash=password_changed")),
-        Err(e) if e.status.is_client_error() => {
+        Err(e) if e.status().is_client_error() => {
             let problems = Problems::of(&id, &e);
             page(&req, &core, &session, Some((problems, String::new()))).await
         }
@@ -192,7 +196,7 @@ async fn delete(
     let lang = request_lang(&req);
     let refusal = if id == session.id() {
         Some("cannot_delete_self")
-    } else if crate::auth::superusers::count(&core.db).await? <= 1 {
+    } else if crate::records::superusers::count(&core.db).await? <= 1 {
         Some("cannot_delete_last")
     } else {
         None
@@ -201,17 +205,10 @@ async fn delete(
         let problems = Problems::message(&id, text(lang, key));
         return page(&req, &core, &session, Some((problems, String::new()))).await;
     }
-    match delete_record(
-        &core,
-        session.auth(),
-        COLLECTION,
-        id.clone(),
-        RequestParts::default(),
-    )
-    .await
-    {
+    let caller = Caller::request(session.auth(), Map::new(), Map::new());
+    match core.records.delete(&caller, COLLECTION, id.clone()).await {
         Ok(()) => Ok(see_other("/_/superusers?flash=superuser_deleted")),
-        Err(e) if e.status.is_client_error() => {
+        Err(e) if e.status().is_client_error() => {
             let problems = Problems::of(&id, &e);
             page(&req, &core, &session, Some((problems, String::new()))).await
         }

@@ -10,18 +10,21 @@ use rusqlite::types::Value as SqlValue;
 use serde_json::{Map, Value, json};
 
 use super::body;
-use crate::auth::accounts::{self, AuthRow};
 use crate::auth::request::Auth;
 use crate::auth::token::{self, Claims, Purpose};
 use crate::auth::{AuthError, password};
 use crate::core::Core;
+use crate::core::auth::{
+    auth_collection, check_auth_rule, ensure_password_auth, issue_auth_token,
+    sign_in_with_password, verify_password,
+};
 use crate::error::ApiError;
 use crate::mail::{Lang, Mail, Template, TemplateVars, render};
-use crate::records::missing_collection;
+use crate::records::accounts::{self, AuthRow};
 use crate::records::projection::Projection;
-use crate::records::read::{ReadCtx, Where, add_rule, param};
+use crate::records::read::{ReadCtx, param};
 use crate::records::write;
-use crate::schema::{Collection, CollectionType, quote_ident};
+use crate::schema::{Collection, quote_ident};
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     let base = "/api/collections/{collection}";
@@ -69,18 +72,6 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
         );
 }
 
-/// The auth collection named in the path.
-pub(crate) fn auth_collection(core: &Core, name: &str) -> Result<Arc<Collection>, ApiError> {
-    let schema = core.schema.current();
-    let c = schema.get(name).cloned().ok_or_else(missing_collection)?;
-    if c.kind != CollectionType::Auth {
-        return Err(ApiError::bad_request(
-            "The collection is not an auth collection.",
-        ));
-    }
-    Ok(c)
-}
-
 fn field_problem(field: &str, code: &str, message: &str) -> ApiError {
     let mut data = Map::new();
     data.insert(field.into(), json!({"code": code, "message": message}));
@@ -112,7 +103,7 @@ fn required(body: &Map<String, Value>, fields: &[&str]) -> Result<(), ApiError> 
 }
 
 fn valid_email(body: &Map<String, Value>) -> Result<(), ApiError> {
-    crate::auth::superusers::validate_email(text(body, "email"))
+    crate::records::superusers::validate_email(text(body, "email"))
         .map(|_| ())
         .map_err(|_| {
             field_problem(
@@ -128,8 +119,7 @@ fn text<'a>(body: &'a Map<String, Value>, key: &str) -> &'a str {
 }
 
 fn limit(core: &Core, req: &HttpRequest, endpoint: &'static str) -> Result<(), ApiError> {
-    core.limiter
-        .check(crate::proxy::client_ip_of(core, req), endpoint)
+    core.limiter.check(core.client_ip(req), endpoint)
 }
 
 async fn read_body(
@@ -145,10 +135,6 @@ async fn load_row(core: &Core, c: &Arc<Collection>, id: &str) -> Result<Option<A
     core.db
         .read(move |conn| accounts::load(conn, &c, &id))
         .await
-}
-
-async fn verify_password(given: &str, hash: &str) -> bool {
-    password::verify_async(given, hash).await
 }
 
 async fn hash_password(given: &str) -> Result<String, ApiError> {
@@ -217,73 +203,6 @@ async fn auth_answer(
     Ok(HttpResponse::Ok().json(answer))
 }
 
-/// A signed auth token for `row` (the collection's token duration unless `ttl`
-/// says otherwise). Shared by the API's sign-in answers and the admin UI's session.
-pub(crate) fn issue_auth_token(
-    core: &Core,
-    c: &Collection,
-    row: &AuthRow,
-    ttl: Option<u64>,
-    refreshable: bool,
-) -> Result<String, ApiError> {
-    let duration =
-        ttl.unwrap_or_else(|| c.auth.as_ref().map_or(604_800, |a| a.auth_token.duration));
-    Ok(token::issue(
-        &core.token_secret(&c.id, Purpose::Auth),
-        &row.token_key,
-        &row.id,
-        &c.id,
-        duration,
-        refreshable,
-    )?)
-}
-
-/// The collection's `authRule`: `null` refuses everyone, `""` allows, else the
-/// record must match it (with itself as `@request.auth`).
-async fn check_auth_rule(core: &Core, c: &Arc<Collection>, row: &AuthRow) -> Result<(), ApiError> {
-    let rule = c.auth.as_ref().and_then(|a| a.auth_rule.clone());
-    let Some(rule) = rule else {
-        return Err(ApiError::forbidden_with(
-            "The collection does not allow signing in.",
-        ));
-    };
-    if rule.trim().is_empty() {
-        return Ok(());
-    }
-    let mut auth = row.record.clone();
-    auth.insert("collectionId".into(), json!(c.id));
-    auth.insert("collectionName".into(), json!(c.name));
-    let info = crate::query::RequestInfo {
-        auth: Some(auth),
-        now: time::OffsetDateTime::now_utc(),
-        ..Default::default()
-    };
-    let (c, id, schema) = (c.clone(), row.id.clone(), core.schema.current());
-    let allowed = core
-        .db
-        .read(move |conn| {
-            let ctx = ReadCtx {
-                schema: &schema,
-                req: &info,
-                superuser: false,
-            };
-            let mut w = Where::default();
-            w.push("t.\"id\" = ?".into(), vec![SqlValue::Text(id)]);
-            add_rule(&mut w, &ctx, &c, Some(&rule))?;
-            let sql = format!("SELECT 1 FROM {} AS t{}", quote_ident(&c.name), w.sql());
-            Ok::<_, ApiError>(
-                conn.prepare(&sql)?
-                    .exists(rusqlite::params_from_iter(w.params.iter()))?,
-            )
-        })
-        .await?;
-    if allowed {
-        Ok(())
-    } else {
-        Err(AuthError::BadCredentials.into())
-    }
-}
-
 /// How a collection can be signed in to. Besides PocketBase's current sections it
 /// carries the legacy keys older SDKs read (`authProviders`, `emailPassword`,
 /// `usernamePassword`), as PocketBase does; the SDK asks for the current ones with
@@ -342,52 +261,6 @@ async fn auth_with_password(
     )
     .await?;
     auth_response(&core, &c, &row, &req, None, true).await
-}
-
-/// 400 unless the collection allows password sign-in.
-fn ensure_password_auth(c: &Collection) -> Result<(), ApiError> {
-    if c.auth.as_ref().is_some_and(|a| a.password_auth.enabled) {
-        Ok(())
-    } else {
-        Err(ApiError::bad_request(
-            "The collection is not configured to allow password authentication.",
-        ))
-    }
-}
-
-/// Checks `identity` + `password` against the auth collection `c` (password auth
-/// must be enabled, the `authRule` must admit the record) and returns the record.
-/// Shared by the API's `auth-with-password` and the admin UI's login form.
-pub(crate) async fn sign_in_with_password(
-    core: &Core,
-    c: &Arc<Collection>,
-    identity: &str,
-    given_password: &str,
-    only: Option<String>,
-) -> Result<AuthRow, ApiError> {
-    ensure_password_auth(c)?;
-    let identity = identity.to_string();
-    let c2 = c.clone();
-    let row = core
-        .db
-        .read(move |conn| accounts::by_identity(conn, &c2, &identity, only.as_deref()))
-        .await?;
-    // Verify even when nobody matched, so timing does not tell which identities exist.
-    let hash = row
-        .as_ref()
-        .map(|r| r.password_hash.clone())
-        .unwrap_or_else(|| DUMMY_HASH.with(|h| h.clone()));
-    let ok = verify_password(given_password, &hash).await;
-    let Some(row) = row.filter(|_| ok) else {
-        return Err(AuthError::BadCredentials.into());
-    };
-    check_auth_rule(core, c, &row).await?;
-    Ok(row)
-}
-
-thread_local! {
-    /// A hash of a random password, verified against when no record matched.
-    static DUMMY_HASH: String = password::hash(&crate::id::new_id()).unwrap_or_default();
 }
 
 async fn auth_refresh(
@@ -668,7 +541,7 @@ async fn request_email_change(
     let body = read_body(&core, &req, payload).await?;
     required(&body, &["newEmail"])?;
     let new_email =
-        crate::auth::superusers::validate_email(text(&body, "newEmail")).map_err(|_| {
+        crate::records::superusers::validate_email(text(&body, "newEmail")).map_err(|_| {
             field_problem(
                 "newEmail",
                 "validation_is_email",
@@ -750,7 +623,7 @@ async fn confirm_email_change(
         })
         .await
         .map_err(|e| {
-            if e.status.as_u16() == 500 {
+            if e.status().as_u16() == 500 {
                 field_problem(
                     "newEmail",
                     "validation_invalid_new_email",

@@ -5,9 +5,10 @@ use actix_web::{HttpResponse, web};
 use serde_json::json;
 
 use crate::auth::request::Auth;
-use crate::auth::{accounts, token};
+use crate::auth::token;
 use crate::core::Core;
 use crate::error::ApiError;
+use crate::records::accounts;
 
 /// How long a file token works, in seconds (PocketBase: 3 minutes).
 pub const FILE_TOKEN_TTL: u64 = 180;

@@ -5,8 +5,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::auth::request::Auth;
 use crate::core::Core;
+use crate::core::logs as store;
 use crate::error::ApiError;
-use crate::logs::store;
 use crate::records::read::ListQuery;
 
 /// Mounts the log routes.

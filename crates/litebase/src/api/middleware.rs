@@ -115,7 +115,7 @@ where
                     let req = r.request();
                     if core.logs.log_ip() {
                         entry.remote_ip = req.peer_addr().map(|a| a.ip().to_canonical());
-                        entry.user_ip = crate::proxy::client_ip_of(&core, req);
+                        entry.user_ip = core.client_ip(req);
                     }
                     entry.user_agent = req.headers().get(header::USER_AGENT).cloned();
                     entry.referer = req.headers().get(header::REFERER).cloned();

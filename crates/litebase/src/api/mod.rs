@@ -3,12 +3,12 @@
 pub(crate) mod auth;
 pub(crate) mod backups;
 pub mod body;
-pub(crate) mod collections;
+mod collections;
 mod files;
 mod health;
 mod logs;
 pub(crate) mod middleware;
-pub mod ratelimit;
+mod realtime;
 pub(crate) mod records;
 mod settings;
 
@@ -24,7 +24,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(logs::configure)
         .configure(backups::configure)
         .configure(files::configure)
-        .configure(crate::realtime::sse::configure)
+        .configure(realtime::configure)
         .configure(crate::metrics::configure);
 }
 

@@ -7,8 +7,8 @@ use serde_json::Value;
 
 use crate::auth::request::Auth;
 use crate::core::Core;
+use crate::core::settings;
 use crate::error::ApiError;
-use crate::settings;
 
 /// Mounts the settings routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {

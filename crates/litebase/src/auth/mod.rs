@@ -1,14 +1,17 @@
 //! Authentication: password hashing and the superusers table (full auth collections
 //! and tokens build on these).
 
-pub mod accounts;
 pub mod oauth2;
 pub mod password;
+pub mod ratelimit;
 pub mod request;
-pub mod superusers;
 pub mod token;
 
+use actix_web::http::StatusCode;
+use serde_json::{Map, json};
+
 use crate::db::DbError;
+use crate::error::ApiError;
 
 /// What can fail while authenticating or managing accounts.
 #[derive(Debug, thiserror::Error)]
@@ -41,5 +44,35 @@ pub enum AuthError {
 impl From<rusqlite::Error> for AuthError {
     fn from(err: rusqlite::Error) -> Self {
         AuthError::Db(DbError::from(err))
+    }
+}
+
+/// How each auth failure answers a client.
+impl From<AuthError> for ApiError {
+    fn from(err: AuthError) -> Self {
+        match err {
+            AuthError::Db(db) => db.into(),
+            AuthError::Hash(message) => {
+                tracing::error!(%message, "password hashing failed");
+                ApiError::internal()
+            }
+            AuthError::Invalid { field, message } => {
+                let mut data = Map::new();
+                data.insert(
+                    field.to_string(),
+                    json!({"code": "validation_invalid", "message": message}),
+                );
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "Something went wrong while processing your request.",
+                )
+                .with_data(data)
+            }
+            AuthError::BadCredentials => ApiError::bad_request("Failed to authenticate."),
+            AuthError::BadToken => {
+                ApiError::unauthorized("The request requires valid record authorization token.")
+            }
+            AuthError::NotFound => ApiError::not_found(),
+        }
     }
 }

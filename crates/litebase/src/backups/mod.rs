@@ -16,7 +16,6 @@ use serde::Serialize;
 pub use copy::check_ours;
 pub use name::{generated_name, valid_name};
 
-use crate::core::Core;
 use crate::db::{Db, DbError};
 use crate::error::ApiError;
 
@@ -187,69 +186,4 @@ pub async fn restore_into(db: &Db, dir: &Path, key: &str) -> Result<(), BackupEr
         .map_err(|e| BackupError::Io(std::io::Error::other(e.to_string())))??;
     db.exclusive(move |conn| copy::into_connection(&path, conn))
         .await
-}
-
-fn backups_dir(core: &Core) -> PathBuf {
-    dir_of(&core.config.global.data_dir)
-}
-
-/// Makes a backup of the running database (`name` or a generated one).
-pub async fn create(core: &Core, name: Option<&str>) -> Result<BackupInfo, ApiError> {
-    Ok(create_in(&core.db, &backups_dir(core), name).await?)
-}
-
-/// Every backup, newest first.
-pub async fn list(core: &Core) -> Result<Vec<BackupInfo>, ApiError> {
-    let dir = backups_dir(core);
-    actix_web::web::block(move || list_in(&dir))
-        .await
-        .map_err(|_| ApiError::internal())?
-        .map_err(Into::into)
-}
-
-/// The file of backup `key`, for downloading; 400 for a bad name, 404 when
-/// missing.
-pub fn file(core: &Core, key: &str) -> Result<PathBuf, ApiError> {
-    let path = path_in(&backups_dir(core), key)?;
-    if !path.is_file() {
-        return Err(ApiError::not_found());
-    }
-    Ok(path)
-}
-
-/// Deletes backup `key`.
-pub async fn delete(core: &Core, key: &str) -> Result<(), ApiError> {
-    let path = file(core, key)?;
-    actix_web::web::block(move || std::fs::remove_file(path))
-        .await
-        .map_err(|_| ApiError::internal())?
-        .map_err(|e| ApiError::from(BackupError::Io(e)))
-}
-
-/// Restores backup `key` into the running server: copies it into the live
-/// database, applies pending migrations, reloads the schema and settings,
-/// disconnects realtime subscribers (they reconnect and resubscribe) and runs
-/// the apps' after-restore functions.
-pub async fn restore(core: &Core, key: &str) -> Result<(), ApiError> {
-    restore_into(&core.db, &backups_dir(core), key).await?;
-    let mut sets = vec![crate::system_migration_set()];
-    sets.extend(core.app_migrations);
-    crate::db::migrate::apply(&core.db, &sets).await?;
-    let (collections, stored) = core
-        .db
-        .read(|conn| {
-            let collections = crate::schema::store::load_all(conn)?;
-            let stored = crate::settings::read_stored(conn)?;
-            Ok::<_, DbError>((collections, stored))
-        })
-        .await?;
-    core.schema.replace(crate::schema::Schema::new(collections));
-    let defaults = crate::settings::Settings::from_config(&core.config, core.settings.declared());
-    let settings = crate::settings::effective(&defaults, stored.as_ref(), core.settings.declared());
-    let mailer = crate::settings::mailer_for(&settings).unwrap_or_else(|_| core.mailer());
-    core.apply_settings(settings, mailer);
-    core.realtime.close_all();
-    core.run_after_restore();
-    tracing::info!(backup = key, "restored a backup into the running database");
-    Ok(())
 }

@@ -22,6 +22,10 @@ pub enum DbError {
     /// The closure panicked; its savepoint was rolled back and the thread survived.
     #[error("a database task panicked")]
     Panicked,
+    /// A second commit sink was set: it would silently take every committed event
+    /// away from the first (realtime, hooks), so it is refused.
+    #[error("the database already has a commit sink; subscribe to its change stream instead")]
+    SinkTaken,
     /// A migration could not be read or applied.
     #[error("migration failed: {0}")]
     Migration(String),

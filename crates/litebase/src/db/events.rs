@@ -3,7 +3,7 @@
 //! A write closure calls [`emit`]; the writer keeps the event with its savepoint,
 //! drops it if that write rolls back, and after the batch's COMMIT passes every
 //! surviving event, in commit order, to the sink set with
-//! [`super::Db::set_commit_sink`]. So a subscriber never sees a change that was
+//! [`super::Db::set_commit_sink`] (in an app: [`crate::changes::ChangeStream`]). So a subscriber never sees a change that was
 //! rolled back, and sees changes in the order they became durable.
 
 use std::any::Any;

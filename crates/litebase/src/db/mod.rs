@@ -160,9 +160,12 @@ impl Db {
         self.inner.readers.read(f).await
     }
 
-    /// Where committed [`events`] go (replaces any earlier sink).
-    pub fn set_commit_sink(&self, sink: events::CommitSink) {
-        self.inner.writer.set_sink(sink);
+    /// Where committed [`events`] go. There is one sink per database, set once
+    /// (litebase's [`crate::changes::ChangeStream`] takes it when the app starts;
+    /// subscribe to that stream instead); a second call fails with
+    /// [`DbError::SinkTaken`].
+    pub fn set_commit_sink(&self, sink: events::CommitSink) -> Result<(), DbError> {
+        self.inner.writer.set_sink(sink)
     }
 
     /// Counters of the writer (batches, writes, commit time) for metrics and benches.

@@ -145,10 +145,16 @@ impl WriterHandle {
         reply_rx.await.map_err(|_| E::from(DbError::Closed))?
     }
 
-    pub(super) fn set_sink(&self, sink: super::events::CommitSink) {
-        if let Ok(mut slot) = self.sink.write() {
-            *slot = Some(sink);
+    pub(super) fn set_sink(&self, sink: super::events::CommitSink) -> Result<(), DbError> {
+        let mut slot = self
+            .sink
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if slot.is_some() {
+            return Err(DbError::SinkTaken);
         }
+        *slot = Some(sink);
+        Ok(())
     }
 
     pub(super) fn stats(&self) -> WriterStats {

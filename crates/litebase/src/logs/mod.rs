@@ -8,8 +8,7 @@
 //! (`litebase_request_logs_dropped_total` in `/api/metrics`).
 
 mod redact;
-pub mod store;
-mod writer;
+pub(crate) mod writer;
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -48,10 +47,7 @@ impl AuthKind {
     }
 }
 
-/// The error message of an error answer, left in the response's extensions by
-/// [`crate::ApiError`] so the log can record it.
-#[derive(Debug, Clone)]
-pub struct ErrorMessage(pub String);
+pub use crate::error::ErrorMessage;
 
 /// One request, as captured on the request path: only cheap clones, no text
 /// formatting (the writer thread does that).

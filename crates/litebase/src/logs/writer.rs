@@ -18,7 +18,7 @@ const MAX_BATCH: usize = 1024;
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
 /// The table, created when missing; column names are the filter's field names.
-pub const SCHEMA: &str = "
+pub(crate) const SCHEMA: &str = "
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;
 CREATE TABLE IF NOT EXISTS logs (

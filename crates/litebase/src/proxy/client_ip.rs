@@ -5,7 +5,15 @@ use std::net::{IpAddr, SocketAddr};
 use actix_web::http::header::HeaderMap;
 
 use super::TrustedPeers;
-use crate::settings::TrustedProxy;
+
+/// Which forwarding headers to read, and from which end of a list: the
+/// settings' `trustedProxy` ([`crate::settings::TrustedProxy`]) is one.
+pub trait ForwardingHeaders {
+    /// Headers to read, in order; the first that holds a valid address wins.
+    fn header_names(&self) -> &[String];
+    /// Take a list header's leftmost address instead of its rightmost.
+    fn leftmost(&self) -> bool;
+}
 
 /// The client's address.
 ///
@@ -42,17 +50,17 @@ use crate::settings::TrustedProxy;
 pub fn client_ip(
     peer: Option<IpAddr>,
     headers: &HeaderMap,
-    proxy: &TrustedProxy,
+    proxy: &impl ForwardingHeaders,
     trusted: &TrustedPeers,
 ) -> Option<IpAddr> {
     let peer = peer?.to_canonical();
-    if proxy.headers.is_empty() || !trusted.contains(peer) {
+    if proxy.header_names().is_empty() || !trusted.contains(peer) {
         return Some(peer);
     }
     proxy
-        .headers
+        .header_names()
         .iter()
-        .find_map(|name| from_header(headers, name, proxy.use_leftmost_ip))
+        .find_map(|name| from_header(headers, name, proxy.leftmost()))
         .or(Some(peer))
 }
 
@@ -132,6 +140,7 @@ fn parse_node(text: &str) -> Option<IpAddr> {
 mod tests {
     use super::*;
     use crate::proxy::test_headers as headers;
+    use crate::settings::TrustedProxy;
     use actix_web::http::header::{HeaderName, HeaderValue};
     use proptest::prelude::*;
 

@@ -8,61 +8,22 @@
 //! settings' `trustedProxy.headers` name. A client talking to the server
 //! directly from elsewhere cannot choose its address by sending a header.
 //!
-//! The rules live in pure functions ([`client_ip`], [`origin`]); the
-//! `*_of` adapters read a live request and the settings in force.
+//! The rules live in pure functions ([`client_ip`], [`origin`]);
+//! [`crate::core::Core::client_ip`] and [`crate::core::Core::origin`] apply
+//! them to a live request with the settings in force.
 
 mod client_ip;
 mod origin;
 mod peers;
 
-use std::net::IpAddr;
-
-use actix_web::HttpRequest;
-
-pub use client_ip::client_ip;
+pub use client_ip::{ForwardingHeaders, client_ip};
 pub use origin::{Origin, origin};
 pub use peers::{Cidr, CidrError, TrustedPeers};
-
-use crate::core::Core;
 
 /// Whether `name` can be an HTTP header name (a token: letters, digits and
 /// `!#$%&'*+-.^_`|~`), so that a configured header can ever match.
 pub fn is_header_name(name: &str) -> bool {
     actix_web::http::header::HeaderName::from_bytes(name.as_bytes()).is_ok()
-}
-
-/// The client's address for `req`: the socket's peer, or what a trusted
-/// proxy's header says (see [`client_ip`]).
-pub fn client_ip_of(core: &Core, req: &HttpRequest) -> Option<IpAddr> {
-    let settings = core.settings.get();
-    client_ip(
-        req.peer_addr().map(|a| a.ip()),
-        req.headers(),
-        &settings.trusted_proxy,
-        &core.config.serve.trusted_proxies,
-    )
-}
-
-/// The scheme and host the client used for `req` (see [`origin`]): a trusted
-/// proxy's `Forwarded` / `X-Forwarded-Proto` / `X-Forwarded-Host`, else the
-/// request's own.
-pub fn origin_of(core: &Core, req: &HttpRequest) -> Origin {
-    let trusted = req
-        .peer_addr()
-        .is_some_and(|a| core.config.serve.trusted_proxies.contains(a.ip()));
-    let config = req.app_config();
-    let own_scheme = match req.uri().scheme_str() {
-        Some(scheme) => scheme,
-        None if config.secure() => "https",
-        None => "http",
-    };
-    let own_host = req
-        .headers()
-        .get(actix_web::http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .or_else(|| req.uri().authority().map(|a| a.as_str()))
-        .unwrap_or_else(|| config.host());
-    origin(trusted, req.headers(), own_scheme, own_host)
 }
 
 /// The `key=value` pairs of one `Forwarded` element (RFC 7239:

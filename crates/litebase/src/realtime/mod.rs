@@ -1,15 +1,40 @@
-//! Realtime: the transport-agnostic [`broker`] and PocketBase's SSE API on it.
+//! Realtime: the transport-agnostic [`broker`], the clients of PocketBase's SSE
+//! API (`api/realtime.rs` serves it) and the [`dispatch`]er that turns the commit
+//! stream into per-subscriber events.
 
 pub mod broker;
-pub mod sse;
+pub mod dispatch;
 pub mod subscription;
 
 use std::collections::HashMap;
 use std::sync::RwLock;
 
+use bytes::Bytes;
+
 use crate::auth::request::Auth;
 use broker::{Broker, ClientId};
 use subscription::Subscription;
+
+/// The broker topic of a collection's record events.
+pub fn records_topic(collection_id: &str) -> String {
+    format!("records:{collection_id}")
+}
+
+/// One Server-Sent Events frame: `id:` (if any), `event:` and `data:` lines.
+pub fn sse_event(id: Option<&str>, name: &str, data: &str) -> Bytes {
+    let mut out = String::with_capacity(name.len() + data.len() + 64);
+    if let Some(id) = id {
+        out.push_str("id:");
+        out.push_str(id);
+        out.push('\n');
+    }
+    out.push_str("event:");
+    out.push_str(name);
+    out.push_str("\ndata:");
+    out.push_str(data);
+    out.push_str("\n\n");
+    Bytes::from(out)
+}
 
 /// How many messages may wait for one subscriber before it counts as slow.
 pub const DEFAULT_QUEUE: usize = 256;

@@ -5,11 +5,15 @@
 //! connection or the writer's transaction), so a batch can chain several writes
 //! inside one transaction.
 
+pub mod accounts;
 pub mod expand;
+pub mod identity;
 pub mod parse;
 pub mod projection;
 pub mod read;
 pub mod rules;
+pub mod service;
+pub mod superusers;
 pub mod value;
 pub mod write;
 

@@ -9,23 +9,29 @@ use serde_json::{Map, Value, json};
 
 use super::read::{ReadCtx, Where, add_rule, row_to_record, select_list};
 use super::value;
-use crate::core::Core;
+use crate::changes::{Origin, RecordAction, RecordChange};
 use crate::error::ApiError;
-use crate::hooks::{RecordAction, RecordChange, RecordEvent};
+use crate::hooks::{Hooks, RecordEvent};
 use crate::id::{is_valid_id, new_id};
 use crate::query::RequestInfo;
 use crate::schema::{Collection, CollectionType, FieldKind, Schema, quote_ident};
 
 /// Who writes, and with which request data.
 pub struct WriteCtx<'a> {
-    /// Hooks and configuration.
-    pub core: &'a Core,
+    /// The app's record hooks, run around each write.
+    pub hooks: &'a Hooks,
+    /// Who writes, as the changes will say.
+    pub origin: Origin,
     /// The schema snapshot of this request.
     pub schema: &'a Schema,
     /// Request data for rules.
     pub req: &'a RequestInfo,
     /// Rules bypassed.
     pub superuser: bool,
+    /// Whether values and relations are checked: always for clients; an app's own
+    /// writes skip it (its code is trusted, as PocketBase's `SaveNoValidate`), and
+    /// still run hooks and announce their changes.
+    pub validate: bool,
     /// Auth collections: what was prepared off the writer thread (hashing is slow).
     pub auth: PreparedAuth,
 }
@@ -337,7 +343,7 @@ fn auth_fields(
                     record.insert("password".into(), json!(hash));
                     record.insert(
                         "tokenKey".into(),
-                        json!(crate::auth::accounts::new_token_key()),
+                        json!(crate::records::accounts::new_token_key()),
                     );
                 }
                 None => {
@@ -382,7 +388,7 @@ fn auth_fields(
         None => {
             record
                 .entry("tokenKey")
-                .or_insert_with(|| json!(crate::auth::accounts::new_token_key()));
+                .or_insert_with(|| json!(crate::records::accounts::new_token_key()));
             if !ctx.superuser {
                 record.insert("verified".into(), json!(false));
             }
@@ -466,9 +472,11 @@ pub fn create(
     if c.kind == CollectionType::Auth {
         auth_fields(ctx, c, body, None, &mut record, &mut problems);
     }
-    problems.extend(validate_all(c, &record, None));
-    check_relations(conn, ctx, c, &record, &mut problems)?;
-    if problems.is_empty() && load(conn, c, &id)?.is_some() {
+    if ctx.validate {
+        problems.extend(validate_all(c, &record, None));
+        check_relations(conn, ctx, c, &record, &mut problems)?;
+    }
+    if problems.is_empty() && ctx.validate && load(conn, c, &id)?.is_some() {
         problems.insert(
             "id".into(),
             field_error("validation_not_unique", "Value must be unique."),
@@ -484,7 +492,7 @@ pub fn create(
         record,
         conn,
     };
-    ctx.core.hooks.run(&mut event, &mut |e| {
+    ctx.hooks.run(&mut event, &mut |e| {
         write_row(conn, c, &e.record, None, RecordAction::Create)?;
         let rule = c.create_rule.as_deref().unwrap_or_default();
         if !ctx.superuser && !rule.trim().is_empty() {
@@ -518,19 +526,21 @@ pub fn create(
         action: RecordAction::Create,
         collection: c.clone(),
         record: stored.clone(),
+        origin: ctx.origin,
     };
     crate::db::events::emit(change.clone());
     Ok((stored, change))
 }
 
-/// Updates a record the update rule lets this requester change.
+/// Updates a record the update rule lets this requester change; returns it as
+/// stored and the change (none for an app's write that changed nothing).
 pub fn update(
     conn: &Connection,
     ctx: &WriteCtx<'_>,
     c: &Arc<Collection>,
     id: &str,
     body: &Map<String, Value>,
-) -> Result<(Map<String, Value>, RecordChange), ApiError> {
+) -> Result<(Map<String, Value>, Option<RecordChange>), ApiError> {
     read_only(c)?;
     if c.update_rule.is_none() && !ctx.superuser {
         return Err(super::superusers_only());
@@ -538,6 +548,11 @@ pub fn update(
     let req = rule_request(ctx.req, c, body);
     let existing = load_with_rule(conn, ctx, &req, c, c.update_rule.as_deref(), id)?;
     let mut record = value::merge(c, &existing, body, ctx.superuser);
+    // An app's write that changes nothing is not a change: nothing to write,
+    // nothing to announce.
+    if !ctx.validate && body.keys().all(|k| record.get(k) == existing.get(k)) {
+        return Ok((existing, None));
+    }
     let mut problems = Map::new();
     // Any `id` in the body is read as text and must be the record's own: `null`,
     // `123` or `[]` are changes too.
@@ -565,8 +580,10 @@ pub fn update(
     if c.kind == CollectionType::Auth {
         auth_fields(ctx, c, body, Some(&existing), &mut record, &mut problems);
     }
-    problems.extend(validate_all(c, &record, Some(&existing)));
-    check_relations(conn, ctx, c, &record, &mut problems)?;
+    if ctx.validate {
+        problems.extend(validate_all(c, &record, Some(&existing)));
+        check_relations(conn, ctx, c, &record, &mut problems)?;
+    }
     if !problems.is_empty() {
         return Err(failed(RecordAction::Update, problems));
     }
@@ -576,7 +593,7 @@ pub fn update(
         record,
         conn,
     };
-    ctx.core.hooks.run(&mut event, &mut |e| {
+    ctx.hooks.run(&mut event, &mut |e| {
         write_row(conn, c, &e.record, Some(id), RecordAction::Update)
     })?;
     let stored = load(conn, c, id)?.ok_or_else(ApiError::internal)?;
@@ -584,9 +601,10 @@ pub fn update(
         action: RecordAction::Update,
         collection: c.clone(),
         record: stored.clone(),
+        origin: ctx.origin,
     };
     crate::db::events::emit(change.clone());
-    Ok((stored, change))
+    Ok((stored, Some(change)))
 }
 
 /// Deletes a record the delete rule lets this requester remove, with cascades.
@@ -602,8 +620,26 @@ pub fn delete(
     }
     let existing = load_with_rule(conn, ctx, ctx.req, c, c.delete_rule.as_deref(), id)?;
     let mut changes = Vec::new();
-    delete_record(conn, ctx, c, existing, &mut changes, 0)?;
+    delete_record(conn, ctx, c, existing, &mut changes, Some(0))?;
     Ok(changes)
+}
+
+/// Deletes record `id` alone, leaving the records that point at it as they are
+/// (no cascade, no unlinking): for an app that keeps history rows of a record it
+/// removes (poker keeps the votes of people who left, with their names). Hooks
+/// run and the change is announced as for any delete. `false` if there was none.
+pub fn delete_alone(
+    conn: &Connection,
+    ctx: &WriteCtx<'_>,
+    c: &Arc<Collection>,
+    id: &str,
+) -> Result<bool, ApiError> {
+    read_only(c)?;
+    let Some(existing) = load(conn, c, id)? else {
+        return Ok(false);
+    };
+    delete_record(conn, ctx, c, existing, &mut Vec::new(), None)?;
+    Ok(true)
 }
 
 /// How deep cascading deletes may chain.
@@ -615,9 +651,9 @@ fn delete_record(
     c: &Arc<Collection>,
     record: Map<String, Value>,
     changes: &mut Vec<RecordChange>,
-    depth: usize,
+    cascade_depth: Option<usize>,
 ) -> Result<(), ApiError> {
-    if depth > MAX_CASCADE_DEPTH {
+    if cascade_depth.is_some_and(|depth| depth > MAX_CASCADE_DEPTH) {
         return Err(ApiError::bad_request("Too many cascading deletes."));
     }
     let id = record
@@ -631,7 +667,7 @@ fn delete_record(
         record,
         conn,
     };
-    ctx.core.hooks.run(&mut event, &mut |_| {
+    ctx.hooks.run(&mut event, &mut |_| {
         conn.prepare_cached(&format!(
             "DELETE FROM {} WHERE \"id\" = ?1",
             quote_ident(&c.name)
@@ -643,9 +679,13 @@ fn delete_record(
         action: RecordAction::Delete,
         collection: c.clone(),
         record: event.record,
+        origin: ctx.origin,
     };
     crate::db::events::emit(change.clone());
     changes.push(change);
+    let Some(depth) = cascade_depth else {
+        return Ok(());
+    };
     // Records pointing at the deleted one: deleted too (cascade) or unlinked.
     for other in ctx.schema.all() {
         if other.kind == CollectionType::View {
@@ -677,7 +717,7 @@ fn delete_record(
                     .collect::<Result<_, _>>()?;
                 for child in ids {
                     if let Some(rec) = load(conn, other, &child)? {
-                        delete_record(conn, ctx, other, rec, changes, depth + 1)?;
+                        delete_record(conn, ctx, other, rec, changes, Some(depth + 1))?;
                     }
                 }
             } else if f.is_multiple() {
@@ -694,41 +734,21 @@ fn delete_record(
     Ok(())
 }
 
-/// Deletes every record of a collection (superusers only), with cascades.
-pub async fn truncate(
-    core: &Arc<Core>,
-    schema: &Arc<Schema>,
-    c: &Collection,
+/// Deletes every record of `c`, with cascades, as `ctx` (meant for superusers).
+pub fn truncate(
+    conn: &Connection,
+    ctx: &WriteCtx<'_>,
+    c: &Arc<Collection>,
 ) -> Result<(), ApiError> {
-    let core2 = core.clone();
-    let schema = schema.clone();
-    let c = schema.get(&c.id).cloned().ok_or_else(ApiError::not_found)?;
-    let changes = core
-        .db
-        .write(move |conn| {
-            let ids: Vec<String> = conn
-                .prepare(&format!("SELECT \"id\" FROM {}", quote_ident(&c.name)))?
-                .query_map([], |r| r.get(0))?
-                .collect::<Result<_, _>>()?;
-            let req = RequestInfo::default();
-            let ctx = WriteCtx {
-                core: &core2,
-                schema: &schema,
-                req: &req,
-                superuser: true,
-                auth: PreparedAuth::default(),
-            };
-            let mut changes = Vec::new();
-            for id in ids {
-                if let Some(rec) = load(conn, &c, &id)? {
-                    delete_record(conn, &ctx, &c, rec, &mut changes, 0)?;
-                }
-            }
-            Ok::<_, ApiError>(changes)
-        })
-        .await?;
-    for change in &changes {
-        core.hooks.committed(change);
+    let ids: Vec<String> = conn
+        .prepare(&format!("SELECT \"id\" FROM {}", quote_ident(&c.name)))?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let mut changes = Vec::new();
+    for id in ids {
+        if let Some(rec) = load(conn, c, &id)? {
+            delete_record(conn, ctx, c, rec, &mut changes, Some(0))?;
+        }
     }
     Ok(())
 }

@@ -83,6 +83,16 @@ pub struct RateLimits {
     pub auth_per_minute: u32,
 }
 
+impl crate::proxy::ForwardingHeaders for TrustedProxy {
+    fn header_names(&self) -> &[String] {
+        &self.headers
+    }
+
+    fn leftmost(&self) -> bool {
+        self.use_leftmost_ip
+    }
+}
+
 /// Where the client's address is read behind a reverse proxy, in PocketBase's
 /// shape: `{"headers": ["X-Forwarded-For"], "useLeftmostIP": false}`. Headers
 /// are only believed from the peers of `--trusted-proxies` (see

@@ -2,12 +2,13 @@
 //! tell a room's live hub to reload its state from the database (or to close,
 //! when the room was deleted or expired).
 //!
-//! Only writes through litebase's records API (the admin UI, `/api`) run these
-//! hooks; the hubs write with raw SQL through `Db::write`, so their own changes
-//! never come back to them as reloads.
+//! Every committed change reaches these hooks (litebase's commit stream), the
+//! hubs' own writes included: those are tagged with poker's name
+//! ([`store::APP`]) and skipped, since the live room already holds them.
 
 use std::sync::Arc;
 
+use litebase::changes::Origin;
 use litebase::hooks::{RecordAction, RecordChange};
 
 use super::hub::{HubMsg, Hubs, Refusal};
@@ -19,6 +20,11 @@ const ACTIONS: [RecordAction; 3] = [
     RecordAction::Update,
     RecordAction::Delete,
 ];
+
+/// Whether someone else than a live room made the change (an admin, `/api`).
+fn from_outside(change: &RecordChange) -> bool {
+    change.origin != Origin::App(store::APP)
+}
 
 fn text<'a>(change: &'a RecordChange, field: &str) -> &'a str {
     change
@@ -33,6 +39,9 @@ pub fn register(app: litebase::App, hubs: Arc<Hubs>, sweep: SweepTrigger) -> lit
     let h = hubs.clone();
     let mut app = app
         .after_commit(RecordAction::Update, Some("rooms"), move |change| {
+            if !from_outside(change) {
+                return;
+            }
             let id = text(change, "id");
             let expired =
                 store::parse_timestamp(text(change, "expires")).is_some_and(|e| e < store::now());
@@ -51,6 +60,9 @@ pub fn register(app: litebase::App, hubs: Arc<Hubs>, sweep: SweepTrigger) -> lit
         .after_commit(RecordAction::Delete, Some("rooms"), {
             let h = hubs.clone();
             move |change| {
+                if !from_outside(change) {
+                    return;
+                }
                 h.notify_room(
                     text(change, "id"),
                     HubMsg::Close {
@@ -63,13 +75,19 @@ pub fn register(app: litebase::App, hubs: Arc<Hubs>, sweep: SweepTrigger) -> lit
         for collection in ["participants", "rounds"] {
             let h = hubs.clone();
             app = app.after_commit(action, Some(collection), move |change| {
-                h.notify_room(text(change, "room"), HubMsg::Reload);
+                if from_outside(change) {
+                    h.notify_room(text(change, "room"), HubMsg::Reload);
+                }
             });
         }
         // A vote names its round, not its room: every live room rereads (admin
         // edits of votes are rare; a reload is one read).
         let h = hubs.clone();
-        app = app.after_commit(action, Some("votes"), move |_| h.reload_all());
+        app = app.after_commit(action, Some("votes"), move |change| {
+            if from_outside(change) {
+                h.reload_all();
+            }
+        });
     }
     app
 }

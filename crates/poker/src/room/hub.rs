@@ -366,12 +366,12 @@ impl Hubs {
     /// then dropped, and one retry reaches its successor.
     pub async fn ask<T>(
         self: &Arc<Self>,
-        db: &litebase::Db,
+        records: &litebase::records::service::Records,
         code: &str,
         message: impl Fn(oneshot::Sender<Result<T, Refusal>>) -> HubMsg,
     ) -> Result<(mpsc::Sender<HubMsg>, T), Refusal> {
         for _ in 0..2 {
-            let hub = match self.get(db, code).await {
+            let hub = match self.get(records, code).await {
                 Ok(hub) => hub,
                 Err(StoreError::NotFound) => return Err(Refusal::NotFound),
                 Err(e) => {
@@ -395,19 +395,24 @@ impl Hubs {
     /// The hub of room `code`, started (and loaded from the database) if needed.
     pub async fn get(
         self: &Arc<Self>,
-        db: &litebase::Db,
+        records: &litebase::records::service::Records,
         code: &str,
     ) -> Result<mpsc::Sender<HubMsg>, StoreError> {
         let mut rooms = self.rooms.lock().await;
         if let Some(tx) = rooms.get(code).filter(|tx| !tx.is_closed()) {
             return Ok(tx.clone());
         }
-        let loaded = store::load_room(db, code.to_string()).await?;
+        let loaded = store::load_room(records.db(), code.to_string()).await?;
         let (tx, rx) = mpsc::channel(256);
         rooms.insert(code.to_string(), tx.clone());
         self.live_map()
             .insert(loaded.room_id.clone(), (code.to_string(), tx.clone()));
-        let hub = Hub::new(loaded, db.clone(), self.renderer.clone(), code.to_string());
+        let hub = Hub::new(
+            loaded,
+            records.clone(),
+            self.renderer.clone(),
+            code.to_string(),
+        );
         let hubs = self.clone();
         let code = code.to_string();
         let me = tx.clone();
@@ -433,7 +438,7 @@ pub fn error_frame(message: &str) -> String {
 }
 
 struct Hub {
-    db: litebase::Db,
+    records: litebase::records::service::Records,
     renderer: Arc<Renderer>,
     code: String,
     room_id: String,
@@ -448,9 +453,14 @@ struct Hub {
 }
 
 impl Hub {
-    fn new(loaded: LoadedRoom, db: litebase::Db, renderer: Arc<Renderer>, code: String) -> Self {
+    fn new(
+        loaded: LoadedRoom,
+        records: litebase::records::service::Records,
+        renderer: Arc<Renderer>,
+        code: String,
+    ) -> Self {
         Self {
-            db,
+            records,
             renderer,
             code,
             room_id: loaded.room_id,
@@ -469,7 +479,7 @@ impl Hub {
         code: String,
         me: mpsc::Sender<HubMsg>,
     ) {
-        if let Err(e) = store::mark_offline(&self.db, &self.room_id).await {
+        if let Err(e) = store::mark_offline(&self.records, &self.room_id).await {
             tracing::warn!(error = %e, "cannot reset the presence of a room's people");
         }
         let mut tick = tokio::time::interval(TICK);
@@ -581,7 +591,7 @@ impl Hub {
     /// again (in memory only, so a reload never writes and cannot loop).
     /// `Err` is the reason to close the room.
     async fn reload(&mut self, code: &str) -> Result<(), Refusal> {
-        let loaded = match store::load_room(&self.db, code.to_string()).await {
+        let loaded = match store::load_room(self.records.db(), code.to_string()).await {
             Ok(loaded) => loaded,
             Err(StoreError::NotFound) => return Err(Refusal::Deleted),
             Err(e) => {
@@ -702,12 +712,18 @@ impl Hub {
             .state
             .apply(command, store::now())
             .map_err(Refusal::Room)?;
-        store::persist(&self.db, &self.room_id, &next, &events, Some(seat.clone()))
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "cannot store a new participant");
-                Refusal::NotSaved
-            })?;
+        store::persist(
+            &self.records,
+            &self.room_id,
+            &next,
+            &events,
+            Some(seat.clone()),
+        )
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "cannot store a new participant");
+            Refusal::NotSaved
+        })?;
         self.state = next;
         self.tokens.insert(seat.token_hash, id.clone());
         Ok((id, token))
@@ -786,7 +802,8 @@ impl Hub {
                 if events.is_empty() {
                     return None;
                 }
-                if let Err(e) = store::persist(&self.db, &self.room_id, &next, &events, None).await
+                if let Err(e) =
+                    store::persist(&self.records, &self.room_id, &next, &events, None).await
                 {
                     tracing::error!(error = %e, "cannot store a room change");
                     if let Some(conn) = conn {

@@ -8,7 +8,9 @@
 //! rebuild it.
 
 use litebase::db::DbError;
+use litebase::records::service::AppTx;
 use rusqlite::{OptionalExtension, params};
+use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use std::collections::BTreeMap;
@@ -35,6 +37,9 @@ pub enum StoreError {
     /// A statement failed.
     #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),
+    /// litebase's record pipeline refused a write (a hook, a missing record).
+    #[error(transparent)]
+    Record(#[from] litebase::ApiError),
     /// No room has this code (it never existed, or it expired).
     #[error("no room has this code; check the link or create a new room")]
     NotFound,
@@ -166,7 +171,10 @@ impl Default for RoomSetup {
 }
 
 /// Creates a room with its host and first round, in one write.
-pub async fn create_room(db: &litebase::Db, room: RoomSetup) -> Result<CreatedRoom, StoreError> {
+pub async fn create_room(
+    records: &litebase::records::service::Records,
+    room: RoomSetup,
+) -> Result<CreatedRoom, StoreError> {
     let host = litebase::id::new_id();
     let mut setup = NewRoom::new(ParticipantId::from(host.as_str()), room.host_name);
     setup.name = room.name.filter(|n| !n.trim().is_empty());
@@ -182,33 +190,41 @@ pub async fn create_room(db: &litebase::Db, room: RoomSetup) -> Result<CreatedRo
     let code = new_code();
     let host_token = new_token();
     let hash = token_hash(&host_token);
-    let deck_json =
-        serde_json::to_string(&setup.deck).map_err(|e| StoreError::Invalid(e.to_string()))?;
-    let settings_json =
-        serde_json::to_string(state.settings()).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let deck = serde_json::to_value(&setup.deck).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let settings =
+        serde_json::to_value(state.settings()).map_err(|e| StoreError::Invalid(e.to_string()))?;
     let room_name = state.name().unwrap_or_default().to_string();
     let (code2, host2) = (code.clone(), host.clone());
-    db.write(move |conn| -> Result<(), StoreError> {
-        let ts = now_text();
-        let room_id = litebase::id::new_id();
-        conn.execute(
-            "INSERT INTO rooms (id, code, name, deck, settings, host_token_hash, locked, last_activity, expires, created, updated) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, FALSE, ?7, '', ?7, ?7)",
-            params![room_id, code2, room_name, deck_json, settings_json, hash, ts],
-        )?;
-        conn.execute(
-            "INSERT INTO participants (id, room, name, role, is_host, is_cohost, token_hash, online, last_seen, created, updated) \
-             VALUES (?1, ?2, ?5, ?6, TRUE, FALSE, ?3, FALSE, ?4, ?4, ?4)",
-            params![host2, room_id, hash, ts, host_name, host_role],
-        )?;
-        conn.execute(
-            "INSERT INTO rounds (id, room, number, topic, state, started, revealed, final_estimate, stats, created, updated) \
-             VALUES (?1, ?2, 1, '', 'voting', ?3, '', '', NULL, ?3, ?3)",
-            params![litebase::id::new_id(), room_id, ts],
-        )?;
-        Ok(())
-    })
-    .await?;
+    records
+        .app_write(APP, move |tx| -> Result<(), StoreError> {
+            let ts = now_text();
+            let room_id = litebase::id::new_id();
+            tx.create(
+                "rooms",
+                fields(
+                    json!({"id": room_id, "code": code2, "name": room_name, "deck": deck,
+                    "settings": settings, "host_token_hash": hash, "locked": false,
+                    "last_activity": ts, "expires": ""}),
+                ),
+            )?;
+            tx.create(
+                "participants",
+                fields(
+                    json!({"id": host2, "room": room_id, "name": host_name, "role": host_role,
+                    "is_host": true, "is_cohost": false, "token_hash": hash, "online": false,
+                    "last_seen": ts}),
+                ),
+            )?;
+            tx.create(
+                "rounds",
+                fields(
+                    json!({"room": room_id, "number": 1, "topic": "", "state": "voting",
+                    "started": ts, "revealed": "", "final_estimate": ""}),
+                ),
+            )?;
+            Ok(())
+        })
+        .await?;
     Ok(CreatedRoom {
         code,
         host_token,
@@ -505,8 +521,8 @@ type ArchivedRound = (
     u32,
     String,
     String,
-    String,
-    String,
+    Value,
+    Value,
     Vec<(String, String, String)>,
 );
 
@@ -525,14 +541,14 @@ pub struct NewSeat {
 /// in completed rounds stay, with their names), presence, the current round and
 /// its votes, and a round that was just archived. Returns once committed.
 pub async fn persist(
-    db: &litebase::Db,
+    records: &litebase::records::service::Records,
     room_id: &str,
     state: &RoomState,
     events: &[Event],
     new_seat: Option<NewSeat>,
 ) -> Result<(), StoreError> {
     if new_seat.is_none() && is_vote_only(events) {
-        return persist_votes(db, room_id, state, events).await;
+        return persist_votes(records, room_id, state, events).await;
     }
     let people_changed = new_seat.is_some()
         || events.iter().any(|e| {
@@ -601,7 +617,7 @@ pub async fn persist(
         round.topic().unwrap_or_default().to_string(),
         phase_text(round.phase()),
         round.revealed_at().is_some(),
-        serde_json::to_string(round.deck().spec()).unwrap_or_else(|_| "null".into()),
+        serde_json::to_value(round.deck().spec()).unwrap_or(Value::Null),
         round
             .votes()
             .iter()
@@ -620,8 +636,8 @@ pub async fn persist(
                 h.round,
                 h.topic.clone().unwrap_or_default(),
                 h.final_estimate.clone().unwrap_or_default(),
-                serde_json::to_string(&h.stats).unwrap_or_else(|_| "null".into()),
-                serde_json::to_string(h.deck.spec()).unwrap_or_else(|_| "null".into()),
+                serde_json::to_value(&h.stats).unwrap_or(Value::Null),
+                serde_json::to_value(h.deck.spec()).unwrap_or(Value::Null),
                 h.votes
                     .iter()
                     .map(|v| (v.participant.0.clone(), v.card.clone(), v.name.clone()))
@@ -630,152 +646,223 @@ pub async fn persist(
         })
         .collect();
     let room_id = room_id.to_string();
-    let locked = state.locked();
-    let room_name = state.name().unwrap_or_default().to_string();
-    let deck_json = serde_json::to_string(state.deck().spec())
-        .map_err(|e| StoreError::Invalid(e.to_string()))?;
-    let settings_json =
-        serde_json::to_string(state.settings()).map_err(|e| StoreError::Invalid(e.to_string()))?;
-    let timer_secs = state.timer().map_or(0, |t| t.duration_secs);
-    let last_activity = timestamp_text(state.last_activity());
-    let expires = timestamp_text(state.last_activity().plus_secs(room_ttl()));
-    db.write(move |conn| -> Result<(), StoreError> {
-        let ts = now_text();
-        exec(
-            conn,
-            "UPDATE rooms SET name = ?2, locked = ?3, deck = ?4, settings = ?5, timer_secs = ?6, \
-             last_activity = ?7, expires = ?8, updated = ?9 WHERE id = ?1",
-            params![room_id, room_name, locked, deck_json, settings_json, timer_secs, last_activity, expires, ts],
-        )?;
-        if let Some(seat) = &new_seat {
-            exec(
-                conn,
-                "INSERT INTO participants (id, room, name, role, is_host, is_cohost, token_hash, online, last_seen, created, updated) \
-                 VALUES (?1, ?2, '', 'voter', FALSE, FALSE, ?3, TRUE, ?4, ?4, ?4)",
-                params![seat.id.0, room_id, seat.token_hash, ts],
-            )?;
-        }
-        if people_changed {
-            exec(
-                conn,
-                "DELETE FROM participants WHERE room = ?1 AND id NOT IN (SELECT value FROM json_each(?2))",
-                params![room_id, ids_json],
-            )?;
-        }
-        for (id, name, role, is_host, co_host) in &people {
-            exec(
-                conn,
-                "UPDATE participants SET name = ?2, role = ?3, is_host = ?4, is_cohost = ?5, updated = ?6 WHERE id = ?1",
-                params![id, name, role, is_host, co_host, ts],
-            )?;
-        }
-        for (id, online) in &presence {
-            exec(
-                conn,
-                "UPDATE participants SET online = ?2, last_seen = ?3 WHERE id = ?1 AND online != ?2",
-                params![id, online, ts],
-            )?;
-        }
-        if round_changed {
-            let (number, topic, phase, revealed, deck, votes) = &current;
-            let round_id = upsert_round(conn, &room_id, *number, topic, phase, *revealed, deck, &ts)?;
-            replace_votes(conn, &round_id, votes, &ts)?;
-        }
-        for (number, topic, estimate, stats, deck, votes) in &archived {
-            let round_id =
-                upsert_round(conn, &room_id, *number, topic, "completed", true, deck, &ts)?;
-            exec(
-                conn,
-                "UPDATE rounds SET final_estimate = ?2, stats = ?3 WHERE id = ?1",
-                params![round_id, estimate, stats],
-            )?;
-            replace_votes(conn, &round_id, votes, &ts)?;
-        }
-        Ok(())
-    })
-    .await
+    let room = fields(json!({
+        "name": state.name().unwrap_or_default(),
+        "locked": state.locked(),
+        "deck": serde_json::to_value(state.deck().spec()).map_err(|e| StoreError::Invalid(e.to_string()))?,
+        "settings": serde_json::to_value(state.settings()).map_err(|e| StoreError::Invalid(e.to_string()))?,
+        "timer_secs": state.timer().map_or(0, |t| t.duration_secs),
+        "last_activity": timestamp_text(state.last_activity()),
+        "expires": timestamp_text(state.last_activity().plus_secs(room_ttl())),
+    }));
+    records
+        .app_write(APP, move |tx| -> Result<(), StoreError> {
+            let ts = now_text();
+            tx.update("rooms", &room_id, room)?;
+            if let Some(seat) = &new_seat {
+                tx.create(
+                    "participants",
+                    fields(json!({"id": seat.id.0, "room": room_id, "name": "", "role": "voter",
+                        "is_host": false, "is_cohost": false, "token_hash": seat.token_hash,
+                        "online": true, "last_seen": ts})),
+                )?;
+            }
+            if people_changed {
+                let gone: Vec<String> = tx
+                    .conn()
+                    .prepare_cached(
+                        "SELECT id FROM participants WHERE room = ?1 \
+                         AND id NOT IN (SELECT value FROM json_each(?2))",
+                    )?
+                    .query_map(params![room_id, ids_json], |r| r.get(0))?
+                    .collect::<Result<_, _>>()?;
+                // Their votes in completed rounds stay, with their names.
+                for id in gone {
+                    tx.delete_alone("participants", &id)?;
+                }
+            }
+            for (id, name, role, is_host, co_host) in &people {
+                tx.update(
+                    "participants",
+                    id,
+                    fields(json!({"name": name, "role": role, "is_host": is_host, "is_cohost": co_host})),
+                )?;
+            }
+            for (id, online) in &presence {
+                let stored: Option<bool> = tx
+                    .conn()
+                    .prepare_cached("SELECT online FROM participants WHERE id = ?1")?
+                    .query_row(params![id], |r| r.get(0))
+                    .optional()?;
+                if stored.is_some_and(|stored| stored != *online) {
+                    tx.update(
+                        "participants",
+                        id,
+                        fields(json!({"online": online, "last_seen": ts})),
+                    )?;
+                }
+            }
+            if round_changed {
+                let (number, topic, phase, revealed, deck, votes) = &current;
+                let round = RoundWrite {
+                    room_id: &room_id,
+                    number: *number,
+                    topic,
+                    phase,
+                    revealed: *revealed,
+                    deck,
+                    ts: &ts,
+                };
+                let round_id = upsert_round(tx, &round, None)?;
+                replace_votes(tx, &round_id, votes)?;
+            }
+            for (number, topic, estimate, stats, deck, votes) in &archived {
+                let round = RoundWrite {
+                    room_id: &room_id,
+                    number: *number,
+                    topic,
+                    phase: "completed",
+                    revealed: true,
+                    deck,
+                    ts: &ts,
+                };
+                let round_id = upsert_round(tx, &round, Some((estimate, stats)))?;
+                replace_votes(tx, &round_id, votes)?;
+            }
+            Ok(())
+        })
+        .await
 }
 
-#[allow(clippy::too_many_arguments)]
-fn upsert_round(
-    conn: &rusqlite::Connection,
-    room_id: &str,
-    number: u32,
-    topic: &str,
-    phase: &str,
-    revealed: bool,
-    deck: &str,
-    ts: &str,
-) -> Result<String, StoreError> {
-    exec(
-        conn,
-        "INSERT INTO rounds (id, room, number, topic, state, started, revealed, final_estimate, stats, deck, created, updated) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, '', '', NULL, ?7, ?6, ?6) \
-         ON CONFLICT(room, number) DO UPDATE SET topic = excluded.topic, state = excluded.state, \
-         deck = excluded.deck, updated = excluded.updated",
-        params![
-            litebase::id::new_id(),
-            room_id,
-            number,
-            topic,
-            phase,
-            ts,
-            deck
-        ],
-    )?;
-    if revealed {
-        exec(
-            conn,
-            "UPDATE rounds SET revealed = ?3 WHERE room = ?1 AND number = ?2 AND revealed = ''",
-            params![room_id, number, ts],
-        )?;
-    } else {
-        exec(
-            conn,
-            "UPDATE rounds SET revealed = '' WHERE room = ?1 AND number = ?2",
-            params![room_id, number],
-        )?;
+/// The poker app's name on the changes it writes: its own after-commit hooks
+/// skip them (they are already in the live room).
+pub const APP: &str = "poker";
+
+/// A JSON object literal as a record's fields.
+fn fields(value: Value) -> Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        _ => Map::new(),
     }
-    Ok(conn
-        .prepare_cached("SELECT id FROM rounds WHERE room = ?1 AND number = ?2")?
-        .query_row(params![room_id, number], |r| r.get(0))?)
 }
 
+/// What a round row is to say.
+struct RoundWrite<'a> {
+    room_id: &'a str,
+    number: u32,
+    topic: &'a str,
+    phase: &'a str,
+    revealed: bool,
+    deck: &'a Value,
+    ts: &'a str,
+}
+
+/// The id of the round row `number` of the room, if it exists.
+fn round_id(tx: &AppTx<'_>, room_id: &str, number: u32) -> Result<Option<String>, StoreError> {
+    Ok(tx
+        .conn()
+        .prepare_cached("SELECT id FROM rounds WHERE room = ?1 AND number = ?2")?
+        .query_row(params![room_id, number], |r| r.get(0))
+        .optional()?)
+}
+
+/// Writes round `number` of the room (created if new): topic, state, deck, when
+/// it was revealed (kept from the first reveal), and for an archived round its
+/// estimate and stats. Returns its id.
+fn upsert_round(
+    tx: &AppTx<'_>,
+    round: &RoundWrite<'_>,
+    archived: Option<(&String, &Value)>,
+) -> Result<String, StoreError> {
+    let mut patch = fields(json!({"topic": round.topic, "state": round.phase, "deck": round.deck}));
+    if let Some((estimate, stats)) = archived {
+        patch.insert("final_estimate".into(), json!(estimate));
+        patch.insert("stats".into(), stats.clone());
+    }
+    let id = match round_id(tx, round.room_id, round.number)? {
+        Some(id) => {
+            let revealed: String = tx
+                .conn()
+                .prepare_cached("SELECT revealed FROM rounds WHERE id = ?1")?
+                .query_row(params![id], |r| r.get(0))?;
+            match (round.revealed, revealed.is_empty()) {
+                (true, true) => {
+                    patch.insert("revealed".into(), json!(round.ts));
+                }
+                (false, false) => {
+                    patch.insert("revealed".into(), json!(""));
+                }
+                _ => {}
+            }
+            tx.update("rounds", &id, patch)?;
+            id
+        }
+        None => {
+            let id = litebase::id::new_id();
+            patch.insert("id".into(), json!(id));
+            patch.insert("room".into(), json!(round.room_id));
+            patch.insert("number".into(), json!(round.number));
+            patch.insert("started".into(), json!(round.ts));
+            let revealed = if round.revealed { round.ts } else { "" };
+            patch.insert("revealed".into(), json!(revealed));
+            tx.create("rounds", patch)?;
+            id
+        }
+    };
+    Ok(id)
+}
+
+/// Makes the votes of round `round_id` exactly `votes` (participant, card, name):
+/// only the votes that differ are written.
 fn replace_votes(
-    conn: &rusqlite::Connection,
+    tx: &AppTx<'_>,
     round_id: &str,
     votes: &[(String, String, String)],
-    ts: &str,
 ) -> Result<(), StoreError> {
-    exec(
-        conn,
-        "DELETE FROM votes WHERE round = ?1",
-        params![round_id],
-    )?;
-    let mut stmt = conn.prepare_cached(
-        "INSERT INTO votes (id, round, participant, value, name, created, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
-    )?;
+    let stored: Vec<(String, String)> = tx
+        .conn()
+        .prepare_cached("SELECT id, participant FROM votes WHERE round = ?1")?
+        .query_map(params![round_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    for (id, participant) in &stored {
+        if !votes.iter().any(|(p, _, _)| p == participant) {
+            tx.delete("votes", id)?;
+        }
+    }
     for (participant, value, name) in votes {
-        stmt.execute(params![
-            litebase::id::new_id(),
-            round_id,
-            participant,
-            value,
-            name,
-            ts
-        ])?;
+        let id = stored
+            .iter()
+            .find(|(_, p)| p == participant)
+            .map(|(id, _)| id.as_str());
+        write_vote(tx, round_id, id, participant, value, name)?;
     }
     Ok(())
 }
 
-/// Runs one statement through the connection's statement cache: the same few
-/// statements run for every change, so they are parsed once, not per vote.
-fn exec(
-    conn: &rusqlite::Connection,
-    sql: &str,
-    params: impl rusqlite::Params,
-) -> rusqlite::Result<usize> {
-    conn.prepare_cached(sql)?.execute(params)
+/// Writes one vote: a change of the stored one (`id`), or a new one.
+fn write_vote(
+    tx: &AppTx<'_>,
+    round_id: &str,
+    id: Option<&str>,
+    participant: &str,
+    value: &str,
+    name: &str,
+) -> Result<(), StoreError> {
+    match id {
+        Some(id) => {
+            tx.update("votes", id, fields(json!({"value": value, "name": name})))?;
+        }
+        None => {
+            tx.create(
+                "votes",
+                fields(
+                    json!({"round": round_id, "participant": participant, "value": value,
+                    "name": name}),
+                ),
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// Whether `events` only cast or took back votes (the hot path under load).
@@ -786,21 +873,29 @@ fn is_vote_only(events: &[Event]) -> bool {
             .all(|e| matches!(e, Event::Voted { .. } | Event::VoteCleared { .. }))
 }
 
-/// [`persist`] for votes alone: the room's activity and only the votes that
-/// changed (one upsert or delete each), instead of every row of the room.
+/// How stale the stored `last_activity` may get while people vote: a tenth of
+/// the room's lifetime, at most a minute. Expiry is counted in hours, so the
+/// room row is not rewritten (and announced) for every vote.
+fn activity_step_ms() -> u64 {
+    (room_ttl().saturating_mul(100)).min(60_000)
+}
+
+/// [`persist`] for votes alone: only the votes that changed (one write each)
+/// and, when the stored activity is stale, the room's activity — instead of
+/// every row of the room.
 async fn persist_votes(
-    db: &litebase::Db,
+    records: &litebase::records::service::Records,
     room_id: &str,
     state: &RoomState,
     events: &[Event],
 ) -> Result<(), StoreError> {
     let round = state.round();
+    let number = round.number();
     let current = (
-        round.number(),
         round.topic().unwrap_or_default().to_string(),
         phase_text(round.phase()),
         round.revealed_at().is_some(),
-        serde_json::to_string(round.deck().spec()).unwrap_or_else(|_| "null".into()),
+        serde_json::to_value(round.deck().spec()).unwrap_or(Value::Null),
     );
     // (participant, Some((card, name))) for a vote, None for a vote taken back.
     let changes: Vec<(String, Option<(String, String)>)> = events
@@ -821,109 +916,118 @@ async fn persist_votes(
         .filter(|(p, _)| !p.is_empty())
         .collect();
     let room_id = room_id.to_string();
-    let last_activity = timestamp_text(state.last_activity());
-    let expires = timestamp_text(state.last_activity().plus_secs(room_ttl()));
-    db.write(move |conn| -> Result<(), StoreError> {
-        let ts = now_text();
-        exec(
-            conn,
-            "UPDATE rooms SET last_activity = ?2, expires = ?3, updated = ?4 WHERE id = ?1",
-            params![room_id, last_activity, expires, ts],
-        )?;
-        let (number, topic, phase, revealed, deck) = &current;
-        // The round's row is looked up inside each statement; only when it does
-        // not exist yet (nothing changed) is it written first, then the vote again.
-        let mut round_written = false;
-        for (participant, vote) in &changes {
-            loop {
-                let changed = match vote {
-                    Some((card, name)) => exec(
-                        conn,
-                        "INSERT INTO votes (id, round, participant, value, name, created, updated) \
-                         SELECT ?1, id, ?3, ?4, ?5, ?6, ?6 FROM rounds WHERE room = ?2 AND number = ?7 \
-                         ON CONFLICT(round, participant) DO UPDATE \
-                         SET value = excluded.value, name = excluded.name, updated = excluded.updated",
-                        params![litebase::id::new_id(), room_id, participant, card, name, ts, number],
-                    )?,
-                    None => exec(
-                        conn,
-                        "DELETE FROM votes WHERE participant = ?2 AND round = \
-                         (SELECT id FROM rounds WHERE room = ?1 AND number = ?3)",
-                        params![room_id, participant, number],
-                    )?,
-                };
-                if changed > 0 || round_written || vote.is_none() {
-                    break;
-                }
-                upsert_round(conn, &room_id, *number, topic, phase, *revealed, deck, &ts)?;
-                round_written = true;
+    let activity = state.last_activity();
+    records
+        .app_write(APP, move |tx| -> Result<(), StoreError> {
+            let ts = now_text();
+            let stored: String = tx
+                .conn()
+                .prepare_cached("SELECT last_activity FROM rooms WHERE id = ?1")?
+                .query_row(params![room_id], |r| r.get(0))?;
+            let stale = parse_timestamp(&stored)
+                .is_none_or(|at| at.0.saturating_add(activity_step_ms()) <= activity.0);
+            if stale {
+                tx.update(
+                    "rooms",
+                    &room_id,
+                    fields(json!({"last_activity": timestamp_text(activity),
+                        "expires": timestamp_text(activity.plus_secs(room_ttl()))})),
+                )?;
             }
-        }
-        Ok(())
-    })
-    .await
+            let round_id = match round_id(tx, &room_id, number)? {
+                Some(id) => id,
+                None => {
+                    let (topic, phase, revealed, deck) = &current;
+                    let round = RoundWrite {
+                        room_id: &room_id,
+                        number,
+                        topic,
+                        phase,
+                        revealed: *revealed,
+                        deck,
+                        ts: &ts,
+                    };
+                    upsert_round(tx, &round, None)?
+                }
+            };
+            for (participant, vote) in &changes {
+                let id: Option<String> = tx
+                    .conn()
+                    .prepare_cached("SELECT id FROM votes WHERE round = ?1 AND participant = ?2")?
+                    .query_row(params![round_id, participant], |r| r.get(0))
+                    .optional()?;
+                match (vote, id) {
+                    (Some((card, name)), id) => {
+                        write_vote(tx, &round_id, id.as_deref(), participant, card, name)?;
+                    }
+                    (None, Some(id)) => tx.delete("votes", &id)?,
+                    (None, None) => {}
+                }
+            }
+            Ok(())
+        })
+        .await
 }
 
 /// Marks the room's people offline, as a freshly started hub finds them (after a
 /// crash the rows may still say online). Writes only rows that say online.
-pub async fn mark_offline(db: &litebase::Db, room_id: &str) -> Result<(), StoreError> {
+pub async fn mark_offline(
+    records: &litebase::records::service::Records,
+    room_id: &str,
+) -> Result<(), StoreError> {
     let room_id = room_id.to_string();
-    db.write(move |conn| -> Result<(), StoreError> {
-        conn.execute(
-            "UPDATE participants SET online = FALSE, last_seen = ?2 WHERE room = ?1 AND online",
-            params![room_id, now_text()],
-        )?;
-        Ok(())
-    })
-    .await
+    records
+        .app_write(APP, move |tx| -> Result<(), StoreError> {
+            let ids: Vec<String> = tx
+                .conn()
+                .prepare_cached("SELECT id FROM participants WHERE room = ?1 AND online")?
+                .query_map(params![room_id], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            let ts = now_text();
+            for id in ids {
+                tx.update(
+                    "participants",
+                    &id,
+                    fields(json!({"online": false, "last_seen": ts})),
+                )?;
+            }
+            Ok(())
+        })
+        .await
 }
 
 /// Deletes every room whose `expires` has passed (a room never given an expiry
 /// counts from its last activity), with its participants, rounds and votes, in
 /// one write. Returns the codes of the rooms deleted.
-pub async fn delete_expired(db: &litebase::Db) -> Result<Vec<String>, StoreError> {
+pub async fn delete_expired(
+    records: &litebase::records::service::Records,
+) -> Result<Vec<String>, StoreError> {
     let now_ts = now();
     let now_text = timestamp_text(now_ts);
     let idle_cutoff = timestamp_text(Timestamp(
         now_ts.0.saturating_sub(room_ttl().saturating_mul(1000)),
     ));
-    db.write(move |conn| -> Result<Vec<String>, StoreError> {
-        conn.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS expired_rooms (id TEXT PRIMARY KEY, code TEXT)",
-            [],
-        )?;
-        conn.execute("DELETE FROM temp.expired_rooms", [])?;
-        conn.execute(
-            "INSERT INTO temp.expired_rooms SELECT id, code FROM rooms \
-             WHERE (expires != '' AND expires < ?1) OR (expires = '' AND last_activity != '' AND last_activity < ?2)",
-            params![now_text, idle_cutoff],
-        )?;
-        let codes = conn
-            .prepare("SELECT code FROM temp.expired_rooms")?
-            .query_map([], |r| r.get::<_, String>(0))?
-            .collect::<Result<Vec<_>, _>>()?;
-        if !codes.is_empty() {
-            conn.execute(
-                "DELETE FROM votes WHERE round IN (SELECT id FROM rounds WHERE room IN (SELECT id FROM temp.expired_rooms))",
-                [],
-            )?;
-            conn.execute(
-                "DELETE FROM rounds WHERE room IN (SELECT id FROM temp.expired_rooms)",
-                [],
-            )?;
-            conn.execute(
-                "DELETE FROM participants WHERE room IN (SELECT id FROM temp.expired_rooms)",
-                [],
-            )?;
-            conn.execute(
-                "DELETE FROM rooms WHERE id IN (SELECT id FROM temp.expired_rooms)",
-                [],
-            )?;
-        }
-        conn.execute("DELETE FROM temp.expired_rooms", [])?;
-        Ok(codes)
-    })
-    .await
+    records
+        .app_write(APP, move |tx| -> Result<Vec<String>, StoreError> {
+            let expired: Vec<(String, String)> = tx
+                .conn()
+                .prepare_cached(
+                    "SELECT id, code FROM rooms WHERE (expires != '' AND expires < ?1) \
+                     OR (expires = '' AND last_activity != '' AND last_activity < ?2)",
+                )?
+                .query_map(params![now_text, idle_cutoff], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?
+                .collect::<Result<_, _>>()?;
+            let mut codes = Vec::with_capacity(expired.len());
+            for (id, code) in expired {
+                // The cascade takes its participants, rounds and votes.
+                tx.delete("rooms", &id)?;
+                codes.push(code);
+            }
+            Ok(codes)
+        })
+        .await
 }
 
 #[cfg(test)]

@@ -47,7 +47,7 @@ pub fn start(
                 _ = trigger.0.notified() => {}
             }
             follow_ttl_setting(&core);
-            sweep(&core.db, &hubs).await;
+            sweep(&core.records, &hubs).await;
         }
     });
 }
@@ -64,8 +64,8 @@ fn follow_ttl_setting(core: &litebase::core::Core) {
 }
 
 /// One sweep.
-pub async fn sweep(db: &litebase::Db, hubs: &Hubs) {
-    match store::delete_expired(db).await {
+pub async fn sweep(records: &litebase::records::service::Records, hubs: &Hubs) {
+    match store::delete_expired(records).await {
         Ok(codes) => {
             if !codes.is_empty() {
                 tracing::info!(rooms = codes.len(), "deleted expired rooms");

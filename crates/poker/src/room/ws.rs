@@ -113,7 +113,7 @@ async fn create_room(core: web::Data<litebase::core::Core>, body: web::Bytes) ->
         deck: input.deck.map(DeckSpec::from).unwrap_or_default(),
         ..RoomSetup::default()
     };
-    match store::create_room(&core.db, setup).await {
+    match store::create_room(&core.records, setup).await {
         Ok(room) => HttpResponse::Ok().json(serde_json::json!({
             "code": room.code,
             "hostToken": room.host_token,
@@ -435,7 +435,7 @@ async fn join(
     format: Format,
     outbox: &Outbox,
 ) -> Result<(mpsc::Sender<HubMsg>, u64), Refusal> {
-    hubs.ask(&core.db, code, |reply| HubMsg::Connect {
+    hubs.ask(&core.records, code, |reply| HubMsg::Connect {
         name: name.clone(),
         role,
         token: token.clone(),

@@ -80,7 +80,7 @@ mod tests {
             assert!(limiter.check(Some(a), "auth").is_ok());
         }
         let err = limiter.check(Some(a), "auth").err();
-        assert_eq!(err.map(|e| e.status.as_u16()), Some(429));
+        assert_eq!(err.map(|e| e.status().as_u16()), Some(429));
         assert!(
             limiter.check(Some(b), "auth").is_ok(),
             "another IP has its own budget"

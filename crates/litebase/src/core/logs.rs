@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 use rusqlite::{Connection, OpenFlags, Row};
 use serde_json::{Value, json};
 
-use crate::core::Core;
+use super::Core;
 use crate::error::ApiError;
 use crate::query::{
     CollectionInfo, CompileOptions, FieldInfo, FieldKind, RequestInfo, compile_filter, compile_sort,
@@ -102,7 +102,7 @@ async fn with_logs<T: Send + 'static>(
         if !path.exists() {
             // Logging never started (disabled from the start): nothing logged.
             let conn = Connection::open_in_memory()?;
-            conn.execute_batch(super::writer::SCHEMA)?;
+            conn.execute_batch(crate::logs::writer::SCHEMA)?;
             return f(&conn);
         }
         let conn = Connection::open_with_flags(

@@ -3,7 +3,7 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{AuthError, password};
+use crate::auth::{AuthError, password};
 use crate::db::Db;
 use crate::id::{new_id, random_string};
 

@@ -1,6 +1,12 @@
 //! The running app's shared state: database, schema snapshot, secrets, hooks,
 //! configuration. Handlers reach it as `web::Data<Core>`.
 
+pub mod auth;
+pub mod backups;
+pub mod collections;
+pub mod logs;
+pub mod settings;
+
 use rusqlite::OptionalExtension;
 
 use crate::config::Config;
@@ -21,19 +27,22 @@ pub struct Core {
     /// The database.
     pub db: Db,
     /// Collections as of the last committed schema change.
-    pub schema: SchemaCache,
+    pub schema: std::sync::Arc<SchemaCache>,
+    /// Every committed record change, to subscribe to (hooks and realtime do).
+    pub changes: std::sync::Arc<crate::changes::ChangeStream>,
+    /// The record service: every read and write of records goes through it.
+    pub records: crate::records::service::Records,
     /// The configuration the app runs with.
     pub config: Config,
     /// Record hooks registered by the app.
-    pub hooks: Hooks,
+    pub hooks: std::sync::Arc<Hooks>,
     /// The app's migrations, where `--dev` records schema changes.
     pub app_migrations: Option<MigrationSet>,
-    master_secret: String,
     /// Per-IP limits on the auth endpoints.
-    pub limiter: crate::api::ratelimit::RateLimiter,
+    pub limiter: crate::auth::ratelimit::RateLimiter,
     metrics: std::sync::RwLock<Vec<MetricsSource>>,
     /// Realtime subscribers (SSE now, WebSocket rooms later).
-    pub realtime: crate::realtime::Realtime,
+    pub realtime: std::sync::Arc<crate::realtime::Realtime>,
     /// At most one password-reset mail per record every two minutes.
     pub mail_throttle: MailThrottle,
     mailer: std::sync::RwLock<crate::mail::Mailer>,
@@ -98,19 +107,30 @@ impl Core {
             settings.logs.max_days,
             settings.logs.log_ip,
         );
-        let schema = SchemaCache::default();
+        let schema = std::sync::Arc::new(SchemaCache::default());
         schema.replace(Schema::new(collections));
+        let changes = crate::changes::ChangeStream::attach(&db)?;
+        let hooks = std::sync::Arc::new(hooks);
+        Hooks::follow(hooks.clone(), changes.subscribe())
+            .map_err(|e| DbError::Thread(e.to_string()))?;
+        let records = crate::records::service::Records::new(
+            db.clone(),
+            schema.clone(),
+            hooks.clone(),
+            secret.as_str().into(),
+        );
         Ok(Core {
+            changes,
+            records,
             db,
             schema,
             config,
             hooks,
             app_migrations,
-            master_secret: secret,
-            limiter: crate::api::ratelimit::RateLimiter::new(settings.auth_limit()),
+            limiter: crate::auth::ratelimit::RateLimiter::new(settings.auth_limit()),
             mailer: std::sync::RwLock::new(mailer),
             mail_throttle: MailThrottle::default(),
-            realtime: crate::realtime::Realtime::new(realtime_queue),
+            realtime: std::sync::Arc::new(crate::realtime::Realtime::new(realtime_queue)),
             metrics: Default::default(),
             logs,
             settings: crate::settings::LiveSettings::new(settings, parts.settings),
@@ -171,6 +191,40 @@ impl Core {
         }
     }
 
+    /// The client's address for `req`: the socket's peer, or what a trusted
+    /// proxy's header says (see [`client_ip`]).
+    pub fn client_ip(&self, req: &actix_web::HttpRequest) -> Option<std::net::IpAddr> {
+        let settings = self.settings.get();
+        crate::proxy::client_ip(
+            req.peer_addr().map(|a| a.ip()),
+            req.headers(),
+            &settings.trusted_proxy,
+            &self.config.serve.trusted_proxies,
+        )
+    }
+
+    /// The scheme and host the client used for `req` (see [`origin`]): a trusted
+    /// proxy's `Forwarded` / `X-Forwarded-Proto` / `X-Forwarded-Host`, else the
+    /// request's own.
+    pub fn origin(&self, req: &actix_web::HttpRequest) -> crate::proxy::Origin {
+        let trusted = req
+            .peer_addr()
+            .is_some_and(|a| self.config.serve.trusted_proxies.contains(a.ip()));
+        let config = req.app_config();
+        let own_scheme = match req.uri().scheme_str() {
+            Some(scheme) => scheme,
+            None if config.secure() => "https",
+            None => "http",
+        };
+        let own_host = req
+            .headers()
+            .get(actix_web::http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .or_else(|| req.uri().authority().map(|a| a.as_str()))
+            .unwrap_or_else(|| config.host());
+        crate::proxy::origin(trusted, req.headers(), own_scheme, own_host)
+    }
+
     /// The secret tokens of `purpose` for records of a collection are signed with
     /// (together with each record's token key).
     pub fn token_secret(
@@ -178,7 +232,7 @@ impl Core {
         collection_id: &str,
         purpose: crate::auth::token::Purpose,
     ) -> String {
-        crate::auth::token::derive_secret(&self.master_secret, collection_id, purpose)
+        self.records.token_secret(collection_id, purpose)
     }
 }
 

@@ -1,0 +1,181 @@
+//! The commit stream: every committed record change, whoever made it (the API, the
+//! admin UI, an app's own code, a batch), as one typed [`RecordChange`], delivered
+//! in commit order to every subscriber — after-commit hooks, realtime, and whatever
+//! an app subscribes.
+//!
+//! A write announces its changes inside its transaction (see
+//! [`crate::db::events`]); the writer hands on those of the writes that committed,
+//! once the COMMIT is done, and [`ChangeStream`] gives each subscriber its own
+//! queue. Nothing calls an after-commit step by hand, so no path can forget it.
+//!
+//! ```
+//! # async fn demo(db: litebase::Db) -> Result<(), litebase::db::DbError> {
+//! let stream = litebase::changes::ChangeStream::attach(&db)?;
+//! let mut changes = stream.subscribe();
+//! # drop(changes.try_recv());
+//! # Ok(()) }
+//! ```
+
+use std::sync::{Arc, RwLock};
+
+use serde_json::{Map, Value};
+use tokio::sync::mpsc;
+
+use crate::db::{Db, DbError};
+use crate::schema::Collection;
+
+/// What happens to a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordAction {
+    /// A new record.
+    Create,
+    /// A changed record.
+    Update,
+    /// A removed record.
+    Delete,
+}
+
+impl RecordAction {
+    /// The name PocketBase uses in realtime events.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordAction::Create => "create",
+            RecordAction::Update => "update",
+            RecordAction::Delete => "delete",
+        }
+    }
+}
+
+/// Who made a change: a subscriber that reacts to other people's edits (an app's
+/// live state following admin edits) can skip its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// A client's request: the records API, a batch, the admin UI.
+    Request,
+    /// An app's own code writing with system access, named by the app.
+    App(&'static str),
+}
+
+/// A committed change, as every subscriber of the stream sees it.
+#[derive(Debug, Clone)]
+pub struct RecordChange {
+    /// What was done.
+    pub action: RecordAction,
+    /// The collection it happened in.
+    pub collection: Arc<Collection>,
+    /// The record as stored (for delete: as it was).
+    pub record: Map<String, Value>,
+    /// Who made it.
+    pub origin: Origin,
+}
+
+impl RecordChange {
+    /// The record's id.
+    pub fn id(&self) -> &str {
+        self.record
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    }
+}
+
+/// The changes of one committed transaction, in the order they were made; shared
+/// by every subscriber (one allocation, however many listen).
+pub type ChangeBatch = Arc<[RecordChange]>;
+
+/// The receiving end of one subscription: batches in commit order.
+pub type ChangeReceiver = mpsc::UnboundedReceiver<ChangeBatch>;
+
+/// Every subscriber of the database's committed record changes.
+#[derive(Default)]
+pub struct ChangeStream {
+    subscribers: RwLock<Vec<mpsc::UnboundedSender<ChangeBatch>>>,
+}
+
+impl ChangeStream {
+    /// A stream fed by `db`'s writer: the database's one commit sink.
+    pub fn attach(db: &Db) -> Result<Arc<ChangeStream>, DbError> {
+        let stream = Arc::new(ChangeStream::default());
+        let feed = stream.clone();
+        db.set_commit_sink(Arc::new(move |events| {
+            let batch: Vec<RecordChange> = events
+                .into_iter()
+                .filter_map(|e| e.downcast::<RecordChange>().ok().map(|b| *b))
+                .collect();
+            feed.publish(batch);
+        }))?;
+        Ok(stream)
+    }
+
+    /// A new subscription; it receives every batch committed from now on. Its
+    /// queue is unbounded, so a subscriber must keep reading (drop the receiver
+    /// to leave).
+    pub fn subscribe(&self) -> ChangeReceiver {
+        let (tx, rx) = mpsc::unbounded_channel();
+        self.subscribers
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(tx);
+        rx
+    }
+
+    /// Hands a committed batch to every subscriber; runs on the writer thread, so
+    /// it only queues. Subscribers that left are forgotten.
+    pub fn publish(&self, batch: Vec<RecordChange>) {
+        if batch.is_empty() {
+            return;
+        }
+        let batch: ChangeBatch = batch.into();
+        let mut gone = false;
+        for tx in self
+            .subscribers
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+        {
+            gone |= tx.send(batch.clone()).is_err();
+        }
+        if gone {
+            self.subscribers
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .retain(|tx| !tx.is_closed());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn change(id: &str) -> RecordChange {
+        let collection: Collection =
+            serde_json::from_value(json!({"name": "posts"})).unwrap_or_else(|e| panic!("{e}"));
+        RecordChange {
+            action: RecordAction::Create,
+            collection: Arc::new(collection),
+            record: json!({"id": id}).as_object().cloned().unwrap_or_default(),
+            origin: Origin::Request,
+        }
+    }
+
+    #[test]
+    fn every_subscriber_gets_every_batch_in_order_and_leavers_are_forgotten() {
+        let stream = ChangeStream::default();
+        let mut a = stream.subscribe();
+        let b = stream.subscribe();
+        stream.publish(vec![change("1"), change("2")]);
+        drop(b);
+        stream.publish(vec![]);
+        stream.publish(vec![change("3")]);
+        let ids = |batch: ChangeBatch| batch.iter().map(|c| c.id().to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            a.try_recv().map(ids).ok(),
+            Some(vec!["1".into(), "2".into()])
+        );
+        assert_eq!(a.try_recv().map(ids).ok(), Some(vec!["3".into()]));
+        assert!(a.try_recv().is_err(), "an empty batch is not sent");
+        assert_eq!(stream.subscribers.read().map(|s| s.len()).ok(), Some(1));
+    }
+}

@@ -1,0 +1,696 @@
+//! The record service: the one way records are read and written, whoever asks —
+//! the REST API, the admin UI, a batch, or an app's own code. It is where
+//! PocketBase keeps its `core`: the HTTP layers only translate requests into
+//! calls here and results back into answers.
+//!
+//! Every write runs the same pipeline on the writer thread — rules (unless the
+//! caller has system access), coercion and validation, hooks, the row, cascades —
+//! and announces each change it made; the changes reach every subscriber of the
+//! commit stream ([`crate::changes`]) once the transaction commits. Nothing here
+//! calls an after-commit step by hand.
+//!
+//! ```no_run
+//! # async fn demo(records: &litebase::records::service::Records) -> Result<(), litebase::ApiError> {
+//! use litebase::records::service::Caller;
+//! let body = serde_json::json!({"title": "hello"});
+//! let body = body.as_object().cloned().unwrap_or_default();
+//! let note = records.create(&Caller::system(), "notes", body).await?;
+//! # drop(note); Ok(()) }
+//! ```
+
+use std::sync::Arc;
+
+use rusqlite::Connection;
+use serde_json::{Map, Value, json};
+
+use super::read::{self, ListQuery, ReadCtx, param};
+use super::write::{self, PreparedAuth, WriteCtx};
+use super::{missing_collection, rules};
+use crate::auth::request::Auth;
+use crate::changes::Origin;
+use crate::db::{Db, DbError};
+use crate::error::ApiError;
+use crate::hooks::Hooks;
+use crate::query::RequestInfo;
+use crate::schema::{Collection, CollectionType, Schema, SchemaCache};
+
+/// Most sub-requests in one batch.
+pub const MAX_BATCH_REQUESTS: usize = 50;
+
+/// Who asks, and what of the request rules may read besides the body
+/// (`@request.query.*`, `@request.headers.*`; `?expand`/`?fields` shape answers).
+#[derive(Debug, Clone, Default)]
+pub struct Caller {
+    /// The requester; a superuser bypasses every rule.
+    pub auth: Auth,
+    /// Whether rules apply (a client) or not (an app's own code).
+    pub access: Access,
+    /// The query string as a JSON object of strings.
+    pub query: Map<String, Value>,
+    /// The headers, named as rules see them.
+    pub headers: Map<String, Value>,
+}
+
+/// Whether a caller is held to the collections' rules.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Access {
+    /// A client: the rules decide (superusers bypass them).
+    #[default]
+    Rules,
+    /// An app's own code: no rule applies; its changes say which app made them.
+    System(&'static str),
+}
+
+impl Caller {
+    /// A client request as `auth`, with its query and headers.
+    pub fn request(auth: Auth, query: Map<String, Value>, headers: Map<String, Value>) -> Self {
+        Caller {
+            auth,
+            access: Access::Rules,
+            query,
+            headers,
+        }
+    }
+
+    /// An app's own code (named `app` in the changes it makes): every rule bypassed.
+    pub fn app(app: &'static str) -> Self {
+        Caller {
+            access: Access::System(app),
+            ..Caller::default()
+        }
+    }
+
+    /// litebase's own system access (maintenance, tests).
+    pub fn system() -> Self {
+        Caller::app("litebase")
+    }
+
+    fn bypasses_rules(&self) -> bool {
+        self.auth.is_superuser() || matches!(self.access, Access::System(_))
+    }
+
+    fn origin(&self) -> Origin {
+        match self.access {
+            Access::Rules => Origin::Request,
+            Access::System(app) => Origin::App(app),
+        }
+    }
+
+    fn info(&self, method: &str, body: Map<String, Value>) -> RequestInfo {
+        rules::request_info(
+            &self.auth,
+            method,
+            self.query.clone(),
+            self.headers.clone(),
+            body,
+        )
+    }
+}
+
+/// Why a batch was refused; nothing of it was written either way.
+#[derive(Debug)]
+pub enum BatchError {
+    /// The batch as a whole (empty, too long, the database failing).
+    Whole(ApiError),
+    /// Sub-request `index` was refused, with this error.
+    Item {
+        /// Its position in the batch.
+        index: usize,
+        /// Its own error, as the single request would have answered.
+        error: ApiError,
+    },
+}
+
+impl From<DbError> for BatchError {
+    fn from(e: DbError) -> Self {
+        BatchError::Whole(e.into())
+    }
+}
+
+/// The record service's handles: the database, the schema in force and the app's
+/// hooks. Cheap to clone.
+#[derive(Clone)]
+pub struct Records {
+    pub(super) db: Db,
+    pub(super) schema: Arc<SchemaCache>,
+    hooks: Arc<Hooks>,
+    pub(super) master_secret: Arc<str>,
+}
+
+struct Target {
+    schema: Arc<Schema>,
+    collection: Arc<Collection>,
+}
+
+/// What one write is about.
+struct WriteRequest {
+    method: &'static str,
+    body: Map<String, Value>,
+    op: WriteOp,
+    id: String,
+}
+
+/// A single write, run on the writer's transaction.
+type WriteOp = fn(
+    &Connection,
+    &WriteCtx<'_>,
+    &Arc<Collection>,
+    &str,
+    &Map<String, Value>,
+) -> Result<Map<String, Value>, ApiError>;
+
+impl Records {
+    /// The service over `db`, with the schema cache and hooks the app runs with
+    /// and the instance's secret that tokens derive from.
+    pub fn new(
+        db: Db,
+        schema: Arc<SchemaCache>,
+        hooks: Arc<Hooks>,
+        master_secret: Arc<str>,
+    ) -> Self {
+        Records {
+            db,
+            schema,
+            hooks,
+            master_secret,
+        }
+    }
+
+    /// The database, for an app's own reads.
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    fn target(&self, name: &str) -> Result<Target, ApiError> {
+        let schema = self.schema.current();
+        let collection = schema.get(name).cloned().ok_or_else(missing_collection)?;
+        Ok(Target { schema, collection })
+    }
+
+    /// Whether collection `name` exists (for handlers that answer 404 before
+    /// reading a body).
+    pub fn check_collection(&self, name: &str) -> Result<(), ApiError> {
+        self.target(name).map(|_| ())
+    }
+
+    /// A page of records (rules, filter, sort, paging, expand, fields from
+    /// `caller.query`).
+    pub async fn list(&self, caller: &Caller, name: &str) -> Result<Value, ApiError> {
+        let Target { schema, collection } = self.target(name)?;
+        let q = ListQuery::parse(&caller.query)?;
+        let info = caller.info("GET", Map::new());
+        let superuser = caller.bypasses_rules();
+        self.db
+            .read(move |conn| {
+                let ctx = ReadCtx {
+                    schema: &schema,
+                    req: &info,
+                    superuser,
+                };
+                read::list(conn, &ctx, &collection, &q)
+            })
+            .await
+    }
+
+    /// One record by id, if the view rule lets the caller see it.
+    pub async fn view(
+        &self,
+        caller: &Caller,
+        name: &str,
+        id: String,
+    ) -> Result<Map<String, Value>, ApiError> {
+        let Target { schema, collection } = self.target(name)?;
+        let expand = param(&caller.query, "expand").to_string();
+        let fields = param(&caller.query, "fields").to_string();
+        let info = caller.info("GET", Map::new());
+        let superuser = caller.bypasses_rules();
+        self.db
+            .read(move |conn| {
+                let ctx = ReadCtx {
+                    schema: &schema,
+                    req: &info,
+                    superuser,
+                };
+                let mut items = [read::view(conn, &ctx, &collection, &id)?];
+                read::finish(conn, &ctx, &collection, &mut items, &expand, &fields)?;
+                let [one] = items;
+                Ok::<_, ApiError>(one)
+            })
+            .await
+    }
+
+    /// Creates a record (rules, validation, hooks); returns it as the caller may
+    /// see it.
+    pub async fn create(
+        &self,
+        caller: &Caller,
+        name: &str,
+        body: Map<String, Value>,
+    ) -> Result<Map<String, Value>, ApiError> {
+        let write = WriteRequest {
+            method: "POST",
+            body,
+            op: |conn, ctx, c, _, body| write::create(conn, ctx, c, body).map(|(r, _)| r),
+            id: String::new(),
+        };
+        self.write_one(caller, self.target(name)?, write).await
+    }
+
+    /// Updates record `id` if the update rule lets the caller.
+    pub async fn update(
+        &self,
+        caller: &Caller,
+        name: &str,
+        id: String,
+        body: Map<String, Value>,
+    ) -> Result<Map<String, Value>, ApiError> {
+        let write = WriteRequest {
+            method: "PATCH",
+            body,
+            op: |conn, ctx, c, id, body| write::update(conn, ctx, c, id, body).map(|(r, _)| r),
+            id,
+        };
+        self.write_one(caller, self.target(name)?, write).await
+    }
+
+    /// Deletes record `id` (rules, cascades, hooks).
+    pub async fn delete(&self, caller: &Caller, name: &str, id: String) -> Result<(), ApiError> {
+        let Target { schema, collection } = self.target(name)?;
+        let info = caller.info("DELETE", Map::new());
+        let superuser = caller.bypasses_rules();
+        let origin = caller.origin();
+        let hooks = self.hooks.clone();
+        self.db
+            .write(move |conn| {
+                let ctx = WriteCtx {
+                    hooks: &hooks,
+                    origin,
+                    schema: &schema,
+                    req: &info,
+                    superuser,
+                    validate: true,
+                    auth: PreparedAuth::default(),
+                };
+                write::delete(conn, &ctx, &collection, &id).map(|_| ())
+            })
+            .await
+    }
+
+    /// Deletes every record of a collection, with cascades (superusers only).
+    pub async fn truncate(&self, caller: &Caller, name: &str) -> Result<(), ApiError> {
+        if !caller.bypasses_rules() {
+            return Err(super::superusers_only());
+        }
+        let Target { schema, collection } = self.target(name)?;
+        let origin = caller.origin();
+        let hooks = self.hooks.clone();
+        self.db
+            .write(move |conn| {
+                let req = RequestInfo::default();
+                let ctx = WriteCtx {
+                    hooks: &hooks,
+                    origin,
+                    schema: &schema,
+                    req: &req,
+                    superuser: true,
+                    validate: true,
+                    auth: PreparedAuth::default(),
+                };
+                write::truncate(conn, &ctx, &collection)
+            })
+            .await
+    }
+
+    /// For auth collections: hashes a new password and checks `oldPassword`
+    /// before the write, so the slow argon2 work never runs on the writer thread.
+    async fn prepare_auth(
+        &self,
+        c: &Arc<Collection>,
+        body: &Map<String, Value>,
+        caller: &Caller,
+        id: Option<&str>,
+    ) -> Result<PreparedAuth, ApiError> {
+        use crate::auth::password;
+        if c.kind != CollectionType::Auth {
+            return Ok(PreparedAuth::default());
+        }
+        let given = body
+            .get("password")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        if given.is_empty() || password::validate(&given).is_err() {
+            return Ok(PreparedAuth::default());
+        }
+        let mut old_password_ok = false;
+        if let (Some(id), false) = (id, caller.bypasses_rules()) {
+            let old = body
+                .get("oldPassword")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            let (c2, id) = (c.clone(), id.to_string());
+            let row = self
+                .db
+                .read(move |conn| crate::records::accounts::load(conn, &c2, &id))
+                .await?;
+            if let Some(row) = row.filter(|_| !old.is_empty()) {
+                old_password_ok = password::verify_async(&old, &row.password_hash).await;
+            }
+        }
+        let hash = password::hash_async(&given).await?;
+        Ok(PreparedAuth {
+            password_hash: Some(hash),
+            old_password_ok,
+        })
+    }
+
+    /// Runs `write.op` in the writer's transaction and shapes the returned record
+    /// for the caller (hidden fields, `?expand`, `?fields`).
+    async fn write_one(
+        &self,
+        caller: &Caller,
+        target: Target,
+        write: WriteRequest,
+    ) -> Result<Map<String, Value>, ApiError> {
+        let WriteRequest {
+            method,
+            body,
+            op,
+            id,
+        } = write;
+        let expand = param(&caller.query, "expand").to_string();
+        let fields = param(&caller.query, "fields").to_string();
+        let info = caller.info(method, body.clone());
+        let superuser = caller.bypasses_rules();
+        let Target { schema, collection } = target;
+        let prepared = self
+            .prepare_auth(
+                &collection,
+                &body,
+                caller,
+                (!id.is_empty()).then_some(id.as_str()),
+            )
+            .await?;
+        let (schema2, collection2, info2) = (schema.clone(), collection.clone(), info.clone());
+        let origin = caller.origin();
+        let hooks = self.hooks.clone();
+        let record = self
+            .db
+            .write(move |conn| {
+                let ctx = WriteCtx {
+                    hooks: &hooks,
+                    origin,
+                    schema: &schema2,
+                    req: &info2,
+                    superuser,
+                    validate: true,
+                    auth: prepared,
+                };
+                op(conn, &ctx, &collection2, &id, &body)
+            })
+            .await?;
+        let record = write::visible(&collection, record, superuser, info.auth.as_ref());
+        if expand.trim().is_empty() && fields.trim().is_empty() {
+            return Ok(record);
+        }
+        self.db
+            .read(move |conn| {
+                let ctx = ReadCtx {
+                    schema: &schema,
+                    req: &info,
+                    superuser,
+                };
+                let mut items = [record];
+                read::finish(conn, &ctx, &collection, &mut items, &expand, &fields)?;
+                let [one] = items;
+                Ok(one)
+            })
+            .await
+    }
+
+    /// Runs the sub-requests `requests` (`{method, url, body}`) as `caller` in one
+    /// transaction: all of them or none. Answers `{status, body}` per sub-request.
+    pub async fn batch(
+        &self,
+        caller: &Caller,
+        requests: &[Value],
+    ) -> Result<Vec<Value>, BatchError> {
+        if requests.is_empty() {
+            return Err(BatchError::Whole(batch_validation(
+                "validation_required",
+                "Cannot be blank.",
+            )));
+        }
+        if requests.len() > MAX_BATCH_REQUESTS {
+            return Err(BatchError::Whole(batch_validation(
+                "validation_length_too_long",
+                &format!("The length must be no more than {MAX_BATCH_REQUESTS}."),
+            )));
+        }
+        let schema = self.schema.current();
+        let mut ops = Vec::with_capacity(requests.len());
+        for (index, item) in requests.iter().enumerate() {
+            let item_error = |error| BatchError::Item { index, error };
+            let op = parse_batch_op(&schema, item).map_err(item_error)?;
+            let prepared = self
+                .prepare_auth(&op.collection, &op.body, caller, op.id.as_deref())
+                .await
+                .map_err(item_error)?;
+            ops.push((op, prepared));
+        }
+        let superuser = caller.bypasses_rules();
+        let caller = caller.clone();
+        let hooks = self.hooks.clone();
+        self.db
+            .write(move |conn| {
+                let mut results = Vec::with_capacity(ops.len());
+                for (index, (op, prepared)) in ops.into_iter().enumerate() {
+                    let info = rules::request_info(
+                        &caller.auth,
+                        &op.method,
+                        Map::new(),
+                        caller.headers.clone(),
+                        op.body.clone(),
+                    );
+                    let ctx = WriteCtx {
+                        hooks: &hooks,
+                        origin: caller.origin(),
+                        schema: &schema,
+                        req: &info,
+                        superuser,
+                        validate: true,
+                        auth: prepared,
+                    };
+                    let c = &op.collection;
+                    let (status, record) = run_batch_op(conn, &ctx, &op)
+                        .map_err(|error| BatchError::Item { index, error })?;
+                    let body = record.map_or(Value::Null, |r| {
+                        Value::Object(write::visible(c, r, superuser, info.auth.as_ref()))
+                    });
+                    results.push(json!({"status": status, "body": body}));
+                }
+                Ok::<_, BatchError>(results)
+            })
+            .await
+    }
+
+    /// Runs `f` in one write transaction with an app's system access (no rules),
+    /// through the same pipeline as every other write: hooks, validation, the
+    /// change announced to the commit stream tagged [`Origin::App`]`(app)`.
+    /// Statements are cached per connection, so the same few writes repeated (a
+    /// vote) are parsed once.
+    pub async fn app_write<T, E, F>(&self, app: &'static str, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&AppTx<'_>) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        let schema = self.schema.current();
+        let hooks = self.hooks.clone();
+        self.db
+            .write(move |conn| {
+                let req = RequestInfo::default();
+                let tx = AppTx {
+                    conn,
+                    schema: &schema,
+                    ctx: WriteCtx {
+                        hooks: &hooks,
+                        origin: Origin::App(app),
+                        schema: &schema,
+                        req: &req,
+                        superuser: true,
+                        validate: false,
+                        auth: PreparedAuth::default(),
+                    },
+                };
+                f(&tx)
+            })
+            .await
+    }
+}
+
+/// An app's write transaction: record writes with system access, each through the
+/// full pipeline, plus the connection for reads.
+pub struct AppTx<'a> {
+    conn: &'a Connection,
+    schema: &'a Schema,
+    ctx: WriteCtx<'a>,
+}
+
+impl AppTx<'_> {
+    /// The transaction's connection, for reads (writes go through the methods, so
+    /// hooks and subscribers see them).
+    pub fn conn(&self) -> &Connection {
+        self.conn
+    }
+
+    fn collection(&self, name: &str) -> Result<Arc<Collection>, ApiError> {
+        self.schema
+            .get(name)
+            .cloned()
+            .ok_or_else(missing_collection)
+    }
+
+    /// Creates a record of `collection` from `record`; returns it as stored.
+    pub fn create(
+        &self,
+        collection: &str,
+        record: Map<String, Value>,
+    ) -> Result<Map<String, Value>, ApiError> {
+        let c = self.collection(collection)?;
+        write::create(self.conn, &self.ctx, &c, &record).map(|(r, _)| r)
+    }
+
+    /// Changes the fields of `patch` on record `id`; returns it as stored, or
+    /// `None` when nothing changed (then nothing is written or announced).
+    pub fn update(
+        &self,
+        collection: &str,
+        id: &str,
+        patch: Map<String, Value>,
+    ) -> Result<Option<Map<String, Value>>, ApiError> {
+        let c = self.collection(collection)?;
+        let (record, change) = write::update(self.conn, &self.ctx, &c, id, &patch)?;
+        Ok(change.map(|_| record))
+    }
+
+    /// Deletes record `id` of `collection`, with its cascades.
+    pub fn delete(&self, collection: &str, id: &str) -> Result<(), ApiError> {
+        let c = self.collection(collection)?;
+        write::delete(self.conn, &self.ctx, &c, id).map(|_| ())
+    }
+
+    /// Deletes record `id` of `collection` alone: records pointing at it stay as
+    /// they are (see [`write::delete_alone`]). `false` if there was none.
+    pub fn delete_alone(&self, collection: &str, id: &str) -> Result<bool, ApiError> {
+        let c = self.collection(collection)?;
+        write::delete_alone(self.conn, &self.ctx, &c, id)
+    }
+}
+
+/// One parsed sub-request of a batch.
+struct BatchOp {
+    method: String,
+    collection: Arc<Collection>,
+    id: Option<String>,
+    body: Map<String, Value>,
+}
+
+fn batch_validation(code: &str, message: &str) -> ApiError {
+    ApiError::bad_request("Something went wrong while processing your request.").with_data(
+        json!({"requests": {"code": code, "message": message}})
+            .as_object()
+            .cloned()
+            .unwrap_or_default(),
+    )
+}
+
+fn parse_batch_op(schema: &Schema, item: &Value) -> Result<BatchOp, ApiError> {
+    let method = item
+        .get("method")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_ascii_uppercase();
+    let url = item.get("url").and_then(Value::as_str).unwrap_or_default();
+    let path = url.split('?').next().unwrap_or_default();
+    let rest = path
+        .strip_prefix("/api/collections/")
+        .ok_or_else(ApiError::not_found)?;
+    let mut parts = rest.split('/');
+    let name = parts.next().unwrap_or_default();
+    if parts.next() != Some("records") {
+        return Err(ApiError::not_found());
+    }
+    let id = parts.next().filter(|s| !s.is_empty()).map(str::to_string);
+    let collection = schema.get(name).cloned().ok_or_else(missing_collection)?;
+    let body = match item.get("body") {
+        Some(Value::Object(m)) => m.clone(),
+        None | Some(Value::Null) => Map::new(),
+        Some(_) => return Err(ApiError::generic_bad_request()),
+    };
+    Ok(BatchOp {
+        method,
+        collection,
+        id,
+        body,
+    })
+}
+
+/// One sub-request of a batch, inside the batch's transaction: its status and
+/// the record it wrote.
+fn run_batch_op(
+    conn: &Connection,
+    ctx: &WriteCtx,
+    op: &BatchOp,
+) -> Result<(u16, Option<Map<String, Value>>), ApiError> {
+    let c = &op.collection;
+    match (op.method.as_str(), op.id.as_deref()) {
+        ("POST", None) => write::create(conn, ctx, c, &op.body).map(|(r, _)| (200, Some(r))),
+        ("PUT", None) => {
+            let id = op
+                .body
+                .get("id")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            let exists = !id.is_empty()
+                && conn
+                    .prepare_cached(&format!(
+                        "SELECT 1 FROM {} WHERE \"id\" = ?1",
+                        crate::schema::quote_ident(&c.name)
+                    ))?
+                    .exists([&id])?;
+            if exists {
+                write::update(conn, ctx, c, &id, &op.body).map(|(r, _)| (200, Some(r)))
+            } else {
+                write::create(conn, ctx, c, &op.body).map(|(r, _)| (200, Some(r)))
+            }
+        }
+        ("PATCH", Some(id)) => {
+            write::update(conn, ctx, c, id, &op.body).map(|(r, _)| (200, Some(r)))
+        }
+        ("DELETE", Some(id)) => write::delete(conn, ctx, c, id).map(|_| (204, None)),
+        _ => Err(ApiError::not_found()),
+    }
+}
+
+fn batch_failure(index: usize, err: &ApiError) -> ApiError {
+    let mut requests = Map::new();
+    requests.insert(
+        index.to_string(),
+        json!({"code": "batch_request_failed", "message": "Batch request failed.", "response": err.body()}),
+    );
+    let mut data = Map::new();
+    data.insert("requests".into(), Value::Object(requests));
+    ApiError::bad_request("Batch transaction failed.").with_data(data)
+}
+
+impl From<BatchError> for ApiError {
+    fn from(e: BatchError) -> Self {
+        match e {
+            BatchError::Whole(error) => error,
+            BatchError::Item { index, error } => batch_failure(index, &error),
+        }
+    }
+}
