@@ -1,6 +1,9 @@
 //! Test support for suites that drive a real server process: start it on a free
 //! loopback port with its own data dir, wait until it answers, talk JSON to it, and
-//! stop it with a real signal. Enabled by the `testing` feature.
+//! stop it with a real signal; or run litebase on a thread of the test process
+//! ([`InProcess`]). Enabled by the `testing` feature.
+
+mod in_process;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -9,6 +12,19 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+
+pub use in_process::InProcess;
+
+/// A running server a test talks to, in a process of its own or in this one.
+pub trait Server {
+    /// `127.0.0.1:PORT`.
+    fn addr(&self) -> &str;
+
+    /// `http://ADDR{path}`.
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr())
+    }
+}
 
 /// A server started as a child process. Killed on drop if still running.
 pub struct ServerProcess {
@@ -125,6 +141,12 @@ impl ServerProcess {
     /// Everything the server wrote to stderr so far (its logs).
     pub fn stderr(&self) -> String {
         self.stderr.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+}
+
+impl Server for ServerProcess {
+    fn addr(&self) -> &str {
+        &self.addr
     }
 }
 
