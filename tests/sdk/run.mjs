@@ -180,7 +180,7 @@ async function main() {
     runSync(bin, ['superuser', 'upsert', ADMIN_EMAIL, ADMIN_PASSWORD, '--dir', dataDir]);
     const urlPromise = startServer(bin, ['serve', '--http', '127.0.0.1:0', '--dir', dataDir], true, {
       // The suite signs in hundreds of times from one IP; PocketBase has no limit
-      // by default either. The limit itself is tested in crates/poker/tests.
+      // by default either. The limit itself is tested in crates/litebase/tests.
       LITEBASE_AUTH_RATE_LIMIT: '0',
       LITEBASE_SMTP_HOST: '127.0.0.1',
       LITEBASE_SMTP_PORT: String(mail.smtpPort),

@@ -149,6 +149,17 @@ enum CliError {
 
 /// Parses `args` (program name first) and runs the command.
 pub fn run(app: App, args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    run_embedded(app, args, None)
+}
+
+/// [`run`], with a `serve` driven by `embedding` instead of the process's signals
+/// (see [`crate::server::Embedding`]): how a test runs the server on a thread of
+/// its own process.
+pub fn run_embedded(
+    app: App,
+    args: impl IntoIterator<Item = OsString>,
+    embedding: Option<crate::server::Embedding>,
+) -> ExitCode {
     let command = Cli::command()
         .name(app.name)
         .bin_name(app.name)
@@ -173,7 +184,7 @@ pub fn run(app: App, args: impl IntoIterator<Item = OsString>) -> ExitCode {
         eprintln!("Error: {message}");
         return ExitCode::FAILURE;
     }
-    let outcome = actix_web::rt::System::new().block_on(dispatch(app, cli));
+    let outcome = actix_web::rt::System::new().block_on(dispatch(app, cli, embedding));
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -237,7 +248,11 @@ fn default_serve_config() -> ServeConfig {
         })
 }
 
-async fn dispatch(app: App, cli: Cli) -> Result<(), CliError> {
+async fn dispatch(
+    app: App,
+    cli: Cli,
+    embedding: Option<crate::server::Embedding>,
+) -> Result<(), CliError> {
     let (serve_config, action) = match cli.command {
         Command::Serve(serve) => (*serve, None),
         other => (default_serve_config(), Some(other)),
@@ -247,7 +262,7 @@ async fn dispatch(app: App, cli: Cli) -> Result<(), CliError> {
         serve: serve_config,
     };
     match action {
-        None => serve(app, config).await,
+        None => serve(app, config, embedding).await,
         Some(Command::Migrate { action }) => run_migrate(&app, &config, action).await,
         Some(Command::Superuser { action }) => run_superuser(&app, &config, action).await,
         Some(Command::Backup { action }) => run_backup(&app, &config, action).await,
@@ -322,9 +337,16 @@ fn trim_free_memory_periodically() {
     }
 }
 
-async fn serve(app: App, config: Config) -> Result<(), CliError> {
-    return_large_buffers_to_the_os();
-    trim_free_memory_periodically();
+async fn serve(
+    app: App,
+    config: Config,
+    embedding: Option<crate::server::Embedding>,
+) -> Result<(), CliError> {
+    // Allocator tuning is the process's: an embedding program keeps its own.
+    if embedding.is_none() {
+        return_large_buffers_to_the_os();
+        trim_free_memory_periodically();
+    }
     // Held until the server stops; `backup restore` refuses while it is held.
     let _lock = match crate::backups::lock::try_lock(&config.global.data_dir)? {
         Some(lock) => Some(lock),
@@ -374,7 +396,7 @@ async fn serve(app: App, config: Config) -> Result<(), CliError> {
     for start in &app.on_serve {
         start(&core);
     }
-    let result = crate::server::serve(core, app.routes).await;
+    let result = crate::server::serve_embedded(core, app.routes, embedding).await;
     // In-flight requests are done; commit whatever they queued, then stop.
     db.close().await;
     tracing::info!("stopped");

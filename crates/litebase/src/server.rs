@@ -16,12 +16,35 @@ pub type RouteFn = Arc<dyn Fn(&mut web::ServiceConfig) + Send + Sync>;
 /// [`crate::App::on_serve`]).
 pub type ServeFn = Arc<dyn Fn(&web::Data<Core>) + Send + Sync>;
 
+/// How a server embedded in another program (a test process) is driven instead of
+/// by the process's signals: it says where it listens, and stops when asked.
+/// Built by `litebase::testing::InProcess`; `serve` from the command line has none.
+pub struct Embedding {
+    /// Called once, with the bound addresses, when the server listens.
+    pub on_listen: Box<dyn FnOnce(Vec<SocketAddr>) + Send>,
+    /// The server stops gracefully when this receives (or its sender is dropped).
+    pub stop: tokio::sync::oneshot::Receiver<()>,
+}
+
 /// Serves until SIGTERM or SIGINT, then stops accepting, lets in-flight requests
 /// finish (up to the configured timeout) and returns. The caller closes the database
 /// afterwards, which commits every queued write.
 pub async fn serve(core: web::Data<Core>, routes: Vec<RouteFn>) -> std::io::Result<()> {
+    serve_embedded(core, routes, None).await
+}
+
+/// [`serve`], or with an [`Embedding`]: no signal handlers and no start banner,
+/// the addresses go to `on_listen`, and `stop` ends it the way a signal would.
+pub async fn serve_embedded(
+    core: web::Data<Core>,
+    routes: Vec<RouteFn>,
+    embedding: Option<Embedding>,
+) -> std::io::Result<()> {
     let config: Config = core.config.clone();
-    let signals = ShutdownSignals::install()?;
+    let (stop, on_listen) = match embedding {
+        Some(e) => (Stop::Asked(e.stop), Some(e.on_listen)),
+        None => (Stop::Signal(ShutdownSignals::install()?), None),
+    };
     let limit = config.serve.body_limit;
     // What the HTTP/1 layer answers on its own (malformed or oversized heads) is in
     // PocketBase's shape too, and a declared body over the limit is refused before
@@ -94,7 +117,12 @@ pub async fn serve(core: web::Data<Core>, routes: Vec<RouteFn>) -> std::io::Resu
     })?;
 
     let addrs: Vec<SocketAddr> = server.addrs();
-    for addr in &addrs {
+    let banner = if on_listen.is_some() {
+        &[][..]
+    } else {
+        &addrs[..]
+    };
+    for addr in banner {
         // Printed on stdout for humans and for tests that ask for port 0. A closed
         // stdout (piped into a finished `head`) must not take the server down.
         use std::io::Write;
@@ -117,13 +145,35 @@ pub async fn serve(core: web::Data<Core>, routes: Vec<RouteFn>) -> std::io::Resu
 
     let server = server.run();
     let handle = server.handle();
+    if let Some(on_listen) = on_listen {
+        on_listen(addrs);
+    }
     actix_web::rt::spawn(async move {
-        let signal = signals.recv().await;
+        let signal = stop.recv().await;
         tracing::info!(signal, "shutting down: finishing in-flight requests");
         core_for_stop.realtime.close_all();
         handle.stop(true).await;
     });
     server.await
+}
+
+/// What stops the server: a signal, or the embedding program asking.
+enum Stop {
+    Signal(ShutdownSignals),
+    Asked(tokio::sync::oneshot::Receiver<()>),
+}
+
+impl Stop {
+    /// Resolves with what stopped the server.
+    async fn recv(self) -> &'static str {
+        match self {
+            Stop::Signal(signals) => signals.recv().await,
+            Stop::Asked(rx) => {
+                let _ = rx.await;
+                "stop asked"
+            }
+        }
+    }
 }
 
 /// SIGTERM and SIGINT, caught from the moment they are installed: a signal that

@@ -1,14 +1,148 @@
-//! Test support for suites that drive a real server process: start it on a free
-//! loopback port with its own data dir, wait until it answers, talk JSON to it, and
-//! stop it with a real signal. Enabled by the `testing` feature.
+//! Test support for suites that drive a real server: an app binary started on a
+//! free loopback port with its own data dir ([`AppBinary`], [`ServerProcess`]) or
+//! litebase on a thread of the test process ([`InProcess`]); JSON over HTTP
+//! ([`Http`]), raw bytes ([`raw_request`], [`raw`]), realtime ([`sse`]), the admin
+//! UI ([`browser`]) and tables of hostile requests scored case by case ([`hostile`]). Shared by
+//! litebase's own tests and apps' tests. Enabled by the `testing` feature.
+
+pub mod browser;
+pub mod hostile;
+mod in_process;
+pub mod raw;
+pub mod sse;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+
+pub use in_process::InProcess;
+
+/// The superuser tests create ([`AppBinary::add_superuser`]) and sign in as.
+pub const ADMIN_EMAIL: &str = "admin@example.com";
+/// Its password.
+pub const ADMIN_PASSWORD: &str = "admin-password";
+
+/// A running server a test talks to, in a process of its own or in this one.
+pub trait Server {
+    /// `127.0.0.1:PORT`.
+    fn addr(&self) -> &str;
+
+    /// `http://ADDR{path}`.
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr())
+    }
+}
+
+/// An app binary built on litebase (the `litebase` binary, or an app's such as
+/// `poker`) as integration tests run it: `BIN --dir DIR COMMAND…`.
+///
+/// ```no_run
+/// # fn main() -> std::io::Result<()> {
+/// use litebase::testing::AppBinary;
+/// let dir = tempfile::tempdir()?;
+/// let app = AppBinary::new("target/debug/litebase");
+/// let (server, token) = app.serve_as_admin(dir.path())?;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct AppBinary {
+    path: PathBuf,
+}
+
+impl AppBinary {
+    /// The binary at `path` (in a test: `env!("CARGO_BIN_EXE_NAME")`).
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        AppBinary { path: path.into() }
+    }
+
+    /// `BIN --dir DIR`, ready for a subcommand.
+    pub fn command(&self, dir: &Path) -> Command {
+        let mut cmd = Command::new(&self.path);
+        cmd.arg("--dir").arg(dir);
+        cmd
+    }
+
+    /// `serve` on a free loopback port, with `extra` flags.
+    pub fn serve(&self, dir: &Path, extra: &[&str]) -> std::io::Result<ServerProcess> {
+        let mut cmd = self.command(dir);
+        cmd.args(["serve", "--http", "127.0.0.1:0"]).args(extra);
+        ServerProcess::start(cmd)
+    }
+
+    /// `serve --log-level warn` on a free loopback port, with extra environment
+    /// variables.
+    pub fn serve_with_env(
+        &self,
+        dir: &Path,
+        env: &[(&str, &str)],
+    ) -> std::io::Result<ServerProcess> {
+        let mut cmd = self.command(dir);
+        cmd.args(["serve", "--http", "127.0.0.1:0", "--log-level", "warn"]);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        ServerProcess::start(cmd)
+    }
+
+    /// Creates the [`ADMIN_EMAIL`] superuser with `superuser upsert` (before `serve`).
+    pub fn add_superuser(&self, dir: &Path) -> std::io::Result<()> {
+        let out = self
+            .command(dir)
+            .args(["superuser", "upsert", ADMIN_EMAIL, ADMIN_PASSWORD])
+            .output()?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(std::io::Error::other(format!(
+                "superuser upsert failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )))
+        }
+    }
+
+    /// The usual setup of a test that needs the admin API: the superuser created,
+    /// `serve` started with warnings only, and the superuser's token.
+    pub fn serve_as_admin(&self, dir: &Path) -> std::io::Result<(ServerProcess, String)> {
+        self.add_superuser(dir)?;
+        let server = self.serve(dir, &["--log-level", "warn"])?;
+        let token = superuser_token(&server)?;
+        Ok((server, token))
+    }
+}
+
+/// Signs the [`ADMIN_EMAIL`] superuser in at `server`; returns its token.
+pub fn superuser_token(server: &impl Server) -> std::io::Result<String> {
+    Http::new().superuser_token(&server.url(""), ADMIN_EMAIL, ADMIN_PASSWORD)
+}
+
+/// A plain HTTP client that follows no redirect and calls no status an error,
+/// so a test sees each answer as the server gave it (30 s per request).
+pub fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into()
+}
+
+/// `s` percent-encoded for a query string or a form (all but unreserved bytes).
+pub fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
 
 /// A server started as a child process. Killed on drop if still running.
 pub struct ServerProcess {
@@ -125,6 +259,12 @@ impl ServerProcess {
     /// Everything the server wrote to stderr so far (its logs).
     pub fn stderr(&self) -> String {
         self.stderr.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+}
+
+impl Server for ServerProcess {
+    fn addr(&self) -> &str {
+        &self.addr
     }
 }
 

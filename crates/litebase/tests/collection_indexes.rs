@@ -296,14 +296,14 @@ fn valid_indexes_exist_as_the_server_writes_them() -> anyhow::Result<()> {
     assert!(index_in_db(dir.path(), "idx_novels_x")?.is_none());
     assert!(index_in_db(dir.path(), "idx_books_x_n")?.is_some());
 
-    // The app's own collections keep their indexes through a change.
-    let participants = api.patch("/api/collections/participants", &json!({"listRule": null}))?;
-    assert_eq!(participants.status, 200, "{}", participants.text);
+    // A collection a migration made (`users`) keeps its indexes through a change.
+    let users = api.patch("/api/collections/users", &json!({"listRule": null}))?;
+    assert_eq!(users.status, 200, "{}", users.text);
     assert_eq!(
-        index_in_db(dir.path(), "idx_participants_token")?,
+        index_in_db(dir.path(), "idx_email_users")?,
         Some((
-            "participants".to_string(),
-            "CREATE UNIQUE INDEX `idx_participants_token` ON `participants` (`token_hash`) WHERE `token_hash` != ''".to_string()
+            "users".to_string(),
+            "CREATE UNIQUE INDEX `idx_email_users` ON `users` (`email` COLLATE NOCASE) WHERE `email` != ''".to_string()
         ))
     );
     Ok(())

@@ -1,8 +1,8 @@
-//! The `poker` server over real HTTP: the PocketBase-compatible basics.
+//! The `litebase` server over real HTTP: the PocketBase-compatible basics.
 
 mod support;
 
-use std::time::Duration;
+use std::process::ExitCode;
 
 use litebase::testing::{Http, assert_error_shape, raw_request};
 use serde_json::json;
@@ -40,19 +40,17 @@ fn errors_use_pocketbase_shape() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// An app with a migration of its own (run in this process), started and
+/// stopped three times on one data dir.
 #[test]
 fn migrations_apply_once_across_restarts() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     for _ in 0..3 {
-        let mut server = serve(dir.path(), &[])?;
-        server.signal("TERM")?;
-        let status = server
-            .wait(Duration::from_secs(30))
-            .ok_or_else(|| anyhow::anyhow!("no exit"))?;
-        assert!(status.success());
+        let server = support::serve_in_process(support::app_with_migrations(), dir.path(), &[])?;
+        assert_eq!(server.stop()?, ExitCode::SUCCESS);
     }
     let conn = rusqlite::Connection::open(dir.path().join("data.db"))?;
-    for (table, migrations) in [("_litebase_migrations", 3), ("_app_migrations", 3)] {
+    for (table, migrations) in [("_litebase_migrations", 3), ("_app_migrations", 1)] {
         let n: i64 = conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?;
         assert_eq!(n, migrations, "{table} should record each migration once");
     }

@@ -1,10 +1,24 @@
-//! A raw `/api/realtime` (SSE) client for the tests: HTTP/1.1, chunked body
-//! decoded as it arrives.
+//! A raw `/api/realtime` (SSE) client for tests: HTTP/1.1, the chunked body
+//! decoded as it arrives and kept as text, so a test can wait for an event and
+//! check what else came.
+//!
+//! ```no_run
+//! # async fn demo(addr: &str) -> std::io::Result<()> {
+//! use litebase::testing::sse::{SseClient, subscribe};
+//! let mut client = SseClient::connect(addr).await?;
+//! subscribe(addr.to_string(), client.client_id.clone(), "posts").await?;
+//! client.wait_for("\"action\":\"create\"").await?;
+//! # Ok(())
+//! # }
+//! ```
 
-use litebase::testing::Http;
+use std::io::{Error, Result};
+
 use serde_json::json;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
+
+use super::Http;
 
 /// A raw SSE connection: HTTP/1.1, chunked body decoded as it arrives.
 pub struct SseClient {
@@ -17,7 +31,7 @@ pub struct SseClient {
 
 impl SseClient {
     /// Connects and waits for `PB_CONNECT`.
-    pub async fn connect(addr: &str) -> anyhow::Result<SseClient> {
+    pub async fn connect(addr: &str) -> Result<SseClient> {
         let mut stream = TcpStream::connect(addr).await?;
         stream
             .write_all(
@@ -28,10 +42,9 @@ impl SseClient {
         let mut line = String::new();
         loop {
             line.clear();
-            anyhow::ensure!(
-                reader.read_line(&mut line).await? > 0,
-                "closed during headers"
-            );
+            if reader.read_line(&mut line).await? == 0 {
+                return Err(Error::other("closed during headers"));
+            }
             if line == "\r\n" {
                 break;
             }
@@ -55,12 +68,12 @@ impl SseClient {
     }
 
     /// Reads one chunk of the body; `false` once the server ended the stream.
-    pub async fn read_chunk(&mut self) -> anyhow::Result<bool> {
+    pub async fn read_chunk(&mut self) -> Result<bool> {
         let mut size = String::new();
         if self.reader.read_line(&mut size).await? == 0 {
             return Ok(false);
         }
-        let n = usize::from_str_radix(size.trim(), 16)?;
+        let n = usize::from_str_radix(size.trim(), 16).map_err(Error::other)?;
         if n == 0 {
             return Ok(false);
         }
@@ -71,9 +84,11 @@ impl SseClient {
     }
 
     /// Reads until `needle` arrived.
-    pub async fn wait_for(&mut self, needle: &str) -> anyhow::Result<()> {
+    pub async fn wait_for(&mut self, needle: &str) -> Result<()> {
         while !self.buffer.contains(needle) {
-            anyhow::ensure!(self.read_chunk().await?, "stream ended before {needle:?}");
+            if !self.read_chunk().await? {
+                return Err(Error::other(format!("stream ended before {needle:?}")));
+            }
         }
         Ok(())
     }
@@ -85,7 +100,7 @@ impl SseClient {
 }
 
 /// Sets the subscriptions of `client_id` to `topic`, as a guest.
-pub async fn subscribe(addr: String, client_id: String, topic: &str) -> anyhow::Result<()> {
+pub async fn subscribe(addr: String, client_id: String, topic: &str) -> Result<()> {
     subscribe_as(addr, client_id, &[topic], None).await
 }
 
@@ -95,7 +110,7 @@ pub async fn subscribe_as(
     client_id: String,
     topics: &[&str],
     token: Option<&str>,
-) -> anyhow::Result<()> {
+) -> Result<()> {
     let topics: Vec<String> = topics.iter().map(|t| t.to_string()).collect();
     let token = token.map(str::to_string);
     let reply = tokio::task::spawn_blocking(move || {
@@ -106,7 +121,11 @@ pub async fn subscribe_as(
             None => Http::new().post_json(&url, &body),
         }
     })
-    .await??;
-    anyhow::ensure!(reply.status == 204, "subscribe: {}", reply.text);
-    Ok(())
+    .await
+    .map_err(Error::other)??;
+    if reply.status == 204 {
+        Ok(())
+    } else {
+        Err(Error::other(format!("subscribe: {}", reply.text)))
+    }
 }

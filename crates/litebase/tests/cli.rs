@@ -1,10 +1,14 @@
-//! The `poker` binary's command line, run for real against temp data dirs.
+//! The `litebase` binary's command line, run for real against temp data dirs
+//! (and, for what only an app with migrations of its own shows, such an app
+//! run in this process).
+
+mod support;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Command, ExitCode, Output};
 
-fn poker(dir: &Path, args: &[&str]) -> std::io::Result<Output> {
-    Command::new(env!("CARGO_BIN_EXE_poker"))
+fn litebase(dir: &Path, args: &[&str]) -> std::io::Result<Output> {
+    Command::new(env!("CARGO_BIN_EXE_litebase"))
         .arg("--dir")
         .arg(dir)
         .args(args)
@@ -39,11 +43,11 @@ fn assert_clean_failure(o: &Output, needle: &str) {
 #[test]
 fn version_and_help_on_every_command() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let v = poker(dir.path(), &["--version"])?;
+    let v = litebase(dir.path(), &["--version"])?;
     assert!(v.status.success());
     assert_eq!(
         stdout(&v).trim(),
-        format!("poker {}", env!("CARGO_PKG_VERSION"))
+        format!("litebase {}", env!("CARGO_PKG_VERSION"))
     );
     for cmd in [
         vec!["--help"],
@@ -57,15 +61,15 @@ fn version_and_help_on_every_command() -> anyhow::Result<()> {
         vec!["superuser", "delete", "--help"],
         vec!["healthcheck", "--help"],
     ] {
-        let o = poker(dir.path(), &cmd)?;
+        let o = litebase(dir.path(), &cmd)?;
         assert!(o.status.success(), "{cmd:?}");
         assert!(
-            stdout(&o).contains("Usage: poker"),
+            stdout(&o).contains("Usage: litebase"),
             "{cmd:?}: {}",
             stdout(&o)
         );
     }
-    let unknown = poker(dir.path(), &["frobnicate"])?;
+    let unknown = litebase(dir.path(), &["frobnicate"])?;
     assert_eq!(unknown.status.code(), Some(2));
     assert!(stderr(&unknown).contains("unrecognized subcommand"));
     Ok(())
@@ -74,17 +78,17 @@ fn version_and_help_on_every_command() -> anyhow::Result<()> {
 #[test]
 fn migrate_status_then_up_then_idempotent() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let before = poker(dir.path(), &["migrate", "status"])?;
+    let before = litebase(dir.path(), &["migrate", "status"])?;
     assert!(before.status.success(), "{}", stderr(&before));
     let text = stdout(&before);
     assert!(
         text.contains("system") && text.contains("pending"),
         "{text}"
     );
-    assert!(text.contains("baseline"), "{text}");
-    assert!(text.trim_end().ends_with("0 applied, 6 pending"), "{text}");
+    assert!(text.contains("auth"), "{text}");
+    assert!(text.trim_end().ends_with("0 applied, 3 pending"), "{text}");
 
-    let up = poker(dir.path(), &["migrate", "up"])?;
+    let up = litebase(dir.path(), &["migrate", "up"])?;
     assert!(up.status.success(), "{}", stderr(&up));
     assert!(
         stdout(&up).contains("Applied system V1__system"),
@@ -92,21 +96,35 @@ fn migrate_status_then_up_then_idempotent() -> anyhow::Result<()> {
         stdout(&up)
     );
     assert!(
-        stdout(&up).contains("Applied app V1__baseline"),
+        stdout(&up).contains("Applied system V3__auth"),
         "{}",
         stdout(&up)
     );
 
-    let again = poker(dir.path(), &["migrate", "up"])?;
+    let again = litebase(dir.path(), &["migrate", "up"])?;
     assert!(again.status.success());
     assert_eq!(stdout(&again).trim(), "No new migrations to apply.");
 
-    let after = stdout(&poker(dir.path(), &["migrate", "status"])?);
+    let after = stdout(&litebase(dir.path(), &["migrate", "status"])?);
     assert!(!after.contains("pending "), "{after}");
     assert!(
-        after.trim_end().ends_with("6 applied, 0 pending"),
+        after.trim_end().ends_with("3 applied, 0 pending"),
         "{after}"
     );
+
+    // An app's own migrations run after litebase's, with their own history.
+    let app = tempfile::tempdir()?;
+    let up = support::run_in_process(
+        support::app_with_migrations(),
+        app.path(),
+        &["migrate", "up"],
+    );
+    assert_eq!(up, ExitCode::SUCCESS);
+    let conn = rusqlite::Connection::open(app.path().join("data.db"))?;
+    for (table, applied) in [("_litebase_migrations", 3), ("_app_migrations", 1)] {
+        let n: i64 = conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?;
+        assert_eq!(n, applied, "{table}");
+    }
     Ok(())
 }
 
@@ -115,31 +133,48 @@ fn migrate_new_numbers_after_the_embedded_migrations() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let mdir = dir.path().join("migrations");
     let mdir_s = mdir.display().to_string();
-    let first = poker(
+    let first = litebase(
         dir.path(),
         &["migrate", "new", "add_rooms", "--migrations-dir", &mdir_s],
     )?;
     assert!(first.status.success(), "{}", stderr(&first));
-    // The binary embeds V1 to V3, so a new file in an empty folder is V4.
-    assert!(mdir.join("V4__add_rooms.sql").exists());
-    let second = poker(
+    // The plain binary embeds no app migration: a new file in an empty folder is V1.
+    assert!(mdir.join("V1__add_rooms.sql").exists());
+    let second = litebase(
         dir.path(),
         &["migrate", "new", "add_votes", "--migrations-dir", &mdir_s],
     )?;
     assert!(second.status.success());
-    assert!(mdir.join("V5__add_votes.sql").exists());
-    let bad = poker(
+    assert!(mdir.join("V2__add_votes.sql").exists());
+    let bad = litebase(
         dir.path(),
         &["migrate", "new", "Add Votes!", "--migrations-dir", &mdir_s],
     )?;
     assert_clean_failure(&bad, "invalid migration name");
+
+    // An app that embeds V1 numbers a new file in an empty folder V2.
+    let app_dir = dir.path().join("app-migrations");
+    let app_dir_s = app_dir.display().to_string();
+    let made = support::run_in_process(
+        support::app_with_migrations(),
+        dir.path(),
+        &[
+            "migrate",
+            "new",
+            "add_rooms",
+            "--migrations-dir",
+            &app_dir_s,
+        ],
+    );
+    assert_eq!(made, ExitCode::SUCCESS);
+    assert!(app_dir.join("V2__add_rooms.sql").exists());
     Ok(())
 }
 
 #[test]
 fn superuser_upsert_and_delete() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let created = poker(
+    let created = litebase(
         dir.path(),
         &["superuser", "upsert", "Admin@Example.com", "s3cret-pass"],
     )?;
@@ -160,7 +195,7 @@ fn superuser_upsert_and_delete() -> anyhow::Result<()> {
     assert!(!hash.contains("s3cret-pass"));
 
     // Upsert of the same address (any case) updates: new hash, new token key.
-    let updated = poker(
+    let updated = litebase(
         dir.path(),
         &["superuser", "upsert", "admin@example.COM", "another-pass"],
     )?;
@@ -171,25 +206,25 @@ fn superuser_upsert_and_delete() -> anyhow::Result<()> {
     assert_ne!(key, key2, "a password change revokes older tokens");
 
     assert_clean_failure(
-        &poker(
+        &litebase(
             dir.path(),
             &["superuser", "upsert", "not-an-email", "long-enough"],
         )?,
         "email",
     );
     assert_clean_failure(
-        &poker(
+        &litebase(
             dir.path(),
             &["superuser", "upsert", "b@example.com", "short"],
         )?,
         "at least 8",
     );
 
-    let deleted = poker(dir.path(), &["superuser", "delete", "admin@example.com"])?;
+    let deleted = litebase(dir.path(), &["superuser", "delete", "admin@example.com"])?;
     assert!(deleted.status.success());
     assert!(read("admin@example.com")?.is_none());
     // Deleting again is not an error (scripts may run it twice), but says so.
-    let again = poker(dir.path(), &["superuser", "delete", "admin@example.com"])?;
+    let again = litebase(dir.path(), &["superuser", "delete", "admin@example.com"])?;
     assert!(again.status.success());
     assert!(stdout(&again).contains("already deleted"));
     Ok(())
@@ -198,12 +233,12 @@ fn superuser_upsert_and_delete() -> anyhow::Result<()> {
 #[test]
 fn bad_configuration_is_one_clear_line() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let o = poker(
+    let o = litebase(
         dir.path(),
         &["--log-level", "info,=[bad", "migrate", "status"],
     )?;
     assert_clean_failure(&o, "invalid --log-level");
-    let o = poker(
+    let o = litebase(
         dir.path(),
         &["--synchronous", "sometimes", "migrate", "status"],
     )?;
@@ -216,7 +251,7 @@ fn bad_configuration_is_one_clear_line() -> anyhow::Result<()> {
     // A data dir that cannot be created.
     let file = dir.path().join("a-file");
     std::fs::write(&file, b"x")?;
-    let o = Command::new(env!("CARGO_BIN_EXE_poker"))
+    let o = Command::new(env!("CARGO_BIN_EXE_litebase"))
         .arg("--dir")
         .arg(file.join("sub"))
         .args(["migrate", "up"])
@@ -225,7 +260,7 @@ fn bad_configuration_is_one_clear_line() -> anyhow::Result<()> {
     // A port already taken.
     let taken = std::net::TcpListener::bind("127.0.0.1:0")?;
     let addr = taken.local_addr()?.to_string();
-    let o = poker(dir.path(), &["serve", "--http", &addr])?;
+    let o = litebase(dir.path(), &["serve", "--http", &addr])?;
     assert_clean_failure(&o, "cannot listen on");
     Ok(())
 }

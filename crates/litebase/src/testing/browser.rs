@@ -1,11 +1,12 @@
-//! A tiny browser for the admin UI tests: a cookie jar, form posts, no redirect
-//! following (so a test sees the 303 and its `Location`).
+//! A tiny browser for tests of the admin UI (and an app's pages): a cookie jar,
+//! form posts, and no redirect following, so a test sees each `303` and its
+//! `Location` as the server sent them.
 
 use std::collections::BTreeMap;
 
-use litebase::testing::{Http, ServerProcess};
+use super::{ADMIN_EMAIL, ADMIN_PASSWORD, Server, agent, percent_encode};
 
-/// One answer of the admin UI.
+/// One answer of a page.
 #[derive(Debug, Clone)]
 pub struct Page {
     /// HTTP status.
@@ -21,7 +22,8 @@ pub struct Page {
 impl Page {
     /// The `_csrf` hidden field of the first form on the page.
     pub fn csrf(&self) -> Option<String> {
-        let start = self.body.find("name=\"_csrf\" value=\"")? + "name=\"_csrf\" value=\"".len();
+        let marker = "name=\"_csrf\" value=\"";
+        let start = self.body.find(marker)? + marker.len();
         let rest = &self.body[start..];
         Some(rest[..rest.find('"')?].to_string())
     }
@@ -36,6 +38,16 @@ impl Page {
 }
 
 /// A client that keeps cookies like a browser (one jar, any path).
+///
+/// ```no_run
+/// # fn demo(server: &litebase::testing::ServerProcess) -> std::io::Result<()> {
+/// use litebase::testing::browser::Browser;
+/// let mut browser = Browser::signed_in(server)?;
+/// let saved = browser.submit("/_/settings", "/_/settings", &[("section", "meta"), ("meta.appName", "Demo")])?;
+/// assert_eq!(saved.status, 303);
+/// # Ok(())
+/// # }
+/// ```
 pub struct Browser {
     agent: ureq::Agent,
     base: String,
@@ -45,13 +57,26 @@ pub struct Browser {
 
 impl Browser {
     /// A browser with an empty jar, talking to `server`.
-    pub fn new(server: &ServerProcess) -> Self {
-        let agent = super::agent();
+    pub fn new(server: &impl Server) -> Self {
         Self {
-            agent,
+            agent: agent(),
             base: server.url(""),
             cookies: BTreeMap::new(),
         }
+    }
+
+    /// A browser signed in to the admin UI as [`ADMIN_EMAIL`] (the sign-in must
+    /// redirect, or this is an error).
+    pub fn signed_in(server: &impl Server) -> std::io::Result<Browser> {
+        let mut browser = Browser::new(server);
+        let login = browser.login(ADMIN_EMAIL, ADMIN_PASSWORD)?;
+        if login.status != 303 {
+            return Err(std::io::Error::other(format!(
+                "admin login: {} {}",
+                login.status, login.body
+            )));
+        }
+        Ok(browser)
     }
 
     /// Puts `name=value` in the jar (a forged or foreign session, say).
@@ -76,7 +101,7 @@ impl Browser {
         path: &str,
         form: Option<&[(&str, &str)]>,
         headers: &[(&str, &str)],
-    ) -> anyhow::Result<Page> {
+    ) -> std::io::Result<Page> {
         let url = format!("{}{path}", self.base);
         let mut req = ureq::http::Request::builder().method(method).uri(&url);
         if !self.cookies.is_empty() {
@@ -92,7 +117,8 @@ impl Browser {
             }
             None => String::new(),
         };
-        let mut resp = self.agent.run(req.body(body)?)?;
+        let req = req.body(body).map_err(std::io::Error::other)?;
+        let mut resp = self.agent.run(req).map_err(std::io::Error::other)?;
         let header = |name: &str| -> Vec<String> {
             resp.headers()
                 .get_all(name)
@@ -123,12 +149,12 @@ impl Browser {
     }
 
     /// `GET path`.
-    pub fn get(&mut self, path: &str) -> anyhow::Result<Page> {
+    pub fn get(&mut self, path: &str) -> std::io::Result<Page> {
         self.send("GET", path, None, &[])
     }
 
     /// `POST path` with a form (add `("_csrf", token)` yourself).
-    pub fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> anyhow::Result<Page> {
+    pub fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> std::io::Result<Page> {
         self.send("POST", path, Some(fields), &[])
     }
 
@@ -138,110 +164,31 @@ impl Browser {
         page: &str,
         action: &str,
         fields: &[(&str, &str)],
-    ) -> anyhow::Result<Page> {
+    ) -> std::io::Result<Page> {
         let shown = self.get(page)?;
-        let csrf = shown
-            .csrf()
-            .ok_or_else(|| anyhow::anyhow!("no _csrf field on {page}: {}", shown.body))?;
+        let csrf = shown.csrf().ok_or_else(|| {
+            std::io::Error::other(format!("no _csrf field on {page}: {}", shown.body))
+        })?;
         let mut all = fields.to_vec();
         all.push(("_csrf", &csrf));
         self.post(action, &all)
     }
 
-    /// Signs in through the login form; the answer is the form's.
-    pub fn login(&mut self, email: &str, password: &str) -> anyhow::Result<Page> {
+    /// Signs in through the admin's login form; the answer is the form's.
+    pub fn login(&mut self, email: &str, password: &str) -> std::io::Result<Page> {
         self.submit(
             "/_/login",
             "/_/login",
             &[("email", email), ("password", password)],
         )
     }
-
-    /// A browser signed in as the test superuser (the sign-in must redirect).
-    pub fn signed_in(server: &ServerProcess) -> anyhow::Result<Browser> {
-        let mut browser = Browser::new(server);
-        let login = browser.login(super::ADMIN_EMAIL, super::ADMIN_PASSWORD)?;
-        anyhow::ensure!(
-            login.status == 303,
-            "admin login: {} {}",
-            login.status,
-            login.body
-        );
-        Ok(browser)
-    }
 }
 
 /// `a=1&b=2`, percent-encoded.
 pub fn encode_form(fields: &[(&str, &str)]) -> String {
-    let enc = super::percent_encode;
     fields
         .iter()
-        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
         .collect::<Vec<_>>()
         .join("&")
-}
-
-/// How many superusers exist, asked through the API as the test superuser.
-pub fn superuser_count(server: &ServerProcess) -> anyhow::Result<u64> {
-    let token = super::superuser_token(server)?;
-    let reply = Http::new().get_auth(
-        &server.url("/api/collections/_superusers/records?perPage=1"),
-        &token,
-    )?;
-    anyhow::ensure!(reply.status == 200, "count superusers: {}", reply.text);
-    reply.json["totalItems"]
-        .as_u64()
-        .ok_or_else(|| anyhow::anyhow!("no totalItems: {}", reply.text))
-}
-
-/// Creates a `users` record and signs it in; returns its token.
-pub fn user_token(server: &ServerProcess, admin_token: &str) -> anyhow::Result<String> {
-    let http = Http::new();
-    let body = serde_json::json!({"email": "user@example.com", "password": "user-password-1", "passwordConfirm": "user-password-1"});
-    let created = http.post_json_auth(
-        &server.url("/api/collections/users/records"),
-        admin_token,
-        &body,
-    )?;
-    anyhow::ensure!(created.status == 200, "create user: {}", created.text);
-    let signed_in = http.post_json(
-        &server.url("/api/collections/users/auth-with-password"),
-        &serde_json::json!({"identity": "user@example.com", "password": "user-password-1"}),
-    )?;
-    signed_in.json["token"]
-        .as_str()
-        .map(str::to_string)
-        .ok_or_else(|| anyhow::anyhow!("user sign-in: {}", signed_in.text))
-}
-
-/// `GET path` over a raw connection with extra `headers`, the body as bytes
-/// (backups are binary): (status, body).
-pub fn get_bytes(
-    server: &ServerProcess,
-    path: &str,
-    headers: &[(&str, &str)],
-) -> anyhow::Result<(u16, Vec<u8>)> {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(&server.addr)?;
-    let extra: String = headers
-        .iter()
-        .map(|(k, v)| format!("{k}: {v}\r\n"))
-        .collect();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: x\r\n{extra}Connection: close\r\n\r\n"
-    )?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw)?;
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or_else(|| anyhow::anyhow!("no header end"))?;
-    let head = String::from_utf8_lossy(&raw[..split]).to_string();
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    Ok((status, raw[split + 4..].to_vec()))
 }

@@ -1,4 +1,4 @@
-//! Access to the admin UI at `/_/`, against the real binary: only superusers get
+//! Access to the admin UI at `/_/`, against the `litebase` binary: only superusers get
 //! in, every form needs its CSRF token, login sets a locked-down cookie, the
 //! first-run setup link works once, and the superusers page manages accounts.
 
@@ -354,7 +354,7 @@ fn the_setup_link_creates_the_first_superuser_once() -> anyhow::Result<()> {
         login.body
     );
     assert!(
-        login.body.contains("poker superuser upsert"),
+        login.body.contains("litebase superuser upsert"),
         "{}",
         login.body
     );

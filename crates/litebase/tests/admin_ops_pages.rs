@@ -1,4 +1,4 @@
-//! The admin's operations pages against the real binary: settings saved and
+//! The admin's operations pages against the `litebase` binary: settings saved and
 //! refused field by field (values kept), a test mail in log mode, the request
 //! log viewer with its filter, and a backup made, downloaded and restored from
 //! the admin UI.
@@ -40,11 +40,6 @@ fn settings_save_refuse_inline_and_send_a_test_mail() -> anyhow::Result<()> {
 
     let shown = browser.get("/_/settings")?;
     assert_eq!(shown.status, 200, "{}", shown.body);
-    assert!(
-        shown.body.contains("Room expiry"),
-        "poker's declared setting is shown"
-    );
-    assert!(shown.body.contains("name=\"apps.poker.roomTtl\""));
 
     // Application: saved, and the top bar shows the new name.
     let saved = browser.submit(
@@ -52,8 +47,8 @@ fn settings_save_refuse_inline_and_send_a_test_mail() -> anyhow::Result<()> {
         "/_/settings",
         &[
             ("section", "meta"),
-            ("meta.appName", "Sprint Poker"),
-            ("meta.appURL", "https://poker.example.com/"),
+            ("meta.appName", "Sprint Base"),
+            ("meta.appURL", "https://app.example.com/"),
         ],
     )?;
     assert_saved(&saved, "application");
@@ -62,11 +57,11 @@ fn settings_save_refuse_inline_and_send_a_test_mail() -> anyhow::Result<()> {
     assert!(
         after
             .body
-            .contains("Sprint Poker <span class=\"brand-sub\">")
+            .contains("Sprint Base <span class=\"brand-sub\">")
     );
     let api = settings_json(&server, &token)?;
-    assert_eq!(api["meta"]["appName"], "Sprint Poker");
-    assert_eq!(api["meta"]["appURL"], "https://poker.example.com");
+    assert_eq!(api["meta"]["appName"], "Sprint Base");
+    assert_eq!(api["meta"]["appURL"], "https://app.example.com");
 
     // A bad URL: refused next to the field, what was typed kept, nothing saved.
     let refused = browser.submit(
@@ -89,7 +84,7 @@ fn settings_save_refuse_inline_and_send_a_test_mail() -> anyhow::Result<()> {
     assert!(refused.body.contains("value=\"Renamed\""));
     assert_eq!(
         settings_json(&server, &token)?["meta"]["appName"],
-        "Sprint Poker"
+        "Sprint Base"
     );
 
     // A number that is not one: said so, and the text stays.
@@ -173,30 +168,6 @@ fn settings_save_refuse_inline_and_send_a_test_mail() -> anyhow::Result<()> {
         settings_json(&server, &token)?["trustedProxy"],
         json!({"headers": [], "useLeftmostIP": false})
     );
-
-    // The app's room expiry: saved, then out of range refused inline.
-    let ttl = browser.submit(
-        "/_/settings",
-        "/_/settings",
-        &[("section", "apps"), ("apps.poker.roomTtl", "3600")],
-    )?;
-    assert_saved(&ttl, "room expiry");
-    assert_eq!(
-        settings_json(&server, &token)?["apps"]["poker.roomTtl"],
-        3600
-    );
-    let zero = browser.submit(
-        "/_/settings",
-        "/_/settings",
-        &[("section", "apps"), ("apps.poker.roomTtl", "0")],
-    )?;
-    assert_eq!(zero.status, 400);
-    assert!(
-        zero.body.contains("id=\"err-apps-poker-roomTtl\""),
-        "{}",
-        zero.body
-    );
-    assert!(zero.body.contains("Must be a whole number between 1"));
 
     // Test mail through htmx: SMTP is off, so it goes to the log and says so.
     let csrf = browser

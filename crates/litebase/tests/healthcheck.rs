@@ -1,4 +1,4 @@
-//! `poker healthcheck` against the real server: 0 when it answers 2xx, 1 with
+//! `litebase healthcheck` against a real server: 0 when it answers 2xx, 1 with
 //! one line saying why when nothing listens or the answer is not 2xx, and a
 //! usage error for https.
 
@@ -6,12 +6,12 @@ mod support;
 
 use std::process::Output;
 
-use support::ws::{Player, create_room};
+use actix_web::{HttpResponse, web};
 
-/// `poker healthcheck ARGS` with `env`, no inherited `LITEBASE_HTTP`.
+/// `litebase healthcheck ARGS` with `env`, no inherited `LITEBASE_HTTP`.
 fn healthcheck(args: &[&str], env: &[(&str, &str)]) -> anyhow::Result<Output> {
     let dir = tempfile::tempdir()?;
-    let mut cmd = support::poker(dir.path());
+    let mut cmd = support::litebase(dir.path());
     cmd.arg("healthcheck")
         .args(args)
         .env_remove("LITEBASE_HTTP");
@@ -80,16 +80,20 @@ fn healthy_server_nothing_listening_and_non_2xx() -> anyhow::Result<()> {
 
 #[test]
 fn a_503_is_unhealthy() -> anyhow::Result<()> {
-    // One room WebSocket allowed and held open: the next one gets 503.
+    // An app route that is out of capacity, answering as an app's busy
+    // endpoint does (its own JSON body, kept as it is by litebase).
     let dir = tempfile::tempdir()?;
-    let server = support::serve_with_env(dir.path(), &[("POKER_MAX_WS", "1")])?;
-    let room = create_room(&server)?;
-    let code = room["code"].as_str().unwrap_or_default().to_string();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let _held = runtime.block_on(Player::connect(&server, &code))?;
-    let busy = healthcheck(&["--url", &server.url(&format!("/ws/rooms/{code}"))], &[])?;
+    let app = litebase::App::new("busy").routes(|cfg| {
+        cfg.route(
+            "/busy",
+            web::get().to(|| async {
+                HttpResponse::ServiceUnavailable()
+                    .json(serde_json::json!({"status": 503, "message": "Busy.", "data": {}}))
+            }),
+        );
+    });
+    let server = support::serve_in_process(app, dir.path(), &[])?;
+    let busy = healthcheck(&["--url", &server.url("/busy")], &[])?;
     assert_unhealthy(&busy, "answered 503 Service Unavailable");
     Ok(())
 }

@@ -1,5 +1,5 @@
 //! The answers the HTTP/1 layer (the vendored actix-http dispatcher) makes on its own,
-//! before any handler runs, against the real `poker` binary over raw TCP: request
+//! before any handler runs, against the `litebase` binary over raw TCP: request
 //! heads up to PocketBase's limits (1 MiB, 500 header fields) are served, larger or
 //! malformed ones are refused in PocketBase's JSON shape, and `Expect: 100-continue`
 //! with a declared body over the limit gets its 413 without `100 Continue`.
