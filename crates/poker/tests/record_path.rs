@@ -18,7 +18,7 @@ use litebase::hooks::RecordAction;
 use litebase::testing::{Http, ServerProcess};
 use serde_json::{Value, json};
 
-use support::admin::{Browser, user_token};
+use litebase::testing::browser::Browser;
 use support::sse::{SseClient, subscribe_as};
 use support::ws::Player;
 use support::{ADMIN_EMAIL, ADMIN_PASSWORD};
@@ -125,9 +125,29 @@ fn mark(server: &ServerProcess, token: &str, label: &str) -> anyhow::Result<Stri
 
 /// Reads `client` until record `id` arrived (at most 20 s).
 async fn until(client: &mut SseClient, id: &str) -> anyhow::Result<()> {
-    tokio::time::timeout(Duration::from_secs(20), client.wait_for(id))
-        .await
-        .map_err(|_| anyhow::anyhow!("{id} never arrived: {}", client.buffer))?
+    let arrived = tokio::time::timeout(Duration::from_secs(20), client.wait_for(id)).await;
+    match arrived {
+        Ok(read) => Ok(read?),
+        Err(_) => anyhow::bail!("{id} never arrived: {}", client.buffer),
+    }
+}
+
+/// A `users` record created by the superuser, signed in: its token.
+fn user_token(server: &ServerProcess, admin_token: &str) -> anyhow::Result<String> {
+    let http = Http::new();
+    let body = json!({"email": "user@example.com", "password": "user-password-1",
+                      "passwordConfirm": "user-password-1"});
+    let url = server.url("/api/collections/users/records");
+    let created = http.post_json_auth(&url, admin_token, &body)?;
+    anyhow::ensure!(created.status == 200, "create user: {}", created.text);
+    let signed_in = http.post_json(
+        &server.url("/api/collections/users/auth-with-password"),
+        &json!({"identity": "user@example.com", "password": "user-password-1"}),
+    )?;
+    signed_in.json["token"]
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| anyhow::anyhow!("user sign-in: {}", signed_in.text))
 }
 
 /// The SSE events of `text` (`data:` lines as JSON).
