@@ -83,6 +83,7 @@ mod tests {
             action,
             collection: Arc::new(notes),
             record: record.as_object().cloned().unwrap_or_default(),
+            origin: litebase::changes::Origin::Request,
         }
     }
 
