@@ -14,7 +14,6 @@ use super::AdminState;
 use super::i18n::{request_lang, text};
 use super::render::{Page, see_other};
 use super::session::{self, AdminSession, SESSION_COOKIE};
-use super::superusers::AccountForm;
 use crate::auth::AuthError;
 use crate::core::Core;
 use crate::core::auth::{auth_collection, issue_auth_token, sign_in_with_password};
@@ -226,4 +225,15 @@ async fn setup(
     };
     tracing::info!(email = %form.email, "first superuser created through the setup link");
     refresh_session(&req, &core, &id, "/_/").await
+}
+
+/// A superuser account form's fields: first-run setup, create, change password.
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct AccountForm {
+    #[serde(default)]
+    pub(super) email: String,
+    #[serde(default)]
+    pub(super) password: String,
+    #[serde(default, rename = "passwordConfirm")]
+    pub(super) password_confirm: String,
 }

@@ -5,10 +5,11 @@
 use std::collections::BTreeMap;
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 use tera::Context;
 
+use super::auth::AccountForm;
 use super::i18n::{request_lang, text};
 use super::render::{Page, see_other};
 use super::session::AdminSession;
@@ -32,17 +33,6 @@ struct Row {
     id: String,
     email: String,
     created: String,
-}
-
-/// A superuser account form's fields: first-run setup, create, change password.
-#[derive(Debug, Default, Deserialize)]
-pub(super) struct AccountForm {
-    #[serde(default)]
-    pub(super) email: String,
-    #[serde(default)]
-    pub(super) password: String,
-    #[serde(default, rename = "passwordConfirm")]
-    pub(super) password_confirm: String,
 }
 
 /// What went wrong with a form, for the page: which form, a message, per field.

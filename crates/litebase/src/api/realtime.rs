@@ -71,7 +71,7 @@ async fn connect(core: web::Data<Core>, req: HttpRequest) -> HttpResponse {
     };
     let ping = Bytes::from_static(b":\n\n");
     struct State {
-        rx: tokio::sync::mpsc::Receiver<Bytes>,
+        rx: crate::realtime::queue::Receiver<Bytes>,
         pending: Option<Bytes>,
         idle: Duration,
         _guard: ClientGuard,

@@ -1,5 +1,6 @@
-//! The realtime core, shared by SSE and WebSocket transports: string topics,
-//! one bounded queue per subscriber, publishing that never waits.
+//! SSE's subscriber registry: string topics, one bounded [`super::queue`] per
+//! subscriber (the queue poker's WebSocket rooms use too), publishing that never
+//! waits.
 //!
 //! A message is serialised once into [`Bytes`]; every subscriber gets a clone (a
 //! reference count bump). A subscriber whose queue is full is a slow client: it is
@@ -13,7 +14,8 @@ use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
-use tokio::sync::mpsc;
+
+use super::queue::{self, SendError};
 
 /// A subscriber's id (PocketBase's `clientId`).
 pub type ClientId = String;
@@ -36,7 +38,7 @@ pub struct BrokerStats {
 }
 
 struct Client {
-    tx: mpsc::Sender<Bytes>,
+    tx: queue::Sender<Bytes>,
     topics: HashSet<String>,
     transport: &'static str,
 }
@@ -79,8 +81,8 @@ impl Broker {
 
     /// Adds a subscriber; its messages arrive on the returned receiver, which
     /// closes when the subscriber is evicted or removed.
-    pub fn register(&self, transport: &'static str) -> (ClientId, mpsc::Receiver<Bytes>) {
-        let (tx, rx) = mpsc::channel(self.capacity);
+    pub fn register(&self, transport: &'static str) -> (ClientId, queue::Receiver<Bytes>) {
+        let (tx, rx) = queue::channel(self.capacity);
         let id = crate::id::random_string(40, crate::id::ID_ALPHABET);
         write(&self.clients[self.shard(&id)]).insert(
             id.clone(),
@@ -161,7 +163,7 @@ impl Broker {
                 return false;
             };
             let result = client.tx.try_send(message);
-            let depth = (self.capacity - client.tx.capacity()) as u64;
+            let depth = client.tx.len() as u64;
             self.stats
                 .queue_high_water
                 .fetch_max(depth, Ordering::Relaxed);
@@ -172,7 +174,7 @@ impl Broker {
                 self.stats.delivered.fetch_add(1, Ordering::Relaxed);
                 true
             }
-            Err(mpsc::error::TrySendError::Full(_)) => {
+            Err(SendError::Full) => {
                 self.stats.dropped.fetch_add(1, Ordering::Relaxed);
                 self.stats.evictions.fetch_add(1, Ordering::Relaxed);
                 tracing::warn!(
@@ -182,7 +184,7 @@ impl Broker {
                 self.unregister(id);
                 false
             }
-            Err(mpsc::error::TrySendError::Closed(_)) => {
+            Err(SendError::Closed) => {
                 self.unregister(id);
                 false
             }
@@ -226,7 +228,7 @@ mod tests {
         assert!(b.set_topics(&c, ["t2".to_string()].into()));
         assert_eq!(b.publish("t1", Bytes::from_static(b"hi")), 1);
         assert_eq!(ra.recv().await, Some(Bytes::from_static(b"hi")));
-        assert!(rc.try_recv().is_err());
+        assert!(rc.try_recv().is_none());
         b.set_topics(&a, HashSet::new());
         assert_eq!(b.publish("t1", Bytes::from_static(b"x")), 0);
         assert!(!b.set_topics("nobody", HashSet::new()));

@@ -4,6 +4,7 @@
 
 pub mod broker;
 pub mod dispatch;
+pub mod queue;
 pub mod subscription;
 
 use std::collections::HashMap;

@@ -34,7 +34,22 @@ pub mod deck;
 pub mod export;
 pub mod frame;
 pub mod hub;
-pub mod outbox;
+/// A connection's queue of frames to write: litebase's realtime queue (the one
+/// fan-out primitive SSE uses too), holding text frames.
+pub mod outbox {
+    use bytestring::ByteString;
+    use litebase::realtime::queue;
+
+    pub use queue::SendError;
+
+    /// The hub's end of a connection's queue.
+    pub type Outbox = queue::Sender<ByteString>;
+
+    /// A new queue holding at most `capacity` frames, and the session's end.
+    pub fn outbox(capacity: usize) -> (Outbox, queue::Receiver<ByteString>) {
+        queue::channel(capacity)
+    }
+}
 pub mod protocol;
 pub mod state;
 pub mod stats;

@@ -1,6 +1,7 @@
-//! A connection's queue of frames waiting to be written: bounded, fed by the
-//! room's hub without waiting (a full queue means the client is too slow), read by
-//! the connection's session.
+//! The one fan-out queue of both realtime transports: a connection's messages
+//! waiting to be written, bounded, fed without waiting (a full queue means the
+//! client is too slow), read by the connection's task. The SSE broker
+//! ([`super::broker`]) and poker's WebSocket rooms both use it.
 //!
 //! It exists instead of a tokio channel for memory: a tokio channel keeps its
 //! 32-slot blocks once allocated, about a kilobyte or two per connection for the
@@ -11,7 +12,6 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use bytestring::ByteString;
 use tokio::sync::Notify;
 
 /// Why a frame was not queued.
@@ -23,8 +23,8 @@ pub enum SendError {
     Closed,
 }
 
-struct Shared {
-    queue: Mutex<VecDeque<ByteString>>,
+struct Shared<T> {
+    queue: Mutex<VecDeque<T>>,
     /// Wakes the receiver on a new frame or when the last sender goes.
     ready: Notify,
     senders: AtomicUsize,
@@ -32,8 +32,8 @@ struct Shared {
     capacity: usize,
 }
 
-impl Shared {
-    fn queue(&self) -> MutexGuard<'_, VecDeque<ByteString>> {
+impl<T> Shared<T> {
+    fn queue(&self) -> MutexGuard<'_, VecDeque<T>> {
         // A panic while holding the lock cannot leave the queue half-changed.
         self.queue.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -41,17 +41,17 @@ impl Shared {
 
 /// The sending side; cloning it adds a sender, and the receiver sees the end once
 /// every sender is dropped.
-pub struct Outbox {
-    shared: Arc<Shared>,
+pub struct Sender<T> {
+    shared: Arc<Shared<T>>,
 }
 
-/// The receiving side, owned by the session.
-pub struct OutboxReceiver {
-    shared: Arc<Shared>,
+/// The receiving side, owned by the connection's task.
+pub struct Receiver<T> {
+    shared: Arc<Shared<T>>,
 }
 
-/// A new queue holding at most `capacity` frames.
-pub fn outbox(capacity: usize) -> (Outbox, OutboxReceiver) {
+/// A new queue holding at most `capacity` messages.
+pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
     let shared = Arc::new(Shared {
         queue: Mutex::new(VecDeque::new()),
         ready: Notify::new(),
@@ -60,16 +60,26 @@ pub fn outbox(capacity: usize) -> (Outbox, OutboxReceiver) {
         capacity: capacity.max(1),
     });
     (
-        Outbox {
+        Sender {
             shared: shared.clone(),
         },
-        OutboxReceiver { shared },
+        Receiver { shared },
     )
 }
 
-impl Outbox {
-    /// Queues `frame` unless the queue is full or the session is gone.
-    pub fn try_send(&self, frame: ByteString) -> Result<(), SendError> {
+impl<T> Sender<T> {
+    /// How many messages wait (for metrics: the deepest queue).
+    pub fn len(&self) -> usize {
+        self.shared.queue().len()
+    }
+
+    /// Whether nothing waits.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Queues `frame` unless the queue is full or the receiver is gone.
+    pub fn try_send(&self, frame: T) -> Result<(), SendError> {
         if !self.shared.receiver_alive.load(Ordering::Acquire) {
             return Err(SendError::Closed);
         }
@@ -85,16 +95,16 @@ impl Outbox {
     }
 }
 
-impl std::fmt::Debug for Outbox {
+impl<T> std::fmt::Debug for Sender<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Outbox")
+        f.debug_struct("Sender")
             .field("queued", &self.shared.queue().len())
             .field("capacity", &self.shared.capacity)
             .finish()
     }
 }
 
-impl Clone for Outbox {
+impl<T> Clone for Sender<T> {
     fn clone(&self) -> Self {
         self.shared.senders.fetch_add(1, Ordering::AcqRel);
         Self {
@@ -103,7 +113,7 @@ impl Clone for Outbox {
     }
 }
 
-impl Drop for Outbox {
+impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
         if self.shared.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
             self.shared.ready.notify_one();
@@ -111,20 +121,24 @@ impl Drop for Outbox {
     }
 }
 
-impl OutboxReceiver {
-    /// The next frame, or `None` once every sender is gone and the queue is empty.
-    /// Cancel-safe: a frame is only taken when it is returned.
-    pub async fn recv(&mut self) -> Option<ByteString> {
+impl<T> Receiver<T> {
+    /// The next message if one waits, without waiting.
+    pub fn try_recv(&mut self) -> Option<T> {
+        let mut queue = self.shared.queue();
+        let frame = queue.pop_front()?;
+        if queue.is_empty() {
+            // Give the buffer back: the queue is empty almost always.
+            *queue = VecDeque::new();
+        }
+        Some(frame)
+    }
+
+    /// The next message, or `None` once every sender is gone and the queue is
+    /// empty. Cancel-safe: a message is only taken when it is returned.
+    pub async fn recv(&mut self) -> Option<T> {
         loop {
-            {
-                let mut queue = self.shared.queue();
-                if let Some(frame) = queue.pop_front() {
-                    if queue.is_empty() {
-                        // Give the buffer back: the queue is empty almost always.
-                        *queue = VecDeque::new();
-                    }
-                    return Some(frame);
-                }
+            if let Some(frame) = self.try_recv() {
+                return Some(frame);
             }
             if self.shared.senders.load(Ordering::Acquire) == 0 {
                 return None;
@@ -136,7 +150,7 @@ impl OutboxReceiver {
     }
 }
 
-impl Drop for OutboxReceiver {
+impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
         self.shared.receiver_alive.store(false, Ordering::Release);
         self.shared.queue().clear();
@@ -147,13 +161,13 @@ impl Drop for OutboxReceiver {
 mod tests {
     use super::*;
 
-    fn frame(s: &str) -> ByteString {
-        ByteString::from(s.to_string())
+    fn frame(s: &str) -> String {
+        s.to_string()
     }
 
     #[tokio::test]
     async fn frames_arrive_in_order_then_the_end() {
-        let (tx, mut rx) = outbox(4);
+        let (tx, mut rx) = channel(4);
         let second = tx.clone();
         tx.try_send(frame("a")).unwrap();
         second.try_send(frame("b")).unwrap();
@@ -166,7 +180,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_full_queue_refuses_and_a_dropped_receiver_closes() {
-        let (tx, rx) = outbox(2);
+        let (tx, rx) = channel(2);
         tx.try_send(frame("1")).unwrap();
         tx.try_send(frame("2")).unwrap();
         assert_eq!(tx.try_send(frame("3")), Err(SendError::Full));
@@ -176,7 +190,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_waiting_receiver_wakes_for_a_frame_and_for_the_end() {
-        let (tx, mut rx) = outbox(2);
+        let (tx, mut rx) = channel(2);
         let waiting = tokio::spawn(async move {
             let first = rx.recv().await;
             let end = rx.recv().await;
@@ -192,7 +206,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_emptied_queue_keeps_no_buffer() {
-        let (tx, mut rx) = outbox(8);
+        let (tx, mut rx) = channel(8);
         for i in 0..8 {
             tx.try_send(frame(&i.to_string())).unwrap();
         }
