@@ -128,7 +128,9 @@ impl App {
     }
 
     /// Extra routes: pages, WebSocket endpoints, custom APIs. Handlers reach the
-    /// database through `web::Data<litebase::Db>`.
+    /// app through `web::Data<litebase::core::Core>` (records through
+    /// `core.records`, so rules, hooks and realtime apply) or the bare database
+    /// through `web::Data<litebase::Db>`.
     pub fn routes(
         mut self,
         configure: impl Fn(&mut web::ServiceConfig) + Send + Sync + 'static,
