@@ -8,7 +8,7 @@
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  Scope, anonClient, expectError, rawFetch, BASE_URL,
+  Scope, adminClient, anonClient, expectError, rawFetch, BASE_URL,
   tokenPayload, uniqueEmail, createUser, userClient,
 } from './support.mjs';
 import {
@@ -576,9 +576,21 @@ describe('email verification', { skip: MAIL_SKIP }, () => {
     assert.equal(body.message, VALIDATION_FAILED);
     assert.ok(body.data.token, 'the error is on token');
 
+    // A superuser subscribed to the record sees the flow's write like any other.
+    const watcher = await adminClient();
+    const seen = [];
+    await watcher.collection('users').subscribe(u.id, (e) => seen.push(e));
+
     // confirming on the user's own client: the SDK reads id/collectionId from the token
     assert.equal(await u.pb.collection('users').confirmVerification(token), true);
     assert.equal(u.pb.authStore.record.verified, true);
+    for (let i = 0; i < 100 && seen.length === 0; i++) await sleep(50);
+    watcher.realtime.unsubscribe();
+    assert.deepEqual(
+      seen.map((e) => [e.action, e.record.id, e.record.verified]),
+      [['update', u.id, true]],
+      'one update event for the confirmation',
+    );
     assert.equal((await s.pb.collection('users').getOne(u.id)).verified, true);
     // confirming again is fine (204), and verifying does not end sessions
     assert.equal(await anonClient().collection('users').confirmVerification(token), true);

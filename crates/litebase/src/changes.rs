@@ -3,6 +3,9 @@
 //! in commit order to every subscriber — after-commit hooks, realtime, and whatever
 //! an app subscribes.
 //!
+//! A restore (a backup copied over the live database) is one [`Committed::Restored`]
+//! in the same stream.
+//!
 //! A write announces its changes inside its transaction (see
 //! [`crate::db::events`]); the writer hands on those of the writes that committed,
 //! once the COMMIT is done, and [`ChangeStream`] gives each subscriber its own
@@ -83,13 +86,33 @@ impl RecordChange {
 /// by every subscriber (one allocation, however many listen).
 pub type ChangeBatch = Arc<[RecordChange]>;
 
-/// The receiving end of one subscription: batches in commit order.
-pub type ChangeReceiver = mpsc::UnboundedReceiver<ChangeBatch>;
+/// What the stream delivers, in commit order.
+#[derive(Debug, Clone)]
+pub enum Committed {
+    /// The changes of one committed transaction.
+    Changes(ChangeBatch),
+    /// A backup was restored into the live database: any record may have
+    /// changed, so a subscriber that keeps state about records drops it.
+    Restored,
+}
+
+/// The receiving end of one subscription.
+pub type ChangeReceiver = mpsc::UnboundedReceiver<Committed>;
+
+/// Which changes a subscriber wants: asked on the writer thread for each
+/// change, so it must be quick (a lookup, no IO). A subscriber that wants none
+/// of a batch is not woken for it.
+pub type Interest = Arc<dyn Fn(&RecordChange) -> bool + Send + Sync>;
+
+struct Subscriber {
+    tx: mpsc::UnboundedSender<Committed>,
+    interest: Option<Interest>,
+}
 
 /// Every subscriber of the database's committed record changes.
 #[derive(Default)]
 pub struct ChangeStream {
-    subscribers: RwLock<Vec<mpsc::UnboundedSender<ChangeBatch>>>,
+    subscribers: RwLock<Vec<Subscriber>>,
 }
 
 impl ChangeStream {
@@ -111,11 +134,20 @@ impl ChangeStream {
     /// queue is unbounded, so a subscriber must keep reading (drop the receiver
     /// to leave).
     pub fn subscribe(&self) -> ChangeReceiver {
+        self.add(None)
+    }
+
+    /// A subscription to the changes `interest` accepts (and every restore).
+    pub fn subscribe_where(&self, interest: Interest) -> ChangeReceiver {
+        self.add(Some(interest))
+    }
+
+    fn add(&self, interest: Option<Interest>) -> ChangeReceiver {
         let (tx, rx) = mpsc::unbounded_channel();
         self.subscribers
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push(tx);
+            .push(Subscriber { tx, interest });
         rx
     }
 
@@ -127,19 +159,57 @@ impl ChangeStream {
         }
         let batch: ChangeBatch = batch.into();
         let mut gone = false;
-        for tx in self
+        for sub in self
             .subscribers
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .iter()
         {
-            gone |= tx.send(batch.clone()).is_err();
+            let item = match &sub.interest {
+                None => batch.clone(),
+                Some(wants) => {
+                    let wanted = batch.iter().filter(|c| wants(c)).count();
+                    if wanted == 0 {
+                        continue;
+                    }
+                    if wanted == batch.len() {
+                        batch.clone()
+                    } else {
+                        batch.iter().filter(|c| wants(c)).cloned().collect()
+                    }
+                }
+            };
+            gone |= sub.tx.send(Committed::Changes(item)).is_err();
         }
         if gone {
-            self.subscribers
-                .write()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .retain(|tx| !tx.is_closed());
+            self.forget_gone();
+        }
+    }
+
+    fn forget_gone(&self) {
+        self.subscribers
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .retain(|sub| !sub.tx.is_closed());
+    }
+
+    /// Tells every subscriber that a backup replaced the database.
+    pub fn restored(&self) {
+        self.send(Committed::Restored);
+    }
+
+    fn send(&self, item: Committed) {
+        let mut gone = false;
+        for sub in self
+            .subscribers
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+        {
+            gone |= sub.tx.send(item.clone()).is_err();
+        }
+        if gone {
+            self.forget_gone();
         }
     }
 }
@@ -169,13 +239,40 @@ mod tests {
         drop(b);
         stream.publish(vec![]);
         stream.publish(vec![change("3")]);
-        let ids = |batch: ChangeBatch| batch.iter().map(|c| c.id().to_string()).collect::<Vec<_>>();
+        stream.restored();
+        let ids = |item: Committed| -> Vec<String> {
+            match item {
+                Committed::Changes(batch) => batch.iter().map(|c| c.id().to_string()).collect(),
+                Committed::Restored => vec!["restored".to_string()],
+            }
+        };
         assert_eq!(
             a.try_recv().map(ids).ok(),
             Some(vec!["1".into(), "2".into()])
         );
         assert_eq!(a.try_recv().map(ids).ok(), Some(vec!["3".into()]));
+        assert_eq!(a.try_recv().map(ids).ok(), Some(vec!["restored".into()]));
         assert!(a.try_recv().is_err(), "an empty batch is not sent");
         assert_eq!(stream.subscribers.read().map(|s| s.len()).ok(), Some(1));
+    }
+
+    #[test]
+    fn a_subscriber_gets_only_what_it_wants_and_is_not_woken_otherwise() {
+        let stream = ChangeStream::default();
+        let mut picky = stream.subscribe_where(Arc::new(|c: &RecordChange| c.id() != "skip"));
+        stream.publish(vec![change("skip")]);
+        assert!(picky.try_recv().is_err(), "nothing it wants: not woken");
+        stream.publish(vec![change("skip"), change("keep")]);
+        match picky.try_recv() {
+            Ok(Committed::Changes(batch)) => {
+                assert_eq!(
+                    batch.iter().map(RecordChange::id).collect::<Vec<_>>(),
+                    ["keep"]
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        stream.restored();
+        assert!(matches!(picky.try_recv(), Ok(Committed::Restored)));
     }
 }

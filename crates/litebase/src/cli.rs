@@ -391,7 +391,15 @@ async fn serve(
             db: core.db.clone(),
             schema: core.schema.clone(),
         },
-        core.changes.subscribe(),
+        {
+            // Only changes of collections someone subscribed to wake the dispatcher.
+            let realtime = core.realtime.clone();
+            core.changes.subscribe_where(std::sync::Arc::new(move |c| {
+                realtime
+                    .broker
+                    .has_subscribers(&crate::realtime::records_topic(&c.collection.id))
+            }))
+        },
     );
     for start in &app.on_serve {
         start(&core);

@@ -26,7 +26,7 @@ use std::sync::Arc;
 use rusqlite::Connection;
 use serde_json::{Map, Value};
 
-use crate::changes::ChangeReceiver;
+use crate::changes::{ChangeStream, Committed};
 pub use crate::changes::{RecordAction, RecordChange};
 use crate::error::ApiError;
 use crate::schema::Collection;
@@ -68,6 +68,8 @@ impl Next<'_> {
 struct Registered<F> {
     action: RecordAction,
     collection: Option<String>,
+    /// Changes an app made itself, which this hook does not want.
+    skip_app: Option<&'static str>,
     f: F,
 }
 
@@ -78,6 +80,13 @@ impl<F> Registered<F> {
                 .collection
                 .as_deref()
                 .is_none_or(|c| c == collection.name || c == collection.id)
+    }
+
+    fn wants(&self, change: &RecordChange) -> bool {
+        self.applies(change.action, &change.collection)
+            && self
+                .skip_app
+                .is_none_or(|app| change.origin != crate::changes::Origin::App(app))
     }
 }
 
@@ -100,6 +109,7 @@ impl Hooks {
         self.chain.push(Registered {
             action,
             collection: collection.map(str::to_string),
+            skip_app: None,
             f: Arc::new(f),
         });
     }
@@ -114,6 +124,26 @@ impl Hooks {
         self.after.push(Registered {
             action,
             collection: collection.map(str::to_string),
+            skip_app: None,
+            f: Arc::new(f),
+        });
+    }
+
+    /// Like [`Hooks::after_commit`], for changes made by anyone but `app`'s own
+    /// system writes (see [`crate::records::service::Records::app_write`]): an
+    /// app's live state follows other people's edits without hearing its own,
+    /// and its own writes wake no hook thread.
+    pub fn after_commit_of_others(
+        &mut self,
+        app: &'static str,
+        action: RecordAction,
+        collection: Option<&str>,
+        f: impl Fn(&RecordChange) + Send + Sync + 'static,
+    ) {
+        self.after.push(Registered {
+            action,
+            collection: collection.map(str::to_string),
+            skip_app: Some(app),
             f: Arc::new(f),
         });
     }
@@ -136,7 +166,7 @@ impl Hooks {
     /// Runs the after-commit hooks for a committed change.
     fn committed(&self, change: &RecordChange) {
         for h in &self.after {
-            if h.applies(change.action, &change.collection) {
+            if h.wants(change) {
                 let run = std::panic::AssertUnwindSafe(|| (h.f)(change));
                 if std::panic::catch_unwind(run).is_err() {
                     tracing::error!(
@@ -151,16 +181,21 @@ impl Hooks {
     /// Runs the after-commit hooks for every change of the commit stream, in
     /// commit order, on a thread of their own (a hook never holds up the writer
     /// or a request). Without after-commit hooks no thread is started.
-    pub fn follow(hooks: Arc<Hooks>, mut changes: ChangeReceiver) -> std::io::Result<()> {
+    pub fn follow(hooks: Arc<Hooks>, stream: &ChangeStream) -> std::io::Result<()> {
         if hooks.after.is_empty() {
             return Ok(());
         }
+        let wanted = hooks.clone();
+        let mut changes =
+            stream.subscribe_where(Arc::new(move |c| wanted.after.iter().any(|h| h.wants(c))));
         std::thread::Builder::new()
             .name("litebase-after-commit".into())
             .spawn(move || {
-                while let Some(batch) = changes.blocking_recv() {
-                    for change in batch.iter() {
-                        hooks.committed(change);
+                while let Some(item) = changes.blocking_recv() {
+                    if let Committed::Changes(batch) = item {
+                        for change in batch.iter() {
+                            hooks.committed(change);
+                        }
                     }
                 }
             })?;

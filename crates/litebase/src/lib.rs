@@ -211,6 +211,21 @@ impl App {
         self
     }
 
+    /// Adds a hook that runs once a record change has committed, for changes
+    /// made by anyone but this app's own writes through
+    /// `core.records.app_write(app, …)` (its live state already holds those).
+    pub fn after_commit_of_others(
+        mut self,
+        app: &'static str,
+        action: hooks::RecordAction,
+        collection: Option<&str>,
+        f: impl Fn(&hooks::RecordChange) + Send + Sync + 'static,
+    ) -> Self {
+        self.hooks
+            .after_commit_of_others(app, action, collection, f);
+        self
+    }
+
     /// Every migration set, system first.
     pub fn migration_sets(&self) -> Vec<MigrationSet> {
         std::iter::once(system_migration_set())

@@ -132,7 +132,12 @@ async fn table_page(
     } else {
         StatusCode::OK
     };
-    let page = match core.records.list(&caller, &c.name).await {
+    let page = match core
+        .records
+        .list(&caller, &c.name)
+        .await
+        .map_err(ApiError::from)
+    {
         Ok(page) => page,
         Err(e) if e.status().is_client_error() => {
             ctx.insert("filter_error", &e.message);
@@ -317,7 +322,12 @@ async fn edit_form(
         return missing(&req, &session);
     };
     let caller = Caller::request(session.auth(), Map::new(), Map::new());
-    let record = match core.records.view(&caller, &name, id.clone()).await {
+    let record = match core
+        .records
+        .view(&caller, &name, id.clone())
+        .await
+        .map_err(ApiError::from)
+    {
         Ok(r) => r,
         Err(e) if e.status() == StatusCode::NOT_FOUND => {
             return Page::new(&req, "not_found.html")
@@ -367,8 +377,16 @@ async fn save(
     };
     let caller = Caller::request(session.auth(), Map::new(), Map::new());
     let result = match &id {
-        None => core.records.create(&caller, &name, data).await,
-        Some(id) => core.records.update(&caller, &name, id.clone(), data).await,
+        None => core
+            .records
+            .create(&caller, &name, data)
+            .await
+            .map_err(ApiError::from),
+        Some(id) => core
+            .records
+            .update(&caller, &name, id.clone(), data)
+            .await
+            .map_err(ApiError::from),
     };
     match result {
         Ok(_) => {
@@ -424,7 +442,12 @@ async fn delete(
         return missing(&req, &session);
     };
     let caller = Caller::request(session.auth(), Map::new(), Map::new());
-    match core.records.delete(&caller, &name, id.clone()).await {
+    match core
+        .records
+        .delete(&caller, &name, id.clone())
+        .await
+        .map_err(ApiError::from)
+    {
         Ok(()) => Ok(see_other(&format!(
             "/_/collections/{name}?flash=record_deleted"
         ))),
@@ -487,12 +510,21 @@ async fn bulk_delete(
                 "/_/collections/{name}?flash=records_deleted"
             )));
         }
-        Err(BatchError::Item { index, error }) if error.status().is_client_error() => {
+        Err(BatchError::Item { index, error }) => {
+            let error = ApiError::from(error);
+            if !error.status().is_client_error() {
+                return Err(error);
+            }
             let id = ids.get(index).map_or("", String::as_str);
             format!("{id}: {}", error.message)
         }
-        Err(BatchError::Whole(error)) if error.status().is_client_error() => error.message,
-        Err(e) => return Err(e.into()),
+        Err(BatchError::Whole(error)) => {
+            let error = ApiError::from(error);
+            if !error.status().is_client_error() {
+                return Err(error);
+            }
+            error.message
+        }
     };
     let msg = format!("{refusal} {}", text(lang, "bulk_nothing_deleted"));
     table_page(&req, &core, &session, &c, Some(msg)).await

@@ -134,7 +134,12 @@ async fn create(
         ("passwordConfirm", &form.password_confirm),
     ]);
     let caller = Caller::request(session.auth(), Map::new(), Map::new());
-    match core.records.create(&caller, COLLECTION, data).await {
+    match core
+        .records
+        .create(&caller, COLLECTION, data)
+        .await
+        .map_err(ApiError::from)
+    {
         Ok(_) => Ok(see_other("/_/superusers?flash=superuser_created")),
         Err(e) if e.status().is_client_error() => {
             let problems = Problems::of("create", &e);
@@ -161,6 +166,7 @@ async fn change_password(
         .records
         .update(&caller, COLLECTION, id.clone(), data)
         .await
+        .map_err(ApiError::from)
     {
         // A new password voids the account's tokens; keep our own session alive.
         Ok(_) if id == session.id() => {
@@ -196,7 +202,12 @@ async fn delete(
         return page(&req, &core, &session, Some((problems, String::new()))).await;
     }
     let caller = Caller::request(session.auth(), Map::new(), Map::new());
-    match core.records.delete(&caller, COLLECTION, id.clone()).await {
+    match core
+        .records
+        .delete(&caller, COLLECTION, id.clone())
+        .await
+        .map_err(ApiError::from)
+    {
         Ok(()) => Ok(see_other("/_/superusers?flash=superuser_deleted")),
         Err(e) if e.status().is_client_error() => {
             let problems = Problems::of(&id, &e);

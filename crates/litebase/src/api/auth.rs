@@ -5,26 +5,24 @@
 use std::sync::Arc;
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use rusqlite::OptionalExtension;
-use rusqlite::types::Value as SqlValue;
 use serde_json::{Map, Value, json};
 
 use super::body;
 use crate::auth::request::Auth;
-use crate::auth::token::{self, Claims, Purpose};
+use crate::auth::token;
 use crate::auth::{AuthError, password};
 use crate::core::Core;
+use crate::core::auth::{self as flows, field_problem, load_row};
 use crate::core::auth::{
-    auth_collection, check_auth_rule, ensure_password_auth, issue_auth_token,
-    sign_in_with_password, verify_password,
+    auth_collection, ensure_password_auth, issue_auth_token, sign_in_with_password,
 };
 use crate::error::ApiError;
-use crate::mail::{Lang, Mail, Template, TemplateVars, render};
-use crate::records::accounts::{self, AuthRow};
+use crate::mail::Lang;
+use crate::records::accounts::AuthRow;
 use crate::records::projection::Projection;
 use crate::records::read::{ReadCtx, param};
 use crate::records::write;
-use crate::schema::{Collection, quote_ident};
+use crate::schema::Collection;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     let base = "/api/collections/{collection}";
@@ -72,12 +70,6 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
         );
 }
 
-fn field_problem(field: &str, code: &str, message: &str) -> ApiError {
-    let mut data = Map::new();
-    data.insert(field.into(), json!({"code": code, "message": message}));
-    ApiError::bad_request("An error occurred while validating the submitted data.").with_data(data)
-}
-
 fn required(body: &Map<String, Value>, fields: &[&str]) -> Result<(), ApiError> {
     let mut data = Map::new();
     for name in fields {
@@ -118,6 +110,15 @@ fn text<'a>(body: &'a Map<String, Value>, key: &str) -> &'a str {
     body.get(key).and_then(Value::as_str).unwrap_or_default()
 }
 
+/// The language of the mails a request leads to (`Accept-Language`).
+fn lang_of(req: &HttpRequest) -> Lang {
+    Lang::from_accept_language(
+        req.headers()
+            .get("accept-language")
+            .and_then(|v| v.to_str().ok()),
+    )
+}
+
 fn limit(core: &Core, req: &HttpRequest, endpoint: &'static str) -> Result<(), ApiError> {
     core.limiter.check(core.client_ip(req), endpoint)
 }
@@ -128,17 +129,6 @@ async fn read_body(
     payload: web::Payload,
 ) -> Result<Map<String, Value>, ApiError> {
     body::read_object(req.headers(), payload, core.config.serve.body_limit).await
-}
-
-async fn load_row(core: &Core, c: &Arc<Collection>, id: &str) -> Result<Option<AuthRow>, ApiError> {
-    let (c, id) = (c.clone(), id.to_string());
-    core.db
-        .read(move |conn| accounts::load(conn, &c, &id))
-        .await
-}
-
-async fn hash_password(given: &str) -> Result<String, ApiError> {
-    Ok(password::hash_async(given).await?)
 }
 
 /// `{token, record}` for a signed-in record, with a fresh token.
@@ -296,136 +286,6 @@ async fn auth_refresh(
     auth_response(&core, &c, &row, &req, None, true).await
 }
 
-/// Sends a templated mail in the background: the answer never waits on SMTP, and
-/// its timing does not tell whether an account exists.
-fn send_mail(core: &Core, req: &HttpRequest, template: Template, to: &str, vars: TemplateVars<'_>) {
-    let lang = Lang::from_accept_language(
-        req.headers()
-            .get("accept-language")
-            .and_then(|v| v.to_str().ok()),
-    );
-    let settings = core.settings.get();
-    let vars = TemplateVars {
-        app_name: &settings.meta.app_name,
-        app_url: &settings.meta.app_url,
-        ..vars
-    };
-    let (subject, text, html) = render(template, lang, &vars);
-    let mail = Mail {
-        to: to.to_string(),
-        subject,
-        text,
-        html,
-    };
-    let mailer = core.mailer();
-    actix_web::rt::spawn(async move {
-        if let Err(err) = mailer.send(mail).await {
-            tracing::error!(error = %err, "sending a mail failed");
-        }
-    });
-}
-
-fn purpose_token(
-    core: &Core,
-    c: &Collection,
-    row: &AuthRow,
-    purpose: Purpose,
-    ttl: u64,
-    new_email: Option<&str>,
-) -> Result<String, ApiError> {
-    let claims = Claims {
-        id: row.id.clone(),
-        kind: purpose.as_str().into(),
-        collection_id: c.id.clone(),
-        refreshable: false,
-        email: Some(row.email().to_string()),
-        new_email: new_email.map(str::to_string),
-        exp: token::expiry(ttl),
-    };
-    Ok(token::sign(
-        &claims,
-        &core.token_secret(&c.id, purpose),
-        &row.token_key,
-    )?)
-}
-
-/// Mails a verification, password-reset or email-change link: the token lives
-/// as long as the collection says for its purpose; email changes go to the new
-/// address, the rest to the record's.
-fn send_token_mail(
-    core: &Core,
-    req: &HttpRequest,
-    c: &Collection,
-    row: &AuthRow,
-    purpose: Purpose,
-    new_email: Option<&str>,
-) -> Result<(), ApiError> {
-    let a = c.auth.clone().unwrap_or_default();
-    let (ttl, template) = match purpose {
-        Purpose::Verification => (a.verification_token.duration, Template::Verification),
-        Purpose::PasswordReset => (a.password_reset_token.duration, Template::PasswordReset),
-        Purpose::EmailChange => (a.email_change_token.duration, Template::EmailChange),
-        Purpose::Auth | Purpose::File => return Err(ApiError::internal()),
-    };
-    let token = purpose_token(core, c, row, purpose, ttl, new_email)?;
-    let to = new_email.unwrap_or(row.email());
-    let vars = TemplateVars {
-        token: &token,
-        email: row.email(),
-        new_email: new_email.unwrap_or_default(),
-        ..TemplateVars::default()
-    };
-    send_mail(core, req, template, to, vars);
-    Ok(())
-}
-
-/// The record a purpose token was made for, if it still verifies (same token key,
-/// same email as when it was sent).
-async fn redeem(
-    core: &Core,
-    c: &Arc<Collection>,
-    token_text: &str,
-    purpose: Purpose,
-) -> Result<(AuthRow, Claims), ApiError> {
-    let invalid = || {
-        field_problem(
-            "token",
-            "validation_invalid_token",
-            "Invalid or expired token.",
-        )
-    };
-    let claims = token::peek(token_text)
-        .filter(|cl| cl.collection_id == c.id)
-        .ok_or_else(invalid)?;
-    let row = load_row(core, c, &claims.id).await?.ok_or_else(invalid)?;
-    let claims = token::verify_purpose(
-        token_text,
-        &core.token_secret(&c.id, purpose),
-        &row.token_key,
-        purpose,
-    )
-    .map_err(|_| invalid())?;
-    if claims
-        .email
-        .as_deref()
-        .is_some_and(|e| !e.eq_ignore_ascii_case(row.email()))
-    {
-        return Err(invalid());
-    }
-    Ok((row, claims))
-}
-
-async fn find_by_email(
-    core: &Core,
-    c: &Arc<Collection>,
-    email: &str,
-) -> Result<Option<AuthRow>, ApiError> {
-    let (c, email) = (c.clone(), email.to_string());
-    core.db
-        .read(move |conn| accounts::by_email(conn, &c, &email))
-        .await
-}
-
 async fn request_verification(
     core: web::Data<Core>,
     name: web::Path<String>,
@@ -437,11 +297,7 @@ async fn request_verification(
     let body = read_body(&core, &req, payload).await?;
     required(&body, &["email"])?;
     valid_email(&body)?;
-    if let Some(row) = find_by_email(&core, &c, text(&body, "email")).await? {
-        if !row.verified() {
-            send_token_mail(&core, &req, &c, &row, Purpose::Verification, None)?;
-        }
-    }
+    flows::request_verification(&core, &c, text(&body, "email"), lang_of(&req)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -454,11 +310,7 @@ async fn confirm_verification(
     let c = auth_collection(&core, &name)?;
     let body = read_body(&core, &req, payload).await?;
     required(&body, &["token"])?;
-    let (row, _) = redeem(&core, &c, text(&body, "token"), Purpose::Verification).await?;
-    let c2 = c.clone();
-    core.db
-        .write(move |conn| accounts::set(conn, &c2, &row.id, &[("verified", SqlValue::Integer(1))]))
-        .await?;
+    flows::confirm_verification(&core, &c, text(&body, "token")).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -473,10 +325,7 @@ async fn request_password_reset(
     let body = read_body(&core, &req, payload).await?;
     required(&body, &["email"])?;
     valid_email(&body)?;
-    let found = find_by_email(&core, &c, text(&body, "email")).await?;
-    if let Some(row) = found.filter(|r| core.mail_throttle.allow(&c.id, &r.id, "reset")) {
-        send_token_mail(&core, &req, &c, &row, Purpose::PasswordReset, None)?;
-    }
+    flows::request_password_reset(&core, &c, text(&body, "email"), lang_of(&req)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -510,16 +359,7 @@ async fn confirm_password_reset(
     let body = read_body(&core, &req, payload).await?;
     required(&body, &["token"])?;
     check_new_password(&body)?;
-    let (row, _) = redeem(&core, &c, text(&body, "token"), Purpose::PasswordReset).await?;
-    let hash = hash_password(text(&body, "password")).await?;
-    let c2 = c.clone();
-    core.db
-        .write(move |conn| {
-            accounts::set_password(conn, &c2, &row.id, &hash)?;
-            // The mail reached its owner: the address is confirmed too.
-            accounts::set(conn, &c2, &row.id, &[("verified", SqlValue::Integer(1))])
-        })
-        .await?;
+    flows::confirm_password_reset(&core, &c, text(&body, "token"), text(&body, "password")).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -540,44 +380,7 @@ async fn request_email_change(
         .clone();
     let body = read_body(&core, &req, payload).await?;
     required(&body, &["newEmail"])?;
-    let new_email =
-        crate::records::superusers::validate_email(text(&body, "newEmail")).map_err(|_| {
-            field_problem(
-                "newEmail",
-                "validation_is_email",
-                "Must be a valid email address.",
-            )
-        })?;
-    if record
-        .record
-        .get("email")
-        .and_then(Value::as_str)
-        .is_some_and(|e| e.eq_ignore_ascii_case(&new_email))
-    {
-        return Err(field_problem(
-            "newEmail",
-            "validation_not_in_invalid",
-            "Must be a new address.",
-        ));
-    }
-    if find_by_email(&core, &c, &new_email).await?.is_some() {
-        return Err(field_problem(
-            "newEmail",
-            "validation_invalid_new_email",
-            "Invalid new email address.",
-        ));
-    }
-    let row = load_row(&core, &c, &record.id)
-        .await?
-        .ok_or(AuthError::BadToken)?;
-    send_token_mail(
-        &core,
-        &req,
-        &c,
-        &row,
-        Purpose::EmailChange,
-        Some(&new_email),
-    )?;
+    flows::request_email_change(&core, &c, &record, text(&body, "newEmail"), lang_of(&req)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -591,54 +394,8 @@ async fn confirm_email_change(
     let c = auth_collection(&core, &name)?;
     let body = read_body(&core, &req, payload).await?;
     required(&body, &["token", "password"])?;
-    let (row, claims) = redeem(&core, &c, text(&body, "token"), Purpose::EmailChange).await?;
-    if !verify_password(text(&body, "password"), &row.password_hash).await {
-        return Err(field_problem(
-            "password",
-            "validation_invalid_password",
-            "Missing or invalid auth record password.",
-        ));
-    }
-    let new_email = claims.new_email.unwrap_or_default();
-    if new_email.is_empty() {
-        return Err(field_problem(
-            "token",
-            "validation_invalid_token",
-            "Invalid or expired token.",
-        ));
-    }
-    let c2 = c.clone();
-    core.db
-        .write(move |conn| {
-            accounts::set(
-                conn,
-                &c2,
-                &row.id,
-                &[
-                    ("email", SqlValue::Text(new_email)),
-                    ("verified", SqlValue::Integer(1)),
-                    ("tokenKey", SqlValue::Text(accounts::new_token_key())),
-                ],
-            )
-        })
-        .await
-        .map_err(|e| {
-            if e.status().as_u16() == 500 {
-                field_problem(
-                    "newEmail",
-                    "validation_invalid_new_email",
-                    "Invalid new email address.",
-                )
-            } else {
-                e
-            }
-        })?;
+    flows::confirm_email_change(&core, &c, text(&body, "token"), text(&body, "password")).await?;
     Ok(HttpResponse::NoContent().finish())
-}
-
-/// OTP codes are digits; `length` of them.
-fn new_code(length: u32) -> String {
-    crate::id::random_string(length.clamp(4, 12) as usize, b"0123456789")
 }
 
 /// The common start of both OTP endpoints: rate limit, collection, body, and the
@@ -682,45 +439,7 @@ async fn request_otp(
     let (c, body, otp) = otp_request(&core, &name, &req, payload, "request-otp").await?;
     required(&body, &["email"])?;
     valid_email(&body)?;
-    let otp_id = crate::id::new_id();
-    // Unknown addresses get an id too, so the answer does not reveal them.
-    if let Some(row) = find_by_email(&core, &c, text(&body, "email")).await? {
-        let code = new_code(otp.length);
-        let hash = hash_password(&code).await?;
-        let (id, cid, rid, to) = (
-            otp_id.clone(),
-            c.id.clone(),
-            row.id.clone(),
-            row.email().to_string(),
-        );
-        core.db
-            .write(move |conn| {
-                conn.execute(
-                    "INSERT INTO _otps (id, collectionRef, recordRef, password, sentTo) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    rusqlite::params![id, cid, rid, hash, to],
-                )?;
-                // Old codes of this record go: only the newest is valid.
-                conn.execute(
-                    "DELETE FROM _otps WHERE collectionRef = ?1 AND recordRef = ?2 AND id != ?3",
-                    rusqlite::params![cid, rid, id],
-                )?;
-                Ok::<_, ApiError>(())
-            })
-            .await?;
-        send_mail(
-            &core,
-            &req,
-            Template::Otp,
-            row.email(),
-            TemplateVars {
-                token: "",
-                otp: &code,
-                email: row.email(),
-                new_email: "",
-                ..TemplateVars::default()
-            },
-        );
-    }
+    let otp_id = flows::request_otp(&core, &c, &otp, text(&body, "email"), lang_of(&req)).await?;
     Ok(HttpResponse::Ok().json(json!({"otpId": otp_id})))
 }
 
@@ -732,51 +451,14 @@ async fn auth_with_otp(
 ) -> Result<HttpResponse, ApiError> {
     let (c, body, otp) = otp_request(&core, &name, &req, payload, "auth-with-otp").await?;
     required(&body, &["otpId", "password"])?;
-    let otp_id = text(&body, "otpId").to_string();
-    let cid = c.id.clone();
-    let max_age = format!("-{} seconds", otp.duration);
-    let found: Option<(String, String, String)> = core
-        .db
-        .read(move |conn| {
-            Ok::<_, ApiError>(conn
-                .query_row(
-                    "SELECT recordRef, password, sentTo FROM _otps WHERE id = ?1 AND collectionRef = ?2
-                     AND created >= strftime('%Y-%m-%d %H:%M:%fZ', 'now', ?3)",
-                    rusqlite::params![otp_id, cid, max_age],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                )
-                .optional()?)
-        })
-        .await?;
-    let fail = || ApiError::bad_request("Invalid or expired OTP.");
-    let (record_id, hash, sent_to) = found.ok_or_else(fail)?;
-    if !verify_password(text(&body, "password"), &hash).await {
-        return Err(fail());
-    }
-    let (otp_id, c2, rid) = (
-        text(&body, "otpId").to_string(),
-        c.clone(),
-        record_id.clone(),
-    );
-    core.db
-        .write(move |conn| {
-            conn.execute("DELETE FROM _otps WHERE id = ?1", [&otp_id])?;
-            // The code reached the inbox: that proves the address.
-            let email: Option<String> = conn
-                .query_row(
-                    &format!("SELECT email FROM {} WHERE id = ?1", quote_ident(&c2.name)),
-                    [&rid],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            if email.is_some_and(|e| e.eq_ignore_ascii_case(&sent_to)) {
-                accounts::set(conn, &c2, &rid, &[("verified", SqlValue::Integer(1))])?;
-            }
-            Ok::<_, ApiError>(())
-        })
-        .await?;
-    let row = load_row(&core, &c, &record_id).await?.ok_or_else(fail)?;
-    check_auth_rule(&core, &c, &row).await?;
+    let row = flows::auth_with_otp(
+        &core,
+        &c,
+        &otp,
+        text(&body, "otpId"),
+        text(&body, "password"),
+    )
+    .await?;
     auth_response(&core, &c, &row, &req, None, true).await
 }
 
@@ -822,6 +504,7 @@ async fn impersonate(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::auth::new_code;
 
     #[test]
     fn otp_codes_are_digits_of_the_asked_length() {

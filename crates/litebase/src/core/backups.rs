@@ -72,6 +72,7 @@ pub async fn restore(core: &Core, key: &str) -> Result<(), ApiError> {
     let mailer = crate::settings::mailer_for(&settings).unwrap_or_else(|_| core.mailer());
     core.apply_settings(settings, mailer);
     core.realtime.close_all();
+    core.changes.restored();
     core.run_after_restore();
     tracing::info!(backup = key, "restored a backup into the running database");
     Ok(())

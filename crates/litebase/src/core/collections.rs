@@ -350,7 +350,7 @@ pub async fn truncate_collection(core: &Arc<Core>, auth: &Auth, key: &str) -> Re
         Default::default(),
         Default::default(),
     );
-    core.records.truncate(&caller, &c.id).await
+    Ok(core.records.truncate(&caller, &c.id).await?)
 }
 
 /// Compiles the API rules of a definition that is not saved yet (the admin UI's

@@ -111,8 +111,7 @@ impl Core {
         schema.replace(Schema::new(collections));
         let changes = crate::changes::ChangeStream::attach(&db)?;
         let hooks = std::sync::Arc::new(hooks);
-        Hooks::follow(hooks.clone(), changes.subscribe())
-            .map_err(|e| DbError::Thread(e.to_string()))?;
+        Hooks::follow(hooks.clone(), &changes).map_err(|e| DbError::Thread(e.to_string()))?;
         let records = crate::records::service::Records::new(
             db.clone(),
             schema.clone(),

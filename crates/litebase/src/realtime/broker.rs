@@ -141,6 +141,11 @@ impl Broker {
         true
     }
 
+    /// Whether anyone subscribed to `topic`.
+    pub fn has_subscribers(&self, topic: &str) -> bool {
+        read(&self.topics[self.shard(topic)]).contains_key(topic)
+    }
+
     /// The subscribers of `topic`.
     pub fn subscribers(&self, topic: &str) -> Vec<ClientId> {
         read(&self.topics[self.shard(topic)])

@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 use super::subscription::Subscription;
 use super::{Realtime, records_topic, sse_event};
 use crate::auth::request::Auth;
-use crate::changes::{ChangeReceiver, RecordChange};
+use crate::changes::{ChangeReceiver, Committed, RecordChange};
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::query::Access;
@@ -40,7 +40,13 @@ pub struct Dispatcher {
 /// arrive in commit order, and delivers them one after another.
 pub fn start(core: Dispatcher, mut changes: ChangeReceiver) {
     actix_web::rt::spawn(async move {
-        while let Some(batch) = changes.recv().await {
+        while let Some(item) = changes.recv().await {
+            let batch = match item {
+                Committed::Changes(batch) => batch,
+                // Every SSE client was disconnected by the restore itself; they
+                // come back and read afresh.
+                Committed::Restored => continue,
+            };
             for change in batch.iter() {
                 if let Err(err) = dispatch(&core, change).await {
                     tracing::error!(error = %err, "realtime dispatch failed");

@@ -4,7 +4,11 @@
 use rusqlite::{Connection, OptionalExtension};
 use serde_json::{Map, Value};
 
-use crate::error::ApiError;
+use std::sync::Arc;
+
+use super::error::RecordError;
+use crate::changes::{Origin, RecordAction, RecordChange};
+use crate::hooks::{Hooks, RecordEvent};
 use crate::id::random_string;
 use crate::records::read::{row_to_record, select_list};
 use crate::schema::{Collection, FieldKind, quote_ident};
@@ -71,7 +75,7 @@ fn read_row(c: &Collection, row: &rusqlite::Row<'_>) -> rusqlite::Result<AuthRow
 }
 
 /// The auth record `id` of `c`.
-pub fn load(conn: &Connection, c: &Collection, id: &str) -> Result<Option<AuthRow>, ApiError> {
+pub fn load(conn: &Connection, c: &Collection, id: &str) -> Result<Option<AuthRow>, RecordError> {
     Ok(conn
         .prepare_cached(&select(c, "t.\"id\" = ?1"))?
         .query_row([id], |row| read_row(c, row))
@@ -83,7 +87,7 @@ pub fn by_email(
     conn: &Connection,
     c: &Collection,
     email: &str,
-) -> Result<Option<AuthRow>, ApiError> {
+) -> Result<Option<AuthRow>, RecordError> {
     if email.trim().is_empty() {
         return Ok(None);
     }
@@ -100,7 +104,7 @@ pub fn by_identity(
     c: &Collection,
     identity: &str,
     only: Option<&str>,
-) -> Result<Option<AuthRow>, ApiError> {
+) -> Result<Option<AuthRow>, RecordError> {
     let fields = c
         .auth
         .as_ref()
@@ -129,14 +133,52 @@ pub fn by_identity(
     Ok(None)
 }
 
-/// Sets fields of an auth record directly (the flows' own updates), bumping
-/// `onUpdate` autodate fields.
+/// Sets fields of an auth record for an auth flow that checked its own token
+/// (verification, password reset, email change, OTP), bumping `onUpdate`
+/// autodate fields. Like every write it runs the record hooks (which may
+/// abort it) and announces the change to the commit stream as the client's
+/// request.
 pub fn set(
+    conn: &Connection,
+    hooks: &Hooks,
+    c: &Arc<Collection>,
+    id: &str,
+    values: &[(&str, rusqlite::types::Value)],
+) -> Result<(), RecordError> {
+    let existing = super::write::load(conn, c, id)?.ok_or(RecordError::NotFound)?;
+    let mut record = existing;
+    for (key, value) in values {
+        if let Some(field) = c.field(key) {
+            record.insert(
+                key.to_string(),
+                super::value::from_sql(field, value.clone()),
+            );
+        }
+    }
+    let mut event = RecordEvent {
+        action: RecordAction::Update,
+        collection: c,
+        record,
+        conn,
+    };
+    hooks.run(&mut event, &mut |_| Ok(write_fields(conn, c, id, values)?))?;
+    let stored = super::write::load(conn, c, id)?.ok_or(RecordError::Internal)?;
+    crate::db::events::emit(RecordChange {
+        action: RecordAction::Update,
+        collection: c.clone(),
+        record: stored,
+        origin: Origin::Request,
+    });
+    Ok(())
+}
+
+/// The UPDATE of [`set`].
+fn write_fields(
     conn: &Connection,
     c: &Collection,
     id: &str,
     values: &[(&str, rusqlite::types::Value)],
-) -> Result<(), ApiError> {
+) -> Result<(), RecordError> {
     let mut sets: Vec<String> = values
         .iter()
         .map(|(k, _)| format!("{} = ?", quote_ident(k)))
@@ -166,13 +208,15 @@ pub fn set(
 /// New password (already hashed) and a new token key, so older tokens stop working.
 pub fn set_password(
     conn: &Connection,
-    c: &Collection,
+    hooks: &Hooks,
+    c: &Arc<Collection>,
     id: &str,
     hash: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), RecordError> {
     use rusqlite::types::Value as V;
     set(
         conn,
+        hooks,
         c,
         id,
         &[

@@ -17,8 +17,8 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, params_from_iter};
 use serde_json::{Map, Value, json};
 
+use super::error::RecordError;
 use super::read::{ReadCtx, Where, add_rule, row_to_record, select_list};
-use crate::error::ApiError;
 use crate::schema::{Collection, CollectionType, Field, FieldKind, index, quote_ident};
 
 /// How deep expand paths may go (deeper parts are ignored).
@@ -33,11 +33,11 @@ struct Unexpandable;
 /// Errors of the database are real errors; everything else only skips the path.
 enum Failure {
     Skip(Unexpandable),
-    Api(ApiError),
+    Api(RecordError),
 }
 
-impl From<ApiError> for Failure {
-    fn from(e: ApiError) -> Self {
+impl From<RecordError> for Failure {
+    fn from(e: RecordError) -> Self {
         Failure::Api(e)
     }
 }
@@ -77,7 +77,7 @@ pub fn expand(
     c: &Collection,
     records: &mut [Map<String, Value>],
     param: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), RecordError> {
     let mut req = ctx.req.clone();
     req.context = "expand".into();
     let ctx = ReadCtx {

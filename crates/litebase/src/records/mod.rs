@@ -6,6 +6,7 @@
 //! inside one transaction.
 
 pub mod accounts;
+pub mod error;
 pub mod expand;
 pub mod identity;
 pub mod parse;
@@ -17,17 +18,14 @@ pub mod superusers;
 pub mod value;
 pub mod write;
 
-use crate::error::ApiError;
+pub use error::RecordError;
 
 /// 403 for a `null` rule and a non-superuser, checked before anything is looked up.
-pub fn superusers_only() -> ApiError {
-    ApiError::forbidden_with("Only superusers can perform this action.")
+pub fn superusers_only() -> RecordError {
+    RecordError::forbidden_with("Only superusers can perform this action.")
 }
 
 /// 404 for an unknown collection, with PocketBase's wording.
-pub fn missing_collection() -> ApiError {
-    ApiError::new(
-        actix_web::http::StatusCode::NOT_FOUND,
-        "Missing collection context.",
-    )
+pub fn missing_collection() -> RecordError {
+    RecordError::MissingCollection
 }

@@ -4,10 +4,10 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OptionalExtension, params_from_iter};
 use serde_json::{Map, Value, json};
 
+use super::error::RecordError;
 use super::expand;
 use super::projection::Projection;
 use super::rules;
-use crate::error::ApiError;
 use crate::query::{self, Access, CompileOptions, RequestInfo};
 use crate::schema::{Collection, CollectionType, FieldKind, Schema, quote_ident};
 
@@ -81,14 +81,14 @@ pub(crate) fn param<'a>(q: &'a Map<String, Value>, key: &str) -> &'a str {
 
 impl ListQuery {
     /// Reads the query parameters with PocketBase's defaults and limits.
-    pub fn parse(q: &Map<String, Value>) -> Result<ListQuery, ApiError> {
-        let int = |key: &str| -> Result<Option<i64>, ApiError> {
+    pub fn parse(q: &Map<String, Value>) -> Result<ListQuery, RecordError> {
+        let int = |key: &str| -> Result<Option<i64>, RecordError> {
             match param(q, key).trim() {
                 "" => Ok(None),
                 s => s
                     .parse::<i64>()
                     .map(Some)
-                    .map_err(|_| ApiError::generic_bad_request()),
+                    .map_err(|_| RecordError::generic_bad_request()),
             }
         };
         let page = int("page")?.unwrap_or(1).max(1) as usize;
@@ -102,7 +102,7 @@ impl ListQuery {
             .checked_mul(per_page)
             .is_none_or(|offset| offset > i64::MAX as usize)
         {
-            return Err(ApiError::generic_bad_request());
+            return Err(RecordError::generic_bad_request());
         }
         Ok(ListQuery {
             page,
@@ -182,7 +182,7 @@ pub fn add_rule(
     ctx: &ReadCtx<'_>,
     c: &Collection,
     rule: Option<&str>,
-) -> Result<bool, ApiError> {
+) -> Result<bool, RecordError> {
     if ctx.superuser {
         return Ok(true);
     }
@@ -191,7 +191,7 @@ pub fn add_rule(
         let compiled = rules::compile(ctx.schema.query_view(), c, rule, ctx.req, Access::Full)
             .map_err(|e| {
                 tracing::error!(collection = %c.name, error = %e, "a stored rule does not compile");
-                ApiError::internal()
+                RecordError::internal()
             })?;
         w.push(compiled.sql, compiled.params);
     }
@@ -200,13 +200,13 @@ pub fn add_rule(
 
 /// Refuses what a non-superuser may not write in `?filter=` or `?sort=` (see
 /// [`rules::superuser_only_token`]); PocketBase checks the filter, then the sort.
-fn check_client_query(ctx: &ReadCtx<'_>, filter: &str, sort: &str) -> Result<(), ApiError> {
+fn check_client_query(ctx: &ReadCtx<'_>, filter: &str, sort: &str) -> Result<(), RecordError> {
     if ctx.superuser {
         return Ok(());
     }
     for text in [filter, sort] {
         if let Some(token) = rules::superuser_only_token(text) {
-            return Err(ApiError::forbidden_with(format!(
+            return Err(RecordError::forbidden_with(format!(
                 "Only superusers can filter by {token}"
             )));
         }
@@ -214,8 +214,8 @@ fn check_client_query(ctx: &ReadCtx<'_>, filter: &str, sort: &str) -> Result<(),
     Ok(())
 }
 
-fn filter_error(e: query::FilterError) -> ApiError {
-    ApiError::bad_request(format!("Invalid filter: {e}."))
+fn filter_error(e: query::FilterError) -> RecordError {
+    RecordError::bad_request(format!("Invalid filter: {e}."))
 }
 
 /// One record by id, or 404 when missing or hidden by the view rule.
@@ -224,7 +224,7 @@ pub fn view(
     ctx: &ReadCtx<'_>,
     c: &Collection,
     id: &str,
-) -> Result<Map<String, Value>, ApiError> {
+) -> Result<Map<String, Value>, RecordError> {
     let record = one_by_rule(conn, ctx, c, c.view_rule.as_deref(), id, ctx.superuser)?;
     Ok(ctx.present(c, record))
 }
@@ -239,7 +239,7 @@ pub fn one_by_rule(
     rule: Option<&str>,
     id: &str,
     show_hidden: bool,
-) -> Result<Map<String, Value>, ApiError> {
+) -> Result<Map<String, Value>, RecordError> {
     let mut w = Where::default();
     w.push("t.\"id\" = ?".into(), vec![SqlValue::Text(id.to_string())]);
     if !add_rule(&mut w, ctx, c, rule)? {
@@ -256,7 +256,7 @@ pub fn one_by_rule(
             row_to_record(c, row, show_hidden)
         })
         .optional()?
-        .ok_or_else(ApiError::not_found)
+        .ok_or_else(RecordError::not_found)
 }
 
 /// A page of records, PocketBase's envelope.
@@ -265,7 +265,7 @@ pub fn list(
     ctx: &ReadCtx<'_>,
     c: &Collection,
     q: &ListQuery,
-) -> Result<Value, ApiError> {
+) -> Result<Value, RecordError> {
     let mut w = Where::default();
     if !add_rule(&mut w, ctx, c, c.list_rule.as_deref())? {
         return Err(super::superusers_only());
@@ -294,7 +294,7 @@ pub fn list(
             access,
         };
         let s = query::compile_sort(&q.sort, &c.name, ctx.schema.query_view(), ctx.req, &opts)
-            .map_err(|e| ApiError::bad_request(format!("Invalid sort: {e}.")))?;
+            .map_err(|e| RecordError::bad_request(format!("Invalid sort: {e}.")))?;
         if let Some(f) = s.filter {
             w.push(f.sql, f.params);
         }
@@ -343,7 +343,7 @@ pub fn finish(
     items: &mut [Map<String, Value>],
     expand_param: &str,
     fields_param: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), RecordError> {
     if !expand_param.trim().is_empty() {
         expand::expand(conn, ctx, c, items, expand_param)?;
     }

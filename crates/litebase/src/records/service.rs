@@ -10,7 +10,7 @@
 //! calls an after-commit step by hand.
 //!
 //! ```no_run
-//! # async fn demo(records: &litebase::records::service::Records) -> Result<(), litebase::ApiError> {
+//! # async fn demo(records: &litebase::records::service::Records) -> Result<(), litebase::records::RecordError> {
 //! use litebase::records::service::Caller;
 //! let body = serde_json::json!({"title": "hello"});
 //! let body = body.as_object().cloned().unwrap_or_default();
@@ -23,6 +23,7 @@ use std::sync::Arc;
 use rusqlite::Connection;
 use serde_json::{Map, Value, json};
 
+use super::error::RecordError;
 use super::read::{self, ListQuery, ReadCtx, param};
 use super::write::{self, PreparedAuth, WriteCtx};
 use super::{missing_collection, rules};
@@ -111,13 +112,13 @@ impl Caller {
 #[derive(Debug)]
 pub enum BatchError {
     /// The batch as a whole (empty, too long, the database failing).
-    Whole(ApiError),
+    Whole(RecordError),
     /// Sub-request `index` was refused, with this error.
     Item {
         /// Its position in the batch.
         index: usize,
         /// Its own error, as the single request would have answered.
-        error: ApiError,
+        error: RecordError,
     },
 }
 
@@ -157,7 +158,7 @@ type WriteOp = fn(
     &Arc<Collection>,
     &str,
     &Map<String, Value>,
-) -> Result<Map<String, Value>, ApiError>;
+) -> Result<Map<String, Value>, RecordError>;
 
 impl Records {
     /// The service over `db`, with the schema cache and hooks the app runs with
@@ -181,7 +182,7 @@ impl Records {
         &self.db
     }
 
-    fn target(&self, name: &str) -> Result<Target, ApiError> {
+    fn target(&self, name: &str) -> Result<Target, RecordError> {
         let schema = self.schema.current();
         let collection = schema.get(name).cloned().ok_or_else(missing_collection)?;
         Ok(Target { schema, collection })
@@ -189,13 +190,13 @@ impl Records {
 
     /// Whether collection `name` exists (for handlers that answer 404 before
     /// reading a body).
-    pub fn check_collection(&self, name: &str) -> Result<(), ApiError> {
+    pub fn check_collection(&self, name: &str) -> Result<(), RecordError> {
         self.target(name).map(|_| ())
     }
 
     /// A page of records (rules, filter, sort, paging, expand, fields from
     /// `caller.query`).
-    pub async fn list(&self, caller: &Caller, name: &str) -> Result<Value, ApiError> {
+    pub async fn list(&self, caller: &Caller, name: &str) -> Result<Value, RecordError> {
         let Target { schema, collection } = self.target(name)?;
         let q = ListQuery::parse(&caller.query)?;
         let info = caller.info("GET", Map::new());
@@ -218,7 +219,7 @@ impl Records {
         caller: &Caller,
         name: &str,
         id: String,
-    ) -> Result<Map<String, Value>, ApiError> {
+    ) -> Result<Map<String, Value>, RecordError> {
         let Target { schema, collection } = self.target(name)?;
         let expand = param(&caller.query, "expand").to_string();
         let fields = param(&caller.query, "fields").to_string();
@@ -234,7 +235,7 @@ impl Records {
                 let mut items = [read::view(conn, &ctx, &collection, &id)?];
                 read::finish(conn, &ctx, &collection, &mut items, &expand, &fields)?;
                 let [one] = items;
-                Ok::<_, ApiError>(one)
+                Ok::<_, RecordError>(one)
             })
             .await
     }
@@ -246,11 +247,11 @@ impl Records {
         caller: &Caller,
         name: &str,
         body: Map<String, Value>,
-    ) -> Result<Map<String, Value>, ApiError> {
+    ) -> Result<Map<String, Value>, RecordError> {
         let write = WriteRequest {
             method: "POST",
             body,
-            op: |conn, ctx, c, _, body| write::create(conn, ctx, c, body).map(|(r, _)| r),
+            op: |conn, ctx, c, _, body| write::create(conn, ctx, c, body),
             id: String::new(),
         };
         self.write_one(caller, self.target(name)?, write).await
@@ -263,7 +264,7 @@ impl Records {
         name: &str,
         id: String,
         body: Map<String, Value>,
-    ) -> Result<Map<String, Value>, ApiError> {
+    ) -> Result<Map<String, Value>, RecordError> {
         let write = WriteRequest {
             method: "PATCH",
             body,
@@ -273,8 +274,25 @@ impl Records {
         self.write_one(caller, self.target(name)?, write).await
     }
 
+    /// Creates or updates, as the batch's `PUT` does: the record whose `id` the
+    /// body names is updated if it exists, else created (each under its rule).
+    pub async fn upsert(
+        &self,
+        caller: &Caller,
+        name: &str,
+        body: Map<String, Value>,
+    ) -> Result<Map<String, Value>, RecordError> {
+        let write = WriteRequest {
+            method: "PUT",
+            body,
+            op: |conn, ctx, c, _, body| upsert_in(conn, ctx, c, body),
+            id: String::new(),
+        };
+        self.write_one(caller, self.target(name)?, write).await
+    }
+
     /// Deletes record `id` (rules, cascades, hooks).
-    pub async fn delete(&self, caller: &Caller, name: &str, id: String) -> Result<(), ApiError> {
+    pub async fn delete(&self, caller: &Caller, name: &str, id: String) -> Result<(), RecordError> {
         let Target { schema, collection } = self.target(name)?;
         let info = caller.info("DELETE", Map::new());
         let superuser = caller.bypasses_rules();
@@ -297,7 +315,7 @@ impl Records {
     }
 
     /// Deletes every record of a collection, with cascades (superusers only).
-    pub async fn truncate(&self, caller: &Caller, name: &str) -> Result<(), ApiError> {
+    pub async fn truncate(&self, caller: &Caller, name: &str) -> Result<(), RecordError> {
         if !caller.bypasses_rules() {
             return Err(super::superusers_only());
         }
@@ -329,7 +347,7 @@ impl Records {
         body: &Map<String, Value>,
         caller: &Caller,
         id: Option<&str>,
-    ) -> Result<PreparedAuth, ApiError> {
+    ) -> Result<PreparedAuth, RecordError> {
         use crate::auth::password;
         if c.kind != CollectionType::Auth {
             return Ok(PreparedAuth::default());
@@ -372,7 +390,7 @@ impl Records {
         caller: &Caller,
         target: Target,
         write: WriteRequest,
-    ) -> Result<Map<String, Value>, ApiError> {
+    ) -> Result<Map<String, Value>, RecordError> {
         let WriteRequest {
             method,
             body,
@@ -545,7 +563,7 @@ impl AppTx<'_> {
         self.conn
     }
 
-    fn collection(&self, name: &str) -> Result<Arc<Collection>, ApiError> {
+    fn collection(&self, name: &str) -> Result<Arc<Collection>, RecordError> {
         self.schema
             .get(name)
             .cloned()
@@ -557,9 +575,9 @@ impl AppTx<'_> {
         &self,
         collection: &str,
         record: Map<String, Value>,
-    ) -> Result<Map<String, Value>, ApiError> {
+    ) -> Result<Map<String, Value>, RecordError> {
         let c = self.collection(collection)?;
-        write::create(self.conn, &self.ctx, &c, &record).map(|(r, _)| r)
+        write::create(self.conn, &self.ctx, &c, &record)
     }
 
     /// Changes the fields of `patch` on record `id`; returns it as stored, or
@@ -569,21 +587,21 @@ impl AppTx<'_> {
         collection: &str,
         id: &str,
         patch: Map<String, Value>,
-    ) -> Result<Option<Map<String, Value>>, ApiError> {
+    ) -> Result<Option<Map<String, Value>>, RecordError> {
         let c = self.collection(collection)?;
-        let (record, change) = write::update(self.conn, &self.ctx, &c, id, &patch)?;
-        Ok(change.map(|_| record))
+        let (record, changed) = write::update(self.conn, &self.ctx, &c, id, &patch)?;
+        Ok(changed.then_some(record))
     }
 
     /// Deletes record `id` of `collection`, with its cascades.
-    pub fn delete(&self, collection: &str, id: &str) -> Result<(), ApiError> {
+    pub fn delete(&self, collection: &str, id: &str) -> Result<(), RecordError> {
         let c = self.collection(collection)?;
         write::delete(self.conn, &self.ctx, &c, id).map(|_| ())
     }
 
     /// Deletes record `id` of `collection` alone: records pointing at it stay as
     /// they are (see [`write::delete_alone`]). `false` if there was none.
-    pub fn delete_alone(&self, collection: &str, id: &str) -> Result<bool, ApiError> {
+    pub fn delete_alone(&self, collection: &str, id: &str) -> Result<bool, RecordError> {
         let c = self.collection(collection)?;
         write::delete_alone(self.conn, &self.ctx, &c, id)
     }
@@ -597,8 +615,8 @@ struct BatchOp {
     body: Map<String, Value>,
 }
 
-fn batch_validation(code: &str, message: &str) -> ApiError {
-    ApiError::bad_request("Something went wrong while processing your request.").with_data(
+fn batch_validation(code: &str, message: &str) -> RecordError {
+    RecordError::bad_request("Something went wrong while processing your request.").with_data(
         json!({"requests": {"code": code, "message": message}})
             .as_object()
             .cloned()
@@ -606,7 +624,7 @@ fn batch_validation(code: &str, message: &str) -> ApiError {
     )
 }
 
-fn parse_batch_op(schema: &Schema, item: &Value) -> Result<BatchOp, ApiError> {
+fn parse_batch_op(schema: &Schema, item: &Value) -> Result<BatchOp, RecordError> {
     let method = item
         .get("method")
         .and_then(Value::as_str)
@@ -616,18 +634,18 @@ fn parse_batch_op(schema: &Schema, item: &Value) -> Result<BatchOp, ApiError> {
     let path = url.split('?').next().unwrap_or_default();
     let rest = path
         .strip_prefix("/api/collections/")
-        .ok_or_else(ApiError::not_found)?;
+        .ok_or_else(RecordError::not_found)?;
     let mut parts = rest.split('/');
     let name = parts.next().unwrap_or_default();
     if parts.next() != Some("records") {
-        return Err(ApiError::not_found());
+        return Err(RecordError::not_found());
     }
     let id = parts.next().filter(|s| !s.is_empty()).map(str::to_string);
     let collection = schema.get(name).cloned().ok_or_else(missing_collection)?;
     let body = match item.get("body") {
         Some(Value::Object(m)) => m.clone(),
         None | Some(Value::Null) => Map::new(),
-        Some(_) => return Err(ApiError::generic_bad_request()),
+        Some(_) => return Err(RecordError::generic_bad_request()),
     };
     Ok(BatchOp {
         method,
@@ -637,45 +655,53 @@ fn parse_batch_op(schema: &Schema, item: &Value) -> Result<BatchOp, ApiError> {
     })
 }
 
+/// Updates the record the body's `id` names if it exists, else creates one.
+fn upsert_in(
+    conn: &Connection,
+    ctx: &WriteCtx<'_>,
+    c: &Arc<Collection>,
+    body: &Map<String, Value>,
+) -> Result<Map<String, Value>, RecordError> {
+    let id = body
+        .get("id")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let exists = !id.is_empty()
+        && conn
+            .prepare_cached(&format!(
+                "SELECT 1 FROM {} WHERE \"id\" = ?1",
+                crate::schema::quote_ident(&c.name)
+            ))?
+            .exists([&id])?;
+    if exists {
+        write::update(conn, ctx, c, &id, body).map(|(r, _)| r)
+    } else {
+        write::create(conn, ctx, c, body)
+    }
+}
+
 /// One sub-request of a batch, inside the batch's transaction: its status and
 /// the record it wrote.
 fn run_batch_op(
     conn: &Connection,
     ctx: &WriteCtx,
     op: &BatchOp,
-) -> Result<(u16, Option<Map<String, Value>>), ApiError> {
+) -> Result<(u16, Option<Map<String, Value>>), RecordError> {
     let c = &op.collection;
     match (op.method.as_str(), op.id.as_deref()) {
-        ("POST", None) => write::create(conn, ctx, c, &op.body).map(|(r, _)| (200, Some(r))),
-        ("PUT", None) => {
-            let id = op
-                .body
-                .get("id")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string();
-            let exists = !id.is_empty()
-                && conn
-                    .prepare_cached(&format!(
-                        "SELECT 1 FROM {} WHERE \"id\" = ?1",
-                        crate::schema::quote_ident(&c.name)
-                    ))?
-                    .exists([&id])?;
-            if exists {
-                write::update(conn, ctx, c, &id, &op.body).map(|(r, _)| (200, Some(r)))
-            } else {
-                write::create(conn, ctx, c, &op.body).map(|(r, _)| (200, Some(r)))
-            }
-        }
+        ("POST", None) => write::create(conn, ctx, c, &op.body).map(|r| (200, Some(r))),
+        ("PUT", None) => upsert_in(conn, ctx, c, &op.body).map(|r| (200, Some(r))),
         ("PATCH", Some(id)) => {
             write::update(conn, ctx, c, id, &op.body).map(|(r, _)| (200, Some(r)))
         }
         ("DELETE", Some(id)) => write::delete(conn, ctx, c, id).map(|_| (204, None)),
-        _ => Err(ApiError::not_found()),
+        _ => Err(RecordError::not_found()),
     }
 }
 
-fn batch_failure(index: usize, err: &ApiError) -> ApiError {
+fn batch_failure(index: usize, err: RecordError) -> ApiError {
+    let err = ApiError::from(err);
     let mut requests = Map::new();
     requests.insert(
         index.to_string(),
@@ -689,8 +715,8 @@ fn batch_failure(index: usize, err: &ApiError) -> ApiError {
 impl From<BatchError> for ApiError {
     fn from(e: BatchError) -> Self {
         match e {
-            BatchError::Whole(error) => error,
-            BatchError::Item { index, error } => batch_failure(index, &error),
+            BatchError::Whole(error) => error.into(),
+            BatchError::Item { index, error } => batch_failure(index, error),
         }
     }
 }

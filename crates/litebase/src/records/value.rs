@@ -615,6 +615,11 @@ pub fn merge(
     superuser: bool,
 ) -> Map<String, Value> {
     let mut out = base.clone();
+    // `+name`, `name+` and `name-` keys are rare: look for them only when some key
+    // could be one.
+    let modifiers = body
+        .keys()
+        .any(|k| k.starts_with('+') || k.ends_with('+') || k.ends_with('-'));
     for field in &collection.fields {
         if matches!(
             field.kind,
@@ -626,6 +631,9 @@ pub fn merge(
         let name = &field.name;
         if let Some(v) = body.get(name) {
             out.insert(name.clone(), coerce(field, v));
+        }
+        if !modifiers {
+            continue;
         }
         let current = out.get(name).cloned().unwrap_or_else(|| zero(field));
         if let Some(v) = body.get(&format!("+{name}")) {

@@ -7,10 +7,10 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OptionalExtension, params_from_iter};
 use serde_json::{Map, Value, json};
 
+use super::error::RecordError;
 use super::read::{ReadCtx, Where, add_rule, row_to_record, select_list};
 use super::value;
 use crate::changes::{Origin, RecordAction, RecordChange};
-use crate::error::ApiError;
 use crate::hooks::{Hooks, RecordEvent};
 use crate::id::{is_valid_id, new_id};
 use crate::query::RequestInfo;
@@ -55,13 +55,13 @@ impl WriteCtx<'_> {
     }
 }
 
-fn failed(action: RecordAction, data: Map<String, Value>) -> ApiError {
+fn failed(action: RecordAction, data: Map<String, Value>) -> RecordError {
     let message = match action {
         RecordAction::Create => "Failed to create record.",
         RecordAction::Update => "Failed to update record.",
         RecordAction::Delete => "Failed to delete record.",
     };
-    ApiError::bad_request(message).with_data(data)
+    RecordError::bad_request(message).with_data(data)
 }
 
 fn field_error(code: &str, message: &str) -> Value {
@@ -73,11 +73,11 @@ fn now() -> String {
 }
 
 /// The full stored record (hidden fields included).
-fn load(
+pub(crate) fn load(
     conn: &Connection,
     c: &Collection,
     id: &str,
-) -> Result<Option<Map<String, Value>>, ApiError> {
+) -> Result<Option<Map<String, Value>>, RecordError> {
     let sql = format!(
         "SELECT {} FROM {} AS t WHERE t.\"id\" = ?1",
         select_list(c),
@@ -97,7 +97,7 @@ fn load_with_rule(
     c: &Collection,
     rule: Option<&str>,
     id: &str,
-) -> Result<Map<String, Value>, ApiError> {
+) -> Result<Map<String, Value>, RecordError> {
     super::read::one_by_rule(conn, &ctx.read_ctx(req), c, rule, id, true)
 }
 
@@ -153,7 +153,7 @@ fn check_relations(
     c: &Collection,
     record: &Map<String, Value>,
     problems: &mut Map<String, Value>,
-) -> Result<(), ApiError> {
+) -> Result<(), RecordError> {
     for f in &c.fields {
         let FieldKind::Relation { collection_id, .. } = &f.kind else {
             continue;
@@ -220,7 +220,7 @@ fn write_row(
     record: &Map<String, Value>,
     update_id: Option<&str>,
     action: RecordAction,
-) -> Result<(), ApiError> {
+) -> Result<(), RecordError> {
     let fields: Vec<&crate::schema::Field> = c
         .fields
         .iter()
@@ -407,9 +407,9 @@ fn auth_fields(
 
 /// Views are read-only; auth records change through the auth endpoints (their
 /// passwords need hashing), not the generic records API.
-fn read_only(c: &Collection) -> Result<(), ApiError> {
+fn read_only(c: &Collection) -> Result<(), RecordError> {
     match c.kind {
-        CollectionType::View => Err(ApiError::bad_request("View collections are read-only.")),
+        CollectionType::View => Err(RecordError::bad_request("View collections are read-only.")),
         CollectionType::Auth | CollectionType::Base => Ok(()),
     }
 }
@@ -420,7 +420,7 @@ pub fn create(
     ctx: &WriteCtx<'_>,
     c: &Arc<Collection>,
     body: &Map<String, Value>,
-) -> Result<(Map<String, Value>, RecordChange), ApiError> {
+) -> Result<Map<String, Value>, RecordError> {
     read_only(c)?;
     if c.create_rule.is_none() && !ctx.superuser {
         return Err(super::superusers_only());
@@ -510,7 +510,7 @@ pub fn create(
                 .prepare_cached(&sql)?
                 .exists(params_from_iter(w.params.iter()))?;
             if !allowed {
-                return Err(failed(RecordAction::Create, Map::new()));
+                return Err(failed(RecordAction::Create, Map::new()).into());
             }
         }
         Ok(())
@@ -521,37 +521,51 @@ pub fn create(
         .and_then(Value::as_str)
         .unwrap_or(&id)
         .to_string();
-    let stored = load(conn, c, &stored_id)?.ok_or_else(ApiError::internal)?;
+    // An app's write knows what it wrote; a client's is read back as stored.
+    let stored = if ctx.validate {
+        load(conn, c, &stored_id)?.ok_or_else(RecordError::internal)?
+    } else {
+        let mut stored = Map::new();
+        stored.insert("collectionId".into(), json!(c.id));
+        stored.insert("collectionName".into(), json!(c.name));
+        stored.extend(event.record);
+        stored
+    };
     let change = RecordChange {
         action: RecordAction::Create,
         collection: c.clone(),
         record: stored.clone(),
         origin: ctx.origin,
     };
-    crate::db::events::emit(change.clone());
-    Ok((stored, change))
+    crate::db::events::emit(change);
+    Ok(stored)
 }
 
 /// Updates a record the update rule lets this requester change; returns it as
-/// stored and the change (none for an app's write that changed nothing).
+/// stored and whether anything changed (an app's write that changes nothing is
+/// neither written nor announced).
 pub fn update(
     conn: &Connection,
     ctx: &WriteCtx<'_>,
     c: &Arc<Collection>,
     id: &str,
     body: &Map<String, Value>,
-) -> Result<(Map<String, Value>, Option<RecordChange>), ApiError> {
+) -> Result<(Map<String, Value>, bool), RecordError> {
     read_only(c)?;
     if c.update_rule.is_none() && !ctx.superuser {
         return Err(super::superusers_only());
     }
     let req = rule_request(ctx.req, c, body);
-    let existing = load_with_rule(conn, ctx, &req, c, c.update_rule.as_deref(), id)?;
+    let existing = if ctx.validate {
+        load_with_rule(conn, ctx, &req, c, c.update_rule.as_deref(), id)?
+    } else {
+        load(conn, c, id)?.ok_or_else(RecordError::not_found)?
+    };
     let mut record = value::merge(c, &existing, body, ctx.superuser);
     // An app's write that changes nothing is not a change: nothing to write,
     // nothing to announce.
     if !ctx.validate && body.keys().all(|k| record.get(k) == existing.get(k)) {
-        return Ok((existing, None));
+        return Ok((existing, false));
     }
     let mut problems = Map::new();
     // Any `id` in the body is read as text and must be the record's own: `null`,
@@ -594,17 +608,27 @@ pub fn update(
         conn,
     };
     ctx.hooks.run(&mut event, &mut |e| {
-        write_row(conn, c, &e.record, Some(id), RecordAction::Update)
+        Ok(write_row(
+            conn,
+            c,
+            &e.record,
+            Some(id),
+            RecordAction::Update,
+        )?)
     })?;
-    let stored = load(conn, c, id)?.ok_or_else(ApiError::internal)?;
+    let stored = if ctx.validate {
+        load(conn, c, id)?.ok_or_else(RecordError::internal)?
+    } else {
+        event.record
+    };
     let change = RecordChange {
         action: RecordAction::Update,
         collection: c.clone(),
         record: stored.clone(),
         origin: ctx.origin,
     };
-    crate::db::events::emit(change.clone());
-    Ok((stored, Some(change)))
+    crate::db::events::emit(change);
+    Ok((stored, true))
 }
 
 /// Deletes a record the delete rule lets this requester remove, with cascades.
@@ -613,7 +637,7 @@ pub fn delete(
     ctx: &WriteCtx<'_>,
     c: &Arc<Collection>,
     id: &str,
-) -> Result<Vec<RecordChange>, ApiError> {
+) -> Result<Vec<RecordChange>, RecordError> {
     read_only(c)?;
     if c.delete_rule.is_none() && !ctx.superuser {
         return Err(super::superusers_only());
@@ -633,7 +657,7 @@ pub fn delete_alone(
     ctx: &WriteCtx<'_>,
     c: &Arc<Collection>,
     id: &str,
-) -> Result<bool, ApiError> {
+) -> Result<bool, RecordError> {
     read_only(c)?;
     let Some(existing) = load(conn, c, id)? else {
         return Ok(false);
@@ -652,9 +676,9 @@ fn delete_record(
     record: Map<String, Value>,
     changes: &mut Vec<RecordChange>,
     cascade_depth: Option<usize>,
-) -> Result<(), ApiError> {
+) -> Result<(), RecordError> {
     if cascade_depth.is_some_and(|depth| depth > MAX_CASCADE_DEPTH) {
-        return Err(ApiError::bad_request("Too many cascading deletes."));
+        return Err(RecordError::bad_request("Too many cascading deletes."));
     }
     let id = record
         .get("id")
@@ -739,7 +763,7 @@ pub fn truncate(
     conn: &Connection,
     ctx: &WriteCtx<'_>,
     c: &Arc<Collection>,
-) -> Result<(), ApiError> {
+) -> Result<(), RecordError> {
     let ids: Vec<String> = conn
         .prepare(&format!("SELECT \"id\" FROM {}", quote_ident(&c.name)))?
         .query_map([], |r| r.get(0))?

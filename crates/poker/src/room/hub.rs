@@ -19,7 +19,7 @@ use super::store::{self, LoadedRoom, NewSeat, StoreError};
 use super::view::{PresenceStatus, presence_status};
 use super::{
     Command, DeckSpec, Event, ParticipantId, PresenceChange, Role, RoomError, RoomState, Settings,
-    view_for,
+    Timestamp, view_for,
 };
 use crate::i18n::{self, Lang};
 use crate::render::{Renderer, RoomMeta};
@@ -443,6 +443,9 @@ struct Hub {
     code: String,
     room_id: String,
     state: RoomState,
+    /// The room's `last_activity` as last written (votes skip the room row
+    /// while it is fresh enough).
+    stored_activity: Timestamp,
     tokens: HashMap<String, ParticipantId>,
     conns: HashMap<u64, Conn>,
     next_conn: u64,
@@ -464,6 +467,7 @@ impl Hub {
             renderer,
             code,
             room_id: loaded.room_id,
+            stored_activity: loaded.state.last_activity(),
             state: loaded.state,
             tokens: loaded.tokens.into_iter().collect(),
             conns: HashMap::new(),
@@ -601,6 +605,7 @@ impl Hub {
         };
         self.room_id = loaded.room_id;
         let running = self.state.timer().copied();
+        self.stored_activity = loaded.state.last_activity();
         self.state = loaded.state;
         self.state.keep_running_timer(running);
         self.tokens = loaded.tokens.into_iter().collect();
@@ -718,6 +723,7 @@ impl Hub {
             &next,
             &events,
             Some(seat.clone()),
+            &mut self.stored_activity,
         )
         .await
         .map_err(|e| {
@@ -802,8 +808,15 @@ impl Hub {
                 if events.is_empty() {
                     return None;
                 }
-                if let Err(e) =
-                    store::persist(&self.records, &self.room_id, &next, &events, None).await
+                if let Err(e) = store::persist(
+                    &self.records,
+                    &self.room_id,
+                    &next,
+                    &events,
+                    None,
+                    &mut self.stored_activity,
+                )
+                .await
                 {
                     tracing::error!(error = %e, "cannot store a room change");
                     if let Some(conn) = conn {

@@ -39,7 +39,7 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     /// litebase's record pipeline refused a write (a hook, a missing record).
     #[error(transparent)]
-    Record(#[from] litebase::ApiError),
+    Record(#[from] litebase::records::RecordError),
     /// No room has this code (it never existed, or it expired).
     #[error("no room has this code; check the link or create a new room")]
     NotFound,
@@ -546,9 +546,10 @@ pub async fn persist(
     state: &RoomState,
     events: &[Event],
     new_seat: Option<NewSeat>,
+    stored_activity: &mut Timestamp,
 ) -> Result<(), StoreError> {
     if new_seat.is_none() && is_vote_only(events) {
-        return persist_votes(records, room_id, state, events).await;
+        return persist_votes(records, room_id, state, events, stored_activity).await;
     }
     let people_changed = new_seat.is_some()
         || events.iter().any(|e| {
@@ -646,6 +647,7 @@ pub async fn persist(
         })
         .collect();
     let room_id = room_id.to_string();
+    let activity = state.last_activity();
     let room = fields(json!({
         "name": state.name().unwrap_or_default(),
         "locked": state.locked(),
@@ -662,9 +664,11 @@ pub async fn persist(
             if let Some(seat) = &new_seat {
                 tx.create(
                     "participants",
-                    fields(json!({"id": seat.id.0, "room": room_id, "name": "", "role": "voter",
+                    fields(
+                        json!({"id": seat.id.0, "room": room_id, "name": "", "role": "voter",
                         "is_host": false, "is_cohost": false, "token_hash": seat.token_hash,
-                        "online": true, "last_seen": ts})),
+                        "online": true, "last_seen": ts}),
+                    ),
                 )?;
             }
             if people_changed {
@@ -681,25 +685,27 @@ pub async fn persist(
                     tx.delete_alone("participants", &id)?;
                 }
             }
-            for (id, name, role, is_host, co_host) in &people {
-                tx.update(
-                    "participants",
-                    id,
-                    fields(json!({"name": name, "role": role, "is_host": is_host, "is_cohost": co_host})),
-                )?;
-            }
-            for (id, online) in &presence {
-                let stored: Option<bool> = tx
-                    .conn()
-                    .prepare_cached("SELECT online FROM participants WHERE id = ?1")?
-                    .query_row(params![id], |r| r.get(0))
-                    .optional()?;
-                if stored.is_some_and(|stored| stored != *online) {
-                    tx.update(
-                        "participants",
-                        id,
-                        fields(json!({"online": online, "last_seen": ts})),
-                    )?;
+            if !people.is_empty() || !presence.is_empty() {
+                let stored = stored_people(tx, &room_id)?;
+                for (id, name, role, is_host, co_host) in &people {
+                    let now = (name.clone(), role.to_string(), *is_host, *co_host);
+                    if stored.get(id).is_some_and(|(seat, _)| *seat != now) {
+                        tx.update(
+                            "participants",
+                            id,
+                            fields(json!({"name": name, "role": role, "is_host": is_host,
+                                "is_cohost": co_host})),
+                        )?;
+                    }
+                }
+                for (id, online) in &presence {
+                    if stored.get(id).is_some_and(|(_, stored)| stored != online) {
+                        tx.update(
+                            "participants",
+                            id,
+                            fields(json!({"online": online, "last_seen": ts})),
+                        )?;
+                    }
                 }
             }
             if round_changed {
@@ -731,7 +737,32 @@ pub async fn persist(
             }
             Ok(())
         })
-        .await
+        .await?;
+    *stored_activity = activity;
+    Ok(())
+}
+
+/// A seat as stored: (name, role, host, co-host), and whether it is online.
+type StoredSeat = ((String, String, bool, bool), bool);
+
+/// The room's seats as stored, by participant id.
+fn stored_people(
+    tx: &AppTx<'_>,
+    room_id: &str,
+) -> Result<std::collections::HashMap<String, StoredSeat>, StoreError> {
+    let mut stmt = tx.conn().prepare_cached(
+        "SELECT id, name, role, is_host, is_cohost, online FROM participants WHERE room = ?1",
+    )?;
+    let rows = stmt.query_map(params![room_id], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            (
+                (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?),
+                r.get::<_, bool>(5)?,
+            ),
+        ))
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 /// The poker app's name on the changes it writes: its own after-commit hooks
@@ -757,58 +788,90 @@ struct RoundWrite<'a> {
     ts: &'a str,
 }
 
-/// The id of the round row `number` of the room, if it exists.
-fn round_id(tx: &AppTx<'_>, room_id: &str, number: u32) -> Result<Option<String>, StoreError> {
+/// A round row as stored: id, topic, state, revealed, estimate, stats, deck.
+type StoredRound = (String, String, String, String, String, Value, Value);
+
+/// Round `number` of the room as stored, if it exists.
+fn stored_round(
+    tx: &AppTx<'_>,
+    room_id: &str,
+    number: u32,
+) -> Result<Option<StoredRound>, StoreError> {
+    let json = |text: String| serde_json::from_str(&text).unwrap_or(Value::Null);
     Ok(tx
         .conn()
-        .prepare_cached("SELECT id FROM rounds WHERE room = ?1 AND number = ?2")?
-        .query_row(params![room_id, number], |r| r.get(0))
+        .prepare_cached(
+            "SELECT id, topic, state, revealed, final_estimate, COALESCE(stats, 'null'), \
+             COALESCE(deck, 'null') FROM rounds WHERE room = ?1 AND number = ?2",
+        )?
+        .query_row(params![room_id, number], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                json(r.get(5)?),
+                json(r.get(6)?),
+            ))
+        })
         .optional()?)
 }
 
 /// Writes round `number` of the room (created if new): topic, state, deck, when
 /// it was revealed (kept from the first reveal), and for an archived round its
-/// estimate and stats. Returns its id.
+/// estimate and stats; only what differs from the stored row. Returns its id.
 fn upsert_round(
     tx: &AppTx<'_>,
     round: &RoundWrite<'_>,
     archived: Option<(&String, &Value)>,
 ) -> Result<String, StoreError> {
-    let mut patch = fields(json!({"topic": round.topic, "state": round.phase, "deck": round.deck}));
-    if let Some((estimate, stats)) = archived {
-        patch.insert("final_estimate".into(), json!(estimate));
-        patch.insert("stats".into(), stats.clone());
-    }
-    let id = match round_id(tx, round.room_id, round.number)? {
-        Some(id) => {
-            let revealed: String = tx
-                .conn()
-                .prepare_cached("SELECT revealed FROM rounds WHERE id = ?1")?
-                .query_row(params![id], |r| r.get(0))?;
-            match (round.revealed, revealed.is_empty()) {
-                (true, true) => {
-                    patch.insert("revealed".into(), json!(round.ts));
-                }
-                (false, false) => {
-                    patch.insert("revealed".into(), json!(""));
-                }
-                _ => {}
-            }
-            tx.update("rounds", &id, patch)?;
-            id
+    let Some((id, topic, phase, revealed, estimate, stats, deck)) =
+        stored_round(tx, round.room_id, round.number)?
+    else {
+        let id = litebase::id::new_id();
+        let mut record = fields(
+            json!({"id": id, "room": round.room_id, "number": round.number,
+            "topic": round.topic, "state": round.phase, "deck": round.deck,
+            "started": round.ts, "revealed": if round.revealed { round.ts } else { "" }}),
+        );
+        if let Some((estimate, stats)) = archived {
+            record.insert("final_estimate".into(), json!(estimate));
+            record.insert("stats".into(), stats.clone());
         }
-        None => {
-            let id = litebase::id::new_id();
-            patch.insert("id".into(), json!(id));
-            patch.insert("room".into(), json!(round.room_id));
-            patch.insert("number".into(), json!(round.number));
-            patch.insert("started".into(), json!(round.ts));
-            let revealed = if round.revealed { round.ts } else { "" };
-            patch.insert("revealed".into(), json!(revealed));
-            tx.create("rounds", patch)?;
-            id
-        }
+        tx.create("rounds", record)?;
+        return Ok(id);
     };
+    let mut patch = Map::new();
+    if topic != round.topic {
+        patch.insert("topic".into(), json!(round.topic));
+    }
+    if phase != round.phase {
+        patch.insert("state".into(), json!(round.phase));
+    }
+    if deck != *round.deck {
+        patch.insert("deck".into(), round.deck.clone());
+    }
+    match (round.revealed, revealed.is_empty()) {
+        (true, true) => {
+            patch.insert("revealed".into(), json!(round.ts));
+        }
+        (false, false) => {
+            patch.insert("revealed".into(), json!(""));
+        }
+        _ => {}
+    }
+    if let Some((new_estimate, new_stats)) = archived {
+        if estimate != *new_estimate {
+            patch.insert("final_estimate".into(), json!(new_estimate));
+        }
+        if stats != *new_stats {
+            patch.insert("stats".into(), new_stats.clone());
+        }
+    }
+    if !patch.is_empty() {
+        tx.update("rounds", &id, patch)?;
+    }
     Ok(id)
 }
 
@@ -819,22 +882,25 @@ fn replace_votes(
     round_id: &str,
     votes: &[(String, String, String)],
 ) -> Result<(), StoreError> {
-    let stored: Vec<(String, String)> = tx
+    // participant → (id, card, name)
+    let stored: std::collections::HashMap<String, (String, String, String)> = tx
         .conn()
-        .prepare_cached("SELECT id, participant FROM votes WHERE round = ?1")?
-        .query_map(params![round_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .prepare_cached("SELECT participant, id, value, name FROM votes WHERE round = ?1")?
+        .query_map(params![round_id], |r| {
+            Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?)))
+        })?
         .collect::<Result<_, _>>()?;
-    for (id, participant) in &stored {
+    for (participant, (id, _, _)) in &stored {
         if !votes.iter().any(|(p, _, _)| p == participant) {
             tx.delete("votes", id)?;
         }
     }
     for (participant, value, name) in votes {
-        let id = stored
-            .iter()
-            .find(|(_, p)| p == participant)
-            .map(|(id, _)| id.as_str());
-        write_vote(tx, round_id, id, participant, value, name)?;
+        match stored.get(participant) {
+            Some((_, v, n)) if v == value && n == name => {}
+            Some((id, _, _)) => write_vote(tx, round_id, Some(id), participant, value, name)?,
+            None => write_vote(tx, round_id, None, participant, value, name)?,
+        }
     }
     Ok(())
 }
@@ -888,6 +954,7 @@ async fn persist_votes(
     room_id: &str,
     state: &RoomState,
     events: &[Event],
+    stored_activity: &mut Timestamp,
 ) -> Result<(), StoreError> {
     let round = state.round();
     let number = round.number();
@@ -917,15 +984,10 @@ async fn persist_votes(
         .collect();
     let room_id = room_id.to_string();
     let activity = state.last_activity();
+    let stale = stored_activity.0.saturating_add(activity_step_ms()) <= activity.0;
     records
         .app_write(APP, move |tx| -> Result<(), StoreError> {
             let ts = now_text();
-            let stored: String = tx
-                .conn()
-                .prepare_cached("SELECT last_activity FROM rooms WHERE id = ?1")?
-                .query_row(params![room_id], |r| r.get(0))?;
-            let stale = parse_timestamp(&stored)
-                .is_none_or(|at| at.0.saturating_add(activity_step_ms()) <= activity.0);
             if stale {
                 tx.update(
                     "rooms",
@@ -934,28 +996,35 @@ async fn persist_votes(
                         "expires": timestamp_text(activity.plus_secs(room_ttl()))})),
                 )?;
             }
-            let round_id = match round_id(tx, &room_id, number)? {
-                Some(id) => id,
-                None => {
-                    let (topic, phase, revealed, deck) = &current;
-                    let round = RoundWrite {
-                        room_id: &room_id,
-                        number,
-                        topic,
-                        phase,
-                        revealed: *revealed,
-                        deck,
-                        ts: &ts,
-                    };
-                    upsert_round(tx, &round, None)?
-                }
-            };
             for (participant, vote) in &changes {
-                let id: Option<String> = tx
+                // The round and this person's vote in it, in one look.
+                let found: Option<(String, Option<String>)> = tx
                     .conn()
-                    .prepare_cached("SELECT id FROM votes WHERE round = ?1 AND participant = ?2")?
-                    .query_row(params![round_id, participant], |r| r.get(0))
+                    .prepare_cached(
+                        "SELECT r.id, v.id FROM rounds r LEFT JOIN votes v \
+                         ON v.round = r.id AND v.participant = ?3 \
+                         WHERE r.room = ?1 AND r.number = ?2",
+                    )?
+                    .query_row(params![room_id, number, participant], |r| {
+                        Ok((r.get(0)?, r.get(1)?))
+                    })
                     .optional()?;
+                let (round_id, id) = match found {
+                    Some(found) => found,
+                    None => {
+                        let (topic, phase, revealed, deck) = &current;
+                        let round = RoundWrite {
+                            room_id: &room_id,
+                            number,
+                            topic,
+                            phase,
+                            revealed: *revealed,
+                            deck,
+                            ts: &ts,
+                        };
+                        (upsert_round(tx, &round, None)?, None)
+                    }
+                };
                 match (vote, id) {
                     (Some((card, name)), id) => {
                         write_vote(tx, &round_id, id.as_deref(), participant, card, name)?;
@@ -966,7 +1035,11 @@ async fn persist_votes(
             }
             Ok(())
         })
-        .await
+        .await?;
+    if stale {
+        *stored_activity = activity;
+    }
+    Ok(())
 }
 
 /// Marks the room's people offline, as a freshly started hub finds them (after a
