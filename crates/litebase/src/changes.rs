@@ -151,54 +151,37 @@ impl ChangeStream {
         rx
     }
 
-    /// Hands a committed batch to every subscriber; runs on the writer thread, so
-    /// it only queues. Subscribers that left are forgotten.
+    /// Hands a committed batch to every subscriber that wants some of it; runs
+    /// on the writer thread, so it only queues. Subscribers that left are
+    /// forgotten.
     pub fn publish(&self, batch: Vec<RecordChange>) {
         if batch.is_empty() {
             return;
         }
         let batch: ChangeBatch = batch.into();
-        let mut gone = false;
-        for sub in self
-            .subscribers
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .iter()
-        {
-            let item = match &sub.interest {
-                None => batch.clone(),
-                Some(wants) => {
-                    let wanted = batch.iter().filter(|c| wants(c)).count();
-                    if wanted == 0 {
-                        continue;
-                    }
-                    if wanted == batch.len() {
-                        batch.clone()
-                    } else {
-                        batch.iter().filter(|c| wants(c)).cloned().collect()
-                    }
-                }
+        self.send(|interest| {
+            let Some(wants) = interest else {
+                return Some(Committed::Changes(batch.clone()));
             };
-            gone |= sub.tx.send(Committed::Changes(item)).is_err();
-        }
-        if gone {
-            self.forget_gone();
-        }
-    }
-
-    fn forget_gone(&self) {
-        self.subscribers
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .retain(|sub| !sub.tx.is_closed());
+            let wanted = batch.iter().filter(|c| wants(c)).count();
+            if wanted == 0 {
+                None
+            } else if wanted == batch.len() {
+                Some(Committed::Changes(batch.clone()))
+            } else {
+                let some: ChangeBatch = batch.iter().filter(|c| wants(c)).cloned().collect();
+                Some(Committed::Changes(some))
+            }
+        });
     }
 
     /// Tells every subscriber that a backup replaced the database.
     pub fn restored(&self) {
-        self.send(Committed::Restored);
+        self.send(|_| Some(Committed::Restored));
     }
 
-    fn send(&self, item: Committed) {
+    /// Queues for each subscriber what `item_for` gives it (nothing: not woken).
+    fn send(&self, item_for: impl Fn(Option<&Interest>) -> Option<Committed>) {
         let mut gone = false;
         for sub in self
             .subscribers
@@ -206,10 +189,15 @@ impl ChangeStream {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .iter()
         {
-            gone |= sub.tx.send(item.clone()).is_err();
+            if let Some(item) = item_for(sub.interest.as_ref()) {
+                gone |= sub.tx.send(item).is_err();
+            }
         }
         if gone {
-            self.forget_gone();
+            self.subscribers
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .retain(|sub| !sub.tx.is_closed());
         }
     }
 }

@@ -121,12 +121,7 @@ impl Hooks {
         collection: Option<&str>,
         f: impl Fn(&RecordChange) + Send + Sync + 'static,
     ) {
-        self.after.push(Registered {
-            action,
-            collection: collection.map(str::to_string),
-            skip_app: None,
-            f: Arc::new(f),
-        });
+        self.add_after(None, action, collection, Arc::new(f));
     }
 
     /// Like [`Hooks::after_commit`], for changes made by anyone but `app`'s own
@@ -140,11 +135,21 @@ impl Hooks {
         collection: Option<&str>,
         f: impl Fn(&RecordChange) + Send + Sync + 'static,
     ) {
+        self.add_after(Some(app), action, collection, Arc::new(f));
+    }
+
+    fn add_after(
+        &mut self,
+        skip_app: Option<&'static str>,
+        action: RecordAction,
+        collection: Option<&str>,
+        f: AfterFn,
+    ) {
         self.after.push(Registered {
             action,
             collection: collection.map(str::to_string),
-            skip_app: Some(app),
-            f: Arc::new(f),
+            skip_app,
+            f,
         });
     }
 
