@@ -121,6 +121,33 @@ pub fn superuser_token(server: &impl Server) -> std::io::Result<String> {
     Http::new().superuser_token(&server.url(""), ADMIN_EMAIL, ADMIN_PASSWORD)
 }
 
+/// Signs a `users` record up through the public API at `base_url` (a server's
+/// `http://ADDR`) with `password`, then in; returns (id, token).
+pub fn sign_up(base_url: &str, email: &str, password: &str) -> std::io::Result<(String, String)> {
+    let http = Http::new();
+    let created = http.post_json(
+        &format!("{base_url}/api/collections/users/records"),
+        &serde_json::json!({"email": email, "password": password, "passwordConfirm": password}),
+    )?;
+    if created.status != 200 {
+        return Err(std::io::Error::other(format!(
+            "sign up {email}: {}",
+            created.text
+        )));
+    }
+    let signed_in = http.post_json(
+        &format!("{base_url}/api/collections/users/auth-with-password"),
+        &serde_json::json!({"identity": email, "password": password}),
+    )?;
+    let token = signed_in.json["token"]
+        .as_str()
+        .ok_or_else(|| std::io::Error::other(format!("sign in {email}: {}", signed_in.text)))?;
+    Ok((
+        created.json["id"].as_str().unwrap_or_default().to_string(),
+        token.to_string(),
+    ))
+}
+
 /// A plain HTTP client that follows no redirect and calls no status an error,
 /// so a test sees each answer as the server gave it (30 s per request).
 pub fn agent() -> ureq::Agent {

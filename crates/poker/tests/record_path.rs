@@ -132,22 +132,11 @@ async fn until(client: &mut SseClient, id: &str) -> anyhow::Result<()> {
     }
 }
 
-/// A `users` record created by the superuser, signed in: its token.
-fn user_token(server: &ServerProcess, admin_token: &str) -> anyhow::Result<String> {
-    let http = Http::new();
-    let body = json!({"email": "user@example.com", "password": "user-password-1",
-                      "passwordConfirm": "user-password-1"});
-    let url = server.url("/api/collections/users/records");
-    let created = http.post_json_auth(&url, admin_token, &body)?;
-    anyhow::ensure!(created.status == 200, "create user: {}", created.text);
-    let signed_in = http.post_json(
-        &server.url("/api/collections/users/auth-with-password"),
-        &json!({"identity": "user@example.com", "password": "user-password-1"}),
-    )?;
-    signed_in.json["token"]
-        .as_str()
-        .map(str::to_string)
-        .ok_or_else(|| anyhow::anyhow!("user sign-in: {}", signed_in.text))
+/// A `users` record signed up through the public API and in: its token.
+fn user_token(server: &ServerProcess) -> anyhow::Result<String> {
+    let (_, token) =
+        litebase::testing::sign_up(&server.url(""), "user@example.com", "user-password-1")?;
+    Ok(token)
 }
 
 /// The SSE events of `text` (`data:` lines as JSON).
@@ -261,7 +250,7 @@ async fn each_write_is_one_change_to_hooks_and_sse_and_votes_stay_hidden() -> an
                 "fields": [{"name": "label", "type": "text"}]}),
     )?;
     anyhow::ensure!(created.status == 200, "marks: {}", created.text);
-    let user = user_token(&server, &token)?;
+    let user = user_token(&server)?;
 
     let topics = ["rooms", "participants", "rounds", "votes", "marks"];
     let addr = server.addr.clone();

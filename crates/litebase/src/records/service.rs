@@ -309,7 +309,7 @@ impl Records {
                     validate: true,
                     auth: PreparedAuth::default(),
                 };
-                write::delete(conn, &ctx, &collection, &id).map(|_| ())
+                write::delete(conn, &ctx, &collection, &id)
             })
             .await
     }
@@ -596,7 +596,7 @@ impl AppTx<'_> {
     /// Deletes record `id` of `collection`, with its cascades.
     pub fn delete(&self, collection: &str, id: &str) -> Result<(), RecordError> {
         let c = self.collection(collection)?;
-        write::delete(self.conn, &self.ctx, &c, id).map(|_| ())
+        write::delete(self.conn, &self.ctx, &c, id)
     }
 
     /// Deletes record `id` of `collection` alone: records pointing at it stay as

@@ -637,15 +637,13 @@ pub fn delete(
     ctx: &WriteCtx<'_>,
     c: &Arc<Collection>,
     id: &str,
-) -> Result<Vec<RecordChange>, RecordError> {
+) -> Result<(), RecordError> {
     read_only(c)?;
     if c.delete_rule.is_none() && !ctx.superuser {
         return Err(super::superusers_only());
     }
     let existing = load_with_rule(conn, ctx, ctx.req, c, c.delete_rule.as_deref(), id)?;
-    let mut changes = Vec::new();
-    delete_record(conn, ctx, c, existing, &mut changes, Some(0))?;
-    Ok(changes)
+    delete_record(conn, ctx, c, existing, Some(0))
 }
 
 /// Deletes record `id` alone, leaving the records that point at it as they are
@@ -662,7 +660,7 @@ pub fn delete_alone(
     let Some(existing) = load(conn, c, id)? else {
         return Ok(false);
     };
-    delete_record(conn, ctx, c, existing, &mut Vec::new(), None)?;
+    delete_record(conn, ctx, c, existing, None)?;
     Ok(true)
 }
 
@@ -674,7 +672,6 @@ fn delete_record(
     ctx: &WriteCtx<'_>,
     c: &Arc<Collection>,
     record: Map<String, Value>,
-    changes: &mut Vec<RecordChange>,
     cascade_depth: Option<usize>,
 ) -> Result<(), RecordError> {
     if cascade_depth.is_some_and(|depth| depth > MAX_CASCADE_DEPTH) {
@@ -705,8 +702,7 @@ fn delete_record(
         record: event.record,
         origin: ctx.origin,
     };
-    crate::db::events::emit(change.clone());
-    changes.push(change);
+    crate::db::events::emit(change);
     let Some(depth) = cascade_depth else {
         return Ok(());
     };
@@ -741,7 +737,7 @@ fn delete_record(
                     .collect::<Result<_, _>>()?;
                 for child in ids {
                     if let Some(rec) = load(conn, other, &child)? {
-                        delete_record(conn, ctx, other, rec, changes, Some(depth + 1))?;
+                        delete_record(conn, ctx, other, rec, Some(depth + 1))?;
                     }
                 }
             } else if f.is_multiple() {
@@ -768,10 +764,9 @@ pub fn truncate(
         .prepare(&format!("SELECT \"id\" FROM {}", quote_ident(&c.name)))?
         .query_map([], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
-    let mut changes = Vec::new();
     for id in ids {
         if let Some(rec) = load(conn, c, &id)? {
-            delete_record(conn, ctx, c, rec, &mut changes, Some(0))?;
+            delete_record(conn, ctx, c, rec, Some(0))?;
         }
     }
     Ok(())

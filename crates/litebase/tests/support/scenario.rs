@@ -446,24 +446,11 @@ impl World {
 
 /// Signs a user up through the public API and in; (id, token).
 fn sign_up(server: &InProcess, email: &str) -> anyhow::Result<(String, String)> {
-    let http = Http::new();
-    let password = "scenario-password-1";
-    let created = http.post_json(
-        &server.url("/api/collections/users/records"),
-        &json!({"email": email, "password": password, "passwordConfirm": password}),
-    )?;
-    anyhow::ensure!(created.status == 200, "sign up {email}: {}", created.text);
-    let signed_in = http.post_json(
-        &server.url("/api/collections/users/auth-with-password"),
-        &json!({"identity": email, "password": password}),
-    )?;
-    let token = signed_in.json["token"]
-        .as_str()
-        .ok_or_else(|| anyhow::anyhow!("sign in {email}: {}", signed_in.text))?;
-    Ok((
-        created.json["id"].as_str().unwrap_or_default().to_string(),
-        token.to_string(),
-    ))
+    Ok(litebase::testing::sign_up(
+        &server.url(""),
+        email,
+        "scenario-password-1",
+    )?)
 }
 
 /// The record events in an SSE stream, as (collection, action, record id),
