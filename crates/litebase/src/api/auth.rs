@@ -161,7 +161,7 @@ async fn auth_answer(
     let mut me = row.record.clone();
     me.insert("collectionId".into(), json!(c.id));
     me.insert("collectionName".into(), json!(c.name));
-    let mut record = write::visible(c, row.record.clone(), superuser, Some(&me));
+    let mut record = write::visible(c, row.record.clone(), superuser, Some(&me), false);
     if !expand.trim().is_empty() {
         let (c, schema) = (c.clone(), core.schema.current());
         record = core
