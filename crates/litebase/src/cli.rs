@@ -401,6 +401,17 @@ async fn serve(
             }))
         },
     );
+    crate::webhooks::sender::start(
+        core.webhooks.clone(),
+        {
+            // Only changes some webhook wants wake the sender.
+            let registry = core.webhooks.registry().clone();
+            core.changes.subscribe_where(std::sync::Arc::new(move |c| {
+                registry.wants(c.action, &c.collection.id)
+            }))
+        },
+        crate::webhooks::sender::Backoff::default(),
+    );
     for start in &app.on_serve {
         start(&core);
     }

@@ -44,6 +44,7 @@ pub mod server;
 pub mod settings;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod webhooks;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

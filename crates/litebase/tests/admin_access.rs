@@ -31,6 +31,12 @@ const ADMIN_ROUTES: &[(&str, &str)] = &[
     ("GET", "/_/backups/x.db/download"),
     ("POST", "/_/backups/x.db/delete"),
     ("POST", "/_/backups/x.db/restore"),
+    ("GET", "/_/webhooks"),
+    ("POST", "/_/webhooks"),
+    ("GET", "/_/webhooks/x"),
+    ("POST", "/_/webhooks/x"),
+    ("POST", "/_/webhooks/x/delete"),
+    ("POST", "/_/webhooks/x/deliveries/y/retry"),
     // Records.
     ("GET", "/_/collections/users"),
     ("GET", "/_/collections/users/relation-options?field=x&q="),

@@ -21,6 +21,7 @@ pub mod session;
 pub mod settings;
 pub mod setup;
 pub mod superusers;
+pub mod webhooks;
 
 use actix_web::middleware::from_fn;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -95,6 +96,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(settings::configure)
             .configure(logs::configure)
             .configure(backups::configure)
+            .configure(webhooks::configure)
             // Before records.rs: `/collections/new` is the editor, not a collection.
             .configure(collections::configure)
             // Records last: its `/collections/{name}` must not shadow the editor's routes.

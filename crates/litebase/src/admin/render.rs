@@ -93,6 +93,18 @@ const TEMPLATES: &[(&str, &str)] = &[
         "backups/index.html",
         include_str!("../../../../admin-ui/templates/backups/index.html"),
     ),
+    (
+        "webhooks/_form.html",
+        include_str!("../../../../admin-ui/templates/webhooks/_form.html"),
+    ),
+    (
+        "webhooks/index.html",
+        include_str!("../../../../admin-ui/templates/webhooks/index.html"),
+    ),
+    (
+        "webhooks/edit.html",
+        include_str!("../../../../admin-ui/templates/webhooks/edit.html"),
+    ),
     // Records.
     (
         "records/index.html",

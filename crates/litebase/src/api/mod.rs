@@ -11,6 +11,7 @@ pub(crate) mod middleware;
 mod realtime;
 pub(crate) mod records;
 mod settings;
+mod webhooks;
 
 use actix_web::web;
 
@@ -25,6 +26,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(backups::configure)
         .configure(files::configure)
         .configure(realtime::configure)
+        .configure(webhooks::configure)
         .configure(crate::metrics::configure);
 }
 

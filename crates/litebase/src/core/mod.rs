@@ -36,6 +36,8 @@ pub struct Core {
     pub config: Config,
     /// Record hooks registered by the app.
     pub hooks: std::sync::Arc<Hooks>,
+    /// Outgoing webhooks: their configuration and delivery log.
+    pub webhooks: crate::webhooks::store::Webhooks,
     /// The app's migrations, where `--dev` records schema changes.
     pub app_migrations: Option<MigrationSet>,
     /// Per-IP limits on the auth endpoints.
@@ -71,7 +73,7 @@ impl Core {
     pub async fn load(
         db: Db,
         config: Config,
-        hooks: Hooks,
+        mut hooks: Hooks,
         app_migrations: Option<MigrationSet>,
         mailer: crate::mail::Mailer,
         parts: CoreParts,
@@ -110,6 +112,10 @@ impl Core {
         let schema = std::sync::Arc::new(SchemaCache::default());
         schema.replace(Schema::new(collections));
         let changes = crate::changes::ChangeStream::attach(&db)?;
+        let webhooks = crate::webhooks::store::Webhooks::load(db.clone(), Default::default())
+            .await
+            .map_err(|e| DbError::Migration(format!("cannot load webhooks: {e}")))?;
+        crate::webhooks::outbox::register(&mut hooks, webhooks.registry().clone());
         let hooks = std::sync::Arc::new(hooks);
         Hooks::follow(hooks.clone(), &changes).map_err(|e| DbError::Thread(e.to_string()))?;
         let records = crate::records::service::Records::new(
@@ -119,6 +125,7 @@ impl Core {
             secret.as_str().into(),
         );
         Ok(Core {
+            webhooks,
             changes,
             records,
             db,

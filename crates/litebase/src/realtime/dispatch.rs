@@ -155,10 +155,11 @@ async fn render_for(
         Map::new(),
     );
     info.context = "realtime".into();
-    let manage_rule = (!superuser && c.kind == crate::schema::CollectionType::Auth && info.auth.is_some())
-        .then(|| c.auth.as_ref().and_then(|a| a.manage_rule.clone()))
-        .flatten()
-        .filter(|r| !r.trim().is_empty());
+    let manage_rule =
+        (!superuser && c.kind == crate::schema::CollectionType::Auth && info.auth.is_some())
+            .then(|| c.auth.as_ref().and_then(|a| a.manage_rule.clone()))
+            .flatten()
+            .filter(|r| !r.trim().is_empty());
     let needs_db = !rule.trim().is_empty()
         || !filter.is_empty()
         || !expand.trim().is_empty()
@@ -189,7 +190,13 @@ async fn render_for(
             })
             .await?
     } else {
-        let record = write::visible(&c, change.record.clone(), superuser, info.auth.as_ref(), false);
+        let record = write::visible(
+            &c,
+            change.record.clone(),
+            superuser,
+            info.auth.as_ref(),
+            false,
+        );
         let mut items = [record];
         if let Some(p) = crate::records::projection::Projection::parse(&fields) {
             p.apply(&mut items[0]);

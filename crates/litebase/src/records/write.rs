@@ -485,7 +485,15 @@ pub fn create(
                 .is_some_and(|f| value::coerce(f, v) != value::zero(f))
         });
     if c.kind == CollectionType::Auth {
-        auth_fields(ctx, manager_claimed, c, body, None, &mut record, &mut problems);
+        auth_fields(
+            ctx,
+            manager_claimed,
+            c,
+            body,
+            None,
+            &mut record,
+            &mut problems,
+        );
     }
     if ctx.validate {
         problems.extend(validate_all(c, &record, None));
@@ -529,7 +537,11 @@ pub fn create(
             }
         }
         if manager_claimed {
-            let stored_id = e.record.get("id").and_then(Value::as_str).unwrap_or_default();
+            let stored_id = e
+                .record
+                .get("id")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
             if !manages(conn, ctx, &req, c, stored_id)? {
                 let mut data = Map::new();
                 data.insert(
@@ -619,7 +631,15 @@ pub fn update(
     }
     if c.kind == CollectionType::Auth {
         let manager = !ctx.superuser && manages(conn, ctx, &req, c, id)?;
-        auth_fields(ctx, manager, c, body, Some(&existing), &mut record, &mut problems);
+        auth_fields(
+            ctx,
+            manager,
+            c,
+            body,
+            Some(&existing),
+            &mut record,
+            &mut problems,
+        );
     }
     if ctx.validate {
         problems.extend(validate_all(c, &record, Some(&existing)));
