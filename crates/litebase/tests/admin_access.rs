@@ -31,6 +31,12 @@ const ADMIN_ROUTES: &[(&str, &str)] = &[
     ("GET", "/_/backups/x.db/download"),
     ("POST", "/_/backups/x.db/delete"),
     ("POST", "/_/backups/x.db/restore"),
+    ("GET", "/_/crons"),
+    ("POST", "/_/crons/__pbDBOptimize__/run"),
+    ("GET", "/_/settings/export-collections"),
+    ("GET", "/_/settings/export-collections/download"),
+    ("GET", "/_/settings/import-collections"),
+    ("POST", "/_/settings/import-collections"),
     // Records.
     ("GET", "/_/collections/users"),
     ("GET", "/_/collections/users/relation-options?field=x&q="),

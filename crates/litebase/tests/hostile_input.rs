@@ -1320,6 +1320,8 @@ fn admin_posts(fx: &Fixture) -> Vec<String> {
         "/_/backups",
         "/_/backups/x.db/delete",
         "/_/backups/x.db/restore",
+        "/_/crons/__pbDBOptimize__/run",
+        "/_/settings/import-collections",
         "/_/collections/kitchen/bulk-delete",
         "/_/collections/kitchen/records",
         "/_/collections/kitchen/records/{record}",

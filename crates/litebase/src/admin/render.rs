@@ -93,6 +93,18 @@ const TEMPLATES: &[(&str, &str)] = &[
         "backups/index.html",
         include_str!("../../../../admin-ui/templates/backups/index.html"),
     ),
+    (
+        "crons/index.html",
+        include_str!("../../../../admin-ui/templates/crons/index.html"),
+    ),
+    (
+        "import/export.html",
+        include_str!("../../../../admin-ui/templates/import/export.html"),
+    ),
+    (
+        "import/import.html",
+        include_str!("../../../../admin-ui/templates/import/import.html"),
+    ),
     // Records.
     (
         "records/index.html",
