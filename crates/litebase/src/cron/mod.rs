@@ -110,6 +110,12 @@ impl Crons {
             .retain(|j| j.id != id);
     }
 
+    /// Whether job `id` is running now.
+    pub fn is_running(&self, id: &str) -> bool {
+        self.find(id)
+            .is_some_and(|j| j.running.load(Ordering::Acquire))
+    }
+
     /// Whether job `id` is registered.
     pub fn contains(&self, id: &str) -> bool {
         self.find(id).is_some()

@@ -62,10 +62,19 @@ pub fn register(
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tokio::select! {
-                    _ = tick.tick(), if fast.is_some() => {}
-                    _ = trigger.0.notified() => {}
+                    _ = tick.tick(), if fast.is_some() => {
+                        if !crons.is_running(SWEEP_JOB) {
+                            crons.run(SWEEP_JOB);
+                        }
+                    }
+                    _ = trigger.0.notified() => {
+                        // An edit made during a sweep needs a sweep after it.
+                        while crons.is_running(SWEEP_JOB) {
+                            tokio::time::sleep(Duration::from_millis(20)).await;
+                        }
+                        crons.run(SWEEP_JOB);
+                    }
                 }
-                crons.run(SWEEP_JOB);
             }
         });
     })
