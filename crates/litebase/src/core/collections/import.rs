@@ -319,3 +319,75 @@ pub async fn import(core: &Core, auth: &Auth, body: Value) -> Result<ImportPlan,
     );
     Ok(plan)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stored() -> Collection {
+        let mut c: Collection = serde_json::from_value(json!({
+            "id": "pbc_1", "name": "posts", "type": "base", "listRule": "",
+            "fields": [
+                {"id": "text1", "name": "title", "type": "text"},
+                {"id": "num1", "name": "score", "type": "number"}
+            ]
+        }))
+        .unwrap_or_else(|e| panic!("{e}"));
+        c.normalize();
+        c
+    }
+
+    fn object(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    fn names(c: &Collection) -> Vec<(&str, &str)> {
+        c.fields
+            .iter()
+            .map(|f| (f.name.as_str(), f.id.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn fields_left_out_are_kept_unless_delete_missing() -> Result<(), ApiError> {
+        let data = object(json!({"name": "posts", "fields": [{"name": "body", "type": "text"}]}));
+        let kept = overlay(&stored(), data.clone(), false)?;
+        let ids: Vec<&str> = names(&kept).into_iter().map(|(n, _)| n).collect();
+        assert_eq!(ids, ["id", "body", "title", "score"]);
+        let dropped = overlay(&stored(), data, true)?;
+        let ids: Vec<&str> = names(&dropped).into_iter().map(|(n, _)| n).collect();
+        assert_eq!(ids, ["id", "body"], "only the system field stays");
+        Ok(())
+    }
+
+    #[test]
+    fn a_field_given_by_name_keeps_the_old_id_when_the_type_matches() -> Result<(), ApiError> {
+        let data = object(json!({"fields": [
+            {"name": "title", "type": "text", "max": 10},
+            {"name": "score", "type": "text"}
+        ]}));
+        let c = overlay(&stored(), data, true)?;
+        let title = c.field("title").map(|f| f.id.as_str());
+        assert_eq!(title, Some("text1"), "same type: same column, data kept");
+        let score = c.field("score").map(|f| f.id.clone()).unwrap_or_default();
+        assert_ne!(score, "num1", "another type is another field");
+        Ok(())
+    }
+
+    #[test]
+    fn given_keys_replace_and_the_rest_stays() -> Result<(), ApiError> {
+        let c = overlay(
+            &stored(),
+            object(json!({"viewRule": "x = 1", "listRule": null})),
+            false,
+        )?;
+        assert_eq!(c.view_rule.as_deref(), Some("x = 1"));
+        assert_eq!(c.list_rule, None);
+        assert_eq!(c.name, "posts");
+        // (As `plan` does: normalizing drops what a base collection cannot have.)
+        let mut again = overlay(&stored(), Map::new(), false)?;
+        again.normalize();
+        assert!(same(&stored(), &again), "{:?}\n{:?}", stored(), again);
+        Ok(())
+    }
+}
