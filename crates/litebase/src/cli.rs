@@ -412,6 +412,10 @@ async fn serve(
         },
         crate::webhooks::sender::Backoff::default(),
     );
+    if let Err(e) = crate::core::crons::install(&core.clone().into_inner(), app.crons) {
+        db.close().await;
+        return Err(CliError::Usage(e.to_string()));
+    }
     for start in &app.on_serve {
         start(&core);
     }

@@ -389,6 +389,18 @@ impl Http {
         )
     }
 
+    /// `PUT url` with a JSON body and an `Authorization` token (none when empty).
+    pub fn put_json_auth(&self, url: &str, token: &str, body: &Value) -> std::io::Result<Reply> {
+        let mut request = self
+            .agent
+            .put(url)
+            .header("Content-Type", "application/json");
+        if !token.is_empty() {
+            request = request.header("Authorization", token);
+        }
+        Self::finish(request.send(body.to_string().as_bytes()))
+    }
+
     /// `GET url` with an `Authorization` token.
     pub fn get_auth(&self, url: &str, token: &str) -> std::io::Result<Reply> {
         Self::finish(self.agent.get(url).header("Authorization", token).call())

@@ -37,6 +37,12 @@ const ADMIN_ROUTES: &[(&str, &str)] = &[
     ("POST", "/_/webhooks/x"),
     ("POST", "/_/webhooks/x/delete"),
     ("POST", "/_/webhooks/x/deliveries/y/retry"),
+    ("GET", "/_/crons"),
+    ("POST", "/_/crons/__pbDBOptimize__/run"),
+    ("GET", "/_/settings/export-collections"),
+    ("GET", "/_/settings/export-collections/download"),
+    ("GET", "/_/settings/import-collections"),
+    ("POST", "/_/settings/import-collections"),
     // Records.
     ("GET", "/_/collections/users"),
     ("GET", "/_/collections/users/relation-options?field=x&q="),

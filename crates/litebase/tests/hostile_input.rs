@@ -1335,6 +1335,8 @@ fn admin_posts(fx: &Fixture) -> Vec<String> {
         "/_/webhooks",
         "/_/webhooks/x",
         "/_/webhooks/x/delete",
+        "/_/crons/__pbDBOptimize__/run",
+        "/_/settings/import-collections",
         "/_/collections/kitchen/bulk-delete",
         "/_/collections/kitchen/records",
         "/_/collections/kitchen/records/{record}",

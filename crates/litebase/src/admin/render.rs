@@ -105,6 +105,18 @@ const TEMPLATES: &[(&str, &str)] = &[
         "webhooks/edit.html",
         include_str!("../../../../admin-ui/templates/webhooks/edit.html"),
     ),
+    (
+        "crons/index.html",
+        include_str!("../../../../admin-ui/templates/crons/index.html"),
+    ),
+    (
+        "import/export.html",
+        include_str!("../../../../admin-ui/templates/import/export.html"),
+    ),
+    (
+        "import/import.html",
+        include_str!("../../../../admin-ui/templates/import/import.html"),
+    ),
     // Records.
     (
         "records/index.html",

@@ -4,6 +4,7 @@ pub(crate) mod auth;
 pub(crate) mod backups;
 pub mod body;
 mod collections;
+mod crons;
 mod files;
 mod health;
 mod logs;
@@ -24,6 +25,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(settings::configure)
         .configure(logs::configure)
         .configure(backups::configure)
+        .configure(crons::configure)
         .configure(files::configure)
         .configure(realtime::configure)
         .configure(webhooks::configure)

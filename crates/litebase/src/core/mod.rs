@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod backups;
 pub mod collections;
+pub mod crons;
 pub mod logs;
 pub mod settings;
 
@@ -52,6 +53,10 @@ pub struct Core {
     pub logs: crate::logs::RequestLog,
     /// The settings in force (see [`crate::settings`]).
     pub settings: crate::settings::LiveSettings,
+    /// The scheduled jobs (see [`crons`]): `GET /api/crons` lists them.
+    pub crons: std::sync::Arc<crate::cron::Crons>,
+    /// The scheduled backup's work, set when serving starts.
+    auto_backup: std::sync::OnceLock<crate::cron::JobFn>,
     after_restore: Vec<RestoreFn>,
 }
 
@@ -140,6 +145,8 @@ impl Core {
             metrics: Default::default(),
             logs,
             settings: crate::settings::LiveSettings::new(settings, parts.settings),
+            crons: Default::default(),
+            auto_backup: Default::default(),
             after_restore: parts.after_restore,
         })
     }
@@ -162,7 +169,8 @@ impl Core {
         self.settings.get().meta.app_url.clone()
     }
 
-    /// Puts saved settings in force: the mailer, the auth limiter, the request log.
+    /// Puts saved settings in force: the mailer, the auth limiter, the request
+    /// log, the backup schedule.
     pub(crate) fn apply_settings(
         &self,
         settings: crate::settings::Settings,
@@ -176,6 +184,7 @@ impl Core {
             Err(poisoned) => *poisoned.into_inner() = mailer,
         }
         self.settings.replace(settings);
+        self.follow_backup_schedule();
     }
 
     /// Runs the apps' after-restore functions.
