@@ -49,6 +49,7 @@ fn superusers_list_and_run_jobs_and_nobody_else_may() -> anyhow::Result<()> {
 
     let listed = jobs(&server, &token)?;
     let expected: Vec<(String, String)> = [
+        ("__lbWebhooksCleanup__", "30 * * * *"),
         ("__pbDBOptimize__", "0 0 * * *"),
         ("__pbLogsCleanup__", "0 */6 * * *"),
         ("__pbOTPCleanup__", "0 * * * *"),
@@ -59,12 +60,17 @@ fn superusers_list_and_run_jobs_and_nobody_else_may() -> anyhow::Result<()> {
     assert_eq!(listed, expected, "no scheduled backup until one is set");
     let raw = http.get_auth(&server.url("/api/crons"), &token)?;
     assert_eq!(
-        raw.json[0],
+        raw.json[1],
         json!({"id": "__pbDBOptimize__", "expression": "0 0 * * *"}),
         "exactly PocketBase's {{id, expression}}"
     );
 
-    for id in ["__pbDBOptimize__", "__pbLogsCleanup__", "__pbOTPCleanup__"] {
+    for id in [
+        "__pbDBOptimize__",
+        "__pbLogsCleanup__",
+        "__pbOTPCleanup__",
+        "__lbWebhooksCleanup__",
+    ] {
         let ran =
             http.post_json_auth(&server.url(&format!("/api/crons/{id}")), &token, &json!({}))?;
         assert_eq!(ran.status, 204, "{id}: {}", ran.text);

@@ -7,6 +7,7 @@
 //! | `__pbLogsCleanup__` | `0 */6 * * *` | deletes request logs past the retention |
 //! | `__pbOTPCleanup__` | `0 * * * *` | deletes one-time codes past their collection's lifetime |
 //! | `__pbDBOptimize__` | `0 0 * * *` | `PRAGMA optimize` and a WAL checkpoint |
+//! | `__lbWebhooksCleanup__` | `30 * * * *` | forgets webhook deliveries done more than 7 days ago (litebase's own) |
 //! | `__pbAutoBackup__` | `backups.cron` | a backup, then only the newest `backups.cronMaxKeep` kept |
 
 use std::future::Future;
@@ -80,10 +81,15 @@ fn job_of(core: &Weak<Core>, runtime: &tokio::runtime::Handle, work: AppJob) -> 
 pub fn install(core: &Arc<Core>, app_jobs: Vec<CronSpec>) -> Result<(), CronSetupError> {
     let weak = Arc::downgrade(core);
     let runtime = tokio::runtime::Handle::current();
-    let builtin: [(&str, &str, AppJob); 3] = [
+    let builtin: [(&str, &str, AppJob); 4] = [
         ("__pbLogsCleanup__", "0 */6 * * *", Arc::new(logs_cleanup)),
         ("__pbOTPCleanup__", "0 * * * *", Arc::new(otp_cleanup)),
         ("__pbDBOptimize__", "0 0 * * *", Arc::new(db_optimize)),
+        (
+            "__lbWebhooksCleanup__",
+            "30 * * * *",
+            Arc::new(webhooks_cleanup),
+        ),
     ];
     let all = builtin
         .into_iter()
@@ -160,6 +166,14 @@ fn otp_cleanup(ctx: &JobContext) -> JobResult {
     }))?;
     if deleted > 0 {
         tracing::info!(codes = deleted, "deleted expired one-time codes");
+    }
+    Ok(())
+}
+
+fn webhooks_cleanup(ctx: &JobContext) -> JobResult {
+    let forgotten = ctx.block_on(ctx.core().webhooks.prune())?;
+    if forgotten > 0 {
+        tracing::info!(deliveries = forgotten, "forgot old webhook deliveries");
     }
     Ok(())
 }

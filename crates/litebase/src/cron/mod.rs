@@ -130,7 +130,7 @@ impl Crons {
             .cloned()
     }
 
-    /// Every job, in PocketBase's order: by id, the built-in `__pb…` jobs last.
+    /// Every job, in PocketBase's order: by id, the built-in `__…` jobs last.
     pub fn list(&self) -> Vec<JobInfo> {
         let now = OffsetDateTime::now_utc();
         let mut out: Vec<JobInfo> = self
@@ -146,9 +146,7 @@ impl Crons {
                 last: j.last.lock().unwrap_or_else(|p| p.into_inner()).clone(),
             })
             .collect();
-        out.sort_by(|a, b| {
-            (a.id.starts_with("__pb"), &a.id).cmp(&(b.id.starts_with("__pb"), &b.id))
-        });
+        out.sort_by(|a, b| (a.id.starts_with("__"), &a.id).cmp(&(b.id.starts_with("__"), &b.id)));
         out
     }
 

@@ -4,7 +4,7 @@
 //! after the last attempt a delivery is marked failed and stays in the log,
 //! where an admin can send it again.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rusqlite::params;
 
@@ -50,8 +50,6 @@ impl Backoff {
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// Deliveries posted at once.
 const PARALLEL: i64 = 16;
-/// Delivered and failed deliveries are kept this long in the log.
-const KEEP_LOG: Duration = Duration::from_secs(7 * 24 * 3600);
 /// Longest sleep between looks at the outbox (deliveries a crash left due).
 const IDLE_LOOK: Duration = Duration::from_secs(60);
 
@@ -88,14 +86,7 @@ pub fn start(webhooks: Webhooks, mut changes: ChangeReceiver, backoff: Backoff) 
         .build()
         .into();
     actix_web::rt::spawn(async move {
-        let mut pruned = Instant::now() - KEEP_LOG;
         loop {
-            if pruned.elapsed() > Duration::from_secs(3600) {
-                if let Err(err) = prune(&webhooks).await {
-                    tracing::warn!(error = %err, "cannot prune the webhook delivery log");
-                }
-                pruned = Instant::now();
-            }
             let wait = match deliver_due(&webhooks, &agent, backoff).await {
                 Ok(Some(next)) => Duration::from_millis((next - now_ms()).max(0) as u64),
                 Ok(None) => IDLE_LOOK,
@@ -243,22 +234,6 @@ fn truncate(mut s: String) -> String {
         s.truncate(end);
     }
     s
-}
-
-/// Forgets delivered and failed deliveries older than [`KEEP_LOG`].
-async fn prune(webhooks: &Webhooks) -> Result<(), WebhookError> {
-    let cutoff = time::OffsetDateTime::now_utc() - KEEP_LOG;
-    let cutoff = crate::query::format_datetime(cutoff);
-    webhooks
-        .db()
-        .write(move |conn| {
-            conn.execute(
-                "DELETE FROM _webhookDeliveries WHERE status != 'pending' AND updated < ?1",
-                [cutoff],
-            )?;
-            Ok::<_, WebhookError>(())
-        })
-        .await
 }
 
 #[cfg(test)]

@@ -11,6 +11,9 @@ use crate::changes::RecordAction;
 use crate::db::Db;
 use crate::schema::{CollectionType, Schema};
 
+/// Delivered and failed deliveries are kept this long in the log.
+pub const KEEP_LOG: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
+
 /// The actions a webhook can send, in the order they are listed.
 pub const ACTIONS: [RecordAction; 3] = [
     RecordAction::Create,
@@ -366,6 +369,20 @@ impl Webhooks {
                     "totalPages": (total + per_page as i64 - 1) / per_page as i64,
                     "items": items,
                 }))
+            })
+            .await
+    }
+
+    /// Forgets delivered and failed deliveries older than [`KEEP_LOG`] (the
+    /// `__lbWebhooksCleanup__` cron job); answers how many.
+    pub async fn prune(&self) -> Result<usize, WebhookError> {
+        let cutoff = crate::query::format_datetime(time::OffsetDateTime::now_utc() - KEEP_LOG);
+        self.db
+            .write(move |conn| {
+                Ok(conn.execute(
+                    "DELETE FROM _webhookDeliveries WHERE status != 'pending' AND updated < ?1",
+                    [cutoff],
+                )?)
             })
             .await
     }
