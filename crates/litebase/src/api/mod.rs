@@ -7,10 +7,12 @@ mod collections;
 mod files;
 mod health;
 mod logs;
+mod mfa;
 pub(crate) mod middleware;
 mod realtime;
 pub(crate) mod records;
 mod settings;
+mod totp;
 
 use actix_web::web;
 
@@ -18,6 +20,7 @@ use actix_web::web;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(health::configure)
         .configure(auth::configure)
+        .configure(totp::configure)
         .configure(collections::configure)
         .configure(records::configure)
         .configure(settings::configure)

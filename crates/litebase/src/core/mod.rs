@@ -5,7 +5,9 @@ pub mod auth;
 pub mod backups;
 pub mod collections;
 pub mod logs;
+pub mod mfa;
 pub mod settings;
+pub mod totp;
 
 use rusqlite::OptionalExtension;
 
