@@ -53,6 +53,86 @@ const STRINGS: &[(&str, &str, &str)] = &[
         "Vos collections et le nombre d'enregistrements de chacune.",
     ),
     ("login", "Sign in", "Connexion"),
+    ("account", "My account", "Mon compte"),
+    (
+        "totp_title",
+        "Authenticator app",
+        "Application d'authentification",
+    ),
+    (
+        "totp_help",
+        "An authenticator app (a TOTP code that changes every 30 seconds) is a second factor for signing in.",
+        "Une application d'authentification (un code TOTP qui change toutes les 30 secondes) sert de second facteur de connexion.",
+    ),
+    (
+        "totp_mfa_off",
+        "Multi-factor auth is off for superusers: turn it on in the _superusers collection's options to require it.",
+        "L'authentification multifacteur est désactivée pour les superutilisateurs : activez-la dans les options de la collection _superusers pour l'exiger.",
+    ),
+    (
+        "totp_enabled",
+        "Authenticator app on.",
+        "Application d'authentification activée.",
+    ),
+    (
+        "recovery_codes_help",
+        "Keep these recovery codes somewhere safe: each signs you in once if you lose the app. They are shown only now.",
+        "Gardez ces codes de secours en lieu sûr : chacun permet une connexion si vous perdez l'application. Ils ne sont affichés qu'une fois.",
+    ),
+    (
+        "recovery_codes_left",
+        "Recovery codes left",
+        "Codes de secours restants",
+    ),
+    (
+        "totp_setup",
+        "Set up an authenticator app",
+        "Configurer une application d'authentification",
+    ),
+    (
+        "totp_scan",
+        "Scan this QR code with your authenticator app (or type the secret), then enter the code it shows.",
+        "Scannez ce code QR avec votre application d'authentification (ou saisissez le secret), puis entrez le code affiché.",
+    ),
+    ("totp_secret", "Secret", "Secret"),
+    ("totp_confirm", "Turn on", "Activer"),
+    (
+        "totp_remove",
+        "Remove the authenticator app",
+        "Retirer l'application d'authentification",
+    ),
+    (
+        "totp_already_on",
+        "An authenticator app is already set up; remove it first.",
+        "Une application d'authentification est déjà configurée ; retirez-la d'abord.",
+    ),
+    ("mfa_title", "Second step", "Seconde étape"),
+    ("mfa_code", "Code", "Code"),
+    (
+        "mfa_help_app",
+        "Enter the code of your authenticator app, or one of your recovery codes.",
+        "Entrez le code de votre application d'authentification, ou l'un de vos codes de secours.",
+    ),
+    (
+        "mfa_help_mail",
+        "We sent a one-time code to your email address: enter it here.",
+        "Nous avons envoyé un code à usage unique à votre adresse e-mail : saisissez-le ici.",
+    ),
+    (
+        "mfa_no_factor",
+        "Multi-factor auth is on for superusers, but this account has no second factor: turn on email codes (OTP) for _superusers through the API, or ask another superuser to turn MFA off.",
+        "L'authentification multifacteur est activée pour les superutilisateurs, mais ce compte n'a pas de second facteur : activez les codes par e-mail (OTP) pour _superusers via l'API, ou demandez à un autre superutilisateur de désactiver la MFA.",
+    ),
+    (
+        "mfa_expired",
+        "This sign-in expired; start again with your password.",
+        "Cette connexion a expiré ; recommencez avec votre mot de passe.",
+    ),
+    (
+        "mfa_bad_code",
+        "Wrong or expired code.",
+        "Code incorrect ou expiré.",
+    ),
     (
         "login_title",
         "Sign in as a superuser",

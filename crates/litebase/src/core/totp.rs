@@ -65,11 +65,8 @@ fn now() -> i64 {
 /// Refused while a confirmed app is set up (remove it first).
 pub async fn setup(core: &Core, c: &Collection, row: &AuthRow) -> Result<Enrolment, ApiError> {
     let secret = totp::new_secret();
-    let issuer = core.settings.get().meta.app_name.clone();
-    let uri = totp::otpauth_uri(&secret, &issuer, row.email());
-    let qr = totp::qr_svg(&uri).ok_or_else(ApiError::internal)?;
-    let encoded = totp::encode_secret(&secret);
-    let (cid, rid, stored) = (c.id.clone(), row.id.clone(), encoded.clone());
+    let shown = enrolment(core, &secret, row.email())?;
+    let (cid, rid, stored) = (c.id.clone(), row.id.clone(), shown.secret.clone());
     core.db
         .write(move |conn| {
             if state(conn, &cid, &rid)?.is_some_and(|s| s.confirmed) {
@@ -87,8 +84,33 @@ pub async fn setup(core: &Core, c: &Collection, row: &AuthRow) -> Result<Enrolme
             Ok(())
         })
         .await?;
+    Ok(shown)
+}
+
+/// The enrolment waiting for its first code, shown again (a wrong code, a
+/// reload); `None` when none waits.
+pub async fn pending(
+    core: &Core,
+    c: &Collection,
+    row: &AuthRow,
+) -> Result<Option<Enrolment>, ApiError> {
+    let (cid, rid) = (c.id.clone(), row.id.clone());
+    let found = core
+        .db
+        .read(move |conn| Ok::<_, ApiError>(state(conn, &cid, &rid)?.filter(|s| !s.confirmed)))
+        .await?;
+    let Some(secret) = found.and_then(|s| totp::decode_secret(&s.secret)) else {
+        return Ok(None);
+    };
+    Ok(Some(enrolment(core, &secret, row.email())?))
+}
+
+fn enrolment(core: &Core, secret: &[u8], account: &str) -> Result<Enrolment, ApiError> {
+    let issuer = core.settings.get().meta.app_name.clone();
+    let uri = totp::otpauth_uri(secret, &issuer, account);
+    let qr = totp::qr_svg(&uri).ok_or_else(ApiError::internal)?;
     Ok(Enrolment {
-        secret: encoded,
+        secret: totp::encode_secret(secret),
         uri,
         qr,
     })
