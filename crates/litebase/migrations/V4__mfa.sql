@@ -38,3 +38,27 @@ CREATE TABLE _totpRecoveryCodes (
     created       TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%fZ', 'now')),
     PRIMARY KEY (collectionRef, recordRef, hash)
 ) STRICT;
+
+-- Passkeys (WebAuthn), litebase's extra: a record's registered credentials
+-- (`passkey`: webauthn-rs's JSON of the public key and its counter; `id`: the
+-- credential id, base64url), and the state of a ceremony between its begin
+-- and finish requests (kept here, never sent to the client; 5 minutes).
+CREATE TABLE _webauthnCredentials (
+    id            TEXT PRIMARY KEY NOT NULL,
+    collectionRef TEXT NOT NULL,
+    recordRef     TEXT NOT NULL,
+    name          TEXT NOT NULL DEFAULT '',
+    passkey       TEXT NOT NULL,
+    created       TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%fZ', 'now')),
+    updated       TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%fZ', 'now'))
+) STRICT;
+CREATE INDEX idx__webauthnCredentials_record ON _webauthnCredentials (collectionRef, recordRef);
+
+CREATE TABLE _webauthnCeremonies (
+    id            TEXT PRIMARY KEY NOT NULL,
+    collectionRef TEXT NOT NULL,
+    recordRef     TEXT NOT NULL,
+    kind          TEXT NOT NULL,
+    state         TEXT NOT NULL,
+    created       TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%fZ', 'now'))
+) STRICT;

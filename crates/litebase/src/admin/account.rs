@@ -75,6 +75,8 @@ async fn page(
     ctx.insert("enrolment", &enrolment);
     ctx.insert("recovery_codes", &shown.recovery_codes);
     ctx.insert("error", &shown.error);
+    let passkeys = crate::core::webauthn::list(core, &c, &row.id).await?;
+    ctx.insert("passkeys", &passkeys);
     Page::new(req, "account/index.html")
         .session(session)
         .status(status)

@@ -98,7 +98,7 @@ async fn login(
     {
         return refuse(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts");
     }
-    if !form.mfa_id.is_empty() {
+    if !form.mfa_id.is_empty() && !form.code.is_empty() {
         let step = super::mfa::SecondStep {
             mfa_id: &form.mfa_id,
             code: &form.code,
@@ -118,13 +118,16 @@ async fn login(
         }
         Err(e) => return Err(e),
     };
+    // A passkey may have been the first factor (its MFA session in `mfa_id`).
     let first = crate::core::mfa::method::PASSWORD;
-    if let crate::core::mfa::Outcome::SecondFactor(mfa_id) =
-        crate::core::mfa::check(&core, &c, &row, first, "").await?
-    {
-        return super::mfa::ask(&req, &core, &row, &mfa_id, &next).await;
+    match crate::core::mfa::check(&core, &c, &row, first, &form.mfa_id).await {
+        Ok(crate::core::mfa::Outcome::SecondFactor(mfa_id)) => {
+            super::mfa::ask(&req, &core, &row, &mfa_id, &next).await
+        }
+        Ok(crate::core::mfa::Outcome::SignedIn) => signed_in(&req, &core, &row, &next),
+        Err(e) if e.status().is_client_error() => refuse(StatusCode::BAD_REQUEST, "mfa_expired"),
+        Err(e) => Err(e),
     }
-    signed_in(&req, &core, &row, &next)
 }
 
 /// Sets the session cookie for `row` (a superuser) and goes to `next`.

@@ -133,6 +133,34 @@ const STRINGS: &[(&str, &str, &str)] = &[
         "Wrong or expired code.",
         "Code incorrect ou expiré.",
     ),
+    ("passkeys_title", "Passkeys", "Clés d'accès"),
+    (
+        "passkeys_help",
+        "A passkey signs you in with this device's screen lock or a security key, without a password; it also serves as a second factor.",
+        "Une clé d'accès vous connecte avec le verrouillage d'écran de cet appareil ou une clé de sécurité, sans mot de passe ; elle sert aussi de second facteur.",
+    ),
+    (
+        "passkey_name",
+        "Name of the new passkey",
+        "Nom de la nouvelle clé",
+    ),
+    (
+        "passkey_name_hint",
+        "Laptop, phone…",
+        "Ordinateur, téléphone…",
+    ),
+    ("passkey_add", "Add a passkey", "Ajouter une clé d'accès"),
+    (
+        "passkey_sign_in",
+        "Sign in with a passkey",
+        "Se connecter avec une clé d'accès",
+    ),
+    ("passkey_use", "Use a passkey", "Utiliser une clé d'accès"),
+    (
+        "passkey_then_password",
+        "Passkey accepted; multi-factor auth is on, so enter your password too.",
+        "Clé acceptée ; l'authentification multifacteur est activée, saisissez aussi votre mot de passe.",
+    ),
     (
         "login_title",
         "Sign in as a superuser",

@@ -17,6 +17,7 @@ pub mod dashboard;
 pub mod i18n;
 pub mod logs;
 mod mfa;
+pub mod passkeys;
 pub mod records;
 pub mod render;
 pub mod session;
@@ -94,6 +95,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(dashboard::configure)
             .configure(superusers::configure)
             .configure(account::configure)
+            .configure(passkeys::configure)
             // Operations (opsui).
             .configure(settings::configure)
             .configure(logs::configure)

@@ -13,6 +13,7 @@ mod realtime;
 pub(crate) mod records;
 mod settings;
 mod totp;
+mod webauthn;
 
 use actix_web::web;
 
@@ -21,6 +22,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(health::configure)
         .configure(auth::configure)
         .configure(totp::configure)
+        .configure(webauthn::configure)
         .configure(collections::configure)
         .configure(records::configure)
         .configure(settings::configure)

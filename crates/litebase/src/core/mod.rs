@@ -8,6 +8,7 @@ pub mod logs;
 pub mod mfa;
 pub mod settings;
 pub mod totp;
+pub mod webauthn;
 
 use rusqlite::OptionalExtension;
 
