@@ -408,3 +408,90 @@ fn removing_the_app_needs_a_current_code() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+#[test]
+fn passkey_endpoints_refuse_strangers_and_garbage() -> anyhow::Result<()> {
+    let site = Site::start()?;
+    let (_, token) = site.user("gus@example.com")?;
+    let base = "/api/collections/users";
+
+    let guest = site.post(&format!("{base}/webauthn/register-begin"), json!({}))?;
+    assert_error(
+        &guest,
+        401,
+        "The request requires valid record authorization token.",
+    );
+    // The relying party is the host the browser is on.
+    let agent = support::agent();
+    let mut begun = agent
+        .post(&site.url(&format!("{base}/webauthn/register-begin")))
+        .header("Authorization", &token)
+        .header(
+            "Host",
+            format!(
+                "localhost:{}",
+                site.server.addr.rsplit(':').next().unwrap_or("80")
+            ),
+        )
+        .send("")?;
+    assert_eq!(begun.status().as_u16(), 200);
+    let begun: Value = serde_json::from_str(&begun.body_mut().read_to_string()?)?;
+    let options = &begun["options"]["publicKey"];
+    assert_eq!(options["rp"]["id"], "localhost", "{begun}");
+    assert_eq!(options["user"]["name"], "gus@example.com");
+    assert!(options["challenge"].as_str().is_some_and(|c| c.len() >= 40));
+    let ceremony = begun["ceremonyId"].as_str().unwrap_or_default().to_string();
+
+    let finish =
+        |body: Value| site.post_as(&token, &format!("{base}/webauthn/register-finish"), body);
+    let no_credential = finish(json!({"ceremonyId": ceremony}))?;
+    assert_eq!(no_credential.status, 400);
+    assert_eq!(
+        no_credential.json["data"]["credential"]["code"],
+        "validation_required"
+    );
+    let garbage = finish(
+        json!({"ceremonyId": ceremony, "credential": {"id": "x", "rawId": "!!", "type": "public-key"}}),
+    )?;
+    assert_error(&garbage, 400, "The passkey could not be verified.");
+    let spent = finish(json!({"ceremonyId": ceremony, "credential": {"id": "x"}}))?;
+    assert_error(&spent, 400, "Invalid or expired passkey ceremony.");
+    let unknown = finish(json!({"ceremonyId": "nope", "credential": {}}))?;
+    assert_error(&unknown, 400, "Invalid or expired passkey ceremony.");
+
+    let list = site
+        .http
+        .get_auth(&site.url(&format!("{base}/webauthn/credentials")), &token)?;
+    assert_eq!(list.json, json!([]));
+    let gone = site.http.agent_delete(
+        &site.url(&format!("{base}/webauthn/credentials/nope")),
+        &token,
+    )?;
+    assert_eq!(gone, 404);
+
+    let sign_in = |body: Value| site.post(&format!("{base}/auth-with-webauthn-begin"), body);
+    let blank = sign_in(json!({}))?;
+    assert_eq!(
+        blank.json["data"]["identity"]["code"], "validation_required",
+        "{}",
+        blank.text
+    );
+    for who in ["gus@example.com", "nobody@example.com"] {
+        assert_error(
+            &sign_in(json!({"identity": who}))?,
+            400,
+            "No passkey is registered for this account.",
+        );
+    }
+    assert_error(
+        &sign_in(json!({"mfaId": "nope"}))?,
+        400,
+        "Invalid or expired MFA session.",
+    );
+    let finish = site.post(
+        &format!("{base}/auth-with-webauthn-finish"),
+        json!({"ceremonyId": "nope", "credential": {"id": 1}}),
+    )?;
+    assert_error(&finish, 400, "Invalid or expired passkey ceremony.");
+    Ok(())
+}
