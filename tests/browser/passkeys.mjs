@@ -4,12 +4,14 @@
 // server, through `localhost` (Chromium refuses IP addresses as relying parties):
 // a superuser adds a passkey on /_/account, signs out, signs in with the passkey
 // alone; with MFA on for _superusers, the password then "Use a passkey", and the
-// passkey then the password; finally the passkey is removed.
+// passkey then the password; finally the passkey is removed. axe checks the account
+// page and the sign-in's second step.
 
 import { mkdirSync } from 'node:fs';
 import { startServer } from './server.mjs';
 import { ARTIFACTS, VIEWPORTS } from './scenario.mjs';
 import { StepError, stepTools } from './steps.mjs';
+import { axeViolations } from './a11y.mjs';
 
 const ADMIN = { email: 'keys@example.com', password: 'passkey-admin-pass-1' };
 
@@ -32,6 +34,10 @@ export async function runPasskeyScenario({ browser, bin, timeoutMs = 15_000, onS
   const logout = async () => {
     await page.locator('form[action="/_/logout"] button').first().click();
     await page.waitForURL((u) => u.pathname.startsWith('/_/login'));
+  };
+  const accessible = async (what) => {
+    const found = await axeViolations(page);
+    if (found) throw new StepError(`${what}: axe found serious/critical problems:\n${found}`);
   };
   const api = async (path, body, token) => {
     const res = await fetch(`${server.url}${path}`, {
@@ -73,6 +79,7 @@ export async function runPasskeyScenario({ browser, bin, timeoutMs = 15_000, onS
       const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
       check(credentials.length === 1, `the authenticator holds ${credentials.length} credentials, not 1`);
       await shot(who, 'account-with-passkey');
+      await accessible('the account page');
     });
 
     await step('sign out, sign in with the passkey alone', async () => {
@@ -96,6 +103,7 @@ export async function runPasskeyScenario({ browser, bin, timeoutMs = 15_000, onS
       await page.locator('form[data-testid="login-form"] button[type=submit]').click();
       await waitIn(who, 'the second step is asked', () => !!document.querySelector('[data-testid="mfa-form"]'), null, 'main');
       await shot(who, 'second-step');
+      await accessible('the second step of the sign-in');
       await page.locator('[data-testid="passkey-login"]').click();
       await page.waitForURL((u) => u.pathname === '/_/');
       await signedIn();
