@@ -35,6 +35,55 @@ impl Site {
         })
     }
 
+    /// A server whose mails go to `sink`.
+    fn with_mail(sink: &support::smtp::SmtpSink) -> anyhow::Result<Site> {
+        let dir = tempfile::tempdir()?;
+        support::add_superuser(dir.path())?;
+        let port = sink.port.to_string();
+        let server = support::serve_with_env(
+            dir.path(),
+            &[
+                ("LITEBASE_SMTP_HOST", "127.0.0.1"),
+                ("LITEBASE_SMTP_PORT", &port),
+            ],
+        )?;
+        let admin = support::superuser_token(&server)?;
+        Ok(Site {
+            _dir: dir,
+            server,
+            admin,
+            http: Http::new(),
+        })
+    }
+
+    /// Requests a one-time code for `email`; returns its id and the code from
+    /// the `n`th mail the sink catches.
+    fn otp(
+        &self,
+        sink: &support::smtp::SmtpSink,
+        email: &str,
+        n: usize,
+    ) -> anyhow::Result<(String, String)> {
+        let asked = self.post(
+            "/api/collections/users/request-otp",
+            json!({"email": email}),
+        )?;
+        anyhow::ensure!(asked.status == 200, "request-otp: {}", asked.text);
+        let mails = sink.wait_for(n);
+        let text = mails
+            .get(n - 1)
+            .and_then(|m| m["text"].as_str())
+            .ok_or_else(|| anyhow::anyhow!("mail {n} not caught: {mails:?}"))?;
+        let code = text
+            .split(|c: char| !c.is_ascii_digit())
+            .find(|w| w.len() == 8)
+            .ok_or_else(|| anyhow::anyhow!("no 8-digit code in {text}"))?;
+        Ok((
+            asked.json["otpId"].as_str().unwrap_or_default().to_string(),
+            code.to_string(),
+        ))
+    }
+
     fn url(&self, path: &str) -> String {
         self.server.url(path)
     }
@@ -493,5 +542,45 @@ fn passkey_endpoints_refuse_strangers_and_garbage() -> anyhow::Result<()> {
         json!({"ceremonyId": "nope", "credential": {"id": 1}}),
     )?;
     assert_error(&finish, 400, "Invalid or expired passkey ceremony.");
+    Ok(())
+}
+
+#[test]
+fn password_and_an_emailed_code_complete_mfa_in_either_order() -> anyhow::Result<()> {
+    let sink = support::smtp::SmtpSink::start(&[]);
+    let site = Site::with_mail(&sink)?;
+    let (id, _) = site.user("hal@example.com")?;
+    let patched = site.http.patch_json_auth(
+        &site.url("/api/collections/users"),
+        &site.admin,
+        &json!({"otp": {"enabled": true}, "mfa": {"enabled": true, "duration": 1800}}),
+    )?;
+    assert_eq!(patched.status, 200, "{}", patched.text);
+
+    let mfa_id = site.first_factor("hal@example.com")?;
+    let (otp_id, code) = site.otp(&sink, "hal@example.com", 1)?;
+    let done = site.post(
+        "/api/collections/users/auth-with-otp",
+        json!({"otpId": otp_id, "password": code, "mfaId": mfa_id}),
+    )?;
+    assert_eq!(done.status, 200, "{}", done.text);
+    assert_eq!(done.json["record"]["id"], id.as_str());
+
+    // The code first: it is a first factor like the password.
+    let (otp_id, code) = site.otp(&sink, "hal@example.com", 2)?;
+    let first = site.post(
+        "/api/collections/users/auth-with-otp",
+        json!({"otpId": otp_id, "password": code}),
+    )?;
+    assert_eq!(first.status, 401, "{}", first.text);
+    let mfa_id = first.json["mfaId"].as_str().unwrap_or_default();
+    let (other_otp, other_code) = site.otp(&sink, "hal@example.com", 3)?;
+    let same = site.post(
+        "/api/collections/users/auth-with-otp",
+        json!({"otpId": other_otp, "password": other_code, "mfaId": mfa_id}),
+    )?;
+    assert_error(&same, 400, "A different authentication method is required.");
+    let done = site.password("hal@example.com", Some(mfa_id))?;
+    assert_eq!(done.status, 200, "{}", done.text);
     Ok(())
 }
