@@ -130,3 +130,59 @@ fn a_superuser_adds_an_app_and_then_signs_in_with_a_code() -> anyhow::Result<()>
     assert!(account.body.contains("data-testid=\"totp-on\""));
     Ok(())
 }
+
+#[test]
+fn a_superuser_without_an_app_gets_an_emailed_code() -> anyhow::Result<()> {
+    let sink = support::smtp::SmtpSink::start(&[]);
+    let dir = tempfile::tempdir()?;
+    support::add_superuser(dir.path())?;
+    let port = sink.port.to_string();
+    let server = support::serve_with_env(
+        dir.path(),
+        &[
+            ("LITEBASE_SMTP_HOST", "127.0.0.1"),
+            ("LITEBASE_SMTP_PORT", &port),
+        ],
+    )?;
+    let token = support::superuser_token(&server)?;
+    let on = Http::new().patch_json_auth(
+        &server.url("/api/collections/_superusers"),
+        &token,
+        &json!({"otp": {"enabled": true}, "mfa": {"enabled": true, "duration": 600}}),
+    )?;
+    assert_eq!(on.status, 200, "{}", on.text);
+    let renamed = Http::new().patch_json_auth(
+        &server.url("/api/collections/_superusers"),
+        &token,
+        &json!({"name": "admins"}),
+    )?;
+    assert_eq!(
+        renamed.status, 400,
+        "other options of a system collection stay fixed"
+    );
+
+    let mut browser = Browser::new(&server);
+    let asked = browser.login(ADMIN_EMAIL, ADMIN_PASSWORD)?;
+    assert_eq!(asked.status, 200, "{}", asked.body);
+    assert!(
+        hidden(&asked, "otp_id").is_some_and(|id| id.len() == 15),
+        "{}",
+        asked.body
+    );
+    let mails = sink.wait_for(1);
+    let text = mails
+        .first()
+        .and_then(|m| m["text"].as_str())
+        .unwrap_or_default();
+    let code = text
+        .split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 8)
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(code.len(), 8, "a code in the mail: {text}");
+    assert_eq!(second_step(&mut browser, &asked, "00000000")?.status, 400);
+    let signed = second_step(&mut browser, &asked, &code)?;
+    assert_eq!(signed.status, 303, "{}", signed.body);
+    assert_eq!(browser.get("/_/")?.status, 200);
+    Ok(())
+}
