@@ -425,6 +425,40 @@ fn wrong_codes_lock_out_and_hostile_input_gets_pocketbase_errors() -> anyhow::Re
         "Too many wrong codes; try again in a few minutes.",
     );
     assert_eq!(site.totp(&mfa_id, &recovery[0])?.status, 429);
+
+    // Deleting the record forgets its factors (once the delete committed).
+    let left = || -> anyhow::Result<i64> {
+        let conn = rusqlite::Connection::open(site._dir.path().join("data.db"))?;
+        Ok(conn.query_row(
+            "SELECT (SELECT count(*) FROM _totps) + (SELECT count(*) FROM _totpRecoveryCodes)
+                  + (SELECT count(*) FROM _mfas)",
+            [],
+            |r| r.get(0),
+        )?)
+    };
+    assert!(left()? > 0, "dan's factors exist before");
+    let dan = site.http.get_auth(
+        &site.url("/api/collections/users/records?filter=email%3D%27dan%40example.com%27"),
+        &site.admin,
+    )?;
+    let dan = dan.json["items"][0]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let deleted = site.http.agent_delete(
+        &site.url(&format!("/api/collections/users/records/{dan}")),
+        &site.admin,
+    )?;
+    assert_eq!(deleted, 204);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while left()? > 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(
+        left()?,
+        0,
+        "the deleted record's TOTP, recovery codes and MFA sessions are gone"
+    );
     Ok(())
 }
 

@@ -7,6 +7,8 @@
 
 use std::sync::Arc;
 
+use actix_web::web;
+
 use rusqlite::OptionalExtension;
 use rusqlite::types::Value as SqlValue;
 
@@ -224,3 +226,58 @@ async fn applies_to(
         Err(e) => Err(e),
     }
 }
+
+/// Forgets the second factors of deleted auth records: their MFA sessions,
+/// authenticator apps, recovery codes, passkeys and passkey ceremonies go when
+/// the delete commits (as PocketBase deletes a record's `_mfas`). Runs as a
+/// change-stream subscriber for as long as the server runs.
+pub fn forget_deleted_records(core: web::Data<Core>) {
+    use crate::changes::{Committed, RecordAction};
+    use crate::schema::CollectionType;
+    let interest: crate::changes::Interest = Arc::new(|change| {
+        change.action == RecordAction::Delete && change.collection.kind == CollectionType::Auth
+    });
+    let mut changes = core.changes.subscribe_where(interest);
+    actix_web::rt::spawn(async move {
+        while let Some(committed) = changes.recv().await {
+            let Committed::Changes(batch) = committed else {
+                continue;
+            };
+            let gone: Vec<(String, String)> = batch
+                .iter()
+                .filter(|c| c.action == RecordAction::Delete)
+                .map(|c| (c.collection.id.clone(), c.id().to_string()))
+                .collect();
+            if gone.is_empty() {
+                continue;
+            }
+            let swept = core
+                .db
+                .write(move |conn| {
+                    for (cid, rid) in &gone {
+                        for table in FACTOR_TABLES {
+                            conn.execute(
+                                &format!("DELETE FROM {table} WHERE collectionRef = ?1 AND recordRef = ?2"),
+                                rusqlite::params![cid, rid],
+                            )?;
+                        }
+                    }
+                    Ok::<_, ApiError>(())
+                })
+                .await;
+            if let Err(err) = swept {
+                tracing::warn!(error = %err.message, "forgetting a deleted record's second factors failed");
+            }
+        }
+    });
+}
+
+/// The tables keyed by (collectionRef, recordRef) that hold a record's factors.
+const FACTOR_TABLES: &[&str] = &[
+    "_mfas",
+    "_otps",
+    "_totps",
+    "_totpRecoveryCodes",
+    "_webauthnCredentials",
+    "_webauthnCeremonies",
+];
