@@ -39,14 +39,6 @@ export async function runPasskeyScenario({ browser, bin, timeoutMs = 15_000, onS
     const found = await axeViolations(page);
     if (found) throw new StepError(`${what}: axe found serious/critical problems:\n${found}`);
   };
-  const api = async (path, body, token) => {
-    const res = await fetch(`${server.url}${path}`, {
-      method: body === undefined ? 'GET' : (path.startsWith('/api/collections/_superusers') && !path.includes('auth-with') ? 'PATCH' : 'POST'),
-      headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: token } : {}) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: res.status, json: await res.json().catch(() => ({})) };
-  };
 
   try {
     let authenticatorId = '';
@@ -93,15 +85,21 @@ export async function runPasskeyScenario({ browser, bin, timeoutMs = 15_000, onS
     });
 
     await step('MFA on: password, then "Use a passkey"', async () => {
-      const login = await api('/api/collections/_superusers/auth-with-password', { identity: ADMIN.email, password: ADMIN.password });
-      check(login.status === 200, `API sign-in: ${JSON.stringify(login.json)}`);
-      const on = await api('/api/collections/_superusers', { mfa: { enabled: true, duration: 600 } }, login.json.token);
-      check(on.status === 200, `turning MFA on: ${JSON.stringify(on.json)}`);
+      await page.goto(`${baseUrl}/_/account`);
+      await page.locator('[data-testid="mfa-toggle"]').click();
+      await waitIn(who, 'the account page says MFA is on',
+        () => document.querySelector('[data-testid="mfa"]')?.textContent.includes('On:'), null, '[data-testid="mfa"]');
+      const api = await fetch(`${server.url}/api/collections/_superusers/auth-with-password`, {
+        method: 'POST', headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ identity: ADMIN.email, password: ADMIN.password }),
+      });
+      check(api.status === 401, `the API's password sign-in answered ${api.status}, not 401 {mfaId}`);
       await logout();
       await page.getByLabel('Email').fill(ADMIN.email);
       await page.getByLabel('Password', { exact: true }).fill(ADMIN.password);
       await page.locator('form[data-testid="login-form"] button[type=submit]').click();
-      await waitIn(who, 'the second step is asked', () => !!document.querySelector('[data-testid="mfa-form"]'), null, 'main');
+      await waitIn(who, 'the second step asks for the passkey (no app, no OTP)',
+        () => !!document.querySelector('[data-testid="mfa-passkey-only"]') && !document.querySelector('[role=alert]:not([hidden])'), null, 'main');
       await shot(who, 'second-step');
       await accessible('the second step of the sign-in');
       await page.locator('[data-testid="passkey-login"]').click();

@@ -53,12 +53,18 @@ fn second_step(browser: &mut Browser, page: &Page, code: &str) -> anyhow::Result
 #[test]
 fn a_superuser_adds_an_app_and_then_signs_in_with_a_code() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let (server, token) = support::serve_as_admin(dir.path())?;
+    let (server, _token) = support::serve_as_admin(dir.path())?;
     let mut browser = Browser::signed_in(&server)?;
 
     let account = browser.get("/_/account")?;
     assert_eq!(account.status, 200, "{}", account.body);
     assert!(account.body.contains("data-testid=\"totp-setup\""));
+    let too_soon = browser.submit("/_/account", "/_/account/mfa", &[("enabled", "true")])?;
+    assert_eq!(
+        too_soon.status, 400,
+        "MFA needs a factor of one's own first"
+    );
+    assert!(too_soon.body.contains("data-testid=\"account-error\""));
     let enrol = browser.submit("/_/account", "/_/account/totp/setup", &[])?;
     assert_eq!(enrol.status, 200, "{}", enrol.body);
     assert!(enrol.body.contains("<svg"), "the QR code is inline SVG");
@@ -83,14 +89,10 @@ fn a_superuser_adds_an_app_and_then_signs_in_with_a_code() -> anyhow::Result<()>
         .collect();
     assert_eq!(recovery.len(), 10, "{}", done.body);
 
-    // MFA on for superusers (through the API).
+    // MFA on for superusers, from the account page.
+    let on = browser.submit("/_/account", "/_/account/mfa", &[("enabled", "true")])?;
+    assert_eq!(on.status, 303, "{}", on.body);
     let http = Http::new();
-    let on = http.patch_json_auth(
-        &server.url("/api/collections/_superusers"),
-        &token,
-        &json!({"mfa": {"enabled": true, "duration": 600}}),
-    )?;
-    assert_eq!(on.status, 200, "{}", on.text);
     let api = http.post_json(
         &server.url("/api/collections/_superusers/auth-with-password"),
         &json!({"identity": ADMIN_EMAIL, "password": ADMIN_PASSWORD}),
@@ -128,6 +130,13 @@ fn a_superuser_adds_an_app_and_then_signs_in_with_a_code() -> anyhow::Result<()>
     assert_eq!(by_recovery.status, 303, "a recovery code signs in");
     let account = other.get("/_/account")?;
     assert!(account.body.contains("data-testid=\"totp-on\""));
+    let off = other.submit("/_/account", "/_/account/mfa", &[("enabled", "false")])?;
+    assert_eq!(off.status, 303);
+    assert_eq!(
+        Browser::signed_in(&server).map(|_| ()).ok(),
+        Some(()),
+        "a password alone again"
+    );
     Ok(())
 }
 

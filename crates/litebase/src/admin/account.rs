@@ -24,7 +24,48 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/account", web::get().to(index))
         .route("/account/totp/setup", web::post().to(setup))
         .route("/account/totp/confirm", web::post().to(confirm))
-        .route("/account/totp/remove", web::post().to(remove));
+        .route("/account/totp/remove", web::post().to(remove))
+        .route("/account/mfa", web::post().to(toggle_mfa));
+}
+
+/// The MFA switch's field.
+#[derive(Debug, Default, Deserialize)]
+struct MfaForm {
+    #[serde(default)]
+    enabled: String,
+}
+
+/// Turns MFA for `_superusers` on or off. Turning it on needs a second factor
+/// of the superuser's own (an app or a passkey), or they could lock themselves out.
+async fn toggle_mfa(
+    req: HttpRequest,
+    core: web::Data<Core>,
+    session: AdminSession,
+    form: web::Form<MfaForm>,
+) -> Result<HttpResponse, ApiError> {
+    let (c, row) = me(&core, &session).await?;
+    let enable = form.enabled == "true";
+    if enable {
+        let has_app = totp::status(&core, &c, &row.id).await?.enabled;
+        let has_passkey = !crate::core::webauthn::list(&core, &c, &row.id)
+            .await?
+            .is_empty();
+        if !has_app && !has_passkey {
+            let shown = Shown {
+                error: Some(text(request_lang(&req), "mfa_needs_factor")),
+                ..Shown::default()
+            };
+            return page(&req, &core, &session, StatusCode::BAD_REQUEST, shown).await;
+        }
+    }
+    let mfa = c.auth.as_ref().map(|a| a.mfa.clone()).unwrap_or_default();
+    let body = serde_json::json!({"mfa": {
+        "enabled": enable,
+        "duration": mfa.duration.clamp(10, 86_400),
+        "rule": mfa.rule,
+    }});
+    crate::core::collections::update_collection(&core, &session.auth(), &c.id, body).await?;
+    Ok(super::render::see_other("/_/account"))
 }
 
 /// The code field of the confirm and remove forms.

@@ -65,9 +65,34 @@ const STRINGS: &[(&str, &str, &str)] = &[
         "Une application d'authentification (un code TOTP qui change toutes les 30 secondes) sert de second facteur de connexion.",
     ),
     (
-        "totp_mfa_off",
-        "Multi-factor auth is off for superusers: turn it on in the _superusers collection's options to require it.",
-        "L'authentification multifacteur est désactivée pour les superutilisateurs : activez-la dans les options de la collection _superusers pour l'exiger.",
+        "mfa_superusers",
+        "Multi-factor auth for superusers",
+        "Authentification multifacteur des superutilisateurs",
+    ),
+    (
+        "mfa_superusers_on",
+        "On: every superuser signs in with a second factor after the password (an authenticator app, a passkey, or an emailed code when OTP is on).",
+        "Activée : chaque superutilisateur se connecte avec un second facteur après le mot de passe (application d'authentification, clé d'accès, ou code par e-mail si l'OTP est activé).",
+    ),
+    (
+        "mfa_superusers_off",
+        "Off: a password alone signs superusers in. Add an authenticator app or a passkey below first, then turn it on.",
+        "Désactivée : un mot de passe suffit aux superutilisateurs. Ajoutez d'abord une application d'authentification ou une clé d'accès ci-dessous, puis activez-la.",
+    ),
+    (
+        "mfa_turn_on",
+        "Require a second factor",
+        "Exiger un second facteur",
+    ),
+    (
+        "mfa_turn_off",
+        "Stop requiring a second factor",
+        "Ne plus exiger de second facteur",
+    ),
+    (
+        "mfa_needs_factor",
+        "Add an authenticator app or a passkey to your account first, so that you can still sign in.",
+        "Ajoutez d'abord une application d'authentification ou une clé d'accès à votre compte, pour pouvoir encore vous connecter.",
     ),
     (
         "totp_enabled",
@@ -112,6 +137,11 @@ const STRINGS: &[(&str, &str, &str)] = &[
         "mfa_help_app",
         "Enter the code of your authenticator app, or one of your recovery codes.",
         "Entrez le code de votre application d'authentification, ou l'un de vos codes de secours.",
+    ),
+    (
+        "mfa_help_passkey",
+        "Confirm with your passkey.",
+        "Confirmez avec votre clé d'accès.",
     ),
     (
         "mfa_help_mail",

@@ -31,6 +31,7 @@ pub(super) struct SecondStep<'a> {
 
 fn step_context(mfa_id: &str, otp_id: &str, next: &str, error: Option<&str>) -> Context {
     let mut ctx = Context::new();
+    ctx.insert("passkey_only", &false);
     ctx.insert("email", "");
     ctx.insert("next", next);
     ctx.insert("error", &error);
@@ -52,9 +53,13 @@ pub(super) async fn ask(
     let c = auth_collection(core, "_superusers")?;
     let lang = request_lang(req);
     let has_app = totp::status(core, &c, &row.id).await?.enabled;
+    let has_passkey = !crate::core::webauthn::list(core, &c, &row.id)
+        .await?
+        .is_empty();
     let otp = c.auth.as_ref().map(|a| a.otp.clone()).filter(|o| o.enabled);
     let (otp_id, error) = match (has_app, otp) {
         (true, _) => (String::new(), None),
+        (false, None) if has_passkey => (String::new(), None),
         (false, Some(otp)) => {
             let mail_lang = crate::mail::Lang::from_accept_language(
                 req.headers()
@@ -66,7 +71,12 @@ pub(super) async fn ask(
         }
         (false, None) => (String::new(), Some(text(lang, "mfa_no_factor"))),
     };
-    Page::new(req, "auth/login.html").render(step_context(mfa_id, &otp_id, next, error))
+    let mut ctx = step_context(mfa_id, &otp_id, next, error);
+    ctx.insert(
+        "passkey_only",
+        &(!has_app && otp_id.is_empty() && has_passkey),
+    );
+    Page::new(req, "auth/login.html").render(ctx)
 }
 
 /// Checks the second factor; the signed-in superuser, or the page again with
