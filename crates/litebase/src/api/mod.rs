@@ -8,10 +8,13 @@ mod crons;
 mod files;
 mod health;
 mod logs;
+mod mfa;
 pub(crate) mod middleware;
 mod realtime;
 pub(crate) mod records;
 mod settings;
+mod totp;
+mod webauthn;
 mod webhooks;
 
 use actix_web::web;
@@ -20,6 +23,8 @@ use actix_web::web;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(health::configure)
         .configure(auth::configure)
+        .configure(totp::configure)
+        .configure(webauthn::configure)
         .configure(collections::configure)
         .configure(records::configure)
         .configure(settings::configure)

@@ -6,7 +6,10 @@ pub mod backups;
 pub mod collections;
 pub mod crons;
 pub mod logs;
+pub mod mfa;
 pub mod settings;
+pub mod totp;
+pub mod webauthn;
 
 use rusqlite::OptionalExtension;
 

@@ -9,6 +9,7 @@
 
 pub mod admin;
 pub mod scenario;
+pub mod smtp;
 
 use std::path::Path;
 use std::process::{Command, ExitCode};
