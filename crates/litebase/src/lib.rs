@@ -28,6 +28,7 @@ pub mod cookie;
 pub mod core;
 pub mod db;
 pub mod error;
+pub mod files;
 pub mod healthcheck;
 pub mod hooks;
 pub mod id;

@@ -75,6 +75,21 @@ async fn view(
     Ok(HttpResponse::Ok().json(record))
 }
 
+/// A create or update body: values, and file parts streamed to temp files.
+async fn read_form(
+    core: &Core,
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> Result<body::Form, ApiError> {
+    body::read_form(
+        req.headers(),
+        payload,
+        core.config.serve.body_limit,
+        core.records.files().temp_dir(),
+    )
+    .await
+}
+
 async fn create(
     core: web::Data<Core>,
     auth: Auth,
@@ -83,10 +98,10 @@ async fn create(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     core.records.check_collection(&name)?;
-    let body = body::read_object(req.headers(), payload, core.config.serve.body_limit).await?;
+    let form = read_form(&core, &req, payload).await?;
     let record = core
         .records
-        .create(&caller(auth, &req)?, &name, body)
+        .create_with_files(&caller(auth, &req)?, &name, form.body, form.files)
         .await?;
     Ok(HttpResponse::Ok().json(record))
 }
@@ -100,10 +115,10 @@ async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let (name, id) = path.into_inner();
     core.records.check_collection(&name)?;
-    let body = body::read_object(req.headers(), payload, core.config.serve.body_limit).await?;
+    let form = read_form(&core, &req, payload).await?;
     let record = core
         .records
-        .update(&caller(auth, &req)?, &name, id, body)
+        .update_with_files(&caller(auth, &req)?, &name, id, form.body, form.files)
         .await?;
     Ok(HttpResponse::Ok().json(record))
 }

@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod error;
+pub mod download;
 pub mod expand;
 pub mod identity;
 pub mod parse;
@@ -15,6 +16,7 @@ pub mod read;
 pub mod rules;
 pub mod service;
 pub mod superusers;
+pub mod uploads;
 pub mod value;
 pub mod write;
 

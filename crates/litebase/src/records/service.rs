@@ -25,12 +25,14 @@ use serde_json::{Map, Value, json};
 
 use super::error::RecordError;
 use super::read::{self, ListQuery, ReadCtx, param};
+use super::uploads;
 use super::write::{self, PreparedAuth, WriteCtx};
 use super::{missing_collection, rules};
 use crate::auth::request::Auth;
 use crate::changes::Origin;
 use crate::db::{Db, DbError};
 use crate::error::ApiError;
+use crate::files::{Files, Upload};
 use crate::hooks::Hooks;
 use crate::query::RequestInfo;
 use crate::schema::{Collection, CollectionType, Schema, SchemaCache};
@@ -136,6 +138,7 @@ pub struct Records {
     pub(super) schema: Arc<SchemaCache>,
     hooks: Arc<Hooks>,
     pub(super) master_secret: Arc<str>,
+    pub(super) files: Arc<Files>,
 }
 
 struct Target {
@@ -149,6 +152,7 @@ struct WriteRequest {
     body: Map<String, Value>,
     op: WriteOp,
     id: String,
+    files: Vec<Upload>,
 }
 
 /// A single write, run on the writer's transaction.
@@ -161,20 +165,27 @@ type WriteOp = fn(
 ) -> Result<Map<String, Value>, RecordError>;
 
 impl Records {
-    /// The service over `db`, with the schema cache and hooks the app runs with
-    /// and the instance's secret that tokens derive from.
+    /// The service over `db`, with the schema cache and hooks the app runs with,
+    /// the instance's secret that tokens derive from, and where uploaded files go.
     pub fn new(
         db: Db,
         schema: Arc<SchemaCache>,
         hooks: Arc<Hooks>,
         master_secret: Arc<str>,
+        files: Arc<Files>,
     ) -> Self {
         Records {
             db,
             schema,
             hooks,
             master_secret,
+            files,
         }
+    }
+
+    /// Where uploaded files are kept.
+    pub fn files(&self) -> &Arc<Files> {
+        &self.files
     }
 
     /// The database, for an app's own reads.
@@ -248,11 +259,25 @@ impl Records {
         name: &str,
         body: Map<String, Value>,
     ) -> Result<Map<String, Value>, RecordError> {
+        self.create_with_files(caller, name, body, Vec::new())
+            .await
+    }
+
+    /// Creates a record with uploaded files (the file parts of a multipart
+    /// body, under their file fields' keys).
+    pub async fn create_with_files(
+        &self,
+        caller: &Caller,
+        name: &str,
+        body: Map<String, Value>,
+        files: Vec<Upload>,
+    ) -> Result<Map<String, Value>, RecordError> {
         let write = WriteRequest {
             method: "POST",
             body,
             op: |conn, ctx, c, _, body| write::create(conn, ctx, c, body),
             id: String::new(),
+            files,
         };
         self.write_one(caller, self.target(name)?, write).await
     }
@@ -265,11 +290,25 @@ impl Records {
         id: String,
         body: Map<String, Value>,
     ) -> Result<Map<String, Value>, RecordError> {
+        self.update_with_files(caller, name, id, body, Vec::new())
+            .await
+    }
+
+    /// Updates record `id` with uploaded files (see [`Records::create_with_files`]).
+    pub async fn update_with_files(
+        &self,
+        caller: &Caller,
+        name: &str,
+        id: String,
+        body: Map<String, Value>,
+        files: Vec<Upload>,
+    ) -> Result<Map<String, Value>, RecordError> {
         let write = WriteRequest {
             method: "PATCH",
             body,
             op: |conn, ctx, c, id, body| write::update(conn, ctx, c, id, body).map(|(r, _)| r),
             id,
+            files,
         };
         self.write_one(caller, self.target(name)?, write).await
     }
@@ -287,6 +326,7 @@ impl Records {
             body,
             op: |conn, ctx, c, _, body| upsert_in(conn, ctx, c, body),
             id: String::new(),
+            files: Vec::new(),
         };
         self.write_one(caller, self.target(name)?, write).await
     }
@@ -308,6 +348,8 @@ impl Records {
                     superuser,
                     validate: true,
                     auth: PreparedAuth::default(),
+                    uploads: &[],
+                    new_id: None,
                 };
                 write::delete(conn, &ctx, &collection, &id)
             })
@@ -333,6 +375,8 @@ impl Records {
                     superuser: true,
                     validate: true,
                     auth: PreparedAuth::default(),
+                    uploads: &[],
+                    new_id: None,
                 };
                 write::truncate(conn, &ctx, &collection)
             })
@@ -393,15 +437,71 @@ impl Records {
     ) -> Result<Map<String, Value>, RecordError> {
         let WriteRequest {
             method,
-            body,
+            mut body,
             op,
             id,
+            files,
         } = write;
+        let Target { schema, collection } = target;
+        // Uploads are named and stored before the write, under the record's id
+        // (a new one when a create's body gives none).
+        let mut staged = uploads::stage(&collection, &mut body, files);
+        let mut new_id = None;
+        let mut stored = Vec::new();
+        let mut folder = id.clone();
+        if !staged.files.is_empty() {
+            if folder.is_empty() {
+                folder = match body.get("id").map(super::value::to_text) {
+                    Some(given) if !given.is_empty() => given,
+                    _ => {
+                        let fresh = crate::id::new_id();
+                        new_id = Some(fresh.clone());
+                        fresh
+                    }
+                };
+            }
+            // An id that is not a valid one fails the write; nothing is stored.
+            if crate::id::is_valid_id(&folder) && folder.len() == crate::id::ID_LENGTH {
+                stored = staged
+                    .store(&self.files, &collection, &folder)
+                    .await
+                    .map_err(|e| {
+                        tracing::error!(error = %e, "could not store an upload");
+                        RecordError::from(ApiError::bad_request(
+                            "Failed to upload the files; try again.",
+                        ))
+                    })?;
+            }
+        }
+        let result = self
+            .write_prepared(caller, schema, collection.clone(), method, body, op, id, &staged.files, new_id)
+            .await;
+        if !stored.is_empty() {
+            let kept = result.as_ref().ok().map(|(record, _)| record);
+            uploads::remove_unkept(&self.files, &collection, &folder, stored, kept).await;
+        }
+        result.map(|(_, shown)| shown)
+    }
+
+    /// The write itself: rules, hooks and the row on the writer thread; returns
+    /// the record as stored and as shown to the caller.
+    #[allow(clippy::too_many_arguments)]
+    async fn write_prepared(
+        &self,
+        caller: &Caller,
+        schema: Arc<Schema>,
+        collection: Arc<Collection>,
+        method: &'static str,
+        body: Map<String, Value>,
+        op: WriteOp,
+        id: String,
+        new_files: &[uploads::NewFile],
+        new_id: Option<String>,
+    ) -> Result<(Map<String, Value>, Map<String, Value>), RecordError> {
         let expand = param(&caller.query, "expand").to_string();
         let fields = param(&caller.query, "fields").to_string();
         let info = caller.info(method, body.clone());
         let superuser = caller.bypasses_rules();
-        let Target { schema, collection } = target;
         let prepared = self
             .prepare_auth(
                 &collection,
@@ -413,7 +513,8 @@ impl Records {
         let (schema2, collection2, info2) = (schema.clone(), collection.clone(), info.clone());
         let origin = caller.origin();
         let hooks = self.hooks.clone();
-        let record = self
+        let new_files = new_files.to_vec();
+        let stored = self
             .db
             .write(move |conn| {
                 let ctx = WriteCtx {
@@ -424,15 +525,17 @@ impl Records {
                     superuser,
                     validate: true,
                     auth: prepared,
+                    uploads: &new_files,
+                    new_id,
                 };
                 op(conn, &ctx, &collection2, &id, &body)
             })
             .await?;
-        let record = write::visible(&collection, record, superuser, info.auth.as_ref());
+        let record = write::visible(&collection, stored.clone(), superuser, info.auth.as_ref());
         if expand.trim().is_empty() && fields.trim().is_empty() {
-            return Ok(record);
+            return Ok((stored, record));
         }
-        self.db
+        let shown = self.db
             .read(move |conn| {
                 let ctx = ReadCtx {
                     schema: &schema,
@@ -442,9 +545,10 @@ impl Records {
                 let mut items = [record];
                 read::finish(conn, &ctx, &collection, &mut items, &expand, &fields)?;
                 let [one] = items;
-                Ok(one)
+                Ok::<_, RecordError>(one)
             })
-            .await
+            .await?;
+        Ok((stored, shown))
     }
 
     /// Runs the sub-requests `requests` (`{method, url, body}`) as `caller` in one
@@ -499,6 +603,8 @@ impl Records {
                         superuser,
                         validate: true,
                         auth: prepared,
+                        uploads: &[],
+                        new_id: None,
                     };
                     let c = &op.collection;
                     let (status, record) = run_batch_op(conn, &ctx, &op)
@@ -540,6 +646,8 @@ impl Records {
                         superuser: true,
                         validate: false,
                         auth: PreparedAuth::default(),
+                        uploads: &[],
+                        new_id: None,
                     },
                 };
                 f(&tx)

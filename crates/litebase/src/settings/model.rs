@@ -22,6 +22,10 @@ pub struct Settings {
     /// Which request headers name the client behind a reverse proxy.
     #[serde(default, deserialize_with = "null_as_default")]
     pub trusted_proxy: TrustedProxy,
+    /// Where uploaded files are kept: the data directory, or an S3-compatible
+    /// bucket when enabled.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub s3: S3,
     /// Settings apps declared (see [`AppSetting`]), by key.
     pub apps: Map<String, Value>,
 }
@@ -60,6 +64,27 @@ pub struct Smtp {
     /// Upgrade a plain connection with STARTTLS (ignored when `tls`).
     #[serde(default)]
     pub start_tls: bool,
+}
+
+/// An S3-compatible bucket for uploaded files, in PocketBase's shape; while
+/// disabled, files live under the data directory.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct S3 {
+    /// Whether files go to the bucket.
+    pub enabled: bool,
+    /// Bucket name.
+    pub bucket: String,
+    /// Region the requests are signed for.
+    pub region: String,
+    /// Endpoint URL (`https://s3.example.com`).
+    pub endpoint: String,
+    /// Access key id.
+    pub access_key: String,
+    /// Secret key; never sent back to clients (answers carry "").
+    pub secret: String,
+    /// `endpoint/bucket/key` instead of `bucket.endpoint/key`.
+    pub force_path_style: bool,
 }
 
 /// How long request logs are kept.
@@ -168,6 +193,7 @@ impl Settings {
                 headers: s.trusted_proxy_headers.0.clone(),
                 use_leftmost_ip: s.trusted_proxy_leftmost,
             },
+            s3: S3::default(),
             apps: declared
                 .iter()
                 .map(|d| (d.key.to_string(), d.default.clone()))
@@ -179,6 +205,7 @@ impl Settings {
     pub fn redacted(&self) -> Settings {
         let mut shown = self.clone();
         shown.smtp.password = String::new();
+        shown.s3.secret = String::new();
         shown
     }
 

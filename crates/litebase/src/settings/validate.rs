@@ -69,6 +69,31 @@ pub fn problems(s: &Settings, declared: &[AppSetting]) -> Map<String, Value> {
             );
         }
     }
+    if s.s3.enabled {
+        for (key, value, what) in [
+            ("bucket", &s.s3.bucket, "the bucket's name"),
+            ("region", &s.s3.region, "the region, e.g. us-east-1"),
+            ("accessKey", &s.s3.access_key, "the access key id"),
+            ("secret", &s.s3.secret, "the secret key"),
+        ] {
+            if value.trim().is_empty() {
+                add(
+                    "s3",
+                    key,
+                    "validation_required",
+                    format!("Give {what}, or disable S3 to keep files in the data directory."),
+                );
+            }
+        }
+        if !is_http_url(s.s3.endpoint.trim()) {
+            add(
+                "s3",
+                "endpoint",
+                "validation_is_url",
+                "Give the S3 endpoint as an http(s) URL, e.g. https://s3.us-east-1.amazonaws.com.".into(),
+            );
+        }
+    }
     if s.logs.max_days > 3650 {
         add(
             "logs",
