@@ -197,8 +197,9 @@ impl Storage for S3Storage {
     }
 
     fn check(&self) -> io::Result<()> {
-        let key = format!(".litebase-check-{}", super::name::random_suffix(10));
-        self.put_bytes(&key, b"ok", "text/plain")?;
-        self.delete(&key)
+        // Upload, then list and delete by prefix: every call files make.
+        let prefix = format!("pb_settings_test_{}/", super::name::random_suffix(5));
+        self.put_bytes(&format!("{prefix}test.txt"), b"test", "text/plain")?;
+        self.delete_prefix(&prefix)
     }
 }
