@@ -114,27 +114,48 @@ fn uploads_modifiers_limits_downloads_and_thumbs() -> anyhow::Result<()> {
     let text = download(&url(&one))?;
     assert_eq!((text.status, text.body.as_slice()), (200, &b"hello"[..]));
     assert_eq!(text.content_type, "text/plain; charset=utf-8");
-    assert_eq!(text.disposition, format!("attachment; filename={one}"));
+    assert_eq!(text.disposition, format!("attachment; filename=\"{one}\""));
     assert_eq!(text.cache, "max-age=2592000, stale-while-revalidate=86400");
-    let pic = many.iter().find(|n| n.ends_with(".png")).cloned().unwrap_or_default();
+    let pic = many
+        .iter()
+        .find(|n| n.ends_with(".png"))
+        .cloned()
+        .unwrap_or_default();
     let shown = download(&url(&pic))?;
-    assert_eq!((shown.status, shown.content_type.as_str()), (200, "image/png"));
-    assert_eq!(shown.disposition, format!("inline; filename={pic}"));
+    assert_eq!(
+        (shown.status, shown.content_type.as_str()),
+        (200, "image/png")
+    );
+    assert_eq!(shown.disposition, format!("inline; filename=\"{pic}\""));
     assert_eq!(shown.body, image);
     let forced = download(&format!("{}?download=1", url(&pic)))?;
-    assert!(forced.disposition.starts_with("attachment;"), "{}", forced.disposition);
+    assert!(
+        forced.disposition.starts_with("attachment;"),
+        "{}",
+        forced.disposition
+    );
     // Also by collection id; an unknown name or record is a 404.
     let by_id = download(&server.url(&format!("/api/files/{cid}/{id}/{one}")))?;
     assert_eq!(by_id.status, 200);
     assert_eq!(download(&url("nope.txt"))?.status, 404);
-    assert_eq!(download(&server.url(&format!("/api/files/docs/xxxxxxxxxxxxxxx/{one}")))?.status, 404);
+    assert_eq!(
+        download(&server.url(&format!("/api/files/docs/xxxxxxxxxxxxxxx/{one}")))?.status,
+        404
+    );
 
     // Thumbs: listed sizes and the default 100x100, made once and kept next to
     // the file; other sizes and non-images get the original.
-    for (size, dims) in [("20x10", (20, 10)), ("8x8f", (8, 4)), ("100x100", (100, 100))] {
+    for (size, dims) in [
+        ("20x10", (20, 10)),
+        ("8x8f", (8, 4)),
+        ("100x100", (100, 100)),
+    ] {
         let thumb = download(&format!("{}?thumb={size}", url(&pic)))?;
         assert_eq!(thumb.status, 200);
-        assert_eq!(thumb.disposition, format!("inline; filename={size}_{pic}"));
+        assert_eq!(
+            thumb.disposition,
+            format!("inline; filename=\"{size}_{pic}\"")
+        );
         let img = image::load_from_memory(&thumb.body)?;
         assert_eq!((img.width(), img.height()), dims, "{size}");
         let kept = dir
@@ -143,53 +164,111 @@ fn uploads_modifiers_limits_downloads_and_thumbs() -> anyhow::Result<()> {
         assert!(kept.is_file(), "{}", kept.display());
     }
     let unlisted = download(&format!("{}?thumb=30x30", url(&pic)))?;
-    assert_eq!(unlisted.body, image, "a size the field does not list: the original");
+    assert_eq!(
+        unlisted.body, image,
+        "a size the field does not list: the original"
+    );
     let not_image = download(&format!("{}?thumb=20x10", url(&one)))?;
     assert_eq!(not_image.body, b"hello");
 
     // `many+` appends, `many-` removes (the file goes once the update commits),
     // a plain key with an upload keeps the names the form resent.
-    let (status, rec) = send_form("PATCH", &format!("{records}/{id}"), &token, &[Part::File("many+", "c.txt", b"sea")])?;
+    let (status, rec) = send_form(
+        "PATCH",
+        &format!("{records}/{id}"),
+        &token,
+        &[Part::File("many+", "c.txt", b"sea")],
+    )?;
     assert_eq!(status, 200, "{rec}");
     let three = names(&rec["many"]);
     assert_eq!(three.len(), 3);
     assert!(three[..2] == many[..], "appended at the end: {three:?}");
-    let bee = many.iter().find(|n| n.ends_with(".txt")).cloned().unwrap_or_default();
-    let reply = Http::new().patch_json_auth(&format!("{records}/{id}"), &token, &json!({"many-": [bee]}))?;
+    let bee = many
+        .iter()
+        .find(|n| n.ends_with(".txt"))
+        .cloned()
+        .unwrap_or_default();
+    let reply = Http::new().patch_json_auth(
+        &format!("{records}/{id}"),
+        &token,
+        &json!({"many-": [bee]}),
+    )?;
     assert_eq!(reply.status, 200, "{}", reply.text);
     assert_eq!(names(&reply.json["many"]).len(), 2);
     eventually("the removed file is gone", || {
-        !dir.path().join(format!("storage/{cid}/{id}/{bee}")).exists()
+        !dir.path()
+            .join(format!("storage/{cid}/{id}/{bee}"))
+            .exists()
     })?;
     eventually("its thumbs go with the file", || {
-        !dir.path().join(format!("storage/{cid}/{id}/thumbs_{bee}")).exists()
+        !dir.path()
+            .join(format!("storage/{cid}/{id}/thumbs_{bee}"))
+            .exists()
     })?;
 
     // Limits, in PocketBase's error shape; nothing new is left on disk.
     let before = on_disk(dir.path(), &cid, &id);
     let cases: Vec<(&str, Vec<Part>, &str, &str)> = vec![
-        ("too many", vec![Part::File("many+", "d.txt", b"d"), Part::File("many+", "e.txt", b"e")], "many", "validation_too_many_files"),
-        ("too big", vec![Part::File("one", "big.txt", &[b'x'; 101])], "one", "validation_file_size_limit"),
-        ("wrong type", vec![Part::File("many+", "bin.txt", b"\x00\x01\x02\x03")], "many", "validation_invalid_mime_type"),
+        (
+            "too many",
+            vec![
+                Part::File("many+", "d.txt", b"d"),
+                Part::File("many+", "e.txt", b"e"),
+            ],
+            "many",
+            "validation_too_many_files",
+        ),
+        (
+            "too big",
+            vec![Part::File("one", "big.txt", &[b'x'; 101])],
+            "one",
+            "validation_file_size_limit",
+        ),
+        (
+            "wrong type",
+            vec![Part::File("many+", "bin.txt", b"\x00\x01\x02\x03")],
+            "many",
+            "validation_invalid_mime_type",
+        ),
     ];
     for (what, parts, field, code) in cases {
         let (status, err) = send_form("PATCH", &format!("{records}/{id}"), &token, &parts)?;
         assert_eq!(status, 400, "{what}: {err}");
         assert_eq!(err["data"][field]["code"], code, "{what}: {err}");
         assert_eq!(err["message"], "Failed to update record.");
-        assert_eq!(on_disk(dir.path(), &cid, &id), before, "{what}: no orphan upload");
+        assert_eq!(
+            on_disk(dir.path(), &cid, &id),
+            before,
+            "{what}: no orphan upload"
+        );
     }
-    let plain = Http::new().patch_json_auth(&format!("{records}/{id}"), &token, &json!({"many": ["made_up.txt"]}))?;
-    assert_eq!(plain.json["data"]["many"]["code"], "validation_invalid_file", "{}", plain.text);
+    let plain = Http::new().patch_json_auth(
+        &format!("{records}/{id}"),
+        &token,
+        &json!({"many": ["made_up.txt"]}),
+    )?;
+    assert_eq!(
+        plain.json["data"]["many"]["code"], "validation_invalid_file",
+        "{}",
+        plain.text
+    );
 
     // Replacing the single file and clearing a field remove the old files.
-    let (status, rec) = send_form("PATCH", &format!("{records}/{id}"), &token, &[Part::File("one", "new.txt", b"new")])?;
+    let (status, rec) = send_form(
+        "PATCH",
+        &format!("{records}/{id}"),
+        &token,
+        &[Part::File("one", "new.txt", b"new")],
+    )?;
     assert_eq!(status, 200, "{rec}");
     assert_ne!(rec["one"], json!(one));
     eventually("the replaced file is gone", || {
-        !dir.path().join(format!("storage/{cid}/{id}/{one}")).exists()
+        !dir.path()
+            .join(format!("storage/{cid}/{id}/{one}"))
+            .exists()
     })?;
-    let cleared = Http::new().patch_json_auth(&format!("{records}/{id}"), &token, &json!({"many": []}))?;
+    let cleared =
+        Http::new().patch_json_auth(&format!("{records}/{id}"), &token, &json!({"many": []}))?;
     assert_eq!(cleared.json["many"], json!([]), "{}", cleared.text);
     let left = rec["one"].as_str().unwrap_or_default().to_string();
     eventually("only the new single file is left", || {
@@ -216,7 +295,10 @@ fn a_rolled_back_write_keeps_the_files_and_drops_its_uploads() -> anyhow::Result
         "POST",
         &records,
         &token,
-        &[Part::Text("title", "mine"), Part::File("one", "keep.txt", b"keep")],
+        &[
+            Part::Text("title", "mine"),
+            Part::File("one", "keep.txt", b"keep"),
+        ],
     )?;
     assert_eq!(status, 200, "{rec}");
     let id = rec["id"].as_str().unwrap_or_default().to_string();
@@ -228,10 +310,16 @@ fn a_rolled_back_write_keeps_the_files_and_drops_its_uploads() -> anyhow::Result
         "PATCH",
         &format!("{records}/{id}"),
         &token,
-        &[Part::Text("title", "taken"), Part::File("one", "replacement.txt", b"new")],
+        &[
+            Part::Text("title", "taken"),
+            Part::File("one", "replacement.txt", b"new"),
+        ],
     )?;
     assert_eq!(status, 400, "{err}");
-    assert_eq!(err["data"]["title"]["code"], "validation_not_unique", "{err}");
+    assert_eq!(
+        err["data"]["title"]["code"], "validation_not_unique",
+        "{err}"
+    );
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(on_disk(dir.path(), &cid, &id), vec![kept.clone()]);
 
@@ -256,7 +344,10 @@ fn a_rolled_back_write_keeps_the_files_and_drops_its_uploads() -> anyhow::Result
         "POST",
         &records,
         &token,
-        &[Part::Text("title", "taken"), Part::File("one", "orphan.txt", b"o")],
+        &[
+            Part::Text("title", "taken"),
+            Part::File("one", "orphan.txt", b"o"),
+        ],
     )?;
     assert_eq!(status, 400);
     let folders = std::fs::read_dir(dir.path().join("storage").join(&cid))?.count();
@@ -290,7 +381,10 @@ fn cascade_deletes_remove_the_files_of_every_deleted_record() -> anyhow::Result<
         "POST",
         &server.url("/api/collections/notes/records"),
         &token,
-        &[Part::Text("doc", &doc_id), Part::File("attachment", "child.txt", b"c")],
+        &[
+            Part::Text("doc", &doc_id),
+            Part::File("attachment", "child.txt", b"c"),
+        ],
     )?;
     assert_eq!(status, 200, "{note}");
     let note_id = note["id"].as_str().unwrap_or_default().to_string();
@@ -301,8 +395,13 @@ fn cascade_deletes_remove_the_files_of_every_deleted_record() -> anyhow::Result<
     )?;
     assert_eq!(status, 204);
     eventually("the cascaded record's files are gone", || {
-        !dir.path().join(format!("storage/{notes_id}/{note_id}")).exists()
-            && !dir.path().join(format!("storage/{docs_id}/{doc_id}")).exists()
+        !dir.path()
+            .join(format!("storage/{notes_id}/{note_id}"))
+            .exists()
+            && !dir
+                .path()
+                .join(format!("storage/{docs_id}/{doc_id}"))
+                .exists()
     })?;
     Ok(())
 }
@@ -318,8 +417,10 @@ fn protected_files_need_a_file_token_that_passes_the_view_rule() -> anyhow::Resu
         &json!({"createRule": "", "viewRule": "id = @request.auth.id"}),
     )?;
     assert_eq!(users.status, 200, "{}", users.text);
-    let (alice, alice_token) = litebase::testing::sign_up(&server.url(""), "alice@example.com", "alice-password")?;
-    let (_, bob_token) = litebase::testing::sign_up(&server.url(""), "bob@example.com", "bob-password")?;
+    let (alice, alice_token) =
+        litebase::testing::sign_up(&server.url(""), "alice@example.com", "alice-password")?;
+    let (_, bob_token) =
+        litebase::testing::sign_up(&server.url(""), "bob@example.com", "bob-password")?;
     let made = http.post_json_auth(
         &server.url("/api/collections"),
         &token,
@@ -343,8 +444,14 @@ fn protected_files_need_a_file_token_that_passes_the_view_rule() -> anyhow::Resu
     )?;
     assert_eq!(status, 200, "{rec}");
     let id = rec["id"].as_str().unwrap_or_default();
-    let private = server.url(&format!("/api/files/papers/{id}/{}", rec["private"].as_str().unwrap_or_default()));
-    let public = server.url(&format!("/api/files/papers/{id}/{}", rec["public"].as_str().unwrap_or_default()));
+    let private = server.url(&format!(
+        "/api/files/papers/{id}/{}",
+        rec["private"].as_str().unwrap_or_default()
+    ));
+    let public = server.url(&format!(
+        "/api/files/papers/{id}/{}",
+        rec["public"].as_str().unwrap_or_default()
+    ));
     let file_token = |auth: &str| -> anyhow::Result<String> {
         let reply = http.post_json_auth(&server.url("/api/files/token"), auth, &json!({}))?;
         anyhow::ensure!(reply.status == 200, "file token: {}", reply.text);
@@ -352,8 +459,16 @@ fn protected_files_need_a_file_token_that_passes_the_view_rule() -> anyhow::Resu
     };
     assert_eq!(download(&public)?.status, 200, "not protected: public");
     assert_eq!(download(&private)?.status, 404, "no token");
-    assert_eq!(download(&format!("{private}?token={alice_token}"))?.status, 404, "an auth token is no file token");
-    assert_eq!(download(&format!("{private}?token={}", file_token(&bob_token)?))?.status, 404, "the view rule says no");
+    assert_eq!(
+        download(&format!("{private}?token={alice_token}"))?.status,
+        404,
+        "an auth token is no file token"
+    );
+    assert_eq!(
+        download(&format!("{private}?token={}", file_token(&bob_token)?))?.status,
+        404,
+        "the view rule says no"
+    );
     let mine = download(&format!("{private}?token={}", file_token(&alice_token)?))?;
     assert_eq!((mine.status, mine.body.as_slice()), (200, &b"secret"[..]));
     let admin = download(&format!("{private}?token={}", file_token(&token)?))?;
@@ -369,7 +484,12 @@ fn hostile_uploads_and_downloads() -> anyhow::Result<()> {
     let (server, token, cid) = docs_server(dir.path())?;
     let records = server.url("/api/collections/docs/records");
     // Path tricks in the uploaded name end up as a plain stored name.
-    let (status, rec) = send_form("POST", &records, &token, &[Part::File("one", "../../../data.db", b"x")])?;
+    let (status, rec) = send_form(
+        "POST",
+        &records,
+        &token,
+        &[Part::File("one", "../../../data.db", b"x")],
+    )?;
     assert_eq!(status, 200, "{rec}");
     let stored = rec["one"].as_str().unwrap_or_default();
     assert!(!stored.contains('/') && !stored.contains(".."), "{stored}");
@@ -392,7 +512,11 @@ fn hostile_uploads_and_downloads() -> anyhow::Result<()> {
     assert_eq!(truncated.status().as_u16(), 400);
     let mut truncated = truncated;
     let err: Value = serde_json::from_str(&truncated.body_mut().read_to_string()?)?;
-    assert_eq!((err["status"].clone(), err["data"].clone()), (json!(400), json!({})), "{err}");
+    assert_eq!(
+        (err["status"].clone(), err["data"].clone()),
+        (json!(400), json!({})),
+        "{err}"
+    );
     // File parts are for record writes only.
     let (status, err) = send_form(
         "POST",
@@ -424,13 +548,19 @@ fn an_upload_over_the_body_limit_is_refused_and_leaves_nothing() -> anyhow::Resu
     let body = multipart(&[Part::File("f", "big.bin", &vec![b'x'; 64 * 1024])]);
     let reply = agent()
         .post(&server.url("/api/collections/big/records"))
-        .header("Content-Type", format!("multipart/form-data; boundary={BOUNDARY}"))
+        .header(
+            "Content-Type",
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        )
         .send(ureq::SendBody::from_reader(&mut &body[..]))?;
     assert_eq!(reply.status().as_u16(), 413);
     let temp: PathBuf = dir.path().join(".uploads");
     std::thread::sleep(Duration::from_millis(100));
     let waiting = std::fs::read_dir(&temp).map(|d| d.count()).unwrap_or(0);
     assert_eq!(waiting, 0, "the partial upload is removed");
-    assert!(!dir.path().join("storage").exists() || std::fs::read_dir(dir.path().join("storage"))?.count() == 0);
+    assert!(
+        !dir.path().join("storage").exists()
+            || std::fs::read_dir(dir.path().join("storage"))?.count() == 0
+    );
     Ok(())
 }

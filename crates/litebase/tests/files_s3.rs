@@ -70,7 +70,9 @@ fn seaweed() -> anyhow::Result<Seaweed> {
     // Ready once the gateway creates the bucket.
     let start = Instant::now();
     loop {
-        let url = bucket(&weed)?.create_bucket(&credentials()).sign(Duration::from_secs(60));
+        let url = bucket(&weed)?
+            .create_bucket(&credentials())
+            .sign(Duration::from_secs(60));
         if let Ok(reply) = agent().put(url.as_str()).send_empty() {
             let status = reply.status().as_u16();
             if status == 200 || status == 409 {
@@ -130,9 +132,17 @@ fn files_live_in_the_s3_bucket_when_the_settings_say_so() -> anyhow::Result<()> 
     let test_url = server.url("/api/settings/test/s3");
     let reply = http.post_json_auth(&test_url, &token, &json!({"filesystem": "storage"}))?;
     assert_eq!(reply.status, 400, "{}", reply.text);
-    assert!(reply.json["message"].as_str().unwrap_or_default().contains("not enabled"));
+    assert!(
+        reply.json["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("not enabled")
+    );
     let reply = http.post_json_auth(&test_url, &token, &json!({}))?;
-    assert_eq!(reply.json["data"]["filesystem"]["code"], "validation_required");
+    assert_eq!(
+        reply.json["data"]["filesystem"]["code"],
+        "validation_required"
+    );
 
     let settings = json!({"s3": {
         "enabled": true, "bucket": BUCKET, "region": "us-east-1",
@@ -141,7 +151,10 @@ fn files_live_in_the_s3_bucket_when_the_settings_say_so() -> anyhow::Result<()> 
     }});
     let saved = http.patch_json_auth(&server.url("/api/settings"), &token, &settings)?;
     assert_eq!(saved.status, 200, "{}", saved.text);
-    assert_eq!(saved.json["s3"]["secret"], "", "the secret is never sent back");
+    assert_eq!(
+        saved.json["s3"]["secret"], "",
+        "the secret is never sent back"
+    );
     assert_eq!(saved.json["s3"]["enabled"], true);
     let reply = http.post_json_auth(&test_url, &token, &json!({"filesystem": "storage"}))?;
     assert_eq!(reply.status, 204, "{}", reply.text);
@@ -169,17 +182,30 @@ fn files_live_in_the_s3_bucket_when_the_settings_say_so() -> anyhow::Result<()> 
     let id = rec["id"].as_str().unwrap_or_default().to_string();
     let photos: Vec<String> = rec["photos"]
         .as_array()
-        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default();
     assert_eq!(photos.len(), 2);
     for name in &photos {
-        assert!(in_bucket(&weed, &format!("{cid}/{id}/{name}"))?, "{name} in the bucket");
+        assert!(
+            in_bucket(&weed, &format!("{cid}/{id}/{name}"))?,
+            "{name} in the bucket"
+        );
     }
-    assert!(!dir.path().join("storage").join(&cid).exists(), "nothing on local disk");
+    assert!(
+        !dir.path().join("storage").join(&cid).exists(),
+        "nothing on local disk"
+    );
 
     let (cat, notes) = (&photos[0], &photos[1]);
     let file = download(&server.url(&format!("/api/files/albums/{id}/{cat}")))?;
-    assert_eq!((file.status, file.content_type.as_str()), (200, "image/png"));
+    assert_eq!(
+        (file.status, file.content_type.as_str()),
+        (200, "image/png")
+    );
     assert_eq!(file.body, image);
     let file = download(&server.url(&format!("/api/files/albums/{id}/{notes}")))?;
     assert_eq!(file.status, 200);
@@ -188,7 +214,10 @@ fn files_live_in_the_s3_bucket_when_the_settings_say_so() -> anyhow::Result<()> 
     let img = image::load_from_memory(&thumb.body)?;
     assert_eq!((img.width(), img.height()), (10, 10));
     let thumb_key = format!("{cid}/{id}/thumbs_{cat}/10x10_{cat}");
-    assert!(in_bucket(&weed, &thumb_key)?, "the thumb is kept in the bucket");
+    assert!(
+        in_bucket(&weed, &thumb_key)?,
+        "the thumb is kept in the bucket"
+    );
 
     // Removing a file and deleting the record empty the bucket, after commit.
     let reply = http.patch_json_auth(
@@ -215,7 +244,12 @@ fn files_live_in_the_s3_bucket_when_the_settings_say_so() -> anyhow::Result<()> 
     assert_eq!(saved.status, 200, "{}", saved.text);
     let reply = http.post_json_auth(&test_url, &token, &json!({"filesystem": "storage"}))?;
     assert_eq!(reply.status, 400, "{}", reply.text);
-    assert!(reply.json["message"].as_str().unwrap_or_default().contains("Raw error"));
+    assert!(
+        reply.json["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Raw error")
+    );
     let _ = server.addr();
     Ok(())
 }

@@ -158,7 +158,8 @@ async fn read_multipart(
                     "File uploads are only accepted by record create and update requests.",
                 ));
             };
-            let (file, size, head) = stream_to_temp(&mut field, dir.to_path_buf(), limit, &mut used).await?;
+            let (file, size, head) =
+                stream_to_temp(&mut field, dir.to_path_buf(), limit, &mut used).await?;
             out.files.push(Upload {
                 key: name,
                 original_name,

@@ -141,12 +141,8 @@ async fn open_thumb(
     size: String,
 ) -> Result<(Object, String), ApiError> {
     let original_key = crate::files::key(&target.collection_id, &target.record_id, &filename);
-    let thumb_key = crate::files::thumb_key(
-        &target.collection_id,
-        &target.record_id,
-        &filename,
-        &size,
-    );
+    let thumb_key =
+        crate::files::thumb_key(&target.collection_id, &target.record_id, &filename, &size);
     let thumb_name = format!("{size}_{filename}");
     let s = storage.clone();
     let key = thumb_key.clone();
@@ -176,12 +172,8 @@ async fn open_thumb(
     .map_err(|_| ApiError::internal())?;
     match made {
         Ok(()) => {
-            let key = crate::files::thumb_key(
-                &target.collection_id,
-                &target.record_id,
-                &filename,
-                &size,
-            );
+            let key =
+                crate::files::thumb_key(&target.collection_id, &target.record_id, &filename, &size);
             Ok((open(storage, key).await?, thumb_name))
         }
         Err(e) => {
@@ -214,7 +206,7 @@ fn respond(req: &HttpRequest, object: Object, served_name: &str) -> HttpResponse
     answer
         .insert_header((
             header::CONTENT_DISPOSITION,
-            format!("{disposition}; filename={served_name}"),
+            format!("{disposition}; filename=\"{served_name}\""),
         ))
         .insert_header((
             header::CONTENT_TYPE,

@@ -81,7 +81,9 @@ async fn test_s3(
     }
     let s3 = core.settings.get().s3.clone();
     let raw = |e: String| {
-        ApiError::bad_request(format!("Failed to test the S3 filesystem. Raw error: \n{e}"))
+        ApiError::bad_request(format!(
+            "Failed to test the S3 filesystem. Raw error: \n{e}"
+        ))
     };
     if body.filesystem == "backups" || !s3.enabled {
         return Err(raw("S3 storage filesystem is not enabled".into()));

@@ -129,7 +129,11 @@ mod tests {
         ] {
             let stored = stored_name(original, "");
             let (b, random, e) = shape(&stored);
-            assert_eq!((b.as_str(), e.as_str()), (base, ext), "{original} → {stored}");
+            assert_eq!(
+                (b.as_str(), e.as_str()),
+                (base, ext),
+                "{original} → {stored}"
+            );
             assert_eq!(random.len(), 10);
             assert!(random.bytes().all(|c| ALPHABET.contains(&c)));
             assert!(is_safe(&stored), "{stored}");
@@ -146,10 +150,16 @@ mod tests {
         let detected = stored_name("noext", ".png");
         assert!(detected.ends_with(".png") && detected.starts_with("noext_"));
         let many = stored_name("x.y.z.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "");
-        assert!(many.rsplit_once('_').is_some_and(|(_, r)| r.len() <= 10 + 20));
+        assert!(
+            many.rsplit_once('_')
+                .is_some_and(|(_, r)| r.len() <= 10 + 20)
+        );
         for hostile in ["../../etc/passwd", "..\\win.ini", "a/../../b.png", "\0.png"] {
             let stored = stored_name(hostile, "");
-            assert!(is_safe(&stored) && !stored.contains(".."), "{hostile} → {stored}");
+            assert!(
+                is_safe(&stored) && !stored.contains(".."),
+                "{hostile} → {stored}"
+            );
         }
         let unicode = stored_name(&"é".repeat(400), "");
         assert!(is_safe(&unicode));

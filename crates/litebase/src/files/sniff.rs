@@ -22,10 +22,15 @@ pub fn content_type(head: &[u8]) -> String {
         return "image/svg+xml".into();
     }
     if is_text(head) {
-        if starts_with_ignore_case(trimmed, b"<!doctype html") || starts_with_ignore_case(trimmed, b"<html") {
+        if starts_with_ignore_case(trimmed, b"<!doctype html")
+            || starts_with_ignore_case(trimmed, b"<html")
+        {
             return "text/html; charset=utf-8".into();
         }
-        if (trimmed.starts_with(b"{") || trimmed.starts_with(b"[")) && head.len() < SNIFF_LEN && serde_json::from_slice::<serde_json::Value>(head).is_ok() {
+        if (trimmed.starts_with(b"{") || trimmed.starts_with(b"["))
+            && head.len() < SNIFF_LEN
+            && serde_json::from_slice::<serde_json::Value>(head).is_ok()
+        {
             return "application/json".into();
         }
         return "text/plain; charset=utf-8".into();
@@ -83,7 +88,11 @@ pub fn base(content_type: &str) -> &str {
 pub fn is_allowed(detected: &str, allowed: &[String]) -> bool {
     let norm = |t: &str| {
         let t = base(t).to_ascii_lowercase();
-        if t == "image/jpg" { "image/jpeg".to_string() } else { t }
+        if t == "image/jpg" {
+            "image/jpeg".to_string()
+        } else {
+            t
+        }
     };
     let detected = norm(detected);
     allowed.iter().any(|a| norm(a) == detected)
@@ -111,11 +120,31 @@ pub fn served_type(detected: &str, name: &str) -> String {
 pub fn is_inline(detected: &str) -> bool {
     matches!(
         base(detected),
-        "image/png" | "image/jpg" | "image/jpeg" | "image/gif" | "image/webp" | "image/x-icon"
-            | "image/bmp" | "video/webm" | "video/mp4" | "video/3gpp" | "video/quicktime"
-            | "video/x-ms-wmv" | "audio/basic" | "audio/aiff" | "audio/mpeg" | "audio/midi"
-            | "audio/mp3" | "audio/wave" | "audio/wav" | "audio/x-wav" | "audio/x-mpeg"
-            | "audio/x-m4a" | "audio/aac" | "application/pdf" | "application/x-pdf"
+        "image/png"
+            | "image/jpg"
+            | "image/jpeg"
+            | "image/gif"
+            | "image/webp"
+            | "image/x-icon"
+            | "image/bmp"
+            | "video/webm"
+            | "video/mp4"
+            | "video/3gpp"
+            | "video/quicktime"
+            | "video/x-ms-wmv"
+            | "audio/basic"
+            | "audio/aiff"
+            | "audio/mpeg"
+            | "audio/midi"
+            | "audio/mp3"
+            | "audio/wave"
+            | "audio/wav"
+            | "audio/x-wav"
+            | "audio/x-mpeg"
+            | "audio/x-m4a"
+            | "audio/aac"
+            | "application/pdf"
+            | "application/x-pdf"
     )
 }
 
@@ -140,9 +169,18 @@ mod tests {
         assert_eq!(content_type(b"%PDF-1.4\n"), "application/pdf");
         assert_eq!(content_type(b"<svg xmlns='x'></svg>"), "image/svg+xml");
         assert_eq!(content_type(br#"{"a": 1}"#), "application/json");
-        assert_eq!(content_type(b"<!DOCTYPE html><p>"), "text/html; charset=utf-8");
-        assert_eq!(content_type(b"\x00\x01\x02binary"), "application/octet-stream");
-        assert_eq!(content_type("caf\u{e9}".as_bytes()), "text/plain; charset=utf-8");
+        assert_eq!(
+            content_type(b"<!DOCTYPE html><p>"),
+            "text/html; charset=utf-8"
+        );
+        assert_eq!(
+            content_type(b"\x00\x01\x02binary"),
+            "application/octet-stream"
+        );
+        assert_eq!(
+            content_type("caf\u{e9}".as_bytes()),
+            "text/plain; charset=utf-8"
+        );
         assert_eq!(content_type(b""), "text/plain; charset=utf-8");
     }
 
@@ -153,6 +191,9 @@ mod tests {
         assert!(is_allowed("image/jpeg", &allowed));
         assert!(!is_allowed("image/png", &allowed));
         assert!(is_inline("image/png") && !is_inline("text/plain; charset=utf-8"));
-        assert_eq!(served_type("text/plain; charset=utf-8", "a.css"), "text/css");
+        assert_eq!(
+            served_type("text/plain; charset=utf-8", "a.css"),
+            "text/css"
+        );
     }
 }

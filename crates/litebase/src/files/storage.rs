@@ -58,7 +58,10 @@ impl Local {
             && !key.contains('\\')
             && rel.components().all(|c| matches!(c, Component::Normal(_)));
         if !plain {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, "bad storage key"));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "bad storage key",
+            ));
         }
         Ok(self.root.join(rel))
     }
@@ -171,7 +174,10 @@ mod tests {
         local.put_bytes("c/r/thumbs_a.txt/1x1_a.txt", b"t", "text/plain")?;
         local.delete_prefix("c/r/thumbs_a.txt/")?;
         local.delete("c/r/a.txt")?;
-        assert!(!dir.path().join("storage/c/r").exists(), "empty folder removed");
+        assert!(
+            !dir.path().join("storage/c/r").exists(),
+            "empty folder removed"
+        );
         assert!(local.get("c/r/a.txt")?.is_none());
         local.delete("c/r/a.txt")?;
         Ok(())

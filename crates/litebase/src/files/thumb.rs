@@ -185,7 +185,9 @@ mod tests {
 
     #[test]
     fn bad_sizes_and_bad_images() {
-        for bad in ["", "x", "10", "10x", "x10", "0x0", "-1x5", "10x10z", "5000x1", "1e2x3"] {
+        for bad in [
+            "", "x", "10", "10x", "x10", "0x0", "-1x5", "10x10z", "5000x1", "1e2x3",
+        ] {
             assert!(parse(bad).is_none(), "{bad}");
         }
         assert!(parse("100x100").is_some());

@@ -63,7 +63,13 @@ impl Records {
             })
             .cloned()
             .ok_or_else(RecordError::not_found)?;
-        let protected = matches!(field.kind, FieldKind::File { protected: true, .. });
+        let protected = matches!(
+            field.kind,
+            FieldKind::File {
+                protected: true,
+                ..
+            }
+        );
         if protected {
             let auth = self.resolve_as(token, Purpose::File).await;
             if !auth.is_superuser() {

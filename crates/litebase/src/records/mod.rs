@@ -6,8 +6,8 @@
 //! inside one transaction.
 
 pub mod accounts;
-pub mod error;
 pub mod download;
+pub mod error;
 pub mod expand;
 pub mod identity;
 pub mod parse;

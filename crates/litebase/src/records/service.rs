@@ -259,8 +259,7 @@ impl Records {
         name: &str,
         body: Map<String, Value>,
     ) -> Result<Map<String, Value>, RecordError> {
-        self.create_with_files(caller, name, body, Vec::new())
-            .await
+        self.create_with_files(caller, name, body, Vec::new()).await
     }
 
     /// Creates a record with uploaded files (the file parts of a multipart
@@ -474,7 +473,17 @@ impl Records {
             }
         }
         let result = self
-            .write_prepared(caller, schema, collection.clone(), method, body, op, id, &staged.files, new_id)
+            .write_prepared(
+                caller,
+                schema,
+                collection.clone(),
+                method,
+                body,
+                op,
+                id,
+                &staged.files,
+                new_id,
+            )
             .await;
         if !stored.is_empty() {
             let kept = result.as_ref().ok().map(|(record, _)| record);
@@ -535,7 +544,8 @@ impl Records {
         if expand.trim().is_empty() && fields.trim().is_empty() {
             return Ok((stored, record));
         }
-        let shown = self.db
+        let shown = self
+            .db
             .read(move |conn| {
                 let ctx = ReadCtx {
                     schema: &schema,

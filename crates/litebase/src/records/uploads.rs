@@ -241,7 +241,11 @@ pub fn released(
     new: Option<&Map<String, Value>>,
 ) -> Option<crate::files::Released> {
     let mut names = Vec::new();
-    for f in c.fields.iter().filter(|f| matches!(f.kind, FieldKind::File { .. })) {
+    for f in c
+        .fields
+        .iter()
+        .filter(|f| matches!(f.kind, FieldKind::File { .. }))
+    {
         let before = old.get(&f.name).map(value::file_names).unwrap_or_default();
         let after = new
             .and_then(|n| n.get(&f.name))

@@ -90,7 +90,8 @@ pub fn problems(s: &Settings, declared: &[AppSetting]) -> Map<String, Value> {
                 "s3",
                 "endpoint",
                 "validation_is_url",
-                "Give the S3 endpoint as an http(s) URL, e.g. https://s3.us-east-1.amazonaws.com.".into(),
+                "Give the S3 endpoint as an http(s) URL, e.g. https://s3.us-east-1.amazonaws.com."
+                    .into(),
             );
         }
     }

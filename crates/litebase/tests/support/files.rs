@@ -41,7 +41,12 @@ pub fn multipart(parts: &[Part]) -> Vec<u8> {
 }
 
 /// Sends a multipart body (`POST` or `PATCH`); the answer as JSON with its status.
-pub fn send_form(method: &str, url: &str, token: &str, parts: &[Part]) -> anyhow::Result<(u16, Value)> {
+pub fn send_form(
+    method: &str,
+    url: &str,
+    token: &str,
+    parts: &[Part],
+) -> anyhow::Result<(u16, Value)> {
     let body = multipart(parts);
     let content_type = format!("multipart/form-data; boundary={BOUNDARY}");
     let request = match method {
@@ -82,7 +87,11 @@ pub fn download(url: &str) -> anyhow::Result<Download> {
         header("cache-control"),
     );
     let status = reply.status().as_u16();
-    let body = reply.body_mut().with_config().limit(1 << 30).read_to_vec()?;
+    let body = reply
+        .body_mut()
+        .with_config()
+        .limit(1 << 30)
+        .read_to_vec()?;
     Ok(Download {
         status,
         content_type,
@@ -104,4 +113,3 @@ pub fn png(w: u32, h: u32) -> Vec<u8> {
         .unwrap_or_else(|e| panic!("{e}"));
     out.into_inner()
 }
-
