@@ -152,7 +152,7 @@ mod tests {
         let many = stored_name("x.y.z.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "");
         assert!(
             many.rsplit_once('_')
-                .is_some_and(|(_, r)| r.len() <= 10 + 20)
+                .is_some_and(|(_, r)| r.len() <= 10 + 1 + 20)
         );
         for hostile in ["../../etc/passwd", "..\\win.ini", "a/../../b.png", "\0.png"] {
             let stored = stored_name(hostile, "");

@@ -15,7 +15,12 @@ pub const SNIFF_LEN: usize = 3072;
 /// ```
 pub fn content_type(head: &[u8]) -> String {
     if let Some(kind) = infer::get(head) {
-        return kind.mime_type().to_string();
+        let mime = kind.mime_type();
+        return if mime.starts_with("text/") && is_text(head) {
+            format!("{mime}; charset=utf-8")
+        } else {
+            mime.to_string()
+        };
     }
     let trimmed = head.trim_ascii_start();
     if trimmed.starts_with(b"<svg") || (trimmed.starts_with(b"<?xml") && contains(head, b"<svg")) {

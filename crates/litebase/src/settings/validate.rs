@@ -179,8 +179,34 @@ mod tests {
                 auth_per_minute: 60,
             },
             trusted_proxy: TrustedProxy::default(),
+            s3: crate::settings::S3::default(),
             apps: Map::new(),
         }
+    }
+
+    #[test]
+    fn enabled_s3_needs_a_bucket_keys_and_an_endpoint() {
+        let mut s = valid();
+        s.s3.enabled = true;
+        let data = problems(&s, &[]);
+        let keys: Vec<&String> = data["s3"]
+            .as_object()
+            .map(|o| o.keys().collect())
+            .unwrap_or_default();
+        assert_eq!(
+            keys,
+            ["accessKey", "bucket", "endpoint", "region", "secret"]
+        );
+        s.s3 = crate::settings::S3 {
+            enabled: true,
+            bucket: "b".into(),
+            region: "us-east-1".into(),
+            endpoint: "http://127.0.0.1:9000".into(),
+            access_key: "k".into(),
+            secret: "s".into(),
+            force_path_style: true,
+        };
+        assert!(problems(&s, &[]).is_empty());
     }
 
     #[test]
