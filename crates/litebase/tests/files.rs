@@ -564,3 +564,93 @@ fn an_upload_over_the_body_limit_is_refused_and_leaves_nothing() -> anyhow::Resu
     );
     Ok(())
 }
+
+#[test]
+fn the_admin_form_uploads_lists_and_removes_files() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let (server, token, cid) = docs_server(dir.path())?;
+    let mut browser = support::admin::Browser::signed_in(&server)?;
+    let new = browser.get("/_/collections/docs/records/new")?;
+    assert!(
+        new.body.contains("name=\"many+\""),
+        "a file input per file field"
+    );
+    let csrf = new.csrf().unwrap_or_default();
+    // What admin.js sends when files are chosen: multipart, the token in a header.
+    let body = multipart(&[
+        Part::Text("_csrf", &csrf),
+        Part::Text("title", "from the admin"),
+        Part::File("many+", "notes.txt", b"admin notes"),
+        Part::File("many+", "pic.png", &png(12, 12)),
+    ]);
+    let send = |csrf_header: &str| -> anyhow::Result<(u16, String)> {
+        let reply = agent()
+            .post(&server.url("/_/collections/docs/records"))
+            .header(
+                "Content-Type",
+                format!("multipart/form-data; boundary={BOUNDARY}"),
+            )
+            .header("Cookie", browser.cookie_header())
+            .header("X-CSRF-Token", csrf_header)
+            .send(&body[..])?;
+        let location = reply
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        Ok((reply.status().as_u16(), location))
+    };
+    assert_eq!(send("forged")?.0, 403, "the CSRF header is checked");
+    let (status, location) = send(&csrf)?;
+    assert_eq!(status, 303);
+    assert!(location.contains("flash=record_created"), "{location}");
+    let list = Http::new().get_auth(
+        &server.url("/api/collections/docs/records?filter=(title%3D%27from%20the%20admin%27)"),
+        &token,
+    )?;
+    let rec = list.json["items"][0].clone();
+    let id = rec["id"].as_str().unwrap_or_default().to_string();
+    let stored = names(&rec["many"]);
+    assert_eq!(stored.len(), 2, "{rec}");
+
+    // The edit form lists the files with links (and a thumb for the image).
+    let edit = browser.get(&format!("/_/collections/docs/records/{id}"))?;
+    for name in &stored {
+        assert!(
+            edit.body.contains(&format!("/api/files/{cid}/{id}/{name}")),
+            "link to {name}"
+        );
+    }
+    let pic = stored
+        .iter()
+        .find(|n| n.ends_with(".png"))
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        edit.body
+            .contains(&format!("/api/files/{cid}/{id}/{pic}?thumb=100x100"))
+    );
+    // Ticking "remove" and saving drops the file (a plain form post).
+    let csrf = edit.csrf().unwrap_or_default();
+    let saved = browser.post(
+        &format!("/_/collections/docs/records/{id}"),
+        &[
+            ("_csrf", &csrf),
+            ("title", "from the admin"),
+            ("remove:many", &pic),
+        ],
+    )?;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let after = Http::new().get_auth(
+        &server.url(&format!("/api/collections/docs/records/{id}")),
+        &token,
+    )?;
+    assert_eq!(names(&after.json["many"]).len(), 1, "{}", after.text);
+    eventually("the removed file is gone", || {
+        !dir.path()
+            .join(format!("storage/{cid}/{id}/{pic}"))
+            .exists()
+    })?;
+    Ok(())
+}

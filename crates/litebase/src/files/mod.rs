@@ -10,6 +10,7 @@
 //! [`Released`] and removed only once it has committed (see
 //! [`crate::changes::ChangeStream::subscribe_released`]).
 
+pub mod form;
 pub mod name;
 pub mod s3;
 pub mod sniff;
