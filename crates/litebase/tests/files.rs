@@ -475,6 +475,16 @@ fn protected_files_need_a_file_token_that_passes_the_view_rule() -> anyhow::Resu
     assert_eq!(admin.status, 200, "superusers see every file");
     let anonymous = http.post_json(&server.url("/api/files/token"), &json!({}))?;
     assert_eq!(anonymous.status, 401);
+
+    // Deleting the collection removes its records' files.
+    let papers = made.json["id"].as_str().unwrap_or_default().to_string();
+    assert!(dir.path().join("storage").join(&papers).exists());
+    let status = http.agent_delete(&server.url("/api/collections/papers"), &token)?;
+    assert_eq!(status, 204);
+    assert!(
+        !dir.path().join("storage").join(&papers).exists(),
+        "files went with the collection"
+    );
     Ok(())
 }
 

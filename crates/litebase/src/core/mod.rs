@@ -254,6 +254,7 @@ fn clean_released_files(
     std::thread::Builder::new()
         .name("files-cleaner".into())
         .spawn(move || {
+            files.remove_stale_uploads();
             while let Some(batch) = released.blocking_recv() {
                 files.remove_released(&batch);
             }

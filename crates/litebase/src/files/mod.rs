@@ -100,6 +100,26 @@ impl Files {
         }
     }
 
+    /// Removes temp uploads older than an hour (left by a crash; a request
+    /// reading one now is far younger). Blocking.
+    pub fn remove_stale_uploads(&self) {
+        let Ok(entries) = std::fs::read_dir(&self.temp_dir) else {
+            return;
+        };
+        let hour = std::time::Duration::from_secs(3600);
+        for entry in entries.filter_map(Result::ok) {
+            let stale = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|m| m.elapsed().ok())
+                .is_some_and(|age| age > hour);
+            if stale {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+
     /// Where uploads wait while a request is read (created on demand; on the
     /// data directory's disk so storing one locally is a link, not a copy).
     pub fn temp_dir(&self) -> &Path {

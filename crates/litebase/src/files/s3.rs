@@ -178,22 +178,32 @@ impl Storage for S3Storage {
     }
 
     fn delete_prefix(&self, prefix: &str) -> io::Result<()> {
-        // A thumbs folder holds a few keys: list them, delete each.
-        let mut action = self.bucket.list_objects_v2(Some(&self.credentials));
-        action.with_prefix(prefix);
-        action.with_max_keys(1000);
-        let url = action.sign(SIGNED_FOR);
-        let reply = self.agent.get(url.as_str()).call().map_err(other)?;
-        let status = reply.status().as_u16();
-        let body = reply.into_body().read_to_string().map_err(other)?;
-        if !(200..300).contains(&status) {
-            return Err(Self::failed("list", prefix, status, body));
+        // List a page of keys, delete each, until the listing comes back empty
+        // (a thumbs folder is one page; a whole collection may be many).
+        loop {
+            let mut action = self.bucket.list_objects_v2(Some(&self.credentials));
+            action.with_prefix(prefix);
+            action.with_max_keys(1000);
+            let url = action.sign(SIGNED_FOR);
+            let reply = self.agent.get(url.as_str()).call().map_err(other)?;
+            let status = reply.status().as_u16();
+            let body = reply
+                .into_body()
+                .into_with_config()
+                .limit(16 * 1024 * 1024)
+                .read_to_string()
+                .map_err(other)?;
+            if !(200..300).contains(&status) {
+                return Err(Self::failed("list", prefix, status, body));
+            }
+            let listed = rusty_s3::actions::ListObjectsV2::parse_response(&body).map_err(other)?;
+            if listed.contents.is_empty() {
+                return Ok(());
+            }
+            for item in listed.contents {
+                self.delete(&item.key)?;
+            }
         }
-        let listed = rusty_s3::actions::ListObjectsV2::parse_response(&body).map_err(other)?;
-        for item in listed.contents {
-            self.delete(&item.key)?;
-        }
-        Ok(())
     }
 
     fn check(&self) -> io::Result<()> {
