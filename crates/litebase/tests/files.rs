@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use litebase::testing::{Http, ServerProcess, agent};
 use serde_json::{Value, json};
-use support::files::{BOUNDARY, Part, download, multipart, png, send_form};
+use support::files::{BOUNDARY, Part, download, get_with, multipart, png, send_form};
 
 fn names(v: &Value) -> Vec<String> {
     match v {
@@ -134,6 +134,21 @@ fn uploads_modifiers_limits_downloads_and_thumbs() -> anyhow::Result<()> {
         "{}",
         forced.disposition
     );
+    // One byte range (what players ask to seek), 416 past the end, and 304
+    // for a copy that is still current.
+    let (status, range, head) = get_with(&url(&pic), &[("Range", "bytes=1-3")], "content-range")?;
+    assert_eq!(
+        (status, range.as_str()),
+        (206, format!("bytes 1-3/{}", image.len()).as_str())
+    );
+    assert_eq!(head, image[1..4]);
+    let (status, _, tail) = get_with(&url(&pic), &[("Range", "bytes=-5")], "content-range")?;
+    assert_eq!((status, tail.as_slice()), (206, &image[image.len() - 5..]));
+    let (status, range, _) = get_with(&url(&pic), &[("Range", "bytes=99999-")], "content-range")?;
+    assert_eq!((status, range), (416, format!("bytes */{}", image.len())));
+    let (_, modified, _) = get_with(&url(&pic), &[], "last-modified")?;
+    let (status, _, body) = get_with(&url(&pic), &[("If-Modified-Since", &modified)], "")?;
+    assert_eq!((status, body.len()), (304, 0));
     // Also by collection id; an unknown name or record is a 404.
     let by_id = download(&server.url(&format!("/api/files/{cid}/{id}/{one}")))?;
     assert_eq!(by_id.status, 200);

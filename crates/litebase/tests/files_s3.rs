@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use litebase::testing::{Http, Server, agent};
 use rusty_s3::{Bucket, Credentials, S3Action, UrlStyle};
 use serde_json::json;
-use support::files::{Part, download, png, send_form};
+use support::files::{Part, download, get_with, png, send_form};
 
 const BUCKET: &str = "litebase-files";
 
@@ -210,6 +210,14 @@ fn files_live_in_the_s3_bucket_when_the_settings_say_so() -> anyhow::Result<()> 
     let file = download(&server.url(&format!("/api/files/albums/{id}/{notes}")))?;
     assert_eq!(file.status, 200);
     assert_eq!(file.body.len(), big.len(), "streamed whole");
+    let notes_url = server.url(&format!("/api/files/albums/{id}/{notes}"));
+    let (status, range, part) =
+        get_with(&notes_url, &[("Range", "bytes=100-199")], "content-range")?;
+    assert_eq!(
+        (status, range),
+        (206, format!("bytes 100-199/{}", big.len()))
+    );
+    assert_eq!(part.len(), 100);
     let thumb = download(&server.url(&format!("/api/files/albums/{id}/{cat}?thumb=10x10")))?;
     let img = image::load_from_memory(&thumb.body)?;
     assert_eq!((img.width(), img.height()), (10, 10));

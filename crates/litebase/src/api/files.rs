@@ -15,7 +15,7 @@ use crate::auth::request::Auth;
 use crate::auth::token;
 use crate::core::Core;
 use crate::error::ApiError;
-use crate::files::storage::{Object, Storage};
+use crate::files::storage::{ByteRange, Object, Storage};
 use crate::files::{sniff, thumb};
 use crate::records::accounts;
 use crate::records::download::FileTarget;
@@ -102,13 +102,38 @@ async fn download(
         && thumb::parse(&size).is_some()
         && (size == DEFAULT_THUMB
             || matches!(&target.field.kind, FieldKind::File { thumbs, .. } if thumbs.contains(&size)));
-    let (object, served_name) = if wants_thumb {
-        open_thumb(storage, target, filename, size).await?
-    } else {
-        let key = crate::files::key(&target.collection_id, &target.record_id, &filename);
-        (open(storage, key).await?, filename)
+    if wants_thumb {
+        let (object, served_name) = open_thumb(storage, target, filename, size).await?;
+        return Ok(respond(&req, object, &served_name, None));
+    }
+    let key = crate::files::key(&target.collection_id, &target.record_id, &filename);
+    let object = open(storage.clone(), key.clone()).await?;
+    // One byte range (seeking in audio and video), unless `If-Range` asks for
+    // a condition litebase does not check: then the whole file.
+    let range = req
+        .headers()
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .filter(|_| !req.headers().contains_key(header::IF_RANGE))
+        .and_then(ByteRange::parse);
+    let Some(range) = range else {
+        return Ok(respond(&req, object, &filename, None));
     };
-    Ok(respond(&req, object, &served_name))
+    let Some((start, len)) = range.resolve(object.size) else {
+        return Ok(HttpResponse::RangeNotSatisfiable()
+            .insert_header((header::CONTENT_RANGE, format!("bytes */{}", object.size)))
+            .json(json!({"status": 416, "message": "The requested range is not satisfiable.", "data": {}})));
+    };
+    drop(object);
+    let part = web::block(move || storage.get_range(&key, start, len))
+        .await
+        .map_err(|_| ApiError::internal())?
+        .map_err(|e| {
+            tracing::warn!(error = %e, "could not open a stored file");
+            ApiError::not_found()
+        })?
+        .ok_or_else(ApiError::not_found)?;
+    Ok(respond(&req, part, &filename, Some((start, len))))
 }
 
 /// Opens `key` off the runtime; a missing file is a 404.
@@ -187,7 +212,12 @@ async fn open_thumb(
 /// audio, video and PDF unless `?download=1`, a sandboxing CSP, 30 days of
 /// caching) and the bytes streamed from storage; 304 when the client's copy is
 /// current.
-fn respond(req: &HttpRequest, object: Object, served_name: &str) -> HttpResponse {
+fn respond(
+    req: &HttpRequest,
+    object: Object,
+    served_name: &str,
+    part: Option<(u64, u64)>,
+) -> HttpResponse {
     let forced = truthy(&param(req, "download"));
     let disposition = if !forced && sniff::is_inline(&object.content_type) {
         "inline"
@@ -202,8 +232,12 @@ fn respond(req: &HttpRequest, object: Object, served_name: &str) -> HttpResponse
             .unwrap_or(0);
         SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(secs)
     });
-    let mut answer = HttpResponse::Ok();
+    let mut answer = match part {
+        Some(_) => HttpResponse::PartialContent(),
+        None => HttpResponse::Ok(),
+    };
     answer
+        .insert_header((header::ACCEPT_RANGES, "bytes"))
         .insert_header((
             header::CONTENT_DISPOSITION,
             format!("{disposition}; filename=\"{served_name}\""),
@@ -234,11 +268,20 @@ fn respond(req: &HttpRequest, object: Object, served_name: &str) -> HttpResponse
                 .finish();
         }
     }
+    let length = match part {
+        Some((start, len)) => {
+            answer.insert_header((
+                header::CONTENT_RANGE,
+                format!("bytes {start}-{}/{}", start + len - 1, object.size),
+            ));
+            len
+        }
+        None => object.size,
+    };
+    answer.no_chunking(length);
     if req.method() == actix_web::http::Method::HEAD {
-        answer.no_chunking(object.size);
         return answer.finish();
     }
-    answer.no_chunking(object.size);
     answer.streaming(stream(object.reader))
 }
 

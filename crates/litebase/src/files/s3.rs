@@ -63,6 +63,59 @@ impl S3Storage {
     }
 }
 
+impl S3Storage {
+    /// A GET of `key`, whole or (`range`: start and length) in part.
+    fn fetch(&self, key: &str, range: Option<(u64, u64)>) -> io::Result<Option<Object>> {
+        let url = self
+            .bucket
+            .get_object(Some(&self.credentials), key)
+            .sign(SIGNED_FOR);
+        let mut request = self.agent.get(url.as_str());
+        if let Some((start, len)) = range {
+            request = request.header("range", format!("bytes={start}-{}", start + len.max(1) - 1));
+        }
+        let reply = request.call().map_err(other)?;
+        let status = reply.status().as_u16();
+        if status == 404 {
+            return Ok(None);
+        }
+        if !(200..300).contains(&status) {
+            let body = reply.into_body().read_to_string().unwrap_or_default();
+            return Err(Self::failed("get", key, status, body));
+        }
+        let header = |name: &str| {
+            reply
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        // A partial answer names the whole size after the slash of Content-Range.
+        let size = header("content-range")
+            .and_then(|v| v.rsplit('/').next().and_then(|t| t.parse().ok()))
+            .or_else(|| header("content-length").and_then(|v| v.parse().ok()))
+            .unwrap_or(0);
+        let content_type =
+            header("content-type").unwrap_or_else(|| "application/octet-stream".into());
+        let modified = header("last-modified")
+            .and_then(|v| v.parse::<actix_web::http::header::HttpDate>().ok())
+            .map(std::time::SystemTime::from);
+        let reader: Box<dyn Read + Send> = Box::new(
+            reply
+                .into_body()
+                .into_with_config()
+                .limit(u64::MAX)
+                .reader(),
+        );
+        Ok(Some(Object {
+            reader,
+            size,
+            content_type,
+            modified,
+        }))
+    }
+}
+
 impl Storage for S3Storage {
     fn put_file(&self, key: &str, src: &Path, content_type: &str) -> io::Result<()> {
         let mut action = self.bucket.put_object(Some(&self.credentials), key);
@@ -106,47 +159,11 @@ impl Storage for S3Storage {
     }
 
     fn get(&self, key: &str) -> io::Result<Option<Object>> {
-        let url = self
-            .bucket
-            .get_object(Some(&self.credentials), key)
-            .sign(SIGNED_FOR);
-        let reply = self.agent.get(url.as_str()).call().map_err(other)?;
-        let status = reply.status().as_u16();
-        if status == 404 {
-            return Ok(None);
-        }
-        if !(200..300).contains(&status) {
-            let body = reply.into_body().read_to_string().unwrap_or_default();
-            return Err(Self::failed("get", key, status, body));
-        }
-        let header = |name: &str| {
-            reply
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        };
-        let size = header("content-length")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
-        let content_type =
-            header("content-type").unwrap_or_else(|| "application/octet-stream".into());
-        let modified = header("last-modified")
-            .and_then(|v| v.parse::<actix_web::http::header::HttpDate>().ok())
-            .map(std::time::SystemTime::from);
-        let reader: Box<dyn Read + Send> = Box::new(
-            reply
-                .into_body()
-                .into_with_config()
-                .limit(u64::MAX)
-                .reader(),
-        );
-        Ok(Some(Object {
-            reader,
-            size,
-            content_type,
-            modified,
-        }))
+        self.fetch(key, None)
+    }
+
+    fn get_range(&self, key: &str, start: u64, len: u64) -> io::Result<Option<Object>> {
+        self.fetch(key, Some((start, len)))
     }
 
     fn exists(&self, key: &str) -> io::Result<bool> {

@@ -30,6 +30,9 @@ pub trait Storage: Send + Sync {
     fn put_bytes(&self, key: &str, bytes: &[u8], content_type: &str) -> io::Result<()>;
     /// Opens the file under `key`; `None` if there is none.
     fn get(&self, key: &str) -> io::Result<Option<Object>>;
+    /// Opens `len` bytes of the file under `key` from byte `start` (a `Range`
+    /// request); the object's `size` stays the whole file's.
+    fn get_range(&self, key: &str, start: u64, len: u64) -> io::Result<Option<Object>>;
     /// Whether a file exists under `key`.
     fn exists(&self, key: &str) -> io::Result<bool>;
     /// Removes the file under `key` (nothing there is fine).
@@ -125,6 +128,16 @@ impl Storage for Local {
         }))
     }
 
+    fn get_range(&self, key: &str, start: u64, len: u64) -> io::Result<Option<Object>> {
+        let Some(mut object) = self.get(key)? else {
+            return Ok(None);
+        };
+        let mut file = File::open(self.path(key)?)?;
+        file.seek(io::SeekFrom::Start(start))?;
+        object.reader = Box::new(file.take(len));
+        Ok(Some(object))
+    }
+
     fn exists(&self, key: &str) -> io::Result<bool> {
         Ok(self.path(key)?.is_file())
     }
@@ -154,9 +167,84 @@ impl Storage for Local {
     }
 }
 
+/// One byte range a download asks for (`Range: bytes=…`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ByteRange {
+    /// `bytes=START-` or `bytes=START-END` (END included).
+    From(u64, Option<u64>),
+    /// `bytes=-N`: the last N bytes.
+    Last(u64),
+}
+
+impl ByteRange {
+    /// Reads a `Range` header with one range; `None` for anything else (several
+    /// ranges or another unit get the whole file, as HTTP allows).
+    ///
+    /// ```
+    /// use litebase::files::storage::ByteRange;
+    /// assert_eq!(ByteRange::parse("bytes=5-9"), Some(ByteRange::From(5, Some(9))));
+    /// assert_eq!(ByteRange::parse("bytes=-3").and_then(|r| r.resolve(10)), Some((7, 3)));
+    /// ```
+    pub fn parse(header: &str) -> Option<ByteRange> {
+        let spec = header.trim().strip_prefix("bytes=")?.trim();
+        if spec.contains(',') {
+            return None;
+        }
+        let (a, b) = spec.split_once('-')?;
+        let num = |s: &str| s.trim().parse::<u64>().ok();
+        match (a.trim().is_empty(), b.trim().is_empty()) {
+            (true, false) => num(b).map(ByteRange::Last),
+            (false, true) => num(a).map(|a| ByteRange::From(a, None)),
+            (false, false) => match (num(a), num(b)) {
+                (Some(a), Some(b)) if a <= b => Some(ByteRange::From(a, Some(b))),
+                _ => None,
+            },
+            (true, true) => None,
+        }
+    }
+
+    /// The (start, length) of this range in a file of `size` bytes; `None` when
+    /// it is unsatisfiable (416).
+    pub fn resolve(self, size: u64) -> Option<(u64, u64)> {
+        match self {
+            ByteRange::From(start, _) if start >= size => None,
+            ByteRange::From(start, end) => {
+                let end = end.map_or(size - 1, |e| e.min(size - 1));
+                Some((start, end - start + 1))
+            }
+            ByteRange::Last(0) => None,
+            ByteRange::Last(n) => {
+                let n = n.min(size);
+                (n > 0).then(|| (size - n, n))
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn byte_ranges() {
+        assert_eq!(ByteRange::parse("bytes=0-"), Some(ByteRange::From(0, None)));
+        for bad in [
+            "",
+            "bytes=",
+            "bytes=-",
+            "bytes=5-1",
+            "items=0-1",
+            "bytes=0-1,3-4",
+            "bytes=a-b",
+        ] {
+            assert_eq!(ByteRange::parse(bad), None, "{bad}");
+        }
+        assert_eq!(ByteRange::From(2, Some(100)).resolve(10), Some((2, 8)));
+        assert_eq!(ByteRange::From(10, None).resolve(10), None);
+        assert_eq!(ByteRange::Last(20).resolve(10), Some((0, 10)));
+        assert_eq!(ByteRange::Last(0).resolve(10), None);
+        assert_eq!(ByteRange::From(0, None).resolve(0), None);
+    }
 
     #[test]
     fn local_keys_stay_under_the_root() -> io::Result<()> {

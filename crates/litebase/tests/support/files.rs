@@ -113,3 +113,29 @@ pub fn png(w: u32, h: u32) -> Vec<u8> {
         .unwrap_or_else(|e| panic!("{e}"));
     out.into_inner()
 }
+
+/// `GET url` with extra headers: status, the named response header, body bytes.
+pub fn get_with(
+    url: &str,
+    headers: &[(&str, &str)],
+    wanted: &str,
+) -> anyhow::Result<(u16, String, Vec<u8>)> {
+    let mut request = agent().get(url);
+    for (k, v) in headers {
+        request = request.header(*k, *v);
+    }
+    let mut reply = request.call()?;
+    let header = reply
+        .headers()
+        .get(wanted)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let status = reply.status().as_u16();
+    let body = reply
+        .body_mut()
+        .with_config()
+        .limit(1 << 30)
+        .read_to_vec()?;
+    Ok((status, header, body))
+}
