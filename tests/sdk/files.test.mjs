@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { deflateSync } from 'node:zlib';
-import { Scope, expectError, createUser, userClient, anonClient, rawFetch } from './support.mjs';
+import { Scope, expectError, createUser, userClient, anonClient, rawFetch, ensureBatchEnabled } from './support.mjs';
 
 const s = new Scope('files');
 let docs; // public: `one` (single, ≤ 100 bytes), `many` (≤ 3, text or PNG, thumbs 20x10)
@@ -203,4 +203,27 @@ test('protected files: a file token of someone the view rule lets in', async () 
   await admin.arrayBuffer();
 
   await expectError(anonClient().files.getToken(), 401);
+});
+
+test('a batch uploads files for its sub-requests, all or nothing', async () => {
+  await ensureBatchEnabled(s.pb);
+  const ok = s.pb.createBatch();
+  ok.collection(docs.name).create({ title: 'batch one', one: new File(['1'], 'first.txt') });
+  ok.collection(docs.name).create({ title: 'batch two', many: [new File(['2'], 'second.txt'), new File(['3'], 'third.txt')] });
+  const [first, second] = await ok.send();
+  assert.equal(first.status, 200);
+  // PocketBase names a batch's files twice (its sub-request re-sends the named
+  // file), so its names carry two random parts; litebase's carry one.
+  assert.match(first.body.one, /^first_([a-z0-9]{10}_)?[a-z0-9]{10}\.txt$/);
+  assert.equal(second.body.many.length, 2);
+  const file = await fetch(s.pb.files.getURL(first.body, first.body.one));
+  assert.equal(await file.text(), '1');
+
+  const bad = s.pb.createBatch();
+  bad.collection(docs.name).create({ title: 'batch three', one: new File(['x'], 'x.txt') });
+  bad.collection(docs.name).create({ one: new File(['x'.repeat(101)], 'big.txt') });
+  const err = await expectError(bad.send(), 400);
+  assert.equal(err.data.requests['1'].code, 'batch_request_failed');
+  const none = await s.pb.collection(docs.name).getList(1, 1, { filter: 'title = "batch three"' });
+  assert.equal(none.totalItems, 0);
 });

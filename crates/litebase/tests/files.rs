@@ -365,8 +365,45 @@ fn a_rolled_back_write_keeps_the_files_and_drops_its_uploads() -> anyhow::Result
         ],
     )?;
     assert_eq!(status, 400);
-    let folders = std::fs::read_dir(dir.path().join("storage").join(&cid))?.count();
-    assert_eq!(folders, 1, "only the record with a file has a folder");
+    let folders = || -> anyhow::Result<usize> {
+        Ok(std::fs::read_dir(dir.path().join("storage").join(&cid))?.count())
+    };
+    assert_eq!(folders()?, 1, "only the record with a file has a folder");
+
+    // A batch uploads too (`requests.N.field`), all or nothing.
+    let batch = |second: &str| -> anyhow::Result<(u16, Value)> {
+        let payload = json!({"requests": [
+            {"method": "POST", "url": "/api/collections/docs/records", "body": {"title": "batched"}},
+            {"method": "POST", "url": "/api/collections/docs/records", "body": {"title": second}},
+        ]})
+        .to_string();
+        send_form(
+            "POST",
+            &server.url("/api/batch"),
+            &token,
+            &[
+                Part::Text("@jsonPayload", &payload),
+                Part::File("requests.0.one", "first.txt", b"1"),
+                Part::File("requests[1].many", "second.txt", b"2"),
+            ],
+        )
+    };
+    let (status, failed) = batch("taken")?;
+    assert_eq!(status, 400, "{failed}");
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(folders()?, 1, "a failed batch leaves none of its uploads");
+    let (status, done) = batch("other")?;
+    assert_eq!(status, 200, "{done}");
+    let first = &done[0]["body"];
+    let name = first["one"].as_str().unwrap_or_default();
+    assert!(name.starts_with("first_"), "{done}");
+    let file = download(&server.url(&format!(
+        "/api/files/docs/{}/{name}",
+        first["id"].as_str().unwrap_or_default()
+    )))?;
+    assert_eq!(file.body, b"1");
+    assert_eq!(names(&done[1]["body"]["many"]).len(), 1, "{done}");
+    assert_eq!(folders()?, 3);
     Ok(())
 }
 

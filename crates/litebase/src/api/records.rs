@@ -140,12 +140,66 @@ async fn batch(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body::read_object(req.headers(), payload, core.config.serve.body_limit).await?;
-    let requests = match body.get("requests") {
+    let form = read_form(&core, &req, payload).await?;
+    let requests = match form.body.get("requests") {
         Some(Value::Array(items)) => items.clone(),
         _ => Vec::new(),
     };
+    // Files go under `requests.N.field` or `requests[N].field`, as PocketBase reads them.
+    let files = form
+        .files
+        .into_iter()
+        .filter_map(|mut upload| {
+            let (index, key) = batch_file_key(&upload.key)?;
+            upload.key = key;
+            Some((index, upload))
+        })
+        .collect();
     let caller = Caller::request(auth, Map::new(), headers_map(&req));
-    let results = core.records.batch(&caller, &requests).await?;
+    let results = core
+        .records
+        .batch_with_files(&caller, &requests, files)
+        .await?;
     Ok(HttpResponse::Ok().json(results))
+}
+
+/// The sub-request index and field key of a batch's file part
+/// (`requests.0.avatar`, `requests[0].avatar+`); `None` for other names.
+fn batch_file_key(name: &str) -> Option<(usize, String)> {
+    let rest = name.strip_prefix("requests")?;
+    let (index, key) = if let Some(dotted) = rest.strip_prefix('.') {
+        dotted.split_once('.')?
+    } else {
+        let inner = rest.strip_prefix('[')?;
+        let (index, key) = inner.split_once(']')?;
+        (index, key.strip_prefix('.')?)
+    };
+    let index = index.parse().ok()?;
+    (!key.is_empty()).then(|| (index, key.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::batch_file_key;
+
+    #[test]
+    fn batch_file_keys() {
+        assert_eq!(
+            batch_file_key("requests.0.avatar"),
+            Some((0, "avatar".into()))
+        );
+        assert_eq!(
+            batch_file_key("requests[12].docs+"),
+            Some((12, "docs+".into()))
+        );
+        for other in [
+            "avatar",
+            "requests.x.a",
+            "requests.0.",
+            "requests[1]a",
+            "requests.1",
+        ] {
+            assert_eq!(batch_file_key(other), None, "{other}");
+        }
+    }
 }

@@ -146,6 +146,34 @@ struct Target {
     collection: Arc<Collection>,
 }
 
+/// The uploads of one write, stored before it runs.
+#[derive(Default)]
+struct StoredUploads {
+    /// What the write checks.
+    files: Vec<uploads::NewFile>,
+    /// The id a create uses (its uploads were stored under it).
+    new_id: Option<String>,
+    /// The record's id the uploads were stored under.
+    folder: String,
+    /// The stored names.
+    stored: Vec<String>,
+}
+
+impl StoredUploads {
+    /// After the write: removes the stored uploads `record` (the write's result,
+    /// `None` when it failed) does not name.
+    async fn finish(
+        self,
+        files: &Arc<Files>,
+        collection: &Collection,
+        record: Option<&Map<String, Value>>,
+    ) {
+        if !self.stored.is_empty() {
+            uploads::remove_unkept(files, collection, &self.folder, self.stored, record).await;
+        }
+    }
+}
+
 /// What one write is about.
 struct WriteRequest {
     method: &'static str,
@@ -442,36 +470,9 @@ impl Records {
             files,
         } = write;
         let Target { schema, collection } = target;
-        // Uploads are named and stored before the write, under the record's id
-        // (a new one when a create's body gives none).
-        let mut staged = uploads::stage(&collection, &mut body, files);
-        let mut new_id = None;
-        let mut stored = Vec::new();
-        let mut folder = id.clone();
-        if !staged.files.is_empty() {
-            if folder.is_empty() {
-                folder = match body.get("id").map(super::value::to_text) {
-                    Some(given) if !given.is_empty() => given,
-                    _ => {
-                        let fresh = crate::id::new_id();
-                        new_id = Some(fresh.clone());
-                        fresh
-                    }
-                };
-            }
-            // An id that is not a valid one fails the write; nothing is stored.
-            if crate::id::is_valid_id(&folder) && folder.len() == crate::id::ID_LENGTH {
-                stored = staged
-                    .store(&self.files, &collection, &folder)
-                    .await
-                    .map_err(|e| {
-                        tracing::error!(error = %e, "could not store an upload");
-                        RecordError::from(ApiError::bad_request(
-                            "Failed to upload the files; try again.",
-                        ))
-                    })?;
-            }
-        }
+        let upload = self
+            .store_uploads(&collection, &mut body, files, &id)
+            .await?;
         let result = self
             .write_prepared(
                 caller,
@@ -481,15 +482,57 @@ impl Records {
                 body,
                 op,
                 id,
-                &staged.files,
-                new_id,
+                &upload.files,
+                upload.new_id.clone(),
             )
             .await;
-        if !stored.is_empty() {
-            let kept = result.as_ref().ok().map(|(record, _)| record);
-            uploads::remove_unkept(&self.files, &collection, &folder, stored, kept).await;
-        }
+        let kept = result.as_ref().ok().map(|(record, _)| record);
+        upload.finish(&self.files, &collection, kept).await;
         result.map(|(_, shown)| shown)
+    }
+
+    /// Names the uploads of one write, puts their names in `body` and stores them
+    /// before the write, under the record's id (`id`; for a create, the body's or
+    /// a new one). An id that is not valid fails the write, so then nothing is
+    /// stored.
+    async fn store_uploads(
+        &self,
+        collection: &Collection,
+        body: &mut Map<String, Value>,
+        files: Vec<Upload>,
+        id: &str,
+    ) -> Result<StoredUploads, RecordError> {
+        let mut staged = uploads::stage(collection, body, files);
+        let mut out = StoredUploads {
+            folder: id.to_string(),
+            ..StoredUploads::default()
+        };
+        if staged.files.is_empty() {
+            return Ok(out);
+        }
+        if out.folder.is_empty() {
+            out.folder = match body.get("id").map(super::value::to_text) {
+                Some(given) if !given.is_empty() => given,
+                _ => {
+                    let fresh = crate::id::new_id();
+                    out.new_id = Some(fresh.clone());
+                    fresh
+                }
+            };
+        }
+        if crate::id::is_valid_id(&out.folder) && out.folder.len() == crate::id::ID_LENGTH {
+            out.stored = staged
+                .store(&self.files, collection, &out.folder)
+                .await
+                .map_err(|e| {
+                    tracing::error!(error = %e, "could not store an upload");
+                    RecordError::from(ApiError::bad_request(
+                        "Failed to upload the files; try again.",
+                    ))
+                })?;
+        }
+        out.files = staged.files;
+        Ok(out)
     }
 
     /// The write itself: rules, hooks and the row on the writer thread; returns
@@ -568,6 +611,17 @@ impl Records {
         caller: &Caller,
         requests: &[Value],
     ) -> Result<Vec<Value>, BatchError> {
+        self.batch_with_files(caller, requests, Vec::new()).await
+    }
+
+    /// A batch whose sub-requests upload files: `files` pairs a sub-request's
+    /// index with an upload (its key without the `requests.N.` prefix).
+    pub async fn batch_with_files(
+        &self,
+        caller: &Caller,
+        requests: &[Value],
+        mut files: Vec<(usize, Upload)>,
+    ) -> Result<Vec<Value>, BatchError> {
         if requests.is_empty() {
             return Err(BatchError::Whole(batch_validation(
                 "validation_required",
@@ -582,22 +636,35 @@ impl Records {
         }
         let schema = self.schema.current();
         let mut ops = Vec::with_capacity(requests.len());
+        // One entry per sub-request, in order.
+        let mut stored: Vec<(Arc<Collection>, StoredUploads)> = Vec::new();
         for (index, item) in requests.iter().enumerate() {
-            let item_error = |error| BatchError::Item { index, error };
-            let op = parse_batch_op(&schema, item).map_err(item_error)?;
-            let prepared = self
-                .prepare_auth(&op.collection, &op.body, caller, op.id.as_deref())
-                .await
-                .map_err(item_error)?;
-            ops.push((op, prepared));
+            let (mine, rest): (Vec<_>, Vec<_>) = files.drain(..).partition(|(i, _)| *i == index);
+            files = rest;
+            let mine: Vec<Upload> = mine.into_iter().map(|(_, u)| u).collect();
+            match self.prepare_batch_op(&schema, item, caller, mine).await {
+                Ok((op, prepared, upload)) => {
+                    let checks = (upload.files.clone(), upload.new_id.clone());
+                    stored.push((op.collection.clone(), upload));
+                    ops.push((op, prepared, checks));
+                }
+                Err(error) => {
+                    for (c, upload) in stored {
+                        upload.finish(&self.files, &c, None).await;
+                    }
+                    return Err(BatchError::Item { index, error });
+                }
+            }
         }
         let superuser = caller.bypasses_rules();
         let caller = caller.clone();
         let hooks = self.hooks.clone();
-        self.db
+        let written = self
+            .db
             .write(move |conn| {
                 let mut results = Vec::with_capacity(ops.len());
-                for (index, (op, prepared)) in ops.into_iter().enumerate() {
+                let mut records = Vec::with_capacity(ops.len());
+                for (index, (op, prepared, (new_files, new_id))) in ops.into_iter().enumerate() {
                     let info = rules::request_info(
                         &caller.auth,
                         &op.method,
@@ -613,20 +680,56 @@ impl Records {
                         superuser,
                         validate: true,
                         auth: prepared,
-                        uploads: &[],
-                        new_id: None,
+                        uploads: &new_files,
+                        new_id,
                     };
                     let c = &op.collection;
                     let (status, record) = run_batch_op(conn, &ctx, &op)
                         .map_err(|error| BatchError::Item { index, error })?;
+                    records.push(record.clone());
                     let body = record.map_or(Value::Null, |r| {
                         Value::Object(write::visible(c, r, superuser, info.auth.as_ref()))
                     });
                     results.push(json!({"status": status, "body": body}));
                 }
-                Ok::<_, BatchError>(results)
+                Ok::<_, BatchError>((results, records))
             })
+            .await;
+        let records = match &written {
+            Ok((_, records)) => records.clone(),
+            Err(_) => Vec::new(),
+        };
+        for (index, (c, upload)) in stored.into_iter().enumerate() {
+            let record = records.get(index).and_then(Option::as_ref);
+            upload.finish(&self.files, &c, record).await;
+        }
+        written.map(|(results, _)| results)
+    }
+
+    /// One sub-request of a batch read, its uploads stored and its password
+    /// hashed, before the batch's transaction.
+    async fn prepare_batch_op(
+        &self,
+        schema: &Schema,
+        item: &Value,
+        caller: &Caller,
+        files: Vec<Upload>,
+    ) -> Result<(BatchOp, PreparedAuth, StoredUploads), RecordError> {
+        let mut op = parse_batch_op(schema, item)?;
+        let id = op.id.clone().unwrap_or_default();
+        let upload = self
+            .store_uploads(&op.collection, &mut op.body, files, &id)
+            .await?;
+        match self
+            .prepare_auth(&op.collection, &op.body, caller, op.id.as_deref())
             .await
+        {
+            Ok(prepared) => Ok((op, prepared, upload)),
+            Err(e) => {
+                upload.finish(&self.files, &op.collection, None).await;
+                Err(e)
+            }
+        }
     }
 
     /// Runs `f` in one write transaction with an app's system access (no rules),
