@@ -67,20 +67,32 @@ fn seaweed() -> anyhow::Result<Seaweed> {
         s3_port: s3,
         _dir: dir,
     };
-    // Ready once the gateway creates the bucket.
+    // Ready once the gateway has created the bucket and a volume takes a write
+    // (the volume server registers with the master a little after the gateway
+    // answers, longer on a busy machine).
     let start = Instant::now();
+    let mut created = false;
     loop {
-        let url = bucket(&weed)?
-            .create_bucket(&credentials())
-            .sign(Duration::from_secs(60));
-        if let Ok(reply) = agent().put(url.as_str()).send_empty() {
-            let status = reply.status().as_u16();
-            if status == 200 || status == 409 {
-                return Ok(weed);
+        if !created {
+            let url = bucket(&weed)?
+                .create_bucket(&credentials())
+                .sign(Duration::from_secs(60));
+            if let Ok(reply) = agent().put(url.as_str()).send_empty() {
+                created = matches!(reply.status().as_u16(), 200 | 409);
+            }
+        }
+        if created {
+            let url = bucket(&weed)?
+                .put_object(Some(&credentials()), "ready-probe")
+                .sign(Duration::from_secs(60));
+            if let Ok(reply) = agent().put(url.as_str()).send(&b"ok"[..]) {
+                if reply.status().as_u16() == 200 {
+                    return Ok(weed);
+                }
             }
         }
         anyhow::ensure!(
-            start.elapsed() < Duration::from_secs(30),
+            start.elapsed() < Duration::from_secs(90),
             "SeaweedFS did not start"
         );
         std::thread::sleep(Duration::from_millis(200));

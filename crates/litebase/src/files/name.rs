@@ -98,13 +98,14 @@ fn snake_case(s: &str) -> String {
 }
 
 /// Whether `name` may be a stored file's name: not empty, at most 150 bytes, no
-/// leading dot, no slash or backslash (so it never leaves its record's folder).
+/// leading dot, no slash or backslash (so it never leaves its record's folder),
+/// no quote or control character (so it fits a header as it is).
 pub fn is_safe(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 150
         && !name.starts_with('.')
-        && !name.contains(['/', '\\', '\0'])
-        && name != ".."
+        && !name.contains(['/', '\\', '"'])
+        && !name.chars().any(char::is_control)
 }
 
 #[cfg(test)]
@@ -167,7 +168,17 @@ mod tests {
 
     #[test]
     fn unsafe_names() {
-        for bad in ["", ".hidden", "a/b", "a\\b", "..", &"x".repeat(151)] {
+        for bad in [
+            "",
+            ".hidden",
+            "a/b",
+            "a\\b",
+            "..",
+            "a\"b",
+            "a\r\nb",
+            "a\0",
+            &"x".repeat(151),
+        ] {
             assert!(!is_safe(bad), "{bad}");
         }
     }
