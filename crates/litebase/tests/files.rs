@@ -579,6 +579,19 @@ fn hostile_uploads_and_downloads() -> anyhow::Result<()> {
         (json!(400), json!({})),
         "{err}"
     );
+    // More parts than Go's multipart reader takes: refused before they pile up.
+    let parts: Vec<Part> = (0..1001)
+        .map(|_| Part::File("many+", "t.txt", b"t"))
+        .collect();
+    let (status, err) = send_form("POST", &records, &token, &parts)?;
+    assert_eq!(status, 400, "{err}");
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("1000 parts"),
+        "{err}"
+    );
     // File parts are for record writes only.
     let (status, err) = send_form(
         "POST",

@@ -13,6 +13,10 @@ use futures_util::StreamExt;
 use super::Upload;
 use crate::error::ApiError;
 
+/// Most parts one body may have (Go's default, which PocketBase inherits):
+/// each file part is a temp file, so a body of tiny parts is refused early.
+pub const MAX_PARTS: usize = 1000;
+
 /// The values (name, text) and uploads of a multipart body, in order. File
 /// parts are refused when there is no `temp_dir` to put them in.
 pub async fn read_multipart(
@@ -25,8 +29,15 @@ pub async fn read_multipart(
     let mut values = Vec::new();
     let mut files = Vec::new();
     let mut used = 0usize;
+    let mut parts = 0usize;
     while let Some(field) = form.next().await {
         let mut field = field.map_err(|_| ApiError::generic_bad_request())?;
+        parts += 1;
+        if parts > MAX_PARTS {
+            return Err(ApiError::bad_request(format!(
+                "The form has more than {MAX_PARTS} parts; send fewer values or files at once."
+            )));
+        }
         let name = field.name().unwrap_or_default().to_string();
         let file_name = field
             .content_disposition()
