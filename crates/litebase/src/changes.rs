@@ -25,6 +25,7 @@ use serde_json::{Map, Value};
 use tokio::sync::mpsc;
 
 use crate::db::{Db, DbError};
+use crate::files::Released;
 use crate::schema::Collection;
 
 /// What happens to a record.
@@ -113,6 +114,7 @@ struct Subscriber {
 #[derive(Default)]
 pub struct ChangeStream {
     subscribers: RwLock<Vec<Subscriber>>,
+    released: RwLock<Vec<mpsc::UnboundedSender<Vec<Released>>>>,
 }
 
 impl ChangeStream {
@@ -121,13 +123,45 @@ impl ChangeStream {
         let stream = Arc::new(ChangeStream::default());
         let feed = stream.clone();
         db.set_commit_sink(Arc::new(move |events| {
-            let batch: Vec<RecordChange> = events
-                .into_iter()
-                .filter_map(|e| e.downcast::<RecordChange>().ok().map(|b| *b))
-                .collect();
+            let mut batch = Vec::with_capacity(events.len());
+            let mut released = Vec::new();
+            for event in events {
+                match event.downcast::<RecordChange>() {
+                    Ok(change) => batch.push(*change),
+                    Err(other) => {
+                        if let Ok(files) = other.downcast::<Released>() {
+                            released.push(*files);
+                        }
+                    }
+                }
+            }
             feed.publish(batch);
+            feed.release(released);
         }))?;
         Ok(stream)
+    }
+
+    /// The files committed writes let go of (see [`crate::files::Released`]),
+    /// batch by batch, after each COMMIT: whoever removes them from storage can
+    /// never remove a file a rolled-back write only meant to drop.
+    pub fn subscribe_released(&self) -> mpsc::UnboundedReceiver<Vec<Released>> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        self.released
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(tx);
+        rx
+    }
+
+    fn release(&self, released: Vec<Released>) {
+        if released.is_empty() {
+            return;
+        }
+        let mut subscribers = self
+            .released
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        subscribers.retain(|tx| tx.send(released.clone()).is_ok());
     }
 
     /// A new subscription; it receives every batch committed from now on. Its

@@ -29,6 +29,7 @@ pub mod core;
 pub mod cron;
 pub mod db;
 pub mod error;
+pub mod files;
 pub mod healthcheck;
 pub mod hooks;
 pub mod id;

@@ -3,7 +3,8 @@
 // edited with the form (select, date picker, JSON editor, relation picker with
 // search), a validation error inline, the table filtered (a bad filter shows the
 // compiler's error inline), sorted, columns hidden, one record deleted, two bulk
-// deleted; finally a poker room renamed by the admin appears live in a player's page.
+// deleted; files uploaded, listed and removed with the form; finally a poker room
+// renamed by the admin appears live in a player's page.
 
 /** Runs the section; expects `ctx.admin.page` signed in. */
 export async function run(ctx) {
@@ -219,6 +220,37 @@ export async function run(ctx) {
     const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     check(overflow <= 1, `the page is ${overflow}px wider than the screen (only the table should scroll)`);
     await shot({ who: 'phone', page: p }, 'records-table');
+  });
+
+  await step('files uploaded with the form, listed with links, one removed', async () => {
+    await api('POST', '/api/collections', {
+      name: 'papers', type: 'base', fields: [
+        { name: 'title', type: 'text' },
+        { name: 'files', type: 'file', maxSelect: 3 },
+      ],
+    });
+    await page.goto(`${baseUrl}/_/collections/papers/records/new`);
+    await page.locator('#f-title').fill('With files');
+    await page.locator('#f-files').setInputFiles([
+      { name: 'first.txt', mimeType: 'text/plain', buffer: Buffer.from('first') },
+      { name: 'second.txt', mimeType: 'text/plain', buffer: Buffer.from('second') },
+    ]);
+    await page.locator('[data-testid=save-record]').click();
+    await page.waitForURL(/\/_\/collections\/papers\?flash=record_created/);
+    const list = await api('GET', '/api/collections/papers/records');
+    const rec = list.items[0];
+    check(rec?.files?.length === 2, `two files stored: ${JSON.stringify(rec)}`);
+    await page.goto(`${baseUrl}/_/collections/papers/records/${rec.id}`);
+    const links = await page.locator('.rec-file-list a').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+    check(links.length === 2 && links.every((l) => l.startsWith('/api/files/')), `file links: ${links}`);
+    const file = await fetch(`${baseUrl}${links[0]}`);
+    check(await file.text() === 'first', 'the first link downloads the first file');
+    await shot(admin, 'records-files');
+    await page.locator(`input[name="remove:files"][value="${rec.files[0]}"]`).check();
+    await page.locator('[data-testid=save-record]').click();
+    await page.waitForURL(/flash=record_saved/);
+    const after = await api('GET', `/api/collections/papers/records/${rec.id}`);
+    check(JSON.stringify(after.files) === JSON.stringify([rec.files[1]]), `one file left: ${JSON.stringify(after.files)}`);
   });
 
   await step('a room renamed in the admin UI changes live in the player\'s page', async () => {

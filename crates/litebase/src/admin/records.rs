@@ -219,6 +219,43 @@ fn pairs(body: &web::Bytes) -> Result<Vec<(String, String)>, ApiError> {
         .map_err(|_| ApiError::bad_request("The form could not be read; send it again."))
 }
 
+/// A file token of the signed-in superuser, for links to protected files
+/// (`None` when the collection has none, or it cannot be made).
+async fn file_token(core: &Core, session: &AdminSession, c: &Collection) -> Option<String> {
+    use crate::auth::token;
+    let protected = c.fields.iter().any(|f| {
+        matches!(
+            f.kind,
+            FieldKind::File {
+                protected: true,
+                ..
+            }
+        )
+    });
+    if !protected {
+        return None;
+    }
+    let me = session.superuser.clone();
+    let superusers = core.schema.current().get(&me.collection_id).cloned()?;
+    let id = me.id.clone();
+    let row = core
+        .db
+        .read(move |conn| crate::records::accounts::load(conn, &superusers, &id))
+        .await
+        .ok()??;
+    let claims = token::Claims {
+        id: me.id,
+        kind: token::Purpose::File.as_str().into(),
+        collection_id: me.collection_id.clone(),
+        refreshable: false,
+        email: None,
+        new_email: None,
+        exp: token::expiry(180),
+    };
+    let secret = core.token_secret(&me.collection_id, token::Purpose::File);
+    token::sign(&claims, &secret, &row.token_key).ok()
+}
+
 /// Relation chips (with display text) for the relation fields' values in `raw`.
 async fn chips(
     core: &Core,
@@ -272,7 +309,11 @@ async fn form_page(
         .map(|t| (t.id.clone(), t.name.clone()))
         .collect();
     let chips = chips(core, c, &state.raw).await?;
-    let views = fields::views(c, &targets, &state.raw, &state.errors, &chips);
+    let mut views = fields::views(c, &targets, &state.raw, &state.errors, &chips);
+    if let Some(id) = state.id {
+        let token = file_token(core, session, c).await;
+        fields::link_files(c, id, token.as_deref(), &mut views);
+    }
     let mut ctx = Context::new();
     ctx.insert("collection", &head(c));
     ctx.insert("fields", &views);
@@ -354,13 +395,14 @@ async fn save(
     session: AdminSession,
     name: String,
     id: Option<String>,
-    body: web::Bytes,
+    body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let Some(c) = find(&core, &name) else {
         return missing(&req, &session);
     };
     let lang = request_lang(&req);
-    let raw = fields::raw_of_pairs(pairs(&body)?);
+    let (posted, uploads) = read_posted(&req, &core, body).await?;
+    let raw = fields::raw_of_pairs(posted);
     let failed = |raw: Raw, errors: Map<String, Value>, message: String| FormState {
         id: id.as_deref(),
         raw,
@@ -369,7 +411,10 @@ async fn save(
         status: StatusCode::BAD_REQUEST,
     };
     let data = match fields::body_of_form(&c, &raw, id.is_none()) {
-        Ok(data) => data,
+        Ok(mut data) => {
+            fields::file_removals(&c, &raw, &mut data);
+            data
+        }
         Err(errors) => {
             let state = failed(raw, errors, text(lang, "fix_errors").into());
             return form_page(&req, &core, &session, &c, state).await;
@@ -379,12 +424,12 @@ async fn save(
     let result = match &id {
         None => core
             .records
-            .create(&caller, &name, data)
+            .create_with_files(&caller, &name, data, uploads)
             .await
             .map_err(ApiError::from),
         Some(id) => core
             .records
-            .update(&caller, &name, id.clone(), data)
+            .update_with_files(&caller, &name, id.clone(), data, uploads)
             .await
             .map_err(ApiError::from),
     };
@@ -415,7 +460,7 @@ async fn create(
     core: web::Data<Core>,
     session: AdminSession,
     name: web::Path<String>,
-    body: web::Bytes,
+    body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     save(req, core, session, name.into_inner(), None, body).await
 }
@@ -425,10 +470,39 @@ async fn update(
     core: web::Data<Core>,
     session: AdminSession,
     path: web::Path<(String, String)>,
-    body: web::Bytes,
+    body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let (name, id) = path.into_inner();
     save(req, core, session, name, Some(id), body).await
+}
+
+/// The posted form: urlencoded, or multipart when it uploads files (sent by
+/// `admin.js` with the CSRF header); file parts go to temp files.
+async fn read_posted(
+    req: &HttpRequest,
+    core: &Core,
+    mut payload: web::Payload,
+) -> Result<(Vec<(String, String)>, Vec<crate::files::Upload>), ApiError> {
+    let multipart = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
+    let limit = core.config.serve.body_limit;
+    if multipart {
+        let temp = core.records.files().temp_dir().to_path_buf();
+        return crate::files::form::read_multipart(req.headers(), payload, limit, Some(&temp))
+            .await;
+    }
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = futures_util::StreamExt::next(&mut payload).await {
+        let chunk = chunk.map_err(|_| ApiError::bad_request("The form could not be read."))?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok((pairs(&body.freeze())?, Vec::new()))
 }
 
 async fn delete(

@@ -1,6 +1,11 @@
 //! Request bodies as PocketBase accepts them: JSON, or multipart form data (what the
-//! JS SDK sends for batches and forms) whose `@jsonPayload` part carries JSON and
-//! whose other parts are plain values.
+//! JS SDK sends for batches and forms) whose `@jsonPayload` part carries JSON,
+//! whose file parts are uploads and whose other parts are plain values.
+//!
+//! A file part is streamed to a temp file as it arrives (never held whole in
+//! memory); the body limit counts every part, files included.
+
+use std::path::Path;
 
 use actix_web::http::header::{CONTENT_TYPE, HeaderMap};
 use actix_web::web::{self, Bytes};
@@ -8,20 +13,54 @@ use futures_util::StreamExt;
 use serde_json::{Map, Value};
 
 use crate::error::ApiError;
+use crate::files::Upload;
 
-/// The body as a JSON object; anything else is a 400 in PocketBase's shape.
+/// A body read as a form: its values, and the files it uploaded (in temp files
+/// removed when dropped).
+#[derive(Debug, Default)]
+pub struct Form {
+    /// The values, as a JSON object.
+    pub body: Map<String, Value>,
+    /// The file parts, in the order they came.
+    pub files: Vec<Upload>,
+}
+
+/// The body as a JSON object; anything else is a 400 in PocketBase's shape. File
+/// parts are refused (only record writes take them, see [`read_form`]).
 pub async fn read_object(
+    headers: &HeaderMap,
+    payload: web::Payload,
+    limit: usize,
+) -> Result<Map<String, Value>, ApiError> {
+    read_body(headers, payload, limit, None)
+        .await
+        .map(|form| form.body)
+}
+
+/// The body as values and uploads: multipart file parts are written to temp
+/// files under `temp_dir`.
+pub async fn read_form(
+    headers: &HeaderMap,
+    payload: web::Payload,
+    limit: usize,
+    temp_dir: &Path,
+) -> Result<Form, ApiError> {
+    read_body(headers, payload, limit, Some(temp_dir)).await
+}
+
+async fn read_body(
     headers: &HeaderMap,
     mut payload: web::Payload,
     limit: usize,
-) -> Result<Map<String, Value>, ApiError> {
+    temp_dir: Option<&Path>,
+) -> Result<Form, ApiError> {
     let content_type = headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_ascii_lowercase();
     if content_type.starts_with("multipart/form-data") {
-        return read_multipart(headers, payload, limit).await;
+        return read_multipart(headers, payload, limit, temp_dir).await;
     }
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
@@ -38,13 +77,19 @@ pub async fn read_object(
         for (k, v) in pairs {
             push_value(&mut map, k, Value::String(v));
         }
-        return Ok(map);
+        return Ok(Form {
+            body: map,
+            files: Vec::new(),
+        });
     }
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Map::new());
+        return Ok(Form::default());
     }
     match serde_json::from_slice::<Value>(&body) {
-        Ok(Value::Object(map)) => Ok(map),
+        Ok(Value::Object(map)) => Ok(Form {
+            body: map,
+            files: Vec::new(),
+        }),
         Ok(_) => Err(ApiError::generic_bad_request()),
         Err(_) => Err(unreadable_json(&body)),
     }
@@ -93,37 +138,24 @@ async fn read_multipart(
     headers: &HeaderMap,
     payload: web::Payload,
     limit: usize,
-) -> Result<Map<String, Value>, ApiError> {
-    let mut form = actix_multipart::Multipart::new(headers, payload);
-    let mut map = Map::new();
-    let mut used = 0usize;
-    while let Some(field) = form.next().await {
-        let mut field = field.map_err(|_| ApiError::generic_bad_request())?;
-        let name = field.name().unwrap_or_default().to_string();
-        let is_file = field
-            .content_disposition()
-            .and_then(|cd| cd.get_filename())
-            .is_some();
-        let bytes = match field.bytes(limit.saturating_sub(used)).await {
-            Ok(Ok(bytes)) => bytes,
-            Ok(Err(_)) => return Err(ApiError::generic_bad_request()),
-            Err(_) => return Err(ApiError::too_large()),
-        };
-        used += bytes.len();
-        if is_file {
-            return Err(ApiError::bad_request("File uploads are not supported yet."));
-        }
-        let text =
-            String::from_utf8(bytes.to_vec()).map_err(|_| ApiError::generic_bad_request())?;
+    temp_dir: Option<&Path>,
+) -> Result<Form, ApiError> {
+    let (values, files) =
+        crate::files::form::read_multipart(headers, payload, limit, temp_dir).await?;
+    let mut out = Form {
+        body: Map::new(),
+        files,
+    };
+    for (name, text) in values {
         if name == "@jsonPayload" {
             match serde_json::from_str::<Value>(&text) {
-                Ok(Value::Object(obj)) => map.extend(obj),
+                Ok(Value::Object(obj)) => out.body.extend(obj),
                 Ok(_) => return Err(ApiError::generic_bad_request()),
                 Err(_) => return Err(unreadable_json(text.as_bytes())),
             }
         } else {
-            push_value(&mut map, name, Value::String(text));
+            push_value(&mut out.body, name, Value::String(text));
         }
     }
-    Ok(map)
+    Ok(out)
 }

@@ -75,6 +75,21 @@ async fn view(
     Ok(HttpResponse::Ok().json(record))
 }
 
+/// A create or update body: values, and file parts streamed to temp files.
+async fn read_form(
+    core: &Core,
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> Result<body::Form, ApiError> {
+    body::read_form(
+        req.headers(),
+        payload,
+        core.config.serve.body_limit,
+        core.records.files().temp_dir(),
+    )
+    .await
+}
+
 async fn create(
     core: web::Data<Core>,
     auth: Auth,
@@ -83,10 +98,10 @@ async fn create(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     core.records.check_collection(&name)?;
-    let body = body::read_object(req.headers(), payload, core.config.serve.body_limit).await?;
+    let form = read_form(&core, &req, payload).await?;
     let record = core
         .records
-        .create(&caller(auth, &req)?, &name, body)
+        .create_with_files(&caller(auth, &req)?, &name, form.body, form.files)
         .await?;
     Ok(HttpResponse::Ok().json(record))
 }
@@ -100,10 +115,10 @@ async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let (name, id) = path.into_inner();
     core.records.check_collection(&name)?;
-    let body = body::read_object(req.headers(), payload, core.config.serve.body_limit).await?;
+    let form = read_form(&core, &req, payload).await?;
     let record = core
         .records
-        .update(&caller(auth, &req)?, &name, id, body)
+        .update_with_files(&caller(auth, &req)?, &name, id, form.body, form.files)
         .await?;
     Ok(HttpResponse::Ok().json(record))
 }
@@ -125,12 +140,66 @@ async fn batch(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body::read_object(req.headers(), payload, core.config.serve.body_limit).await?;
-    let requests = match body.get("requests") {
+    let form = read_form(&core, &req, payload).await?;
+    let requests = match form.body.get("requests") {
         Some(Value::Array(items)) => items.clone(),
         _ => Vec::new(),
     };
+    // Files go under `requests.N.field` or `requests[N].field`, as PocketBase reads them.
+    let files = form
+        .files
+        .into_iter()
+        .filter_map(|mut upload| {
+            let (index, key) = batch_file_key(&upload.key)?;
+            upload.key = key;
+            Some((index, upload))
+        })
+        .collect();
     let caller = Caller::request(auth, Map::new(), headers_map(&req));
-    let results = core.records.batch(&caller, &requests).await?;
+    let results = core
+        .records
+        .batch_with_files(&caller, &requests, files)
+        .await?;
     Ok(HttpResponse::Ok().json(results))
+}
+
+/// The sub-request index and field key of a batch's file part
+/// (`requests.0.avatar`, `requests[0].avatar+`); `None` for other names.
+fn batch_file_key(name: &str) -> Option<(usize, String)> {
+    let rest = name.strip_prefix("requests")?;
+    let (index, key) = if let Some(dotted) = rest.strip_prefix('.') {
+        dotted.split_once('.')?
+    } else {
+        let inner = rest.strip_prefix('[')?;
+        let (index, key) = inner.split_once(']')?;
+        (index, key.strip_prefix('.')?)
+    };
+    let index = index.parse().ok()?;
+    (!key.is_empty()).then(|| (index, key.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::batch_file_key;
+
+    #[test]
+    fn batch_file_keys() {
+        assert_eq!(
+            batch_file_key("requests.0.avatar"),
+            Some((0, "avatar".into()))
+        );
+        assert_eq!(
+            batch_file_key("requests[12].docs+"),
+            Some((12, "docs+".into()))
+        );
+        for other in [
+            "avatar",
+            "requests.x.a",
+            "requests.0.",
+            "requests[1]a",
+            "requests.1",
+        ] {
+            assert_eq!(batch_file_key(other), None, "{other}");
+        }
+    }
 }

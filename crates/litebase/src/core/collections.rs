@@ -354,6 +354,18 @@ pub async fn delete_collection(core: &Core, auth: &Auth, key: &str) -> Result<()
         .replace_if_newer(Schema::new(collections), generation);
     write_dev_migration(migration);
     tracing::info!(collection = %id, "collection deleted");
+    // Its records' files go with it, once the drop has committed.
+    if c.fields
+        .iter()
+        .any(|f| matches!(f.kind, FieldKind::File { .. }))
+    {
+        let storage = core.records.files().storage();
+        let prefix = format!("{id}/");
+        let removed = tokio::task::spawn_blocking(move || storage.delete_prefix(&prefix)).await;
+        if let Ok(Err(e)) = removed {
+            tracing::warn!(error = %e, collection = %c.id, "could not remove the collection's files");
+        }
+    }
     Ok(())
 }
 

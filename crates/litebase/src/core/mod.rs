@@ -126,11 +126,17 @@ impl Core {
         crate::webhooks::outbox::register(&mut hooks, webhooks.registry().clone());
         let hooks = std::sync::Arc::new(hooks);
         Hooks::follow(hooks.clone(), &changes).map_err(|e| DbError::Thread(e.to_string()))?;
+        let files = std::sync::Arc::new(crate::files::Files::new(
+            &config.global.data_dir,
+            &settings.s3,
+        ));
+        clean_released_files(&changes, files.clone())?;
         let records = crate::records::service::Records::new(
             db.clone(),
             schema.clone(),
             hooks.clone(),
             secret.as_str().into(),
+            files,
         );
         Ok(Core {
             webhooks,
@@ -182,6 +188,7 @@ impl Core {
         self.limiter.set_per_minute(settings.auth_limit());
         self.logs
             .configure(settings.logs.max_days, settings.logs.log_ip);
+        self.records.files().configure(&settings.s3);
         match self.mailer.write() {
             Ok(mut m) => *m = mailer,
             Err(poisoned) => *poisoned.into_inner() = mailer,
@@ -252,6 +259,27 @@ impl Core {
     ) -> String {
         self.records.token_secret(collection_id, purpose)
     }
+}
+
+/// Removes the files committed writes let go of, on a thread of its own, in
+/// commit order. Only committed writes announce released files (a rolled-back
+/// one's announcement is dropped with its savepoint), so nothing a record still
+/// names is ever removed; a crash before removal leaves the file as waste.
+fn clean_released_files(
+    changes: &crate::changes::ChangeStream,
+    files: std::sync::Arc<crate::files::Files>,
+) -> Result<(), DbError> {
+    let mut released = changes.subscribe_released();
+    std::thread::Builder::new()
+        .name("files-cleaner".into())
+        .spawn(move || {
+            files.remove_stale_uploads();
+            while let Some(batch) = released.blocking_recv() {
+                files.remove_released(&batch);
+            }
+        })
+        .map(|_| ())
+        .map_err(|e| DbError::Thread(e.to_string()))
 }
 
 /// Remembers when a mail of a kind last went to a record, so repeated requests

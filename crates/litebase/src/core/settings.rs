@@ -46,6 +46,9 @@ pub async fn update(core: &Core, patch: Value) -> Result<Settings, ApiError> {
         s3.insert("secret".into(), saved);
     }
     next.backups.cron = next.backups.cron.trim().to_string();
+    if next.s3.secret.is_empty() {
+        next.s3.secret = current.s3.secret.clone();
+    }
     next.meta.app_url = next.meta.app_url.trim_end_matches('/').to_string();
     for header in &mut next.trusted_proxy.headers {
         *header = header.trim().to_string();

@@ -6,6 +6,7 @@
 //! inside one transaction.
 
 pub mod accounts;
+pub mod download;
 pub mod error;
 pub mod expand;
 pub mod identity;
@@ -15,6 +16,7 @@ pub mod read;
 pub mod rules;
 pub mod service;
 pub mod superusers;
+pub mod uploads;
 pub mod value;
 pub mod write;
 

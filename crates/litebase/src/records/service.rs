@@ -25,12 +25,14 @@ use serde_json::{Map, Value, json};
 
 use super::error::RecordError;
 use super::read::{self, ListQuery, ReadCtx, param};
+use super::uploads;
 use super::write::{self, PreparedAuth, WriteCtx};
 use super::{missing_collection, rules};
 use crate::auth::request::Auth;
 use crate::changes::Origin;
 use crate::db::{Db, DbError};
 use crate::error::ApiError;
+use crate::files::{Files, Upload};
 use crate::hooks::Hooks;
 use crate::query::RequestInfo;
 use crate::schema::{Collection, CollectionType, Schema, SchemaCache};
@@ -136,11 +138,40 @@ pub struct Records {
     pub(super) schema: Arc<SchemaCache>,
     hooks: Arc<Hooks>,
     pub(super) master_secret: Arc<str>,
+    pub(super) files: Arc<Files>,
 }
 
 struct Target {
     schema: Arc<Schema>,
     collection: Arc<Collection>,
+}
+
+/// The uploads of one write, stored before it runs.
+#[derive(Default)]
+struct StoredUploads {
+    /// What the write checks.
+    files: Vec<uploads::NewFile>,
+    /// The id a create uses (its uploads were stored under it).
+    new_id: Option<String>,
+    /// The record's id the uploads were stored under.
+    folder: String,
+    /// The stored names.
+    stored: Vec<String>,
+}
+
+impl StoredUploads {
+    /// After the write: removes the stored uploads `record` (the write's result,
+    /// `None` when it failed) does not name.
+    async fn finish(
+        self,
+        files: &Arc<Files>,
+        collection: &Collection,
+        record: Option<&Map<String, Value>>,
+    ) {
+        if !self.stored.is_empty() {
+            uploads::remove_unkept(files, collection, &self.folder, self.stored, record).await;
+        }
+    }
 }
 
 /// What one write is about.
@@ -149,6 +180,7 @@ struct WriteRequest {
     body: Map<String, Value>,
     op: WriteOp,
     id: String,
+    files: Vec<Upload>,
 }
 
 /// A single write, run on the writer's transaction.
@@ -161,20 +193,27 @@ type WriteOp = fn(
 ) -> Result<Map<String, Value>, RecordError>;
 
 impl Records {
-    /// The service over `db`, with the schema cache and hooks the app runs with
-    /// and the instance's secret that tokens derive from.
+    /// The service over `db`, with the schema cache and hooks the app runs with,
+    /// the instance's secret that tokens derive from, and where uploaded files go.
     pub fn new(
         db: Db,
         schema: Arc<SchemaCache>,
         hooks: Arc<Hooks>,
         master_secret: Arc<str>,
+        files: Arc<Files>,
     ) -> Self {
         Records {
             db,
             schema,
             hooks,
             master_secret,
+            files,
         }
+    }
+
+    /// Where uploaded files are kept.
+    pub fn files(&self) -> &Arc<Files> {
+        &self.files
     }
 
     /// The database, for an app's own reads.
@@ -248,11 +287,24 @@ impl Records {
         name: &str,
         body: Map<String, Value>,
     ) -> Result<Map<String, Value>, RecordError> {
+        self.create_with_files(caller, name, body, Vec::new()).await
+    }
+
+    /// Creates a record with uploaded files (the file parts of a multipart
+    /// body, under their file fields' keys).
+    pub async fn create_with_files(
+        &self,
+        caller: &Caller,
+        name: &str,
+        body: Map<String, Value>,
+        files: Vec<Upload>,
+    ) -> Result<Map<String, Value>, RecordError> {
         let write = WriteRequest {
             method: "POST",
             body,
             op: |conn, ctx, c, _, body| write::create(conn, ctx, c, body),
             id: String::new(),
+            files,
         };
         self.write_one(caller, self.target(name)?, write).await
     }
@@ -265,11 +317,25 @@ impl Records {
         id: String,
         body: Map<String, Value>,
     ) -> Result<Map<String, Value>, RecordError> {
+        self.update_with_files(caller, name, id, body, Vec::new())
+            .await
+    }
+
+    /// Updates record `id` with uploaded files (see [`Records::create_with_files`]).
+    pub async fn update_with_files(
+        &self,
+        caller: &Caller,
+        name: &str,
+        id: String,
+        body: Map<String, Value>,
+        files: Vec<Upload>,
+    ) -> Result<Map<String, Value>, RecordError> {
         let write = WriteRequest {
             method: "PATCH",
             body,
             op: |conn, ctx, c, id, body| write::update(conn, ctx, c, id, body).map(|(r, _)| r),
             id,
+            files,
         };
         self.write_one(caller, self.target(name)?, write).await
     }
@@ -287,6 +353,7 @@ impl Records {
             body,
             op: |conn, ctx, c, _, body| upsert_in(conn, ctx, c, body),
             id: String::new(),
+            files: Vec::new(),
         };
         self.write_one(caller, self.target(name)?, write).await
     }
@@ -308,6 +375,8 @@ impl Records {
                     superuser,
                     validate: true,
                     auth: PreparedAuth::default(),
+                    uploads: &[],
+                    new_id: None,
                 };
                 write::delete(conn, &ctx, &collection, &id)
             })
@@ -333,6 +402,8 @@ impl Records {
                     superuser: true,
                     validate: true,
                     auth: PreparedAuth::default(),
+                    uploads: &[],
+                    new_id: None,
                 };
                 write::truncate(conn, &ctx, &collection)
             })
@@ -393,15 +464,96 @@ impl Records {
     ) -> Result<Map<String, Value>, RecordError> {
         let WriteRequest {
             method,
-            body,
+            mut body,
             op,
             id,
+            files,
         } = write;
+        let Target { schema, collection } = target;
+        let upload = self
+            .store_uploads(&collection, &mut body, files, &id)
+            .await?;
+        let result = self
+            .write_prepared(
+                caller,
+                schema,
+                collection.clone(),
+                method,
+                body,
+                op,
+                id,
+                &upload.files,
+                upload.new_id.clone(),
+            )
+            .await;
+        let kept = result.as_ref().ok().map(|(record, _)| record);
+        upload.finish(&self.files, &collection, kept).await;
+        result.map(|(_, shown)| shown)
+    }
+
+    /// Names the uploads of one write, puts their names in `body` and stores them
+    /// before the write, under the record's id (`id`; for a create, the body's or
+    /// a new one). An id that is not valid fails the write, so then nothing is
+    /// stored.
+    async fn store_uploads(
+        &self,
+        collection: &Collection,
+        body: &mut Map<String, Value>,
+        files: Vec<Upload>,
+        id: &str,
+    ) -> Result<StoredUploads, RecordError> {
+        let mut staged = uploads::stage(collection, body, files);
+        let mut out = StoredUploads {
+            folder: id.to_string(),
+            ..StoredUploads::default()
+        };
+        if staged.files.is_empty() {
+            return Ok(out);
+        }
+        if out.folder.is_empty() {
+            out.folder = match body.get("id").map(super::value::to_text) {
+                Some(given) if !given.is_empty() => given,
+                _ => {
+                    let fresh = crate::id::new_id();
+                    out.new_id = Some(fresh.clone());
+                    fresh
+                }
+            };
+        }
+        if crate::id::is_valid_id(&out.folder) && out.folder.len() == crate::id::ID_LENGTH {
+            out.stored = staged
+                .store(&self.files, collection, &out.folder)
+                .await
+                .map_err(|e| {
+                    tracing::error!(error = %e, "could not store an upload");
+                    RecordError::from(ApiError::bad_request(
+                        "Failed to upload the files; try again.",
+                    ))
+                })?;
+        }
+        out.files = staged.files;
+        Ok(out)
+    }
+
+    /// The write itself: rules, hooks and the row on the writer thread; returns
+    /// the record as stored and as shown to the caller.
+    #[allow(clippy::too_many_arguments)]
+    async fn write_prepared(
+        &self,
+        caller: &Caller,
+        schema: Arc<Schema>,
+        collection: Arc<Collection>,
+        method: &'static str,
+        body: Map<String, Value>,
+        op: WriteOp,
+        id: String,
+        new_files: &[uploads::NewFile],
+        new_id: Option<String>,
+    ) -> Result<(Map<String, Value>, Map<String, Value>), RecordError> {
         let expand = param(&caller.query, "expand").to_string();
         let fields = param(&caller.query, "fields").to_string();
         let info = caller.info(method, body.clone());
         let superuser = caller.bypasses_rules();
-        let Target { schema, collection } = target;
         let prepared = self
             .prepare_auth(
                 &collection,
@@ -413,7 +565,8 @@ impl Records {
         let (schema2, collection2, info2) = (schema.clone(), collection.clone(), info.clone());
         let origin = caller.origin();
         let hooks = self.hooks.clone();
-        let (record, managed) = self
+        let new_files = new_files.to_vec();
+        let (stored, managed) = self
             .db
             .write(move |conn| {
                 let ctx = WriteCtx {
@@ -424,17 +577,26 @@ impl Records {
                     superuser,
                     validate: true,
                     auth: prepared,
+                    uploads: &new_files,
+                    new_id,
                 };
                 let record = op(conn, &ctx, &collection2, &id, &body)?;
                 let managed = managed_after(conn, &ctx, &collection2, &record)?;
                 Ok::<_, RecordError>((record, managed))
             })
             .await?;
-        let record = write::visible(&collection, record, superuser, info.auth.as_ref(), managed);
+        let record = write::visible(
+            &collection,
+            stored.clone(),
+            superuser,
+            info.auth.as_ref(),
+            managed,
+        );
         if expand.trim().is_empty() && fields.trim().is_empty() {
-            return Ok(record);
+            return Ok((stored, record));
         }
-        self.db
+        let shown = self
+            .db
             .read(move |conn| {
                 let ctx = ReadCtx {
                     schema: &schema,
@@ -444,9 +606,10 @@ impl Records {
                 let mut items = [record];
                 read::finish(conn, &ctx, &collection, &mut items, &expand, &fields)?;
                 let [one] = items;
-                Ok(one)
+                Ok::<_, RecordError>(one)
             })
-            .await
+            .await?;
+        Ok((stored, shown))
     }
 
     /// Runs the sub-requests `requests` (`{method, url, body}`) as `caller` in one
@@ -455,6 +618,17 @@ impl Records {
         &self,
         caller: &Caller,
         requests: &[Value],
+    ) -> Result<Vec<Value>, BatchError> {
+        self.batch_with_files(caller, requests, Vec::new()).await
+    }
+
+    /// A batch whose sub-requests upload files: `files` pairs a sub-request's
+    /// index with an upload (its key without the `requests.N.` prefix).
+    pub async fn batch_with_files(
+        &self,
+        caller: &Caller,
+        requests: &[Value],
+        mut files: Vec<(usize, Upload)>,
     ) -> Result<Vec<Value>, BatchError> {
         if requests.is_empty() {
             return Err(BatchError::Whole(batch_validation(
@@ -470,22 +644,35 @@ impl Records {
         }
         let schema = self.schema.current();
         let mut ops = Vec::with_capacity(requests.len());
+        // One entry per sub-request, in order.
+        let mut stored: Vec<(Arc<Collection>, StoredUploads)> = Vec::new();
         for (index, item) in requests.iter().enumerate() {
-            let item_error = |error| BatchError::Item { index, error };
-            let op = parse_batch_op(&schema, item).map_err(item_error)?;
-            let prepared = self
-                .prepare_auth(&op.collection, &op.body, caller, op.id.as_deref())
-                .await
-                .map_err(item_error)?;
-            ops.push((op, prepared));
+            let (mine, rest): (Vec<_>, Vec<_>) = files.drain(..).partition(|(i, _)| *i == index);
+            files = rest;
+            let mine: Vec<Upload> = mine.into_iter().map(|(_, u)| u).collect();
+            match self.prepare_batch_op(&schema, item, caller, mine).await {
+                Ok((op, prepared, upload)) => {
+                    let checks = (upload.files.clone(), upload.new_id.clone());
+                    stored.push((op.collection.clone(), upload));
+                    ops.push((op, prepared, checks));
+                }
+                Err(error) => {
+                    for (c, upload) in stored {
+                        upload.finish(&self.files, &c, None).await;
+                    }
+                    return Err(BatchError::Item { index, error });
+                }
+            }
         }
         let superuser = caller.bypasses_rules();
         let caller = caller.clone();
         let hooks = self.hooks.clone();
-        self.db
+        let written = self
+            .db
             .write(move |conn| {
                 let mut results = Vec::with_capacity(ops.len());
-                for (index, (op, prepared)) in ops.into_iter().enumerate() {
+                let mut records = Vec::with_capacity(ops.len());
+                for (index, (op, prepared, (new_files, new_id))) in ops.into_iter().enumerate() {
                     let info = rules::request_info(
                         &caller.auth,
                         &op.method,
@@ -501,10 +688,13 @@ impl Records {
                         superuser,
                         validate: true,
                         auth: prepared,
+                        uploads: &new_files,
+                        new_id,
                     };
                     let c = &op.collection;
                     let (status, record) = run_batch_op(conn, &ctx, &op)
                         .map_err(|error| BatchError::Item { index, error })?;
+                    records.push(record.clone());
                     let body = match record {
                         Some(r) => {
                             let managed = managed_after(conn, &ctx, c, &r)
@@ -521,9 +711,44 @@ impl Records {
                     };
                     results.push(json!({"status": status, "body": body}));
                 }
-                Ok::<_, BatchError>(results)
+                Ok::<_, BatchError>((results, records))
             })
+            .await;
+        let records = match &written {
+            Ok((_, records)) => records.clone(),
+            Err(_) => Vec::new(),
+        };
+        for (index, (c, upload)) in stored.into_iter().enumerate() {
+            let record = records.get(index).and_then(Option::as_ref);
+            upload.finish(&self.files, &c, record).await;
+        }
+        written.map(|(results, _)| results)
+    }
+
+    /// One sub-request of a batch read, its uploads stored and its password
+    /// hashed, before the batch's transaction.
+    async fn prepare_batch_op(
+        &self,
+        schema: &Schema,
+        item: &Value,
+        caller: &Caller,
+        files: Vec<Upload>,
+    ) -> Result<(BatchOp, PreparedAuth, StoredUploads), RecordError> {
+        let mut op = parse_batch_op(schema, item)?;
+        let id = op.id.clone().unwrap_or_default();
+        let upload = self
+            .store_uploads(&op.collection, &mut op.body, files, &id)
+            .await?;
+        match self
+            .prepare_auth(&op.collection, &op.body, caller, op.id.as_deref())
             .await
+        {
+            Ok(prepared) => Ok((op, prepared, upload)),
+            Err(e) => {
+                upload.finish(&self.files, &op.collection, None).await;
+                Err(e)
+            }
+        }
     }
 
     /// Runs `f` in one write transaction with an app's system access (no rules),
@@ -553,6 +778,8 @@ impl Records {
                         superuser: true,
                         validate: false,
                         auth: PreparedAuth::default(),
+                        uploads: &[],
+                        new_id: None,
                     },
                 };
                 f(&tx)

@@ -204,6 +204,11 @@ fn to_json(v: &Value) -> Value {
     })
 }
 
+/// The names a file field's value holds (a name, a list, JSON text of a list).
+pub fn file_names(v: &Value) -> Vec<String> {
+    to_file_list(v)
+}
+
 /// Parses the date formats PocketBase accepts into its storage format, or `""`.
 pub fn normalize_date(s: &str) -> String {
     super::parse::parse_date(s)
@@ -479,7 +484,7 @@ fn safe_file_name(name: &str) -> bool {
 /// PocketBase's `validation_invalid_file` for the names of file field `field`: a
 /// client may keep or remove the names the stored record has (`stored`; `None` for
 /// a new record), but never add one as a plain string, since new files come only
-/// as uploads (which litebase does not take yet). Names with `/`, `\` or `..` are
+/// as uploads (whose new names the caller adds to `stored`). Names with `/`, `\` or `..` are
 /// refused even when stored. The error lists the refused names, each cut to 250
 /// bytes, in `params.invalidFiles`.
 pub fn invalid_files(field: &Field, new: &Value, stored: Option<&Value>) -> Option<Value> {

@@ -34,6 +34,11 @@ pub struct WriteCtx<'a> {
     pub validate: bool,
     /// Auth collections: what was prepared off the writer thread (hashing is slow).
     pub auth: PreparedAuth,
+    /// The files this write uploaded (already stored under their new names).
+    pub uploads: &'a [super::uploads::NewFile],
+    /// The id a create uses when the body gives none (its uploads were stored
+    /// under it).
+    pub new_id: Option<String>,
 }
 
 /// Password work done before a write reaches the writer thread.
@@ -122,6 +127,7 @@ fn validate_all(
     c: &Collection,
     record: &Map<String, Value>,
     stored: Option<&Map<String, Value>>,
+    uploads: &[super::uploads::NewFile],
 ) -> Map<String, Value> {
     let mut problems = Map::new();
     for f in &c.fields {
@@ -139,7 +145,22 @@ fn validate_all(
             .cloned()
             .unwrap_or_else(|| value::zero(f));
         let old = stored.and_then(|s| s.get(&f.name));
-        if let Some(e) = value::invalid_files(f, &v, old).or_else(|| value::validate(f, &v)) {
+        // The names this write uploaded count as kept.
+        let kept = uploads.iter().any(|u| u.field == f.name).then(|| {
+            let mut names = old.map(value::file_names).unwrap_or_default();
+            names.extend(
+                uploads
+                    .iter()
+                    .filter(|u| u.field == f.name)
+                    .map(|u| u.name.clone()),
+            );
+            json!(names)
+        });
+        let old = kept.as_ref().or(old);
+        if let Some(e) = value::invalid_files(f, &v, old)
+            .or_else(|| value::validate(f, &v))
+            .or_else(|| super::uploads::problem(f, &v, uploads))
+        {
             problems.insert(f.name.clone(), e);
         }
     }
@@ -463,7 +484,7 @@ pub fn create(
             }
             s
         }
-        _ => new_id(),
+        _ => ctx.new_id.clone().unwrap_or_else(new_id),
     };
     record.insert("id".into(), json!(id));
     let stamp = now();
@@ -496,7 +517,7 @@ pub fn create(
         );
     }
     if ctx.validate {
-        problems.extend(validate_all(c, &record, None));
+        problems.extend(validate_all(c, &record, None, ctx.uploads));
         check_relations(conn, ctx, c, &record, &mut problems)?;
     }
     if problems.is_empty() && ctx.validate && load(conn, c, &id)?.is_some() {
@@ -642,7 +663,7 @@ pub fn update(
         );
     }
     if ctx.validate {
-        problems.extend(validate_all(c, &record, Some(&existing)));
+        problems.extend(validate_all(c, &record, Some(&existing), ctx.uploads));
         check_relations(conn, ctx, c, &record, &mut problems)?;
     }
     if !problems.is_empty() {
@@ -668,6 +689,9 @@ pub fn update(
     } else {
         event.record
     };
+    if let Some(released) = super::uploads::released(c, &existing, Some(&stored)) {
+        crate::db::events::emit(released);
+    }
     let change = RecordChange {
         action: RecordAction::Update,
         collection: c.clone(),
@@ -743,6 +767,9 @@ fn delete_record(
         .execute([&id])?;
         Ok(())
     })?;
+    if let Some(released) = super::uploads::released(c, &event.record, None) {
+        crate::db::events::emit(released);
+    }
     let change = RecordChange {
         action: RecordAction::Delete,
         collection: c.clone(),

@@ -19,7 +19,7 @@ use rusqlite::OptionalExtension;
 use serde_json::Value;
 
 pub use app::{AppSetting, SettingKind};
-pub use model::{Logs, Meta, RateLimits, Settings, Smtp, TrustedProxy, merge};
+pub use model::{Logs, Meta, RateLimits, S3, Settings, Smtp, TrustedProxy, merge};
 pub use validate::problems;
 
 use crate::db::DbError;

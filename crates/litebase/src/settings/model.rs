@@ -25,6 +25,10 @@ pub struct Settings {
     /// Scheduled backups (PocketBase's `backups`).
     #[serde(default, deserialize_with = "null_as_default")]
     pub backups: Backups,
+    /// Where uploaded files are kept: the data directory, or an S3-compatible
+    /// bucket when enabled.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub s3: S3,
     /// Settings apps declared (see [`AppSetting`]), by key.
     pub apps: Map<String, Value>,
 }
@@ -63,6 +67,27 @@ pub struct Smtp {
     /// Upgrade a plain connection with STARTTLS (ignored when `tls`).
     #[serde(default)]
     pub start_tls: bool,
+}
+
+/// An S3-compatible bucket for uploaded files, in PocketBase's shape; while
+/// disabled, files live under the data directory.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct S3 {
+    /// Whether files go to the bucket.
+    pub enabled: bool,
+    /// Bucket name.
+    pub bucket: String,
+    /// Region the requests are signed for.
+    pub region: String,
+    /// Endpoint URL (`https://s3.example.com`).
+    pub endpoint: String,
+    /// Access key id.
+    pub access_key: String,
+    /// Secret key; never sent back to clients (answers carry "").
+    pub secret: String,
+    /// `endpoint/bucket/key` instead of `bucket.endpoint/key`.
+    pub force_path_style: bool,
 }
 
 /// How long request logs are kept.
@@ -209,6 +234,7 @@ impl Settings {
                 use_leftmost_ip: s.trusted_proxy_leftmost,
             },
             backups: Backups::default(),
+            s3: S3::default(),
             apps: declared
                 .iter()
                 .map(|d| (d.key.to_string(), d.default.clone()))
@@ -223,6 +249,7 @@ impl Settings {
         if let Some(secret) = shown.backups.s3.get_mut("secret") {
             *secret = Value::String(String::new());
         }
+        shown.s3.secret = String::new();
         shown
     }
 

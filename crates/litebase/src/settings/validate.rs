@@ -69,6 +69,32 @@ pub fn problems(s: &Settings, declared: &[AppSetting]) -> Map<String, Value> {
             );
         }
     }
+    if s.s3.enabled {
+        for (key, value, what) in [
+            ("bucket", &s.s3.bucket, "the bucket's name"),
+            ("region", &s.s3.region, "the region, e.g. us-east-1"),
+            ("accessKey", &s.s3.access_key, "the access key id"),
+            ("secret", &s.s3.secret, "the secret key"),
+        ] {
+            if value.trim().is_empty() {
+                add(
+                    "s3",
+                    key,
+                    "validation_required",
+                    format!("Give {what}, or disable S3 to keep files in the data directory."),
+                );
+            }
+        }
+        if !is_http_url(s.s3.endpoint.trim()) {
+            add(
+                "s3",
+                "endpoint",
+                "validation_is_url",
+                "Give the S3 endpoint as an http(s) URL, e.g. https://s3.us-east-1.amazonaws.com."
+                    .into(),
+            );
+        }
+    }
     if s.logs.max_days > 3650 {
         add(
             "logs",
@@ -173,6 +199,7 @@ mod tests {
             },
             trusted_proxy: TrustedProxy::default(),
             backups: Default::default(),
+            s3: crate::settings::S3::default(),
             apps: Map::new(),
         }
     }
@@ -192,6 +219,31 @@ mod tests {
         );
         s.backups.cron = String::new();
         assert!(problems(&s, &[]).is_empty(), "no schedule, no limit needed");
+    }
+
+    #[test]
+    fn enabled_s3_needs_a_bucket_keys_and_an_endpoint() {
+        let mut s = valid();
+        s.s3.enabled = true;
+        let data = problems(&s, &[]);
+        let keys: Vec<&String> = data["s3"]
+            .as_object()
+            .map(|o| o.keys().collect())
+            .unwrap_or_default();
+        assert_eq!(
+            keys,
+            ["accessKey", "bucket", "endpoint", "region", "secret"]
+        );
+        s.s3 = crate::settings::S3 {
+            enabled: true,
+            bucket: "b".into(),
+            region: "us-east-1".into(),
+            endpoint: "http://127.0.0.1:9000".into(),
+            access_key: "k".into(),
+            secret: "s".into(),
+            force_path_style: true,
+        };
+        assert!(problems(&s, &[]).is_empty());
     }
 
     #[test]

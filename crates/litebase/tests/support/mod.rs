@@ -8,6 +8,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod admin;
+pub mod files;
 pub mod scenario;
 pub mod smtp;
 

@@ -45,13 +45,85 @@ pub struct FieldView {
     pub target: String,
     /// Chosen related records, as JSON for the picker (relations).
     pub chips: String,
-    /// Shown but not editable (autodate, files).
+    /// Shown but not editable (autodate, id).
     pub readonly: bool,
+    /// A file field's stored files, with their links.
+    pub files: Vec<FileLink>,
     /// The field's error from the last submit, if any.
     pub error: Option<String>,
     /// A date field's stored value (with milliseconds), posted back unchanged
     /// under [`stored_key`]; empty for other fields.
     pub stored: String,
+}
+
+/// A stored file as the form lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileLink {
+    /// The stored name.
+    pub name: String,
+    /// Where it downloads (with a file token for protected fields).
+    pub url: String,
+    /// A 100x100 thumb for images, `""` otherwise.
+    pub thumb: String,
+}
+
+/// Fills each file field's links for record `id` (`token`: a file token for
+/// protected fields).
+pub fn link_files(c: &Collection, id: &str, token: Option<&str>, views: &mut [FieldView]) {
+    for view in views.iter_mut().filter(|v| v.kind == "file") {
+        let protected = c.field(&view.name).is_some_and(|f| {
+            matches!(
+                f.kind,
+                FieldKind::File {
+                    protected: true,
+                    ..
+                }
+            )
+        });
+        let query = match (protected, token) {
+            (true, Some(token)) => format!("?token={token}"),
+            _ => String::new(),
+        };
+        view.files = view
+            .values
+            .iter()
+            .filter(|n| crate::files::name::is_safe(n))
+            .map(|name| {
+                let url = format!("/api/files/{}/{id}/{name}", c.id);
+                let lower = name.to_ascii_lowercase();
+                let image = [".png", ".jpg", ".jpeg", ".gif", ".webp"]
+                    .iter()
+                    .any(|ext| lower.ends_with(ext));
+                let sep = if query.is_empty() { '?' } else { '&' };
+                FileLink {
+                    name: name.clone(),
+                    thumb: if image {
+                        format!("{url}{query}{sep}thumb=100x100")
+                    } else {
+                        String::new()
+                    },
+                    url: format!("{url}{query}"),
+                }
+            })
+            .collect();
+    }
+}
+
+/// The `remove:FIELD` checkboxes of the form as the API's `FIELD-` modifier.
+pub fn file_removals(c: &Collection, raw: &Raw, body: &mut Map<String, Value>) {
+    for f in c
+        .fields
+        .iter()
+        .filter(|f| matches!(f.kind, FieldKind::File { .. }))
+    {
+        let removed: Vec<&String> = raw
+            .get(&format!("remove:{}", f.name))
+            .map(|v| v.iter().filter(|n| !n.is_empty()).collect())
+            .unwrap_or_default();
+        if !removed.is_empty() {
+            body.insert(format!("{}-", f.name), json!(removed));
+        }
+    }
 }
 
 /// Whether the form shows field `f` of `c` at all (secrets never; `id` only read-only).
@@ -296,8 +368,8 @@ pub fn views(
                 options,
                 target,
                 chips: serde_json::to_string(&chips).unwrap_or_else(|_| "[]".into()),
-                readonly: f.name == "id"
-                    || matches!(f.kind, FieldKind::Autodate { .. } | FieldKind::File { .. }),
+                readonly: f.name == "id" || matches!(f.kind, FieldKind::Autodate { .. }),
+                files: Vec::new(),
                 error,
                 stored: first(raw, &stored_key(&f.name)),
             }
