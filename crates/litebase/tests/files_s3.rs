@@ -258,6 +258,57 @@ fn files_live_in_the_s3_bucket_when_the_settings_say_so() -> anyhow::Result<()> 
         Ok(!in_bucket(&weed, &format!("{cid}/{id}/{notes}"))?)
     })?;
 
+    // Scheduled backups go to the backups bucket too, and keep-N applies there.
+    let backups = json!({"backups": {"cron": "0 3 * * *", "cronMaxKeep": 1, "s3": {
+        "enabled": true, "bucket": BUCKET, "region": "us-east-1",
+        "endpoint": endpoint(&weed), "accessKey": "test-key", "secret": "test-secret",
+        "forcePathStyle": true,
+    }}});
+    let saved = http.patch_json_auth(&server.url("/api/settings"), &token, &backups)?;
+    assert_eq!(saved.status, 200, "{}", saved.text);
+    assert_eq!(saved.json["backups"]["s3"]["secret"], "", "never sent back");
+    let half = json!({"backups": {"s3": {"enabled": true, "bucket": ""}}});
+    let refused = http.patch_json_auth(&server.url("/api/settings"), &token, &half)?;
+    assert_eq!(refused.status, 400, "{}", refused.text);
+    assert_eq!(
+        refused.json["data"]["backups"]["s3"]["bucket"]["code"],
+        "validation_required"
+    );
+    let auto_backups = || -> anyhow::Result<Vec<String>> {
+        let listed = http.get_auth(&server.url("/api/backups"), &token)?;
+        Ok(listed
+            .json
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|b| b["key"].as_str())
+            .filter(|k| k.starts_with("@auto"))
+            .map(str::to_string)
+            .collect())
+    };
+    let run = server.url("/api/crons/__pbAutoBackup__");
+    assert_eq!(http.post_json_auth(&run, &token, &json!({}))?.status, 204);
+    eventually("the first scheduled backup is in the bucket", || {
+        Ok(match auto_backups()?.first() {
+            Some(key) => in_bucket(&weed, key)?,
+            None => false,
+        })
+    })?;
+    let first = auto_backups()?.remove(0);
+    // Backup names carry the second: the next one needs a new one.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    assert_eq!(http.post_json_auth(&run, &token, &json!({}))?.status, 204);
+    eventually(
+        "the second replaces the first, here and in the bucket",
+        || {
+            let keys = auto_backups()?;
+            Ok(keys.len() == 1
+                && keys[0] != first
+                && in_bucket(&weed, &keys[0])?
+                && !in_bucket(&weed, &first)?)
+        },
+    )?;
+
     // Wrong keys' endpoint: the check fails with the raw error.
     let wrong = json!({"s3": {"endpoint": "http://127.0.0.1:9"}});
     let saved = http.patch_json_auth(&server.url("/api/settings"), &token, &wrong)?;

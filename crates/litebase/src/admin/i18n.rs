@@ -573,6 +573,22 @@ const STRINGS: &[(&str, &str, &str)] = &[
         "Optional: lowercase letters, digits, _ and -, ending in .db.",
         "Facultatif : minuscules, chiffres, _ et -, finissant par .db.",
     ),
+    ("backups_s3", "Upload to a bucket", "Envoi vers un bucket"),
+    (
+        "backups_s3_hint",
+        "Each scheduled backup is also uploaded to this S3-compatible bucket under its name; the ones no longer kept are removed from it too.",
+        "Chaque sauvegarde planifiée est aussi envoyée dans ce bucket compatible S3 sous son nom ; celles qui ne sont plus gardées y sont aussi supprimées.",
+    ),
+    (
+        "backups_s3_enabled",
+        "Upload scheduled backups",
+        "Envoyer les sauvegardes planifiées",
+    ),
+    (
+        "backups_s3_secret_kept",
+        "Leave empty to keep the saved secret",
+        "Laisser vide pour garder le secret enregistré",
+    ),
     // Outgoing webhooks.
     ("webhooks", "Webhooks", "Webhooks"),
     (

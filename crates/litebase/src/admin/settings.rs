@@ -100,20 +100,31 @@ impl TestMail {
 /// `{"meta": {"appURL": {"message": …}}}` → `{"meta.appURL": …}`.
 fn flatten(data: &Map<String, Value>) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
-    for (section, value) in data {
-        match value.get("message").and_then(Value::as_str) {
-            Some(message) => {
-                out.insert(section.clone(), message.to_string());
+    flatten_into(&mut out, "", data);
+    out
+}
+
+/// `data`'s messages under dotted paths (`backups.s3.bucket`), at any depth.
+fn flatten_into(out: &mut BTreeMap<String, String>, prefix: &str, data: &Map<String, Value>) {
+    for (key, value) in data {
+        let path = if prefix.is_empty() {
+            key.clone()
+        } else {
+            format!("{prefix}.{key}")
+        };
+        match (
+            value.get("message").and_then(Value::as_str),
+            value.as_object(),
+        ) {
+            (Some(message), _) => {
+                out.insert(path, message.to_string());
             }
-            None => {
-                for (field, detail) in value.as_object().into_iter().flatten() {
-                    let message = detail["message"].as_str().unwrap_or("Invalid value.");
-                    out.insert(format!("{section}.{field}"), message.to_string());
-                }
+            (None, Some(nested)) => flatten_into(out, &path, nested),
+            (None, None) => {
+                out.insert(path, "Invalid value.".to_string());
             }
         }
     }
-    out
 }
 
 /// The sentence above a refused form: the API's message speaks of `data`,
@@ -351,6 +362,23 @@ fn read_section<'a>(
         "backups" => {
             s.text("backups", "cron");
             s.int("backups", "cronMaxKeep", whole);
+            // The bucket scheduled backups are also uploaded to; a blank secret
+            // keeps the saved one (never shown back).
+            let field = |name: &str| {
+                s.raw(&format!("backups.s3.{name}"))
+                    .unwrap_or_default()
+                    .trim()
+            };
+            let s3 = json!({
+                "enabled": s.raw("backups.s3.enabled").is_some(),
+                "bucket": field("bucket"),
+                "region": field("region"),
+                "endpoint": field("endpoint"),
+                "accessKey": field("accessKey"),
+                "secret": field("secret"),
+                "forcePathStyle": s.raw("backups.s3.forcePathStyle").is_some(),
+            });
+            s.set("backups", "s3", s3);
         }
         _ => {
             for d in core.settings.declared() {

@@ -5,7 +5,9 @@
 //! [`create`], [`list`], [`delete`] and [`file`] are the one place backups are
 //! saved, listed and removed: the API, the admin pages and the scheduled
 //! backup (`__pbAutoBackup__`, in `core/crons.rs`) all go through them, so
-//! remote storage (PocketBase's `backups.s3`) plugs in here.
+//! remote storage (PocketBase's `backups.s3`) plugs in here: a scheduled backup
+//! is also uploaded to that bucket ([`upload_to_bucket`]), and the ones keep-N
+//! drops leave it too ([`remove_from_bucket`]).
 
 use std::path::PathBuf;
 
@@ -43,6 +45,41 @@ pub fn file(core: &Core, key: &str) -> Result<PathBuf, ApiError> {
         return Err(ApiError::not_found());
     }
     Ok(path)
+}
+
+/// Copies backup `key` into the backups bucket (settings `backups.s3`) when
+/// one is enabled, under the same name; answers whether it did.
+pub async fn upload_to_bucket(core: &Core, key: &str) -> Result<bool, ApiError> {
+    let s3 = core.settings.get().backups.s3.clone();
+    if !s3.enabled {
+        return Ok(false);
+    }
+    let path = file(core, key)?;
+    let key = key.to_string();
+    tokio::task::spawn_blocking(move || {
+        let bucket = crate::files::s3::S3Storage::new(&s3)?;
+        crate::files::storage::Storage::put_file(&bucket, &key, &path, "application/octet-stream")
+    })
+    .await
+    .map_err(|_| ApiError::internal())?
+    .map_err(|e| ApiError::from(BackupError::Io(e)))?;
+    Ok(true)
+}
+
+/// Removes backup `key` from the backups bucket when one is enabled.
+pub async fn remove_from_bucket(core: &Core, key: &str) -> Result<(), ApiError> {
+    let s3 = core.settings.get().backups.s3.clone();
+    if !s3.enabled {
+        return Ok(());
+    }
+    let key = key.to_string();
+    tokio::task::spawn_blocking(move || {
+        let bucket = crate::files::s3::S3Storage::new(&s3)?;
+        crate::files::storage::Storage::delete(&bucket, &key)
+    })
+    .await
+    .map_err(|_| ApiError::internal())?
+    .map_err(|e| ApiError::from(BackupError::Io(e)))
 }
 
 /// Deletes backup `key`.

@@ -196,7 +196,10 @@ fn auto_backup(ctx: &JobContext) -> JobResult {
     let core = ctx.core();
     let settings = core.settings.get();
     let name = crate::backups::auto_name(&settings.meta.app_name, time::OffsetDateTime::now_utc());
-    ctx.block_on(super::backups::create(core, Some(&name)))?;
+    let made = ctx.block_on(super::backups::create(core, Some(&name)))?;
+    if ctx.block_on(super::backups::upload_to_bucket(core, &made.key))? {
+        tracing::info!(backup = %made.key, "scheduled backup uploaded to the backups bucket");
+    }
     let keep = usize::try_from(settings.backups.cron_max_keep).unwrap_or(usize::MAX);
     if keep == 0 {
         return Ok(());
@@ -211,6 +214,7 @@ fn auto_backup(ctx: &JobContext) -> JobResult {
         .collect();
     for key in old {
         ctx.block_on(super::backups::delete(core, &key))?;
+        ctx.block_on(super::backups::remove_from_bucket(core, &key))?;
         tracing::info!(backup = %key, "deleted an old scheduled backup");
     }
     tracing::info!(backup = %name, "scheduled backup made");

@@ -124,11 +124,10 @@ pub struct Backups {
     /// How many scheduled backups are kept (older ones are deleted).
     #[serde(default)]
     pub cron_max_keep: u32,
-    /// Where backups would be uploaded (PocketBase's S3 config), kept as sent.
-    /// Not used yet: backups stay in the data directory (S3 storage lands
-    /// through `core::backups`, the one place backups are saved and listed).
-    #[serde(default = "default_backups_s3")]
-    pub s3: Value,
+    /// A bucket each scheduled backup is also uploaded to (PocketBase's S3
+    /// config); the local copy stays, and keep-N applies to both.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub s3: S3,
 }
 
 impl Default for Backups {
@@ -136,16 +135,9 @@ impl Default for Backups {
         Backups {
             cron: String::new(),
             cron_max_keep: 3,
-            s3: default_backups_s3(),
+            s3: S3::default(),
         }
     }
-}
-
-fn default_backups_s3() -> Value {
-    serde_json::json!({
-        "enabled": false, "bucket": "", "region": "", "endpoint": "",
-        "accessKey": "", "secret": "", "forcePathStyle": false,
-    })
 }
 
 impl crate::proxy::ForwardingHeaders for TrustedProxy {
@@ -246,9 +238,7 @@ impl Settings {
     pub fn redacted(&self) -> Settings {
         let mut shown = self.clone();
         shown.smtp.password = String::new();
-        if let Some(secret) = shown.backups.s3.get_mut("secret") {
-            *secret = Value::String(String::new());
-        }
+        shown.backups.s3.secret = String::new();
         shown.s3.secret = String::new();
         shown
     }

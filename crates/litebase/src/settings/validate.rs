@@ -69,31 +69,8 @@ pub fn problems(s: &Settings, declared: &[AppSetting]) -> Map<String, Value> {
             );
         }
     }
-    if s.s3.enabled {
-        for (key, value, what) in [
-            ("bucket", &s.s3.bucket, "the bucket's name"),
-            ("region", &s.s3.region, "the region, e.g. us-east-1"),
-            ("accessKey", &s.s3.access_key, "the access key id"),
-            ("secret", &s.s3.secret, "the secret key"),
-        ] {
-            if value.trim().is_empty() {
-                add(
-                    "s3",
-                    key,
-                    "validation_required",
-                    format!("Give {what}, or disable S3 to keep files in the data directory."),
-                );
-            }
-        }
-        if !is_http_url(s.s3.endpoint.trim()) {
-            add(
-                "s3",
-                "endpoint",
-                "validation_is_url",
-                "Give the S3 endpoint as an http(s) URL, e.g. https://s3.us-east-1.amazonaws.com."
-                    .into(),
-            );
-        }
+    for s3_problem in s3_problems(&s.s3, "disable S3 to keep files in the data directory") {
+        add("s3", s3_problem.0, s3_problem.1, s3_problem.2);
     }
     if s.logs.max_days > 3650 {
         add(
@@ -154,6 +131,22 @@ pub fn problems(s: &Settings, declared: &[AppSetting]) -> Map<String, Value> {
             add("apps", key, "validation_invalid_value", message);
         }
     }
+    // Nested as PocketBase does: `data.backups.s3.bucket`.
+    let backup_s3: Map<String, Value> = s3_problems(
+        &s.backups.s3,
+        "disable S3 to keep backups in the data directory only",
+    )
+    .into_iter()
+    .map(|(key, code, message)| (key.to_string(), json!({"code": code, "message": message})))
+    .collect();
+    if !backup_s3.is_empty() {
+        if let Value::Object(backups) = out
+            .entry("backups".to_string())
+            .or_insert_with(|| Value::Object(Map::new()))
+        {
+            backups.insert("s3".into(), Value::Object(backup_s3));
+        }
+    }
     out
 }
 
@@ -165,6 +158,40 @@ fn is_http_url(url: &str) -> bool {
     let Some(rest) = rest else { return false };
     let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
     !host.is_empty() && !url.contains(char::is_whitespace)
+}
+
+/// What is missing from an enabled S3 block: (field, code, message).
+fn s3_problems(
+    s3: &crate::settings::S3,
+    otherwise: &str,
+) -> Vec<(&'static str, &'static str, String)> {
+    let mut found = Vec::new();
+    if !s3.enabled {
+        return found;
+    }
+    for (key, value, what) in [
+        ("bucket", &s3.bucket, "the bucket's name"),
+        ("region", &s3.region, "the region, e.g. us-east-1"),
+        ("accessKey", &s3.access_key, "the access key id"),
+        ("secret", &s3.secret, "the secret key"),
+    ] {
+        if value.trim().is_empty() {
+            found.push((
+                key,
+                "validation_required",
+                format!("Give {what}, or {otherwise}."),
+            ));
+        }
+    }
+    if !is_http_url(s3.endpoint.trim()) {
+        found.push((
+            "endpoint",
+            "validation_is_url",
+            "Give the S3 endpoint as an http(s) URL, e.g. https://s3.us-east-1.amazonaws.com."
+                .into(),
+        ));
+    }
+    found
 }
 
 #[cfg(test)]
