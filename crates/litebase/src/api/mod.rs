@@ -8,6 +8,7 @@ mod files;
 mod health;
 mod logs;
 pub(crate) mod middleware;
+mod oauth2;
 mod realtime;
 pub(crate) mod records;
 mod settings;
@@ -18,6 +19,7 @@ use actix_web::web;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(health::configure)
         .configure(auth::configure)
+        .configure(oauth2::configure)
         .configure(collections::configure)
         .configure(records::configure)
         .configure(settings::configure)

@@ -282,6 +282,7 @@ pub async fn update_collection(
         }
     }
     c.normalize();
+    super::oauth2::keep_secrets(&previous, &mut c);
     c.validate().map_err(invalid)?;
     let schema = core.schema.current();
     check_against(&schema, &mut c, Some(&previous))?;

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod backups;
 pub mod collections;
 pub mod logs;
+pub mod oauth2;
 pub mod settings;
 
 use rusqlite::OptionalExtension;

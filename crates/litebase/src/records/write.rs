@@ -703,6 +703,9 @@ fn delete_record(
         origin: ctx.origin,
     };
     crate::db::events::emit(change);
+    if c.kind == CollectionType::Auth {
+        super::external_auths::drop_links(conn, ctx, c, &id)?;
+    }
     let Some(depth) = cascade_depth else {
         return Ok(());
     };

@@ -1,0 +1,588 @@
+//! OAuth2 sign-in, as PocketBase 0.40 does it: the providers `auth-methods`
+//! offers (state, PKCE pair, authorization URL), and `auth-with-oauth2`, which
+//! trades the code for the provider's user and then signs in the record linked
+//! to it (`_externalAuths`), links the record with the same verified email, or
+//! creates one (under the collection's create rule, with `createData` and the
+//! mapped fields). Every write goes through the record service in one
+//! transaction. Also: the `@oauth2` realtime topic the SDK's popup flow waits
+//! on, and the secrets the collections API never echoes.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use serde_json::{Map, Value, json};
+
+use super::Core;
+use super::auth::{check_auth_rule, hash_password, load_row};
+use crate::auth::request::Auth;
+use crate::error::ApiError;
+use crate::oauth2::provider::{Provider, pkce_pair};
+use crate::oauth2::{AuthUser, client};
+use crate::records::RecordError;
+use crate::records::accounts::AuthRow;
+use crate::records::external_auths::{self, COLLECTION as LINKS};
+use crate::records::service::Caller;
+use crate::schema::Collection;
+
+/// The realtime topic of the popup flow: `/api/oauth2-redirect` sends the code
+/// to the SSE client whose id is the `state`.
+pub const TOPIC: &str = "@oauth2";
+
+const STATE_ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+
+/// The `oauth2` section of `auth-methods`: whether OAuth2 is on, and each
+/// usable provider with a fresh state and PKCE pair and its authorization URL
+/// (ending in `redirect_uri=` for the client to complete).
+pub fn auth_methods(c: &Collection) -> (bool, Vec<Value>) {
+    let Some(o) = c.auth.as_ref().map(|a| &a.oauth2).filter(|o| o.enabled) else {
+        return (false, Vec::new());
+    };
+    let mut providers = Vec::new();
+    for config in &o.providers {
+        let Ok(p) = Provider::init(config) else {
+            tracing::debug!(name = %config.name, "skipping an unknown OAuth2 provider");
+            continue;
+        };
+        let state = crate::id::random_string(30, STATE_ALPHABET);
+        let (verifier, challenge, method) = if p.pkce {
+            let (v, c) = pkce_pair();
+            (v, c, "S256")
+        } else {
+            (String::new(), String::new(), "")
+        };
+        let url = p.auth_url(
+            &state,
+            (!challenge.is_empty()).then_some(challenge.as_str()),
+        );
+        providers.push(json!({
+            "name": p.name,
+            "displayName": p.display_name,
+            "logo": "",
+            "state": state,
+            "authURL": url,
+            "authUrl": url,
+            "codeVerifier": verifier,
+            "codeChallenge": challenge,
+            "codeChallengeMethod": method,
+        }));
+    }
+    (true, providers)
+}
+
+/// The body of `auth-with-oauth2`.
+#[derive(Debug, Clone, Default)]
+pub struct SignInForm {
+    /// The configured provider's name.
+    pub provider: String,
+    /// The authorization code from the redirect.
+    pub code: String,
+    /// The PKCE verifier `auth-methods` gave.
+    pub code_verifier: String,
+    /// The redirect URL the code was sent to.
+    pub redirect_url: String,
+    /// Fields for a record created by this sign-in.
+    pub create_data: Map<String, Value>,
+}
+
+impl SignInForm {
+    /// Reads and checks the body as PocketBase does (`redirectUrl` is the
+    /// legacy name of `redirectURL`).
+    pub fn parse(c: &Collection, body: &Map<String, Value>) -> Result<SignInForm, ApiError> {
+        let loading =
+            || ApiError::bad_request("An error occurred while loading the submitted data.");
+        let text = |key: &str| -> Result<String, ApiError> {
+            match body.get(key) {
+                None | Some(Value::Null) => Ok(String::new()),
+                Some(Value::String(s)) => Ok(s.clone()),
+                Some(_) => Err(loading()),
+            }
+        };
+        let create_data = match body.get("createData") {
+            None | Some(Value::Null) => Map::new(),
+            Some(Value::Object(m)) => m.clone(),
+            Some(_) => return Err(loading()),
+        };
+        let mut redirect_url = text("redirectURL")?;
+        if redirect_url.is_empty() {
+            redirect_url = text("redirectUrl")?;
+        }
+        let form = SignInForm {
+            provider: text("provider")?,
+            code: text("code")?,
+            code_verifier: text("codeVerifier")?,
+            redirect_url,
+            create_data,
+        };
+        let mut data = Map::new();
+        let o = c.auth.as_ref().map(|a| &a.oauth2);
+        if form.provider.is_empty() {
+            data.insert(
+                "provider".into(),
+                json!({"code": "validation_required", "message": "Cannot be blank."}),
+            );
+        } else if form.provider.chars().count() > 100 {
+            data.insert(
+                "provider".into(),
+                json!({"code": "validation_length_out_of_range", "message": "The length must be between 0 and 100."}),
+            );
+        } else if o.and_then(|o| o.provider(&form.provider)).is_none() {
+            data.insert(
+                "provider".into(),
+                json!({"code": "validation_invalid_provider",
+                       "message": format!("Provider with name {} is missing or is not enabled.", form.provider),
+                       "params": {"name": form.provider}}),
+            );
+        }
+        if form.code.is_empty() {
+            data.insert(
+                "code".into(),
+                json!({"code": "validation_required", "message": "Cannot be blank."}),
+            );
+        }
+        if data.is_empty() {
+            Ok(form)
+        } else {
+            Err(loading().with_data(data))
+        }
+    }
+}
+
+/// 403 unless the collection allows OAuth2 sign-in.
+pub fn ensure_enabled(c: &Collection) -> Result<(), ApiError> {
+    if c.auth.as_ref().is_some_and(|a| a.oauth2.enabled) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden_with(
+            "The collection is not configured to allow OAuth2 authentication.",
+        ))
+    }
+}
+
+/// A finished OAuth2 sign-in: the record and the `meta` of the answer.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    /// The signed-in record.
+    pub row: AuthRow,
+    /// PocketBase's `meta`: the provider's user, its tokens, `isNew`.
+    pub meta: Map<String, Value>,
+}
+
+/// Apple tells a user's name only in the redirect's form post; it waits here
+/// (by code, a minute at most) for the `auth-with-oauth2` call that follows.
+fn apple_names() -> &'static Mutex<HashMap<String, (String, Instant)>> {
+    static NAMES: OnceLock<Mutex<HashMap<String, (String, Instant)>>> = OnceLock::new();
+    NAMES.get_or_init(Mutex::default)
+}
+
+/// Keeps the name Apple posted with `code` (the `user` form field's JSON).
+pub fn remember_apple_name(code: &str, user_json: &str) {
+    let Ok(v) = serde_json::from_str::<Value>(user_json) else {
+        return;
+    };
+    let part = |k: &str| v["name"][k].as_str().unwrap_or_default().to_string();
+    let name: String = format!("{} {}", part("firstName"), part("lastName"))
+        .trim()
+        .chars()
+        .take(150)
+        .collect();
+    if name.is_empty() || code.len() > 1000 {
+        return;
+    }
+    let mut names = apple_names()
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    names.retain(|_, (_, at)| at.elapsed() < Duration::from_secs(60));
+    names.insert(code.to_string(), (name, Instant::now()));
+}
+
+fn take_apple_name(code: &str) -> Option<String> {
+    let mut names = apple_names()
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    names
+        .remove(code)
+        .filter(|(_, at)| at.elapsed() < Duration::from_secs(60))
+        .map(|(n, _)| n)
+}
+
+/// Trades the code for the provider's user (off the async threads).
+async fn provider_user(c: &Collection, form: &SignInForm) -> Result<AuthUser, ApiError> {
+    let config = c
+        .auth
+        .as_ref()
+        .and_then(|a| a.oauth2.provider(&form.provider))
+        .cloned()
+        .ok_or_else(|| {
+            ApiError::new(
+                actix_web::http::StatusCode::INTERNAL_SERVER_ERROR,
+                "Missing or invalid provider config.",
+            )
+        })?;
+    let provider = Provider::init(&config).map_err(|_| {
+        ApiError::new(
+            actix_web::http::StatusCode::INTERNAL_SERVER_ERROR,
+            format!("Failed to init provider {}", form.provider),
+        )
+    })?;
+    let (code, verifier, redirect) = (
+        form.code.clone(),
+        form.code_verifier.clone(),
+        form.redirect_url.clone(),
+    );
+    let outcome = actix_web::web::block(move || {
+        let token =
+            client::fetch_token(&provider, &code, &verifier, &redirect).map_err(|e| (true, e))?;
+        client::fetch_user(&provider, token).map_err(|e| (false, e))
+    })
+    .await
+    .map_err(|_| ApiError::internal())?;
+    match outcome {
+        Ok(user) => Ok(user),
+        Err((at_token, err)) => {
+            tracing::debug!(error = %err, provider = %form.provider, "OAuth2 exchange failed");
+            Err(ApiError::bad_request(if at_token {
+                "Failed to fetch OAuth2 token."
+            } else {
+                "Failed to fetch OAuth2 user."
+            }))
+        }
+    }
+}
+
+/// Which record an OAuth2 user signs in as, before any write.
+enum Found {
+    /// A linked record (its link id).
+    Linked(AuthRow, String),
+    /// The requester's own record, or the one with the same verified email.
+    Existing(AuthRow),
+    /// Nobody yet: a record will be created.
+    New,
+}
+
+async fn find_record(
+    core: &Core,
+    c: &Arc<Collection>,
+    requester: &Auth,
+    provider: &str,
+    user: &AuthUser,
+) -> Result<Found, ApiError> {
+    let (cid, provider, provider_id) = (c.id.clone(), provider.to_string(), user.id.clone());
+    let link = core
+        .db
+        .read(move |conn| external_auths::find(conn, &cid, &provider, &provider_id))
+        .await?;
+    if let Some((link_id, record_id)) = link {
+        let row = load_row(core, c, &record_id)
+            .await?
+            .ok_or_else(ApiError::not_found)?;
+        return Ok(Found::Linked(row, link_id));
+    }
+    if let Some(me) = requester.record().filter(|r| r.collection_id == c.id) {
+        if let Some(row) = load_row(core, c, &me.id).await? {
+            return Ok(Found::Existing(row));
+        }
+    }
+    if !user.email.is_empty() {
+        if let Some(row) = super::auth::find_by_email(core, c, &user.email).await? {
+            return Ok(Found::Existing(row));
+        }
+    }
+    Ok(Found::New)
+}
+
+/// The body of the record an OAuth2 sign-up creates: `createData`, the
+/// provider's verified email unless one was given, the mapped fields unless
+/// given, a random password unless given.
+fn new_record_body(c: &Collection, form: &SignInForm, user: &AuthUser) -> Map<String, Value> {
+    let mut body = form.create_data.clone();
+    if body
+        .get("email")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .is_empty()
+    {
+        body.insert("email".into(), json!(user.email));
+    }
+    let mapped = c
+        .auth
+        .as_ref()
+        .map(|a| a.oauth2.mapped_fields.clone())
+        .unwrap_or_default();
+    for (field, value) in [
+        (&mapped.id, &user.id),
+        (&mapped.name, &user.name),
+        (&mapped.username, &user.username),
+        (&mapped.avatar_url, &user.avatar_url),
+    ] {
+        let Some(f) = (!field.is_empty()).then(|| c.field(field)).flatten() else {
+            continue;
+        };
+        if body.contains_key(field) || value.is_empty() && *field == mapped.avatar_url {
+            continue;
+        }
+        if matches!(f.kind, crate::schema::FieldKind::File { .. }) {
+            // Downloading the avatar into a file field is not supported yet.
+            tracing::debug!(field = %field, "OAuth2 avatar not stored: the mapped field is a file field");
+            continue;
+        }
+        if *field == mapped.username && !username_fits(f, value) {
+            continue;
+        }
+        body.insert(field.clone(), json!(value));
+    }
+    if !body.contains_key("password") {
+        let password = crate::id::random_string(30, STATE_ALPHABET);
+        body.insert("password".into(), json!(password));
+        body.insert("passwordConfirm".into(), json!(password));
+    }
+    body
+}
+
+/// Whether a provider's username is a valid value of the mapped field (its
+/// uniqueness is checked by the write itself: a taken one fails the sign-up,
+/// where PocketBase would leave the field empty).
+fn username_fits(f: &crate::schema::Field, value: &str) -> bool {
+    crate::records::value::validate(f, &json!(value)).is_none()
+}
+
+/// Signs in with an OAuth2 code: the provider's user, then the linked,
+/// matching or new record (one transaction), then the `authRule`.
+pub async fn sign_in(
+    core: &Core,
+    c: &Arc<Collection>,
+    caller: &Caller,
+    form: SignInForm,
+) -> Result<SignedIn, ApiError> {
+    let mut user = provider_user(c, &form).await?;
+    if form.provider == "apple" && user.name.is_empty() {
+        if let Some(name) = take_apple_name(&form.code) {
+            user.name = name;
+        }
+    }
+    let found = find_record(core, c, &caller.auth, &form.provider, &user).await?;
+    let failed = |e: ApiError| {
+        if e.status().as_u16() == 500 {
+            ApiError::bad_request("Failed to authenticate.")
+        } else {
+            e
+        }
+    };
+    let is_new = matches!(found, Found::New);
+    if is_new && c.id == super::SUPERUSERS_COLLECTION_ID {
+        return Err(ApiError::bad_request("Failed to authenticate."));
+    }
+    let body = if is_new {
+        new_record_body(c, &form, &user)
+    } else {
+        Map::new()
+    };
+    let new_password = match (&found, body.get("password").and_then(Value::as_str)) {
+        (Found::New, Some(p)) if crate::auth::password::validate(p).is_ok() => {
+            Some(hash_password(p).await?)
+        }
+        (Found::New, _) => None,
+        (Found::Linked(row, _) | Found::Existing(row), _) if !row.verified() => {
+            Some(hash_password(&crate::id::random_string(30, STATE_ALPHABET)).await?)
+        }
+        _ => None,
+    };
+    let requester_id = caller
+        .auth
+        .record()
+        .filter(|r| r.collection_id == c.id)
+        .map(|r| r.id.clone());
+    let (cname, cid, provider) = (c.name.clone(), c.id.clone(), form.provider.clone());
+    let user2 = user.clone();
+    let hash2 = new_password.clone();
+    let record_id = core
+        .records
+        .flow_write(caller, "oauth2", new_password, move |tx| {
+            let (record_id, mut link) = match found {
+                Found::New => {
+                    let created = tx.create_as_client(&cname, &body)?;
+                    let id = created
+                        .get("id")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string();
+                    let email = created
+                        .get("email")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default();
+                    let verified = created
+                        .get("verified")
+                        .and_then(Value::as_bool)
+                        .unwrap_or(false);
+                    if email == user2.email && !verified {
+                        tx.update(&cname, &id, &one("verified", json!(true)))?;
+                    }
+                    (id, None)
+                }
+                Found::Linked(row, link_id) => (
+                    existing(
+                        tx,
+                        &cname,
+                        &cid,
+                        row,
+                        &user2,
+                        requester_id.as_deref(),
+                        hash2.as_deref(),
+                        &mut Some(link_id),
+                    )?,
+                    Some(()),
+                ),
+                Found::Existing(row) => (
+                    existing(
+                        tx,
+                        &cname,
+                        &cid,
+                        row,
+                        &user2,
+                        requester_id.as_deref(),
+                        hash2.as_deref(),
+                        &mut None,
+                    )?,
+                    None,
+                ),
+            };
+            // A linked record keeps its link unless `existing` dropped it.
+            if link.is_some()
+                && external_auths::find(tx.conn(), &cid, &provider, &user2.id)?.is_none()
+            {
+                link = None;
+            }
+            if link.is_none() {
+                let mut row = Map::new();
+                row.insert("collectionRef".into(), json!(cid));
+                row.insert("recordRef".into(), json!(record_id));
+                row.insert("provider".into(), json!(provider));
+                row.insert("providerId".into(), json!(user2.id));
+                tx.create(LINKS, &row)?;
+            }
+            Ok::<_, RecordError>(record_id)
+        })
+        .await
+        .map_err(|e| failed(e.into()))?;
+    let row = load_row(core, c, &record_id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    check_auth_rule(core, c, &row).await?;
+    let mut meta = user.meta();
+    meta.insert("isNew".into(), json!(is_new));
+    Ok(SignedIn { row, meta })
+}
+
+fn one(key: &str, value: Value) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert(key.into(), value);
+    m
+}
+
+/// The existing-record side of a sign-in (PocketBase's guards against account
+/// pre-hijacking): an unverified record that is not the requester's own gets a
+/// new random password and loses its other links; an empty email takes the
+/// provider's; a matching (or empty) email becomes verified.
+#[allow(clippy::too_many_arguments)]
+fn existing(
+    tx: &crate::records::flow::FlowTx<'_>,
+    cname: &str,
+    cid: &str,
+    row: AuthRow,
+    user: &AuthUser,
+    requester: Option<&str>,
+    random_hash: Option<&str>,
+    link: &mut Option<String>,
+) -> Result<String, RecordError> {
+    let is_requester = requester == Some(row.id.as_str());
+    if !row.verified() {
+        if !is_requester {
+            if let Some(hash) = random_hash {
+                tx.set_password(cname, &row.id, hash)?;
+            }
+        }
+        for id in external_auths::of_record(tx.conn(), cid, &row.id)? {
+            tx.delete(LINKS, &id)?;
+        }
+        *link = None;
+    }
+    let mut patch = Map::new();
+    let mut email = row.email().to_string();
+    if email.is_empty() && !user.email.is_empty() {
+        email = user.email.clone();
+        patch.insert("email".into(), json!(email));
+    }
+    if !row.verified() && (email.is_empty() || email == user.email) {
+        patch.insert("verified".into(), json!(true));
+    }
+    if !patch.is_empty() {
+        tx.update(cname, &row.id, &patch)?;
+    }
+    Ok(row.id)
+}
+
+/// The collection as the collections API shows it: provider secrets left
+/// out, as PocketBase does.
+pub fn without_secrets(c: &Collection) -> Value {
+    let mut v = serde_json::to_value(c).unwrap_or_default();
+    if let Some(providers) = v
+        .pointer_mut("/oauth2/providers")
+        .and_then(Value::as_array_mut)
+    {
+        for p in providers.iter_mut().filter_map(Value::as_object_mut) {
+            p.remove("clientSecret");
+        }
+    }
+    v
+}
+
+/// A changed collection keeps the secret of each provider (by name) that was
+/// sent without one, as the API never shows secrets.
+pub fn keep_secrets(previous: &Collection, c: &mut Collection) {
+    let (Some(old), Some(new)) = (previous.auth.as_ref(), c.auth.as_mut()) else {
+        return;
+    };
+    for p in new
+        .oauth2
+        .providers
+        .iter_mut()
+        .filter(|p| p.client_secret.is_empty())
+    {
+        if let Some(o) = old.oauth2.provider(&p.name) {
+            p.client_secret = o.client_secret.clone();
+        }
+    }
+}
+
+/// Where the popup flow's redirect lands: the realtime client whose id is the
+/// `state` (it must be connected from `ip` and subscribed to [`TOPIC`], which
+/// is used up) gets `{state, code, error}`. Returns whether the sign-in can
+/// go on (a code, no error).
+pub fn redirect(
+    core: &Core,
+    ip: Option<std::net::IpAddr>,
+    state: &str,
+    code: &str,
+    error: &str,
+) -> bool {
+    if state.is_empty() {
+        return false;
+    }
+    let Some(client) = core.realtime.client(state) else {
+        return false;
+    };
+    if client.ip.is_some() && client.ip != ip {
+        tracing::debug!("OAuth2 redirect from another address than the realtime client's");
+        return false;
+    }
+    if !core.realtime.broker.take_topic(state, TOPIC) {
+        return false;
+    }
+    let mut data = json!({"state": state, "code": code});
+    if !error.is_empty() {
+        data["error"] = json!(error);
+    }
+    let message = crate::realtime::sse_event(None, TOPIC, &data.to_string());
+    core.realtime.broker.send(state, message);
+    error.is_empty() && !code.is_empty()
+}

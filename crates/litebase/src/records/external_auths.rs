@@ -1,0 +1,67 @@
+//! `_externalAuths`: the system collection linking a provider's user (provider
+//! + providerId) to an auth record (collectionRef + recordRef). OAuth2 sign-in
+//! reads and adds links; a record's owner lists and removes its own through the
+//! records API (the collection's rules); deleting an auth record removes its
+//! links, each through the record pipeline.
+
+use rusqlite::{Connection, OptionalExtension};
+
+use super::error::RecordError;
+use super::write::{self, WriteCtx};
+use crate::schema::Collection;
+
+/// The collection's name (and table).
+pub const COLLECTION: &str = "_externalAuths";
+
+/// The link of a provider's user in an auth collection: `(link id, record id)`.
+pub fn find(
+    conn: &Connection,
+    collection_id: &str,
+    provider: &str,
+    provider_id: &str,
+) -> Result<Option<(String, String)>, RecordError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT id, recordRef FROM _externalAuths
+             WHERE collectionRef = ?1 AND provider = ?2 AND providerId = ?3 LIMIT 1",
+        )?
+        .query_row([collection_id, provider, provider_id], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?)
+}
+
+/// The ids of every link of one record.
+pub fn of_record(
+    conn: &Connection,
+    collection_id: &str,
+    record_id: &str,
+) -> Result<Vec<String>, RecordError> {
+    let ids = conn
+        .prepare_cached(
+            "SELECT id FROM _externalAuths WHERE collectionRef = ?1 AND recordRef = ?2",
+        )?
+        .query_map([collection_id, record_id], |r| r.get(0))?
+        .collect::<Result<Vec<String>, _>>()?;
+    Ok(ids)
+}
+
+/// Deletes the links of auth record `record_id` of `c` (after the record went),
+/// each with its hooks and its change announced.
+pub(super) fn drop_links(
+    conn: &Connection,
+    ctx: &WriteCtx<'_>,
+    c: &Collection,
+    record_id: &str,
+) -> Result<(), RecordError> {
+    let Some(links) = ctx.schema.get(COLLECTION).cloned() else {
+        return Ok(());
+    };
+    if links.id == c.id {
+        return Ok(());
+    }
+    for id in of_record(conn, &c.id, record_id)? {
+        write::delete_alone(conn, ctx, &links, &id)?;
+    }
+    Ok(())
+}
