@@ -161,8 +161,8 @@ mod tests {
     #[test]
     fn s256_matches_the_rfc_7636_example() {
         assert_eq!(
-            s256_challenge("dBjftJeZ4CVP-1EaWM0rBmmYkA0rL4ET7Jv8ZbvI1tY"),
-            "E9Melhoa2OwvFrEMTJguCQaR8mV81nzeCmKe2gffJBY"
+            s256_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         );
         let (v, c) = pkce_pair();
         assert_eq!(v.len(), 43);

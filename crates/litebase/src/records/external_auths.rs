@@ -1,5 +1,5 @@
-//! `_externalAuths`: the system collection linking a provider's user (provider
-//! + providerId) to an auth record (collectionRef + recordRef). OAuth2 sign-in
+//! `_externalAuths`: the system collection linking a provider's user (`provider`
+//! and `providerId`) to an auth record (`collectionRef`, `recordRef`). OAuth2 sign-in
 //! reads and adds links; a record's owner lists and removes its own through the
 //! records API (the collection's rules); deleting an auth record removes its
 //! links, each through the record pipeline.
