@@ -112,6 +112,17 @@ describe('auth-methods', () => {
   });
 });
 
+test('superusers can list every provider a collection may use', async () => {
+  const admin = await adminClient();
+  const all = await admin.collections.getAllOAuth2Providers();
+  const names = all.map((p) => p.name);
+  for (const name of ['apple', 'google', 'microsoft', 'github', 'gitlab', 'discord', 'oidc', 'oidc2', 'oidc3']) {
+    assert.ok(names.includes(name), name);
+  }
+  assert.equal(all.find((p) => p.name === 'github').displayName, 'GitHub');
+  await expectError(anonClient().collections.getAllOAuth2Providers(), 401);
+});
+
 describe('code flow', () => {
   test('the first sign-in creates a verified record with the mapped fields and a link', async () => {
     const acct = account();
@@ -297,6 +308,23 @@ describe('external auths', () => {
     const again = await signIn(acct);
     assert.equal(again.auth.record.id, auth.record.id);
     assert.equal(again.auth.meta.isNew, false);
+  });
+
+  test('deleting an auth collection deletes its links', async () => {
+    const admin = await adminClient();
+    const c = await s.collection({
+      name: 'gone', type: 'auth', createRule: '',
+      oauth2: { enabled: true, providers: [providerConfig(oidc.issuer)] },
+    });
+    const pb = anonClient();
+    const methods = await pb.collection(c.name).listAuthMethods();
+    const provider = methods.oauth2.providers[0];
+    const back = await follow(withAccount(provider.authURL + encodeURIComponent(CODE_REDIRECT), account()), CODE_REDIRECT);
+    await pb.collection(c.name).authWithOAuth2Code('oidc', back.searchParams.get('code'), provider.codeVerifier, CODE_REDIRECT);
+    const filter = `collectionRef = "${c.id}"`;
+    assert.equal((await admin.collection('_externalAuths').getFullList({ filter })).length, 1);
+    await admin.collections.delete(c.id);
+    assert.equal((await admin.collection('_externalAuths').getFullList({ filter })).length, 0);
   });
 
   test('deleting the record deletes its links', async () => {

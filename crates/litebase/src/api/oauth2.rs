@@ -20,6 +20,10 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
         "/api/collections/{collection}/auth-with-oauth2",
         web::post().to(auth_with_oauth2),
     )
+    .route(
+        "/api/collections/meta/oauth2-providers",
+        web::get().to(list_providers),
+    )
     .route("/api/oauth2-redirect", web::get().to(redirect_get))
     .route("/api/oauth2-redirect", web::post().to(redirect_post));
 }
@@ -43,6 +47,20 @@ async fn auth_with_oauth2(
     let token = issue_auth_token(&core, &c, &signed.row, None, true)?;
     let answer = auth_body(&core, &c, &signed.row, &req, token, Some(signed.meta)).await?;
     Ok(HttpResponse::Ok().json(answer))
+}
+
+/// Every provider a collection may configure (superusers only; the SDK's
+/// `collections.getAllOAuth2Providers()`), in the admin UI's order.
+async fn list_providers(auth: Auth) -> Result<HttpResponse, ApiError> {
+    auth.require_superuser()?;
+    let all: Vec<Value> = crate::oauth2::catalog::NAMES
+        .iter()
+        .filter_map(|name| {
+            let kind = crate::oauth2::catalog::Kind::by_name(name)?;
+            Some(serde_json::json!({"name": name, "displayName": kind.defaults().display_name, "logo": ""}))
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(all))
 }
 
 fn text<'a>(m: &'a Map<String, Value>, key: &str) -> &'a str {

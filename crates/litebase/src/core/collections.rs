@@ -332,6 +332,9 @@ pub async fn delete_collection(core: &Core, auth: &Auth, key: &str) -> Result<()
     core.schema
         .replace_if_newer(Schema::new(collections), generation);
     write_dev_migration(migration);
+    if c.kind == CollectionType::Auth {
+        super::oauth2::drop_links_of_collection(core, &id).await?;
+    }
     tracing::info!(collection = %id, "collection deleted");
     Ok(())
 }

@@ -521,6 +521,26 @@ fn existing(
     Ok(row.id)
 }
 
+/// Removes the OAuth2 links of a deleted auth collection, each through the
+/// record pipeline (hooks, the commit stream), as PocketBase does.
+pub async fn drop_links_of_collection(core: &Core, collection_id: &str) -> Result<(), ApiError> {
+    let cid = collection_id.to_string();
+    core.records
+        .app_write("litebase", move |tx| {
+            let ids: Vec<String> = tx
+                .conn()
+                .prepare("SELECT id FROM _externalAuths WHERE collectionRef = ?1")?
+                .query_map([&cid], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            for id in ids {
+                tx.delete_alone(LINKS, &id)?;
+            }
+            Ok::<_, RecordError>(())
+        })
+        .await?;
+    Ok(())
+}
+
 /// The collection as the collections API shows it: provider secrets left
 /// out, as PocketBase does.
 pub fn without_secrets(c: &Collection) -> Value {
