@@ -208,6 +208,40 @@ describe('code flow', () => {
   });
 });
 
+test('a provider without a user-info URL reads the id_token (claims, issuer and signature checked)', async () => {
+  const c = await s.collection({
+    name: 'idtok', type: 'auth', createRule: '',
+    fields: [{ name: 'name', type: 'text' }],
+    oauth2: {
+      enabled: true,
+      providers: [providerConfig(oidc.issuer, 'oidc2', {
+        userInfoURL: '', extra: { jwksURL: `${oidc.issuer}/jwks`, issuers: [oidc.issuer] },
+      })],
+      mappedFields: { name: 'name' },
+    },
+  });
+  const acct = account('idt');
+  const pb = anonClient();
+  const provider = (await pb.collection(c.name).listAuthMethods()).oauth2.providers[0];
+  assert.equal(provider.name, 'oidc2');
+  const back = await follow(withAccount(provider.authURL + encodeURIComponent(CODE_REDIRECT), acct), CODE_REDIRECT);
+  const auth = await pb.collection(c.name).authWithOAuth2Code('oidc2', back.searchParams.get('code'), provider.codeVerifier, CODE_REDIRECT);
+  assert.equal(auth.meta.id, acct);
+  assert.equal(auth.meta.rawUser.iss, oidc.issuer, 'rawUser is the id_token claims');
+  assert.equal(auth.meta.email, `${acct}@example.test`);
+  assert.equal(auth.record.name, `User ${acct}`);
+  // An issuer the token does not have: the user cannot be read.
+  const admin = await adminClient();
+  await admin.collections.update(c.id, { oauth2: { enabled: true, providers: [providerConfig(oidc.issuer, 'oidc2', {
+    userInfoURL: '', extra: { issuers: ['https://someone-else.example'] },
+  })] } });
+  const p2 = (await pb.collection(c.name).listAuthMethods()).oauth2.providers[0];
+  const back2 = await follow(withAccount(p2.authURL + encodeURIComponent(CODE_REDIRECT), acct), CODE_REDIRECT);
+  const body = await expectError(
+    pb.collection(c.name).authWithOAuth2Code('oidc2', back2.searchParams.get('code'), p2.codeVerifier, CODE_REDIRECT), 400);
+  assert.equal(body.message, 'Failed to fetch OAuth2 user.');
+});
+
 describe('errors', () => {
   test('missing fields, an unknown provider, a bad code', async () => {
     const pb = anonClient();
@@ -287,6 +321,36 @@ describe('popup flow', () => {
       assert.match(String(e?.cause?.message), /OAuth2 redirect error or missing code: access_denied/);
       return true;
     });
+  });
+
+  test('a form_post redirect (as Apple sends) reaches the @oauth2 subscriber', async () => {
+    const pb = anonClient();
+    let got;
+    let count = 0;
+    const arrived = new Promise((resolve) => {
+      pb.realtime.subscribe('@oauth2', (e) => { got = e; count += 1; resolve(); });
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    const state = pb.realtime.clientId;
+    assert.ok(state, 'connected');
+    const res = await fetch(`${BASE_URL}/api/oauth2-redirect`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ state, code: 'posted-code', user: JSON.stringify({ name: { firstName: 'Ada', lastName: 'L' } }) }),
+      redirect: 'manual',
+    });
+    await res.arrayBuffer();
+    assert.ok([200, 303].includes(res.status), `status ${res.status}`);
+    await arrived;
+    assert.equal(got.state, state);
+    assert.equal(got.code, 'posted-code');
+    assert.equal(got.error, undefined);
+    // The subscription is used up: a second redirect for the same state fails.
+    const again = await fetch(`${BASE_URL}/api/oauth2-redirect?state=${state}&code=x`, { redirect: 'manual' });
+    await again.arrayBuffer();
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(count, 1, 'one message only');
+    await pb.realtime.unsubscribe();
   });
 
   test('a redirect for an unknown state changes nothing', async () => {

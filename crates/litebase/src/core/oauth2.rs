@@ -606,3 +606,128 @@ pub fn redirect(
     core.realtime.broker.send(state, message);
     error.is_empty() && !code.is_empty()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn users() -> Collection {
+        let mut c: Collection = serde_json::from_value(json!({
+            "name": "users", "type": "auth",
+            "fields": [{"name": "name", "type": "text"}, {"name": "handle", "type": "text", "pattern": "^[a-z]+$"},
+                       {"name": "avatar", "type": "file", "maxSelect": 1}],
+            "oauth2": {"enabled": true,
+                       "providers": [{"name": "github", "clientId": "id", "clientSecret": "secret"}],
+                       "mappedFields": {"name": "name", "username": "handle", "avatarURL": "avatar"}}
+        }))
+        .unwrap_or_else(|e| panic!("{e}"));
+        c.normalize();
+        c
+    }
+
+    fn user(username: &str) -> AuthUser {
+        AuthUser {
+            id: "42".into(),
+            name: "Ada".into(),
+            username: username.into(),
+            email: "ada@example.com".into(),
+            avatar_url: "https://x/a.png".into(),
+            ..AuthUser::default()
+        }
+    }
+
+    #[test]
+    fn a_new_record_gets_create_data_then_mapped_fields_and_a_random_password() {
+        let c = users();
+        let form = SignInForm {
+            create_data: json!({"name": "Given"})
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+            ..SignInForm::default()
+        };
+        let body = new_record_body(&c, &form, &user("ada"));
+        assert_eq!(body["name"], "Given", "createData wins");
+        assert_eq!(body["handle"], "ada");
+        assert_eq!(body["email"], "ada@example.com");
+        assert!(
+            body.get("avatar").is_none(),
+            "file fields are not filled from a URL"
+        );
+        let password = body["password"].as_str().unwrap_or_default();
+        assert_eq!(password.len(), 30);
+        assert_eq!(body["passwordConfirm"], password);
+        let odd = new_record_body(&c, &SignInForm::default(), &user("Not Valid!"));
+        assert!(
+            odd.get("handle").is_none(),
+            "a username the field refuses is left out"
+        );
+    }
+
+    #[test]
+    fn the_form_is_checked_like_pocketbase() {
+        let c = users();
+        let body = |v: Value| v.as_object().cloned().unwrap_or_default();
+        let err = SignInForm::parse(&c, &body(json!({})))
+            .err()
+            .map(|e| e.data)
+            .unwrap_or_default();
+        assert_eq!(err["provider"]["code"], "validation_required");
+        assert_eq!(err["code"]["code"], "validation_required");
+        let err = SignInForm::parse(&c, &body(json!({"provider": "google", "code": "c"})))
+            .err()
+            .map(|e| e.data)
+            .unwrap_or_default();
+        assert_eq!(err["provider"]["code"], "validation_invalid_provider");
+        assert!(
+            SignInForm::parse(
+                &c,
+                &body(json!({"provider": "github", "code": "c", "createData": 1}))
+            )
+            .is_err()
+        );
+        let ok = SignInForm::parse(
+            &c,
+            &body(json!({"provider": "github", "code": "c", "redirectUrl": "https://r"})),
+        );
+        assert_eq!(
+            ok.map(|f| f.redirect_url).ok().as_deref(),
+            Some("https://r")
+        );
+    }
+
+    #[test]
+    fn secrets_are_hidden_from_the_api_and_kept_when_not_sent() {
+        let old = users();
+        let shown = without_secrets(&old);
+        assert!(
+            shown["oauth2"]["providers"][0]
+                .get("clientSecret")
+                .is_none()
+        );
+        assert_eq!(shown["oauth2"]["providers"][0]["clientId"], "id");
+        let mut new = users();
+        if let Some(a) = new.auth.as_mut() {
+            a.oauth2.providers[0].client_secret.clear();
+        }
+        keep_secrets(&old, &mut new);
+        assert_eq!(
+            new.auth
+                .map(|a| a.oauth2.providers[0].client_secret.clone())
+                .as_deref(),
+            Some("secret")
+        );
+    }
+
+    #[test]
+    fn apple_names_wait_for_their_code_once() {
+        remember_apple_name(
+            "code-1",
+            r#"{"name": {"firstName": "Ada", "lastName": "Lovelace"}}"#,
+        );
+        remember_apple_name("code-2", "not json");
+        assert_eq!(take_apple_name("code-1").as_deref(), Some("Ada Lovelace"));
+        assert_eq!(take_apple_name("code-1"), None, "used once");
+        assert_eq!(take_apple_name("code-2"), None);
+    }
+}
