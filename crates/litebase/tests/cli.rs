@@ -87,12 +87,7 @@ fn migrate_status_then_up_then_idempotent() -> anyhow::Result<()> {
     );
     assert!(text.contains("auth"), "{text}");
     // Every embedded system migration is pending on a fresh directory.
-    let system = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))?
-        .filter(|e| {
-            e.as_ref()
-                .is_ok_and(|e| e.file_name().to_string_lossy().ends_with(".sql"))
-        })
-        .count();
+    let system = support::system_migration_count();
     assert!(
         text.trim_end()
             .ends_with(&format!("0 applied, {system} pending")),
