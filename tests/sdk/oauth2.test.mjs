@@ -192,6 +192,23 @@ describe('code flow', () => {
     await expectError(anonClient().collection(users).authWithPassword(`${acct}@example.test`, PASSWORD), 400);
   });
 
+  test('a link made before the address was verified goes when it is verified', async () => {
+    // Someone signs up through their provider account with another person's address…
+    const attacker = account('att');
+    const victimEmail = `${account('victim')}@mail.test`;
+    const { auth } = await signIn(attacker, { email: victimEmail });
+    assert.equal(auth.record.email, victimEmail);
+    assert.equal(auth.record.verified, false, 'the provider did not vouch for that address');
+    const admin = await adminClient();
+    assert.equal((await admin.collection(users).listExternalAuths(auth.record.id)).length, 1);
+    // …then the address is verified (here by a superuser): the link does not survive.
+    await admin.collection(users).update(auth.record.id, { verified: true });
+    assert.equal((await admin.collection(users).listExternalAuths(auth.record.id)).length, 0);
+    const again = await signIn(attacker);
+    assert.notEqual(again.auth.record.id, auth.record.id, 'the provider account no longer opens that record');
+    assert.equal(again.auth.meta.isNew, true);
+  });
+
   test('a signed-in record links a provider account with another email', async () => {
     const admin = await adminClient();
     const email = `${account('own')}@mail.test`;

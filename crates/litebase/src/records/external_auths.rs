@@ -46,22 +46,50 @@ pub fn of_record(
     Ok(ids)
 }
 
-/// Deletes the links of auth record `record_id` of `c` (after the record went),
-/// each with its hooks and its change announced.
+/// The id of the `_externalAuths` collection (PocketBase's).
+pub const COLLECTION_ID: &str = "pbc_2281828961";
+
+/// Deletes the links of auth record `record_id` of `c` (after the record went,
+/// or when its email became verified), each with its hooks and its change
+/// announced. Returns how many there were.
 pub(super) fn drop_links(
     conn: &Connection,
     ctx: &WriteCtx<'_>,
     c: &Collection,
     record_id: &str,
-) -> Result<(), RecordError> {
+) -> Result<usize, RecordError> {
     let Some(links) = ctx.schema.get(COLLECTION).cloned() else {
-        return Ok(());
+        return Ok(0);
     };
     if links.id == c.id {
+        return Ok(0);
+    }
+    let ids = of_record(conn, &c.id, record_id)?;
+    for id in &ids {
+        write::delete_alone(conn, ctx, &links, id)?;
+    }
+    Ok(ids.len())
+}
+
+/// When an auth record's email becomes verified, the OAuth2 links it had while
+/// unverified go (someone who pre-registered the address with their own
+/// provider account loses it), and if there were any, its tokens too — as
+/// PocketBase does on every unverified → verified change.
+pub(super) fn on_verified(
+    conn: &Connection,
+    ctx: &WriteCtx<'_>,
+    c: &Collection,
+    record_id: &str,
+) -> Result<(), RecordError> {
+    if c.kind != crate::schema::CollectionType::Auth || c.id == COLLECTION_ID {
         return Ok(());
     }
-    for id in of_record(conn, &c.id, record_id)? {
-        write::delete_alone(conn, ctx, &links, &id)?;
+    if drop_links(conn, ctx, c, record_id)? > 0 {
+        conn.prepare_cached(&format!(
+            "UPDATE {} SET \"tokenKey\" = ?1 WHERE \"id\" = ?2",
+            crate::schema::quote_ident(&c.name)
+        ))?
+        .execute([super::accounts::new_token_key().as_str(), record_id])?;
     }
     Ok(())
 }

@@ -628,6 +628,11 @@ pub fn update(
         origin: ctx.origin,
     };
     crate::db::events::emit(change);
+    let verified =
+        |r: &Map<String, Value>| r.get("verified").and_then(Value::as_bool) == Some(true);
+    if c.kind == CollectionType::Auth && !verified(&existing) && verified(&stored) {
+        super::external_auths::on_verified(conn, ctx, c, id)?;
+    }
     Ok((stored, true))
 }
 
