@@ -22,6 +22,7 @@ use crate::oauth2::{AuthUser, client};
 use crate::records::RecordError;
 use crate::records::accounts::AuthRow;
 use crate::records::external_auths::{self, COLLECTION as LINKS};
+use crate::records::flow::FlowTx;
 use crate::records::service::Caller;
 use crate::schema::Collection;
 
@@ -252,8 +253,8 @@ async fn provider_user(c: &Collection, form: &SignInForm) -> Result<AuthUser, Ap
 
 /// Which record an OAuth2 user signs in as, before any write.
 enum Found {
-    /// A linked record (its link id).
-    Linked(AuthRow, String),
+    /// The record linked to the provider account (kept unless unverified).
+    Linked(AuthRow),
     /// The requester's own record, or the one with the same verified email.
     Existing(AuthRow),
     /// Nobody yet: a record will be created.
@@ -272,11 +273,11 @@ async fn find_record(
         .db
         .read(move |conn| external_auths::find(conn, &cid, &provider, &provider_id))
         .await?;
-    if let Some((link_id, record_id)) = link {
+    if let Some((_, record_id)) = link {
         let row = load_row(core, c, &record_id)
             .await?
             .ok_or_else(ApiError::not_found)?;
-        return Ok(Found::Linked(row, link_id));
+        return Ok(Found::Linked(row));
     }
     if let Some(me) = requester.record().filter(|r| r.collection_id == c.id) {
         if let Some(row) = load_row(core, c, &me.id).await? {
@@ -382,85 +383,27 @@ pub async fn sign_in(
             Some(hash_password(p).await?)
         }
         (Found::New, _) => None,
-        (Found::Linked(row, _) | Found::Existing(row), _) if !row.verified() => {
+        (Found::Linked(row) | Found::Existing(row), _) if !row.verified() => {
             Some(hash_password(&crate::id::random_string(30, STATE_ALPHABET)).await?)
         }
         _ => None,
     };
-    let requester_id = caller
-        .auth
-        .record()
-        .filter(|r| r.collection_id == c.id)
-        .map(|r| r.id.clone());
-    let (cname, cid, provider) = (c.name.clone(), c.id.clone(), form.provider.clone());
-    let user2 = user.clone();
-    let hash2 = new_password.clone();
+    let plan = Plan {
+        collection: c.name.clone(),
+        collection_id: c.id.clone(),
+        provider: form.provider.clone(),
+        user: user.clone(),
+        requester: caller
+            .auth
+            .record()
+            .filter(|r| r.collection_id == c.id)
+            .map(|r| r.id.clone()),
+        random_hash: new_password.clone(),
+    };
     let record_id = core
         .records
         .flow_write(caller, "oauth2", new_password, move |tx| {
-            let (record_id, mut link) = match found {
-                Found::New => {
-                    let created = tx.create_as_client(&cname, &body)?;
-                    let id = created
-                        .get("id")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_string();
-                    let email = created
-                        .get("email")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default();
-                    let verified = created
-                        .get("verified")
-                        .and_then(Value::as_bool)
-                        .unwrap_or(false);
-                    if email == user2.email && !verified {
-                        tx.update(&cname, &id, &one("verified", json!(true)))?;
-                    }
-                    (id, None)
-                }
-                Found::Linked(row, link_id) => (
-                    existing(
-                        tx,
-                        &cname,
-                        &cid,
-                        row,
-                        &user2,
-                        requester_id.as_deref(),
-                        hash2.as_deref(),
-                        &mut Some(link_id),
-                    )?,
-                    Some(()),
-                ),
-                Found::Existing(row) => (
-                    existing(
-                        tx,
-                        &cname,
-                        &cid,
-                        row,
-                        &user2,
-                        requester_id.as_deref(),
-                        hash2.as_deref(),
-                        &mut None,
-                    )?,
-                    None,
-                ),
-            };
-            // A linked record keeps its link unless `existing` dropped it.
-            if link.is_some()
-                && external_auths::find(tx.conn(), &cid, &provider, &user2.id)?.is_none()
-            {
-                link = None;
-            }
-            if link.is_none() {
-                let mut row = Map::new();
-                row.insert("collectionRef".into(), json!(cid));
-                row.insert("recordRef".into(), json!(record_id));
-                row.insert("provider".into(), json!(provider));
-                row.insert("providerId".into(), json!(user2.id));
-                tx.create(LINKS, &row)?;
-            }
-            Ok::<_, RecordError>(record_id)
+            plan.run(tx, found, &body)
         })
         .await
         .map_err(|e| failed(e.into()))?;
@@ -479,46 +422,99 @@ fn one(key: &str, value: Value) -> Map<String, Value> {
     m
 }
 
-/// The existing-record side of a sign-in (PocketBase's guards against account
-/// pre-hijacking): an unverified record that is not the requester's own gets a
-/// new random password and loses its other links; an empty email takes the
-/// provider's; a matching (or empty) email becomes verified.
-#[allow(clippy::too_many_arguments)]
-fn existing(
-    tx: &crate::records::flow::FlowTx<'_>,
-    cname: &str,
-    cid: &str,
-    row: AuthRow,
-    user: &AuthUser,
-    requester: Option<&str>,
-    random_hash: Option<&str>,
-    link: &mut Option<String>,
-) -> Result<String, RecordError> {
-    let is_requester = requester == Some(row.id.as_str());
-    if !row.verified() {
-        if !is_requester {
-            if let Some(hash) = random_hash {
-                tx.set_password(cname, &row.id, hash)?;
+/// What the sign-in's transaction needs to know.
+struct Plan {
+    collection: String,
+    collection_id: String,
+    provider: String,
+    user: AuthUser,
+    /// The requester's own record in this collection, if signed in.
+    requester: Option<String>,
+    /// A hashed random password for an unverified record taken over.
+    random_hash: Option<String>,
+}
+
+impl Plan {
+    /// The writes of one sign-in; returns the record's id.
+    fn run(
+        &self,
+        tx: &FlowTx<'_>,
+        found: Found,
+        body: &Map<String, Value>,
+    ) -> Result<String, RecordError> {
+        let (record_id, linked) = match found {
+            Found::New => (self.create(tx, body)?, false),
+            Found::Linked(row) => {
+                let kept = row.verified();
+                (self.existing(tx, row)?, kept)
+            }
+            Found::Existing(row) => (self.existing(tx, row)?, false),
+        };
+        if !linked {
+            let mut link = Map::new();
+            link.insert("collectionRef".into(), json!(self.collection_id));
+            link.insert("recordRef".into(), json!(record_id));
+            link.insert("provider".into(), json!(self.provider));
+            link.insert("providerId".into(), json!(self.user.id));
+            // A record has one link per provider: a second account of the same
+            // provider cannot be added.
+            tx.create(LINKS, &link)
+                .map_err(|_| RecordError::bad_request("Failed to authenticate."))?;
+        }
+        Ok(record_id)
+    }
+
+    /// A new record under the create rule, verified when its email is the
+    /// one the provider vouched for.
+    fn create(&self, tx: &FlowTx<'_>, body: &Map<String, Value>) -> Result<String, RecordError> {
+        let created = tx.create_as_client(&self.collection, body)?;
+        let text = |k: &str| {
+            created
+                .get(k)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
+        let id = text("id");
+        let verified = created
+            .get("verified")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        if text("email") == self.user.email && !verified {
+            tx.update(&self.collection, &id, &one("verified", json!(true)))?;
+        }
+        Ok(id)
+    }
+
+    /// The existing-record side (PocketBase's guards against pre-registered
+    /// accounts): an unverified record that is not the requester's own gets a
+    /// new random password, and loses its links; an empty email takes the
+    /// provider's; a matching (or empty) email becomes verified.
+    fn existing(&self, tx: &FlowTx<'_>, row: AuthRow) -> Result<String, RecordError> {
+        if !row.verified() {
+            if self.requester.as_deref() != Some(row.id.as_str()) {
+                if let Some(hash) = &self.random_hash {
+                    tx.set_password(&self.collection, &row.id, hash)?;
+                }
+            }
+            for id in external_auths::of_record(tx.conn(), &self.collection_id, &row.id)? {
+                tx.delete(LINKS, &id)?;
             }
         }
-        for id in external_auths::of_record(tx.conn(), cid, &row.id)? {
-            tx.delete(LINKS, &id)?;
+        let mut patch = Map::new();
+        let mut email = row.email().to_string();
+        if email.is_empty() && !self.user.email.is_empty() {
+            email = self.user.email.clone();
+            patch.insert("email".into(), json!(email));
         }
-        *link = None;
+        if !row.verified() && (email.is_empty() || email == self.user.email) {
+            patch.insert("verified".into(), json!(true));
+        }
+        if !patch.is_empty() {
+            tx.update(&self.collection, &row.id, &patch)?;
+        }
+        Ok(row.id)
     }
-    let mut patch = Map::new();
-    let mut email = row.email().to_string();
-    if email.is_empty() && !user.email.is_empty() {
-        email = user.email.clone();
-        patch.insert("email".into(), json!(email));
-    }
-    if !row.verified() && (email.is_empty() || email == user.email) {
-        patch.insert("verified".into(), json!(true));
-    }
-    if !patch.is_empty() {
-        tx.update(cname, &row.id, &patch)?;
-    }
-    Ok(row.id)
 }
 
 /// Removes the OAuth2 links of a deleted auth collection, each through the
