@@ -260,6 +260,15 @@ test('a provider without a user-info URL reads the id_token (claims, issuer and 
 });
 
 describe('errors', () => {
+  test('a record links one account per provider', async () => {
+    const { pb, auth } = await signIn(account());
+    const { code, provider } = await codeFor(pb, account());
+    const body = await expectError(
+      pb.collection(users).authWithOAuth2Code('oidc', code, provider.codeVerifier, CODE_REDIRECT), 400);
+    assert.equal(body.message, 'Failed to authenticate.');
+    assert.equal((await pb.collection(users).listExternalAuths(auth.record.id)).length, 1);
+  });
+
   test('missing fields, an unknown provider, a bad code', async () => {
     const pb = anonClient();
     let body = await expectError(pb.send(`/api/collections/${users}/auth-with-oauth2`, { method: 'POST', body: {} }), 400);
