@@ -1,6 +1,6 @@
 // The admin UI's small behaviours: dark-mode toggle (remembered in localStorage,
 // defaulting to prefers-color-scheme), the sidebar toggle on narrow screens,
-// and closable flash messages.
+// closable flash messages, and loading a JSON file into the import form.
 (function () {
   "use strict";
   var root = document.documentElement;
@@ -39,6 +39,16 @@
       var toggle = document.querySelector(".nav-toggle");
       if (toggle) { toggle.setAttribute("aria-expanded", "false"); toggle.focus(); }
     }
+  });
+
+  // A file input with data-load-into="ID" puts the chosen file's text into
+  // the textarea ID (the collections import).
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (!(input instanceof HTMLInputElement) || !input.dataset.loadInto || !input.files || !input.files[0]) return;
+    var area = document.getElementById(input.dataset.loadInto);
+    if (!area) return;
+    input.files[0].text().then(function (text) { area.value = text; });
   });
 
   // Flash messages fade after a while; errors (role=alert) stay.

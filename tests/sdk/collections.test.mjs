@@ -310,3 +310,59 @@ test('a view collection exposes the rows of its query, read-only', async () => {
     400,
   );
 });
+
+// Collections import (pb.collections.import), never with deleteMissing here:
+// the other files' collections live on the same server.
+test('import creates collections, then updates one and keeps what it leaves out', async () => {
+  const authorsId = `pbc_ia${s.suffix}`;
+  const booksId = `pbc_ib${s.suffix}`;
+  const done = await s.pb.collections.import([
+    { id: authorsId, name: s.name('iauthors'), type: 'base', listRule: '', fields: [{ name: 'name', type: 'text' }] },
+    {
+      id: booksId,
+      name: s.name('ibooks'),
+      type: 'base',
+      fields: [
+        { name: 'title', type: 'text', required: true },
+        { name: 'author', type: 'relation', collectionId: authorsId, maxSelect: 1 },
+      ],
+    },
+  ], false);
+  assert.equal(done, true);
+  s.created.push(authorsId, booksId);
+  const books = await s.pb.collections.getOne(booksId);
+  assert.equal(byName(books).author.collectionId, authorsId);
+  const ada = await s.pb.collection(authorsId).create({ name: 'Ada' });
+
+  // A second import adds a field to authors; its `name` field stays (no deleteMissing).
+  await s.pb.collections.import([{ id: authorsId, name: s.name('iauthors'), fields: [{ name: 'bio', type: 'text' }] }]);
+  const authors = await s.pb.collections.getOne(authorsId);
+  assert.deepEqual(Object.keys(byName(authors)).sort(), ['bio', 'id', 'name']);
+  assert.equal((await s.pb.collection(authorsId).getOne(ada.id)).name, 'Ada', 'records stay');
+
+  // Importing what was read back changes nothing.
+  const { created, updated, ...again } = authors;
+  assert.equal(await s.pb.collections.import([again]), true);
+  const after = await s.pb.collections.getOne(authorsId);
+  assert.deepEqual(after.fields, authors.fields);
+  assert.equal(after.listRule, '');
+});
+
+test('a bad import is refused whole, in PocketBase\'s shape', async () => {
+  const empty = await expectError(s.pb.collections.import([]), 400);
+  assert.equal(empty.data.collections?.code, 'validation_required', JSON.stringify(empty));
+
+  const good = s.name('igood');
+  const bad = await expectError(
+    s.pb.collections.import([
+      { name: good, type: 'base', fields: [{ name: 'a', type: 'text' }] },
+      { name: s.name('ibad'), type: 'base', fields: [{ name: 'a', type: 'relation', collectionId: 'no_such_collection' }] },
+    ]),
+    400,
+  );
+  assert.equal(bad.message, 'Failed to import collections.');
+  assert.equal(bad.data.collections?.code, 'validation_collections_import_failure', JSON.stringify(bad));
+  await expectError(s.pb.collections.getOne(good), 404);
+
+  await expectError(anonClient().collections.import([{ name: s.name('ianon'), type: 'base' }]), 401);
+});

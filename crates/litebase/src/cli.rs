@@ -401,6 +401,21 @@ async fn serve(
             }))
         },
     );
+    crate::webhooks::sender::start(
+        core.webhooks.clone(),
+        {
+            // Only changes some webhook wants wake the sender.
+            let registry = core.webhooks.registry().clone();
+            core.changes.subscribe_where(std::sync::Arc::new(move |c| {
+                registry.wants(c.action, &c.collection.id)
+            }))
+        },
+        crate::webhooks::sender::Backoff::default(),
+    );
+    if let Err(e) = crate::core::crons::install(&core.clone().into_inner(), app.crons) {
+        db.close().await;
+        return Err(CliError::Usage(e.to_string()));
+    }
     for start in &app.on_serve {
         start(&core);
     }

@@ -26,6 +26,7 @@ pub mod cli;
 pub mod config;
 pub mod cookie;
 pub mod core;
+pub mod cron;
 pub mod db;
 pub mod error;
 pub mod healthcheck;
@@ -45,6 +46,7 @@ pub mod server;
 pub mod settings;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod webhooks;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -87,6 +89,7 @@ pub struct App {
     on_serve: Vec<server::ServeFn>,
     settings: Vec<settings::AppSetting>,
     after_restore: Vec<core::RestoreFn>,
+    crons: Vec<core::crons::CronSpec>,
 }
 
 impl App {
@@ -102,6 +105,7 @@ impl App {
             on_serve: Vec::new(),
             settings: Vec::new(),
             after_restore: Vec::new(),
+            crons: Vec::new(),
         }
     }
 
@@ -183,6 +187,47 @@ impl App {
     /// memory about the old rows (poker closes its live rooms).
     pub fn after_restore(mut self, f: impl Fn(&core::Core) + Send + Sync + 'static) -> Self {
         self.after_restore.push(Arc::new(f));
+        self
+    }
+
+    /// Adds a job run on a schedule while the server runs: `expression` is a
+    /// five-field cron expression in UTC (`"*/10 * * * *"`) or a macro
+    /// (`@hourly`, `@daily`, `@weekly`, `@monthly`, `@yearly`). The job runs on a
+    /// thread of its own, never twice at once; a panic or an error is logged.
+    /// Superusers see it in `GET /api/crons` and the admin's Crons page, and
+    /// can run it at once (`POST /api/crons/{id}`). A job with the id of an
+    /// earlier one replaces it; an invalid expression stops `serve` with an error.
+    ///
+    /// ```no_run
+    /// litebase::App::new("myapp").cron("purgeDrafts", "0 3 * * *", |ctx| {
+    ///     // Plain blocking code on the job's thread; `block_on` awaits the
+    ///     // record service, so hooks and realtime see the deletes.
+    ///     ctx.block_on(ctx.core().records.app_write("myapp", |tx| {
+    ///         let old: Vec<String> = tx
+    ///             .conn()
+    ///             .prepare("SELECT id FROM drafts WHERE created < date('now', '-30 days')")?
+    ///             .query_map([], |r| r.get(0))?
+    ///             .collect::<Result<_, _>>()?;
+    ///         for id in old {
+    ///             tx.delete("drafts", &id)?;
+    ///         }
+    ///         Ok::<_, litebase::records::RecordError>(())
+    ///     }))?;
+    ///     Ok(())
+    /// });
+    /// ```
+    pub fn cron(
+        mut self,
+        id: &str,
+        expression: &str,
+        job: impl Fn(&core::crons::JobContext) -> cron::JobResult + Send + Sync + 'static,
+    ) -> Self {
+        self.crons.retain(|c| c.id != id);
+        self.crons.push(core::crons::CronSpec {
+            id: id.to_string(),
+            expression: expression.to_string(),
+            job: Arc::new(job),
+        });
         self
     }
 

@@ -2,13 +2,14 @@
 //! free loopback port with its own data dir ([`AppBinary`], [`ServerProcess`]) or
 //! litebase on a thread of the test process ([`InProcess`]); JSON over HTTP
 //! ([`Http`]), raw bytes ([`raw_request`], [`raw`]), realtime ([`sse`]), the admin
-//! UI ([`browser`]) and tables of hostile requests scored case by case ([`hostile`]). Shared by
+//! UI ([`browser`]), a webhook receiver ([`receiver`]) and tables of hostile requests scored case by case ([`hostile`]). Shared by
 //! litebase's own tests and apps' tests. Enabled by the `testing` feature.
 
 pub mod browser;
 pub mod hostile;
 mod in_process;
 pub mod raw;
+pub mod receiver;
 pub mod sse;
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -386,6 +387,18 @@ impl Http {
                 .header("Authorization", token)
                 .send(body.to_string().as_bytes()),
         )
+    }
+
+    /// `PUT url` with a JSON body and an `Authorization` token (none when empty).
+    pub fn put_json_auth(&self, url: &str, token: &str, body: &Value) -> std::io::Result<Reply> {
+        let mut request = self
+            .agent
+            .put(url)
+            .header("Content-Type", "application/json");
+        if !token.is_empty() {
+            request = request.header("Authorization", token);
+        }
+        Self::finish(request.send(body.to_string().as_bytes()))
     }
 
     /// `GET url` with an `Authorization` token.

@@ -461,6 +461,7 @@ fn malformed_json_tables(fx: &Fixture) -> Groups {
         ("auth-with-password", Req::post("/api/collections/users/auth-with-password"), true),
         ("batch as a user", Req::post("/api/batch").auth(&fx.alice), true),
         ("settings as the superuser", Req::patch("/api/settings").auth(&fx.admin), false),
+        ("webhook create as the superuser", Req::post("/api/webhooks").auth(&fx.admin), true),
     ];
     endpoints
         .into_iter()
@@ -1069,6 +1070,14 @@ fn collection_tables(fx: &Fixture) -> Groups {
         Case::new("backups: restore one that does not exist", admin(Req::post("/api/backups/nope.zip/restore")), Expect::Error(None)),
         Case::new("backups: delete with a path", admin(Req::delete("/api/backups/..%2F..%2Fdata.db")), Expect::Error(None)),
         Case::new("logs: an id with SQL", admin(Req::get("/api/logs/'%20OR%201=1")), err(404)),
+        Case::new("webhooks: a javascript: URL", admin(Req::post("/api/webhooks")).json(&json!({"collection": "kitchen", "url": "javascript:alert(1)", "actions": ["create"]})), err(400)),
+        Case::new("webhooks: a URL with a newline", admin(Req::post("/api/webhooks")).json(&json!({"collection": "kitchen", "url": "http://127.0.0.1/\r\nX-Evil: 1", "actions": ["create"]})), err(400)),
+        Case::new("webhooks: actions as a string", admin(Req::post("/api/webhooks")).json(&json!({"collection": "kitchen", "url": "http://127.0.0.1/", "actions": "create"})), err(400)),
+        Case::new("webhooks: a collection with SQL", admin(Req::post("/api/webhooks")).json(&json!({"collection": "kitchen' OR 1=1 --", "url": "http://127.0.0.1/", "actions": ["create"]})), err(400)),
+        Case::new("webhooks: enabled as text", admin(Req::post("/api/webhooks")).json(&json!({"collection": "kitchen", "url": "http://127.0.0.1/", "actions": ["create"], "enabled": "yes"})), err(400)),
+        Case::new("webhooks: an id with SQL", admin(Req::get("/api/webhooks/'%20OR%201=1")), err(404)),
+        Case::new("webhooks: deliveries page as text", admin(Req::get("/api/webhooks/x/deliveries?page=abc")), err(400)),
+        Case::new("webhooks: retry of nothing", admin(Req::post("/api/webhooks/x/deliveries/y/retry")), err(404)),
     ];
 
     let mut create = Vec::new();
@@ -1178,6 +1187,9 @@ fn token_tables(fx: &Fixture) -> Groups {
         ("backup restore", Req::post("/api/backups/x.zip/restore"), err(401), s403()),
         ("logs", Req::get("/api/logs"), err(401), s403()),
         ("log stats", Req::get("/api/logs/stats"), err(401), s403()),
+        ("webhooks", Req::get("/api/webhooks"), err(401), s403()),
+        ("webhook create", Req::post("/api/webhooks").json(&json!({"collection": "kitchen", "url": "http://127.0.0.1/", "actions": ["create"]})), err(401), s403()),
+        ("webhook delete", Req::delete("/api/webhooks/x"), err(401), s403()),
         ("realtime", Req::post("/api/realtime").json(&json!({"clientId": "nosuchclient", "subscriptions": ["vault"]})), err(404), Some(err(404))),
         ("batch", Req::post("/api/batch").json(&vault_batch), err(400), Some(err(400))),
     ];
@@ -1320,6 +1332,11 @@ fn admin_posts(fx: &Fixture) -> Vec<String> {
         "/_/backups",
         "/_/backups/x.db/delete",
         "/_/backups/x.db/restore",
+        "/_/webhooks",
+        "/_/webhooks/x",
+        "/_/webhooks/x/delete",
+        "/_/crons/__pbDBOptimize__/run",
+        "/_/settings/import-collections",
         "/_/collections/kitchen/bulk-delete",
         "/_/collections/kitchen/records",
         "/_/collections/kitchen/records/{record}",

@@ -32,7 +32,8 @@ pub fn register_with(app: litebase::App, config: config::PokerConfig) -> litebas
     let capacity = Arc::new(room::capacity::Capacity::for_process(config.max_ws));
     let ws_max = capacity.max();
     let sweep = room::sweeper::SweepTrigger::default();
-    let app = room::admin_sync::register(app, hubs.clone(), sweep.clone()).setting(
+    let app = room::admin_sync::register(app, hubs.clone(), sweep.clone());
+    let app = room::sweeper::register(app, hubs.clone(), config.sweep_interval(), sweep).setting(
         litebase::settings::AppSetting {
             key: room::sweeper::ROOM_TTL_SETTING,
             label_en: "Room expiry (seconds without activity)",
@@ -52,12 +53,6 @@ pub fn register_with(app: litebase::App, config: config::PokerConfig) -> litebas
     })
     .on_serve(move |core| {
         let hubs = on_serve_hubs.clone();
-        room::sweeper::start(
-            core.clone(),
-            hubs.clone(),
-            config.sweep_interval(),
-            sweep.clone(),
-        );
         core.add_metrics_source(Arc::new(move || metrics::render(hubs.live_count(), ws_max)));
     })
     // A restored backup replaces the rows under every live room: each reloads

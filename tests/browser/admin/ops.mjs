@@ -2,7 +2,7 @@
 // mode, room expiry saved and refused inline, French labels), request logs (a 404
 // found with `status >= 400`, a bad filter explained, one entry in detail), and a
 // backup made, listed and restored in the UI (a record created after it is gone),
-// plus the pages at 360 px wide.
+// plus the pages at 360 px wide (with the Crons and collections export/import pages).
 
 const NEW_NAME = 'Ops Poker';
 const MISSING = '/api/ops-section-missing';
@@ -147,7 +147,9 @@ export async function run(ctx) {
       await narrow.addCookies(await admin.context.cookies());
       const p = await narrow.newPage();
       const phone = { ...admin, page: p, who: 'admin', context: narrow };
-      for (const [path, name] of [['/_/settings', 'settings-360'], ['/_/logs', 'logs-360'], ['/_/backups', 'backups-360']]) {
+      const pages = [['/_/settings', 'settings-360'], ['/_/logs', 'logs-360'], ['/_/backups', 'backups-360'],
+        ['/_/crons', 'crons-360'], ['/_/settings/export-collections', 'export-360'], ['/_/settings/import-collections', 'import-360']];
+      for (const [path, name] of pages) {
         await p.goto(`${baseUrl}${path}`);
         const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
         check(overflow <= 1, `${path} at 360 px scrolls sideways by ${overflow} px`);

@@ -12,8 +12,10 @@ pub mod assets;
 pub mod auth;
 pub mod backups;
 pub mod collections;
+pub mod crons;
 pub mod dashboard;
 pub mod i18n;
+pub mod import_export;
 pub mod logs;
 pub mod records;
 pub mod render;
@@ -21,6 +23,7 @@ pub mod session;
 pub mod settings;
 pub mod setup;
 pub mod superusers;
+pub mod webhooks;
 
 use actix_web::middleware::from_fn;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -95,6 +98,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(settings::configure)
             .configure(logs::configure)
             .configure(backups::configure)
+            .configure(webhooks::configure)
+            .configure(crons::configure)
+            .configure(import_export::configure)
             // Before records.rs: `/collections/new` is the editor, not a collection.
             .configure(collections::configure)
             // Records last: its `/collections/{name}` must not shadow the editor's routes.

@@ -93,6 +93,30 @@ const TEMPLATES: &[(&str, &str)] = &[
         "backups/index.html",
         include_str!("../../../../admin-ui/templates/backups/index.html"),
     ),
+    (
+        "webhooks/_form.html",
+        include_str!("../../../../admin-ui/templates/webhooks/_form.html"),
+    ),
+    (
+        "webhooks/index.html",
+        include_str!("../../../../admin-ui/templates/webhooks/index.html"),
+    ),
+    (
+        "webhooks/edit.html",
+        include_str!("../../../../admin-ui/templates/webhooks/edit.html"),
+    ),
+    (
+        "crons/index.html",
+        include_str!("../../../../admin-ui/templates/crons/index.html"),
+    ),
+    (
+        "import/export.html",
+        include_str!("../../../../admin-ui/templates/import/export.html"),
+    ),
+    (
+        "import/import.html",
+        include_str!("../../../../admin-ui/templates/import/import.html"),
+    ),
     // Records.
     (
         "records/index.html",

@@ -1,5 +1,5 @@
 //! `/_/settings`: the instance settings, one form per section (application,
-//! mail, rate limits, trusted proxy, logs, the app's own settings) and a
+//! mail, rate limits, trusted proxy, logs, scheduled backups, the app's own settings) and a
 //! "send test mail" form. Saving goes through [`settings::update`], so validation is the
 //! API's; its nested `ApiError.data` is shown next to each field, with the
 //! submitted values kept.
@@ -28,7 +28,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// The sections, each its own form; the value of the form's `section` field.
-const SECTIONS: &[&str] = &["meta", "mail", "rateLimits", "trustedProxy", "logs", "apps"];
+const SECTIONS: &[&str] = &[
+    "meta",
+    "mail",
+    "rateLimits",
+    "trustedProxy",
+    "logs",
+    "backups",
+    "apps",
+];
 
 /// The mail templates a test mail can use: (PocketBase's name, string key).
 const TEMPLATES: &[(&str, &str)] = &[
@@ -339,6 +347,10 @@ fn read_section<'a>(
         "logs" => {
             s.int("logs", "maxDays", whole);
             s.flag("logs", "logIP");
+        }
+        "backups" => {
+            s.text("backups", "cron");
+            s.int("backups", "cronMaxKeep", whole);
         }
         _ => {
             for d in core.settings.declared() {

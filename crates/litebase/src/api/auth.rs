@@ -174,7 +174,7 @@ pub(super) async fn auth_body(
     let mut me = row.record.clone();
     me.insert("collectionId".into(), json!(c.id));
     me.insert("collectionName".into(), json!(c.name));
-    let mut record = write::visible(c, row.record.clone(), superuser, Some(&me));
+    let mut record = write::visible(c, row.record.clone(), superuser, Some(&me), false);
     if !expand.trim().is_empty() {
         let (c, schema) = (c.clone(), core.schema.current());
         record = core

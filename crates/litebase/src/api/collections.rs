@@ -18,6 +18,7 @@ use crate::schema::Collection;
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/collections", web::get().to(list))
         .route("/api/collections", web::post().to(create))
+        .route("/api/collections/import", web::put().to(import))
         .route("/api/collections/{collection}", web::get().to(view))
         .route("/api/collections/{collection}", web::patch().to(update))
         .route("/api/collections/{collection}", web::delete().to(delete))
@@ -187,5 +188,16 @@ async fn truncate(
     key: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     truncate_collection(&core, &auth, &key).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `PUT /api/collections/import`: PocketBase's bulk import (204 when done,
+/// changed or not).
+async fn import(
+    core: web::Data<Core>,
+    auth: Auth,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, ApiError> {
+    crate::core::collections::import::import(&core, &auth, body.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -4,6 +4,7 @@ pub(crate) mod auth;
 pub(crate) mod backups;
 pub mod body;
 mod collections;
+mod crons;
 mod files;
 mod health;
 mod logs;
@@ -12,6 +13,7 @@ mod oauth2;
 mod realtime;
 pub(crate) mod records;
 mod settings;
+mod webhooks;
 
 use actix_web::web;
 
@@ -25,8 +27,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(settings::configure)
         .configure(logs::configure)
         .configure(backups::configure)
+        .configure(crons::configure)
         .configure(files::configure)
         .configure(realtime::configure)
+        .configure(webhooks::configure)
         .configure(crate::metrics::configure);
 }
 

@@ -14,7 +14,7 @@ use actix_web::http::StatusCode;
 use serde::Serialize;
 
 pub use copy::check_ours;
-pub use name::{generated_name, valid_name};
+pub use name::{AUTO_PREFIX, auto_name, generated_name, valid_name};
 
 use crate::db::{Db, DbError};
 use crate::error::ApiError;

@@ -1,6 +1,11 @@
 //! Backups as admins manage them: of the running database, into the data
 //! directory's backups folder; a restore reloads everything the app keeps in
 //! memory (schema, settings, realtime clients, the app's own state).
+//!
+//! [`create`], [`list`], [`delete`] and [`file`] are the one place backups are
+//! saved, listed and removed: the API, the admin pages and the scheduled
+//! backup (`__pbAutoBackup__`, in `core/crons.rs`) all go through them, so
+//! remote storage (PocketBase's `backups.s3`) plugs in here.
 
 use std::path::PathBuf;
 

@@ -12,6 +12,7 @@ use crate::error::ApiError;
 use crate::schema::collection::{self, Problems};
 use crate::schema::{Collection, CollectionType, Field, FieldKind, Schema, ddl, store};
 
+pub mod import;
 mod indexes;
 
 pub fn find(core: &Core, key: &str) -> Result<Collection, ApiError> {

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod backups;
 pub mod collections;
+pub mod crons;
 pub mod logs;
 pub mod oauth2;
 pub mod settings;
@@ -37,6 +38,8 @@ pub struct Core {
     pub config: Config,
     /// Record hooks registered by the app.
     pub hooks: std::sync::Arc<Hooks>,
+    /// Outgoing webhooks: their configuration and delivery log.
+    pub webhooks: crate::webhooks::store::Webhooks,
     /// The app's migrations, where `--dev` records schema changes.
     pub app_migrations: Option<MigrationSet>,
     /// Per-IP limits on the auth endpoints.
@@ -51,6 +54,10 @@ pub struct Core {
     pub logs: crate::logs::RequestLog,
     /// The settings in force (see [`crate::settings`]).
     pub settings: crate::settings::LiveSettings,
+    /// The scheduled jobs (see [`crons`]): `GET /api/crons` lists them.
+    pub crons: std::sync::Arc<crate::cron::Crons>,
+    /// The scheduled backup's work, set when serving starts.
+    auto_backup: std::sync::OnceLock<crate::cron::JobFn>,
     after_restore: Vec<RestoreFn>,
 }
 
@@ -72,7 +79,7 @@ impl Core {
     pub async fn load(
         db: Db,
         config: Config,
-        hooks: Hooks,
+        mut hooks: Hooks,
         app_migrations: Option<MigrationSet>,
         mailer: crate::mail::Mailer,
         parts: CoreParts,
@@ -111,6 +118,10 @@ impl Core {
         let schema = std::sync::Arc::new(SchemaCache::default());
         schema.replace(Schema::new(collections));
         let changes = crate::changes::ChangeStream::attach(&db)?;
+        let webhooks = crate::webhooks::store::Webhooks::load(db.clone(), Default::default())
+            .await
+            .map_err(|e| DbError::Migration(format!("cannot load webhooks: {e}")))?;
+        crate::webhooks::outbox::register(&mut hooks, webhooks.registry().clone());
         let hooks = std::sync::Arc::new(hooks);
         Hooks::follow(hooks.clone(), &changes).map_err(|e| DbError::Thread(e.to_string()))?;
         let records = crate::records::service::Records::new(
@@ -120,6 +131,7 @@ impl Core {
             secret.as_str().into(),
         );
         Ok(Core {
+            webhooks,
             changes,
             records,
             db,
@@ -134,6 +146,8 @@ impl Core {
             metrics: Default::default(),
             logs,
             settings: crate::settings::LiveSettings::new(settings, parts.settings),
+            crons: Default::default(),
+            auto_backup: Default::default(),
             after_restore: parts.after_restore,
         })
     }
@@ -156,7 +170,8 @@ impl Core {
         self.settings.get().meta.app_url.clone()
     }
 
-    /// Puts saved settings in force: the mailer, the auth limiter, the request log.
+    /// Puts saved settings in force: the mailer, the auth limiter, the request
+    /// log, the backup schedule.
     pub(crate) fn apply_settings(
         &self,
         settings: crate::settings::Settings,
@@ -170,6 +185,7 @@ impl Core {
             Err(poisoned) => *poisoned.into_inner() = mailer,
         }
         self.settings.replace(settings);
+        self.follow_backup_schedule();
     }
 
     /// Runs the apps' after-restore functions.

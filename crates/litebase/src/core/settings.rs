@@ -38,6 +38,14 @@ pub async fn update(core: &Core, patch: Value) -> Result<Settings, ApiError> {
     if next.smtp.password.is_empty() {
         next.smtp.password = current.smtp.password.clone();
     }
+    let saved_secret = current.backups.s3.get("secret").cloned();
+    let secret_blank = next.backups.s3.get("secret").is_none_or(|v| v == "");
+    if let (true, Some(saved), Some(s3)) =
+        (secret_blank, saved_secret, next.backups.s3.as_object_mut())
+    {
+        s3.insert("secret".into(), saved);
+    }
+    next.backups.cron = next.backups.cron.trim().to_string();
     next.meta.app_url = next.meta.app_url.trim_end_matches('/').to_string();
     for header in &mut next.trusted_proxy.headers {
         *header = header.trim().to_string();

@@ -20,6 +20,7 @@ use actix_web::http::header::HeaderValue;
 use actix_web::http::{Method, Uri};
 
 pub use redact::redact_url;
+pub use writer::prune_file;
 
 /// Entries that may wait for the writer before new ones are dropped.
 const QUEUE: usize = 8192;

@@ -1,21 +1,19 @@
 //! The log writer thread: owns the only write connection to `logs.db`, turns
 //! queued [`Entry`]s into rows in batches (one transaction each) and prunes rows
-//! past the retention at start and every hour.
+//! past the retention at start (then the `__pbLogsCleanup__` cron job does,
+//! every six hours, through [`prune_file`]).
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, RecvTimeoutError};
+use crossbeam_channel::Receiver;
 use rusqlite::{Connection, params};
 
 use super::{Entry, LogState, redact_url};
 
 /// Most entries written in one transaction.
 const MAX_BATCH: usize = 1024;
-/// Time between two prunes.
-const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
 /// The table, created when missing; column names are the filter's field names.
 pub(crate) const SCHEMA: &str = "
@@ -63,7 +61,7 @@ pub fn spawn(
 /// Opens (creating) the log database with its table.
 pub fn open(path: &std::path::Path) -> rusqlite::Result<Connection> {
     let conn = Connection::open(path)?;
-    conn.busy_timeout(Duration::from_secs(5))?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
     conn.execute_batch(SCHEMA)?;
     add_missing_columns(&conn)?;
     Ok(conn)
@@ -85,12 +83,10 @@ fn add_missing_columns(conn: &Connection) -> rusqlite::Result<()> {
 
 fn run(conn: &Connection, rx: &Receiver<Entry>, state: &LogState) {
     prune(conn, state);
-    let mut last_prune = Instant::now();
     let mut batch = Vec::with_capacity(MAX_BATCH);
     let mut ids = LogIds { last: 0 };
     loop {
-        let wait = PRUNE_EVERY.saturating_sub(last_prune.elapsed());
-        match rx.recv_timeout(wait) {
+        match rx.recv() {
             Ok(entry) => {
                 batch.push(entry);
                 while batch.len() < MAX_BATCH {
@@ -114,12 +110,7 @@ fn run(conn: &Connection, rx: &Receiver<Entry>, state: &LogState) {
                 }
                 batch.clear();
             }
-            Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => return,
-        }
-        if last_prune.elapsed() >= PRUNE_EVERY {
-            prune(conn, state);
-            last_prune = Instant::now();
+            Err(_) => return,
         }
     }
 }
@@ -185,19 +176,40 @@ fn insert(conn: &Connection, ids: &mut LogIds, batch: &[Entry]) -> rusqlite::Res
     tx.commit()
 }
 
-/// Deletes rows older than the retention (nothing when logging is off).
+/// Deletes rows older than the retention (nothing when logging is off), at
+/// start; later prunes are the `__pbLogsCleanup__` cron job's ([`prune_file`]).
 fn prune(conn: &Connection, state: &LogState) {
     let days = state.max_days.load(Ordering::Relaxed);
+    if let Err(e) = prune_older_than(conn, days) {
+        tracing::error!(error = %e, "cannot prune request logs");
+    }
+}
+
+/// Deletes the rows of `conn`'s log older than `days` days (none when 0) and
+/// says how many went.
+fn prune_older_than(conn: &Connection, days: u32) -> rusqlite::Result<usize> {
     if days == 0 {
-        return;
+        return Ok(0);
     }
     let cutoff = time::OffsetDateTime::now_utc() - time::Duration::days(i64::from(days));
     let cutoff = crate::query::format_datetime(cutoff);
-    match conn.execute("DELETE FROM logs WHERE created < ?1", [cutoff]) {
-        Ok(n) if n > 0 => tracing::info!(rows = n, days, "pruned old request logs"),
-        Ok(_) => {}
-        Err(e) => tracing::error!(error = %e, "cannot prune request logs"),
+    let n = conn.execute("DELETE FROM logs WHERE created < ?1", [cutoff])?;
+    if n > 0 {
+        tracing::info!(rows = n, days, "pruned old request logs");
     }
+    Ok(n)
+}
+
+/// Deletes the entries older than `days` days from the log file at `path`
+/// through a connection of its own (blocking: call it off the async threads).
+/// A missing file has nothing to prune.
+pub fn prune_file(path: &std::path::Path, days: u32) -> rusqlite::Result<usize> {
+    if days == 0 || !path.exists() {
+        return Ok(0);
+    }
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    prune_older_than(&conn, days)
 }
 
 #[cfg(test)]

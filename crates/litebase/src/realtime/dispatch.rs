@@ -155,8 +155,15 @@ async fn render_for(
         Map::new(),
     );
     info.context = "realtime".into();
-    let record = write::visible(&c, change.record.clone(), superuser, info.auth.as_ref());
-    let needs_db = !rule.trim().is_empty() || !filter.is_empty() || !expand.trim().is_empty();
+    let manage_rule =
+        (!superuser && c.kind == crate::schema::CollectionType::Auth && info.auth.is_some())
+            .then(|| c.auth.as_ref().and_then(|a| a.manage_rule.clone()))
+            .flatten()
+            .filter(|r| !r.trim().is_empty());
+    let needs_db = !rule.trim().is_empty()
+        || !filter.is_empty()
+        || !expand.trim().is_empty()
+        || manage_rule.is_some();
     let shaped = if needs_db {
         let schema = core.schema.current();
         let snapshot = change.record.clone();
@@ -170,6 +177,12 @@ async fn render_for(
                 if !snapshot_matches(conn, &ctx, &c, &snapshot, &rule, &filter)? {
                     return Ok::<_, ApiError>(None);
                 }
+                // A manager of this auth record (its `manageRule`) sees its email.
+                let managed = match &manage_rule {
+                    Some(manage) => snapshot_matches(conn, &ctx, &c, &snapshot, manage, "")?,
+                    None => false,
+                };
+                let record = write::visible(&c, snapshot, superuser, info.auth.as_ref(), managed);
                 let mut items = [record];
                 read::finish(conn, &ctx, &c, &mut items, &expand, &fields)?;
                 let [one] = items;
@@ -177,6 +190,13 @@ async fn render_for(
             })
             .await?
     } else {
+        let record = write::visible(
+            &c,
+            change.record.clone(),
+            superuser,
+            info.auth.as_ref(),
+            false,
+        );
         let mut items = [record];
         if let Some(p) = crate::records::projection::Projection::parse(&fields) {
             p.apply(&mut items[0]);

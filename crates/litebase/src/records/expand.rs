@@ -349,12 +349,13 @@ fn fetch(
         quote_ident(&target.name),
         w.sql()
     );
-    Ok(conn
+    let found = conn
         .prepare_cached(&sql)?
         .query_map(params_from_iter(w.params.iter()), |row| {
-            row_to_record(target, row, ctx.superuser).map(|r| ctx.present(target, r))
+            row_to_record(target, row, ctx.superuser)
         })?
-        .collect::<Result<_, _>>()?)
+        .collect::<Result<_, _>>()?;
+    Ok(ctx.present_all(conn, target, found)?)
 }
 
 #[cfg(test)]

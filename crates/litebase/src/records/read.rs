@@ -22,22 +22,96 @@ pub struct ReadCtx<'a> {
 }
 
 impl ReadCtx<'_> {
-    /// A record as this requester may see it: for auth collections the email is
+    /// Records as this requester may see them: for auth collections the email is
     /// left out unless it is the requester's own record, the record made it
-    /// visible, or the requester is a superuser.
-    pub fn present(&self, c: &Collection, record: Map<String, Value>) -> Map<String, Value> {
-        hide_private(c, record, self.superuser, self.req.auth.as_ref())
+    /// visible, the requester is a superuser, or the requester manages the record
+    /// (the collection's `manageRule`).
+    pub fn present_all(
+        &self,
+        conn: &Connection,
+        c: &Collection,
+        records: Vec<Map<String, Value>>,
+    ) -> Result<Vec<Map<String, Value>>, RecordError> {
+        if c.kind != CollectionType::Auth || self.superuser {
+            return Ok(records);
+        }
+        let ids: Vec<&str> = records
+            .iter()
+            .filter_map(|r| r.get("id").and_then(Value::as_str))
+            .collect();
+        let managed = managed_ids(conn, self, c, &ids)?;
+        Ok(records
+            .into_iter()
+            .map(|r| {
+                let is_managed = r
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .is_some_and(|id| managed.contains(id));
+                hide_private(c, r, false, self.req.auth.as_ref(), is_managed)
+            })
+            .collect())
     }
 }
 
-/// See [`ReadCtx::present`].
+/// The collection's `manageRule` when it can grant this requester anything:
+/// an auth collection, a signed-in non-superuser, a rule that is not blank (a
+/// blank or `null` manage rule leaves managing to superusers, as in PocketBase).
+pub(crate) fn manage_rule<'c>(ctx: &ReadCtx<'_>, c: &'c Collection) -> Option<&'c str> {
+    if ctx.superuser || c.kind != CollectionType::Auth || ctx.req.auth.is_none() {
+        return None;
+    }
+    c.auth
+        .as_ref()
+        .and_then(|a| a.manage_rule.as_deref())
+        .filter(|rule| !rule.trim().is_empty())
+}
+
+/// Which of the records `ids` of auth collection `c` the requester manages:
+/// matches the collection's `manageRule` (PocketBase's managers may see and
+/// change another user's email, `verified` and password).
+pub(crate) fn managed_ids(
+    conn: &Connection,
+    ctx: &ReadCtx<'_>,
+    c: &Collection,
+    ids: &[&str],
+) -> Result<std::collections::HashSet<String>, RecordError> {
+    let Some(rule) = manage_rule(ctx, c) else {
+        return Ok(Default::default());
+    };
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let mut w = Where::default();
+    w.push(
+        "t.\"id\" IN (SELECT value FROM json_each(?))".to_string(),
+        vec![SqlValue::Text(json!(ids).to_string())],
+    );
+    add_rule(&mut w, ctx, c, Some(rule))?;
+    let sql = format!(
+        "SELECT t.\"id\" FROM {} AS t{}",
+        quote_ident(&c.name),
+        w.sql()
+    );
+    let found = conn
+        .prepare_cached(&sql)?
+        .query_map(params_from_iter(w.params.iter()), |row| {
+            row.get::<_, String>(0)
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(found)
+}
+
+/// An auth record without its email unless the requester may see it: a
+/// superuser, the record itself, a manager of it, or anyone when the record
+/// made its email visible.
 pub fn hide_private(
     c: &Collection,
     mut record: Map<String, Value>,
     superuser: bool,
     requester: Option<&Map<String, Value>>,
+    managed: bool,
 ) -> Map<String, Value> {
-    if c.kind != CollectionType::Auth || superuser {
+    if c.kind != CollectionType::Auth || superuser || managed {
         return record;
     }
     let own = requester.is_some_and(|a| {
@@ -226,7 +300,9 @@ pub fn view(
     id: &str,
 ) -> Result<Map<String, Value>, RecordError> {
     let record = one_by_rule(conn, ctx, c, c.view_rule.as_deref(), id, ctx.superuser)?;
-    Ok(ctx.present(c, record))
+    let [record] = <[_; 1]>::try_from(ctx.present_all(conn, c, vec![record])?)
+        .map_err(|_| RecordError::internal())?;
+    Ok(record)
 }
 
 /// The record `id` if `rule` lets this requester reach it: 403 for a `null` rule
@@ -309,13 +385,14 @@ pub fn list(
         q.per_page,
         (q.page - 1) * q.per_page
     );
-    let mut items: Vec<Map<String, Value>> = conn
+    let items: Vec<Map<String, Value>> = conn
         .prepare_cached(&sql)?
         .query_map(
             params_from_iter(w.params.iter().chain(&order_params)),
-            |row| row_to_record(c, row, ctx.superuser).map(|r| ctx.present(c, r)),
+            |row| row_to_record(c, row, ctx.superuser),
         )?
         .collect::<Result<_, _>>()?;
+    let mut items = ctx.present_all(conn, c, items)?;
     let (total, pages) = if q.skip_total {
         (-1i64, -1i64)
     } else {

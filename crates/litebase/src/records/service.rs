@@ -413,7 +413,7 @@ impl Records {
         let (schema2, collection2, info2) = (schema.clone(), collection.clone(), info.clone());
         let origin = caller.origin();
         let hooks = self.hooks.clone();
-        let record = self
+        let (record, managed) = self
             .db
             .write(move |conn| {
                 let ctx = WriteCtx {
@@ -425,10 +425,12 @@ impl Records {
                     validate: true,
                     auth: prepared,
                 };
-                op(conn, &ctx, &collection2, &id, &body)
+                let record = op(conn, &ctx, &collection2, &id, &body)?;
+                let managed = managed_after(conn, &ctx, &collection2, &record)?;
+                Ok::<_, RecordError>((record, managed))
             })
             .await?;
-        let record = write::visible(&collection, record, superuser, info.auth.as_ref());
+        let record = write::visible(&collection, record, superuser, info.auth.as_ref(), managed);
         if expand.trim().is_empty() && fields.trim().is_empty() {
             return Ok(record);
         }
@@ -503,9 +505,20 @@ impl Records {
                     let c = &op.collection;
                     let (status, record) = run_batch_op(conn, &ctx, &op)
                         .map_err(|error| BatchError::Item { index, error })?;
-                    let body = record.map_or(Value::Null, |r| {
-                        Value::Object(write::visible(c, r, superuser, info.auth.as_ref()))
-                    });
+                    let body = match record {
+                        Some(r) => {
+                            let managed = managed_after(conn, &ctx, c, &r)
+                                .map_err(|error| BatchError::Item { index, error })?;
+                            Value::Object(write::visible(
+                                c,
+                                r,
+                                superuser,
+                                info.auth.as_ref(),
+                                managed,
+                            ))
+                        }
+                        None => Value::Null,
+                    };
                     results.push(json!({"status": status, "body": body}));
                 }
                 Ok::<_, BatchError>(results)
@@ -718,5 +731,21 @@ impl From<BatchError> for ApiError {
             BatchError::Whole(error) => error.into(),
             BatchError::Item { index, error } => batch_failure(index, error),
         }
+    }
+}
+
+/// Whether the caller manages the record it just wrote (then it sees the email
+/// even when the record hides it); superusers see everything anyway.
+fn managed_after(
+    conn: &rusqlite::Connection,
+    ctx: &WriteCtx<'_>,
+    c: &Collection,
+    record: &Map<String, Value>,
+) -> Result<bool, RecordError> {
+    match record.get("id").and_then(Value::as_str) {
+        Some(id) if !ctx.superuser && c.kind == CollectionType::Auth => {
+            write::manages(conn, ctx, ctx.req, c, id)
+        }
+        _ => Ok(false),
     }
 }

@@ -275,6 +275,7 @@ fn password_problem(code: &str, message: &str) -> Value {
 /// changes, and fields only superusers may set (`verified`; on update `email`).
 fn auth_fields(
     ctx: &WriteCtx<'_>,
+    manager: bool,
     c: &Collection,
     body: &Map<String, Value>,
     existing: Option<&Map<String, Value>>,
@@ -290,6 +291,10 @@ fn auth_fields(
         .and_then(Value::as_str)
         .unwrap_or_default();
     let creating = existing.is_none();
+    // Superusers and managers (the collection's `manageRule`) may set what the
+    // record's owner may not: `verified`, the email directly, a password
+    // without the old one.
+    let manages_all = ctx.superuser || manager;
     if creating || !given.is_empty() {
         if given.is_empty() {
             problems.insert(
@@ -322,7 +327,7 @@ fn auth_fields(
                 password_problem("validation_values_mismatch", "Values don't match."),
             );
         }
-        if !creating && !ctx.superuser && !ctx.auth.old_password_ok {
+        if !creating && !manages_all && !ctx.auth.old_password_ok {
             let old = body
                 .get("oldPassword")
                 .and_then(Value::as_str)
@@ -355,8 +360,9 @@ fn auth_fields(
             }
         }
     }
-    // Fields only superusers may change: asking for a different value is an error.
-    if !ctx.superuser {
+    // Fields only superusers and managers may change: asking for a different
+    // value is an error.
+    if !manages_all {
         let guarded: &[&str] = if creating {
             &["verified"]
         } else {
@@ -389,11 +395,11 @@ fn auth_fields(
             record
                 .entry("tokenKey")
                 .or_insert_with(|| json!(crate::records::accounts::new_token_key()));
-            if !ctx.superuser {
+            if !manages_all {
                 record.insert("verified".into(), json!(false));
             }
         }
-        Some(old) if !ctx.superuser => {
+        Some(old) if !manages_all => {
             for key in ["email", "verified"] {
                 if let Some(v) = old.get(key) {
                     record.insert(key.into(), v.clone());
@@ -469,8 +475,25 @@ pub fn create(
             record.insert(f.name.clone(), json!(stamp));
         }
     }
+    // Whether the new record will match the manage rule is known once it is
+    // written: a `verified` only a manager may set is accepted here and checked
+    // against the rule right after the row (the savepoint undoes it if not).
+    let manager_claimed = !ctx.superuser
+        && super::read::manage_rule(&ctx.read_ctx(ctx.req), c).is_some()
+        && body.get("verified").is_some_and(|v| {
+            c.field("verified")
+                .is_some_and(|f| value::coerce(f, v) != value::zero(f))
+        });
     if c.kind == CollectionType::Auth {
-        auth_fields(ctx, c, body, None, &mut record, &mut problems);
+        auth_fields(
+            ctx,
+            manager_claimed,
+            c,
+            body,
+            None,
+            &mut record,
+            &mut problems,
+        );
     }
     if ctx.validate {
         problems.extend(validate_all(c, &record, None));
@@ -511,6 +534,21 @@ pub fn create(
                 .exists(params_from_iter(w.params.iter()))?;
             if !allowed {
                 return Err(failed(RecordAction::Create, Map::new()).into());
+            }
+        }
+        if manager_claimed {
+            let stored_id = e
+                .record
+                .get("id")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            if !manages(conn, ctx, &req, c, stored_id)? {
+                let mut data = Map::new();
+                data.insert(
+                    "verified".into(),
+                    password_problem("validation_values_mismatch", "Values don't match."),
+                );
+                return Err(failed(RecordAction::Create, data).into());
             }
         }
         Ok(())
@@ -592,7 +630,16 @@ pub fn update(
         }
     }
     if c.kind == CollectionType::Auth {
-        auth_fields(ctx, c, body, Some(&existing), &mut record, &mut problems);
+        let manager = !ctx.superuser && manages(conn, ctx, &req, c, id)?;
+        auth_fields(
+            ctx,
+            manager,
+            c,
+            body,
+            Some(&existing),
+            &mut record,
+            &mut problems,
+        );
     }
     if ctx.validate {
         problems.extend(validate_all(c, &record, Some(&existing)));
@@ -780,17 +827,34 @@ pub fn truncate(
     Ok(())
 }
 
-/// Drops hidden fields for non-superusers before a record is returned.
+/// Drops hidden fields for non-superusers before a record is returned, and the
+/// email of an auth record the requester may not see (`managed`: the requester
+/// matches the collection's `manageRule` for it, see [`manages`]).
 pub fn visible(
     c: &Collection,
     mut record: Map<String, Value>,
     superuser: bool,
     requester: Option<&Map<String, Value>>,
+    managed: bool,
 ) -> Map<String, Value> {
     if !superuser {
         for f in c.fields.iter().filter(|f| f.hidden) {
             record.remove(&f.name);
         }
     }
-    super::read::hide_private(c, record, superuser, requester)
+    super::read::hide_private(c, record, superuser, requester, managed)
+}
+
+/// Whether the requester manages record `id` of auth collection `c`: matches
+/// its `manageRule`, which lets a non-superuser change another user's email,
+/// `verified` and password without the old one (PocketBase's manager access).
+pub fn manages(
+    conn: &Connection,
+    ctx: &WriteCtx<'_>,
+    req: &RequestInfo,
+    c: &Collection,
+    id: &str,
+) -> Result<bool, RecordError> {
+    let read = ctx.read_ctx(req);
+    Ok(!super::read::managed_ids(conn, &read, c, &[id])?.is_empty())
 }

@@ -22,6 +22,9 @@ pub struct Settings {
     /// Which request headers name the client behind a reverse proxy.
     #[serde(default, deserialize_with = "null_as_default")]
     pub trusted_proxy: TrustedProxy,
+    /// Scheduled backups (PocketBase's `backups`).
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub backups: Backups,
     /// Settings apps declared (see [`AppSetting`]), by key.
     pub apps: Map<String, Value>,
 }
@@ -81,6 +84,43 @@ pub struct RateLimits {
     pub enabled: bool,
     /// Requests per minute one IP may make to each auth endpoint.
     pub auth_per_minute: u32,
+}
+
+/// Scheduled backups in PocketBase's shape:
+/// `{"cron": "0 3 * * *", "cronMaxKeep": 3, "s3": {…}}`. With a `cron`, the job
+/// `__pbAutoBackup__` makes a backup on that schedule and keeps the newest
+/// `cronMaxKeep` of them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Backups {
+    /// When to back up (a cron expression); empty turns scheduled backups off.
+    #[serde(default)]
+    pub cron: String,
+    /// How many scheduled backups are kept (older ones are deleted).
+    #[serde(default)]
+    pub cron_max_keep: u32,
+    /// Where backups would be uploaded (PocketBase's S3 config), kept as sent.
+    /// Not used yet: backups stay in the data directory (S3 storage lands
+    /// through `core::backups`, the one place backups are saved and listed).
+    #[serde(default = "default_backups_s3")]
+    pub s3: Value,
+}
+
+impl Default for Backups {
+    fn default() -> Self {
+        Backups {
+            cron: String::new(),
+            cron_max_keep: 3,
+            s3: default_backups_s3(),
+        }
+    }
+}
+
+fn default_backups_s3() -> Value {
+    serde_json::json!({
+        "enabled": false, "bucket": "", "region": "", "endpoint": "",
+        "accessKey": "", "secret": "", "forcePathStyle": false,
+    })
 }
 
 impl crate::proxy::ForwardingHeaders for TrustedProxy {
@@ -168,6 +208,7 @@ impl Settings {
                 headers: s.trusted_proxy_headers.0.clone(),
                 use_leftmost_ip: s.trusted_proxy_leftmost,
             },
+            backups: Backups::default(),
             apps: declared
                 .iter()
                 .map(|d| (d.key.to_string(), d.default.clone()))
@@ -179,6 +220,9 @@ impl Settings {
     pub fn redacted(&self) -> Settings {
         let mut shown = self.clone();
         shown.smtp.password = String::new();
+        if let Some(secret) = shown.backups.s3.get_mut("secret") {
+            *secret = Value::String(String::new());
+        }
         shown
     }
 

@@ -100,6 +100,25 @@ pub fn problems(s: &Settings, declared: &[AppSetting]) -> Map<String, Value> {
             ),
         );
     }
+    let cron = s.backups.cron.trim();
+    if !cron.is_empty() {
+        if let Err(e) = crate::cron::Schedule::parse(cron) {
+            add(
+                "backups",
+                "cron",
+                "validation_invalid_cron",
+                format!("{e}."),
+            );
+        }
+        if s.backups.cron_max_keep < 1 {
+            add(
+                "backups",
+                "cronMaxKeep",
+                "validation_required",
+                "Keep at least 1 scheduled backup.".into(),
+            );
+        }
+    }
     for (key, value) in &s.apps {
         let message = match declared.iter().find(|d| d.key == key) {
             None => Some("Unknown setting: the app declares no such key.".to_string()),
@@ -153,8 +172,26 @@ mod tests {
                 auth_per_minute: 60,
             },
             trusted_proxy: TrustedProxy::default(),
+            backups: Default::default(),
             apps: Map::new(),
         }
+    }
+
+    #[test]
+    fn a_backup_schedule_must_parse_and_keep_one_or_more() {
+        let mut s = valid();
+        s.backups.cron = "0 3 * * *".into();
+        assert!(problems(&s, &[]).is_empty());
+        s.backups.cron = "at three".into();
+        s.backups.cron_max_keep = 0;
+        let found = problems(&s, &[]);
+        assert_eq!(found["backups"]["cron"]["code"], "validation_invalid_cron");
+        assert_eq!(
+            found["backups"]["cronMaxKeep"]["code"],
+            "validation_required"
+        );
+        s.backups.cron = String::new();
+        assert!(problems(&s, &[]).is_empty(), "no schedule, no limit needed");
     }
 
     #[test]
