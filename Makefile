@@ -13,7 +13,7 @@ export CARGO_TERM_COLOR ?= never
 test: deps fmt lint unit fuzz sdk authz browser test-deploy
 
 ## Tools the checks need: rustfmt and clippy (they ship with the toolchain), node
-## and npm for the SDK suite (Debian packages if missing).
+## and npm for the SDK suite, OpenSSL's headers for passkeys (Debian packages if missing).
 deps:
 	@command -v $(CARGO) >/dev/null || { echo "cargo not found: install Rust (rustup) first"; exit 1; }
 	@$(CARGO) fmt --version >/dev/null 2>&1 || rustup component add rustfmt
@@ -21,6 +21,9 @@ deps:
 	@command -v node >/dev/null && command -v npm >/dev/null || \
 		{ apt-get update && apt-get install -y --no-install-recommends nodejs npm; }
 	@python3 -c "import aiosmtpd" 2>/dev/null || python3 -m pip install --quiet aiosmtpd
+	@# webauthn-rs (passkeys) links OpenSSL: its headers and pkg-config to find them.
+	@dpkg -s libssl-dev pkg-config >/dev/null 2>&1 || \
+		{ apt-get update && apt-get install -y --no-install-recommends libssl-dev pkg-config; }
 
 fmt:
 	$(CARGO) fmt --all -- --check

@@ -13,7 +13,8 @@
 // After them, once (English, desktop), the host-tools scenario (host_tools.mjs); name
 // `host-tools` on the command line to run it alone or with chosen combinations.
 // Then the admin UI scenario (admin.mjs) on a server of its own that starts without a
-// superuser; name `admin` to run it alone.
+// superuser; name `admin` to run it alone. Then passkeys (passkeys.mjs, Chromium's
+// virtual authenticator) on a server of its own; name `passkeys` to run it alone.
 // Screenshots: tests/browser/artifacts/<lang>-<viewport>-<who>-<step>.png,
 // host-tools-<who>-<step>.png and admin-<who>-<step>.png.
 
@@ -25,6 +26,7 @@ import { startServer } from './server.mjs';
 import { ARTIFACTS, VIEWPORTS, runRoomScenario } from './scenario.mjs';
 import { ADMIN, runHostToolsScenario } from './host_tools.mjs';
 import { runAdminScenario } from './admin.mjs';
+import { runPasskeyScenario } from './passkeys.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const TOTAL_TIMEOUT_MS = Number(process.env.BROWSER_TIMEOUT_MS || 600_000);
@@ -63,12 +65,13 @@ process.on('unhandledRejection', (e) => { console.error(e); finish(1, 'runner cr
 async function main() {
   const all = LANGS.flatMap((lang) => Object.keys(VIEWPORTS).map((viewport) => ({ lang, viewport })));
   const wanted = process.argv.slice(2);
-  const named = ['host-tools', 'admin'];
+  const named = ['host-tools', 'admin', 'passkeys'];
   const unknown = wanted.filter((w) => !named.includes(w) && !all.some((c) => `${c.lang}-${c.viewport}` === w));
   if (unknown.length) return finish(2, `unknown combination(s) ${unknown.join(', ')}; known: ${all.map((c) => `${c.lang}-${c.viewport}`).join(', ')}, ${named.join(', ')}`);
   const combos = wanted.length ? all.filter((c) => wanted.includes(`${c.lang}-${c.viewport}`)) : all;
   const hostTools = !wanted.length || wanted.includes('host-tools');
   const adminUi = !wanted.length || wanted.includes('admin');
+  const passkeys = !wanted.length || wanted.includes('passkeys');
 
   if (!existsSync(CHROMIUM)) return finish(1, `no Chromium at ${CHROMIUM}: run \`apt-get install -y chromium\` (or \`make browser\`), or set CHROMIUM`);
   const bin = path.resolve(HERE, process.env.POKER_BIN || '../../target/debug/poker');
@@ -111,7 +114,17 @@ async function main() {
       failures.push('admin');
     }
   }
-  const total = combos.length + (hostTools ? 1 : 0) + (adminUi ? 1 : 0);
+  if (passkeys) {
+    const started = Date.now();
+    try {
+      await runPasskeyScenario({ browser, bin, timeoutMs: STEP_TIMEOUT_MS, onServerExit: (why) => finish(1, `the passkey test server stopped during the tests: ${why}`) });
+      log(`ok   passkeys (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    } catch (e) {
+      log(`FAIL passkeys (${((Date.now() - started) / 1000).toFixed(1)} s)\n${e.message}`);
+      failures.push('passkeys');
+    }
+  }
+  const total = combos.length + (hostTools ? 1 : 0) + (adminUi ? 1 : 0) + (passkeys ? 1 : 0);
   log(`screenshots in ${ARTIFACTS}`);
   if (failures.length) return finish(1, `${failures.length} of ${total} scenario(s) failed: ${failures.join(', ')}`);
   log(`all ${total} scenario(s) passed`);

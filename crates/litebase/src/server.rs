@@ -58,6 +58,7 @@ pub async fn serve_embedded(
     let db_data = web::Data::new(core.db.clone());
     let config_data = web::Data::new(config.clone());
     let core_for_stop = core.clone();
+    crate::core::mfa::forget_deleted_records(core.clone());
     let admin = web::Data::new(
         crate::admin::AdminState::new(&core)
             .await

@@ -1,130 +1,18 @@
 //! The mailer against real SMTP servers: an aiosmtpd process on 127.0.0.1
 //! (tests/support/smtp_sink.py), a closed port and a server that never answers.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use litebase::mail::{
     Lang, Mail, MailConfig, MailError, Mailer, Template, TemplateVars, TlsMode, render,
 };
-use serde_json::Value;
+mod support;
+use support::smtp::{SmtpSink, caught};
 
 const TOKEN: &str = "eyJhbGciOiJIUzI1NiJ9.eyJpZCI6InUxIn0.sig-_123";
-
-/// A running `tests/support/smtp_sink.py`; killed on drop.
-struct SmtpSink {
-    child: Child,
-    port: u16,
-    out: tempfile::TempDir,
-}
-
-impl SmtpSink {
-    fn start(extra_args: &[&str]) -> SmtpSink {
-        ensure_aiosmtpd();
-        let out = tempfile::tempdir().expect("temp dir for caught mails");
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/smtp_sink.py");
-        let mut child = Command::new("python3")
-            .arg(&script)
-            .arg("--out")
-            .arg(out.path())
-            .args(extra_args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start python3 tests/support/smtp_sink.py");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
-        });
-        let line = rx
-            .recv_timeout(Duration::from_secs(30))
-            .unwrap_or_else(|_| panic!("smtp_sink.py did not print its port within 30 s"));
-        let port = line
-            .trim()
-            .strip_prefix("PORT ")
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| panic!("smtp_sink.py failed to start (printed {line:?})"));
-        SmtpSink { child, port, out }
-    }
-
-    fn config(&self) -> MailConfig {
-        MailConfig {
-            host: Some("127.0.0.1".into()),
-            port: self.port,
-            sender_address: "no-reply@acme.test".into(),
-            sender_name: "Acme Équipe".into(),
-            ..MailConfig::default()
-        }
-    }
-
-    /// The caught mails, oldest first, waiting up to 10 s for `count` of them.
-    fn wait_for(&self, count: usize) -> Vec<Value> {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let mails = caught(self.out.path());
-            if mails.len() >= count || Instant::now() > deadline {
-                return mails;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for SmtpSink {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn caught(dir: &Path) -> Vec<Value> {
-    let mut files: Vec<(u64, PathBuf)> = std::fs::read_dir(dir)
-        .expect("read the sink's dir")
-        .filter_map(|entry| {
-            let path = entry.ok()?.path();
-            let seq = path.file_stem()?.to_str()?.parse().ok()?;
-            (path.extension()? == "json").then_some((seq, path))
-        })
-        .collect();
-    files.sort();
-    files
-        .into_iter()
-        .map(|(_, path)| {
-            let text = std::fs::read_to_string(&path).expect("read a caught mail");
-            serde_json::from_str(&text).expect("caught mail is JSON")
-        })
-        .collect()
-}
-
-/// aiosmtpd is the real SMTP server these tests talk to: install it if missing,
-/// fail loudly if that is impossible (never skip silently).
-fn ensure_aiosmtpd() {
-    let importable = || {
-        Command::new("python3")
-            .args(["-c", "import aiosmtpd"])
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    if importable() {
-        return;
-    }
-    let installed = Command::new("python3")
-        .args(["-m", "pip", "install", "--quiet", "aiosmtpd"])
-        .status();
-    assert!(
-        importable(),
-        "the mail tests need python3 with aiosmtpd; `python3 -m pip install aiosmtpd` \
-         failed ({installed:?}): install it by hand and rerun"
-    );
-}
 
 fn verification_mail(to: &str) -> Mail {
     let vars = TemplateVars {

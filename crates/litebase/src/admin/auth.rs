@@ -39,6 +39,13 @@ struct LoginForm {
     password: String,
     #[serde(default)]
     next: String,
+    /// The second step (MFA): its session, the code typed, an emailed code's id.
+    #[serde(default)]
+    mfa_id: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    otp_id: String,
 }
 
 async fn superuser_count(core: &Core) -> Result<u64, ApiError> {
@@ -51,6 +58,8 @@ fn login_context(email: &str, next: &str, error: Option<&str>, no_superuser: boo
     ctx.insert("next", next);
     ctx.insert("error", &error);
     ctx.insert("no_superuser", &no_superuser);
+    ctx.insert("mfa_id", "");
+    ctx.insert("otp_id", "");
     ctx
 }
 
@@ -89,6 +98,18 @@ async fn login(
     {
         return refuse(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts");
     }
+    if !form.mfa_id.is_empty() && !form.code.is_empty() {
+        let step = super::mfa::SecondStep {
+            mfa_id: &form.mfa_id,
+            code: &form.code,
+            otp_id: &form.otp_id,
+            next: &next,
+        };
+        return match super::mfa::finish(&req, &core, &step).await? {
+            Ok(row) => signed_in(&req, &core, &row, &next),
+            Err(page) => Ok(page),
+        };
+    }
     let c = auth_collection(&core, "_superusers")?;
     let row = match sign_in_with_password(&core, &c, &form.email, &form.password, None).await {
         Ok(row) => row,
@@ -97,7 +118,16 @@ async fn login(
         }
         Err(e) => return Err(e),
     };
-    signed_in(&req, &core, &row, &next)
+    // A passkey may have been the first factor (its MFA session in `mfa_id`).
+    let first = crate::core::mfa::method::PASSWORD;
+    match crate::core::mfa::check(&core, &c, &row, first, &form.mfa_id).await {
+        Ok(crate::core::mfa::Outcome::SecondFactor(mfa_id)) => {
+            super::mfa::ask(&req, &core, &row, &mfa_id, &next).await
+        }
+        Ok(crate::core::mfa::Outcome::SignedIn) => signed_in(&req, &core, &row, &next),
+        Err(e) if e.status().is_client_error() => refuse(StatusCode::BAD_REQUEST, "mfa_expired"),
+        Err(e) => Err(e),
+    }
 }
 
 /// Sets the session cookie for `row` (a superuser) and goes to `next`.

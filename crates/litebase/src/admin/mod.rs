@@ -8,6 +8,7 @@
 //! [`configure`], its templates in [`render`]'s list, and its routes to the
 //! `ADMIN_ROUTES` table of `crates/poker/tests/admin_access.rs`.
 
+pub mod account;
 pub mod assets;
 pub mod auth;
 pub mod backups;
@@ -17,6 +18,8 @@ pub mod dashboard;
 pub mod i18n;
 pub mod import_export;
 pub mod logs;
+mod mfa;
+pub mod passkeys;
 pub mod records;
 pub mod render;
 pub mod session;
@@ -94,6 +97,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(auth::configure)
             .configure(dashboard::configure)
             .configure(superusers::configure)
+            .configure(account::configure)
+            .configure(passkeys::configure)
             // Operations (opsui).
             .configure(settings::configure)
             .configure(logs::configure)

@@ -68,6 +68,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         "superusers/index.html",
         include_str!("../../../../admin-ui/templates/superusers/index.html"),
     ),
+    (
+        "account/index.html",
+        include_str!("../../../../admin-ui/templates/account/index.html"),
+    ),
     // Operations (opsui).
     (
         "settings/index.html",

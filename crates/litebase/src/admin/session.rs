@@ -169,7 +169,10 @@ pub fn pre_session_token(req: &HttpRequest) -> (String, Option<String>) {
 
 /// Paths anyone may reach: the sign-in and first-run pages and the static files.
 pub fn is_public(path: &str) -> bool {
-    path == "/_/login" || path.starts_with("/_/setup/") || path.starts_with("/_/static/")
+    path == "/_/login"
+        || path.starts_with("/_/login/passkey-")
+        || path.starts_with("/_/setup/")
+        || path.starts_with("/_/static/")
 }
 
 /// Requests that only read (no CSRF token needed).

@@ -16,6 +16,7 @@ use crate::core::auth::{self as flows, field_problem, load_row};
 use crate::core::auth::{
     auth_collection, ensure_password_auth, issue_auth_token, sign_in_with_password,
 };
+use crate::core::mfa::method;
 use crate::error::ApiError;
 use crate::mail::Lang;
 use crate::records::accounts::AuthRow;
@@ -70,7 +71,7 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
         );
 }
 
-fn required(body: &Map<String, Value>, fields: &[&str]) -> Result<(), ApiError> {
+pub(super) fn required(body: &Map<String, Value>, fields: &[&str]) -> Result<(), ApiError> {
     let mut data = Map::new();
     for name in fields {
         if body
@@ -106,7 +107,7 @@ fn valid_email(body: &Map<String, Value>) -> Result<(), ApiError> {
         })
 }
 
-fn text<'a>(body: &'a Map<String, Value>, key: &str) -> &'a str {
+pub(super) fn text<'a>(body: &'a Map<String, Value>, key: &str) -> &'a str {
     body.get(key).and_then(Value::as_str).unwrap_or_default()
 }
 
@@ -119,11 +120,15 @@ fn lang_of(req: &HttpRequest) -> Lang {
     )
 }
 
-fn limit(core: &Core, req: &HttpRequest, endpoint: &'static str) -> Result<(), ApiError> {
+pub(super) fn limit(
+    core: &Core,
+    req: &HttpRequest,
+    endpoint: &'static str,
+) -> Result<(), ApiError> {
     core.limiter.check(core.client_ip(req), endpoint)
 }
 
-async fn read_body(
+pub(super) async fn read_body(
     core: &Core,
     req: &HttpRequest,
     payload: web::Payload,
@@ -132,7 +137,7 @@ async fn read_body(
 }
 
 /// `{token, record}` for a signed-in record, with a fresh token.
-async fn auth_response(
+pub(super) async fn auth_response(
     core: &Core,
     c: &Arc<Collection>,
     row: &AuthRow,
@@ -275,7 +280,8 @@ async fn auth_with_password(
         only,
     )
     .await?;
-    auth_response(&core, &c, &row, &req, None, true).await
+    let mfa_id = super::mfa::mfa_id_of(&req, &body);
+    super::mfa::sign_in_answer(&core, &c, &row, &req, method::PASSWORD, &mfa_id).await
 }
 
 async fn auth_refresh(
@@ -484,7 +490,8 @@ async fn auth_with_otp(
         text(&body, "password"),
     )
     .await?;
-    auth_response(&core, &c, &row, &req, None, true).await
+    let mfa_id = super::mfa::mfa_id_of(&req, &body);
+    super::mfa::sign_in_answer(&core, &c, &row, &req, method::OTP, &mfa_id).await
 }
 
 async fn impersonate(

@@ -8,11 +8,14 @@ mod crons;
 mod files;
 mod health;
 mod logs;
+mod mfa;
 pub(crate) mod middleware;
 mod oauth2;
 mod realtime;
 pub(crate) mod records;
 mod settings;
+mod totp;
+mod webauthn;
 mod webhooks;
 
 use actix_web::web;
@@ -22,6 +25,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(health::configure)
         .configure(auth::configure)
         .configure(oauth2::configure)
+        .configure(totp::configure)
+        .configure(webauthn::configure)
         .configure(collections::configure)
         .configure(records::configure)
         .configure(settings::configure)

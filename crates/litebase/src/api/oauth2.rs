@@ -43,7 +43,15 @@ async fn auth_with_oauth2(
         super::body::read_object(req.headers(), payload, core.config.serve.body_limit).await?;
     let form = SignInForm::parse(&c, &body)?;
     let caller = super::records::caller(auth, &req)?;
+    let mfa_id = super::mfa::mfa_id_of(&req, &body);
     let signed = flow::sign_in(&core, &c, &caller, form).await?;
+    // With MFA on, OAuth2 may be the first factor (401 {mfaId}) or the second.
+    let oauth2 = crate::core::mfa::method::OAUTH2;
+    if let Some(ask) =
+        super::mfa::second_factor_wanted(&core, &c, &signed.row, oauth2, &mfa_id).await?
+    {
+        return Ok(ask);
+    }
     let token = issue_auth_token(&core, &c, &signed.row, None, true)?;
     let answer = auth_body(&core, &c, &signed.row, &req, token, Some(signed.meta)).await?;
     Ok(HttpResponse::Ok().json(answer))

@@ -5,6 +5,7 @@ pub mod password;
 pub mod ratelimit;
 pub mod request;
 pub mod token;
+pub mod totp;
 
 use actix_web::http::StatusCode;
 use serde_json::{Map, json};

@@ -250,13 +250,13 @@ pub async fn update_collection(
 ) -> Result<Collection, ApiError> {
     auth.require_superuser()?;
     let previous = find(core, key)?;
-    if previous.system {
+    // PATCH semantics: given keys replace, others stay.
+    let mut merged = serde_json::to_value(&previous).map_err(|_| ApiError::internal())?;
+    if previous.system && !only_sign_in_options_change(&merged, &body) {
         return Err(ApiError::bad_request(
             "System collections cannot be changed.",
         ));
     }
-    // PATCH semantics: given keys replace, others stay.
-    let mut merged = serde_json::to_value(&previous).map_err(|_| ApiError::internal())?;
     if let (Some(asked), Some(current)) = (body.get("type"), merged.get("type")) {
         if asked != current {
             return Err(one_problem(
@@ -290,6 +290,27 @@ pub async fn update_collection(
     indexes::retarget(&mut c, &previous.name)?;
     let statements = ddl::update(&previous, &c).map_err(indexes::refused)?;
     commit_schema_change(core, statements, c, Some(previous)).await
+}
+
+/// Whether a PATCH of a system collection touches only how its records sign
+/// in (MFA, OTP, token lifetimes), which PocketBase lets superusers change
+/// (MFA for `_superusers`, say); everything else of a system collection is fixed.
+fn only_sign_in_options_change(current: &Value, patch: &Value) -> bool {
+    const CHANGEABLE: &[&str] = &[
+        "mfa",
+        "otp",
+        "authToken",
+        "passwordResetToken",
+        "emailChangeToken",
+        "verificationToken",
+        "fileToken",
+    ];
+    let Value::Object(patch) = patch else {
+        return false;
+    };
+    patch
+        .iter()
+        .all(|(k, v)| CHANGEABLE.contains(&k.as_str()) || current.get(k) == Some(v))
 }
 
 /// Drops collection `key` (name or id) and its table, unless it is a system

@@ -6,8 +6,11 @@ pub mod backups;
 pub mod collections;
 pub mod crons;
 pub mod logs;
+pub mod mfa;
 pub mod oauth2;
 pub mod settings;
+pub mod totp;
+pub mod webauthn;
 
 use rusqlite::OptionalExtension;
 

@@ -32,6 +32,20 @@ impl AuthOptions {
                 ));
             }
         }
+        if self.mfa.enabled && self.mfa.duration < 10 {
+            return Err((
+                "mfa".into(),
+                json!({"duration": {"code": "validation_min_greater_equal_than_required",
+                                    "message": "Must be no less than 10.", "params": {"threshold": 10}}}),
+            ));
+        }
+        if self.mfa.enabled && self.mfa.duration > 86_400 {
+            return Err((
+                "mfa".into(),
+                json!({"duration": {"code": "validation_max_less_equal_than_required",
+                                    "message": "Must be no greater than 86400.", "params": {"threshold": 86400}}}),
+            ));
+        }
         if self.oauth2.enabled {
             let problems = crate::oauth2::config::validate_providers(&self.oauth2.providers);
             if !problems.is_empty() {
@@ -87,13 +101,15 @@ impl Default for OtpOptions {
     }
 }
 
-/// Multi-factor auth (shape only, for the SDK; not enforced yet).
+/// Multi-factor auth (enforced by `core::mfa`). Unlike PocketBase, enabling it
+/// does not require two of password/OTP/OAuth2: authenticator apps (TOTP) and
+/// passkeys are second factors every record can add.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct MfaOptions {
     /// Whether a second factor is required.
     pub enabled: bool,
-    /// Seconds between the two factors.
+    /// Seconds between the two factors (10 to 86400 when enabled).
     pub duration: u64,
     /// Which records need MFA.
     pub rule: String,

@@ -9,6 +9,7 @@
 
 pub mod admin;
 pub mod scenario;
+pub mod smtp;
 
 /// How many system migrations litebase embeds (the `.sql` files of its
 /// `migrations/`), so tests need no update when one is added.
