@@ -259,6 +259,32 @@ test('a provider without a user-info URL reads the id_token (claims, issuer and 
   assert.equal(body.message, 'Failed to fetch OAuth2 user.');
 });
 
+test('with MFA on, OAuth2 is a second factor after the password', async () => {
+  const c = await s.collection({
+    name: 'mfa', type: 'auth', createRule: '',
+    mfa: { enabled: true, duration: 600 },
+    oauth2: { enabled: true, providers: [providerConfig(oidc.issuer)] },
+  });
+  const acct = account('mfa');
+  const admin = await adminClient();
+  const rec = await admin.collection(c.name).create({
+    email: `${acct}@example.test`, password: PASSWORD, passwordConfirm: PASSWORD, verified: true,
+  });
+  const pb = anonClient();
+  const first = await pb.collection(c.name).authWithPassword(`${acct}@example.test`, PASSWORD)
+    .then(() => assert.fail('the password alone signed in'), (e) => {
+      assert.equal(e.status, 401);
+      return e.response;
+    });
+  assert.ok(first.mfaId, `an mfaId: ${JSON.stringify(first)}`);
+  const provider = (await pb.collection(c.name).listAuthMethods()).oauth2.providers[0];
+  const back = await follow(withAccount(provider.authURL + encodeURIComponent(CODE_REDIRECT), acct), CODE_REDIRECT);
+  const auth = await pb.collection(c.name).authWithOAuth2Code('oidc', back.searchParams.get('code'),
+    provider.codeVerifier, CODE_REDIRECT, {}, { mfaId: first.mfaId });
+  assert.equal(auth.record.id, rec.id);
+  assert.ok(auth.token);
+});
+
 describe('errors', () => {
   test('a record links one account per provider', async () => {
     const { pb, auth } = await signIn(account());
