@@ -49,6 +49,7 @@ fuzz:
 
 sdk-deps:
 	cd tests/sdk && npm ci --no-audit --no-fund
+	cd tests/oidc && npm ci --no-audit --no-fund
 
 ## The official PocketBase JS SDK against our server (the debug binary).
 sdk: sdk-deps

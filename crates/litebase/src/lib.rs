@@ -37,6 +37,7 @@ pub mod lang;
 pub mod logs;
 pub mod mail;
 pub mod metrics;
+pub mod oauth2;
 pub mod proxy;
 pub mod query;
 pub mod realtime;

@@ -403,3 +403,113 @@ fn editing_truncating_and_deleting_a_collection() -> anyhow::Result<()> {
     assert_eq!(after["listRule"], "id = @request.auth.id");
     Ok(())
 }
+
+#[test]
+fn the_editor_sets_oauth2_providers_without_ever_showing_a_secret() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let (server, token) = support::serve_as_admin(dir.path())?;
+    let mut browser = Browser::signed_in(&server)?;
+    let editor = browser.get("/_/collections/users/edit")?;
+    assert!(editor.body.contains("data-testid=\"oauth2-section\""));
+    assert!(editor.body.contains("<option value=\"oidc2\">"));
+
+    let oauth2 = |secret: &str| {
+        json!({"enabled": true, "mappedFields": {"name": "name", "avatarURL": ""},
+               "providers": [{"name": "oidc", "clientId": "corp-app", "clientSecret": secret,
+                              "authURL": "https://sso.example.com/auth", "tokenURL": "https://sso.example.com/token",
+                              "userInfoURL": "https://sso.example.com/me", "displayName": "Corp", "pkce": null, "extra": null}]})
+        .to_string()
+    };
+    let fields = browser
+        .get("/_/collections/users/edit")?
+        .body
+        .contains("&quot;email&quot;");
+    assert!(fields, "the auth fields are in the editor");
+    let users = api_collection(&server, &token, "users")?.1;
+    let field_json = users["fields"].to_string();
+    let form = |oauth2: &str| -> Vec<(String, String)> {
+        [
+            ("name", "users"),
+            ("type", "auth"),
+            ("fields", field_json.as_str()),
+            ("indexes", ""),
+            ("listRule", "id = @request.auth.id"),
+            ("viewRule", "id = @request.auth.id"),
+            ("createRule", ""),
+            ("updateRule", "id = @request.auth.id"),
+            ("deleteRule", "id = @request.auth.id"),
+            ("oauth2", oauth2),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    };
+    let pairs = form(&oauth2("s3cret-value"));
+    let refs: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let saved = browser.submit(
+        "/_/collections/users/edit",
+        "/_/collections/users/edit",
+        &refs,
+    )?;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+
+    let (_, c) = api_collection(&server, &token, "users")?;
+    assert_eq!(c["oauth2"]["enabled"], true);
+    assert_eq!(c["oauth2"]["providers"][0]["clientId"], "corp-app");
+    assert_eq!(c["oauth2"]["providers"][0]["displayName"], "Corp");
+    assert!(c["oauth2"]["providers"][0].get("clientSecret").is_none());
+    let methods = Http::new().get(&server.url("/api/collections/users/auth-methods"))?;
+    assert_eq!(
+        methods.json["oauth2"]["providers"][0]["displayName"],
+        "Corp"
+    );
+    assert!(
+        methods.json["oauth2"]["providers"][0]["authURL"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("https://sso.example.com/auth?client_id=corp-app&"))
+    );
+
+    let page = browser.get("/_/collections/users/edit")?;
+    assert!(page.body.contains("corp-app"));
+    assert!(
+        !page.body.contains("s3cret-value"),
+        "the secret is not on the page"
+    );
+
+    // Saved again without a secret: the old one stays (the provider stays valid).
+    let pairs = form(&oauth2(""));
+    let refs: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let again = browser.submit(
+        "/_/collections/users/edit",
+        "/_/collections/users/edit",
+        &refs,
+    )?;
+    assert_eq!(again.status, 303, "{}", again.body);
+
+    // A provider without a client id is refused, with the message at its row.
+    let bad =
+        json!({"enabled": true, "providers": [{"name": "github", "clientId": ""}]}).to_string();
+    let pairs = form(&bad);
+    let refs: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let refused = browser.submit(
+        "/_/collections/users/edit",
+        "/_/collections/users/edit",
+        &refs,
+    )?;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(
+        refused.body.contains("oauth2.providers.0.clientId"),
+        "{}",
+        refused.body
+    );
+    Ok(())
+}

@@ -208,7 +208,7 @@ fn collections_are_exported_then_imported_after_a_preview() -> anyhow::Result<()
     };
     assert_eq!(
         listed(&server)?,
-        ["_superusers", "drafts", "users"],
+        ["_externalAuths", "_superusers", "drafts", "users"],
         "a preview changes nothing"
     );
 
@@ -225,7 +225,10 @@ fn collections_are_exported_then_imported_after_a_preview() -> anyhow::Result<()
         applied.location.as_deref(),
         Some("/_/settings/import-collections?flash=collections_imported")
     );
-    assert_eq!(listed(&server)?, ["_superusers", "drafts", "posts"]);
+    assert_eq!(
+        listed(&server)?,
+        ["_externalAuths", "_superusers", "drafts", "posts"]
+    );
 
     let bad = browser.submit(
         "/_/settings/import-collections",

@@ -83,7 +83,10 @@ fn imports_create_update_delete_and_repeat_as_a_no_op() -> anyhow::Result<()> {
     )?;
     assert_eq!(reply.status, 204, "{}", reply.text);
     let after = export(&server, &token)?;
-    assert_eq!(names(&after), ["_superusers", "authors", "posts", "users"]);
+    assert_eq!(
+        names(&after),
+        ["_externalAuths", "_superusers", "authors", "posts", "users"]
+    );
     let authors = after
         .iter()
         .find(|c| c["name"] == "authors")
@@ -133,7 +136,7 @@ fn imports_create_update_delete_and_repeat_as_a_no_op() -> anyhow::Result<()> {
     )?;
     assert_eq!(pruned.status, 204, "{}", pruned.text);
     let left = export(&server, &token)?;
-    assert_eq!(names(&left), ["_superusers", "authors"]);
+    assert_eq!(names(&left), ["_externalAuths", "_superusers", "authors"]);
     let authors = left
         .iter()
         .find(|c| c["name"] == "authors")

@@ -124,5 +124,35 @@ export async function run(ctx) {
     await page.getByTestId('save-collection').click();
     await page.waitForURL((u) => u.pathname === '/_/collections/tasks/edit' && u.search.includes('flash'));
   });
+  await step('OAuth2 providers set on users; the secret never comes back', async () => {
+    await page.goto(`${baseUrl}/_/collections/users/edit`);
+    const section = page.getByTestId('oauth2-section');
+    await section.scrollIntoViewIfNeeded();
+    await page.getByTestId('oauth2-enabled').check();
+    await page.getByTestId('oauth2-new-provider').selectOption('github');
+    await page.getByTestId('oauth2-add').click();
+    const row = page.getByTestId('oauth2-provider').last();
+    await row.getByTestId('oauth2-client-id').fill('gh-client');
+    await row.getByTestId('oauth2-client-secret').fill('gh-very-secret');
+    await page.getByTestId('oauth2-map-name').fill('name');
+    await shot(admin, 'collection-oauth2');
+    await ctx.accessible(admin, 'collection editor with OAuth2');
+    await page.getByTestId('save-collection').click();
+    await page.waitForURL((u) => u.pathname === '/_/collections/users/edit' && u.search.includes('flash'));
+    const html = await page.content();
+    check(html.includes('gh-client'), 'the saved client id is shown');
+    check(!html.includes('gh-very-secret'), 'the client secret is in the page');
+    const methods = await (await page.request.get(`${baseUrl}/api/collections/users/auth-methods`)).json();
+    const gh = methods.oauth2.providers.find((p) => p.name === 'github');
+    check(methods.oauth2.enabled && gh && gh.authURL.startsWith('https://github.com/login/oauth/authorize?client_id=gh-client&'),
+      `auth-methods offers GitHub: ${JSON.stringify(methods.oauth2)}`);
+    // Saved again untouched: the secret stays (a provider without one is refused).
+    await page.getByTestId('save-collection').click();
+    await page.waitForURL((u) => u.pathname === '/_/collections/users/edit' && u.search.includes('flash'));
+    await page.getByTestId('oauth2-remove').last().click();
+    await page.getByTestId('oauth2-enabled').uncheck();
+    await page.getByTestId('save-collection').click();
+    await page.waitForURL((u) => u.pathname === '/_/collections/users/edit' && u.search.includes('flash'));
+  });
   ctx.collection = 'tasks';
 }

@@ -107,8 +107,10 @@ fn render(
         .collect();
     // Unreadable posted fields (a broken page) show as an empty list.
     let fields = editor.form.field_values().unwrap_or_default();
+    let oauth2 = editor.form.oauth2_value().ok().flatten();
     let initial = json!({
         "fields": fields,
+        "oauth2": oauth2,
         "errors": editor.errors,
         "type": if editor.form.kind.is_empty() { "base" } else { editor.form.kind.as_str() },
     });
@@ -120,6 +122,7 @@ fn render(
     ctx.insert("errors", &editor.errors);
     ctx.insert("message", &editor.message);
     ctx.insert("field_types", &FIELD_TYPES);
+    ctx.insert("oauth2_providers", &crate::oauth2::catalog::NAMES);
     ctx.insert("targets", &targets);
     ctx.insert("initial", &initial.to_string());
     ctx.insert("danger", &editor.danger.as_ref().map(|(k, _)| *k));

@@ -20,6 +20,65 @@ pub const LANG_COOKIE: &str = "lb_lang";
 
 /// (key, English, French).
 const STRINGS: &[(&str, &str, &str)] = &[
+    ("oauth2", "OAuth2", "OAuth2"),
+    (
+        "oauth2_help",
+        "Sign-in with Google, GitHub, an OpenID Connect server… Register this app with the provider, with the redirect URL <your app URL>/api/oauth2-redirect, and enter its client id and secret. Secrets are never shown again: leave one empty to keep it.",
+        "Connexion avec Google, GitHub, un serveur OpenID Connect… Déclarez cette application chez le fournisseur, avec l'URL de redirection <URL de l'app>/api/oauth2-redirect, puis saisissez son identifiant et son secret client. Les secrets ne sont plus jamais affichés : laissez-en un vide pour le garder.",
+    ),
+    (
+        "oauth2_enabled",
+        "Allow OAuth2 sign-in",
+        "Autoriser la connexion OAuth2",
+    ),
+    ("oauth2_provider", "Provider", "Fournisseur"),
+    ("oauth2_client_id", "Client id", "Identifiant client"),
+    ("oauth2_client_secret", "Client secret", "Secret client"),
+    (
+        "oauth2_secret_kept",
+        "(saved; leave empty to keep)",
+        "(enregistré ; laisser vide pour le garder)",
+    ),
+    ("oauth2_remove", "Remove provider", "Retirer le fournisseur"),
+    ("oauth2_display_name", "Display name", "Nom affiché"),
+    (
+        "oauth2_pkce_default",
+        "Provider default",
+        "Par défaut du fournisseur",
+    ),
+    ("oauth2_on", "On", "Activé"),
+    ("oauth2_off", "Off", "Désactivé"),
+    ("oauth2_auth_url", "Authorization URL", "URL d'autorisation"),
+    ("oauth2_token_url", "Token URL", "URL du jeton"),
+    (
+        "oauth2_userinfo_url",
+        "User info URL",
+        "URL des infos utilisateur",
+    ),
+    (
+        "oauth2_default_url",
+        "(provider default)",
+        "(par défaut du fournisseur)",
+    ),
+    (
+        "oauth2_extra",
+        "Extra options (JSON)",
+        "Options supplémentaires (JSON)",
+    ),
+    ("oauth2_add", "Add provider", "Ajouter un fournisseur"),
+    (
+        "oauth2_mapped",
+        "Fields filled on sign-up",
+        "Champs remplis à l'inscription",
+    ),
+    (
+        "oauth2_map_id",
+        "Provider user id →",
+        "Id chez le fournisseur →",
+    ),
+    ("oauth2_map_name", "Name →", "Nom →"),
+    ("oauth2_map_username", "Username →", "Nom d'utilisateur →"),
+    ("oauth2_map_avatar", "Avatar URL →", "URL de l'avatar →"),
     ("admin", "Admin", "Administration"),
     ("skip_link", "Skip to content", "Aller au contenu"),
     ("menu", "Menu", "Menu"),

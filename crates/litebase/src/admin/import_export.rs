@@ -28,14 +28,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/settings/import-collections", web::post().to(import_post));
 }
 
-/// Every collection as PocketBase's export has them: no timestamps.
+/// Every collection as PocketBase's export has them: no timestamps, no OAuth2
+/// client secrets.
 fn exported(core: &Core) -> String {
     let all: Vec<Value> = core
         .schema
         .current()
         .all()
         .iter()
-        .filter_map(|c| serde_json::to_value(c.as_ref()).ok())
+        .map(|c| crate::core::oauth2::without_secrets(c))
         .map(|mut v| {
             if let Some(o) = v.as_object_mut() {
                 o.remove("created");

@@ -159,6 +159,19 @@ async fn auth_answer(
     req: &HttpRequest,
     token: String,
 ) -> Result<HttpResponse, ApiError> {
+    let answer = auth_body(core, c, row, req, token, None).await?;
+    Ok(HttpResponse::Ok().json(answer))
+}
+
+/// The body of [`auth_answer`], with `meta` when the sign-in has one (OAuth2).
+pub(super) async fn auth_body(
+    core: &Core,
+    c: &Arc<Collection>,
+    row: &AuthRow,
+    req: &HttpRequest,
+    token: String,
+    meta: Option<Map<String, Value>>,
+) -> Result<Map<String, Value>, ApiError> {
     let query = super::query_map(req.query_string())?;
     let expand = param(&query, "expand").to_string();
     let fields = param(&query, "fields");
@@ -192,10 +205,13 @@ async fn auth_answer(
     let mut answer = Map::new();
     answer.insert("record".into(), Value::Object(record));
     answer.insert("token".into(), json!(token));
+    if let Some(meta) = meta {
+        answer.insert("meta".into(), Value::Object(meta));
+    }
     if let Some(p) = Projection::parse(fields) {
         p.apply(&mut answer);
     }
-    Ok(HttpResponse::Ok().json(answer))
+    Ok(answer)
 }
 
 /// How a collection can be signed in to. Besides PocketBase's current sections it
@@ -212,12 +228,21 @@ async fn auth_methods(
     let by = |field: &str| {
         a.password_auth.enabled && a.password_auth.identity_fields.iter().any(|f| f == field)
     };
+    let (oauth2_on, providers) = crate::core::oauth2::auth_methods(&c);
+    let legacy_providers: Vec<Value> = providers
+        .iter()
+        .cloned()
+        .map(|mut p| {
+            p["logo"] = json!("");
+            p
+        })
+        .collect();
     let mut answer = match json!({
         "password": {"enabled": a.password_auth.enabled, "identityFields": a.password_auth.identity_fields},
-        "oauth2": {"enabled": false, "providers": []},
+        "oauth2": {"enabled": oauth2_on, "providers": providers},
         "mfa": {"enabled": a.mfa.enabled, "duration": if a.mfa.enabled { a.mfa.duration } else { 0 }},
         "otp": {"enabled": a.otp.enabled, "duration": if a.otp.enabled { a.otp.duration } else { 0 }},
-        "authProviders": [],
+        "authProviders": legacy_providers,
         "usernamePassword": by("username"),
         "emailPassword": by("email"),
     }) {

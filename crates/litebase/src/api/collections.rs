@@ -11,6 +11,7 @@ use crate::core::Core;
 use crate::core::collections::{
     create_collection, delete_collection, find, truncate_collection, update_collection,
 };
+use crate::core::oauth2::without_secrets;
 use crate::error::ApiError;
 use crate::schema::Collection;
 
@@ -128,11 +129,11 @@ async fn list(
         })
         .await?;
     let total = matched.len() as i64;
-    let items: Vec<&Collection> = matched
+    let items: Vec<Value> = matched
         .iter()
         .skip((q.page - 1) * q.per_page)
         .take(q.per_page)
-        .filter_map(|n| all.get(*n as usize).map(|c| c.as_ref()))
+        .filter_map(|n| all.get(*n as usize).map(|c| without_secrets(c)))
         .collect();
     let (total, pages) = if q.skip_total {
         (-1, -1)
@@ -150,7 +151,7 @@ async fn view(
     key: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require_superuser()?;
-    Ok(HttpResponse::Ok().json(find(&core, &key)?))
+    Ok(HttpResponse::Ok().json(without_secrets(&find(&core, &key)?)))
 }
 
 async fn create(
@@ -159,7 +160,7 @@ async fn create(
     body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
     let stored = create_collection(&core, &auth, body.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(stored))
+    Ok(HttpResponse::Ok().json(without_secrets(&stored)))
 }
 
 async fn update(
@@ -169,7 +170,7 @@ async fn update(
     body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
     let stored = update_collection(&core, &auth, &key, body.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(stored))
+    Ok(HttpResponse::Ok().json(without_secrets(&stored)))
 }
 
 async fn delete(

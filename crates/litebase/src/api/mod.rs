@@ -10,6 +10,7 @@ mod health;
 mod logs;
 mod mfa;
 pub(crate) mod middleware;
+mod oauth2;
 mod realtime;
 pub(crate) mod records;
 mod settings;
@@ -23,6 +24,7 @@ use actix_web::web;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(health::configure)
         .configure(auth::configure)
+        .configure(oauth2::configure)
         .configure(totp::configure)
         .configure(webauthn::configure)
         .configure(collections::configure)

@@ -46,7 +46,7 @@ pub(crate) fn headers_map(req: &HttpRequest) -> Map<String, Value> {
 }
 
 /// The caller of a client request: who, with the query and headers rules read.
-fn caller(auth: Auth, req: &HttpRequest) -> Result<Caller, ApiError> {
+pub(super) fn caller(auth: Auth, req: &HttpRequest) -> Result<Caller, ApiError> {
     Ok(Caller::request(
         auth,
         query_map(req.query_string())?,

@@ -1,7 +1,6 @@
 //! Authentication: password hashing and the superusers table (full auth collections
 //! and tokens build on these).
 
-pub mod oauth2;
 pub mod password;
 pub mod ratelimit;
 pub mod request;

@@ -283,6 +283,7 @@ pub async fn update_collection(
         }
     }
     c.normalize();
+    super::oauth2::keep_secrets(&previous, &mut c);
     c.validate().map_err(invalid)?;
     let schema = core.schema.current();
     check_against(&schema, &mut c, Some(&previous))?;
@@ -353,6 +354,9 @@ pub async fn delete_collection(core: &Core, auth: &Auth, key: &str) -> Result<()
     core.schema
         .replace_if_newer(Schema::new(collections), generation);
     write_dev_migration(migration);
+    if c.kind == CollectionType::Auth {
+        super::oauth2::drop_links_of_collection(core, &id).await?;
+    }
     tracing::info!(collection = %id, "collection deleted");
     // Its records' files go with it, once the drop has committed.
     if c.fields

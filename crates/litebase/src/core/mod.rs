@@ -7,6 +7,7 @@ pub mod collections;
 pub mod crons;
 pub mod logs;
 pub mod mfa;
+pub mod oauth2;
 pub mod settings;
 pub mod totp;
 pub mod webauthn;

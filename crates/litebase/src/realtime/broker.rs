@@ -141,6 +141,21 @@ impl Broker {
         true
     }
 
+    /// Removes `topic` from the subscriber's topics; whether it had it (a
+    /// one-shot subscription, like the OAuth2 popup flow's, is used up here).
+    pub fn take_topic(&self, id: &str, topic: &str) -> bool {
+        let had = {
+            let mut shard = write(&self.clients[self.shard(id)]);
+            shard
+                .get_mut(id)
+                .is_some_and(|client| client.topics.remove(topic))
+        };
+        if had {
+            self.unindex(topic, id);
+        }
+        had
+    }
+
     /// Whether anyone subscribed to `topic`.
     pub fn has_subscribers(&self, topic: &str) -> bool {
         read(&self.topics[self.shard(topic)]).contains_key(topic)

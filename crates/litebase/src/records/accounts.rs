@@ -146,6 +146,7 @@ pub fn set(
     values: &[(&str, rusqlite::types::Value)],
 ) -> Result<(), RecordError> {
     let existing = super::write::load(conn, c, id)?.ok_or(RecordError::NotFound)?;
+    let was_verified = existing.get("verified").and_then(Value::as_bool) == Some(true);
     let mut record = existing;
     for (key, value) in values {
         if let Some(field) = c.field(key) {
@@ -163,13 +164,45 @@ pub fn set(
     };
     hooks.run(&mut event, &mut |_| Ok(write_fields(conn, c, id, values)?))?;
     let stored = super::write::load(conn, c, id)?.ok_or(RecordError::Internal)?;
+    let now_verified = stored.get("verified").and_then(Value::as_bool) == Some(true);
     crate::db::events::emit(RecordChange {
         action: RecordAction::Update,
         collection: c.clone(),
         record: stored,
         origin: Origin::Request,
     });
+    if !was_verified && now_verified {
+        verified_upgrade(conn, hooks, c, id)?;
+    }
     Ok(())
+}
+
+/// [`super::external_auths::on_verified`] for the auth flows, which write
+/// without a request's schema snapshot: the links collection is read here.
+fn verified_upgrade(
+    conn: &Connection,
+    hooks: &Hooks,
+    c: &Arc<Collection>,
+    id: &str,
+) -> Result<(), RecordError> {
+    let Some(links) = crate::schema::store::load_one(conn, super::external_auths::COLLECTION_ID)?
+    else {
+        return Ok(());
+    };
+    let schema = crate::schema::Schema::new(vec![links]);
+    let req = crate::query::RequestInfo::default();
+    let ctx = super::write::WriteCtx {
+        hooks,
+        origin: Origin::Request,
+        schema: &schema,
+        req: &req,
+        superuser: true,
+        validate: true,
+        auth: super::write::PreparedAuth::default(),
+        uploads: &[],
+        new_id: None,
+    };
+    super::external_auths::on_verified(conn, &ctx, c, id)
 }
 
 /// The UPDATE of [`set`].

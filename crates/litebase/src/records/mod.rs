@@ -9,6 +9,8 @@ pub mod accounts;
 pub mod download;
 pub mod error;
 pub mod expand;
+pub mod external_auths;
+pub mod flow;
 pub mod identity;
 pub mod parse;
 pub mod projection;

@@ -88,18 +88,18 @@ impl Caller {
         Caller::app("litebase")
     }
 
-    fn bypasses_rules(&self) -> bool {
+    pub(super) fn bypasses_rules(&self) -> bool {
         self.auth.is_superuser() || matches!(self.access, Access::System(_))
     }
 
-    fn origin(&self) -> Origin {
+    pub(super) fn origin(&self) -> Origin {
         match self.access {
             Access::Rules => Origin::Request,
             Access::System(app) => Origin::App(app),
         }
     }
 
-    fn info(&self, method: &str, body: Map<String, Value>) -> RequestInfo {
+    pub(super) fn info(&self, method: &str, body: Map<String, Value>) -> RequestInfo {
         rules::request_info(
             &self.auth,
             method,
@@ -136,7 +136,7 @@ impl From<DbError> for BatchError {
 pub struct Records {
     pub(super) db: Db,
     pub(super) schema: Arc<SchemaCache>,
-    hooks: Arc<Hooks>,
+    pub(super) hooks: Arc<Hooks>,
     pub(super) master_secret: Arc<str>,
     pub(super) files: Arc<Files>,
 }

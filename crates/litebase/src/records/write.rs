@@ -699,6 +699,11 @@ pub fn update(
         origin: ctx.origin,
     };
     crate::db::events::emit(change);
+    let verified =
+        |r: &Map<String, Value>| r.get("verified").and_then(Value::as_bool) == Some(true);
+    if c.kind == CollectionType::Auth && !verified(&existing) && verified(&stored) {
+        super::external_auths::on_verified(conn, ctx, c, id)?;
+    }
     Ok((stored, true))
 }
 
@@ -777,6 +782,9 @@ fn delete_record(
         origin: ctx.origin,
     };
     crate::db::events::emit(change);
+    if c.kind == CollectionType::Auth {
+        super::external_auths::drop_links(conn, ctx, c, &id)?;
+    }
     let Some(depth) = cascade_depth else {
         return Ok(());
     };

@@ -46,6 +46,12 @@ impl AuthOptions {
                                     "message": "Must be no greater than 86400.", "params": {"threshold": 86400}}}),
             ));
         }
+        if self.oauth2.enabled {
+            let problems = crate::oauth2::config::validate_providers(&self.oauth2.providers);
+            if !problems.is_empty() {
+                return Err(("oauth2".into(), json!({"providers": problems})));
+            }
+        }
         Ok(())
     }
 }
@@ -119,17 +125,24 @@ impl Default for MfaOptions {
     }
 }
 
-/// OAuth2 (the seam for providers; none are built in yet).
+/// OAuth2 sign-in: the providers (see [`crate::oauth2`]) and the record fields
+/// that receive the provider's user data on sign-up.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 pub struct OAuth2Options {
     /// Whether OAuth2 sign-in is allowed.
     pub enabled: bool,
-    /// Configured providers (name, client id, …): kept as given.
-    pub providers: Vec<serde_json::Value>,
+    /// Configured providers, in PocketBase's shape.
+    pub providers: Vec<crate::oauth2::config::ProviderConfig>,
     /// Provider fields copied into record fields on sign-up.
-    #[serde(default)]
-    pub mapped_fields: serde_json::Value,
+    pub mapped_fields: crate::oauth2::config::MappedFields,
+}
+
+impl OAuth2Options {
+    /// The config of provider `name`, if the collection has it.
+    pub fn provider(&self, name: &str) -> Option<&crate::oauth2::config::ProviderConfig> {
+        self.providers.iter().find(|p| p.name == name)
+    }
 }
 
 /// Everything an auth collection adds to a base collection.
@@ -168,11 +181,7 @@ impl Default for AuthOptions {
             password_auth: PasswordAuth::default(),
             otp: OtpOptions::default(),
             mfa: MfaOptions::default(),
-            oauth2: OAuth2Options {
-                enabled: false,
-                providers: Vec::new(),
-                mapped_fields: json!({}),
-            },
+            oauth2: OAuth2Options::default(),
             auth_token: TokenOptions { duration: 604_800 },
             password_reset_token: TokenOptions { duration: 1800 },
             email_change_token: TokenOptions { duration: 1800 },

@@ -12,6 +12,20 @@ pub mod files;
 pub mod scenario;
 pub mod smtp;
 
+/// How many system migrations litebase embeds (the `.sql` files of its
+/// `migrations/`), so tests need no update when one is added.
+pub fn system_migration_count() -> usize {
+    std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))
+        .map(|dir| {
+            dir.filter(|e| {
+                e.as_ref()
+                    .is_ok_and(|e| e.file_name().to_string_lossy().ends_with(".sql"))
+            })
+            .count()
+        })
+        .unwrap_or_default()
+}
+
 use std::path::Path;
 use std::process::{Command, ExitCode};
 

@@ -69,6 +69,10 @@ pub struct CollectionForm {
     /// The live check: the name of the collection being edited (empty when new).
     #[serde(default)]
     pub editing: String,
+    /// Auth collections: the OAuth2 options as JSON (kept by Alpine in a hidden
+    /// input), secrets left out; empty: unchanged.
+    #[serde(default)]
+    pub oauth2: String,
 }
 
 /// One rule as the page shows it.
@@ -111,7 +115,25 @@ impl CollectionForm {
             delete_locked: lock(&c.delete_rule),
             rule: String::new(),
             editing: c.name.clone(),
+            oauth2: c
+                .auth
+                .as_ref()
+                .map(|a| oauth2_without_secrets(&a.oauth2).to_string())
+                .unwrap_or_default(),
         }
+    }
+
+    /// The posted OAuth2 options (`None`: not on the page).
+    pub fn oauth2_value(&self) -> Result<Option<Value>, FormProblem> {
+        if self.oauth2.trim().is_empty() {
+            return Ok(None);
+        }
+        serde_json::from_str(&self.oauth2)
+            .map(Some)
+            .map_err(|e| FormProblem {
+                key: "oauth2",
+                message: format!("The OAuth2 settings could not be read ({e}); reload the page."),
+            })
     }
 
     /// An empty editor for a new base collection (every rule locked, as PocketBase).
@@ -215,8 +237,25 @@ impl CollectionForm {
         for (key, _) in RULES {
             body.insert(key.into(), json!(self.rule_value(key)));
         }
+        if kind == "auth" {
+            if let Some(oauth2) = self.oauth2_value()? {
+                body.insert("oauth2".into(), oauth2);
+            }
+        }
         Ok(body.into())
     }
+}
+
+/// OAuth2 options for the page: never a client secret in the HTML (an empty
+/// secret keeps the saved one).
+fn oauth2_without_secrets(o: &crate::schema::auth::OAuth2Options) -> Value {
+    let mut v = serde_json::to_value(o).unwrap_or_default();
+    if let Some(providers) = v.get_mut("providers").and_then(Value::as_array_mut) {
+        for p in providers.iter_mut().filter_map(Value::as_object_mut) {
+            p.remove("clientSecret");
+        }
+    }
+    v
 }
 
 /// A form input the server could not turn into the API's body.
@@ -296,6 +335,34 @@ mod tests {
         assert_eq!(body["createRule"], Value::Null);
         assert_eq!(body["updateRule"], "");
         assert!(form(&[("fields", "[nope")]).body().is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn oauth2_options_reach_the_body_but_secrets_never_reach_the_page() -> Result<(), FormProblem> {
+        let c: Collection = match serde_json::from_value(json!({
+            "name": "members", "type": "auth",
+            "oauth2": {"enabled": true, "providers": [{"name": "google", "clientId": "id", "clientSecret": "s3cret"}]}
+        })) {
+            Ok(c) => c,
+            Err(e) => panic!("{e}"),
+        };
+        let f = CollectionForm::of(&c);
+        assert!(!f.oauth2.contains("s3cret"));
+        assert!(f.oauth2.contains("google"));
+        let body = f.body()?;
+        assert_eq!(body["oauth2"]["providers"][0]["clientId"], "id");
+        assert_eq!(body["oauth2"]["enabled"], true);
+        let base = form(&[("name", "x"), ("type", "base"), ("oauth2", "{}")]).body()?;
+        assert!(
+            base.get("oauth2").is_none(),
+            "only auth collections have OAuth2"
+        );
+        assert!(
+            form(&[("type", "auth"), ("oauth2", "{nope")])
+                .body()
+                .is_err()
+        );
         Ok(())
     }
 

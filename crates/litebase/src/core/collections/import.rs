@@ -202,6 +202,10 @@ pub fn plan(core: &Core, body: &ImportBody) -> Result<ImportPlan, ApiError> {
             return Err(failure(Some(e), &err));
         }
         c.normalize();
+        if let Some(e) = &existing {
+            // Exports leave provider secrets out: an import keeps the saved ones.
+            crate::core::oauth2::keep_secrets(e, &mut c);
+        }
         c.validate()
             .map_err(|problems| failure(Some(&c), &super::invalid(problems)))?;
         if let Some(e) = &existing {
