@@ -513,3 +513,92 @@ fn the_editor_sets_oauth2_providers_without_ever_showing_a_secret() -> anyhow::R
     );
     Ok(())
 }
+
+#[test]
+fn the_editor_sets_an_auth_collections_manage_rule_mfa_and_one_time_codes() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let (server, token) = support::serve_as_admin(dir.path())?;
+    let mut browser = Browser::signed_in(&server)?;
+    let editor = browser.get("/_/collections/users/edit")?;
+    for testid in [
+        "rule-manageRule",
+        "rule-authRule",
+        "mfa-enabled",
+        "otp-length",
+    ] {
+        assert!(
+            editor.body.contains(&format!("data-testid=\"{testid}\"")),
+            "{testid} is on the page"
+        );
+    }
+    let users = api_collection(&server, &token, "users")?.1;
+    let field_json = users["fields"].to_string();
+    let form = |mfa_duration: &str| -> Vec<(String, String)> {
+        [
+            ("name", "users"),
+            ("type", "auth"),
+            ("fields", field_json.as_str()),
+            ("indexes", ""),
+            ("listRule", "id = @request.auth.id"),
+            ("viewRule", "id = @request.auth.id"),
+            ("createRule", ""),
+            ("updateRule", "id = @request.auth.id"),
+            ("deleteRule", "id = @request.auth.id"),
+            ("authRule", "verified = true"),
+            ("manageRule", "@request.auth.name = \"staff\""),
+            ("signInShown", "1"),
+            ("mfaEnabled", "on"),
+            ("mfaDuration", mfa_duration),
+            ("mfaRule", ""),
+            ("otpEnabled", "on"),
+            ("otpDuration", "300"),
+            ("otpLength", "6"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    };
+    let post = |browser: &mut Browser, pairs: Vec<(String, String)>| {
+        let refs: Vec<(&str, &str)> = pairs
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        browser.submit(
+            "/_/collections/users/edit",
+            "/_/collections/users/edit",
+            &refs,
+        )
+    };
+    let saved = post(&mut browser, form("600"))?;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let (_, c) = api_collection(&server, &token, "users")?;
+    assert_eq!(c["manageRule"], "@request.auth.name = \"staff\"");
+    assert_eq!(c["authRule"], "verified = true");
+    assert_eq!(c["mfa"]["enabled"], true);
+    assert_eq!(c["mfa"]["duration"], 600);
+    assert_eq!(c["otp"]["enabled"], true);
+    assert_eq!(c["otp"]["duration"], 300);
+    assert_eq!(c["otp"]["length"], 6);
+    assert_eq!(
+        c["otp"]["emailTemplate"], users["otp"]["emailTemplate"],
+        "what the page does not edit stays as it was"
+    );
+    let shown = browser.get("/_/collections/users/edit")?.body;
+    assert!(
+        shown.contains("@request.auth.name = &quot;staff&quot;"),
+        "the rule is shown again"
+    );
+
+    // A duration PocketBase refuses is refused here too, next to its input, and
+    // nothing changes.
+    let refused = post(&mut browser, form("5"))?;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(
+        refused.body.contains("err-mfa-duration"),
+        "{}",
+        refused.body
+    );
+    let (_, after) = api_collection(&server, &token, "users")?;
+    assert_eq!(after["mfa"]["duration"], 600);
+    Ok(())
+}

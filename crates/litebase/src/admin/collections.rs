@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde_json::{Value, json};
 use tera::Context;
 
 use self::form::{CollectionForm, FIELD_TYPES, flatten_errors};
@@ -211,6 +211,25 @@ async fn create(
     }
 }
 
+/// The page edits only some keys of `mfa` and `otp`: the others (the code
+/// mail's template) stay as stored rather than falling back to defaults.
+fn keep_unedited_options(current: &crate::schema::Collection, body: &mut Value) {
+    let Some(auth) = current.auth.as_ref() else {
+        return;
+    };
+    let stored = serde_json::to_value(auth).unwrap_or_default();
+    for key in ["mfa", "otp"] {
+        if let (Some(edited), Some(kept)) = (
+            body.get(key).and_then(Value::as_object).cloned(),
+            stored.get(key).and_then(Value::as_object),
+        ) {
+            let mut merged = kept.clone();
+            merged.extend(edited);
+            body[key] = Value::Object(merged);
+        }
+    }
+}
+
 async fn update(
     req: HttpRequest,
     core: web::Data<Core>,
@@ -222,10 +241,11 @@ async fn update(
         return not_found(&req, &session);
     };
     let form = form.into_inner();
-    let body = match form.body() {
+    let mut body = match form.body() {
         Ok(body) => body,
         Err(p) => return problem_page(&req, &core, &session, Some(&current.name), &form, p),
     };
+    keep_unedited_options(&current, &mut body);
     match update_collection(&core, &session.auth(), &current.id, body).await {
         Ok(c) => Ok(see_other(&format!(
             "/_/collections/{}/edit?flash=collection_saved",
@@ -347,6 +367,7 @@ async fn check_rule(
 ) -> Result<HttpResponse, ApiError> {
     let key = form::RULES
         .iter()
+        .chain(form::AUTH_RULES.iter())
         .map(|(k, _)| *k)
         .find(|k| *k == form.rule)
         .ok_or_else(|| {

@@ -1060,6 +1060,50 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("rule_create", "Create rule", "Règle de création"),
     ("rule_update", "Update rule", "Règle de modification"),
     ("rule_delete", "Delete rule", "Règle de suppression"),
+    ("rule_auth", "Sign-in rule", "Règle de connexion"),
+    (
+        "rule_manage",
+        "Manage rule (change others' email, verified, password)",
+        "Règle de gestion (e-mail, vérification, mot de passe des autres)",
+    ),
+    ("sign_in_options", "Sign-in", "Connexion"),
+    (
+        "mfa",
+        "Multi-factor authentication",
+        "Authentification multifacteur",
+    ),
+    (
+        "mfa_enabled",
+        "Ask for a second factor",
+        "Demander un second facteur",
+    ),
+    (
+        "mfa_duration",
+        "Seconds to give it",
+        "Secondes pour le donner",
+    ),
+    ("mfa_rule", "Only for (rule)", "Seulement pour (règle)"),
+    (
+        "mfa_rule_placeholder",
+        "empty: everyone",
+        "vide : tout le monde",
+    ),
+    (
+        "otp",
+        "One-time codes by mail",
+        "Codes à usage unique par e-mail",
+    ),
+    (
+        "otp_enabled",
+        "Allow sign-in with a mailed code",
+        "Permettre la connexion par code envoyé",
+    ),
+    (
+        "otp_duration",
+        "Seconds a code lives",
+        "Durée de vie d'un code (s)",
+    ),
+    ("otp_length", "Digits", "Chiffres"),
     (
         "rule_locked",
         "Superusers only",

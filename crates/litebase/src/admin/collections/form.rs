@@ -18,6 +18,11 @@ pub const RULES: [(&str, &str); 5] = [
     ("deleteRule", "rule_delete"),
 ];
 
+/// The rules only auth collections have: who may sign in, who may manage
+/// other users (email, `verified`, password without the old one).
+pub const AUTH_RULES: [(&str, &str); 2] =
+    [("authRule", "rule_auth"), ("manageRule", "rule_manage")];
+
 /// Every field type the schema supports, in the order the editor offers them.
 pub const FIELD_TYPES: [&str; 13] = [
     "text", "number", "bool", "email", "url", "editor", "date", "autodate", "select", "json",
@@ -73,6 +78,73 @@ pub struct CollectionForm {
     /// input), secrets left out; empty: unchanged.
     #[serde(default)]
     pub oauth2: String,
+    #[serde(default, rename = "authRule")]
+    auth_rule: String,
+    #[serde(default, rename = "manageRule")]
+    manage_rule: String,
+    #[serde(default, rename = "authRuleLocked")]
+    auth_locked: Option<String>,
+    #[serde(default, rename = "manageRuleLocked")]
+    manage_locked: Option<String>,
+    /// Auth collections: the sign-in options this page edits (`mfa`, `otp`).
+    #[serde(flatten)]
+    pub sign_in: SignInForm,
+}
+
+/// An auth collection's second factor and one-time codes, as the editor shows
+/// them (checkboxes come as `on` when ticked).
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+pub struct SignInForm {
+    /// Whether the form carried these inputs at all (an auth collection's page).
+    #[serde(default, rename = "signInShown")]
+    pub shown: Option<String>,
+    #[serde(default, rename = "mfaEnabled")]
+    mfa_enabled: Option<String>,
+    #[serde(default, rename = "mfaDuration")]
+    mfa_duration: String,
+    #[serde(default, rename = "mfaRule")]
+    mfa_rule: String,
+    #[serde(default, rename = "otpEnabled")]
+    otp_enabled: Option<String>,
+    #[serde(default, rename = "otpDuration")]
+    otp_duration: String,
+    #[serde(default, rename = "otpLength")]
+    otp_length: String,
+}
+
+impl SignInForm {
+    fn of(a: &crate::schema::auth::AuthOptions) -> Self {
+        let on = |b: bool| b.then(|| "on".to_string());
+        SignInForm {
+            shown: Some("1".into()),
+            mfa_enabled: on(a.mfa.enabled),
+            mfa_duration: a.mfa.duration.to_string(),
+            mfa_rule: a.mfa.rule.clone(),
+            otp_enabled: on(a.otp.enabled),
+            otp_duration: a.otp.duration.to_string(),
+            otp_length: a.otp.length.to_string(),
+        }
+    }
+
+    /// `mfa` and `otp` as the API takes them; a number that is not one is sent
+    /// as typed, so the API's own error names it.
+    fn body(&self, body: &mut Map<String, Value>) {
+        if self.shown.is_none() {
+            return;
+        }
+        let number = |s: &str| match s.trim().parse::<i64>() {
+            Ok(n) => json!(n),
+            Err(_) => json!(s.trim()),
+        };
+        body.insert(
+            "mfa".into(),
+            json!({"enabled": self.mfa_enabled.is_some(), "duration": number(&self.mfa_duration), "rule": self.mfa_rule.trim()}),
+        );
+        body.insert(
+            "otp".into(),
+            json!({"enabled": self.otp_enabled.is_some(), "duration": number(&self.otp_duration), "length": number(&self.otp_length)}),
+        );
+    }
 }
 
 /// One rule as the page shows it.
@@ -86,6 +158,8 @@ pub struct RuleView {
     pub value: String,
     /// Superusers only (`null`).
     pub locked: bool,
+    /// Shown for auth collections only.
+    pub auth_only: bool,
 }
 
 impl CollectionForm {
@@ -120,6 +194,22 @@ impl CollectionForm {
                 .as_ref()
                 .map(|a| oauth2_without_secrets(&a.oauth2).to_string())
                 .unwrap_or_default(),
+            auth_rule: c
+                .auth
+                .as_ref()
+                .map(|a| text(&a.auth_rule))
+                .unwrap_or_default(),
+            manage_rule: c
+                .auth
+                .as_ref()
+                .map(|a| text(&a.manage_rule))
+                .unwrap_or_default(),
+            auth_locked: c.auth.as_ref().and_then(|a| lock(&a.auth_rule)),
+            manage_locked: c
+                .auth
+                .as_ref()
+                .map_or(Some("1".to_string()), |a| lock(&a.manage_rule)),
+            sign_in: c.auth.as_ref().map(SignInForm::of).unwrap_or_default(),
         }
     }
 
@@ -147,7 +237,11 @@ impl CollectionForm {
             view_locked: locked.clone(),
             create_locked: locked.clone(),
             update_locked: locked.clone(),
-            delete_locked: locked,
+            delete_locked: locked.clone(),
+            // A new auth collection: anyone with a password may sign in, only
+            // superusers manage users (PocketBase's defaults).
+            manage_locked: locked,
+            sign_in: SignInForm::of(&crate::schema::auth::AuthOptions::default()),
             ..Self::default()
         }
     }
@@ -155,6 +249,8 @@ impl CollectionForm {
     /// The rule `key` as the API takes it: `None` when locked, else the text.
     pub fn rule_value(&self, key: &str) -> Option<String> {
         let (text, locked) = match key {
+            "authRule" => (&self.auth_rule, &self.auth_locked),
+            "manageRule" => (&self.manage_rule, &self.manage_locked),
             "listRule" => (&self.list_rule, &self.list_locked),
             "viewRule" => (&self.view_rule, &self.view_locked),
             "createRule" => (&self.create_rule, &self.create_locked),
@@ -167,10 +263,11 @@ impl CollectionForm {
         }
     }
 
-    /// The five rules, for the page.
+    /// The five rules, then the two of auth collections, for the page.
     pub fn rules(&self) -> Vec<RuleView> {
         RULES
             .iter()
+            .chain(AUTH_RULES.iter())
             .map(|(key, label)| {
                 let value = self.rule_value(key);
                 RuleView {
@@ -178,6 +275,7 @@ impl CollectionForm {
                     label,
                     locked: value.is_none(),
                     value: value.unwrap_or_else(|| self.rule_text(key)),
+                    auth_only: AUTH_RULES.iter().any(|(k, _)| k == key),
                 }
             })
             .collect()
@@ -185,6 +283,8 @@ impl CollectionForm {
 
     fn rule_text(&self, key: &str) -> String {
         match key {
+            "authRule" => &self.auth_rule,
+            "manageRule" => &self.manage_rule,
             "listRule" => &self.list_rule,
             "viewRule" => &self.view_rule,
             "createRule" => &self.create_rule,
@@ -241,6 +341,10 @@ impl CollectionForm {
             if let Some(oauth2) = self.oauth2_value()? {
                 body.insert("oauth2".into(), oauth2);
             }
+            for (key, _) in AUTH_RULES {
+                body.insert(key.into(), json!(self.rule_value(key)));
+            }
+            self.sign_in.body(&mut body);
         }
         Ok(body.into())
     }
