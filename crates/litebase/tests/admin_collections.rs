@@ -42,6 +42,26 @@ fn new_collection_form<'a>(
     ]
 }
 
+/// The `users` editor as posted: its fields and rules as the page holds them,
+/// plus `extra` inputs.
+fn users_form(field_json: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+    [
+        ("name", "users"),
+        ("type", "auth"),
+        ("fields", field_json),
+        ("indexes", ""),
+        ("listRule", "id = @request.auth.id"),
+        ("viewRule", "id = @request.auth.id"),
+        ("createRule", ""),
+        ("updateRule", "id = @request.auth.id"),
+        ("deleteRule", "id = @request.auth.id"),
+    ]
+    .iter()
+    .chain(extra)
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
+}
+
 fn api_collection(server: &ServerProcess, token: &str, name: &str) -> anyhow::Result<(u16, Value)> {
     let reply = Http::new().get_auth(&server.url(&format!("/api/collections/{name}")), token)?;
     Ok((reply.status, reply.json))
@@ -427,23 +447,7 @@ fn the_editor_sets_oauth2_providers_without_ever_showing_a_secret() -> anyhow::R
     assert!(fields, "the auth fields are in the editor");
     let users = api_collection(&server, &token, "users")?.1;
     let field_json = users["fields"].to_string();
-    let form = |oauth2: &str| -> Vec<(String, String)> {
-        [
-            ("name", "users"),
-            ("type", "auth"),
-            ("fields", field_json.as_str()),
-            ("indexes", ""),
-            ("listRule", "id = @request.auth.id"),
-            ("viewRule", "id = @request.auth.id"),
-            ("createRule", ""),
-            ("updateRule", "id = @request.auth.id"),
-            ("deleteRule", "id = @request.auth.id"),
-            ("oauth2", oauth2),
-        ]
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
-    };
+    let form = |oauth2: &str| users_form(&field_json, &[("oauth2", oauth2)]);
     let pairs = form(&oauth2("s3cret-value"));
     let refs: Vec<(&str, &str)> = pairs
         .iter()
@@ -533,30 +537,21 @@ fn the_editor_sets_an_auth_collections_manage_rule_mfa_and_one_time_codes() -> a
     }
     let users = api_collection(&server, &token, "users")?.1;
     let field_json = users["fields"].to_string();
-    let form = |mfa_duration: &str| -> Vec<(String, String)> {
-        [
-            ("name", "users"),
-            ("type", "auth"),
-            ("fields", field_json.as_str()),
-            ("indexes", ""),
-            ("listRule", "id = @request.auth.id"),
-            ("viewRule", "id = @request.auth.id"),
-            ("createRule", ""),
-            ("updateRule", "id = @request.auth.id"),
-            ("deleteRule", "id = @request.auth.id"),
-            ("authRule", "verified = true"),
-            ("manageRule", "@request.auth.name = \"staff\""),
-            ("signInShown", "1"),
-            ("mfaEnabled", "on"),
-            ("mfaDuration", mfa_duration),
-            ("mfaRule", ""),
-            ("otpEnabled", "on"),
-            ("otpDuration", "300"),
-            ("otpLength", "6"),
-        ]
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
+    let form = |mfa_duration: &str| {
+        users_form(
+            &field_json,
+            &[
+                ("authRule", "verified = true"),
+                ("manageRule", "@request.auth.name = \"staff\""),
+                ("signInShown", "1"),
+                ("mfaEnabled", "on"),
+                ("mfaDuration", mfa_duration),
+                ("mfaRule", ""),
+                ("otpEnabled", "on"),
+                ("otpDuration", "300"),
+                ("otpLength", "6"),
+            ],
+        )
     };
     let post = |browser: &mut Browser, pairs: Vec<(String, String)>| {
         let refs: Vec<(&str, &str)> = pairs

@@ -63,6 +63,19 @@ impl Setup {
         Ok(reply.json)
     }
 
+    /// Waits until the newest delivery of `webhook` has `key` = `value`; returns it.
+    fn newest_delivery_once(
+        &self,
+        webhook: &str,
+        key: &str,
+        value: Value,
+    ) -> anyhow::Result<Value> {
+        eventually(|| {
+            let log = self.deliveries(webhook)?;
+            Ok(log.first().filter(|d| d[key] == value).cloned())
+        })
+    }
+
     fn deliveries(&self, webhook: &str) -> anyhow::Result<Vec<Value>> {
         let reply = self.get(&format!("/api/webhooks/{webhook}/deliveries"))?;
         anyhow::ensure!(reply.status == 200, "deliveries: {}", reply.text);
@@ -235,10 +248,7 @@ fn a_failed_delivery_is_retried_with_backoff_and_logged() -> anyhow::Result<()> 
     assert_eq!(created.status, 200);
     let first = receiver.wait_for(1, WAIT);
     assert_eq!(first.first().map(|r| r.answered), Some(500));
-    let pending = eventually(|| {
-        let log = s.deliveries(&id)?;
-        Ok(log.first().filter(|d| d["attempts"] == json!(1)).cloned())
-    })?;
+    let pending = s.newest_delivery_once(&id, "attempts", json!(1))?;
     assert_eq!(pending["status"], json!("pending"));
     assert_eq!(pending["lastStatus"], json!(500));
     assert!(
@@ -256,13 +266,7 @@ fn a_failed_delivery_is_retried_with_backoff_and_logged() -> anyhow::Result<()> 
     );
     assert_eq!(both[1].header("x-litebase-attempt"), "2");
     assert_eq!(both[0].body, both[1].body, "the same payload");
-    let done = eventually(|| {
-        let log = s.deliveries(&id)?;
-        Ok(log
-            .first()
-            .filter(|d| d["status"] == json!("delivered"))
-            .cloned())
-    })?;
+    let done = s.newest_delivery_once(&id, "status", json!("delivered"))?;
     assert_eq!(done["attempts"], json!(2));
     assert_eq!(done["lastStatus"], json!(200));
 
@@ -293,10 +297,7 @@ fn a_pending_delivery_survives_kill_9() -> anyhow::Result<()> {
         json!({"title": "durable"}),
     )?;
     assert_eq!(created.status, 200);
-    eventually(|| {
-        let log = s.deliveries(&id)?;
-        Ok(log.first().filter(|d| d["attempts"] == json!(1)).cloned())
-    })?;
+    s.newest_delivery_once(&id, "attempts", json!(1))?;
     s.server.signal("KILL")?;
     s.server.wait(Duration::from_secs(10));
 
@@ -310,13 +311,7 @@ fn a_pending_delivery_survives_kill_9() -> anyhow::Result<()> {
     );
     assert_eq!(got[0].json()["record"]["title"], json!("durable"));
     assert_signed(&got[0]);
-    let done = eventually(|| {
-        let log = s.deliveries(&id)?;
-        Ok(log
-            .first()
-            .filter(|d| d["status"] == json!("delivered"))
-            .cloned())
-    })?;
+    let done = s.newest_delivery_once(&id, "status", json!("delivered"))?;
     assert_eq!(done["attempts"], json!(2));
     Ok(())
 }
