@@ -13,7 +13,9 @@
 // asked for, so following the redirects with a cookie jar completes the code
 // flow headlessly. Accounts are made up from their id: `sub` = id, email
 // `<id>@example.test`, verified unless the id starts with `unverified`, name
-// `User <id>`, preferred_username = id, picture `https://example.test/<id>.png`.
+// `User <id>`, preferred_username = id, picture `https://example.test/<id>.png`
+// (for ids starting with `pic`: `<issuer>/pictures/<id>.png`, a small PNG this
+// server serves, so an avatar can be downloaded into a file field).
 // A `login_hint` of `deny` ends the interaction with `access_denied`.
 
 import http from 'node:http';
@@ -38,9 +40,15 @@ function claimsOf(id) {
     email_verified: !id.startsWith('unverified'),
     name: `User ${id}`,
     preferred_username: id,
-    picture: `https://example.test/${id}.png`,
+    picture: id.startsWith('pic') ? `${issuer}/pictures/${id}.png` : `https://example.test/${id}.png`,
   };
 }
+
+// A 1×1 PNG (red pixel).
+const PICTURE = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==',
+  'base64',
+);
 
 // Listen first: the issuer needs the port.
 const server = http.createServer();
@@ -113,6 +121,9 @@ const callback = provider.callback();
 server.on('request', (req, res) => {
   if (req.url.startsWith('/interaction/')) {
     interaction(req, res);
+  } else if (req.url.startsWith('/pictures/')) {
+    res.writeHead(200, { 'Content-Type': 'image/png', 'Content-Length': PICTURE.length });
+    res.end(PICTURE);
   } else {
     callback(req, res);
   }

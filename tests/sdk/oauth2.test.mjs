@@ -20,6 +20,7 @@ const PASSWORD = 'pass123456';
 const s = new Scope('oa');
 let oidc;
 let users; // the auth collection's name
+let pics; // an auth collection mapping the avatar to a file field
 
 before(async () => {
   oidc = await startProvider([POPUP_REDIRECT, CODE_REDIRECT]);
@@ -43,6 +44,20 @@ before(async () => {
     },
   });
   users = c.name;
+  const p = await s.collection({
+    name: 'pics',
+    type: 'auth',
+    createRule: '',
+    listRule: 'id = @request.auth.id',
+    viewRule: 'id = @request.auth.id',
+    fields: [{ name: 'avatar', type: 'file', maxSelect: 1, mimeTypes: ['image/png', 'image/jpeg'] }],
+    oauth2: {
+      enabled: true,
+      providers: [providerConfig(oidc.issuer)],
+      mappedFields: { avatarURL: 'avatar' },
+    },
+  });
+  pics = p.name;
 });
 
 after(async () => {
@@ -54,8 +69,8 @@ after(async () => {
 const account = (prefix = 'u') => `${prefix}${uniqueSuffix()}`;
 
 /** Signs `acct` in at the provider for `pb`'s collection; the code and the provider entry. */
-async function codeFor(pb, acct) {
-  const methods = await pb.collection(users).listAuthMethods();
+async function codeFor(pb, acct, collection = users) {
+  const methods = await pb.collection(collection).listAuthMethods();
   const provider = methods.oauth2.providers.find((p) => p.name === 'oidc');
   assert.ok(provider, 'the oidc provider is offered');
   const back = await follow(withAccount(provider.authURL + encodeURIComponent(CODE_REDIRECT), acct), CODE_REDIRECT);
@@ -64,10 +79,10 @@ async function codeFor(pb, acct) {
   return { code: back.searchParams.get('code'), provider };
 }
 
-async function signIn(acct, createData = {}) {
+async function signIn(acct, createData = {}, collection = users) {
   const pb = anonClient();
-  const { code, provider } = await codeFor(pb, acct);
-  const auth = await pb.collection(users).authWithOAuth2Code('oidc', code, provider.codeVerifier, CODE_REDIRECT, createData);
+  const { code, provider } = await codeFor(pb, acct, collection);
+  const auth = await pb.collection(collection).authWithOAuth2Code('oidc', code, provider.codeVerifier, CODE_REDIRECT, createData);
   return { pb, auth };
 }
 
@@ -124,6 +139,16 @@ test('superusers can list every provider a collection may use', async () => {
 });
 
 describe('code flow', () => {
+  test('an avatar on a loopback address is never downloaded into a file field; the sign-up goes on', async () => {
+    // The provider names a picture it serves itself, on 127.0.0.1: fetching it
+    // would let a provider point the server at its own network.
+    const acct = account('pic');
+    const { auth } = await signIn(acct, {}, pics);
+    assert.equal(auth.meta.isNew, true);
+    assert.ok(auth.meta.avatarURL.startsWith('http://127.0.0.1:'), auth.meta.avatarURL);
+    assert.equal(auth.record.avatar, '', 'the file field stays empty');
+  });
+
   test('the first sign-in creates a verified record with the mapped fields and a link', async () => {
     const acct = account();
     const { pb, auth } = await signIn(acct, { plan: 'pro' });

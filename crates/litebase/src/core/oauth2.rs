@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use actix_web::web;
 use serde_json::{Map, Value, json};
 
 use super::Core;
@@ -22,7 +23,7 @@ use crate::oauth2::{AuthUser, client};
 use crate::records::RecordError;
 use crate::records::accounts::AuthRow;
 use crate::records::external_auths::{self, COLLECTION as LINKS};
-use crate::records::flow::FlowTx;
+use crate::records::flow::{FlowTx, FlowUploads};
 use crate::records::service::Caller;
 use crate::schema::Collection;
 
@@ -323,8 +324,7 @@ fn new_record_body(c: &Collection, form: &SignInForm, user: &AuthUser) -> Map<St
             continue;
         }
         if matches!(f.kind, crate::schema::FieldKind::File { .. }) {
-            // Downloading the avatar into a file field is not supported yet.
-            tracing::debug!(field = %field, "OAuth2 avatar not stored: the mapped field is a file field");
+            // Downloaded into the field by `sign_in`, not stored as a URL.
             continue;
         }
         if *field == mapped.username && !username_fits(f, value) {
@@ -373,10 +373,19 @@ pub async fn sign_in(
     if is_new && c.id == super::SUPERUSERS_COLLECTION_ID {
         return Err(ApiError::bad_request("Failed to authenticate."));
     }
-    let body = if is_new {
+    let mut body = if is_new {
         new_record_body(c, &form, &user)
     } else {
         Map::new()
+    };
+    // An avatar mapped to a file field is downloaded and stored under the new
+    // record's id before the write (as any upload), and removed again if the
+    // write fails.
+    let avatar = match avatar_file_field(c).filter(|_| is_new && !user.avatar_url.is_empty()) {
+        Some(field) if !body.contains_key(&field.name) => {
+            download_avatar(core, c, field, &user.avatar_url, &mut body).await
+        }
+        _ => None,
     };
     let new_password = match (&found, body.get("password").and_then(Value::as_str)) {
         (Found::New, Some(p)) if crate::auth::password::validate(p).is_ok() => {
@@ -400,13 +409,27 @@ pub async fn sign_in(
             .map(|r| r.id.clone()),
         random_hash: new_password.clone(),
     };
-    let record_id = core
+    let (uploads, stored_avatar) = match avatar {
+        Some((files, new_id, stored)) => (
+            FlowUploads {
+                files,
+                new_id: Some(new_id.clone()),
+            },
+            Some((new_id, stored)),
+        ),
+        None => (FlowUploads::default(), None),
+    };
+    let written = core
         .records
-        .flow_write(caller, "oauth2", new_password, move |tx| {
+        .flow_write(caller, "oauth2", new_password, uploads, move |tx| {
             plan.run(tx, found, &body)
         })
-        .await
-        .map_err(|e| failed(e.into()))?;
+        .await;
+    if let (Err(_), Some((new_id, stored))) = (&written, stored_avatar) {
+        crate::records::uploads::remove_unkept(core.records.files(), c, &new_id, stored, None)
+            .await;
+    }
+    let record_id = written.map_err(|e: RecordError| failed(e.into()))?;
     let row = load_row(core, c, &record_id)
         .await?
         .ok_or_else(ApiError::not_found)?;
@@ -414,6 +437,170 @@ pub async fn sign_in(
     let mut meta = user.meta();
     meta.insert("isNew".into(), json!(is_new));
     Ok(SignedIn { row, meta })
+}
+
+/// The file field the collection maps the provider's avatar to, if any.
+fn avatar_file_field(c: &Collection) -> Option<&crate::schema::Field> {
+    let mapped = &c.auth.as_ref()?.oauth2.mapped_fields.avatar_url;
+    c.field(mapped)
+        .filter(|f| matches!(f.kind, crate::schema::FieldKind::File { .. }))
+}
+
+/// How long the provider's avatar server may take.
+const AVATAR_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Downloads the avatar at `url` (at most the field's size limit) and stores
+/// it under a new record id, named into `body`; answers the stored upload, the
+/// id and the stored names. Any failure only leaves the field empty, as in
+/// PocketBase: a sign-up does not fail for its picture.
+async fn download_avatar(
+    core: &Core,
+    c: &Arc<Collection>,
+    field: &crate::schema::Field,
+    url: &str,
+    body: &mut Map<String, Value>,
+) -> Option<(Vec<crate::records::uploads::NewFile>, String, Vec<String>)> {
+    let files = core.records.files().clone();
+    let limit = crate::records::uploads::max_size(field);
+    let (url, dir, key) = (
+        url.to_string(),
+        files.temp_dir().to_path_buf(),
+        field.name.clone(),
+    );
+    let fetched = web::block(move || fetch_avatar(&url, &dir, limit, key)).await;
+    let upload = match fetched {
+        Ok(Ok(upload)) => upload,
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "OAuth2 avatar not downloaded; the field stays empty");
+            return None;
+        }
+        Err(_) => return None,
+    };
+    let new_id = crate::id::new_id();
+    let mut staged = crate::records::uploads::stage(c, body, vec![upload]);
+    match staged.store(&files, c, &new_id).await {
+        Ok(stored) => Some((staged.files, new_id, stored)),
+        Err(e) => {
+            tracing::warn!(error = %e, "OAuth2 avatar not stored; the field stays empty");
+            body.remove(&field.name);
+            None
+        }
+    }
+}
+
+/// Resolves only to public addresses: the avatar URL comes from the provider,
+/// and a provider that can be made to name `http://127.0.0.1:…` or a private
+/// address must not turn the server into a client of its own network (as
+/// PocketBase, which refuses loopback, private, link-local, multicast and
+/// unspecified addresses). The check is on the addresses the connection will
+/// use, so a name that resolves differently later cannot slip past it.
+#[derive(Debug, Default)]
+struct PublicAddresses(ureq::unversioned::resolver::DefaultResolver);
+
+impl ureq::unversioned::resolver::Resolver for PublicAddresses {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        timeout: ureq::unversioned::transport::NextTimeout,
+    ) -> Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
+        let all = self.0.resolve(uri, config, timeout)?;
+        let mut public = self.empty();
+        for addr in all.iter().filter(|a| is_public(a.ip())) {
+            public.push(*addr);
+        }
+        if public.is_empty() {
+            return Err(ureq::Error::HostNotFound);
+        }
+        Ok(public)
+    }
+}
+
+/// Whether `ip` is an address on the public internet.
+fn is_public(ip: std::net::IpAddr) -> bool {
+    use std::net::IpAddr;
+    let ip = match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
+        v4 => v4,
+    };
+    match ip {
+        IpAddr::V4(v4) => {
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_multicast()
+                || v4.is_unspecified()
+                || v4.is_broadcast())
+        }
+        IpAddr::V6(v6) => {
+            let first = v6.segments()[0];
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                // fc00::/7 unique local, fe80::/10 link-local.
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80)
+        }
+    }
+}
+
+/// The blocking part of [`download_avatar`]: GET, at most `limit` bytes, into
+/// a temp file; its type read from its first bytes.
+fn fetch_avatar(
+    url: &str,
+    dir: &std::path::Path,
+    limit: u64,
+    key: String,
+) -> std::io::Result<crate::files::Upload> {
+    let config = ureq::Agent::config_builder()
+        .timeout_global(Some(AVATAR_TIMEOUT))
+        .build();
+    let agent = ureq::Agent::with_parts(
+        config,
+        ureq::unversioned::transport::DefaultConnector::new(),
+        PublicAddresses::default(),
+    );
+    fetch_avatar_with(&agent, url, dir, limit, key)
+}
+
+/// [`fetch_avatar`] with a given client (tests use one that may reach loopback).
+fn fetch_avatar_with(
+    agent: &ureq::Agent,
+    url: &str,
+    dir: &std::path::Path,
+    limit: u64,
+    key: String,
+) -> std::io::Result<crate::files::Upload> {
+    use std::io::{Read, Write};
+    let response = agent.get(url).call().map_err(std::io::Error::other)?;
+    let mut reader = response.into_body().into_reader().take(limit + 1);
+    std::fs::create_dir_all(dir)?;
+    let mut file = tempfile::NamedTempFile::new_in(dir)?;
+    let size = std::io::copy(&mut reader, &mut file)?;
+    if size > limit || size == 0 {
+        return Err(std::io::Error::other(format!(
+            "the avatar is {size} bytes; the field takes 1 to {limit}"
+        )));
+    }
+    file.flush()?;
+    let mut head = [0u8; 512];
+    let mut opened = std::fs::File::open(file.path())?;
+    let n = opened.read(&mut head)?;
+    let content_type = crate::files::sniff::content_type(&head[..n]);
+    let original_name = url
+        .split(['?', '#'])
+        .next()
+        .and_then(|u| u.rsplit('/').next())
+        .filter(|n| !n.is_empty())
+        .unwrap_or("avatar")
+        .to_string();
+    Ok(crate::files::Upload {
+        key,
+        original_name,
+        size,
+        content_type,
+        file: file.into_temp_path(),
+    })
 }
 
 fn one(key: &str, value: Value) -> Map<String, Value> {
@@ -605,6 +792,91 @@ pub fn redirect(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn avatars_come_only_from_public_addresses() {
+        for private in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "224.0.0.1",
+            "::1",
+            "fe80::1",
+            "fd00::1",
+            "::ffff:127.0.0.1",
+            "::",
+        ] {
+            let ip: std::net::IpAddr = private.parse().expect("an address");
+            assert!(!super::is_public(ip), "{private}");
+        }
+        for public in ["8.8.8.8", "1.1.1.1", "2606:4700:4700::1111"] {
+            let ip: std::net::IpAddr = public.parse().expect("an address");
+            assert!(super::is_public(ip), "{public}");
+        }
+        // A server on loopback that would answer: a plain client gets its
+        // picture, the avatar download does not even connect.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+        let url = format!(
+            "http://{}/a.png",
+            listener.local_addr().expect("an address")
+        );
+        std::thread::spawn(move || {
+            use std::io::{Read, Write};
+            for stream in listener.incoming().take(2).flatten() {
+                let mut stream = stream;
+                let mut buf = [0u8; 1024];
+                let _ = stream.read(&mut buf);
+                let _ = stream.write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\nConnection: close\r\n\r\nPNG!",
+                );
+            }
+        });
+        let plain: ureq::Agent = ureq::Agent::config_builder().build().into();
+        let direct = plain.get(&url).call().map(|r| r.status().as_u16());
+        assert_eq!(direct.ok(), Some(200), "the server answers");
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let refused = super::fetch_avatar(&url, dir.path(), 1000, "avatar".into());
+        assert!(refused.is_err(), "a loopback avatar URL is never fetched");
+    }
+
+    #[test]
+    fn an_avatar_is_kept_whole_within_the_fields_limit() {
+        let png: &[u8] = &[
+            0x89, b'P', b'N', b'G', b'\r', b'\n', 0x1a, b'\n', 0, 0, 0, 13,
+        ];
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+        let url = format!(
+            "http://{}/me/pic.png?size=64",
+            listener.local_addr().expect("an address")
+        );
+        std::thread::spawn(move || {
+            use std::io::{Read, Write};
+            for stream in listener.incoming().take(2).flatten() {
+                let mut stream = stream;
+                let mut buf = [0u8; 1024];
+                let _ = stream.read(&mut buf);
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    png.len()
+                );
+                let _ = stream.write_all(head.as_bytes());
+                let _ = stream.write_all(png);
+            }
+        });
+        let agent: ureq::Agent = ureq::Agent::config_builder().build().into();
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let upload = super::fetch_avatar_with(&agent, &url, dir.path(), 1000, "avatar".into())
+            .expect("downloaded");
+        assert_eq!(upload.size, png.len() as u64);
+        assert_eq!(upload.content_type, "image/png");
+        assert_eq!(upload.original_name, "pic.png");
+        assert_eq!(upload.key, "avatar");
+        let too_big = super::fetch_avatar_with(&agent, &url, dir.path(), 4, "avatar".into());
+        assert!(too_big.is_err(), "over the field's limit");
+    }
+
     use super::*;
 
     fn users() -> Collection {

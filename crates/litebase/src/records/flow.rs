@@ -18,6 +18,16 @@ use crate::db::DbError;
 use crate::query::RequestInfo;
 use crate::schema::{Collection, Schema};
 
+/// Files the client's create of a flow names, already stored under `new_id`
+/// (an OAuth2 sign-up's avatar downloaded into a file field).
+#[derive(Debug, Default)]
+pub struct FlowUploads {
+    /// The stored uploads, as the write checks them.
+    pub files: Vec<super::uploads::NewFile>,
+    /// The id the created record gets (its uploads were stored under it).
+    pub new_id: Option<String>,
+}
+
 /// The transaction of [`Records::flow_write`].
 pub struct FlowTx<'a> {
     conn: &'a Connection,
@@ -38,6 +48,7 @@ impl Records {
         caller: &Caller,
         context: &'static str,
         password_hash: Option<String>,
+        uploads: FlowUploads,
         f: F,
     ) -> Result<T, E>
     where
@@ -68,8 +79,8 @@ impl Records {
                             password_hash,
                             old_password_ok: false,
                         },
-                        uploads: &[],
-                        new_id: None,
+                        uploads: &uploads.files,
+                        new_id: uploads.new_id.clone(),
                     },
                     system: WriteCtx {
                         hooks: &hooks,
