@@ -1,6 +1,7 @@
 //! Posting queued deliveries once their change has committed: woken by the
 //! commit stream (a change some webhook wants) or by an admin's retry, and by
-//! its own timer for retries. Failures are retried with exponential backoff;
+//! its own timer for retries. Each webhook's deliveries go out one at a time in
+//! commit order (a retried one may arrive after later ones). Failures are retried with exponential backoff;
 //! after the last attempt a delivery is marked failed and stays in the log,
 //! where an admin can send it again.
 
@@ -160,8 +161,30 @@ async fn deliver_due(
         if due.is_empty() {
             return Ok(next);
         }
-        let posts = due.into_iter().map(|d| post(agent.clone(), d));
-        let outcomes = futures_util::future::join_all(posts).await;
+        // One receiver gets its deliveries one after the other, in commit
+        // order; different webhooks are posted to at the same time.
+        let mut by_webhook: Vec<Vec<Due>> = Vec::new();
+        for d in due {
+            match by_webhook.iter_mut().find(|g| g[0].webhook == d.webhook) {
+                Some(group) => group.push(d),
+                None => by_webhook.push(vec![d]),
+            }
+        }
+        let lanes = by_webhook.into_iter().map(|group| {
+            let agent = agent.clone();
+            async move {
+                let mut done = Vec::with_capacity(group.len());
+                for d in group {
+                    done.push(post(agent.clone(), d).await);
+                }
+                done
+            }
+        });
+        let outcomes: Vec<Outcome> = futures_util::future::join_all(lanes)
+            .await
+            .into_iter()
+            .flatten()
+            .collect();
         webhooks
             .db()
             .write(move |conn| {
