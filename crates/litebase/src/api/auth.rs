@@ -402,13 +402,7 @@ async fn request_email_change(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let c = auth_collection(&core, &name)?;
-    let record = auth
-        .record()
-        .filter(|r| r.collection_id == c.id)
-        .ok_or_else(|| {
-            ApiError::unauthorized("The request requires valid record authorization token.")
-        })?
-        .clone();
+    let record = auth.record_of(&c.id)?.clone();
     let body = read_body(&core, &req, payload).await?;
     required(&body, &["newEmail"])?;
     flows::request_email_change(&core, &c, &record, text(&body, "newEmail"), lang_of(&req)).await?;

@@ -14,7 +14,7 @@ use serde_json::json;
 
 use super::auth::{limit, read_body, required, text};
 use crate::auth::AuthError;
-use crate::auth::request::{Auth, AuthRecord};
+use crate::auth::request::Auth;
 use crate::core::Core;
 use crate::core::auth::{auth_collection, check_auth_rule, load_row};
 use crate::core::mfa::{self, method};
@@ -34,22 +34,13 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
         );
 }
 
-/// The signed-in record, which must belong to the collection in the path.
-fn own_record<'a>(auth: &'a Auth, collection_id: &str) -> Result<&'a AuthRecord, ApiError> {
-    auth.record()
-        .filter(|r| r.collection_id == collection_id)
-        .ok_or_else(|| {
-            ApiError::unauthorized("The request requires valid record authorization token.")
-        })
-}
-
 async fn status(
     core: web::Data<Core>,
     name: web::Path<String>,
     auth: Auth,
 ) -> Result<HttpResponse, ApiError> {
     let c = auth_collection(&core, &name)?;
-    let me = own_record(&auth, &c.id)?;
+    let me = auth.record_of(&c.id)?;
     Ok(HttpResponse::Ok().json(totp::status(&core, &c, &me.id).await?))
 }
 
@@ -59,7 +50,7 @@ async fn setup(
     auth: Auth,
 ) -> Result<HttpResponse, ApiError> {
     let c = auth_collection(&core, &name)?;
-    let me = own_record(&auth, &c.id)?;
+    let me = auth.record_of(&c.id)?;
     let row = load_row(&core, &c, &me.id)
         .await?
         .ok_or(AuthError::BadToken)?;
@@ -75,7 +66,7 @@ async fn confirm(
 ) -> Result<HttpResponse, ApiError> {
     limit(&core, &req, "totp-confirm")?;
     let c = auth_collection(&core, &name)?;
-    let me = own_record(&auth, &c.id)?;
+    let me = auth.record_of(&c.id)?;
     let body = read_body(&core, &req, payload).await?;
     required(&body, &["code"])?;
     let codes = totp::confirm(&core, &c, &me.id, text(&body, "code")).await?;
@@ -91,7 +82,7 @@ async fn remove(
 ) -> Result<HttpResponse, ApiError> {
     limit(&core, &req, "totp-remove")?;
     let c = auth_collection(&core, &name)?;
-    let me = own_record(&auth, &c.id)?;
+    let me = auth.record_of(&c.id)?;
     let body = read_body(&core, &req, payload).await?;
     required(&body, &["code"])?;
     totp::remove(&core, &c, &me.id, text(&body, "code")).await?;

@@ -57,16 +57,6 @@ pub(crate) fn site_of(req: &HttpRequest) -> Result<Site, ApiError> {
     Site::of(info.scheme(), info.host())
 }
 
-/// The signed-in record's id, which must belong to the collection in the path.
-fn own_id(auth: &Auth, collection_id: &str) -> Result<String, ApiError> {
-    auth.record()
-        .filter(|r| r.collection_id == collection_id)
-        .map(|r| r.id.clone())
-        .ok_or_else(|| {
-            ApiError::unauthorized("The request requires valid record authorization token.")
-        })
-}
-
 async fn register_begin(
     core: web::Data<Core>,
     name: web::Path<String>,
@@ -74,7 +64,7 @@ async fn register_begin(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let c = auth_collection(&core, &name)?;
-    let id = own_id(&auth, &c.id)?;
+    let id = auth.record_of(&c.id)?.id.clone();
     let row = load_row(&core, &c, &id).await?.ok_or(AuthError::BadToken)?;
     let (ceremony, options) = webauthn::register_begin(&core, &site_of(&req)?, &c, &row).await?;
     Ok(HttpResponse::Ok().json(json!({"ceremonyId": ceremony, "options": options})))
@@ -100,7 +90,7 @@ async fn register_finish(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let c = auth_collection(&core, &name)?;
-    let id = own_id(&auth, &c.id)?;
+    let id = auth.record_of(&c.id)?.id.clone();
     let body = read_body(&core, &req, payload).await?;
     required(&body, &["ceremonyId"])?;
     let credential = credential_of(&body)?;
@@ -124,7 +114,7 @@ async fn list(
     auth: Auth,
 ) -> Result<HttpResponse, ApiError> {
     let c = auth_collection(&core, &name)?;
-    let id = own_id(&auth, &c.id)?;
+    let id = auth.record_of(&c.id)?.id.clone();
     Ok(HttpResponse::Ok().json(webauthn::list(&core, &c, &id).await?))
 }
 
@@ -135,7 +125,7 @@ async fn remove(
 ) -> Result<HttpResponse, ApiError> {
     let (name, key) = path.into_inner();
     let c = auth_collection(&core, &name)?;
-    let id = own_id(&auth, &c.id)?;
+    let id = auth.record_of(&c.id)?.id.clone();
     webauthn::remove(&core, &c, &id, &key).await?;
     Ok(HttpResponse::NoContent().finish())
 }

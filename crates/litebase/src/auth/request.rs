@@ -49,6 +49,16 @@ impl Auth {
         }
     }
 
+    /// The signed-in record when it belongs to collection `collection_id`;
+    /// else 401 with PocketBase's wording (endpoints about one's own account).
+    pub fn record_of(&self, collection_id: &str) -> Result<&AuthRecord, ApiError> {
+        self.record()
+            .filter(|r| r.collection_id == collection_id)
+            .ok_or_else(|| {
+                ApiError::unauthorized("The request requires valid record authorization token.")
+            })
+    }
+
     /// 401 unless a superuser, with PocketBase's wording.
     pub fn require_superuser(&self) -> Result<(), ApiError> {
         match self {
