@@ -11,6 +11,7 @@ use std::sync::LazyLock;
 use litebase::lang::Translations;
 
 use crate::room::state::Action;
+use crate::room::stories::StoryError;
 use crate::room::{DeckError, RoomError};
 
 /// A language the pages speak: litebase's, so mails and pages agree.
@@ -366,6 +367,11 @@ pub fn room_error_code(error: &RoomError) -> &'static str {
         RoomError::NoTimer => "no_timer",
         RoomError::HostCannotLeave => "host_cannot_leave",
         RoomError::SelfTarget { .. } => "self_target",
+        RoomError::Story(StoryError::UnknownStory { .. }) => "unknown_story",
+        RoomError::Story(StoryError::QueueFull { .. }) => "queue_full",
+        RoomError::Story(_) => "invalid_story",
+        RoomError::RoundInProgress => "round_in_progress",
+        RoomError::NoStory => "no_story",
     }
 }
 
@@ -385,6 +391,7 @@ fn action_fr(action: &Action) -> &'static str {
         Action::ChangeSettings => "changer les réglages de la salle",
         Action::ChangeDeck => "changer de jeu",
         Action::Timer => "utiliser le minuteur",
+        Action::ManageStories => "modifier la file des histoires",
         Action::Leave => "quitter la salle",
     }
 }
@@ -413,6 +420,24 @@ fn deck_error_fr(error: &DeckError) -> String {
         DeckError::DuplicateCard { card } => {
             format!("La carte « {card} » apparaît deux fois ; les cartes doivent être uniques.")
         }
+    }
+}
+
+fn story_error_fr(error: &StoryError) -> String {
+    match error {
+        StoryError::InvalidTitle { max } => {
+            format!("Une histoire a besoin d’un titre de 1 à {max} caractères.")
+        }
+        StoryError::InvalidKey { max } => {
+            format!("Une clé d’histoire compte au plus {max} caractères, sans retour à la ligne.")
+        }
+        StoryError::InvalidUrl { max } => format!(
+            "Un lien d’histoire commence par http:// ou https:// et compte au plus {max} caractères."
+        ),
+        StoryError::QueueFull { max } => {
+            format!("Une salle contient au plus {max} histoires ; retirez-en d’abord.")
+        }
+        StoryError::UnknownStory { .. } => "Cette histoire n’est plus dans la salle.".into(),
     }
 }
 
@@ -465,6 +490,12 @@ pub fn room_error(lang: Lang, error: &RoomError) -> String {
             action_fr(action),
             phase_fr(*phase)
         ),
+        RoomError::Story(e) => story_error_fr(e),
+        RoomError::RoundInProgress => {
+            "Des votes sont en cours sur cette histoire ; révélez-les ou effacez-les d’abord."
+                .into()
+        }
+        RoomError::NoStory => "Ce tour n’a pas d’histoire de la file à passer.".into(),
         RoomError::DeckChangeNeedsReset => {
             "Des votes ont été faits avec ce jeu ; changez de jeu en effaçant les votes, ou après le tour."
                 .into()

@@ -382,6 +382,7 @@ mod tests {
         HistoryEntry {
             round,
             topic: topic.map(str::to_owned),
+            story: None,
             deck,
             votes,
             final_estimate: Some("5".to_owned()),

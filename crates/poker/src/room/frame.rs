@@ -53,6 +53,7 @@ struct Tail<'a> {
     stats: &'a Option<Stats>,
     timer: &'a Option<TimerView>,
     history: &'a [HistoryEntry],
+    queue: &'a crate::room::stories::Queue,
 }
 
 /// One state's anonymous view, serialised in pieces, ready for every viewer.
@@ -93,6 +94,7 @@ impl ViewFrames {
             stats: &anon.stats,
             timer: &anon.timer,
             history: &anon.history,
+            queue: &anon.queue,
         })?;
         // `{"stats":…}` → `],"stats":…,"viewer":`
         let inner = tail_obj

@@ -16,6 +16,7 @@ use tokio::sync::{Mutex, mpsc, oneshot};
 use super::frame::ViewFrames;
 use super::outbox::{Outbox, SendError};
 use super::store::{self, LoadedRoom, NewSeat, StoreError};
+use super::stories::{NewStory, StoryId};
 use super::view::{PresenceStatus, presence_status};
 use super::{
     Command, DeckSpec, Event, ParticipantId, PresenceChange, Role, RoomError, RoomState, Settings,
@@ -161,6 +162,43 @@ pub enum Action {
     Name(String),
     /// Leave the room for good.
     Leave,
+    /// Add stories to the queue.
+    StoryAdd(Vec<StoryText>),
+    /// Change a story.
+    StoryEdit {
+        /// Which.
+        story: StoryId,
+        /// New title.
+        title: String,
+        /// New key (blank clears).
+        key: Option<String>,
+        /// New link (blank clears).
+        url: Option<String>,
+    },
+    /// Move a story in the queue.
+    StoryMove {
+        /// Which.
+        story: StoryId,
+        /// Its new position, from 0.
+        to: usize,
+    },
+    /// Remove a story.
+    StoryRemove(StoryId),
+    /// Vote on this story now.
+    StoryPlay(StoryId),
+    /// Skip the current story.
+    StorySkip,
+}
+
+/// A story as a person typed it or a file held it, before it has an id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoryText {
+    /// Title.
+    pub title: String,
+    /// Tracker key.
+    pub key: Option<String>,
+    /// Link.
+    pub url: Option<String>,
 }
 
 impl Action {
@@ -201,6 +239,34 @@ impl Action {
             },
             Action::Name(name) => Command::SetName { by, name },
             Action::Leave => Command::Leave { by },
+            Action::StoryAdd(stories) => Command::AddStories {
+                by,
+                stories: stories
+                    .into_iter()
+                    .map(|s| NewStory {
+                        id: StoryId::from(litebase::id::new_id()),
+                        title: s.title,
+                        key: s.key,
+                        url: s.url,
+                    })
+                    .collect(),
+            },
+            Action::StoryEdit {
+                story,
+                title,
+                key,
+                url,
+            } => Command::EditStory {
+                by,
+                story,
+                title,
+                key,
+                url,
+            },
+            Action::StoryMove { story, to } => Command::MoveStory { by, story, to },
+            Action::StoryRemove(story) => Command::RemoveStory { by, story },
+            Action::StoryPlay(story) => Command::PlayStory { by, story },
+            Action::StorySkip => Command::SkipStory { by },
         }
     }
 
@@ -226,6 +292,12 @@ impl Action {
             Action::Role { .. } => "role",
             Action::Name(_) => "name",
             Action::Leave => "leave",
+            Action::StoryAdd(_) => "story_add",
+            Action::StoryEdit { .. } => "story_edit",
+            Action::StoryMove { .. } => "story_move",
+            Action::StoryRemove(_) => "story_remove",
+            Action::StoryPlay(_) => "story_play",
+            Action::StorySkip => "story_skip",
         }
     }
 }

@@ -54,6 +54,7 @@ pub mod protocol;
 pub mod state;
 pub mod stats;
 pub mod store;
+pub mod stories;
 pub mod sweeper;
 pub mod view;
 pub mod ws;

@@ -10,6 +10,7 @@ use super::deck::{DeckKind, DeckSpec};
 use super::state::{
     Command, Event, NewRoom, Permission, Phase, PresenceChange, Role, RoomState, Settings,
 };
+use super::stories::{NewStory, StoryId};
 use super::{ParticipantId, Timestamp, stats, view_for};
 
 /// Everyone who may act, plus `zz`, who never joins.
@@ -31,6 +32,28 @@ const NAMES: &[&str] = &[
     "Zoë Ødegaard",
 ];
 const TOPICS: &[&str] = &["Login page", "", "   ", "Checkout\nflow"];
+/// Story ids (a small pool, so commands hit existing stories and clash on adds).
+const STORIES: &[&str] = &["s1", "s2", "s3", "s4", "s5"];
+/// Story titles, never a card label (like names and topics).
+const TITLES: &[&str] = &["Sign up", "Search", "", "Export report"];
+
+fn story() -> impl Strategy<Value = StoryId> {
+    select(STORIES).prop_map(StoryId::from)
+}
+
+fn new_stories() -> impl Strategy<Value = Vec<NewStory>> {
+    prop::collection::vec((story(), text(TITLES)), 0..4).prop_map(|items| {
+        items
+            .into_iter()
+            .map(|(id, title)| NewStory {
+                id,
+                title,
+                key: None,
+                url: None,
+            })
+            .collect()
+    })
+}
 
 fn person() -> impl Strategy<Value = ParticipantId> {
     select(PEOPLE).prop_map(ParticipantId::from)
@@ -127,6 +150,13 @@ fn command() -> impl Strategy<Value = Command> {
         1 => person().prop_map(|by| Command::StartTimer { by }),
         1 => person().prop_map(|by| Command::StopTimer { by }),
         3 => Just(Command::Tick),
+        2 => (person(), new_stories()).prop_map(|(by, stories)| Command::AddStories { by, stories }),
+        1 => (person(), story(), text(TITLES))
+            .prop_map(|(by, story, title)| Command::EditStory { by, story, title, key: None, url: None }),
+        1 => (person(), story(), 0usize..6).prop_map(|(by, story, to)| Command::MoveStory { by, story, to }),
+        1 => (person(), story()).prop_map(|(by, story)| Command::RemoveStory { by, story }),
+        2 => (person(), story()).prop_map(|(by, story)| Command::PlayStory { by, story }),
+        1 => person().prop_map(|by| Command::SkipStory { by }),
     ]
 }
 

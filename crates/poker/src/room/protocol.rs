@@ -19,7 +19,7 @@
 use serde_json::{Map, Value};
 
 use super::deck::{DeckKind, DeckSpec};
-use super::hub::Action;
+use super::hub::{Action, StoryText};
 use super::{ParticipantId, Permission, Role, Settings};
 
 /// A parsed client frame.
@@ -208,6 +208,20 @@ fn action(kind: &str, f: &mut Fields) -> Result<Action, ProtocolError> {
         },
         "name" => Action::Name(f.string("name")?),
         "leave" => Action::Leave,
+        "story_add" => story_add(f)?,
+        "story_edit" => Action::StoryEdit {
+            story: f.string("story")?.into(),
+            title: f.string("title")?,
+            key: f.opt_string("key")?,
+            url: f.opt_string("url")?,
+        },
+        "story_move" => Action::StoryMove {
+            story: f.string("story")?.into(),
+            to: position(f.take("to"))?,
+        },
+        "story_remove" => Action::StoryRemove(f.string("story")?.into()),
+        "story_play" => Action::StoryPlay(f.string("story")?.into()),
+        "story_skip" => Action::StorySkip,
         other => {
             return Err(bad(format!(
                 "unknown message type {other:?}; see the wire protocol for the list"
@@ -267,6 +281,42 @@ fn deck(f: &mut Fields) -> Result<Action, ProtocolError> {
         spec,
         reset_votes: f.flag("reset_votes")?,
     })
+}
+
+/// `story_add`: `title` holds one story, or several on separate lines (a pasted
+/// list; bullets are removed); `key` and `url` go with a single story only.
+fn story_add(f: &mut Fields) -> Result<Action, ProtocolError> {
+    let titles = super::stories::titles_from_text(&f.string("title")?);
+    let key = f.opt_string("key")?.filter(|k| !k.trim().is_empty());
+    let url = f.opt_string("url")?.filter(|u| !u.trim().is_empty());
+    if titles.is_empty() {
+        return Err(bad("\"story_add\" needs a non-blank \"title\""));
+    }
+    if titles.len() > 1 && (key.is_some() || url.is_some()) {
+        return Err(bad(
+            "\"key\" and \"url\" go with a single story; send one title, or leave them out",
+        ));
+    }
+    Ok(Action::StoryAdd(
+        titles
+            .into_iter()
+            .map(|title| StoryText {
+                title,
+                key: key.clone(),
+                url: url.clone(),
+            })
+            .collect(),
+    ))
+}
+
+fn position(v: Option<Value>) -> Result<usize, ProtocolError> {
+    let n = match v {
+        Some(Value::Number(n)) => n.as_u64(),
+        Some(Value::String(s)) => s.trim().parse::<u64>().ok(),
+        _ => None,
+    };
+    n.map(|n| usize::try_from(n).unwrap_or(usize::MAX))
+        .ok_or_else(|| bad("\"to\" must be the story's new position, a whole number from 0"))
 }
 
 fn timer_seconds(v: Option<Value>) -> Result<Option<u32>, ProtocolError> {

@@ -44,6 +44,7 @@ use thiserror::Error;
 
 use super::deck::{Deck, DeckError, DeckSpec};
 use super::stats::{self, Stats};
+use super::stories::{self, NewStory, Queue, StoryError, StoryId, StoryStatus};
 use super::{ParticipantId, Timestamp};
 
 /// How long someone who went away still counts as present (30 s), so a flaky
@@ -198,6 +199,7 @@ impl fmt::Display for Phase {
 pub struct Round {
     number: u32,
     topic: Option<String>,
+    story: Option<StoryId>,
     phase: Phase,
     deck: Deck,
     votes: BTreeMap<ParticipantId, String>,
@@ -210,6 +212,7 @@ impl Round {
         Self {
             number,
             topic,
+            story: None,
             phase: Phase::Voting,
             deck,
             votes: BTreeMap::new(),
@@ -226,6 +229,11 @@ impl Round {
     /// The story being estimated.
     pub fn topic(&self) -> Option<&str> {
         self.topic.as_deref()
+    }
+
+    /// The queued story this round estimates, if it came from the queue.
+    pub fn story(&self) -> Option<&StoryId> {
+        self.story.as_ref()
     }
 
     /// Voting, revealed or completed.
@@ -274,6 +282,9 @@ pub struct HistoryEntry {
     pub round: u32,
     /// The story.
     pub topic: Option<String>,
+    /// The queued story it estimated, if any.
+    #[serde(default)]
+    pub story: Option<StoryId>,
     /// The deck it was played with.
     pub deck: Deck,
     /// The votes, in join order of their owners.
@@ -490,6 +501,57 @@ pub enum Command {
         /// Who asks.
         by: ParticipantId,
     },
+    /// Append stories to the queue (moderators). A fresh round with no topic
+    /// takes the first of them.
+    AddStories {
+        /// Who asks.
+        by: ParticipantId,
+        /// The stories, with their new ids.
+        stories: Vec<NewStory>,
+    },
+    /// Change a story's title, key or link (moderators).
+    EditStory {
+        /// Who asks.
+        by: ParticipantId,
+        /// Which story.
+        story: StoryId,
+        /// New title.
+        title: String,
+        /// New key; blank clears it.
+        key: Option<String>,
+        /// New link; blank clears it.
+        url: Option<String>,
+    },
+    /// Move a story to another place in the queue (moderators).
+    MoveStory {
+        /// Who asks.
+        by: ParticipantId,
+        /// Which story.
+        story: StoryId,
+        /// Its new position, from 0 (past the end means last).
+        to: usize,
+    },
+    /// Take a story out of the queue (moderators); its rounds stay in the history.
+    RemoveStory {
+        /// Who asks.
+        by: ParticipantId,
+        /// Which story.
+        story: StoryId,
+    },
+    /// Vote on this story now: out of order, or again (a re-estimate). Follows the
+    /// next-round permission; refused while votes are being cast on another story.
+    PlayStory {
+        /// Who asks.
+        by: ParticipantId,
+        /// Which story.
+        story: StoryId,
+    },
+    /// Leave the current story without an estimate and go on with the next one.
+    /// Follows the next-round permission.
+    SkipStory {
+        /// Who asks.
+        by: ParticipantId,
+    },
     /// Time passes: the hub sends this periodically so that an expired countdown or
     /// an absent voter's grace period takes effect without anyone acting.
     Tick,
@@ -617,6 +679,9 @@ pub enum Event {
     TimerStopped,
     /// The countdown reached its deadline.
     TimerExpired,
+    /// The story queue changed (stories added, edited, moved, removed, or one's
+    /// status or estimate changed).
+    QueueChanged,
 }
 
 /// Room actions that can be refused; named in [`RoomError::NotAllowed`].
@@ -651,6 +716,8 @@ pub enum Action {
     ChangeDeck,
     /// Run the countdown.
     Timer,
+    /// Add, edit, reorder or remove stories.
+    ManageStories,
     /// Leave the room.
     Leave,
 }
@@ -672,6 +739,7 @@ impl fmt::Display for Action {
             Action::ChangeSettings => "change the room settings",
             Action::ChangeDeck => "change the deck",
             Action::Timer => "run the timer",
+            Action::ManageStories => "change the story queue",
             Action::Leave => "leave the room",
         })
     }
@@ -782,6 +850,15 @@ pub enum RoomError {
     /// The host cannot leave without handing over.
     #[error("the host cannot leave; transfer the host role first")]
     HostCannotLeave,
+    /// A story was refused or is unknown.
+    #[error(transparent)]
+    Story(#[from] StoryError),
+    /// Another story cannot start while votes are being cast.
+    #[error("votes are being cast on this story; reveal or clear them first")]
+    RoundInProgress,
+    /// Skipping needs a story on the table.
+    #[error("this round has no story from the queue to skip")]
+    NoStory,
     /// The command targets its own author where that makes no sense.
     #[error("you cannot {action} yourself")]
     SelfTarget {
@@ -805,6 +882,10 @@ pub struct RoomState {
     history: Arc<Vec<HistoryEntry>>,
     timer: Option<Timer>,
     last_activity: Timestamp,
+    /// The story queue.
+    /// Shared until changed, like the history: votes copy the room often.
+    #[serde(default)]
+    queue: Arc<Queue>,
 }
 
 /// A stored room's parts, for [`RoomState::restore`]: what the store reads back
@@ -843,6 +924,10 @@ pub struct StoredRoom {
     pub timer_secs: Option<u32>,
     /// Last activity.
     pub last_activity: Timestamp,
+    /// The story queue, in order.
+    pub stories: Vec<stories::Story>,
+    /// The current round's story.
+    pub round_story: Option<StoryId>,
 }
 
 /// Applies a command; see [`RoomState::apply`].
@@ -877,6 +962,7 @@ impl RoomState {
             history: Arc::default(),
             timer: None,
             last_activity: now,
+            queue: Arc::default(),
         })
     }
 
@@ -919,6 +1005,30 @@ impl RoomState {
                     .map(|v| (&v.participant, v.card.as_str())),
             );
         }
+        let mut queue = stored.stories;
+        let round_story = stored
+            .round_story
+            .filter(|id| queue.iter().any(|s| &s.id == id));
+        for story in &mut queue {
+            // Only the round's story can be on the table; an estimate survives.
+            if story.status == StoryStatus::Active && round_story.as_ref() != Some(&story.id) {
+                story.status = if story.estimate.is_some() {
+                    StoryStatus::Estimated
+                } else {
+                    StoryStatus::Pending
+                };
+            }
+            if story.status == StoryStatus::Estimated && story.estimate.is_none() {
+                story.status = StoryStatus::Skipped;
+            }
+        }
+        for story in &mut queue {
+            let rounds = history
+                .iter()
+                .filter(|h| h.story.as_ref() == Some(&story.id))
+                .count();
+            story.rounds = u32::try_from(rounds).unwrap_or(u32::MAX);
+        }
         let mut participants = stored.participants;
         for p in &mut participants {
             if p.id == stored.host {
@@ -935,6 +1045,7 @@ impl RoomState {
             round: Round {
                 number: stored.round_number.max(1),
                 topic: stored.round_topic.filter(|t| !t.is_empty()),
+                story: round_story,
                 phase,
                 deck: round_deck,
                 votes,
@@ -950,6 +1061,7 @@ impl RoomState {
                     started_at: None,
                 }),
             last_activity: stored.last_activity,
+            queue: Arc::new(Queue::from_stories(queue)),
         };
         let problems = state.invariant_violations();
         if problems.is_empty() {
@@ -1058,6 +1170,16 @@ impl RoomState {
         }
     }
 
+    /// The story queue.
+    pub fn queue(&self) -> &Queue {
+        &self.queue
+    }
+
+    /// The story queue, shared (views hold it without copying).
+    pub fn queue_shared(&self) -> Arc<Queue> {
+        self.queue.clone()
+    }
+
     /// When someone last did something (ticks excluded): drives room expiry.
     pub fn last_activity(&self) -> Timestamp {
         self.last_activity
@@ -1155,6 +1277,20 @@ impl RoomState {
                 .is_none_or(|t| (MIN_TIMER_SECS..=MAX_TIMER_SECS).contains(&t.duration_secs)),
             "timer out of range".into(),
         );
+        for story in self.queue.stories() {
+            problem(
+                story.status != StoryStatus::Active || round.story.as_ref() == Some(&story.id),
+                format!("story {} is active but not the round's", story.id),
+            );
+        }
+        problem(
+            round
+                .story
+                .as_ref()
+                .is_none_or(|id| self.queue.get(id).is_some()),
+            "the round's story is not in the queue".into(),
+        );
+        problems.extend(self.queue.violations());
         problems
     }
 
@@ -1450,6 +1586,12 @@ impl RoomState {
                         }
                     }
                 }
+                if let Some(id) = self.round.story.clone() {
+                    let story = Arc::make_mut(&mut self.queue).get_mut(&id)?;
+                    story.estimate = Some(estimate.to_owned());
+                    story.status = StoryStatus::Estimated;
+                    events.push(Event::QueueChanged);
+                }
                 events.push(Event::EstimateRecorded {
                     round: self.round.number,
                     estimate: estimate.to_owned(),
@@ -1465,14 +1607,123 @@ impl RoomState {
                             phase: Phase::Voting,
                         });
                     }
-                    Phase::Revealed => self.complete(None, now, events),
-                    Phase::Completed => {}
+                    Phase::Revealed | Phase::Completed => {}
                 }
-                self.stop_timer(events);
-                self.round = Round::new(self.round.number + 1, topic, self.deck.clone(), now);
-                events.push(Event::RoundStarted {
-                    round: self.round.number,
-                });
+                let story = match topic {
+                    Some(_) => None,
+                    None => self.queue.next_pending().map(|s| s.id.clone()),
+                };
+                self.start_round(story, topic, now, events);
+            }
+            Command::AddStories { by, stories } => {
+                self.require_moderator(&by, Action::ManageStories)?;
+                if stories.is_empty() {
+                    return Ok(());
+                }
+                Arc::make_mut(&mut self.queue).add(stories)?;
+                events.push(Event::QueueChanged);
+                let fresh = self.round.phase == Phase::Voting
+                    && self.round.votes.is_empty()
+                    && self.round.topic.is_none()
+                    && self.round.story.is_none();
+                if fresh {
+                    let first = self.queue.next_pending().map(|s| s.id.clone());
+                    self.take_story(first, events);
+                }
+            }
+            Command::EditStory {
+                by,
+                story,
+                title,
+                key,
+                url,
+            } => {
+                self.require_moderator(&by, Action::ManageStories)?;
+                let title = stories::title_text(&title)?;
+                let key = stories::key_text(key.as_deref())?;
+                let url = stories::url_text(url.as_deref())?;
+                let entry = Arc::make_mut(&mut self.queue).get_mut(&story)?;
+                if (&entry.title, &entry.key, &entry.url) != (&title, &key, &url) {
+                    entry.title = title.clone();
+                    entry.key = key;
+                    entry.url = url;
+                    events.push(Event::QueueChanged);
+                }
+                let on_table = self.round.story.as_ref() == Some(&story)
+                    && self.round.phase != Phase::Completed;
+                if on_table && self.round.topic.as_deref() != Some(title.as_str()) {
+                    self.round.topic = Some(title);
+                    events.push(Event::TopicChanged {
+                        round: self.round.number,
+                    });
+                }
+            }
+            Command::MoveStory { by, story, to } => {
+                self.require_moderator(&by, Action::ManageStories)?;
+                if Arc::make_mut(&mut self.queue).move_to(&story, to)? {
+                    events.push(Event::QueueChanged);
+                }
+            }
+            Command::RemoveStory { by, story } => {
+                self.require_moderator(&by, Action::ManageStories)?;
+                Arc::make_mut(&mut self.queue).remove(&story)?;
+                if self.round.story.as_ref() == Some(&story) {
+                    self.round.story = None;
+                }
+                events.push(Event::QueueChanged);
+            }
+            Command::PlayStory { by, story } => {
+                self.require_permission(&by, self.settings.next_round, Action::NextRound)?;
+                if self.queue.get(&story).is_none() {
+                    return Err(StoryError::UnknownStory { story }.into());
+                }
+                if self.round.phase != Phase::Voting {
+                    self.start_round(Some(story), None, now, events);
+                } else if self.round.story.as_ref() != Some(&story) {
+                    if !self.round.votes.is_empty() {
+                        return Err(RoomError::RoundInProgress);
+                    }
+                    self.release_story(false, events);
+                    self.take_story(Some(story), events);
+                }
+            }
+            Command::SkipStory { by } => {
+                self.require_permission(&by, self.settings.next_round, Action::NextRound)?;
+                if self.round.story.is_none() {
+                    return Err(RoomError::NoStory);
+                }
+                let next = |queue: &Queue| queue.next_pending().map(|s| s.id.clone());
+                match self.round.phase {
+                    Phase::Completed => {
+                        return Err(RoomError::WrongPhase {
+                            action: Action::NextRound,
+                            phase: Phase::Completed,
+                        });
+                    }
+                    Phase::Revealed => {
+                        // The votes shown stay in the history; the story is left unestimated.
+                        self.complete(None, now, events);
+                        let story = next(&self.queue);
+                        self.start_round(story, None, now, events);
+                    }
+                    Phase::Voting => {
+                        if !self.round.votes.is_empty() {
+                            self.back_to_voting();
+                            events.push(Event::VotesCleared {
+                                round: self.round.number,
+                            });
+                        }
+                        self.stop_timer(events);
+                        self.release_story(true, events);
+                        self.round.story = None;
+                        self.round.topic = None;
+                        let story = next(&self.queue);
+                        self.take_story(story, events);
+                        events.push(Event::TopicChanged {
+                            round: self.round.number,
+                        });
+                    }
+                }
             }
             Command::SetTimer { by, duration_secs } => {
                 self.require_moderator(&by, Action::Timer)?;
@@ -1647,6 +1898,7 @@ impl RoomState {
         Arc::make_mut(&mut self.history).push(HistoryEntry {
             round: self.round.number,
             topic: self.round.topic.clone(),
+            story: self.round.story.clone(),
             deck: self.round.deck.clone(),
             votes,
             final_estimate: estimate,
@@ -1654,9 +1906,78 @@ impl RoomState {
             revealed_at: self.round.revealed_at.unwrap_or(now),
             completed_at: now,
         });
+        if let Some(id) = self.round.story.clone()
+            && let Ok(story) = Arc::make_mut(&mut self.queue).get_mut(&id)
+        {
+            story.rounds = story.rounds.saturating_add(1);
+            events.push(Event::QueueChanged);
+        }
         self.round.votes.clear();
         self.round.phase = Phase::Completed;
         events.push(Event::RoundCompleted {
+            round: self.round.number,
+        });
+    }
+
+    /// Starts the next round on `story` (whose title becomes the topic) or on
+    /// `topic`: a revealed round is archived without an estimate first, and the
+    /// story being left is settled.
+    fn start_round(
+        &mut self,
+        story: Option<StoryId>,
+        topic: Option<String>,
+        now: Timestamp,
+        events: &mut Vec<Event>,
+    ) {
+        if self.round.phase == Phase::Revealed {
+            self.complete(None, now, events);
+        }
+        self.stop_timer(events);
+        self.release_story(true, events);
+        self.round = Round::new(self.round.number + 1, topic, self.deck.clone(), now);
+        self.take_story(story, events);
+        events.push(Event::RoundStarted {
+            round: self.round.number,
+        });
+    }
+
+    /// Settles the story the round is leaving: estimated if it ever got an
+    /// estimate, else skipped once the team voted on it or passed it over
+    /// (`passed`), else waiting again.
+    fn release_story(&mut self, passed: bool, events: &mut Vec<Event>) {
+        let Some(id) = self.round.story.clone() else {
+            return;
+        };
+        if let Ok(story) = Arc::make_mut(&mut self.queue).get_mut(&id) {
+            let next = if story.estimate.is_some() {
+                StoryStatus::Estimated
+            } else if passed {
+                StoryStatus::Skipped
+            } else {
+                StoryStatus::Pending
+            };
+            if story.status != next {
+                story.status = next;
+                events.push(Event::QueueChanged);
+            }
+        }
+        self.round.story = None;
+    }
+
+    /// Puts a story on the table of the current (fresh) round: its title
+    /// becomes the topic. `None` leaves the round as it is.
+    fn take_story(&mut self, story: Option<StoryId>, events: &mut Vec<Event>) {
+        let Some(id) = story else {
+            return;
+        };
+        let Ok(entry) = Arc::make_mut(&mut self.queue).get_mut(&id) else {
+            return;
+        };
+        entry.status = StoryStatus::Active;
+        self.round.topic = Some(entry.title.clone());
+        self.round.story = Some(id);
+        events.push(Event::QueueChanged);
+        events.push(Event::TopicChanged {
             round: self.round.number,
         });
     }

@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::state::{HistoryEntry, HistoryVote, MAX_NAME_CHARS, StoredRoom};
+use super::stories::{self, Story, StoryId, StoryStatus};
 use super::{
     DeckSpec, Event, NewRoom, Participant, ParticipantId, Phase, Presence, Role, RoomError,
     RoomState, Settings, Timestamp,
@@ -269,6 +270,7 @@ struct ParticipantRow {
 struct RoundRow {
     number: u32,
     topic: String,
+    story: String,
     state: String,
     estimate: String,
     deck: String,
@@ -279,7 +281,7 @@ struct RoundRow {
     votes: Vec<(String, String, String)>,
 }
 
-type Rows = (RoomRow, Vec<ParticipantRow>, Vec<RoundRow>);
+type Rows = (RoomRow, Vec<ParticipantRow>, Vec<RoundRow>, Vec<Story>);
 
 fn read_rows(conn: &rusqlite::Connection, code: &str) -> Result<Option<Rows>, StoreError> {
     let room = conn
@@ -325,7 +327,7 @@ fn read_rows(conn: &rusqlite::Connection, code: &str) -> Result<Option<Rows>, St
         .collect::<Result<Vec<_>, _>>()?;
     let mut stmt = conn.prepare(
         "SELECT id, CAST(number AS INTEGER), topic, state, final_estimate, COALESCE(deck, 'null'), \
-         started, revealed, updated FROM rounds WHERE room = ?1 ORDER BY number",
+         started, revealed, updated, story FROM rounds WHERE room = ?1 ORDER BY number",
     )?;
     let heads = stmt
         .query_map(params![room.id], |r| {
@@ -340,6 +342,7 @@ fn read_rows(conn: &rusqlite::Connection, code: &str) -> Result<Option<Rows>, St
                     started: r.get(6)?,
                     revealed: r.get(7)?,
                     updated: r.get(8)?,
+                    story: r.get(9)?,
                     votes: Vec::new(),
                 },
             ))
@@ -355,7 +358,49 @@ fn read_rows(conn: &rusqlite::Connection, code: &str) -> Result<Option<Rows>, St
             .collect::<Result<Vec<_>, _>>()?;
         rounds.push(round);
     }
-    Ok(Some((room, participants, rounds)))
+    let stories = read_stories(conn, &room.id)?;
+    Ok(Some((room, participants, rounds, stories)))
+}
+
+/// The room's story queue in order. Rows an admin edited into nonsense are made
+/// valid (a blank title becomes "?", a bad key or link is dropped).
+fn read_stories(conn: &rusqlite::Connection, room_id: &str) -> Result<Vec<Story>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, title, key, url, status, estimate FROM stories \
+         WHERE room = ?1 ORDER BY position, rowid",
+    )?;
+    let rows = stmt
+        .query_map(params![room_id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows
+        .into_iter()
+        .take(stories::MAX_STORIES)
+        .map(|(id, title, key, url, status, estimate)| {
+            let title: String = title
+                .trim()
+                .chars()
+                .take(stories::MAX_TITLE_CHARS)
+                .collect();
+            Story {
+                id: StoryId::from(id),
+                title: if title.is_empty() { "?".into() } else { title },
+                key: stories::key_text(Some(&key)).ok().flatten(),
+                url: stories::url_text(Some(&url)).ok().flatten(),
+                status: StoryStatus::parse(&status),
+                estimate: Some(estimate.trim().to_owned()).filter(|e| !e.is_empty()),
+                rounds: 0,
+            }
+        })
+        .collect())
 }
 
 /// A stored display name made valid (an admin may have typed anything).
@@ -399,7 +444,7 @@ pub async fn load_room(db: &litebase::Db, code: String) -> Result<LoadedRoom, St
         .read(move |conn| read_rows(conn, &code))
         .await?
         .ok_or(StoreError::NotFound)?;
-    let (room, people, rounds) = rows;
+    let (room, people, rounds, stories) = rows;
     let t = now();
     if parse_timestamp(&room.expires).is_some_and(|e| e < t) {
         return Err(StoreError::NotFound);
@@ -453,6 +498,7 @@ pub async fn load_room(db: &litebase::Db, code: String) -> Result<LoadedRoom, St
         history.push(HistoryEntry {
             round: r.number,
             topic: Some(r.topic.clone()).filter(|t| !t.is_empty()),
+            story: Some(StoryId::from(r.story.as_str())).filter(|s| !s.0.is_empty()),
             deck: round_deck,
             votes: r
                 .votes
@@ -500,6 +546,10 @@ pub async fn load_room(db: &litebase::Db, code: String) -> Result<LoadedRoom, St
         history,
         timer_secs: u32::try_from(room.timer_secs).ok().filter(|s| *s > 0),
         last_activity: parse_timestamp(&room.last_activity).unwrap_or(t),
+        round_story: current
+            .map(|r| StoryId::from(r.story.as_str()))
+            .filter(|s| !s.0.is_empty()),
+        stories,
     };
     let state =
         RoomState::restore(stored).map_err(|problems| StoreError::Invalid(problems.join("; ")))?;
@@ -524,6 +574,7 @@ type ArchivedRound = (
     Value,
     Value,
     Vec<(String, String, String)>,
+    String,
 );
 
 /// A participant who just joined, with the hash of their new token.
@@ -643,9 +694,15 @@ pub async fn persist(
                     .iter()
                     .map(|v| (v.participant.0.clone(), v.card.clone(), v.name.clone()))
                     .collect(),
+                h.story.as_ref().map(|s| s.0.clone()).unwrap_or_default(),
             )
         })
         .collect();
+    let queue: Option<Vec<Story>> = events
+        .iter()
+        .any(|e| matches!(e, Event::QueueChanged))
+        .then(|| state.queue().stories().to_vec());
+    let round_story = round.story().map(|s| s.0.clone()).unwrap_or_default();
     let room_id = room_id.to_string();
     let activity = state.last_activity();
     let room = fields(json!({
@@ -708,12 +765,16 @@ pub async fn persist(
                     }
                 }
             }
+            if let Some(queue) = &queue {
+                sync_stories(tx, &room_id, queue)?;
+            }
             if round_changed {
                 let (number, topic, phase, revealed, deck, votes) = &current;
                 let round = RoundWrite {
                     room_id: &room_id,
                     number: *number,
                     topic,
+                    story: &round_story,
                     phase,
                     revealed: *revealed,
                     deck,
@@ -722,11 +783,12 @@ pub async fn persist(
                 let round_id = upsert_round(tx, &round, None)?;
                 replace_votes(tx, &round_id, votes)?;
             }
-            for (number, topic, estimate, stats, deck, votes) in &archived {
+            for (number, topic, estimate, stats, deck, votes, story) in &archived {
                 let round = RoundWrite {
                     room_id: &room_id,
                     number: *number,
                     topic,
+                    story,
                     phase: "completed",
                     revealed: true,
                     deck,
@@ -782,14 +844,15 @@ struct RoundWrite<'a> {
     room_id: &'a str,
     number: u32,
     topic: &'a str,
+    story: &'a str,
     phase: &'a str,
     revealed: bool,
     deck: &'a Value,
     ts: &'a str,
 }
 
-/// A round row as stored: id, topic, state, revealed, estimate, stats, deck.
-type StoredRound = (String, String, String, String, String, Value, Value);
+/// A round row as stored: id, topic, state, revealed, estimate, stats, deck, story.
+type StoredRound = (String, String, String, String, String, Value, Value, String);
 
 /// Round `number` of the room as stored, if it exists.
 fn stored_round(
@@ -802,7 +865,7 @@ fn stored_round(
         .conn()
         .prepare_cached(
             "SELECT id, topic, state, revealed, final_estimate, COALESCE(stats, 'null'), \
-             COALESCE(deck, 'null') FROM rounds WHERE room = ?1 AND number = ?2",
+             COALESCE(deck, 'null'), story FROM rounds WHERE room = ?1 AND number = ?2",
         )?
         .query_row(params![room_id, number], |r| {
             Ok((
@@ -813,6 +876,7 @@ fn stored_round(
                 r.get(4)?,
                 json(r.get(5)?),
                 json(r.get(6)?),
+                r.get(7)?,
             ))
         })
         .optional()?)
@@ -826,13 +890,13 @@ fn upsert_round(
     round: &RoundWrite<'_>,
     archived: Option<(&String, &Value)>,
 ) -> Result<String, StoreError> {
-    let Some((id, topic, phase, revealed, estimate, stats, deck)) =
+    let Some((id, topic, phase, revealed, estimate, stats, deck, story)) =
         stored_round(tx, round.room_id, round.number)?
     else {
         let id = litebase::id::new_id();
         let mut record = fields(
             json!({"id": id, "room": round.room_id, "number": round.number,
-            "topic": round.topic, "state": round.phase, "deck": round.deck,
+            "topic": round.topic, "story": round.story, "state": round.phase, "deck": round.deck,
             "started": round.ts, "revealed": if round.revealed { round.ts } else { "" }}),
         );
         if let Some((estimate, stats)) = archived {
@@ -848,6 +912,9 @@ fn upsert_round(
     }
     if phase != round.phase {
         patch.insert("state".into(), json!(round.phase));
+    }
+    if story != round.story {
+        patch.insert("story".into(), json!(round.story));
     }
     if deck != *round.deck {
         patch.insert("deck".into(), round.deck.clone());
@@ -873,6 +940,64 @@ fn upsert_round(
         tx.update("rounds", &id, patch)?;
     }
     Ok(id)
+}
+
+/// Makes the room's `stories` rows exactly `queue` (position = index): only the
+/// rows that differ are written, so reordering one story near the top rewrites
+/// the positions below it and nothing else.
+fn sync_stories(tx: &AppTx<'_>, room_id: &str, queue: &[Story]) -> Result<(), StoreError> {
+    type Row = (i64, String, String, String, String, String);
+    let stored: std::collections::HashMap<String, Row> = tx
+        .conn()
+        .prepare_cached(
+            "SELECT id, CAST(position AS INTEGER), title, key, url, status, estimate \
+             FROM stories WHERE room = ?1",
+        )?
+        .query_map(params![room_id], |r| {
+            Ok((
+                r.get(0)?,
+                (
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                ),
+            ))
+        })?
+        .collect::<Result<_, _>>()?;
+    for id in stored.keys() {
+        if !queue.iter().any(|s| &s.id.0 == id) {
+            tx.delete("stories", id)?;
+        }
+    }
+    for (position, story) in queue.iter().enumerate() {
+        let now: Row = (
+            i64::try_from(position).unwrap_or(i64::MAX),
+            story.title.clone(),
+            story.key.clone().unwrap_or_default(),
+            story.url.clone().unwrap_or_default(),
+            story.status.as_str().to_owned(),
+            story.estimate.clone().unwrap_or_default(),
+        );
+        let (pos, title, key, url, status, estimate) = &now;
+        let record = json!({"position": pos, "title": title, "key": key, "url": url,
+            "status": status, "estimate": estimate});
+        match stored.get(&story.id.0) {
+            Some(row) if *row == now => {}
+            Some(_) => {
+                tx.update("stories", &story.id.0, fields(record))?;
+            }
+            None => {
+                let mut record = fields(record);
+                record.insert("id".into(), json!(story.id.0));
+                record.insert("room".into(), json!(room_id));
+                tx.create("stories", record)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Makes the votes of round `round_id` exactly `votes` (participant, card, name):
@@ -960,6 +1085,7 @@ async fn persist_votes(
     let number = round.number();
     let current = (
         round.topic().unwrap_or_default().to_string(),
+        round.story().map(|s| s.0.clone()).unwrap_or_default(),
         phase_text(round.phase()),
         round.revealed_at().is_some(),
         serde_json::to_value(round.deck().spec()).unwrap_or(Value::Null),
@@ -1012,11 +1138,12 @@ async fn persist_votes(
                 let (round_id, id) = match found {
                     Some(found) => found,
                     None => {
-                        let (topic, phase, revealed, deck) = &current;
+                        let (topic, story, phase, revealed, deck) = &current;
                         let round = RoundWrite {
                             room_id: &room_id,
                             number,
                             topic,
+                            story,
                             phase,
                             revealed: *revealed,
                             deck,

@@ -11,6 +11,7 @@ use serde::Serialize;
 use super::deck::{Card, DeckSpec};
 use super::state::{HistoryEntry, Participant, Phase, Presence, Role, RoomState, Settings};
 use super::stats::{self, Stats};
+use super::stories::{Queue, StoryId};
 use super::{ParticipantId, Timestamp};
 
 /// Everything a viewer may see of a room at one moment.
@@ -41,6 +42,8 @@ pub struct RoomView {
     /// Completed rounds, oldest first (all public); shared with the room's state,
     /// not copied per view.
     pub history: std::sync::Arc<Vec<HistoryEntry>>,
+    /// The story queue (all public), shared with the room's state.
+    pub queue: std::sync::Arc<Queue>,
     /// The viewer's own seat and rights; `None` for an anonymous viewer.
     pub viewer: Option<ViewerView>,
 }
@@ -52,6 +55,8 @@ pub struct RoundView {
     pub number: u32,
     /// The story.
     pub topic: Option<String>,
+    /// The queued story on the table, if the topic came from the queue.
+    pub story: Option<StoryId>,
     /// Voting, revealed or completed.
     pub phase: Phase,
     /// How many votes were cast (public even before reveal).
@@ -132,6 +137,8 @@ pub struct ViewerView {
     pub can_next_round: bool,
     /// May edit the topic.
     pub can_edit_topic: bool,
+    /// May add, edit, reorder and remove stories.
+    pub can_manage_stories: bool,
 }
 
 /// What `viewer` may see of `state` at `now` (`None` or an unknown id: an
@@ -197,6 +204,7 @@ pub fn view_for(state: &RoomState, viewer: Option<&ParticipantId>, now: Timestam
         round: RoundView {
             number: round.number(),
             topic: round.topic().map(str::to_owned),
+            story: round.story().cloned(),
             phase: round.phase(),
             votes_cast: completed.map_or(round.votes().len(), |e| e.votes.len()),
             present_voters: state
@@ -215,6 +223,7 @@ pub fn view_for(state: &RoomState, viewer: Option<&ParticipantId>, now: Timestam
             deadline: t.deadline(),
         }),
         history: state.history_shared(),
+        queue: state.queue_shared(),
         viewer,
     }
 }
@@ -233,6 +242,7 @@ fn viewer_view(state: &RoomState, id: &ParticipantId, card: Option<String>) -> V
         can_reset: state.permits(id, state.settings().reset),
         can_next_round: state.permits(id, state.settings().next_round),
         can_edit_topic: state.permits(id, state.settings().edit_topic),
+        can_manage_stories: state.is_moderator(id),
     }
 }
 

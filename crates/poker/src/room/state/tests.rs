@@ -1642,6 +1642,8 @@ fn stored_parts(state: &RoomState) -> StoredRoom {
         history: state.history().to_vec(),
         timer_secs: state.timer().map(|t| t.duration_secs),
         last_activity: state.last_activity(),
+        stories: state.queue().stories().to_vec(),
+        round_story: round.story().cloned(),
     }
 }
 
@@ -1795,5 +1797,374 @@ fn restore_repairs_what_an_admin_may_have_broken() {
     assert!(
         RoomState::restore(parts).is_err(),
         "a host who is not in the room is refused"
+    );
+}
+
+// ---- the story queue ----
+
+fn add(by_who: &str, stories: &[(&str, &str)]) -> Command {
+    Command::AddStories {
+        by: by(by_who),
+        stories: stories
+            .iter()
+            .map(|(id, title)| NewStory {
+                id: StoryId::from(*id),
+                title: (*title).into(),
+                key: None,
+                url: None,
+            })
+            .collect(),
+    }
+}
+
+fn status(room: &Room, story: &str) -> StoryStatus {
+    room.state
+        .queue()
+        .get(&StoryId::from(story))
+        .map(|s| s.status)
+        .unwrap_or_else(|| panic!("no story {story}"))
+}
+
+fn queue_ids(room: &Room) -> Vec<&str> {
+    room.state
+        .queue()
+        .stories()
+        .iter()
+        .map(|s| s.id.0.as_str())
+        .collect()
+}
+
+/// A room whose queue holds `s1` (Login), `s2` (Logout), `s3` (Search); the
+/// fresh round took `s1`.
+fn queued() -> Room {
+    let mut room = Room::new();
+    room.ok(add(
+        "h",
+        &[("s1", "Login"), ("s2", "Logout"), ("s3", "Search")],
+    ));
+    room
+}
+
+#[test]
+fn adding_stories_to_a_fresh_round_puts_the_first_on_the_table() {
+    let room = queued();
+    assert_eq!(room.state.round().story(), Some(&StoryId::from("s1")));
+    assert_eq!(room.state.round().topic(), Some("Login"));
+    assert_eq!(status(&room, "s1"), StoryStatus::Active);
+    assert_eq!(status(&room, "s2"), StoryStatus::Pending);
+}
+
+#[test]
+fn adding_stories_keeps_a_round_that_has_a_topic() {
+    let mut room = Room::new();
+    room.ok(Command::SetTopic {
+        by: by("h"),
+        topic: "Warm-up".into(),
+    });
+    room.ok(add("h", &[("s1", "Login")]));
+    assert_eq!(room.state.round().topic(), Some("Warm-up"));
+    assert_eq!(room.state.round().story(), None);
+    assert_eq!(status(&room, "s1"), StoryStatus::Pending);
+}
+
+#[test]
+fn only_moderators_manage_the_queue() {
+    let mut room = queued();
+    let refused = RoomError::NotAllowed {
+        action: Action::ManageStories,
+    };
+    assert_eq!(room.err(add("a", &[("x", "X")])), refused);
+    assert_eq!(
+        room.err(Command::MoveStory {
+            by: by("s"),
+            story: "s3".into(),
+            to: 0
+        }),
+        refused
+    );
+    assert_eq!(
+        room.err(Command::RemoveStory {
+            by: by("a"),
+            story: "s3".into()
+        }),
+        refused
+    );
+    room.ok(Command::SetCoHost {
+        by: by("h"),
+        participant: by("a"),
+        co_host: true,
+    });
+    room.ok(add("a", &[("s4", "Profile")]));
+    assert_eq!(queue_ids(&room), ["s1", "s2", "s3", "s4"]);
+}
+
+#[test]
+fn estimating_settles_the_story_and_next_round_takes_the_next() {
+    let mut room = queued().revealed();
+    let events = room.ok(Command::RecordEstimate {
+        by: by("h"),
+        estimate: "5".into(),
+    });
+    assert!(events.contains(&Event::QueueChanged));
+    assert_eq!(status(&room, "s1"), StoryStatus::Estimated);
+    let s1 = room.state.queue().get(&"s1".into()).cloned();
+    assert_eq!(s1.as_ref().and_then(|s| s.estimate.as_deref()), Some("5"));
+    assert_eq!(s1.map(|s| s.rounds), Some(1));
+    assert_eq!(room.state.history()[0].story, Some(StoryId::from("s1")));
+    room.ok(Command::NextRound {
+        by: by("h"),
+        topic: None,
+    });
+    assert_eq!(room.state.round().topic(), Some("Logout"));
+    assert_eq!(status(&room, "s2"), StoryStatus::Active);
+    assert_eq!(status(&room, "s1"), StoryStatus::Estimated);
+}
+
+#[test]
+fn next_round_after_a_reveal_without_estimate_marks_the_story_skipped() {
+    let mut room = queued().revealed();
+    room.ok(Command::NextRound {
+        by: by("h"),
+        topic: None,
+    });
+    assert_eq!(status(&room, "s1"), StoryStatus::Skipped);
+    assert_eq!(status(&room, "s2"), StoryStatus::Active);
+    assert_eq!(room.state.history()[0].story, Some(StoryId::from("s1")));
+}
+
+#[test]
+fn next_round_with_a_typed_topic_leaves_the_queue_waiting() {
+    let mut room = queued().revealed();
+    room.ok(Command::NextRound {
+        by: by("h"),
+        topic: Some("Ad hoc".into()),
+    });
+    assert_eq!(room.state.round().topic(), Some("Ad hoc"));
+    assert_eq!(room.state.round().story(), None);
+    assert_eq!(status(&room, "s2"), StoryStatus::Pending);
+}
+
+#[test]
+fn skipping_while_voting_clears_votes_and_moves_on_in_the_same_round() {
+    let mut room = queued();
+    room.ok(vote("a", "3"));
+    let events = room.ok(Command::SkipStory { by: by("b") });
+    assert!(events.contains(&Event::VotesCleared { round: 1 }));
+    assert_eq!(room.state.round().number(), 1);
+    assert!(room.votes().is_empty());
+    assert_eq!(status(&room, "s1"), StoryStatus::Skipped);
+    assert_eq!(status(&room, "s2"), StoryStatus::Active);
+    assert_eq!(room.state.round().topic(), Some("Logout"));
+}
+
+#[test]
+fn skipping_a_revealed_story_keeps_its_votes_in_the_history() {
+    let mut room = queued().revealed();
+    room.ok(Command::SkipStory { by: by("h") });
+    assert_eq!(room.state.round().number(), 2);
+    assert_eq!(room.state.history().len(), 1);
+    assert_eq!(room.state.history()[0].final_estimate, None);
+    assert_eq!(status(&room, "s1"), StoryStatus::Skipped);
+    assert_eq!(status(&room, "s2"), StoryStatus::Active);
+}
+
+#[test]
+fn skipping_the_last_story_leaves_a_round_without_topic() {
+    let mut room = Room::new();
+    room.ok(add("h", &[("s1", "Only")]));
+    room.ok(Command::SkipStory { by: by("h") });
+    assert_eq!(room.state.round().topic(), None);
+    assert_eq!(room.state.round().story(), None);
+    assert_eq!(
+        room.err(Command::SkipStory { by: by("h") }),
+        RoomError::NoStory
+    );
+}
+
+#[test]
+fn skip_follows_the_next_round_permission() {
+    let mut room = Room::with(hosts_only());
+    room.ok(add("h", &[("s1", "Login")]));
+    assert_eq!(
+        room.err(Command::SkipStory { by: by("a") }),
+        RoomError::NotAllowed {
+            action: Action::NextRound
+        }
+    );
+}
+
+#[test]
+fn playing_a_story_out_of_order_retargets_an_empty_round() {
+    let mut room = queued();
+    room.ok(Command::PlayStory {
+        by: by("h"),
+        story: "s3".into(),
+    });
+    assert_eq!(room.state.round().number(), 1);
+    assert_eq!(room.state.round().topic(), Some("Search"));
+    assert_eq!(status(&room, "s3"), StoryStatus::Active);
+    assert_eq!(status(&room, "s1"), StoryStatus::Pending, "never voted on");
+}
+
+#[test]
+fn playing_another_story_is_refused_while_votes_are_cast() {
+    let mut room = queued();
+    room.ok(vote("a", "3"));
+    assert_eq!(
+        room.err(Command::PlayStory {
+            by: by("h"),
+            story: "s2".into()
+        }),
+        RoomError::RoundInProgress
+    );
+    // The story on the table: nothing to do.
+    room.ok(Command::PlayStory {
+        by: by("h"),
+        story: "s1".into(),
+    });
+    assert_eq!(room.votes(), [("a", "3")]);
+}
+
+#[test]
+fn re_estimating_keeps_both_rounds_and_the_old_estimate_until_replaced() {
+    let mut room = queued().revealed();
+    room.ok(Command::RecordEstimate {
+        by: by("h"),
+        estimate: "5".into(),
+    });
+    room.ok(Command::PlayStory {
+        by: by("h"),
+        story: "s1".into(),
+    });
+    assert_eq!(room.state.round().number(), 2);
+    assert_eq!(status(&room, "s1"), StoryStatus::Active);
+    // Left without a new estimate: the old one stands.
+    room.ok(vote("a", "8"));
+    room.ok(Command::Reveal { by: by("h") });
+    room.ok(Command::NextRound {
+        by: by("h"),
+        topic: None,
+    });
+    let s1 = room.state.queue().get(&"s1".into()).cloned();
+    assert_eq!(s1.as_ref().map(|s| s.status), Some(StoryStatus::Estimated));
+    assert_eq!(s1.as_ref().and_then(|s| s.estimate.as_deref()), Some("5"));
+    assert_eq!(s1.map(|s| s.rounds), Some(2), "re-estimated");
+    let rounds: Vec<u32> = room
+        .state
+        .history()
+        .iter()
+        .filter(|h| h.story == Some(StoryId::from("s1")))
+        .map(|h| h.round)
+        .collect();
+    assert_eq!(rounds, [1, 2]);
+}
+
+#[test]
+fn editing_the_story_on_the_table_changes_the_topic() {
+    let mut room = queued();
+    let events = room.ok(Command::EditStory {
+        by: by("h"),
+        story: "s1".into(),
+        title: "Log in with SSO".into(),
+        key: Some("AUTH-1".into()),
+        url: Some("https://tracker.test/AUTH-1".into()),
+    });
+    assert!(events.contains(&Event::TopicChanged { round: 1 }));
+    assert_eq!(room.state.round().topic(), Some("Log in with SSO"));
+    let bad = room.err(Command::EditStory {
+        by: by("h"),
+        story: "s1".into(),
+        title: "x".into(),
+        key: None,
+        url: Some("javascript:alert(1)".into()),
+    });
+    assert!(matches!(
+        bad,
+        RoomError::Story(StoryError::InvalidUrl { .. })
+    ));
+    assert_eq!(
+        room.err(Command::EditStory {
+            by: by("h"),
+            story: "nope".into(),
+            title: "x".into(),
+            key: None,
+            url: None,
+        }),
+        RoomError::Story(StoryError::UnknownStory {
+            story: "nope".into()
+        })
+    );
+}
+
+#[test]
+fn moving_and_removing_stories() {
+    let mut room = queued();
+    room.ok(Command::MoveStory {
+        by: by("h"),
+        story: "s3".into(),
+        to: 1,
+    });
+    assert_eq!(queue_ids(&room), ["s1", "s3", "s2"]);
+    let events = room.ok(Command::MoveStory {
+        by: by("h"),
+        story: "s3".into(),
+        to: 1,
+    });
+    assert!(events.is_empty(), "no move, no event");
+    room.ok(Command::RemoveStory {
+        by: by("h"),
+        story: "s1".into(),
+    });
+    assert_eq!(queue_ids(&room), ["s3", "s2"]);
+    assert_eq!(room.state.round().story(), None, "the round lost its story");
+    assert_eq!(
+        room.state.round().topic(),
+        Some("Login"),
+        "but keeps its topic"
+    );
+}
+
+#[test]
+fn a_stored_queue_is_repaired_on_restore() {
+    let room = queued();
+    let state = &room.state;
+    let mut stories = state.queue().stories().to_vec();
+    // An admin marks a second story active and an estimated one without estimate.
+    stories[1].status = StoryStatus::Active;
+    stories[2].status = StoryStatus::Estimated;
+    let restored = RoomState::restore(StoredRoom {
+        name: None,
+        host: by("h"),
+        participants: state.participants().to_vec(),
+        settings: *state.settings(),
+        locked: false,
+        deck: state.deck().spec().clone(),
+        round_number: 1,
+        round_topic: Some("Login".into()),
+        round_phase: Phase::Voting,
+        round_deck: state.deck().spec().clone(),
+        round_votes: BTreeMap::new(),
+        round_started_at: Timestamp(1),
+        round_revealed_at: None,
+        history: Vec::new(),
+        timer_secs: None,
+        last_activity: Timestamp(1),
+        stories,
+        round_story: Some("s1".into()),
+    })
+    .unwrap_or_else(|e| panic!("{e:?}"));
+    let statuses: Vec<StoryStatus> = restored
+        .queue()
+        .stories()
+        .iter()
+        .map(|s| s.status)
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            StoryStatus::Active,
+            StoryStatus::Pending,
+            StoryStatus::Skipped
+        ]
     );
 }

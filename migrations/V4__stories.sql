@@ -1,0 +1,17 @@
+-- The story queue of a room: what the team means to estimate, in order, and what
+-- became of each story (pending, active, estimated, skipped). Each round names the
+-- queued story it estimated, so a story's votes and statistics are its rounds.
+-- Like the other poker collections, every API rule is NULL (superusers only), and
+-- deleting a room cascades to its stories. Table and _collections change together.
+
+CREATE TABLE "stories" ("id" TEXT PRIMARY KEY NOT NULL, "room" TEXT DEFAULT '' NOT NULL, "position" NUMERIC DEFAULT 0 NOT NULL, "title" TEXT DEFAULT '' NOT NULL, "key" TEXT DEFAULT '' NOT NULL, "url" TEXT DEFAULT '' NOT NULL, "status" TEXT DEFAULT '' NOT NULL, "estimate" TEXT DEFAULT '' NOT NULL, "created" TEXT DEFAULT '' NOT NULL, "updated" TEXT DEFAULT '' NOT NULL);
+CREATE INDEX `idx_stories_room` ON `stories` (`room`, `position`);
+INSERT INTO _collections (id, name, type, system, fields, indexes, listRule, viewRule, createRule, updateRule, deleteRule, options)
+VALUES ('pbc_poker_story01', 'stories', 'base', 0,
+  '[{"id":"text3208210256","name":"id","system":true,"hidden":false,"presentable":false,"required":true,"type":"text","min":15,"max":15,"pattern":"^[a-z0-9]+$","autogeneratePattern":"[a-z0-9]{15}","primaryKey":true},{"id":"relation1841317061","name":"room","system":false,"hidden":false,"presentable":false,"required":true,"type":"relation","collectionId":"pbc_poker_rooms01","cascadeDelete":true,"minSelect":0,"maxSelect":1},{"id":"number1735436561","name":"position","system":false,"hidden":false,"presentable":false,"required":false,"type":"number","min":0,"max":null,"onlyInt":true},{"id":"text724990059","name":"title","system":false,"hidden":false,"presentable":true,"required":true,"type":"text","min":0,"max":200,"pattern":"","autogeneratePattern":"","primaryKey":false},{"id":"text2324736937","name":"key","system":false,"hidden":false,"presentable":false,"required":false,"type":"text","min":0,"max":64,"pattern":"","autogeneratePattern":"","primaryKey":false},{"id":"text4101391790","name":"url","system":false,"hidden":false,"presentable":false,"required":false,"type":"text","min":0,"max":500,"pattern":"^$|^[hH][tT][tT][pP][sS]?://\\S+$","autogeneratePattern":"","primaryKey":false},{"id":"select2063623452","name":"status","system":false,"hidden":false,"presentable":false,"required":false,"type":"select","values":["pending","active","estimated","skipped"],"maxSelect":1},{"id":"text1460144345","name":"estimate","system":false,"hidden":false,"presentable":false,"required":false,"type":"text","min":0,"max":24,"pattern":"","autogeneratePattern":"","primaryKey":false},{"id":"autodate2990389176","name":"created","system":false,"hidden":false,"presentable":false,"required":false,"type":"autodate","onCreate":true,"onUpdate":false},{"id":"autodate3332085495","name":"updated","system":false,"hidden":false,"presentable":false,"required":false,"type":"autodate","onCreate":true,"onUpdate":true}]',
+  '["CREATE INDEX `idx_stories_room` ON `stories` (`room`, `position`)"]',
+  NULL, NULL, NULL, NULL, NULL, '{}');
+
+ALTER TABLE "rounds" ADD COLUMN "story" TEXT DEFAULT '' NOT NULL;
+UPDATE _collections SET fields = json_insert(fields, '$[#]', json('{"id":"text1574812785","name":"story","system":false,"hidden":false,"presentable":false,"required":false,"type":"text","min":0,"max":15,"pattern":"","autogeneratePattern":"","primaryKey":false}'))
+WHERE id = 'pbc_poker_round01';
