@@ -13,6 +13,7 @@
       try { localStorage.setItem("theme", next); } catch (err) { /* private mode */ }
       return;
     }
+    if (e.target.closest("[data-print]")) { window.print(); return; }
     var copy = e.target.closest("[data-copy]");
     if (copy && navigator.clipboard) {
       navigator.clipboard.writeText(copy.getAttribute("data-copy")).then(function () {
@@ -35,6 +36,61 @@
       card.focus();
       card.click();
     }
+  });
+
+  // Story queue: moderators drag a story (by its grip) onto another to put it
+  // there, or press Alt+↑/Alt+↓ on a story; both send one story_move.
+  function moveStory(id, to) {
+    var form = document.querySelector("#queue form.story-move");
+    if (!form) return;
+    form.querySelector("[name=story]").value = id;
+    form.querySelector("[name=to]").value = String(Math.max(0, to));
+    form.requestSubmit();
+  }
+  var dragged = null;
+  document.addEventListener("dragstart", function (e) {
+    var grip = e.target.closest && e.target.closest("#queue .grip");
+    if (!grip) return;
+    dragged = grip.closest(".story");
+    dragged.classList.add("dragging");
+    e.dataTransfer.effectAllowed = "move";
+    e.dataTransfer.setData("text/plain", dragged.getAttribute("data-story"));
+  });
+  document.addEventListener("dragover", function (e) {
+    var over = dragged && e.target.closest && e.target.closest("#queue .story");
+    if (!over || over === dragged) return;
+    e.preventDefault();
+    document.querySelectorAll("#queue .drop-before").forEach(function (s) { s.classList.remove("drop-before"); });
+    over.classList.add("drop-before");
+  });
+  document.addEventListener("drop", function (e) {
+    var over = dragged && e.target.closest && e.target.closest("#queue .story");
+    if (!over || over === dragged) return;
+    e.preventDefault();
+    moveStory(dragged.getAttribute("data-story"), Number(over.getAttribute("data-pos")));
+  });
+  document.addEventListener("dragend", function () {
+    if (dragged) dragged.classList.remove("dragging");
+    dragged = null;
+    document.querySelectorAll("#queue .drop-before").forEach(function (s) { s.classList.remove("drop-before"); });
+  });
+  document.addEventListener("keydown", function (e) {
+    if (!e.altKey || (e.key !== "ArrowUp" && e.key !== "ArrowDown")) return;
+    var story = e.target.closest && e.target.closest("#queue .story");
+    if (!story) return;
+    var button = story.querySelector(e.key === "ArrowUp" ? "[data-move=up]" : "[data-move=down]");
+    if (!button || button.disabled || !button.offsetParent) return;
+    e.preventDefault();
+    // Focus follows the story to its new place once the queue is redrawn.
+    pendingFocus = story.getAttribute("data-story");
+    button.click();
+  });
+  var pendingFocus = null;
+  document.addEventListener("htmx:oobAfterSwap", function () {
+    if (!pendingFocus) return;
+    var story = document.querySelector('#queue .story[data-story="' + CSS.escape(pendingFocus) + '"] [data-move]');
+    pendingFocus = null;
+    if (story) story.focus();
   });
 
   function connection(state) {

@@ -7,7 +7,8 @@
 // Starts the poker binary (`serve --http 127.0.0.1:0 --dir TMP`, address read from its
 // "Server started at" line, like tests/sdk/run.mjs), launches /usr/bin/chromium
 // (CHROMIUM to override) headless with the flags of /work/shared/TOOLING.md, runs the
-// room scenario (scenario.mjs) for en/fr × desktop/phone, prints a summary, and always
+// room scenario (scenario.mjs) and the story-queue scenario (stories.mjs) for
+// en/fr × desktop/phone, prints a summary, and always
 // closes the browser and stops the server. Exit code 0 only when every scenario
 // passed; 1 on a failure; 124 when the whole run exceeds BROWSER_TIMEOUT_MS.
 // After them, once (English, desktop), the host-tools scenario (host_tools.mjs); name
@@ -27,6 +28,7 @@ import { ARTIFACTS, VIEWPORTS, runRoomScenario } from './scenario.mjs';
 import { ADMIN, runHostToolsScenario } from './host_tools.mjs';
 import { runAdminScenario } from './admin.mjs';
 import { runPasskeyScenario } from './passkeys.mjs';
+import { runStoriesScenario } from './stories.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const TOTAL_TIMEOUT_MS = Number(process.env.BROWSER_TIMEOUT_MS || 600_000);
@@ -93,6 +95,14 @@ async function main() {
       log(`FAIL ${lang}-${viewport} (${((Date.now() - started) / 1000).toFixed(1)} s)\n${e.message}`);
       failures.push(`${lang}-${viewport}`);
     }
+    const queueStarted = Date.now();
+    try {
+      await runStoriesScenario({ browser, baseUrl: server.url, lang, viewport, timeoutMs: STEP_TIMEOUT_MS });
+      log(`ok   stories-${lang}-${viewport} (${((Date.now() - queueStarted) / 1000).toFixed(1)} s)`);
+    } catch (e) {
+      log(`FAIL stories-${lang}-${viewport} (${((Date.now() - queueStarted) / 1000).toFixed(1)} s)\n${e.message}`);
+      failures.push(`stories-${lang}-${viewport}`);
+    }
   }
   if (hostTools) {
     const started = Date.now();
@@ -124,7 +134,7 @@ async function main() {
       failures.push('passkeys');
     }
   }
-  const total = combos.length + (hostTools ? 1 : 0) + (adminUi ? 1 : 0) + (passkeys ? 1 : 0);
+  const total = 2 * combos.length + (hostTools ? 1 : 0) + (adminUi ? 1 : 0) + (passkeys ? 1 : 0);
   log(`screenshots in ${ARTIFACTS}`);
   if (failures.length) return finish(1, `${failures.length} of ${total} scenario(s) failed: ${failures.join(', ')}`);
   log(`all ${total} scenario(s) passed`);

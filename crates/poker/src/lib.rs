@@ -10,6 +10,7 @@ pub mod metrics;
 pub mod pages;
 pub mod render;
 pub mod room;
+pub mod story_pages;
 
 use std::sync::Arc;
 

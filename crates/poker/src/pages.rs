@@ -35,6 +35,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, renderer: Arc<Renderer>, assets: 
         .route("/r/{code}/join", web::post().to(join_room))
         .route("/r/{code}/seat/{token}", web::get().to(seat_link))
         .route("/r/{code}/export.{format}", web::get().to(export_history))
+        .configure(crate::story_pages::configure)
         .route("/static/{path:.*}", web::get().to(static_file));
 }
 
@@ -49,12 +50,12 @@ pub fn cookie(req: &HttpRequest, name: &str) -> Option<String> {
 }
 
 /// The page language, and whether `?lang=` asked for it (then it is remembered).
-fn lang_of(req: &HttpRequest) -> (Lang, bool) {
+pub(crate) fn lang_of(req: &HttpRequest) -> (Lang, bool) {
     let asked = litebase::lang::query_lang(req).is_some();
     (litebase::lang::request_lang(req, "lang"), asked)
 }
 
-fn html(req: &HttpRequest, status: StatusCode, body: String) -> HttpResponse {
+pub(crate) fn html(req: &HttpRequest, status: StatusCode, body: String) -> HttpResponse {
     let mut resp = HttpResponse::build(status);
     resp.content_type("text/html; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-store"));
@@ -70,7 +71,7 @@ fn html(req: &HttpRequest, status: StatusCode, body: String) -> HttpResponse {
     resp.body(body)
 }
 
-fn render(
+pub(crate) fn render(
     req: &HttpRequest,
     renderer: &Renderer,
     status: StatusCode,
@@ -96,7 +97,7 @@ fn seat_cookie(code: &str, token: &str) -> String {
     )
 }
 
-fn redirect(location: &str) -> HttpResponse {
+pub(crate) fn redirect(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, location))
         .finish()
@@ -239,7 +240,7 @@ async fn create_room(
     }
 }
 
-fn not_found(req: &HttpRequest, renderer: &Renderer) -> HttpResponse {
+pub(crate) fn not_found(req: &HttpRequest, renderer: &Renderer) -> HttpResponse {
     render(
         req,
         renderer,
@@ -250,13 +251,13 @@ fn not_found(req: &HttpRequest, renderer: &Renderer) -> HttpResponse {
 }
 
 /// Why a room could not be asked.
-enum Lookup {
+pub(crate) enum Lookup {
     Missing,
     Failed,
 }
 
 /// The room's state from its hub, with the seat of `token`.
-async fn snapshot(
+pub(crate) async fn snapshot(
     core: &litebase::core::Core,
     hubs: &Arc<Hubs>,
     code: &str,
@@ -275,7 +276,7 @@ async fn snapshot(
     }
 }
 
-fn busy(req: &HttpRequest) -> HttpResponse {
+pub(crate) fn busy(req: &HttpRequest) -> HttpResponse {
     let (lang, _) = lang_of(req);
     HttpResponse::ServiceUnavailable()
         .content_type("text/plain; charset=utf-8")
@@ -284,7 +285,7 @@ fn busy(req: &HttpRequest) -> HttpResponse {
 
 /// `scheme://host` as the player reached the server: a trusted proxy's
 /// forwarded scheme and host, never those of a client talking to us directly.
-fn base_url(core: &litebase::core::Core, req: &HttpRequest) -> String {
+pub(crate) fn base_url(core: &litebase::core::Core, req: &HttpRequest) -> String {
     core.origin(req).to_string()
 }
 
@@ -353,7 +354,7 @@ async fn room_page(
 /// the page answers with the form again and its message. Read from the raw body
 /// so the limit is litebase's body limit (as for the API), not the 16 KiB of
 /// `web::Form`, whose overflow would answer JSON to a browser.
-fn parse_form<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> T {
+pub(crate) fn parse_form<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> T {
     std::str::from_utf8(body)
         .ok()
         .and_then(|text| web::Query::<T>::from_query(text).ok())

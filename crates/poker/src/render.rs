@@ -13,6 +13,7 @@ use tera::{Context, Tera};
 
 use crate::assets::AssetUrls;
 use crate::i18n::{self, Lang};
+use crate::room::stories::StoryStatus;
 use crate::room::view::{ParticipantView, PresenceStatus, RoomView, TimerView};
 use crate::room::{DeckKind, Permission, Role, Timestamp, stats::Stats};
 
@@ -57,6 +58,14 @@ const TEMPLATES: &[(&str, &str)] = &[
     (
         "room/_history.html",
         include_str!("../../../templates/room/_history.html"),
+    ),
+    (
+        "room/_queue.html",
+        include_str!("../../../templates/room/_queue.html"),
+    ),
+    (
+        "summary.html",
+        include_str!("../../../templates/summary.html"),
     ),
     (
         "room/_personal.html",
@@ -146,6 +155,79 @@ struct HistoryView {
     cards: String,
 }
 
+/// The story queue as the `#queue` fragment shows it.
+#[derive(Serialize)]
+struct QueueCtx<'a> {
+    stories: Vec<StoryCtx<'a>>,
+    total: usize,
+    pending: usize,
+    estimated: usize,
+    skipped: usize,
+    /// The sum of the numeric estimates, when there is one.
+    points: Option<String>,
+}
+
+#[derive(Serialize)]
+struct StoryCtx<'a> {
+    id: &'a str,
+    pos: usize,
+    last: bool,
+    title: &'a str,
+    key: Option<&'a str>,
+    url: Option<&'a str>,
+    status: &'static str,
+    estimate: Option<&'a str>,
+    rounds: u32,
+    current: bool,
+}
+
+fn queue_ctx<'a>(view: &'a RoomView) -> QueueCtx<'a> {
+    let stories = view.queue.stories();
+    let count = |status: StoryStatus| stories.iter().filter(|s| s.status == status).count();
+    let numeric: Vec<f64> = stories
+        .iter()
+        .filter(|s| s.status == StoryStatus::Estimated)
+        .filter_map(|s| s.estimate.as_deref())
+        .filter_map(estimate_points)
+        .collect();
+    QueueCtx {
+        stories: stories
+            .iter()
+            .enumerate()
+            .map(|(pos, s)| StoryCtx {
+                id: &s.id.0,
+                pos,
+                last: pos + 1 == stories.len(),
+                title: &s.title,
+                key: s.key.as_deref(),
+                url: s.url.as_deref(),
+                status: s.status.as_str(),
+                estimate: s.estimate.as_deref(),
+                rounds: s.rounds,
+                current: view.round.story.as_ref() == Some(&s.id),
+            })
+            .collect(),
+        total: stories.len(),
+        pending: count(StoryStatus::Pending) + count(StoryStatus::Active),
+        estimated: count(StoryStatus::Estimated),
+        skipped: count(StoryStatus::Skipped),
+        points: (!numeric.is_empty()).then(|| number(Some(numeric.iter().sum()))),
+    }
+}
+
+/// An estimate's points, when it is a number (`5`, `0.5`, `½`); sizes and `?`
+/// have none.
+pub fn estimate_points(estimate: &str) -> Option<f64> {
+    match estimate.trim() {
+        "½" => Some(0.5),
+        text => text
+            .replace(',', ".")
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite()),
+    }
+}
+
 #[derive(Serialize)]
 struct TimerCtx {
     duration: u32,
@@ -216,7 +298,7 @@ pub fn utc_text(at: Timestamp) -> String {
 }
 
 /// RFC 3339 for `<time datetime>`.
-fn iso(at: Timestamp) -> String {
+pub fn iso(at: Timestamp) -> String {
     let secs = i64::try_from(at.0 / 1000).unwrap_or(i64::MAX);
     time::OffsetDateTime::from_unix_timestamp(secs)
         .ok()
@@ -408,6 +490,11 @@ impl Renderer {
         ctx.insert("code", meta.code);
         ctx.insert("phase", &view.round.phase);
         ctx.insert("topic", &view.round.topic);
+        ctx.insert("has_story", &view.round.story.is_some());
+        ctx.insert(
+            "next_story",
+            &view.queue.next_pending().map(|s| s.title.as_str()),
+        );
         let me = view.viewer.as_ref();
         let my_card = me.and_then(|v| v.card.as_deref());
         let cards: Vec<HandCard<'_>> = view
@@ -496,7 +583,22 @@ impl Renderer {
     ) -> Context {
         let mut ctx = self.shared_context(anonymous, meta, lang);
         ctx.extend(self.personal_context(mine, meta, lang));
+        ctx.insert("queue", &queue_ctx(anonymous));
         ctx
+    }
+
+    /// The `#queue` fragment: the story queue, the same for everyone of a
+    /// language (moderators' buttons are shown by CSS from their `#controls`).
+    pub fn queue(
+        &self,
+        view: &RoomView,
+        meta: &RoomMeta<'_>,
+        lang: Lang,
+    ) -> Result<String, RenderError> {
+        let mut ctx = Self::base(lang);
+        ctx.insert("code", meta.code);
+        ctx.insert("queue", &queue_ctx(view));
+        Ok(self.tera.render("room/_queue.html", &ctx)?)
     }
 
     /// An error toast, swapped into `#toasts`.

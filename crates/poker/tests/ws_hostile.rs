@@ -16,7 +16,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::Frame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{CloseCode, Data, OpCode};
 
 /// The server's per-message limit (`room::ws::MAX_MESSAGE_BYTES`).
-const LIMIT: usize = 4 * 1024;
+const LIMIT: usize = 16 * 1024;
 
 fn code_of(room: &Value) -> String {
     room["code"].as_str().unwrap_or_default().to_string()
@@ -60,7 +60,7 @@ async fn oversized_fragmented_and_invalid_frames_close_with_a_reason() -> anyhow
     let frame = close_frame(&mut big.ws).await?;
     let frame = frame.ok_or_else(|| anyhow::anyhow!("no close frame"))?;
     assert_eq!(frame.code, CloseCode::Size, "{frame:?}");
-    assert!(frame.reason.contains("4096"), "{frame:?}");
+    assert!(frame.reason.contains("16384"), "{frame:?}");
 
     // Fragments that only together pass the limit: closed the same way.
     let mut frag = Player::join(&server, &code, "Frag", None).await?;
@@ -77,7 +77,7 @@ async fn oversized_fragmented_and_invalid_frames_close_with_a_reason() -> anyhow
         .await?
         .ok_or_else(|| anyhow::anyhow!("no close frame"))?;
     assert_eq!(frame.code, CloseCode::Size, "{frame:?}");
-    assert!(frame.reason.contains("4096"), "{frame:?}");
+    assert!(frame.reason.contains("16384"), "{frame:?}");
 
     // Invalid UTF-8 in a text frame: closed, and the reason does not blame size.
     let mut bad = Player::join(&server, &code, "Bad", None).await?;

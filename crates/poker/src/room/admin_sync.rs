@@ -66,7 +66,7 @@ pub fn register(app: litebase::App, hubs: Arc<Hubs>, sweep: SweepTrigger) -> lit
             }
         });
     for action in ACTIONS {
-        for collection in ["participants", "rounds"] {
+        for collection in ["participants", "rounds", "stories"] {
             let h = hubs.clone();
             app = app.after_commit_of_others(store::APP, action, Some(collection), move |change| {
                 h.notify_room(text(change, "room"), HubMsg::Reload);

@@ -501,6 +501,8 @@ struct Conn {
     format: Format,
     /// A hash of the last personal fragment sent (HTML), to skip repeats.
     last_personal: Option<u64>,
+    /// The queue version last sent (HTML): the queue goes out only when it changed.
+    last_queue: Option<u64>,
 }
 
 /// An `{"type":"error","message":…}` frame.
@@ -843,6 +845,7 @@ impl Hub {
                 outbox,
                 format,
                 last_personal: None,
+                last_queue: None,
             },
         );
         // `presence` broadcasts, so the new connection gets its fragments.
@@ -963,6 +966,8 @@ impl Hub {
         };
         let mut anonymous = None;
         let mut shared: [Option<ByteString>; 2] = [None, None];
+        let queue_key = queue_fingerprint(&self.state);
+        let mut queue_html: [Option<ByteString>; 2] = [None, None];
         // JSON views: the anonymous view serialised once, each frame spliced from it.
         let mut frames: Option<ViewFrames> = None;
         let mut evicted = Vec::new();
@@ -1001,6 +1006,23 @@ impl Hub {
                     continue;
                 }
             }
+            if c.last_queue != Some(queue_key) {
+                let slot = &mut queue_html[lang.index()];
+                if slot.is_none() {
+                    let anon = anonymous.get_or_insert_with(|| view_for(&self.state, None, now));
+                    match self.renderer.queue(anon, &meta, lang) {
+                        Ok(html) => *slot = Some(ByteString::from(html)),
+                        Err(e) => tracing::error!(error = %e, "cannot render a story queue"),
+                    }
+                }
+                if let Some(frame) = slot.clone() {
+                    if let Err(e) = c.outbox.try_send(frame) {
+                        evicted.push((*id, e));
+                        continue;
+                    }
+                    c.last_queue = Some(queue_key);
+                }
+            }
             match self.renderer.personal(&view, &meta, lang) {
                 Ok(html) => {
                     let hash = fingerprint(&html);
@@ -1018,6 +1040,15 @@ impl Hub {
             self.drop_conn(id, &error);
         }
     }
+}
+
+/// What the `#queue` fragment shows: the stories and which one is on the table.
+fn queue_fingerprint(state: &RoomState) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    state.queue().hash(&mut hasher);
+    state.round().story().hash(&mut hasher);
+    hasher.finish()
 }
 
 fn fingerprint(html: &str) -> u64 {

@@ -86,7 +86,7 @@ impl StoryStatus {
 }
 
 /// A story of the queue.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Story {
     /// Stable id.
     pub id: StoryId,
@@ -194,7 +194,7 @@ pub fn url_text(raw: Option<&str>) -> Result<Option<String>, StoryError> {
 }
 
 /// The ordered queue of a room.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Queue(Vec<Story>);
 

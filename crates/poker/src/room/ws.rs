@@ -30,7 +30,7 @@ use crate::pages::{cookie, seat_cookie_name};
 use crate::render::Renderer;
 
 /// Largest client message accepted, in bytes; a larger one closes the connection.
-pub const MAX_MESSAGE_BYTES: usize = 4 * 1024;
+pub const MAX_MESSAGE_BYTES: usize = 16 * 1024;
 /// Messages a connection may send in a burst…
 const RATE_BURST: f64 = 40.0;
 /// …refilled at this many per second.
