@@ -82,15 +82,19 @@
     if (!button || button.disabled || !button.offsetParent) return;
     e.preventDefault();
     // Focus follows the story to its new place once the queue is redrawn.
-    pendingFocus = story.getAttribute("data-story");
+    pendingFocus = { id: story.getAttribute("data-story"), pos: story.getAttribute("data-pos"), up: e.key === "ArrowUp" };
     button.click();
   });
   var pendingFocus = null;
   document.addEventListener("htmx:oobAfterSwap", function () {
     if (!pendingFocus) return;
-    var story = document.querySelector('#queue .story[data-story="' + CSS.escape(pendingFocus) + '"] [data-move]');
+    var story = document.querySelector('#queue .story[data-story="' + CSS.escape(pendingFocus.id) + '"]');
+    // Other fragments may be swapped first: wait for the queue that shows the move.
+    if (!story || story.getAttribute("data-pos") === pendingFocus.pos) return;
+    var button = story.querySelector(pendingFocus.up ? "[data-move=up]" : "[data-move=down]");
     pendingFocus = null;
-    if (story) story.focus();
+    if (button && !button.disabled) button.focus();
+    else if (story.querySelector("[data-move]:not([disabled])")) story.querySelector("[data-move]:not([disabled])").focus();
   });
 
   function connection(state) {

@@ -184,12 +184,13 @@ struct StoryCtx<'a> {
 fn queue_ctx<'a>(view: &'a RoomView) -> QueueCtx<'a> {
     let stories = view.queue.stories();
     let count = |status: StoryStatus| stories.iter().filter(|s| s.status == status).count();
-    let numeric: Vec<f64> = stories
+    // A story being voted on again still counts with its last estimate.
+    let estimated: Vec<&str> = stories
         .iter()
-        .filter(|s| s.status == StoryStatus::Estimated)
+        .filter(|s| matches!(s.status, StoryStatus::Estimated | StoryStatus::Active))
         .filter_map(|s| s.estimate.as_deref())
-        .filter_map(estimate_points)
         .collect();
+    let numeric: Vec<f64> = estimated.iter().filter_map(|e| estimate_points(e)).collect();
     QueueCtx {
         stories: stories
             .iter()
@@ -208,8 +209,8 @@ fn queue_ctx<'a>(view: &'a RoomView) -> QueueCtx<'a> {
             })
             .collect(),
         total: stories.len(),
-        pending: count(StoryStatus::Pending) + count(StoryStatus::Active),
-        estimated: count(StoryStatus::Estimated),
+        pending: stories.len() - estimated.len() - count(StoryStatus::Skipped),
+        estimated: estimated.len(),
         skipped: count(StoryStatus::Skipped),
         points: (!numeric.is_empty()).then(|| number(Some(numeric.iter().sum()))),
     }

@@ -107,13 +107,14 @@ fn summary_context(state: &RoomState, code: &str, room_title: &str) -> Context {
             agreement: agreement(h),
         })
         .collect();
-    let estimated = stories
-        .iter()
-        .filter(|s| s.status == StoryStatus::Estimated)
-        .count();
+    // A story being voted on again still counts with its last estimate.
+    let has_estimate = |s: &&crate::room::stories::Story| {
+        matches!(s.status, StoryStatus::Estimated | StoryStatus::Active) && s.estimate.is_some()
+    };
+    let estimated = stories.iter().filter(has_estimate).count();
     let points: Vec<f64> = stories
         .iter()
-        .filter(|s| s.status == StoryStatus::Estimated)
+        .filter(has_estimate)
         .filter_map(|s| s.estimate.as_deref().and_then(estimate_points))
         .chain(
             history
@@ -139,7 +140,7 @@ fn summary_context(state: &RoomState, code: &str, room_title: &str) -> Context {
     ctx.insert("skipped", &count(StoryStatus::Skipped));
     ctx.insert(
         "waiting",
-        &(count(StoryStatus::Pending) + count(StoryStatus::Active)),
+        &(stories.len() - estimated - count(StoryStatus::Skipped)),
     );
     ctx.insert("rounds", &history.len());
     ctx.insert("people", &state.participants().len());
