@@ -1,5 +1,6 @@
-// Planning poker page behaviour: theme toggle, card shortcuts, connection state,
-// copy buttons, toasts, the countdown (an Alpine component) and the reveal flip.
+// Planning poker page behaviour: theme toggle, card shortcuts, the skip link,
+// connection state, copy buttons, toasts, the everyone-voted cue, the countdown (an
+// Alpine component) and the reveal flip.
 (function () {
   "use strict";
   var root = document.documentElement;
@@ -24,18 +25,91 @@
     }
   });
 
-  // Keyboard: the key shown on a card picks it (not while typing in a field).
+  // Keyboard: typing a card's keys (shown on the card, computed by the server:
+  // room/keys.rs) picks it, not while typing in a field. "8" picks 8; "1" then "3"
+  // picks 13; "1" alone picks 1 once no next key came within the pick delay (600 ms),
+  // since 13 starts with 1. A name picked by its first letters ignores the rest of
+  // it typed in full ("xxl" after "xx" picked XXL). Enter picks a pending card now.
+  var typed = "", pending = null, rest = "", keyTimer = null, restTimer = null;
+  function handCards() {
+    return Array.prototype.slice.call(document.querySelectorAll("#hand [data-testid=card][data-keys]"));
+  }
+  function pickDelay() {
+    var cards = document.querySelector("#hand .cards[data-pick-delay]");
+    return cards ? Number(cards.getAttribute("data-pick-delay")) || 600 : 600;
+  }
+  function showTyping(prefix) {
+    var group = document.querySelector("#hand .cards");
+    if (group) group.classList.toggle("typing", !!prefix);
+    handCards().forEach(function (c) {
+      c.classList.toggle("keying", !!prefix && c.getAttribute("data-keys").indexOf(prefix) === 0);
+    });
+  }
+  function keepRest() {
+    clearTimeout(restTimer);
+    restTimer = setTimeout(function () { rest = ""; }, pickDelay());
+  }
+  function pickCard(label) {
+    clearTimeout(keyTimer);
+    typed = ""; pending = null;
+    showTyping("");
+    var card = handCards().filter(function (c) { return c.getAttribute("data-card") === label; })[0];
+    if (!card || card.disabled) return;
+    var keys = card.getAttribute("data-keys"), whole = label.toLowerCase();
+    rest = whole.indexOf(keys) === 0 ? whole.slice(keys.length) : "";
+    keepRest();
+    card.focus();
+    card.click();
+  }
   document.addEventListener("keydown", function (e) {
     if (e.ctrlKey || e.metaKey || e.altKey) return;
     var t = e.target;
     if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) return;
-    var key = (e.key || "").toLowerCase();
-    var card = document.querySelector('#hand [data-key="' + CSS.escape(key) + '"]');
-    if (card && !card.disabled) {
+    if (e.key === "Enter" && pending !== null) {
       e.preventDefault();
-      card.focus();
-      card.click();
+      pickCard(pending);
+      return;
     }
+    if (!e.key || e.key.length !== 1 || e.key === " ") return;
+    var key = e.key.toLowerCase();
+    var cards = handCards().filter(function (c) { return !c.disabled; });
+    if (!cards.length) return;
+    if (rest && rest.charAt(0) === key) {
+      rest = rest.slice(1);
+      keepRest();
+      e.preventDefault();
+      return;
+    }
+    rest = "";
+    var starting = function (prefix) {
+      return cards.filter(function (c) { return c.getAttribute("data-keys").indexOf(prefix) === 0; });
+    };
+    var next = typed + key, found = starting(next);
+    if (!found.length && typed) { next = key; found = starting(next); }
+    clearTimeout(keyTimer);
+    if (!found.length) { typed = ""; pending = null; showTyping(""); return; }
+    e.preventDefault();
+    typed = next;
+    var exact = found.filter(function (c) { return c.getAttribute("data-keys") === next; })[0];
+    pending = exact ? exact.getAttribute("data-card") : null;
+    if (exact && found.length === 1) { pickCard(pending); return; }
+    showTyping(next);
+    keyTimer = setTimeout(function () {
+      if (pending !== null) pickCard(pending);
+      else { typed = ""; showTyping(""); }
+    }, pickDelay());
+  });
+
+  // The skip link lands on the hand: on the first card one may pick, else the hand.
+  document.addEventListener("click", function (e) {
+    var skip = e.target.closest && e.target.closest("a[data-skip-cards]");
+    if (!skip) return;
+    var card = document.querySelector("#hand [data-testid=card]:not([disabled])");
+    var target = card || document.getElementById("hand");
+    if (!target) return;
+    e.preventDefault();
+    target.focus();
+    target.scrollIntoView({ block: "nearest" });
   });
 
   // Story queue: moderators drag a story (by its grip) onto another to put it
@@ -159,6 +233,82 @@
         if (toast.getAttribute("data-timed") !== "sticky") toast.remove();
       }, 6000);
     });
+  });
+
+  // "Everyone has voted", for moderators: the server marks #controls
+  // (data-all-voted) and highlights Reveal; here the polite announcement, and a
+  // short chime when the moderator switched the sound on (off by default,
+  // remembered in this browser; WebAudio, no sound file).
+  var SOUND_KEY = "poker.sound.everyoneVoted";
+  var audio = null;
+  var allVoted = false;
+  function soundOn() {
+    try { return localStorage.getItem(SOUND_KEY) === "on"; } catch (err) { return false; }
+  }
+  function chime() {
+    var Ctx = window.AudioContext || window.webkitAudioContext;
+    if (!Ctx) return;
+    try {
+      audio = audio || new Ctx();
+      if (audio.state === "suspended" && audio.resume) audio.resume();
+      var start = audio.currentTime;
+      [660, 880].forEach(function (freq, i) {
+        var osc = audio.createOscillator(), gain = audio.createGain();
+        var at = start + i * 0.16;
+        osc.type = "sine";
+        osc.frequency.value = freq;
+        gain.gain.setValueAtTime(0.0001, at);
+        gain.gain.exponentialRampToValueAtTime(0.2, at + 0.02);
+        gain.gain.exponentialRampToValueAtTime(0.0001, at + 0.3);
+        osc.connect(gain).connect(audio.destination);
+        osc.start(at);
+        osc.stop(at + 0.32);
+      });
+    } catch (err) { /* no audio here: the visual cue stays */ }
+  }
+  function syncCue() {
+    var toggle = document.querySelector("[data-sound-toggle]");
+    if (toggle) toggle.checked = soundOn();
+    var controls = document.getElementById("controls");
+    var now = !!controls && controls.getAttribute("data-all-voted") === "true";
+    var announcer = document.getElementById("announcer");
+    if (now && !allVoted) {
+      if (announcer) announcer.textContent = announcer.getAttribute("data-everyone-voted");
+      if (soundOn()) chime();
+    } else if (!now && allVoted && announcer) {
+      announcer.textContent = "";
+    }
+    allVoted = now;
+  }
+  document.addEventListener("change", function (e) {
+    if (!e.target.matches || !e.target.matches("[data-sound-toggle]")) return;
+    try { localStorage.setItem(SOUND_KEY, e.target.checked ? "on" : "off"); } catch (err) { /* private mode */ }
+    // A user gesture: the moment a browser lets a page start its audio.
+    if (e.target.checked) {
+      var Ctx = window.AudioContext || window.webkitAudioContext;
+      if (Ctx && !audio) { try { audio = new Ctx(); } catch (err) { audio = null; } }
+      if (audio && audio.state === "suspended" && audio.resume) audio.resume();
+    }
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    var controls = document.getElementById("controls");
+    allVoted = !!controls && controls.getAttribute("data-all-voted") === "true";
+    syncCue();
+  });
+  document.addEventListener("htmx:oobAfterSwap", syncCue);
+
+  // A card that had focus keeps it when the hand is drawn again (after a vote).
+  var focusedCard = null;
+  document.addEventListener("htmx:oobBeforeSwap", function () {
+    var active = document.activeElement;
+    focusedCard = active && active.closest && active.closest("#hand [data-testid=card]")
+      ? active.getAttribute("data-card") : null;
+  });
+  document.addEventListener("htmx:oobAfterSwap", function () {
+    if (focusedCard === null || (document.activeElement && document.activeElement !== document.body)) return;
+    var again = handCards().concat(Array.prototype.slice.call(document.querySelectorAll("#hand [data-testid=card]")))
+      .filter(function (c) { return c.getAttribute("data-card") === focusedCard; })[0];
+    if (again) again.focus();
   });
 
   // The countdown: the server sends the deadline and its own clock, so a skewed

@@ -149,7 +149,7 @@ function handle(req, res, url) {
     });
   }
   const f = frags(room, me, lang);
-  return send(200, page(lang, room.name, `${f['room-header']}<p data-testid="connection" data-state="closed">conn</p><label>Share <input data-testid="share-link" readonly value="${base}/r/${room.code}"></label>${room.people[0] === me ? `<label>Host link <input data-testid="host-link" readonly value="${base}/r/${room.code}/seat/${me.token}"></label>` : ''}${f.round}${f.hand}${f.controls}${f.results}${f.participants}${f.history}`, CLIENT));
+  return send(200, page(lang, room.name, `${f['room-header']}<p data-testid="connection" data-state="closed">conn</p><label>Share <input data-testid="share-link" readonly value="${base}/r/${room.code}"></label><label>Your link <input data-testid="seat-link" readonly value="${base}/r/${room.code}/seat/${me.token}"></label>${f.round}${f.hand}${f.controls}${f.results}${f.participants}${f.history}`, CLIENT));
 }
 
 const addr = process.argv[process.argv.indexOf('--http') + 1] || '127.0.0.1:0';

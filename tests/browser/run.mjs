@@ -13,6 +13,9 @@
 // passed; 1 on a failure; 124 when the whole run exceeds BROWSER_TIMEOUT_MS.
 // After them, once (English, desktop), the host-tools scenario (host_tools.mjs); name
 // `host-tools` on the command line to run it alone or with chosen combinations.
+// Then the comfort scenario (comfort.mjs: keyboard voting, spectators, personal links,
+// the everyone-voted cue, the phone layout at 360 px…) for en/fr × desktop/phone; name
+// `comfort` to run its four alone, or `comfort-fr-phone` for one.
 // Then the admin UI scenario (admin.mjs) on a server of its own that starts without a
 // superuser; name `admin` to run it alone. Then passkeys (passkeys.mjs, Chromium's
 // virtual authenticator) on a server of its own; name `passkeys` to run it alone.
@@ -29,6 +32,7 @@ import { ADMIN, runHostToolsScenario } from './host_tools.mjs';
 import { runAdminScenario } from './admin.mjs';
 import { runPasskeyScenario } from './passkeys.mjs';
 import { runStoriesScenario } from './stories.mjs';
+import { runComfortScenario } from './comfort.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const TOTAL_TIMEOUT_MS = Number(process.env.BROWSER_TIMEOUT_MS || 600_000);
@@ -67,10 +71,13 @@ process.on('unhandledRejection', (e) => { console.error(e); finish(1, 'runner cr
 async function main() {
   const all = LANGS.flatMap((lang) => Object.keys(VIEWPORTS).map((viewport) => ({ lang, viewport })));
   const wanted = process.argv.slice(2);
-  const named = ['host-tools', 'admin', 'passkeys'];
-  const unknown = wanted.filter((w) => !named.includes(w) && !all.some((c) => `${c.lang}-${c.viewport}` === w));
+  const named = ['host-tools', 'admin', 'passkeys', 'comfort'];
+  const comfortNamed = (w) => all.some((c) => `comfort-${c.lang}-${c.viewport}` === w);
+  const unknown = wanted.filter((w) => !named.includes(w) && !comfortNamed(w) && !all.some((c) => `${c.lang}-${c.viewport}` === w));
   if (unknown.length) return finish(2, `unknown combination(s) ${unknown.join(', ')}; known: ${all.map((c) => `${c.lang}-${c.viewport}`).join(', ')}, ${named.join(', ')}`);
   const combos = wanted.length ? all.filter((c) => wanted.includes(`${c.lang}-${c.viewport}`)) : all;
+  const comfortCombos = !wanted.length || wanted.includes('comfort') ? all
+    : all.filter((c) => wanted.includes(`comfort-${c.lang}-${c.viewport}`));
   const hostTools = !wanted.length || wanted.includes('host-tools');
   const adminUi = !wanted.length || wanted.includes('admin');
   const passkeys = !wanted.length || wanted.includes('passkeys');
@@ -79,7 +86,7 @@ async function main() {
   const bin = path.resolve(HERE, process.env.POKER_BIN || '../../target/debug/poker');
 
   rmSync(ARTIFACTS, { recursive: true, force: true });
-  const needsShared = combos.length > 0 || hostTools;
+  const needsShared = combos.length > 0 || hostTools || comfortCombos.length > 0;
   if (needsShared) server = await startServer(bin, { superuser: hostTools ? ADMIN : undefined, onUnexpectedExit: (why) => finish(1, `the poker server stopped during the tests: ${why}`) });
   if (server) log(`poker is up at ${server.url}`);
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 30_000 });
@@ -114,6 +121,16 @@ async function main() {
       failures.push('host-tools');
     }
   }
+  for (const { lang, viewport } of comfortCombos) {
+    const started = Date.now();
+    try {
+      await runComfortScenario({ browser, baseUrl: server.url, lang, viewport, timeoutMs: STEP_TIMEOUT_MS });
+      log(`ok   comfort-${lang}-${viewport} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    } catch (e) {
+      log(`FAIL comfort-${lang}-${viewport} (${((Date.now() - started) / 1000).toFixed(1)} s)\n${e.message}`);
+      failures.push(`comfort-${lang}-${viewport}`);
+    }
+  }
   if (adminUi) {
     const started = Date.now();
     try {
@@ -134,7 +151,7 @@ async function main() {
       failures.push('passkeys');
     }
   }
-  const total = 2 * combos.length + (hostTools ? 1 : 0) + (adminUi ? 1 : 0) + (passkeys ? 1 : 0);
+  const total = 2 * combos.length + comfortCombos.length + (hostTools ? 1 : 0) + (adminUi ? 1 : 0) + (passkeys ? 1 : 0);
   log(`screenshots in ${ARTIFACTS}`);
   if (failures.length) return finish(1, `${failures.length} of ${total} scenario(s) failed: ${failures.join(', ')}`);
   log(`all ${total} scenario(s) passed`);

@@ -131,8 +131,8 @@ export async function runRoomScenario({ browser, baseUrl, lang, viewport, timeou
       shareUrl = await host.page.locator('[data-testid=share-link]').inputValue();
       check(new URL(shareUrl, baseUrl).pathname.replace(/\/$/, '') === `/r/${code}`, `share link ${shareUrl} is not /r/${code}`);
       check(await host.page.locator('[data-testid=expires]').count() > 0, 'the room page does not say when the room expires ([data-testid=expires])');
-      const hostLink = await host.page.locator('[data-testid=host-link]').inputValue();
-      check(new RegExp(`^https?://[^/]+/r/${code}/seat/[^/]+$`).test(hostLink), `host link ${hostLink} is not an absolute /r/${code}/seat/{token} URL`);
+      const hostLink = await host.page.locator('[data-testid=seat-link]').inputValue();
+      check(new RegExp(`^https?://[^/]+/r/${code}/seat/[^/]+$`).test(hostLink), `host's personal link ${hostLink} is not an absolute /r/${code}/seat/{token} URL`);
     });
 
     await step('the others join through the share link', async () => {

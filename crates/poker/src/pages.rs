@@ -301,13 +301,22 @@ fn join_page(
     let mut ctx = Context::new();
     let room_name = snap.state.name().map(str::to_owned);
     ctx.insert("code", code);
-    ctx.insert("room_title", room_name.as_deref().unwrap_or(code));
+    ctx.insert("room_title", &room_title(req, room_name.as_deref(), code));
     ctx.insert("room_name", &room_name);
     ctx.insert("locked", &snap.state.locked());
     ctx.insert("allow_spectators", &snap.state.settings().allow_spectators);
     ctx.insert("name", name);
     ctx.insert("error", &error);
     render(req, renderer, status, "join.html", &ctx)
+}
+
+/// What a room is called in titles: its name, else "Room CODE" in the page's
+/// language (never the brand alone, so two unnamed rooms' tabs differ).
+fn room_title(req: &HttpRequest, name: Option<&str>, code: &str) -> String {
+    match name {
+        Some(name) => name.to_owned(),
+        None => format!("{} {code}", i18n::text(lang_of(req).0, "untitled_room")),
+    }
 }
 
 async fn room_page(
@@ -339,14 +348,12 @@ async fn room_page(
     let mine = view_for(&snap.state, Some(&me), now);
     let mut ctx = renderer.room_context(&anonymous, &mine, &meta, lang);
     let base = base_url(&core, &req);
-    let room_name = snap.state.name().map(str::to_owned);
-    ctx.insert("room_title", room_name.as_deref().unwrap_or(&code));
+    ctx.insert("room_title", &room_title(&req, snap.state.name(), &code));
     ctx.insert("share_url", &format!("{base}/r/{code}"));
-    let host_url = match (&token, snap.state.host() == &me) {
-        (Some(token), true) => Some(format!("{base}/r/{code}/seat/{token}")),
-        _ => None,
-    };
-    ctx.insert("host_url", &host_url);
+    // Everyone seated gets their own link (the host's is the host link): opened
+    // on another device, it moves the seat there (`seat_link`).
+    let seat_url = token.map(|token| format!("{base}/r/{code}/seat/{token}"));
+    ctx.insert("seat_url", &seat_url);
     render(&req, &renderer, StatusCode::OK, "room.html", &ctx)
 }
 

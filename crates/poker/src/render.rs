@@ -85,12 +85,6 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
 ];
 
-/// Keys picking cards, in deck order: digits first, then a keyboard row.
-const CARD_KEYS: &[&str] = &[
-    "1", "2", "3", "4", "5", "6", "7", "8", "9", "0", "q", "w", "e", "r", "t", "y", "u", "i", "o",
-    "p", "a", "s", "d", "f", "g", "h", "j", "k", "l",
-];
-
 /// What a room fragment needs besides the view.
 #[derive(Debug, Clone)]
 pub struct RoomMeta<'a> {
@@ -122,6 +116,7 @@ struct PersonView<'a> {
     co_host: bool,
     presence: PresenceStatus,
     voted: bool,
+    changed: bool,
     card: Option<&'a str>,
     outlier: bool,
 }
@@ -238,7 +233,8 @@ struct TimerCtx {
 #[derive(Serialize)]
 struct HandCard<'a> {
     label: &'a str,
-    key: Option<&'static str>,
+    /// What to type to pick it ([`crate::room::keys`]).
+    key: Option<String>,
     mine: bool,
 }
 
@@ -375,6 +371,7 @@ fn person(p: &ParticipantView) -> PersonView<'_> {
         co_host: p.co_host,
         presence: p.presence,
         voted: p.voted,
+        changed: p.changed,
         card: p.card.as_deref(),
         outlier: p.outlier,
     }
@@ -501,13 +498,14 @@ impl Renderer {
         let cards: Vec<HandCard<'_>> = view
             .deck
             .iter()
-            .enumerate()
-            .map(|(i, c)| HandCard {
+            .zip(crate::room::keys::key_sequences(&view.deck))
+            .map(|(c, key)| HandCard {
                 label: &c.label,
-                key: CARD_KEYS.get(i).copied(),
+                key,
                 mine: Some(c.label.as_str()) == my_card,
             })
             .collect();
+        ctx.insert("pick_delay_ms", &crate::room::keys::PICK_DELAY_MS);
         ctx.insert("cards", &cards);
         let seat = me.and_then(|v| {
             let p = view.participants.iter().find(|p| p.id == v.id)?;
@@ -529,6 +527,7 @@ impl Renderer {
         let moderator = seat.as_ref().is_some_and(|s| s.is_moderator);
         ctx.insert("me", &seat);
         ctx.insert("has_vote", &my_card.is_some());
+        ctx.insert("everyone_voted", &view.round.everyone_voted);
         ctx.insert("suggestion", &suggestion(view));
         if moderator {
             let members: Vec<Member<'_>> = view
@@ -702,7 +701,9 @@ mod tests {
         assert!(!html.contains(">13<"), "the card leaked: {html}");
         let mine = personal(&state, "x");
         assert!(
-            mine.contains("data-card=\"13\" data-key=\"7\" aria-pressed=\"true\""),
+            mine.contains(
+                "data-card=\"13\" data-keys=\"13\" aria-keyshortcuts=\"13\" aria-pressed=\"true\""
+            ),
             "{mine}"
         );
         let hers = personal(&state, "h");
@@ -761,11 +762,13 @@ mod tests {
             );
             ctx.insert("room_title", "AbC123");
             ctx.insert("share_url", "http://x/r/AbC123");
-            ctx.insert("host_url", "http://x/r/AbC123/seat/t");
+            ctx.insert("seat_url", "http://x/r/AbC123/seat/t");
             let page = r.page("room.html", lang, &ctx).unwrap();
             for id in [
                 "share-link",
-                "host-link",
+                "seat-link",
+                "room-code",
+                "announcer",
                 "participant",
                 "connection",
                 "expires",
@@ -798,6 +801,152 @@ mod tests {
         let host = personal(&state, "h");
         assert!(host.contains("data-testid=\"timer-stop\""));
         assert!(host.contains("name=\"seconds\" min=\"5\" max=\"3600\" step=\"5\" value=\"90\""));
+    }
+
+    #[test]
+    fn spectators_watch_and_are_offered_no_round_controls() {
+        let state = room()
+            .apply(
+                Command::Join {
+                    participant: "s".into(),
+                    name: "Sam".into(),
+                    role: Role::Spectator,
+                },
+                Timestamp(2),
+            )
+            .unwrap()
+            .0;
+        for phase in ["voting", "revealed"] {
+            let state = if phase == "revealed" {
+                state
+                    .apply(Command::Reveal { by: "h".into() }, Timestamp(3))
+                    .unwrap()
+                    .0
+            } else {
+                state.clone()
+            };
+            for lang in Lang::ALL {
+                let html = shared(&state, lang);
+                let row = html
+                    .split("data-testid=\"participant\"")
+                    .find(|r| r.contains("data-name=\"Sam\""))
+                    .unwrap_or_default();
+                let row = &row[..row.find("</li>").unwrap_or(row.len())];
+                let watching = i18n::text(lang, "watching");
+                assert!(row.contains(watching), "{phase} {lang:?}: {row}");
+                for word in ["waiting", "voted"] {
+                    assert!(
+                        !row.contains(&format!(">{}<", i18n::text(lang, word))),
+                        "{phase} {lang:?}: {row}"
+                    );
+                }
+            }
+        }
+        let sam = personal(&state, "s");
+        for id in ["reveal", "reset", "next-round", "topic-form"] {
+            assert!(
+                !sam.contains(&format!("data-testid=\"{id}\"")),
+                "{id}: {sam}"
+            );
+        }
+        assert!(sam.contains(">Join as voter<"), "{sam}");
+        let voter = personal(&state, "x");
+        assert!(voter.contains("data-testid=\"reveal\"") && voter.contains(">Watch only<"));
+    }
+
+    #[test]
+    fn no_empty_topic_heading_and_unnamed_rooms_show_their_code() {
+        let html = shared(&room(), Lang::En);
+        assert!(!html.contains("<h2 class=\"topic\""), "{html}");
+        assert!(html.contains("data-testid=\"no-topic\">No topic yet<"));
+        assert!(html.contains("<h1>Room AbC123"), "{html}");
+        assert!(shared(&room(), Lang::Fr).contains("<h1>Salle AbC123"));
+        let state = room()
+            .apply(
+                Command::SetTopic {
+                    by: "h".into(),
+                    topic: "Login".into(),
+                },
+                Timestamp(2),
+            )
+            .unwrap()
+            .0;
+        assert!(
+            shared(&state, Lang::En)
+                .contains("<h2 class=\"topic\" data-testid=\"topic\">Login</h2>")
+        );
+    }
+
+    #[test]
+    fn cards_show_what_to_type_and_moderators_hear_when_everyone_voted() {
+        let mine = personal(&room(), "x");
+        for (card, keys) in [
+            ("1", "1"),
+            ("13", "13"),
+            ("8", "8"),
+            ("?", "?"),
+            ("☕", "c"),
+        ] {
+            assert!(
+                mine.contains(&format!(
+                    "data-card=\"{card}\" data-keys=\"{keys}\" aria-keyshortcuts=\"{keys}\""
+                )),
+                "{card}: {mine}"
+            );
+        }
+        assert!(mine.contains("<kbd aria-hidden=\"true\">13</kbd>"));
+        assert!(mine.contains("data-pick-delay=\"600\""));
+        // `x` voted, the host has not: no cue yet.
+        let host = personal(&room(), "h");
+        assert!(
+            host.contains("data-all-voted=\"false\"")
+                && !host.contains("data-testid=\"all-voted\"")
+        );
+        assert!(
+            host.contains("data-testid=\"sound-toggle\""),
+            "moderators get the switch"
+        );
+        assert!(!mine.contains("data-testid=\"sound-toggle\""));
+        let state = room()
+            .apply(
+                Command::Vote {
+                    by: "h".into(),
+                    card: "5".into(),
+                },
+                Timestamp(2),
+            )
+            .unwrap()
+            .0;
+        let host = personal(&state, "h");
+        assert!(host.contains("data-all-voted=\"true\""), "{host}");
+        assert!(host.contains("data-testid=\"all-voted\""));
+        assert!(
+            host.contains("btn primary ready\" data-testid=\"reveal\""),
+            "{host}"
+        );
+        let voter = personal(&state, "x");
+        assert!(
+            voter.contains("data-all-voted=\"false\""),
+            "the cue is the moderators'"
+        );
+    }
+
+    #[test]
+    fn a_changed_vote_shows_a_mark_without_the_card() {
+        let state = room()
+            .apply(
+                Command::Vote {
+                    by: "x".into(),
+                    card: "3".into(),
+                },
+                Timestamp(2),
+            )
+            .unwrap()
+            .0;
+        let html = shared(&state, Lang::En);
+        assert!(html.contains("data-testid=\"vote-changed\""), "{html}");
+        assert!(!html.contains(">13<") && !html.contains(">3<"), "{html}");
+        assert!(shared(&state, Lang::Fr).contains("modifié"));
     }
 
     #[test]

@@ -173,12 +173,14 @@ async fn create_join_vote_and_reveal_through_pages_and_html_sockets() -> anyhow:
     );
     let ada = seat_cookie(&created, &format!("pk_{code}"))?;
 
-    // The host sees the room with the share and host links; the name is escaped.
+    // The host sees the room with the share link, the code and their own link;
+    // the name is escaped.
     let room = get(&server.url(&location), Some(&ada))?;
     assert_eq!(room.status, 200);
     for id in [
         "share-link",
-        "host-link",
+        "room-code",
+        "seat-link",
         "participant",
         "card",
         "reveal",
@@ -196,7 +198,7 @@ async fn create_join_vote_and_reveal_through_pages_and_html_sockets() -> anyhow:
     // Someone without a seat gets the join form, and joins.
     let stranger = get(&server.url(&location), None)?;
     assert!(stranger.body.contains("data-testid=\"join-room\""));
-    assert!(!stranger.body.contains("data-testid=\"host-link\""));
+    assert!(!stranger.body.contains("data-testid=\"seat-link\""));
     let joined = post_form(
         &server.url(&format!("/r/{code}/join")),
         &[("name", "Bob"), ("role", "voter")],
@@ -207,10 +209,26 @@ async fn create_join_vote_and_reveal_through_pages_and_html_sockets() -> anyhow:
     assert_ne!(ada, bob);
     let bobs_room = get(&server.url(&location), Some(&bob))?;
     assert!(bobs_room.body.contains("data-testid=\"card\""));
-    assert!(
-        !bobs_room.body.contains("data-testid=\"host-link\""),
-        "only the host has it"
+    // Bob has a personal link too: his own seat, never the host's.
+    let token_of = |cookie: &str| cookie.split_once('=').map(|(_, t)| t.to_string());
+    let (ada_token, bob_token) = (
+        token_of(&ada).unwrap_or_default(),
+        token_of(&bob).unwrap_or_default(),
     );
+    assert!(
+        bobs_room
+            .body
+            .contains(&format!("/r/{code}/seat/{bob_token}\"")),
+        "Bob's own link"
+    );
+    assert!(
+        !bobs_room.body.contains(&ada_token),
+        "Bob never sees the host's token"
+    );
+    // Opened on another device (no cookie), it takes Bob's seat there.
+    let moved = get(&server.url(&format!("/r/{code}/seat/{bob_token}")), None)?;
+    assert_eq!(moved.status, 303);
+    assert_eq!(seat_cookie(&moved, &format!("pk_{code}"))?, bob);
 
     // Both connect in HTML mode with their cookies: shared and personal fragments.
     let mut ada_ws = connect_html(&server, &code, Some(&ada)).await?;
@@ -242,7 +260,9 @@ async fn create_join_vote_and_reveal_through_pages_and_html_sockets() -> anyhow:
     // Bob's own hand marks his card.
     let hand = frame_where(&mut bob_ws, |f| f.contains("aria-pressed=\"true\"")).await?;
     assert!(
-        hand.contains("data-card=\"8\" data-key=\"6\" aria-pressed=\"true\""),
+        hand.contains(
+            "data-card=\"8\" data-keys=\"8\" aria-keyshortcuts=\"8\" aria-pressed=\"true\""
+        ),
         "{hand}"
     );
 
@@ -329,6 +349,22 @@ fn links_languages_assets_and_the_404_page() -> anyhow::Result<()> {
     // Assets: versioned, immutable.
     let room = get(&server.url(&format!("/r/{code}")), Some(&cookie))?;
     assert!(room.body.contains("data-card=\"XL\""));
+    // An unnamed room is titled by its code, in the page's language.
+    assert!(
+        room.body
+            .contains(&format!("<title>Room {code} · Planning Poker</title>")),
+        "{}",
+        room.body
+    );
+    assert!(room.body.contains(&format!("<h1>Room {code}")));
+    let french = get(&server.url(&format!("/r/{code}?lang=fr")), Some(&cookie))?;
+    assert!(
+        french
+            .body
+            .contains(&format!("<title>Salle {code} · Planning Poker</title>"))
+    );
+    // The skip link goes to the cards.
+    assert!(room.body.contains("<a class=\"skip\" href=\"#hand\""));
     let css = room
         .body
         .split("href=\"")

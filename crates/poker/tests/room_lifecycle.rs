@@ -1,5 +1,6 @@
 //! A room's life around the game, against the real binary: idle rooms expire and
-//! are swept, admin edits through `/api` reach connected players live, bad
+//! are swept while rooms with people connected stay, a running countdown survives
+//! a restart, admin edits through `/api` reach connected players live, bad
 //! settings stop the start, and the room metrics are served.
 
 mod support;
@@ -54,10 +55,36 @@ async fn idle_rooms_expire_and_active_rooms_stay() -> anyhow::Result<()> {
         support::room_record_id(&server, &token, &active)?.is_some(),
         "the active room stays"
     );
-    // Once idle, the active room expires too, and its players are told.
-    assert!(player.error().await?.contains("this room expired"));
-    assert!(player.closed().await);
-    assert_eq!(support::room_record_id(&server, &token, &active)?, None);
+    // Sitting connected without doing anything keeps the room too, well past its
+    // lifetime: the sweeper spares it, and its expiry keeps moving.
+    let expires = |server: &litebase::testing::ServerProcess| -> anyhow::Result<String> {
+        let id = support::room_record_id(server, &token, &active)?
+            .ok_or_else(|| anyhow::anyhow!("the connected room was deleted"))?;
+        let row = Http::new().get_auth(
+            &server.url(&format!("/api/collections/rooms/records/{id}")),
+            &token,
+        )?;
+        Ok(row.json["expires"].as_str().unwrap_or_default().to_string())
+    };
+    let before = expires(&server)?;
+    tokio::time::sleep(Duration::from_secs(7)).await;
+    let after = expires(&server)?;
+    assert!(
+        after > before,
+        "expires moves on while connected: {before} → {after}"
+    );
+    player.act(json!({"type": "vote", "value": "8"})).await?;
+    // Once nobody is connected, the room expires after its lifetime.
+    drop(player);
+    let mut gone = false;
+    for _ in 0..100 {
+        if support::room_record_id(&server, &token, &active)?.is_none() {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(gone, "the room left by everyone expires");
     for c in ["participants", "rounds", "votes"] {
         let left = Http::new().get_auth(
             &server.url(&format!("/api/collections/{c}/records")),
@@ -69,6 +96,44 @@ async fn idle_rooms_expire_and_active_rooms_stay() -> anyhow::Result<()> {
             left.text
         );
     }
+    Ok(())
+}
+
+/// A countdown running when the server is killed keeps its deadline after the
+/// restart (its start is stored with the room), then ends as it would have.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_countdown_survives_a_restart() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let mut server = support::serve(dir.path(), &["--log-level", "warn"])?;
+    let room = create_room(&server)?;
+    let code = code_of(&room);
+    let host_token = room["hostToken"].as_str().unwrap_or_default().to_string();
+    let mut host = Player::join(&server, &code, "Host", Some(&host_token)).await?;
+    host.act(json!({"type": "timer", "seconds": "600"})).await?;
+    host.act(json!({"type": "timer_start"})).await?;
+    let view = host.view_where(|v| v["timer"]["deadline"].is_u64()).await?;
+    let deadline = view["timer"]["deadline"].clone();
+    server.signal("KILL")?;
+    server.wait(Duration::from_secs(10));
+
+    let server = support::serve(dir.path(), &["--log-level", "warn"])?;
+    let mut host = Player::join(&server, &code, "Host", Some(&host_token)).await?;
+    let view = host.view_where(|v| !v["timer"].is_null()).await?;
+    assert_eq!(view["timer"]["duration_secs"], 600, "{view}");
+    assert_eq!(
+        view["timer"]["deadline"], deadline,
+        "still counting: {view}"
+    );
+    // Stopping it is stored too: after another restart it stays stopped.
+    host.act(json!({"type": "timer_stop"})).await?;
+    drop(host);
+    let mut server = server;
+    server.signal("KILL")?;
+    server.wait(Duration::from_secs(10));
+    let server = support::serve(dir.path(), &["--log-level", "warn"])?;
+    let mut host = Player::join(&server, &code, "Host", Some(&host_token)).await?;
+    let view = host.view_where(|v| !v["timer"].is_null()).await?;
+    assert!(view["timer"]["deadline"].is_null(), "{view}");
     Ok(())
 }
 

@@ -346,3 +346,65 @@ async fn absent_people_turn_gone_and_stop_holding_up_auto_reveal() -> anyhow::Re
     assert_eq!(participant(&view, &bob_id)["presence"], "gone", "{view}");
     Ok(())
 }
+
+/// Over real sockets: a changed vote is marked in everyone's frame without its
+/// card, "everyone voted" shows once every present voter has, and a spectator is
+/// refused the round's controls by the server (not only by the page).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changed_votes_everyone_voted_and_spectators_over_the_wire() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let server = start(dir.path())?;
+    let room = create_room(&server)?;
+    let code = room["code"].as_str().unwrap_or_default().to_string();
+    let host_token = room["hostToken"].as_str().unwrap_or_default();
+    let mut host = Player::join(&server, &code, "Host", Some(host_token)).await?;
+    host.act(json!({"type": "role", "role": "spectator"}))
+        .await?;
+    let mut ann = Player::join(&server, &code, "Ann", None).await?;
+    let mut bob = Player::join(&server, &code, "Bob", None).await?;
+    let mut sam = Player::connect(&server, &code).await?;
+    sam.send(Message::text(
+        json!({"type": "join", "name": "Sam", "role": "spectator"}).to_string(),
+    ))
+    .await?;
+    support::ws::next_of(&mut sam, "welcome").await?;
+
+    ann.act(json!({"type": "vote", "value": "3"})).await?;
+    ann.act(json!({"type": "vote", "value": "13"})).await?;
+    let view = bob
+        .view_where(|v| participant(v, &ann.id)["changed"] == true)
+        .await?;
+    assert_hidden(&view, &bob.id);
+    assert_eq!(view["round"]["everyone_voted"], false, "Bob has not voted");
+    let people = view["participants"].to_string();
+    for card in ["\"3\"", "\"13\""] {
+        assert!(!people.contains(card), "{people}");
+    }
+    bob.act(json!({"type": "vote", "value": "5"})).await?;
+    let view = host
+        .view_where(|v| v["round"]["everyone_voted"] == true)
+        .await?;
+    assert_hidden(&view, &host.id);
+    assert_eq!(participant(&view, &bob.id)["changed"], false);
+
+    // A spectator may not reveal or clear; the host, watching, may.
+    for refused in [json!({"type": "reveal"}), json!({"type": "reset"})] {
+        sam.send(Message::text(refused.to_string())).await?;
+        let reply = next_of_any(&mut sam).await?;
+        assert_eq!(reply["type"], "error", "{reply}");
+        assert!(
+            reply["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("you may not"),
+            "{reply}"
+        );
+    }
+    host.act(json!({"type": "reveal"})).await?;
+    let view = ann
+        .view_where(|v| v["round"]["phase"] == "revealed")
+        .await?;
+    assert_eq!(participant(&view, &ann.id)["card"], "13");
+    assert_eq!(participant(&view, &ann.id)["changed"], true);
+    Ok(())
+}

@@ -42,6 +42,8 @@ pub fn register(app: litebase::App, hubs: Arc<Hubs>, sweep: SweepTrigger) -> lit
                 let expired = store::parse_timestamp(text(change, "expires"))
                     .is_some_and(|e| e < store::now());
                 if expired {
+                    // Expired on purpose: the sweep takes it even with people in it.
+                    h.release(id);
                     h.notify_room(
                         id,
                         HubMsg::Close {

@@ -15,7 +15,6 @@
 
 use serde::Serialize;
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use super::{HistoryEntry, Timestamp};
 
@@ -46,7 +45,8 @@ pub const CSV_HEADER: [&str; 10] = [
 /// A header row ([`CSV_HEADER`]), then one row per vote, rounds in history order. A
 /// round nobody voted in still gets one row with empty participant and card, so no
 /// round disappears. `average` and `median` are numbers with at most two decimals,
-/// `agreement` a percentage, times RFC 3339 in UTC; an absent value is an empty cell.
+/// `agreement` a percentage, times RFC 3339 in UTC with milliseconds
+/// (`2026-11-30T12:00:00.000Z`, always three decimals); an absent value is an empty cell.
 /// The room name is not a column: it is the file's name.
 pub fn csv(history: &[HistoryEntry]) -> String {
     let mut out = String::new();
@@ -221,8 +221,8 @@ fn md(text: &str) -> String {
 ///       "min": 5.0, "max": 5.0, "mode": ["5"], "agreement": 100.0,
 ///       "distribution": [{ "card": "5", "count": 1 }]
 ///     },
-///     "revealed_at": "2026-11-30T12:00:00Z",
-///     "completed_at": "2026-11-30T12:01:00Z"
+///     "revealed_at": "2026-11-30T12:00:00.000Z",
+///     "completed_at": "2026-11-30T12:01:00.000Z"
 ///   }]
 /// }
 /// ```
@@ -349,13 +349,17 @@ fn number(v: Option<f64>) -> String {
     }
 }
 
-/// RFC 3339 in UTC (`2026-11-30T12:00:00Z`, milliseconds kept when present); empty
-/// when the time is out of range.
+/// RFC 3339 in UTC with exactly three decimals (`2026-11-30T12:00:00.000Z`), so
+/// every time of a file has the same width and sorts as text; empty when the time
+/// is out of range.
 fn rfc3339(t: Timestamp) -> String {
     let nanos = i128::from(t.0) * 1_000_000;
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
     OffsetDateTime::from_unix_timestamp_nanos(nanos)
         .ok()
-        .and_then(|dt| dt.format(&Rfc3339).ok())
+        .and_then(|dt| dt.format(&format).ok())
         .unwrap_or_default()
 }
 
@@ -443,8 +447,8 @@ mod tests {
                 "4",
                 "4",
                 "50",
-                "2025-11-30T12:00:00Z",
-                "2025-11-30T12:01:00.5Z"
+                "2025-11-30T12:00:00.000Z",
+                "2025-11-30T12:01:00.500Z"
             ]
         );
         assert_eq!(rows[3][2..4], ["Cy", "?"]);
@@ -485,6 +489,28 @@ mod tests {
         }
         let rows = parse_csv(&csv(&[entry(1, Some("a=b"), &[("Ada", "5")])]));
         assert_eq!(rows[1][1], "a=b", "only a leading sign is dangerous");
+    }
+
+    #[test]
+    fn times_always_have_three_decimals_in_utc() {
+        for (ms, text) in [
+            (1_764_504_000_000, "2025-11-30T12:00:00.000Z"),
+            (1_764_504_000_500, "2025-11-30T12:00:00.500Z"),
+            (1_764_504_000_050, "2025-11-30T12:00:00.050Z"),
+            (1_764_504_000_007, "2025-11-30T12:00:00.007Z"),
+            (1_764_504_000_123, "2025-11-30T12:00:00.123Z"),
+            (0, "1970-01-01T00:00:00.000Z"),
+        ] {
+            assert_eq!(rfc3339(Timestamp(ms)), text);
+        }
+        assert_eq!(rfc3339(Timestamp(u64::MAX)), "", "out of range");
+        // Every time cell of a CSV has the same width.
+        let mut e = entry(1, None, &[("Ada", "3")]);
+        e.revealed_at = Timestamp(1_764_504_000_000);
+        e.completed_at = Timestamp(1_764_504_060_020);
+        let rows = parse_csv(&csv(&[e]));
+        assert_eq!(rows[1][8], "2025-11-30T12:00:00.000Z");
+        assert_eq!(rows[1][9], "2025-11-30T12:01:00.020Z");
     }
 
     #[test]
@@ -582,8 +608,8 @@ mod tests {
             r["stats"]["distribution"],
             serde_json::json!([{"card": "3", "count": 1}, {"card": "5", "count": 1}, {"card": "?", "count": 1}])
         );
-        assert_eq!(r["revealed_at"], "2025-11-30T12:00:00Z");
-        assert_eq!(r["completed_at"], "2025-11-30T12:01:00.5Z");
+        assert_eq!(r["revealed_at"], "2025-11-30T12:00:00.000Z");
+        assert_eq!(r["completed_at"], "2025-11-30T12:01:00.500Z");
         let keys: Vec<&String> = r.as_object().unwrap().keys().collect();
         assert_eq!(keys.len(), 8, "{keys:?}");
         assert!(r.get("participant").is_none() && r["votes"][0].get("participant").is_none());

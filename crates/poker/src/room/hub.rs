@@ -366,6 +366,8 @@ pub struct Hubs {
     /// Room record id → (code, hub), readable without awaiting, for callers that
     /// cannot await (after-commit hooks, metrics).
     live: std::sync::Mutex<HashMap<String, (String, mpsc::Sender<HubMsg>)>>,
+    /// Record ids of the rooms someone is connected to: the sweeper spares them.
+    connected: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl Hubs {
@@ -410,6 +412,33 @@ impl Hubs {
         self.live_map().len()
     }
 
+    fn connected_set(&self) -> std::sync::MutexGuard<'_, std::collections::HashSet<String>> {
+        self.connected
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Record ids of the rooms someone is connected to now: people sitting in a
+    /// room keep it alive, so the sweeper never deletes these.
+    pub fn connected_rooms(&self) -> Vec<String> {
+        self.connected_set().iter().cloned().collect()
+    }
+
+    /// Stops sparing room `room_id` from the sweeper before its hub has closed
+    /// (an administrator expired it on purpose: it goes at the next sweep).
+    pub fn release(&self, room_id: &str) {
+        self.connected_set().remove(room_id);
+    }
+
+    fn set_connected(&self, room_id: &str, connected: bool) {
+        let mut set = self.connected_set();
+        if connected {
+            set.insert(room_id.to_string());
+        } else {
+            set.remove(room_id);
+        }
+    }
+
     async fn unregister(&self, code: &str, room_id: &str, me: &mpsc::Sender<HubMsg>) {
         let mut rooms = self.rooms.lock().await;
         if rooms.get(code).is_some_and(|tx| tx.same_channel(me)) {
@@ -429,6 +458,7 @@ impl Hubs {
         Self {
             rooms: Mutex::new(HashMap::new()),
             live: std::sync::Mutex::new(HashMap::new()),
+            connected: std::sync::Mutex::default(),
             renderer,
         }
     }
@@ -564,8 +594,13 @@ impl Hub {
         let mut idle_since = tokio::time::Instant::now();
         let mut shown = self.shown_presence();
         let mut online = 0;
+        let mut spared = false;
         loop {
             online = self.report_online(online);
+            if spared == self.conns.is_empty() {
+                spared = !spared;
+                hubs.set_connected(&self.room_id, spared);
+            }
             tokio::select! {
                 msg = rx.recv() => match msg {
                     Some(HubMsg::Close { reason }) => {
@@ -586,9 +621,10 @@ impl Hub {
                 },
                 _ = tick.tick() => {
                     let changed = self.step(Command::Tick, None).await;
+                    let kept = self.keep_alive().await;
                     // Away turns into gone after the grace period without any event.
                     let now_shown = self.shown_presence();
-                    if changed || now_shown != shown {
+                    if changed || kept || now_shown != shown {
                         self.broadcast();
                     }
                     self.settle_dropped().await;
@@ -602,10 +638,36 @@ impl Hub {
             }
         }
         crate::metrics::participants_online_add(-online);
+        if spared {
+            hubs.set_connected(&self.room_id, false);
+        }
         hubs.unregister(&code, &self.room_id, &me).await;
         // Whoever raced the exit loses their reply, which tells `Hubs::ask` to
         // retry with this room's next hub.
         rx.close();
+    }
+
+    /// While someone is connected, counts the time as activity every
+    /// [`store::keep_alive_step_ms`] (not every tick), so a room whose people sit
+    /// and watch does not expire under them. Returns whether it wrote.
+    async fn keep_alive(&mut self) -> bool {
+        let now = store::now();
+        if self.conns.is_empty()
+            || now.millis_since(self.stored_activity) < store::keep_alive_step_ms()
+        {
+            return false;
+        }
+        match store::keep_alive(&self.records, &self.room_id, now).await {
+            Ok(()) => {
+                self.state.keep_alive(now);
+                self.stored_activity = now;
+                true
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot keep a connected room alive");
+                false
+            }
+        }
     }
 
     /// Reports the change of this room's online people to the metrics gauge;
@@ -678,10 +740,8 @@ impl Hub {
             }
         };
         self.room_id = loaded.room_id;
-        let running = self.state.timer().copied();
         self.stored_activity = loaded.state.last_activity();
         self.state = loaded.state;
-        self.state.keep_running_timer(running);
         self.tokens = loaded.tokens.into_iter().collect();
         let ids: Vec<u64> = self.conns.keys().copied().collect();
         for id in ids {

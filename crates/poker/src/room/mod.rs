@@ -7,6 +7,7 @@
 //! they are tested exhaustively (unit tests and property tests) without a server.
 //!
 //! - [`deck`]: decks and cards (which cards exist, which are numbers).
+//! - [`keys`]: what to type to pick each card of a deck.
 //! - [`stats`]: the one function that summarises revealed votes.
 //! - [`state`]: the room state machine: commands → new state + events, or an error.
 //! - [`view`]: what a given viewer may see; hides other people's cards before reveal.
@@ -34,6 +35,7 @@ pub mod deck;
 pub mod export;
 pub mod frame;
 pub mod hub;
+pub mod keys;
 /// A connection's queue of frames to write: litebase's realtime queue (the one
 /// fan-out primitive SSE uses too), holding text frames.
 pub mod outbox {

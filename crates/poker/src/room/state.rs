@@ -33,9 +33,10 @@
 //! Who may do what: the host alone manages settings, co-hosts and the host role;
 //! the host and co-hosts ("moderators") kick, lock, rename the room, change the
 //! deck, record the final estimate and run the timer; reveal, reset, next round and
-//! topic edits follow the room's [`Settings`] (moderators only, or everyone).
+//! topic edits follow the room's [`Settings`] (moderators only, or every voter): a
+//! spectator who is not a moderator watches and never drives the round.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::Arc;
 
@@ -108,7 +109,8 @@ pub enum PresenceChange {
 pub enum Permission {
     /// The host and co-hosts.
     Hosts,
-    /// Every participant, spectators included.
+    /// Every voter, and the host and co-hosts (who may be spectators); a spectator
+    /// who is not a moderator only watches.
     Everyone,
 }
 
@@ -205,6 +207,9 @@ pub struct Round {
     votes: BTreeMap<ParticipantId, String>,
     started_at: Timestamp,
     revealed_at: Option<Timestamp>,
+    /// Voters who changed a vote they had cast in this round (never which card).
+    #[serde(default)]
+    changed: BTreeSet<ParticipantId>,
 }
 
 impl Round {
@@ -218,7 +223,14 @@ impl Round {
             votes: BTreeMap::new(),
             started_at: now,
             revealed_at: None,
+            changed: BTreeSet::new(),
         }
+    }
+
+    /// Who changed their cast vote to another card in this round: public, since it
+    /// says nothing of any card. Someone who takes their vote back leaves it.
+    pub fn changed_votes(&self) -> &BTreeSet<ParticipantId> {
+        &self.changed
     }
 
     /// Round number, from 1.
@@ -920,8 +932,11 @@ pub struct StoredRoom {
     pub round_revealed_at: Option<Timestamp>,
     /// Completed rounds, oldest first (stats are recomputed).
     pub history: Vec<HistoryEntry>,
-    /// The countdown's length, if one is configured (a running countdown is not kept).
+    /// The countdown's length, if one is configured.
     pub timer_secs: Option<u32>,
+    /// When the countdown was started, if it is running (it keeps counting across
+    /// a restart; one that ended meanwhile expires at the next tick).
+    pub timer_started_at: Option<Timestamp>,
     /// Last activity.
     pub last_activity: Timestamp,
     /// The story queue, in order.
@@ -1051,6 +1066,7 @@ impl RoomState {
                 votes,
                 started_at: stored.round_started_at,
                 revealed_at,
+                changed: BTreeSet::new(),
             },
             history: Arc::new(history),
             timer: stored
@@ -1058,7 +1074,7 @@ impl RoomState {
                 .filter(|d| (MIN_TIMER_SECS..=MAX_TIMER_SECS).contains(d))
                 .map(|duration_secs| Timer {
                     duration_secs,
-                    started_at: None,
+                    started_at: stored.timer_started_at,
                 }),
             last_activity: stored.last_activity,
             queue: Arc::new(Queue::from_stories(queue)),
@@ -1116,11 +1132,15 @@ impl RoomState {
         &self.host == id || self.participant(id).is_some_and(|p| p.co_host)
     }
 
-    /// Whether `id` may perform an action governed by `permission`.
+    /// Whether `id` may perform an action governed by `permission`: moderators
+    /// always; with [`Permission::Everyone`], every voter too, never a spectator
+    /// who is not a moderator.
     pub fn permits(&self, id: &ParticipantId, permission: Permission) -> bool {
         match permission {
             Permission::Hosts => self.is_moderator(id),
-            Permission::Everyone => self.participant(id).is_some(),
+            Permission::Everyone => {
+                self.is_moderator(id) || self.participant(id).is_some_and(|p| p.role == Role::Voter)
+            }
         }
     }
 
@@ -1159,15 +1179,11 @@ impl RoomState {
         self.timer.as_ref()
     }
 
-    /// Keeps `running` counting after a reload from the database, which stores only the
-    /// timer's length: an outside edit (an admin renaming the room) must not stop
-    /// everyone's countdown. Does nothing when the lengths differ or `running` is stopped.
-    pub fn keep_running_timer(&mut self, running: Option<Timer>) {
-        if let (Some(old), Some(timer)) = (running, self.timer.as_mut()) {
-            if old.duration_secs == timer.duration_secs && timer.started_at.is_none() {
-                timer.started_at = old.started_at;
-            }
-        }
+    /// Counts `now` as activity without any command: people connected to the room
+    /// keep it alive even while they only watch (the hub calls this every few
+    /// minutes while someone is connected). Time never goes back.
+    pub fn keep_alive(&mut self, now: Timestamp) {
+        self.last_activity = self.last_activity.max(now);
     }
 
     /// The story queue.
@@ -1224,6 +1240,13 @@ impl RoomState {
                 format!("vote {card:?} is not in the deck"),
             );
         }
+        problem(
+            round
+                .changed
+                .iter()
+                .all(|who| round.votes.contains_key(who)),
+            "a changed-vote mark without a vote".into(),
+        );
         problem(
             round.phase == Phase::Voting || round.revealed_at.is_some(),
             "a revealed round without a reveal time".into(),
@@ -1384,6 +1407,7 @@ impl RoomState {
                 if p.role != role {
                     p.role = role;
                     if role == Role::Spectator && self.round.votes.remove(&participant).is_some() {
+                        self.round.changed.remove(&participant);
                         events.push(Event::VoteCleared {
                             participant: participant.clone(),
                         });
@@ -1528,13 +1552,21 @@ impl RoomState {
                     });
                 }
                 if self.round.votes.get(&by).map(String::as_str) != Some(card) {
-                    self.round.votes.insert(by.clone(), card.to_owned());
+                    if self
+                        .round
+                        .votes
+                        .insert(by.clone(), card.to_owned())
+                        .is_some()
+                    {
+                        self.round.changed.insert(by.clone());
+                    }
                     events.push(Event::Voted { participant: by });
                 }
             }
             Command::ClearVote { by } => {
                 self.require_can_vote(&by)?;
                 if self.round.votes.remove(&by).is_some() {
+                    self.round.changed.remove(&by);
                     events.push(Event::VoteCleared { participant: by });
                 }
             }
@@ -1830,6 +1862,7 @@ impl RoomState {
     /// votes goes back to voting (a revealed round always shows some votes).
     fn remove(&mut self, id: &ParticipantId, events: &mut Vec<Event>) {
         self.participants.retain(|p| &p.id != id);
+        self.round.changed.remove(id);
         if self.round.votes.remove(id).is_some() {
             events.push(Event::VoteCleared {
                 participant: id.clone(),
@@ -1845,6 +1878,7 @@ impl RoomState {
 
     fn back_to_voting(&mut self) {
         self.round.votes.clear();
+        self.round.changed.clear();
         self.round.phase = Phase::Voting;
         self.round.revealed_at = None;
     }
@@ -1913,6 +1947,7 @@ impl RoomState {
             events.push(Event::QueueChanged);
         }
         self.round.votes.clear();
+        self.round.changed.clear();
         self.round.phase = Phase::Completed;
         events.push(Event::RoundCompleted {
             round: self.round.number,

@@ -11,7 +11,10 @@
 //!   T-shirt sizes are estimates). `mode` and `agreement` are taken over estimates,
 //!   which makes them meaningful for T-shirt decks too.
 //! - **mode**: the estimate card(s) with the highest count, in deck order; several
-//!   when tied; empty when there is no estimate.
+//!   when tied (a 2–2 split shows both); empty when there is no estimate, and when
+//!   every estimate card got a single vote and there are at least two of them (three
+//!   people voting 2, 3 and 13 have no "most voted" card: listing all three says
+//!   nothing).
 //! - **agreement**: the share of estimates that equal a mode card, in percent
 //!   (`100 × top count / estimates`); 100 when everyone picked the same card, 50 for
 //!   a 2–2 split. `None` without estimates.
@@ -46,7 +49,8 @@ pub struct Stats {
     pub min: Option<f64>,
     /// Highest numeric vote.
     pub max: Option<f64>,
-    /// The most frequent estimate card(s), in deck order.
+    /// The most frequent estimate card(s), in deck order; empty when no card got
+    /// more votes than another (see the [module docs](self)).
     pub mode: Vec<String>,
     /// Percentage (0–100) of estimates that equal the mode.
     pub agreement: Option<f64>,
@@ -105,7 +109,8 @@ pub fn compute<'a>(
     let estimates = || distribution.iter().filter(|c| !is_abstention(&c.card));
     let estimate_count: usize = estimates().map(|c| c.count).sum();
     let top = estimates().map(|c| c.count).max().unwrap_or(0);
-    let mode = if top == 0 {
+    let distinct = estimates().filter(|c| c.count > 0).count();
+    let mode = if top == 0 || (top == 1 && distinct >= 2) {
         Vec::new()
     } else {
         estimates()
@@ -295,6 +300,24 @@ mod tests {
         assert_eq!(s.mode, ["3", "5"]);
         assert_eq!(s.agreement, Some(40.0));
         assert_eq!(s.median, Some(5.0));
+    }
+
+    #[test]
+    fn one_vote_each_has_no_most_voted_card() {
+        let s = run(&deck(DeckKind::Fibonacci), &["13", "3", "2"]);
+        assert!(s.mode.is_empty(), "{:?}", s.mode);
+        assert_eq!(s.agreement, Some(100.0 / 3.0));
+        // Abstentions do not count as a second card: one estimate is the mode.
+        let s = run(&deck(DeckKind::Fibonacci), &["5", "?", "☕"]);
+        assert_eq!(s.mode, ["5"]);
+        // Two different estimates, one vote each: no mode either.
+        let s = run(&deck(DeckKind::TShirt), &["S", "XL", "?"]);
+        assert!(s.mode.is_empty());
+        // A 2–2 tie names both; a 2–1–1 round names its leader.
+        let s = run(&deck(DeckKind::Fibonacci), &["3", "5", "3", "5"]);
+        assert_eq!(s.mode, ["3", "5"]);
+        let s = run(&deck(DeckKind::Fibonacci), &["3", "5", "8", "5"]);
+        assert_eq!(s.mode, ["5"]);
     }
 
     #[test]

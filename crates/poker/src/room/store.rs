@@ -251,6 +251,7 @@ struct RoomRow {
     settings: String,
     locked: bool,
     timer_secs: i64,
+    timer_started: String,
     last_activity: String,
     expires: String,
 }
@@ -287,7 +288,8 @@ fn read_rows(conn: &rusqlite::Connection, code: &str) -> Result<Option<Rows>, St
     let room = conn
         .query_row(
             "SELECT id, name, COALESCE(deck, 'null'), COALESCE(settings, 'null'), locked, \
-             CAST(timer_secs AS INTEGER), last_activity, expires FROM rooms WHERE code = ?1",
+             CAST(timer_secs AS INTEGER), last_activity, expires, timer_started \
+             FROM rooms WHERE code = ?1",
             params![code],
             |r| {
                 Ok(RoomRow {
@@ -299,6 +301,7 @@ fn read_rows(conn: &rusqlite::Connection, code: &str) -> Result<Option<Rows>, St
                     timer_secs: r.get(5)?,
                     last_activity: r.get(6)?,
                     expires: r.get(7)?,
+                    timer_started: r.get(8)?,
                 })
             },
         )
@@ -437,7 +440,8 @@ fn json_or_default<T: serde::de::DeserializeOwned + Default>(
 }
 
 /// Loads the room with `code` (unless it expired) and rebuilds its state from its
-/// rows: settings, deck, lock, timer length, people with their roles and rights,
+/// rows: settings, deck, lock, timer (a running one keeps counting), people with
+/// their roles and rights,
 /// the current round with its votes, and every completed round.
 pub async fn load_room(db: &litebase::Db, code: String) -> Result<LoadedRoom, StoreError> {
     let rows = db
@@ -545,6 +549,7 @@ pub async fn load_room(db: &litebase::Db, code: String) -> Result<LoadedRoom, St
         round_revealed_at: current.and_then(|r| parse_timestamp(&r.revealed)),
         history,
         timer_secs: u32::try_from(room.timer_secs).ok().filter(|s| *s > 0),
+        timer_started_at: parse_timestamp(&room.timer_started),
         last_activity: parse_timestamp(&room.last_activity).unwrap_or(t),
         round_story: current
             .map(|r| StoryId::from(r.story.as_str()))
@@ -711,6 +716,7 @@ pub async fn persist(
         "deck": serde_json::to_value(state.deck().spec()).map_err(|e| StoreError::Invalid(e.to_string()))?,
         "settings": serde_json::to_value(state.settings()).map_err(|e| StoreError::Invalid(e.to_string()))?,
         "timer_secs": state.timer().map_or(0, |t| t.duration_secs),
+        "timer_started": state.timer().and_then(|t| t.started_at).map(timestamp_text).unwrap_or_default(),
         "last_activity": timestamp_text(state.last_activity()),
         "expires": timestamp_text(state.last_activity().plus_secs(room_ttl())),
     }));
@@ -1071,6 +1077,13 @@ fn activity_step_ms() -> u64 {
     (room_ttl().saturating_mul(100)).min(60_000)
 }
 
+/// How often a room with people connected counts as active although nobody acts:
+/// a quarter of the room's lifetime, at most every five minutes (the hub checks
+/// at each tick, every 5 s).
+pub fn keep_alive_step_ms() -> u64 {
+    (room_ttl().saturating_mul(250)).min(300_000)
+}
+
 /// [`persist`] for votes alone: only the votes that changed (one write each)
 /// and, when the stored activity is stale, the room's activity — instead of
 /// every row of the room.
@@ -1196,11 +1209,42 @@ pub async fn mark_offline(
         .await
 }
 
+/// Moves the room's `last_activity` to `activity` and its `expires` one room
+/// lifetime after it: people connected to a room keep it alive while they only
+/// watch (the hub calls this every few minutes while it has connections).
+pub async fn keep_alive(
+    records: &litebase::records::service::Records,
+    room_id: &str,
+    activity: Timestamp,
+) -> Result<(), StoreError> {
+    let room_id = room_id.to_string();
+    records
+        .app_write(APP, move |tx| -> Result<(), StoreError> {
+            tx.update(
+                "rooms",
+                &room_id,
+                fields(json!({"last_activity": timestamp_text(activity),
+                    "expires": timestamp_text(activity.plus_secs(room_ttl()))})),
+            )?;
+            Ok(())
+        })
+        .await
+}
+
 /// Deletes every room whose `expires` has passed (a room never given an expiry
 /// counts from its last activity), with its participants, rounds and votes, in
 /// one write. Returns the codes of the rooms deleted.
 pub async fn delete_expired(
     records: &litebase::records::service::Records,
+) -> Result<Vec<String>, StoreError> {
+    delete_expired_except(records, Vec::new()).await
+}
+
+/// [`delete_expired`], sparing the rooms whose record ids are in `keep` (rooms
+/// people are connected to: they are alive whatever their stored expiry says).
+pub async fn delete_expired_except(
+    records: &litebase::records::service::Records,
+    keep: Vec<String>,
 ) -> Result<Vec<String>, StoreError> {
     let now_ts = now();
     let now_text = timestamp_text(now_ts);
@@ -1220,7 +1264,7 @@ pub async fn delete_expired(
                 })?
                 .collect::<Result<_, _>>()?;
             let mut codes = Vec::with_capacity(expired.len());
-            for (id, code) in expired {
+            for (id, code) in expired.into_iter().filter(|(id, _)| !keep.contains(id)) {
                 // The cascade takes its participants, rounds and votes.
                 tx.delete("rooms", &id)?;
                 codes.push(code);

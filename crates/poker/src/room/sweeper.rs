@@ -2,7 +2,8 @@
 //! `App::cron`, so superusers see it in `GET /api/crons` and the admin's Crons
 //! page) deletes every room whose `expires` has passed, with its participants,
 //! rounds and votes, in one write, then closes the live hub of each with "this
-//! room expired". It also runs at once when [`SweepTrigger::now`] is called
+//! room expired". A room someone is connected to is never deleted (its hub also
+//! keeps its `expires` moving while people sit in it). It also runs at once when [`SweepTrigger::now`] is called
 //! (e.g. after an admin moved a room's `expires` into the past).
 //!
 //! `POKER_SWEEP_INTERVAL` sets its schedule (60 s: every minute, 600 s:
@@ -105,7 +106,7 @@ fn follow_ttl_setting(core: &litebase::core::Core) {
 
 /// One sweep.
 pub async fn sweep(records: &litebase::records::service::Records, hubs: &Hubs) {
-    match store::delete_expired(records).await {
+    match store::delete_expired_except(records, hubs.connected_rooms()).await {
         Ok(codes) => {
             if !codes.is_empty() {
                 tracing::info!(rooms = codes.len(), "deleted expired rooms");

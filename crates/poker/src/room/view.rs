@@ -3,8 +3,9 @@
 //!
 //! This is the only door from a [`RoomState`] to a screen, and it is where hidden
 //! votes stay hidden: while a round is voting, a participant entry carries only
-//! `voted: true/false`, except the viewer's own entry, which also carries their card.
-//! After reveal every card and the [`Stats`] are shown.
+//! `voted: true/false` (and `changed: true` once they changed a cast vote, which
+//! says nothing of either card), except the viewer's own entry, which also carries
+//! their card. After reveal every card and the [`Stats`] are shown.
 
 use serde::Serialize;
 
@@ -63,6 +64,9 @@ pub struct RoundView {
     pub votes_cast: usize,
     /// How many voters count as present (auto-reveal waits for them).
     pub present_voters: usize,
+    /// While voting: at least one vote, and every present voter has voted (the
+    /// moment a facilitator reveals; auto-reveal fires on the same condition).
+    pub everyone_voted: bool,
     /// When the round started.
     pub started_at: Timestamp,
     /// When it was revealed.
@@ -100,6 +104,9 @@ pub struct ParticipantView {
     pub presence: PresenceStatus,
     /// Whether they voted in the current round.
     pub voted: bool,
+    /// Whether they changed a vote they had cast in this round (voting or
+    /// revealed; never which card it was or is).
+    pub changed: bool,
     /// Their card: after reveal for everyone, before reveal only in the viewer's
     /// own entry.
     pub card: Option<String>,
@@ -188,6 +195,7 @@ pub fn view_for(state: &RoomState, viewer: Option<&ParticipantId>, now: Timestam
                 Some(entry) => entry.votes.iter().any(|v| v.participant == p.id),
                 None => round.votes().contains_key(&p.id),
             },
+            changed: completed.is_none() && round.changed_votes().contains(&p.id),
             card: visible(&p.id),
             outlier: stats.as_ref().is_some_and(|s| s.outliers.contains(&p.id)),
         })
@@ -212,6 +220,7 @@ pub fn view_for(state: &RoomState, viewer: Option<&ParticipantId>, now: Timestam
                 .iter()
                 .filter(|p| p.role == Role::Voter && p.is_present(now))
                 .count(),
+            everyone_voted: everyone_voted(state, now),
             started_at: round.started_at(),
             revealed_at: round.revealed_at(),
             final_estimate: completed.and_then(|e| e.final_estimate.clone()),
@@ -265,6 +274,18 @@ pub fn personal_parts(
     };
     let me = viewer_view(state, viewer, card.clone());
     Some((index, card, me))
+}
+
+/// Whether the round is voting, has a vote, and every present voter has voted.
+fn everyone_voted(state: &RoomState, now: Timestamp) -> bool {
+    let round = state.round();
+    round.phase() == Phase::Voting
+        && !round.votes().is_empty()
+        && state
+            .participants()
+            .iter()
+            .filter(|p| p.role == Role::Voter && p.is_present(now))
+            .all(|p| round.votes().contains_key(&p.id))
 }
 
 /// How `p`'s presence shows at `now` (the hub also uses it to notice a change
@@ -368,7 +389,7 @@ mod tests {
 
     #[test]
     fn after_reveal_everyone_sees_every_card_and_the_stats() {
-        let state = apply(voted_room(), Command::Reveal { by: id("s") });
+        let state = apply(voted_room(), Command::Reveal { by: id("a") });
         let view = view_for(&state, None, Timestamp(200));
         assert_eq!(card_of(&view, "a"), Some("3"));
         assert_eq!(card_of(&view, "b"), Some("13"));
@@ -454,7 +475,15 @@ mod tests {
             .viewer
             .unwrap();
         assert!(!spectator.can_vote);
-        assert!(spectator.can_reveal, "default: everyone may reveal");
+        assert!(
+            !spectator.can_reveal && !spectator.can_reset,
+            "\"everyone\" is every voter; a spectator watches"
+        );
+        assert!(!spectator.can_next_round && !spectator.can_edit_topic);
+        let voter = view_for(&state, Some(&id("b")), Timestamp(10))
+            .viewer
+            .unwrap();
+        assert!(voter.can_reveal && voter.can_reset && voter.can_edit_topic);
         let strict = apply(
             state,
             Command::UpdateSettings {
@@ -514,6 +543,118 @@ mod tests {
                 duration_secs: 90,
                 deadline: Some(Timestamp(100 + 90_000))
             })
+        );
+    }
+
+    #[test]
+    fn everyone_voted_waits_for_every_present_voter() {
+        // `h` has not voted yet.
+        let state = voted_room();
+        assert!(!view_for(&state, None, Timestamp(10)).round.everyone_voted);
+        let state = apply(
+            state,
+            Command::Vote {
+                by: id("h"),
+                card: "5".into(),
+            },
+        );
+        assert!(view_for(&state, None, Timestamp(10)).round.everyone_voted);
+        // A voter who joins without voting holds it up; one gone for good does not.
+        let state = apply(
+            state,
+            Command::Join {
+                participant: id("c"),
+                name: "Cy".into(),
+                role: Role::Voter,
+            },
+        );
+        assert!(!view_for(&state, None, Timestamp(200)).round.everyone_voted);
+        let state = apply(
+            state,
+            Command::SetPresence {
+                participant: id("c"),
+                presence: PresenceChange::Gone,
+            },
+        );
+        assert!(view_for(&state, None, Timestamp(200)).round.everyone_voted);
+        let revealed = apply(state, Command::Reveal { by: id("h") });
+        assert!(
+            !view_for(&revealed, None, Timestamp(300))
+                .round
+                .everyone_voted
+        );
+        // No votes at all is not "everyone voted".
+        let empty = RoomState::new(NewRoom::new(id("h"), "Hana"), Timestamp(0)).unwrap();
+        assert!(!view_for(&empty, None, Timestamp(1)).round.everyone_voted);
+    }
+
+    /// The room where `a` voted `first` then changed to `second` (`b` voted 13).
+    fn changed_room(first: &str, second: &str) -> RoomState {
+        let mut state = voted_room();
+        for card in [first, second] {
+            state = apply(
+                state,
+                Command::Vote {
+                    by: id("a"),
+                    card: card.into(),
+                },
+            );
+        }
+        state
+    }
+
+    #[test]
+    fn a_changed_vote_is_marked_for_everyone_without_its_card() {
+        let state = changed_room("5", "8");
+        for viewer in [
+            None,
+            Some(id("h")),
+            Some(id("s")),
+            Some(id("b")),
+            Some(id("a")),
+        ] {
+            let view = view_for(&state, viewer.as_ref(), Timestamp(10));
+            let marked: Vec<&str> = view
+                .participants
+                .iter()
+                .filter(|p| p.changed)
+                .map(|p| p.id.0.as_str())
+                .collect();
+            assert_eq!(marked, ["a"], "{viewer:?}");
+        }
+        // The JSON frame of everyone but `a` is the same whatever `a` voted: the
+        // mark tells that the vote changed, nothing of the cards.
+        let other = changed_room("2", "21");
+        for viewer in ["h", "s", "b", "nobody"] {
+            let frames = crate::room::frame::ViewFrames::new(&state, Timestamp(10)).unwrap();
+            let frame = frames.frame_for(&state, &id(viewer)).unwrap();
+            let other_frames = crate::room::frame::ViewFrames::new(&other, Timestamp(10)).unwrap();
+            assert_eq!(frame, other_frames.frame_for(&other, &id(viewer)).unwrap());
+            let json: serde_json::Value = serde_json::from_str(&frame).unwrap();
+            let ann = &json["participants"][1];
+            assert_eq!(ann["changed"], true, "{ann}");
+            assert!(ann["card"].is_null(), "{ann}");
+            for card in ["\"3\"", "\"5\"", "\"8\""] {
+                let people = json["participants"].to_string();
+                let round = json["round"].to_string();
+                assert!(!people.contains(card) && !round.contains(card), "{frame}");
+            }
+        }
+        // After the reveal the mark stays for the round; the next round drops it.
+        let revealed = apply(state, Command::Reveal { by: id("h") });
+        assert!(view_for(&revealed, None, Timestamp(20)).participants[1].changed);
+        let next = apply(
+            revealed,
+            Command::NextRound {
+                by: id("h"),
+                topic: None,
+            },
+        );
+        assert!(
+            view_for(&next, None, Timestamp(30))
+                .participants
+                .iter()
+                .all(|p| !p.changed)
         );
     }
 }

@@ -1072,10 +1072,138 @@ fn reveal_errors() {
         not_allowed(Action::Reveal)
     );
     assert_eq!(room.err(Command::Reveal { by: by("zz") }), unknown("zz"));
-    // Spectators count as "everyone".
+    // "Everyone" means every voter: a spectator watches.
     let mut open = Room::new();
     open.ok(vote("a", "3"));
-    open.ok(Command::Reveal { by: by("s") });
+    assert_eq!(
+        open.err(Command::Reveal { by: by("s") }),
+        not_allowed(Action::Reveal)
+    );
+    open.ok(Command::Reveal { by: by("b") });
+}
+
+#[test]
+fn spectators_never_drive_the_round_unless_they_moderate() {
+    let mut room = Room::new();
+    room.ok(vote("a", "3"));
+    let drive = [
+        (Command::Reveal { by: by("s") }, Action::Reveal),
+        (Command::Reset { by: by("s") }, Action::Reset),
+        (
+            Command::SetTopic {
+                by: by("s"),
+                topic: "mine".into(),
+            },
+            Action::EditTopic,
+        ),
+    ];
+    for (command, action) in drive.clone() {
+        assert_eq!(room.err(command), not_allowed(action));
+    }
+    let mut revealed = Room {
+        state: room.state.clone(),
+        now: room.now,
+    }
+    .revealed();
+    assert_eq!(
+        revealed.err(Command::NextRound {
+            by: by("s"),
+            topic: None
+        }),
+        not_allowed(Action::NextRound)
+    );
+    // The same person as a voter may; as a co-host spectator too.
+    room.ok(Command::SetRole {
+        by: by("s"),
+        participant: by("s"),
+        role: Role::Voter,
+    });
+    room.ok(Command::SetTopic {
+        by: by("s"),
+        topic: "ours".into(),
+    });
+    room.ok(Command::SetRole {
+        by: by("s"),
+        participant: by("s"),
+        role: Role::Spectator,
+    });
+    assert!(!room.state.permits(&by("s"), Permission::Everyone));
+    room.ok(Command::SetCoHost {
+        by: by("h"),
+        participant: by("s"),
+        co_host: true,
+    });
+    assert!(room.state.permits(&by("s"), Permission::Everyone));
+    for (command, _) in drive {
+        room.ok(command);
+    }
+    // A host who only watches still drives the round.
+    let mut setup = NewRoom::new(id("h"), "Hana");
+    setup.host_role = Role::Spectator;
+    let state = RoomState::new(setup, Timestamp(0)).unwrap();
+    assert!(state.permits(&id("h"), Permission::Everyone));
+    assert!(!state.permits(&id("nobody"), Permission::Everyone));
+}
+
+#[test]
+fn changing_a_cast_vote_is_marked_but_not_its_card() {
+    let mut room = Room::new();
+    room.ok(vote("a", "3"));
+    assert!(
+        room.state.round().changed_votes().is_empty(),
+        "a first vote"
+    );
+    room.ok(vote("a", "3"));
+    assert!(
+        room.state.round().changed_votes().is_empty(),
+        "the same card"
+    );
+    assert_eq!(
+        room.ok(vote("a", "13")),
+        [Event::Voted {
+            participant: id("a")
+        }]
+    );
+    room.ok(vote("b", "5"));
+    let changed: Vec<&str> = room
+        .state
+        .round()
+        .changed_votes()
+        .iter()
+        .map(|p| p.0.as_str())
+        .collect();
+    assert_eq!(changed, ["a"]);
+    // Taking the vote back drops the mark; voting again is a first vote.
+    room.ok(Command::ClearVote { by: by("a") });
+    assert!(room.state.round().changed_votes().is_empty());
+    room.ok(vote("a", "8"));
+    assert!(room.state.round().changed_votes().is_empty());
+    room.ok(vote("a", "5"));
+    assert_eq!(room.state.round().changed_votes().len(), 1);
+    // It lasts through the reveal, and goes with the votes.
+    let mut revealed = Room {
+        state: room.state.clone(),
+        now: room.now,
+    }
+    .revealed();
+    assert_eq!(revealed.state.round().changed_votes().len(), 1);
+    revealed.ok(Command::Reset { by: by("h") });
+    assert!(revealed.state.round().changed_votes().is_empty());
+    room.ok(Command::Kick {
+        by: by("h"),
+        participant: by("a"),
+    });
+    assert!(room.state.round().changed_votes().is_empty());
+}
+
+#[test]
+fn keep_alive_counts_as_activity_and_never_goes_back() {
+    let mut room = Room::new();
+    let before = room.state.last_activity();
+    room.state.keep_alive(Timestamp(before.0 + 60_000));
+    assert_eq!(room.state.last_activity(), Timestamp(before.0 + 60_000));
+    room.state.keep_alive(Timestamp(1));
+    assert_eq!(room.state.last_activity(), Timestamp(before.0 + 60_000));
 }
 
 #[test]
@@ -1641,6 +1769,7 @@ fn stored_parts(state: &RoomState) -> StoredRoom {
         round_revealed_at: round.revealed_at(),
         history: state.history().to_vec(),
         timer_secs: state.timer().map(|t| t.duration_secs),
+        timer_started_at: state.timer().and_then(|t| t.started_at),
         last_activity: state.last_activity(),
         stories: state.queue().stories().to_vec(),
         round_story: round.story().cloned(),
@@ -1648,41 +1777,30 @@ fn stored_parts(state: &RoomState) -> StoredRoom {
 }
 
 #[test]
-fn a_reload_keeps_a_running_timer_of_the_same_length() {
+fn restore_keeps_a_running_timer() {
     let mut room = Room::new();
     room.ok(Command::SetTimer {
         by: by("h"),
         duration_secs: Some(60),
     });
     room.ok(Command::StartTimer { by: by("h") });
-    let running = room.state.timer().copied();
-    let deadline = running.and_then(|t| t.deadline());
+    let deadline = room.state.timer().and_then(Timer::deadline);
     assert!(deadline.is_some());
 
-    let mut reloaded = RoomState::restore(stored_parts(&room.state)).unwrap();
-    assert_eq!(
-        reloaded.timer().and_then(Timer::deadline),
-        None,
-        "the database keeps only the length"
-    );
-    reloaded.keep_running_timer(running);
-    assert_eq!(reloaded.timer().and_then(Timer::deadline), deadline);
-
-    let mut stored = stored_parts(&room.state);
-    stored.timer_secs = Some(90);
-    let mut changed = RoomState::restore(stored).unwrap();
-    changed.keep_running_timer(running);
-    assert_eq!(
-        changed.timer().and_then(Timer::deadline),
-        None,
-        "a new length starts stopped"
-    );
+    let restored = RoomState::restore(stored_parts(&room.state)).unwrap();
+    assert_eq!(restored.timer().and_then(Timer::deadline), deadline);
 
     let mut stored = stored_parts(&room.state);
     stored.timer_secs = None;
-    let mut removed = RoomState::restore(stored).unwrap();
-    removed.keep_running_timer(running);
+    let removed = RoomState::restore(stored).unwrap();
     assert_eq!(removed.timer(), None, "a removed timer stays removed");
+
+    // A countdown that ended while the server was down expires at the first tick.
+    let (after, events) = restored
+        .apply(Command::Tick, deadline.unwrap_or_default().plus_secs(1))
+        .unwrap();
+    assert_eq!(events, [Event::TimerExpired]);
+    assert_eq!(after.timer().and_then(|t| t.started_at), None);
 }
 
 #[test]
