@@ -7,15 +7,15 @@
 // Starts the poker binary (`serve --http 127.0.0.1:0 --dir TMP`, address read from its
 // "Server started at" line, like tests/sdk/run.mjs), launches /usr/bin/chromium
 // (CHROMIUM to override) headless with the flags of /work/shared/TOOLING.md, runs the
-// room scenario (scenario.mjs) and the story-queue scenario (stories.mjs) for
-// en/fr × desktop/phone, prints a summary, and always
+// room scenario (scenario.mjs) for en/fr × desktop/phone, prints a summary, and always
 // closes the browser and stops the server. Exit code 0 only when every scenario
 // passed; 1 on a failure; 124 when the whole run exceeds BROWSER_TIMEOUT_MS.
 // After them, once (English, desktop), the host-tools scenario (host_tools.mjs); name
 // `host-tools` on the command line to run it alone or with chosen combinations.
 // Then the comfort scenario (comfort.mjs: keyboard voting, spectators, personal links,
 // the everyone-voted cue, the phone layout at 360 px…) for en/fr × desktop/phone; name
-// `comfort` to run its four alone, or `comfort-fr-phone` for one.
+// `comfort` to run its four alone, or `comfort-fr-phone` for one. Just before it, the
+// story queue scenario (stories.mjs) runs the same way: `stories`, or `stories-en-phone`.
 // Then the admin UI scenario (admin.mjs) on a server of its own that starts without a
 // superuser; name `admin` to run it alone. Then passkeys (passkeys.mjs, Chromium's
 // virtual authenticator) on a server of its own; name `passkeys` to run it alone.
@@ -71,13 +71,15 @@ process.on('unhandledRejection', (e) => { console.error(e); finish(1, 'runner cr
 async function main() {
   const all = LANGS.flatMap((lang) => Object.keys(VIEWPORTS).map((viewport) => ({ lang, viewport })));
   const wanted = process.argv.slice(2);
-  const named = ['host-tools', 'admin', 'passkeys', 'comfort'];
-  const comfortNamed = (w) => all.some((c) => `comfort-${c.lang}-${c.viewport}` === w);
+  const named = ['host-tools', 'admin', 'passkeys', 'comfort', 'stories'];
+  const comfortNamed = (w) => all.some((c) => `comfort-${c.lang}-${c.viewport}` === w || `stories-${c.lang}-${c.viewport}` === w);
   const unknown = wanted.filter((w) => !named.includes(w) && !comfortNamed(w) && !all.some((c) => `${c.lang}-${c.viewport}` === w));
   if (unknown.length) return finish(2, `unknown combination(s) ${unknown.join(', ')}; known: ${all.map((c) => `${c.lang}-${c.viewport}`).join(', ')}, ${named.join(', ')}`);
   const combos = wanted.length ? all.filter((c) => wanted.includes(`${c.lang}-${c.viewport}`)) : all;
   const comfortCombos = !wanted.length || wanted.includes('comfort') ? all
     : all.filter((c) => wanted.includes(`comfort-${c.lang}-${c.viewport}`));
+  const storiesCombos = !wanted.length || wanted.includes('stories') ? all
+    : all.filter((c) => wanted.includes(`stories-${c.lang}-${c.viewport}`));
   const hostTools = !wanted.length || wanted.includes('host-tools');
   const adminUi = !wanted.length || wanted.includes('admin');
   const passkeys = !wanted.length || wanted.includes('passkeys');
@@ -86,7 +88,7 @@ async function main() {
   const bin = path.resolve(HERE, process.env.POKER_BIN || '../../target/debug/poker');
 
   rmSync(ARTIFACTS, { recursive: true, force: true });
-  const needsShared = combos.length > 0 || hostTools || comfortCombos.length > 0;
+  const needsShared = combos.length > 0 || hostTools || comfortCombos.length > 0 || storiesCombos.length > 0;
   if (needsShared) server = await startServer(bin, { superuser: hostTools ? ADMIN : undefined, onUnexpectedExit: (why) => finish(1, `the poker server stopped during the tests: ${why}`) });
   if (server) log(`poker is up at ${server.url}`);
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 30_000 });
@@ -102,14 +104,7 @@ async function main() {
       log(`FAIL ${lang}-${viewport} (${((Date.now() - started) / 1000).toFixed(1)} s)\n${e.message}`);
       failures.push(`${lang}-${viewport}`);
     }
-    const queueStarted = Date.now();
-    try {
-      await runStoriesScenario({ browser, baseUrl: server.url, lang, viewport, timeoutMs: STEP_TIMEOUT_MS });
-      log(`ok   stories-${lang}-${viewport} (${((Date.now() - queueStarted) / 1000).toFixed(1)} s)`);
-    } catch (e) {
-      log(`FAIL stories-${lang}-${viewport} (${((Date.now() - queueStarted) / 1000).toFixed(1)} s)\n${e.message}`);
-      failures.push(`stories-${lang}-${viewport}`);
-    }
+
   }
   if (hostTools) {
     const started = Date.now();
@@ -119,6 +114,16 @@ async function main() {
     } catch (e) {
       log(`FAIL host-tools (${((Date.now() - started) / 1000).toFixed(1)} s)\n${e.message}`);
       failures.push('host-tools');
+    }
+  }
+  for (const { lang, viewport } of storiesCombos) {
+    const started = Date.now();
+    try {
+      await runStoriesScenario({ browser, baseUrl: server.url, lang, viewport, timeoutMs: STEP_TIMEOUT_MS });
+      log(`ok   stories-${lang}-${viewport} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    } catch (e) {
+      log(`FAIL stories-${lang}-${viewport} (${((Date.now() - started) / 1000).toFixed(1)} s)\n${e.message}`);
+      failures.push(`stories-${lang}-${viewport}`);
     }
   }
   for (const { lang, viewport } of comfortCombos) {
@@ -151,7 +156,7 @@ async function main() {
       failures.push('passkeys');
     }
   }
-  const total = 2 * combos.length + comfortCombos.length + (hostTools ? 1 : 0) + (adminUi ? 1 : 0) + (passkeys ? 1 : 0);
+  const total = combos.length + storiesCombos.length + comfortCombos.length + (hostTools ? 1 : 0) + (adminUi ? 1 : 0) + (passkeys ? 1 : 0);
   log(`screenshots in ${ARTIFACTS}`);
   if (failures.length) return finish(1, `${failures.length} of ${total} scenario(s) failed: ${failures.join(', ')}`);
   log(`all ${total} scenario(s) passed`);

@@ -2266,6 +2266,7 @@ fn a_stored_queue_is_repaired_on_restore() {
         round_revealed_at: None,
         history: Vec::new(),
         timer_secs: None,
+        timer_started_at: None,
         last_activity: Timestamp(1),
         stories,
         round_story: Some("s1".into()),
