@@ -51,6 +51,7 @@ pub mod outbox {
     }
 }
 pub mod protocol;
+pub mod results_hook;
 pub mod state;
 pub mod stats;
 pub mod store;
