@@ -768,6 +768,7 @@ mod tests {
             kind: Kind::Slack,
             lang: Lang::En,
             link: None,
+            public_only: true,
         };
         let with_hook = RoomMeta {
             webhook: Some(&hook),

@@ -427,7 +427,14 @@ impl Hubs {
         if let Some(tx) = rooms.get(code).filter(|tx| !tx.is_closed()) {
             return Ok(tx.clone());
         }
-        let loaded = store::load_room(records.db(), code.to_string()).await?;
+        let mut loaded = store::load_room(records.db(), code.to_string()).await?;
+        results_hook::enforce(
+            records,
+            &loaded.room_id,
+            &mut loaded.webhook,
+            self.webhook_policy,
+        )
+        .await;
         let (tx, rx) = mpsc::channel(256);
         rooms.insert(code.to_string(), tx.clone());
         self.live_map()

@@ -142,6 +142,8 @@ pub struct RoomWebhook {
     /// The room's address in messages, from litebase's `meta.appURL` when the
     /// webhook was saved.
     pub link: Option<String>,
+    /// Posted to public addresses only (the policy when it was saved).
+    pub public_only: bool,
 }
 
 impl RoomWebhook {
@@ -594,6 +596,7 @@ fn from_target(target: &AppTarget) -> RoomWebhook {
             .and_then(Lang::parse)
             .unwrap_or(Lang::En),
         link: data["link"].as_str().map(str::to_string),
+        public_only: target.public_only,
     }
 }
 
@@ -672,10 +675,9 @@ pub async fn apply(
                 kind,
                 lang,
                 link: room_link(app_url, code),
+                public_only: !policy.allow_private,
             };
-            let mut target = AppTarget::new(&id, OWNER, &hook.url);
-            target.public_only = !policy.allow_private;
-            target.data = target_data(&hook);
+            let target = target_of(room_id, &hook);
             records
                 .app_write(OWNER, move |tx| {
                     app::set_app_target(tx.conn(), &target, None)
@@ -701,6 +703,40 @@ pub async fn apply(
                 .map_err(Failure::NotSaved)?;
             Ok(Some(hook))
         }
+    }
+}
+
+fn target_of(room_id: &str, hook: &RoomWebhook) -> AppTarget {
+    let mut target = AppTarget::new(&target_id(room_id), OWNER, &hook.url);
+    target.public_only = hook.public_only;
+    target.data = target_data(hook);
+    target
+}
+
+/// Holds a room's stored webhook to today's `policy` as its room opens: one
+/// saved while private addresses were allowed becomes public-only once the
+/// operator withdraws that (the flag is read at start-up).
+pub async fn enforce(
+    records: &Records,
+    room_id: &str,
+    webhook: &mut Option<RoomWebhook>,
+    policy: Policy,
+) {
+    let Some(hook) = webhook
+        .as_mut()
+        .filter(|h| !h.public_only && !policy.allow_private)
+    else {
+        return;
+    };
+    hook.public_only = true;
+    let target = target_of(room_id, hook);
+    let saved = records
+        .app_write(OWNER, move |tx| {
+            app::set_app_target(tx.conn(), &target, None)
+        })
+        .await;
+    if let Err(e) = saved {
+        tracing::error!(error = %e, "cannot make a room's webhook public-only");
     }
 }
 
@@ -1038,6 +1074,7 @@ mod tests {
             kind: Kind::Slack,
             lang: Lang::En,
             link: None,
+            public_only: true,
         };
         assert_eq!(
             hook("https://hooks.slack.com/services/T0/B0/secret").masked_url(),
