@@ -3,7 +3,7 @@
 // check a bounded wait on the DOM (no sleeps).
 //
 // 1. Host tools reach everyone live: rename, auto-reveal, deck, timer, co-host,
-//    transfer, kick, lock/unlock.
+//    results webhook (en and fr), transfer, kick, lock/unlock.
 // 2. Identity: a second tab is the same seat; a reload keeps the seat and the vote; a
 //    second room keeps the first room's seat (per-room cookies).
 // 3. Admin edits over /api (superuser made by the CLI before `serve`): rename reaches
@@ -242,6 +242,55 @@ export async function runHostToolsScenario({ browser, baseUrl, timeoutMs = 15_00
         && !document.querySelector('#controls form[data-testid=settings-form]')
         && !!document.querySelector('#controls form[data-testid=rename-form]'), null, '#controls');
       await shotAll('cohost', players);
+    });
+
+    await step('results webhook: the host saves one (URL masked), a co-host only sees that it is set; in French too', async () => {
+      const panelText = (p, testid, text, page = p.page) => waitIn(p, `[data-testid=${testid}] reads ${JSON.stringify(text)}`,
+        ([id, t]) => document.querySelector(`#controls [data-testid=${id}]`)?.textContent.includes(t), [testid, text], '#controls', page);
+      const toast = (p, re, page = p.page) => waitIn(p, `a toast says ${re}`,
+        (src) => [...document.querySelectorAll('#toasts .toast')].some((el) => new RegExp(src).test(el.textContent)), re.source, '#toasts', page);
+      const save = async (page, kind, url) => {
+        const form = page.locator('#controls form[data-testid=webhook-form]');
+        await form.locator('select[name=kind]').selectOption(kind);
+        await form.locator('input[name=url]').fill(url);
+        await submit(form);
+      };
+      await openPanel(host);
+      await save(host.page, 'slack', 'https://hooks.example.com/services/T0/B0/s3cret');
+      await panelText(host, 'webhook-status', 'Estimates are posted to Slack');
+      await panelText(host, 'webhook-url', 'https://hooks.example.com/…');
+      check(!(await host.page.locator('#controls').textContent()).includes('s3cret'), 'the URL\'s secret part is shown');
+      await panelText(vic, 'webhook-status', 'Estimates are posted to Slack');
+      check(await vic.page.locator('#controls [data-testid=webhook-url], #controls form[data-testid=webhook-form]').count() === 0,
+        'a co-host sees the URL or the form');
+      await host.page.locator('#controls [data-testid=webhook-test]').click();
+      await toast(host, /Test message on its way/);
+      const a11y = await axeViolations(host.page);
+      check(!a11y, `axe found serious/critical violations with the webhook set:\n${a11y}`);
+      await shotAll('webhook', [host, vic]);
+
+      // A host reading French: a private address is refused in French; Teams saved; removed.
+      const context = await browser.newContext({ ...VIEWPORTS.desktop, locale: 'fr-FR', colorScheme: 'light', reducedMotion: 'reduce' });
+      context.setDefaultTimeout(timeoutMs);
+      const fr = { who: 'fr-host', name: 'Fanny', context, page: await context.newPage(), sockets: [] };
+      people.push(fr);
+      await fr.page.goto(`${baseUrl}/?lang=fr`);
+      const create = fr.page.locator('form[data-testid=create-room]');
+      await create.locator('[name=your_name]').fill(fr.name);
+      await create.locator('[data-testid=create-submit]').click();
+      await fr.page.waitForURL(/\/r\/[^/?#]+\/?(\?.*)?$/);
+      await connected(fr);
+      await openPanel(fr);
+      await panelText(fr, 'webhook-status', 'Aucun webhook');
+      await save(fr.page, 'teams', 'http://127.0.0.1:9/hook');
+      await toast(fr, /ne publie pas vers des adresses locales/);
+      await save(fr.page, 'teams', 'https://example.webhook.office.com/webhookb2/x');
+      await panelText(fr, 'webhook-status', 'Les estimations sont publiées vers Microsoft Teams');
+      const a11yFr = await axeViolations(fr.page);
+      check(!a11yFr, `axe found serious/critical violations on the French host's page with the webhook set:\n${a11yFr}`);
+      await shot(fr, 'webhook-fr');
+      await fr.page.locator('#controls [data-testid=webhook-remove]').click();
+      await panelText(fr, 'webhook-status', 'Aucun webhook');
     });
 
     await step('transfer: the host badge moves; the old host becomes co-host', async () => {

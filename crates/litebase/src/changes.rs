@@ -100,6 +100,14 @@ pub enum Committed {
 /// The receiving end of one subscription.
 pub type ChangeReceiver = mpsc::UnboundedReceiver<Committed>;
 
+/// A wake-up a write asks for, handed on once it commits: a subscriber that
+/// keeps its work in the database (the webhook sender's outbox) is told to look
+/// at it, whether or not the write changed a record. Announce it with
+/// [`crate::db::events::emit`]`(Wake("name"))` inside the write; receive it with
+/// [`ChangeStream::subscribe_wake`]. A rolled-back write wakes nobody.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Wake(pub &'static str);
+
 /// Which changes a subscriber wants: asked on the writer thread for each
 /// change, so it must be quick (a lookup, no IO). A subscriber that wants none
 /// of a batch is not woken for it.
@@ -115,6 +123,7 @@ struct Subscriber {
 pub struct ChangeStream {
     subscribers: RwLock<Vec<Subscriber>>,
     released: RwLock<Vec<mpsc::UnboundedSender<Vec<Released>>>>,
+    wakes: RwLock<Vec<(&'static str, mpsc::UnboundedSender<()>)>>,
 }
 
 impl ChangeStream {
@@ -125,18 +134,25 @@ impl ChangeStream {
         db.set_commit_sink(Arc::new(move |events| {
             let mut batch = Vec::with_capacity(events.len());
             let mut released = Vec::new();
+            let mut wakes: Vec<&'static str> = Vec::new();
             for event in events {
                 match event.downcast::<RecordChange>() {
                     Ok(change) => batch.push(*change),
-                    Err(other) => {
-                        if let Ok(files) = other.downcast::<Released>() {
-                            released.push(*files);
+                    Err(other) => match other.downcast::<Released>() {
+                        Ok(files) => released.push(*files),
+                        Err(other) => {
+                            if let Ok(wake) = other.downcast::<Wake>() {
+                                if !wakes.contains(&wake.0) {
+                                    wakes.push(wake.0);
+                                }
+                            }
                         }
-                    }
+                    },
                 }
             }
             feed.publish(batch);
             feed.release(released);
+            feed.wake(&wakes);
         }))?;
         Ok(stream)
     }
@@ -162,6 +178,28 @@ impl ChangeStream {
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         subscribers.retain(|tx| tx.send(released.clone()).is_ok());
+    }
+
+    /// Woken (one `()` per committed transaction that asked) after each commit
+    /// of a write that emitted [`Wake`]`(name)`.
+    pub fn subscribe_wake(&self, name: &'static str) -> mpsc::UnboundedReceiver<()> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        self.wakes
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push((name, tx));
+        rx
+    }
+
+    fn wake(&self, names: &[&'static str]) {
+        if names.is_empty() {
+            return;
+        }
+        let mut subscribers = self
+            .wakes
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        subscribers.retain(|(name, tx)| !names.contains(name) || tx.send(()).is_ok());
     }
 
     /// A new subscription; it receives every batch committed from now on. Its
@@ -296,5 +334,25 @@ mod tests {
         }
         stream.restored();
         assert!(matches!(picky.try_recv(), Ok(Committed::Restored)));
+    }
+
+    #[test]
+    fn a_wake_reaches_only_the_subscribers_of_its_name() {
+        let stream = ChangeStream::default();
+        let mut sender = stream.subscribe_wake("webhooks");
+        let mut other = stream.subscribe_wake("mailer");
+        stream.wake(&[]);
+        assert!(sender.try_recv().is_err());
+        stream.wake(&["webhooks"]);
+        assert_eq!(sender.try_recv().ok(), Some(()));
+        assert!(sender.try_recv().is_err(), "one wake per commit");
+        assert!(other.try_recv().is_err(), "another name is not woken");
+        drop(sender);
+        stream.wake(&["webhooks"]);
+        assert_eq!(
+            stream.wakes.read().map(|w| w.len()).ok(),
+            Some(1),
+            "a leaver is forgotten"
+        );
     }
 }

@@ -410,6 +410,7 @@ async fn serve(
                 registry.wants(c.action, &c.collection.id)
             }))
         },
+        core.changes.subscribe_wake(crate::webhooks::app::WAKE),
         crate::webhooks::sender::Backoff::default(),
     );
     if let Err(e) = crate::core::crons::install(&core.clone().into_inner(), app.crons) {

@@ -38,6 +38,7 @@ pub mod logs;
 pub mod mail;
 pub mod metrics;
 pub mod oauth2;
+pub mod outbound;
 pub mod proxy;
 pub mod query;
 pub mod realtime;

@@ -125,7 +125,7 @@ fn domain_modules_never_import_the_http_layers() -> anyhow::Result<()> {
     let mut wrong = Vec::new();
     for domain in [
         "records", "realtime", "db", "query", "auth", "schema", "changes", "hooks", "settings",
-        "logs", "backups", "mail", "proxy", "error", "config", "webhooks", "oauth2",
+        "logs", "backups", "mail", "proxy", "error", "config", "webhooks", "oauth2", "outbound",
     ] {
         for layer in ["api", "admin", "core", "server", "cli"] {
             if graph.get(domain).is_some_and(|t| t.contains(layer)) {

@@ -5,6 +5,7 @@
 //! | `POKER_ROOM_TTL`       | idle seconds before a room expires and is deleted | 86400 |
 //! | `POKER_SWEEP_INTERVAL` | seconds between two sweeps of expired rooms    | 60      |
 //! | `POKER_MAX_WS`         | most open room WebSockets (lowers the cap the open-file limit gives) | from the limit |
+//! | `POKER_WEBHOOK_ALLOW_PRIVATE` | `1`: room hosts may post results to loopback, private and link-local addresses | off |
 //!
 //! ```
 //! let config = poker::config::PokerConfig::from_vars(|name| match name {
@@ -46,6 +47,9 @@ pub struct PokerConfig {
     pub sweep_interval_secs: u64,
     /// An explicit cap on open room WebSockets (the open-file limit gives one anyway).
     pub max_ws: Option<usize>,
+    /// Room hosts are anonymous: their results webhooks reach only public
+    /// addresses unless the operator trusts them with the server's network.
+    pub webhook_allow_private: bool,
 }
 
 impl Default for PokerConfig {
@@ -54,6 +58,7 @@ impl Default for PokerConfig {
             room_ttl_secs: DEFAULT_ROOM_TTL_SECS,
             sweep_interval_secs: DEFAULT_SWEEP_INTERVAL_SECS,
             max_ws: None,
+            webhook_allow_private: false,
         }
     }
 }
@@ -95,6 +100,20 @@ impl PokerConfig {
                     }
                 },
             },
+            webhook_allow_private: match var("POKER_WEBHOOK_ALLOW_PRIVATE") {
+                None => false,
+                Some(value) => match value.trim().to_ascii_lowercase().as_str() {
+                    "1" | "true" | "yes" | "on" => true,
+                    "" | "0" | "false" | "no" | "off" => false,
+                    _ => {
+                        return Err(ConfigError {
+                            name: "POKER_WEBHOOK_ALLOW_PRIVATE",
+                            value,
+                            why: "give 1 (allow) or 0 (public addresses only)",
+                        });
+                    }
+                },
+            },
         })
     }
 
@@ -122,8 +141,22 @@ mod tests {
             Ok(Some(120))
         );
         assert_eq!(
-            PokerConfig::from_vars(|_| Some(" 5 ".into())).map(|c| c.room_ttl_secs),
+            PokerConfig::from_vars(|n| (n != "POKER_WEBHOOK_ALLOW_PRIVATE").then(|| " 5 ".into()))
+                .map(|c| c.room_ttl_secs),
             Ok(5)
         );
+        let private = |v: &str| {
+            let v = v.to_string();
+            PokerConfig::from_vars(move |n| (n == "POKER_WEBHOOK_ALLOW_PRIVATE").then(|| v.clone()))
+                .map(|c| c.webhook_allow_private)
+        };
+        assert_eq!(private("1"), Ok(true));
+        assert_eq!(private(" On "), Ok(true));
+        assert_eq!(private("0"), Ok(false));
+        assert!(
+            !PokerConfig::default().webhook_allow_private,
+            "off by default"
+        );
+        assert!(private("sometimes").is_err());
     }
 }

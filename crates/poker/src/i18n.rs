@@ -423,6 +423,81 @@ const STRINGS: &[(&str, &str, &str)] = &[
         "Please enter your name.",
         "Veuillez saisir votre nom.",
     ),
+    // The results webhook: the host's form, its refusals, the posted messages.
+    ("webhook_title", "Results webhook", "Webhook des résultats"),
+    (
+        "webhook_help",
+        "Post each final estimate to a Slack or Teams channel, or to any service that takes JSON.",
+        "Publier chaque estimation finale dans un canal Slack ou Teams, ou vers tout service qui accepte du JSON.",
+    ),
+    ("webhook_url", "Webhook URL", "URL du webhook"),
+    ("webhook_kind", "Format", "Format"),
+    ("webhook_generic", "JSON (generic)", "JSON (générique)"),
+    ("webhook_slack", "Slack", "Slack"),
+    ("webhook_teams", "Microsoft Teams", "Microsoft Teams"),
+    ("webhook_save", "Save webhook", "Enregistrer le webhook"),
+    ("webhook_remove", "Remove webhook", "Supprimer le webhook"),
+    (
+        "webhook_send_test",
+        "Send a test message",
+        "Envoyer un message de test",
+    ),
+    (
+        "webhook_none",
+        "No webhook: estimates stay in this room.",
+        "Aucun webhook : les estimations restent dans cette salle.",
+    ),
+    (
+        "webhook_active",
+        "Estimates are posted to",
+        "Les estimations sont publiées vers",
+    ),
+    (
+        "webhook_replace_hint",
+        "Saving replaces the current URL.",
+        "Enregistrer remplace l’URL actuelle.",
+    ),
+    (
+        "webhook_test_queued",
+        "Test message on its way.",
+        "Message de test en route.",
+    ),
+    (
+        "webhook_not_host",
+        "Only the host may change the room's webhook.",
+        "Seul l’hôte peut modifier le webhook de la salle.",
+    ),
+    (
+        "webhook_bad_url",
+        "Give an http or https URL with a host, without spaces.",
+        "Indiquez une URL http ou https avec un hôte, sans espaces.",
+    ),
+    (
+        "webhook_too_long",
+        "A webhook URL is at most 500 characters.",
+        "Une URL de webhook compte au plus 500 caractères.",
+    ),
+    (
+        "webhook_private",
+        "This server does not post to loopback, private or link-local addresses; use a public URL.",
+        "Ce serveur ne publie pas vers des adresses locales, privées ou de lien local ; utilisez une URL publique.",
+    ),
+    (
+        "webhook_not_set",
+        "No webhook is set; save one first.",
+        "Aucun webhook n’est défini ; enregistrez-en un d’abord.",
+    ),
+    ("hook_updated", "updated", "modifiée"),
+    ("hook_votes", "Votes", "Votes"),
+    ("hook_consensus", "consensus", "consensus"),
+    ("hook_cards", "Cards", "Cartes"),
+    ("hook_open_room", "Open the room", "Ouvrir la salle"),
+    ("hook_open_story", "Open the story", "Ouvrir le ticket"),
+    (
+        "hook_test",
+        "Test message from Planning Poker: this room's final estimates will be posted here.",
+        "Message de test de Planning Poker : les estimations finales de cette salle seront publiées ici.",
+    ),
 ];
 
 static TABLES: LazyLock<Translations> = LazyLock::new(|| Translations::new(STRINGS));

@@ -29,11 +29,16 @@ pub fn register_with(app: litebase::App, config: config::PokerConfig) -> litebas
     let renderer = Arc::new(
         render::Renderer::new(assets.urls()).expect("embedded templates parse (see render tests)"),
     );
-    let hubs = Arc::new(room::hub::Hubs::new(renderer.clone()));
+    let hubs = Arc::new(room::hub::Hubs::new(renderer.clone()).with_webhook_policy(
+        room::results_hook::Policy {
+            allow_private: config.webhook_allow_private,
+        },
+    ));
     let capacity = Arc::new(room::capacity::Capacity::for_process(config.max_ws));
     let ws_max = capacity.max();
     let sweep = room::sweeper::SweepTrigger::default();
     let app = room::admin_sync::register(app, hubs.clone(), sweep.clone());
+    let app = room::results_hook::register(app);
     let app = room::sweeper::register(app, hubs.clone(), config.sweep_interval(), sweep).setting(
         litebase::settings::AppSetting {
             key: room::sweeper::ROOM_TTL_SETTING,

@@ -343,6 +343,7 @@ async fn room_page(
         code: &code,
         expires: snap.state.last_activity().plus_secs(store::room_ttl()),
         now,
+        webhook: snap.webhook.as_ref(),
     };
     let anonymous = view_for(&snap.state, None, now);
     let mine = view_for(&snap.state, Some(&me), now);

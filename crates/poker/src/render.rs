@@ -13,6 +13,7 @@ use tera::{Context, Tera};
 
 use crate::assets::AssetUrls;
 use crate::i18n::{self, Lang};
+use crate::room::results_hook::{Kind, RoomWebhook};
 use crate::room::stories::StoryStatus;
 use crate::room::view::{ParticipantView, PresenceStatus, RoomView, TimerView};
 use crate::room::{DeckKind, Permission, Role, Timestamp, stats::Stats};
@@ -94,6 +95,9 @@ pub struct RoomMeta<'a> {
     pub expires: Timestamp,
     /// The render time, for the countdown's clock offset.
     pub now: Timestamp,
+    /// The room's results webhook, if set: moderators see that it is, the host
+    /// sees its masked URL.
+    pub webhook: Option<&'a RoomWebhook>,
 }
 
 /// The templates, parsed once.
@@ -185,7 +189,10 @@ fn queue_ctx<'a>(view: &'a RoomView) -> QueueCtx<'a> {
         .filter(|s| matches!(s.status, StoryStatus::Estimated | StoryStatus::Active))
         .filter_map(|s| s.estimate.as_deref())
         .collect();
-    let numeric: Vec<f64> = estimated.iter().filter_map(|e| estimate_points(e)).collect();
+    let numeric: Vec<f64> = estimated
+        .iter()
+        .filter_map(|e| estimate_points(e))
+        .collect();
     QueueCtx {
         stories: stories
             .iter()
@@ -252,6 +259,46 @@ struct Seat<'a> {
     can_reset: bool,
     can_next_round: bool,
     can_edit_topic: bool,
+}
+
+/// The results webhook as a moderator's panel shows it.
+#[derive(Serialize)]
+struct WebhookCtx {
+    /// `generic`, `slack` or `teams`.
+    kind: &'static str,
+    /// Its name in the page's language.
+    kind_label: &'static str,
+    /// The masked URL: the host's eyes only.
+    url: Option<String>,
+}
+
+/// One choice of the host's webhook form.
+#[derive(Serialize)]
+struct KindOption {
+    value: &'static str,
+    label: &'static str,
+}
+
+/// The kinds the host's form offers.
+fn webhook_kinds(lang: Lang) -> Vec<KindOption> {
+    Kind::ALL
+        .iter()
+        .map(|k| KindOption {
+            value: k.as_str(),
+            label: webhook_kind_label(lang, *k),
+        })
+        .collect()
+}
+
+fn webhook_kind_label(lang: Lang, kind: Kind) -> &'static str {
+    i18n::text(
+        lang,
+        match kind {
+            Kind::Generic => "webhook_generic",
+            Kind::Slack => "webhook_slack",
+            Kind::Teams => "webhook_teams",
+        },
+    )
 }
 
 #[derive(Serialize)]
@@ -557,6 +604,14 @@ impl Renderer {
             ctx.insert("auto_reveal", &s.auto_reveal);
             ctx.insert("allow_spectators", &s.allow_spectators);
             ctx.insert("timer", &timer(&view.timer));
+            let is_host = seat.as_ref().is_some_and(|s| s.is_host);
+            let webhook = meta.webhook.map(|w| WebhookCtx {
+                kind: w.kind.as_str(),
+                kind_label: webhook_kind_label(lang, w.kind),
+                url: is_host.then(|| w.masked_url()),
+            });
+            ctx.insert("webhook", &webhook);
+            ctx.insert("webhook_kinds", &webhook_kinds(lang));
         }
         ctx
     }
@@ -629,6 +684,7 @@ mod tests {
             code: "AbC123",
             expires: Timestamp(86_400_000),
             now: Timestamp(10),
+            webhook: None,
         }
     }
 
@@ -955,5 +1011,70 @@ mod tests {
         assert_eq!(number(Some(4.25)), "4.3");
         assert_eq!(number(None), "–");
         assert_eq!(utc_text(Timestamp(86_400_000)), "1970-01-02 00:00 UTC");
+    }
+
+    #[test]
+    fn the_webhook_is_shown_to_moderators_and_its_url_only_to_the_host() {
+        let state = room()
+            .apply(
+                Command::SetCoHost {
+                    by: "h".into(),
+                    participant: "x".into(),
+                    co_host: true,
+                },
+                Timestamp(2),
+            )
+            .unwrap()
+            .0;
+        let hook = RoomWebhook {
+            url: "https://hooks.slack.com/services/T0/B0/secret".into(),
+            kind: Kind::Slack,
+            lang: Lang::En,
+            link: None,
+            public_only: true,
+        };
+        let with_hook = RoomMeta {
+            webhook: Some(&hook),
+            ..meta()
+        };
+        let render = |who: &str, lang: Lang| {
+            let view = view_for(&state, Some(&ParticipantId::from(who)), Timestamp(10));
+            renderer().personal(&view, &with_hook, lang).unwrap()
+        };
+        let host = render("h", Lang::En);
+        assert!(host.contains("data-testid=\"webhook-form\""), "{host}");
+        assert!(host.contains("Estimates are posted to Slack"));
+        assert!(
+            host.contains("https:&#x2F;&#x2F;hooks.slack.com&#x2F;…")
+                || host.contains("https://hooks.slack.com/…"),
+            "{host}"
+        );
+        assert!(
+            !host.contains("secret"),
+            "the URL's secret part is never shown"
+        );
+        assert!(host.contains("data-testid=\"webhook-test\""));
+        let co_host = render("x", Lang::Fr);
+        assert!(
+            co_host.contains("Les estimations sont publiées vers Slack"),
+            "{co_host}"
+        );
+        assert!(
+            !co_host.contains("hooks.slack.com"),
+            "a co-host never sees the URL"
+        );
+        assert!(!co_host.contains("data-testid=\"webhook-form\""));
+        let unset = renderer()
+            .personal(
+                &view_for(&state, Some(&"h".into()), Timestamp(10)),
+                &meta(),
+                Lang::En,
+            )
+            .unwrap();
+        assert!(unset.contains("No webhook"), "{unset}");
+        assert!(
+            !unset.contains("data-testid=\"webhook-test\""),
+            "nothing to test"
+        );
     }
 }

@@ -488,62 +488,6 @@ async fn download_avatar(
     }
 }
 
-/// Resolves only to public addresses: the avatar URL comes from the provider,
-/// and a provider that can be made to name `http://127.0.0.1:…` or a private
-/// address must not turn the server into a client of its own network (as
-/// PocketBase, which refuses loopback, private, link-local, multicast and
-/// unspecified addresses). The check is on the addresses the connection will
-/// use, so a name that resolves differently later cannot slip past it.
-#[derive(Debug, Default)]
-struct PublicAddresses(ureq::unversioned::resolver::DefaultResolver);
-
-impl ureq::unversioned::resolver::Resolver for PublicAddresses {
-    fn resolve(
-        &self,
-        uri: &ureq::http::Uri,
-        config: &ureq::config::Config,
-        timeout: ureq::unversioned::transport::NextTimeout,
-    ) -> Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
-        let all = self.0.resolve(uri, config, timeout)?;
-        let mut public = self.empty();
-        for addr in all.iter().filter(|a| is_public(a.ip())) {
-            public.push(*addr);
-        }
-        if public.is_empty() {
-            return Err(ureq::Error::HostNotFound);
-        }
-        Ok(public)
-    }
-}
-
-/// Whether `ip` is an address on the public internet.
-fn is_public(ip: std::net::IpAddr) -> bool {
-    use std::net::IpAddr;
-    let ip = match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
-        v4 => v4,
-    };
-    match ip {
-        IpAddr::V4(v4) => {
-            !(v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_multicast()
-                || v4.is_unspecified()
-                || v4.is_broadcast())
-        }
-        IpAddr::V6(v6) => {
-            let first = v6.segments()[0];
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                // fc00::/7 unique local, fe80::/10 link-local.
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80)
-        }
-    }
-}
-
 /// The blocking part of [`download_avatar`]: GET, at most `limit` bytes, into
 /// a temp file; its type read from its first bytes.
 fn fetch_avatar(
@@ -552,13 +496,12 @@ fn fetch_avatar(
     limit: u64,
     key: String,
 ) -> std::io::Result<crate::files::Upload> {
-    let config = ureq::Agent::config_builder()
-        .timeout_global(Some(AVATAR_TIMEOUT))
-        .build();
-    let agent = ureq::Agent::with_parts(
-        config,
-        ureq::unversioned::transport::DefaultConnector::new(),
-        PublicAddresses::default(),
+    // The avatar URL comes from the provider: one that can be made to name
+    // `http://127.0.0.1:…` must not reach the server's own network.
+    let agent = crate::outbound::public_agent(
+        ureq::Agent::config_builder()
+            .timeout_global(Some(AVATAR_TIMEOUT))
+            .build(),
     );
     fetch_avatar_with(&agent, url, dir, limit, key)
 }
@@ -794,27 +737,6 @@ pub fn redirect(
 mod tests {
     #[test]
     fn avatars_come_only_from_public_addresses() {
-        for private in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "172.16.0.1",
-            "192.168.1.1",
-            "169.254.169.254",
-            "0.0.0.0",
-            "224.0.0.1",
-            "::1",
-            "fe80::1",
-            "fd00::1",
-            "::ffff:127.0.0.1",
-            "::",
-        ] {
-            let ip: std::net::IpAddr = private.parse().expect("an address");
-            assert!(!super::is_public(ip), "{private}");
-        }
-        for public in ["8.8.8.8", "1.1.1.1", "2606:4700:4700::1111"] {
-            let ip: std::net::IpAddr = public.parse().expect("an address");
-            assert!(super::is_public(ip), "{public}");
-        }
         // A server on loopback that would answer: a plain client gets its
         // picture, the avatar download does not even connect.
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");

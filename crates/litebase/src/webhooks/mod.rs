@@ -8,7 +8,11 @@
 //! COMMIT) and a rolled-back one never has. The [`sender`] is woken from the commit
 //! stream, posts due deliveries after their commit, retries failures with backoff,
 //! and keeps each delivery's outcome as the log the admin shows.
+//!
+//! Apps own targets too ([`app`]): a URL they post their own JSON to, queued by
+//! the app inside its write and sent by the same sender.
 
+pub mod app;
 pub mod outbox;
 pub mod sender;
 pub mod signature;

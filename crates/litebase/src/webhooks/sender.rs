@@ -1,6 +1,8 @@
 //! Posting queued deliveries once their change has committed: woken by the
-//! commit stream (a change some webhook wants) or by an admin's retry, and by
-//! its own timer for retries. Each webhook's deliveries go out one at a time in
+//! commit stream (a change some webhook wants, or an app's queued delivery) or
+//! by an admin's retry, and by its own timer for retries. A target marked
+//! `publicOnly` (an app's, set by someone who must not reach the server's own
+//! network) is posted to through [`crate::outbound::public_agent`]. Each webhook's deliveries go out one at a time in
 //! commit order (a retried one may arrive after later ones). Failures are retried with exponential backoff;
 //! after the last attempt a delivery is marked failed and stays in the log,
 //! where an admin can send it again.
@@ -62,6 +64,7 @@ struct Due {
     attempts: u32,
     url: String,
     secret: String,
+    public_only: bool,
 }
 
 struct Outcome {
@@ -76,19 +79,41 @@ fn now_ms() -> i64 {
     (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
 
+/// The two clients deliveries go out through.
+#[derive(Clone)]
+struct Agents {
+    /// Any address (superusers' webhooks, app targets that allow it).
+    any: ureq::Agent,
+    /// Public addresses only.
+    public: ureq::Agent,
+}
+
 /// Starts the sender on the server's runtime. `changes` should be a
 /// subscription to the changes some webhook wants (see
-/// [`super::Registry::wants`]); restores reload the registry.
-pub fn start(webhooks: Webhooks, mut changes: ChangeReceiver, backoff: Backoff) {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(REQUEST_TIMEOUT))
-        .http_status_as_error(false)
-        .user_agent("litebase-webhooks")
-        .build()
-        .into();
+/// [`super::Registry::wants`]); restores reload the registry. `wakes` is
+/// [`crate::changes::ChangeStream::subscribe_wake`]`(`[`super::app::WAKE`]`)`:
+/// the commits that queued an app's delivery.
+pub fn start(
+    webhooks: Webhooks,
+    mut changes: ChangeReceiver,
+    mut wakes: tokio::sync::mpsc::UnboundedReceiver<()>,
+    backoff: Backoff,
+) {
+    let config = || {
+        ureq::Agent::config_builder()
+            .timeout_global(Some(REQUEST_TIMEOUT))
+            .http_status_as_error(false)
+            .user_agent("litebase-webhooks")
+            .build()
+    };
+    let agents = Agents {
+        any: config().into(),
+        public: crate::outbound::public_agent(config()),
+    };
     actix_web::rt::spawn(async move {
+        let mut wakes_open = true;
         loop {
-            let wait = match deliver_due(&webhooks, &agent, backoff).await {
+            let wait = match deliver_due(&webhooks, &agents, backoff).await {
                 Ok(Some(next)) => Duration::from_millis((next - now_ms()).max(0) as u64),
                 Ok(None) => IDLE_LOOK,
                 Err(err) => {
@@ -106,6 +131,7 @@ pub fn start(webhooks: Webhooks, mut changes: ChangeReceiver, backoff: Backoff) 
                     }
                     Some(Committed::Changes(_)) => {}
                 },
+                woken = wakes.recv(), if wakes_open => wakes_open = woken.is_some(),
                 _ = webhooks.registry().changed.notified() => {}
                 _ = tokio::time::sleep(wait.min(IDLE_LOOK)) => {}
             }
@@ -116,7 +142,7 @@ pub fn start(webhooks: Webhooks, mut changes: ChangeReceiver, backoff: Backoff) 
 /// Posts every due delivery; answers when the next pending one is due.
 async fn deliver_due(
     webhooks: &Webhooks,
-    agent: &ureq::Agent,
+    agents: &Agents,
     backoff: Backoff,
 ) -> Result<Option<i64>, WebhookError> {
     loop {
@@ -126,7 +152,8 @@ async fn deliver_due(
             .read(move |conn| {
                 let due = conn
                     .prepare_cached(
-                        "SELECT d.id, d.webhook, d.action, d.payload, d.attempts, w.url, w.secret
+                        "SELECT d.id, d.webhook, d.action, d.payload, d.attempts, w.url, w.secret,
+                                w.publicOnly
                          FROM _webhookDeliveries d JOIN _webhooks w ON w.id = d.webhook
                          WHERE d.status = 'pending' AND d.nextAttempt <= ?1 AND w.enabled
                          ORDER BY d.nextAttempt, d.rowid LIMIT ?2",
@@ -140,6 +167,7 @@ async fn deliver_due(
                             attempts: r.get(4)?,
                             url: r.get(5)?,
                             secret: r.get(6)?,
+                            public_only: r.get(7)?,
                         })
                     })?
                     .collect::<Result<Vec<_>, _>>()?;
@@ -171,11 +199,16 @@ async fn deliver_due(
             }
         }
         let lanes = by_webhook.into_iter().map(|group| {
-            let agent = agent.clone();
+            let agents = agents.clone();
             async move {
                 let mut done = Vec::with_capacity(group.len());
                 for d in group {
-                    done.push(post(agent.clone(), d).await);
+                    let agent = if d.public_only {
+                        agents.public.clone()
+                    } else {
+                        agents.any.clone()
+                    };
+                    done.push(post(agent, d).await);
                 }
                 done
             }

@@ -1,6 +1,7 @@
 //! Storing webhooks and reading their delivery log: what the superusers' API and
 //! the admin page call. Every change also puts the new set in force in the
-//! [`Registry`] once it is committed.
+//! [`Registry`] once it is committed. Only superusers' webhooks (`owner` empty)
+//! are seen here: the targets apps own are theirs ([`super::app`]).
 
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Deserialize;
@@ -145,7 +146,7 @@ pub fn merge(
 }
 
 /// `http://host…` or `https://host…` with a host and no spaces.
-fn is_http_url(url: &str) -> bool {
+pub(crate) fn is_http_url(url: &str) -> bool {
     let rest = url
         .strip_prefix("https://")
         .or_else(|| url.strip_prefix("http://"));
@@ -180,19 +181,21 @@ fn row_to_webhook(row: &rusqlite::Row<'_>) -> rusqlite::Result<Webhook> {
 
 const COLUMNS: &str = "id, collection, url, actions, secret, enabled, created, updated";
 
-/// Every webhook, oldest first.
+/// Every superuser's webhook, oldest first.
 pub fn load_all(conn: &Connection) -> rusqlite::Result<Vec<Webhook>> {
     conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM _webhooks ORDER BY created, id"
+        "SELECT {COLUMNS} FROM _webhooks WHERE owner = '' ORDER BY created, id"
     ))?
     .query_map([], row_to_webhook)?
     .collect()
 }
 
 fn load_one(conn: &Connection, id: &str) -> rusqlite::Result<Option<Webhook>> {
-    conn.prepare_cached(&format!("SELECT {COLUMNS} FROM _webhooks WHERE id = ?1"))?
-        .query_row([id], row_to_webhook)
-        .optional()
+    conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM _webhooks WHERE id = ?1 AND owner = ''"
+    ))?
+    .query_row([id], row_to_webhook)
+    .optional()
 }
 
 fn save(conn: &Connection, w: &Webhook) -> rusqlite::Result<()> {
@@ -200,7 +203,8 @@ fn save(conn: &Connection, w: &Webhook) -> rusqlite::Result<()> {
         "INSERT INTO _webhooks (id, collection, url, actions, secret, enabled, created, updated)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
          ON CONFLICT (id) DO UPDATE SET collection = ?2, url = ?3, actions = ?4,
-           secret = ?5, enabled = ?6, updated = ?8",
+           secret = ?5, enabled = ?6, updated = ?8
+         WHERE _webhooks.owner = ''",
         params![
             w.id,
             w.collection,
@@ -320,7 +324,7 @@ impl Webhooks {
         let all = self
             .db
             .write(move |conn| {
-                if conn.execute("DELETE FROM _webhooks WHERE id = ?1", [&id])? == 0 {
+                if conn.execute("DELETE FROM _webhooks WHERE id = ?1 AND owner = ''", [&id])? == 0 {
                     return Err(WebhookError::NotFound);
                 }
                 Ok(load_all(conn)?)
@@ -394,7 +398,8 @@ impl Webhooks {
             .write(move |conn| {
                 let changed = conn.execute(
                     "UPDATE _webhookDeliveries SET status = 'pending', attempts = 0,
-                       nextAttempt = 0, updated = ?3 WHERE id = ?1 AND webhook = ?2",
+                       nextAttempt = 0, updated = ?3 WHERE id = ?1 AND webhook = ?2
+                       AND webhook IN (SELECT id FROM _webhooks WHERE owner = '')",
                     params![delivery, webhook, now()],
                 )?;
                 if changed == 0 {

@@ -39,6 +39,8 @@ fn room() -> RoomState {
 fn command(msg: ClientMsg, by: ParticipantId) -> Command {
     match msg {
         ClientMsg::Act(action) => action.command(by),
+        // The webhook lives beside the room's state; for the room, time passes.
+        ClientMsg::Webhook(_) => Command::Tick,
         ClientMsg::Join { name, role, .. } => Command::Join {
             participant: "new".into(),
             name,

@@ -15,6 +15,7 @@ use tokio::sync::{Mutex, mpsc, oneshot};
 
 use super::frame::ViewFrames;
 use super::outbox::{Outbox, SendError};
+use super::results_hook::{self, Policy, RoomWebhook, WebhookProblem, WebhookRequest};
 use super::store::{self, LoadedRoom, NewSeat, StoreError};
 use super::stories::{NewStory, StoryId};
 use super::view::{PresenceStatus, presence_status};
@@ -57,6 +58,8 @@ pub enum Refusal {
     Deleted,
     /// The room expired after its idle time.
     Expired,
+    /// A results-webhook request was refused.
+    Webhook(WebhookProblem),
 }
 
 impl Refusal {
@@ -84,6 +87,7 @@ impl Refusal {
             (Refusal::Deleted, lang) => i18n::text(lang, "room_deleted").into(),
             (Refusal::Expired, Lang::En) => "this room expired; create a new room".into(),
             (Refusal::Expired, lang) => i18n::text(lang, "room_expired").into(),
+            (Refusal::Webhook(problem), lang) => problem.message(lang),
         }
     }
 }
@@ -95,6 +99,8 @@ pub struct Snapshot {
     pub state: RoomState,
     /// The seat of the token asked about, if it is valid.
     pub me: Option<ParticipantId>,
+    /// The room's results webhook, if set (shown to moderators only).
+    pub webhook: Option<RoomWebhook>,
 }
 
 /// Frames a connection may have queued before it counts as too slow.
@@ -343,6 +349,15 @@ pub enum HubMsg {
         /// What it asks.
         action: Action,
     },
+    /// A joined connection sets, removes or tests the results webhook.
+    Webhook {
+        /// The connection.
+        conn: u64,
+        /// What it asks.
+        request: WebhookRequest,
+        /// litebase's `meta.appURL` now (the room's link in messages).
+        app_url: String,
+    },
     /// A connection went away.
     Disconnect {
         /// The connection.
@@ -368,6 +383,8 @@ pub struct Hubs {
     live: std::sync::Mutex<HashMap<String, (String, mpsc::Sender<HubMsg>)>>,
     /// Record ids of the rooms someone is connected to: the sweeper spares them.
     connected: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// The operator's rule for the rooms' results webhooks.
+    webhook_policy: Policy,
 }
 
 impl Hubs {
@@ -460,7 +477,15 @@ impl Hubs {
             live: std::sync::Mutex::new(HashMap::new()),
             connected: std::sync::Mutex::default(),
             renderer,
+            webhook_policy: Policy::default(),
         }
+    }
+
+    /// The rooms' results webhooks follow `policy` (private addresses refused
+    /// by default).
+    pub fn with_webhook_policy(mut self, policy: Policy) -> Self {
+        self.webhook_policy = policy;
+        self
     }
 
     /// Asks the hub of room `code` (started if needed) and waits for its answer;
@@ -504,17 +529,25 @@ impl Hubs {
         if let Some(tx) = rooms.get(code).filter(|tx| !tx.is_closed()) {
             return Ok(tx.clone());
         }
-        let loaded = store::load_room(records.db(), code.to_string()).await?;
+        let mut loaded = store::load_room(records.db(), code.to_string()).await?;
+        results_hook::enforce(
+            records,
+            &loaded.room_id,
+            &mut loaded.webhook,
+            self.webhook_policy,
+        )
+        .await;
         let (tx, rx) = mpsc::channel(256);
         rooms.insert(code.to_string(), tx.clone());
         self.live_map()
             .insert(loaded.room_id.clone(), (code.to_string(), tx.clone()));
-        let hub = Hub::new(
+        let mut hub = Hub::new(
             loaded,
             records.clone(),
             self.renderer.clone(),
             code.to_string(),
         );
+        hub.webhook_policy = self.webhook_policy;
         let hubs = self.clone();
         let code = code.to_string();
         let me = tx.clone();
@@ -557,6 +590,9 @@ struct Hub {
     /// already gone): their presence is settled after the current message, as
     /// their session's `Disconnect` will no longer find the connection.
     dropped: Vec<ParticipantId>,
+    /// The results webhook, as stored.
+    webhook: Option<RoomWebhook>,
+    webhook_policy: Policy,
 }
 
 impl Hub {
@@ -577,6 +613,8 @@ impl Hub {
             conns: HashMap::new(),
             next_conn: 1,
             dropped: Vec::new(),
+            webhook: loaded.webhook,
+            webhook_policy: Policy::default(),
         }
     }
 
@@ -740,6 +778,7 @@ impl Hub {
             }
         };
         self.room_id = loaded.room_id;
+        self.webhook = loaded.webhook;
         self.stored_activity = loaded.state.last_activity();
         self.state = loaded.state;
         self.tokens = loaded.tokens.into_iter().collect();
@@ -790,6 +829,7 @@ impl Hub {
                 let _ = reply.send(Ok(Snapshot {
                     state: self.state.clone(),
                     me,
+                    webhook: self.webhook.clone(),
                 }));
             }
             HubMsg::Act { conn, action } => {
@@ -812,6 +852,11 @@ impl Hub {
                     self.broadcast();
                 }
             }
+            HubMsg::Webhook {
+                conn,
+                request,
+                app_url,
+            } => self.webhook_request(conn, request, &app_url).await,
             HubMsg::Disconnect { conn } => {
                 if let Some(c) = self.conns.remove(&conn) {
                     self.presence(&c.participant).await;
@@ -819,6 +864,66 @@ impl Hub {
             }
             // Handled by the run loop.
             HubMsg::Reload | HubMsg::Close { .. } => {}
+        }
+    }
+
+    /// Sets, removes or tests the results webhook for `conn` (see
+    /// [`results_hook::apply`]); the host's panel and JSON ack show the result.
+    async fn webhook_request(&mut self, conn: u64, request: WebhookRequest, app_url: &str) {
+        let Some((by, format)) = self
+            .conns
+            .get(&conn)
+            .map(|c| (c.participant.clone(), c.format))
+        else {
+            return;
+        };
+        let lang = match format {
+            Format::Html(lang) => lang,
+            Format::Json => Lang::En,
+        };
+        let test = request == WebhookRequest::Test;
+        let applied = results_hook::apply(
+            &self.records,
+            &self.room_id,
+            &self.code,
+            &self.state,
+            &by,
+            request,
+            self.webhook.as_ref(),
+            self.webhook_policy,
+            lang,
+            app_url,
+        )
+        .await;
+        match applied {
+            Ok(webhook) => {
+                self.webhook = webhook;
+                let frame = match (format, test) {
+                    (Format::Json, true) => {
+                        serde_json::json!({"type": "ack", "action": "webhook_test"}).to_string()
+                    }
+                    (Format::Json, false) => serde_json::json!({"type": "ack", "action": "webhook",
+                        "webhook": self.webhook.as_ref().map(RoomWebhook::status)})
+                    .to_string(),
+                    (Format::Html(lang), true) => self
+                        .renderer
+                        .toast(lang, i18n::text(lang, "webhook_test_queued")),
+                    (Format::Html(_), false) => String::new(),
+                };
+                if !frame.is_empty() {
+                    self.send(conn, frame);
+                }
+                if !test {
+                    self.broadcast();
+                }
+            }
+            Err(results_hook::Failure::Problem(problem)) => {
+                self.send_refusal(conn, &Refusal::Webhook(problem));
+            }
+            Err(results_hook::Failure::NotSaved(e)) => {
+                tracing::error!(error = %e, "cannot store a room's webhook");
+                self.send_refusal(conn, &Refusal::NotSaved);
+            }
         }
     }
 
@@ -1023,6 +1128,7 @@ impl Hub {
             code: &self.code,
             expires: self.state.last_activity().plus_secs(store::room_ttl()),
             now,
+            webhook: self.webhook.as_ref(),
         };
         let mut anonymous = None;
         let mut shared: [Option<ByteString>; 2] = [None, None];

@@ -53,6 +53,7 @@ pub mod outbox {
     }
 }
 pub mod protocol;
+pub mod results_hook;
 pub mod state;
 pub mod stats;
 pub mod store;

@@ -467,6 +467,7 @@ fn fragments(
         // Fixed: the expiry is public and derived from activity, not from cards.
         expires: Timestamp(86_400_000),
         now,
+        webhook: None,
     };
     let anonymous = view_for(state, None, now);
     let shared = Lang::ALL

@@ -20,6 +20,7 @@ use serde_json::{Map, Value};
 
 use super::deck::{DeckKind, DeckSpec};
 use super::hub::{Action, StoryText};
+use super::results_hook::{Kind, WebhookRequest};
 use super::{ParticipantId, Permission, Role, Settings};
 
 /// A parsed client frame.
@@ -36,6 +37,9 @@ pub enum ClientMsg {
     },
     /// Anything a joined participant asks the room.
     Act(Action),
+    /// The host sets, removes or tests the room's results webhook (not a room
+    /// command: the webhook lives beside the room's state).
+    Webhook(WebhookRequest),
 }
 
 /// Why a frame was refused; the message is sent back in an error frame.
@@ -162,6 +166,11 @@ pub fn parse(text: &str) -> Result<ClientMsg, ProtocolError> {
             role: f.role("role")?,
             token: f.opt_string("token")?.filter(|t| !t.is_empty()),
         },
+        "webhook" => ClientMsg::Webhook(WebhookRequest::Set {
+            url: f.opt_string("url")?.unwrap_or_default().trim().to_string(),
+            kind: webhook_kind(&mut f)?,
+        }),
+        "webhook_test" => ClientMsg::Webhook(WebhookRequest::Test),
         other => ClientMsg::Act(action(other, &mut f)?),
     };
     f.finish()?;
@@ -228,6 +237,18 @@ fn action(kind: &str, f: &mut Fields) -> Result<Action, ProtocolError> {
             )));
         }
     })
+}
+
+/// A webhook's `kind`; generic when missing or blank.
+fn webhook_kind(f: &mut Fields) -> Result<Kind, ProtocolError> {
+    match f.opt_string("kind")?.as_deref().map(str::trim) {
+        None | Some("") => Ok(Kind::Generic),
+        Some(name) => Kind::parse(name).ok_or_else(|| {
+            bad(format!(
+                "\"kind\" must be generic, slack or teams, not {name:?}"
+            ))
+        }),
+    }
 }
 
 fn deck(f: &mut Fields) -> Result<Action, ProtocolError> {
@@ -517,5 +538,42 @@ mod tests {
         assert!(matches!(act(r#"{"type":"leave"}"#), Action::Leave));
         assert!(err(r#"{"type":"kick"}"#).contains("\"participant\""));
         assert!(err(r#"{"type":"role","role":"king"}"#).contains("voter"));
+    }
+
+    #[test]
+    fn webhook_messages_parse() {
+        let webhook = |text: &str| match parse(text) {
+            Ok(ClientMsg::Webhook(r)) => r,
+            other => panic!("{text}: {other:?}"),
+        };
+        assert_eq!(
+            webhook(r#"{"type":"webhook","url":" https://hooks.slack.com/x ","kind":"slack"}"#),
+            WebhookRequest::Set {
+                url: "https://hooks.slack.com/x".into(),
+                kind: Kind::Slack
+            }
+        );
+        assert_eq!(
+            webhook(r#"{"type":"webhook","url":"https://x.example.com","kind":""}"#),
+            WebhookRequest::Set {
+                url: "https://x.example.com".into(),
+                kind: Kind::Generic
+            }
+        );
+        assert_eq!(
+            webhook(r#"{"type":"webhook","url":""}"#),
+            WebhookRequest::Set {
+                url: String::new(),
+                kind: Kind::Generic
+            },
+            "an empty URL removes the webhook"
+        );
+        assert_eq!(webhook(r#"{"type":"webhook_test"}"#), WebhookRequest::Test);
+        assert!(
+            err(r#"{"type":"webhook","url":"https://x.example.com","kind":"discord"}"#)
+                .contains("generic, slack or teams")
+        );
+        assert!(err(r#"{"type":"webhook","url":7.5e300,"secret":"x"}"#).contains("unknown field"));
+        assert!(err(r#"{"type":"webhook","url":["x"]}"#).contains("must be a string"));
     }
 }

@@ -50,6 +50,9 @@ pub enum StoreError {
     /// The new room was refused by the rules.
     #[error(transparent)]
     Room(#[from] RoomError),
+    /// The room's results webhook could not be read or queued.
+    #[error(transparent)]
+    Webhook(#[from] litebase::webhooks::WebhookError),
 }
 
 /// A new unguessable room code: 12 base62 characters.
@@ -242,6 +245,8 @@ pub struct LoadedRoom {
     pub state: RoomState,
     /// Token hash → participant id, for resuming seats.
     pub tokens: Vec<(String, ParticipantId)>,
+    /// The room's results webhook, if set.
+    pub webhook: Option<super::results_hook::RoomWebhook>,
 }
 
 struct RoomRow {
@@ -444,10 +449,15 @@ fn json_or_default<T: serde::de::DeserializeOwned + Default>(
 /// their roles and rights,
 /// the current round with its votes, and every completed round.
 pub async fn load_room(db: &litebase::Db, code: String) -> Result<LoadedRoom, StoreError> {
-    let rows = db
-        .read(move |conn| read_rows(conn, &code))
-        .await?
-        .ok_or(StoreError::NotFound)?;
+    let (rows, webhook) = db
+        .read(move |conn| -> Result<_, StoreError> {
+            let Some(rows) = read_rows(conn, &code)? else {
+                return Err(StoreError::NotFound);
+            };
+            let webhook = super::results_hook::read(conn, &rows.0.id)?;
+            Ok((rows, webhook))
+        })
+        .await?;
     let (room, people, rounds, stories) = rows;
     let t = now();
     if parse_timestamp(&room.expires).is_some_and(|e| e < t) {
@@ -567,6 +577,7 @@ pub async fn load_room(db: &litebase::Db, code: String) -> Result<LoadedRoom, St
         room_id: room.id,
         state,
         tokens,
+        webhook,
     })
 }
 
@@ -708,6 +719,8 @@ pub async fn persist(
         .any(|e| matches!(e, Event::QueueChanged))
         .then(|| state.queue().stories().to_vec());
     let round_story = round.story().map(|s| s.0.clone()).unwrap_or_default();
+    // Estimates go to the room's webhook, queued in this same write.
+    let results = super::results_hook::results(state, events, now());
     let room_id = room_id.to_string();
     let activity = state.last_activity();
     let room = fields(json!({
@@ -803,6 +816,7 @@ pub async fn persist(
                 let round_id = upsert_round(tx, &round, Some((estimate, stats)))?;
                 replace_votes(tx, &round_id, votes)?;
             }
+            super::results_hook::queue_results(tx.conn(), &room_id, &results)?;
             Ok(())
         })
         .await?;

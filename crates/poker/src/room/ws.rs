@@ -339,10 +339,17 @@ async fn run_session(
                     Ok(other) => match &joined {
                         None => Some(error_frame("join the room first: {\"type\":\"join\",\"name\":…}")),
                         Some((hub, conn)) => {
-                            let ClientMsg::Act(action) = other else {
-                                continue;
+                            let msg = match other {
+                                ClientMsg::Act(action) => HubMsg::Act { conn: *conn, action },
+                                // The room's link in posted messages comes from litebase's meta.appURL.
+                                ClientMsg::Webhook(request) => HubMsg::Webhook {
+                                    conn: *conn,
+                                    request,
+                                    app_url: core.settings.get().meta.app_url.clone(),
+                                },
+                                ClientMsg::Join { .. } => continue,
                             };
-                            if hub.send(HubMsg::Act { conn: *conn, action }).await.is_err() {
+                            if hub.send(msg).await.is_err() {
                                 break Some(CloseReason { code: CloseCode::Restart, description: Some("the room closed; reconnect".into()) });
                             }
                             None
