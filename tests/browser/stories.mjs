@@ -163,7 +163,7 @@ export async function runStoriesScenario({ browser, baseUrl, lang, viewport, tim
       check(rows === 3, `the summary lists ${rows} stories, not 3`);
       await axe(voter, 'the session summary');
       await shot(voter, 'summary');
-      const res = await voter.context.request.get(`${baseUrl}/r/${code}/estimates.csv?format=jira`);
+      const res = await voter.context.request.get(`${baseUrl}/r/${code}/estimates.csv?format=jira-csv`);
       const text = await res.text();
       check(res.status() === 200, `the Jira estimates export answered ${res.status()}: ${text.slice(0, 200)}`);
       check(/AUTH-1/.test(text) && /(^|,)"?5"?(\r?\n|,|$)/m.test(text), `the Jira export lacks AUTH-1 with 5:\n${text}`);

@@ -69,6 +69,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../../templates/summary.html"),
     ),
     (
+        "import.html",
+        include_str!("../../../templates/import.html"),
+    ),
+    (
         "room/_personal.html",
         include_str!("../../../templates/room/_personal.html"),
     ),

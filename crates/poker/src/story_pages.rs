@@ -6,12 +6,19 @@
 //! with the room's link (anyone with it may join and see them in the room);
 //! importing changes the queue, so it needs the seat of a host or co-host.
 
-use actix_web::http::StatusCode;
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::Serialize;
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
 use tera::Context;
 
-use crate::pages::{Lookup, base_url, busy, not_found, render, snapshot};
+use crate::i18n::{self, Lang};
+use crate::pages::{
+    Lookup, base_url, busy, cookie, lang_of, not_found, render, seat_cookie_name, snapshot,
+};
+use crate::room::hub::{HubMsg, Refusal, StoryText};
+use crate::room::stories::MAX_STORIES;
+use crate::tracker::{self, ColumnMap, EstimatedStory, ImportError, Source, Target};
 use crate::render::{Renderer, estimate_points, iso, number, utc_text};
 use crate::room::RoomState;
 use crate::room::hub::Hubs;
@@ -19,7 +26,10 @@ use crate::room::stories::StoryStatus;
 
 /// Adds the story pages' routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/r/{code}/summary", web::get().to(summary));
+    cfg.route("/r/{code}/summary", web::get().to(summary))
+        .route("/r/{code}/import", web::get().to(import_page))
+        .route("/r/{code}/import", web::post().to(import_post))
+        .route("/r/{code}/estimates.{ext}", web::get().to(estimates));
 }
 
 /// One story's line in the summary.
@@ -177,6 +187,391 @@ async fn summary(
     render(&req, &renderer, StatusCode::OK, "summary.html", &ctx)
 }
 
+/// The largest import form: the file, plus room for the form's other fields.
+const IMPORT_BODY_LIMIT: usize = tracker::MAX_INPUT_BYTES + 64 * 1024;
+/// How many stories the preview lists (the rest are counted).
+const PREVIEW_ROWS: usize = 50;
+
+/// One choice of the format menu.
+#[derive(Serialize)]
+struct FormatOption {
+    value: &'static str,
+    label: &'static str,
+}
+
+/// One story field of the column mapping, with the column chosen for it.
+#[derive(Serialize)]
+struct MapField {
+    field: &'static str,
+    label: &'static str,
+    required: bool,
+    chosen: Option<usize>,
+}
+
+/// The import form as posted: the file (or the text kept from a preview), the
+/// format, the column mapping, and whether to add the stories now.
+#[derive(Default)]
+struct ImportForm {
+    file: Vec<u8>,
+    content: String,
+    format: String,
+    map: Vec<(String, String)>,
+    confirm: bool,
+}
+
+fn formats() -> Vec<FormatOption> {
+    Source::ALL
+        .iter()
+        .map(|s| FormatOption {
+            value: s.as_str(),
+            label: s.label(),
+        })
+        .collect()
+}
+
+/// The room, when the page's seat cookie is a host's or co-host's; anyone else
+/// gets the page to show instead (who may import, a missing room, a busy one).
+async fn moderator_room(
+    req: &HttpRequest,
+    core: &litebase::core::Core,
+    hubs: &std::sync::Arc<Hubs>,
+    renderer: &Renderer,
+    code: &str,
+) -> Result<crate::room::hub::Snapshot, HttpResponse> {
+    let token = cookie(req, &seat_cookie_name(code));
+    let snap = match snapshot(core, hubs, code, token).await {
+        Ok(snap) => snap,
+        Err(Lookup::Missing) => return Err(not_found(req, renderer)),
+        Err(Lookup::Failed) => return Err(busy(req)),
+    };
+    let moderator = snap
+        .me
+        .as_ref()
+        .is_some_and(|me| snap.state.is_moderator(me));
+    if !moderator {
+        let (lang, _) = lang_of(req);
+        let mut ctx = Context::new();
+        ctx.insert("code", code);
+        ctx.insert("room_title", snap.state.name().unwrap_or(code));
+        ctx.insert("formats", &formats());
+        ctx.insert("format", "");
+        ctx.insert("content", "");
+        ctx.insert("error", i18n::text(lang, "import_hosts_only"));
+        return Err(render(
+            req,
+            renderer,
+            StatusCode::FORBIDDEN,
+            "import.html",
+            &ctx,
+        ));
+    }
+    Ok(snap)
+}
+
+/// `GET /r/{code}/import`: the form (hosts and co-hosts).
+async fn import_page(
+    req: HttpRequest,
+    code: web::Path<String>,
+    core: web::Data<litebase::core::Core>,
+    hubs: web::Data<Hubs>,
+    renderer: web::Data<Renderer>,
+) -> HttpResponse {
+    let code = code.into_inner();
+    let hubs = hubs.into_inner();
+    let snap = match moderator_room(&req, &core, &hubs, &renderer, &code).await {
+        Ok(snap) => snap,
+        Err(page) => return page,
+    };
+    let mut ctx = Context::new();
+    ctx.insert("code", &code);
+    ctx.insert("room_title", snap.state.name().unwrap_or(&code));
+    ctx.insert("formats", &formats());
+    ctx.insert("format", "");
+    ctx.insert("content", "");
+    ctx.insert("error", &Option::<String>::None);
+    render(&req, &renderer, StatusCode::OK, "import.html", &ctx)
+}
+
+/// Reads the multipart import form, at most [`IMPORT_BODY_LIMIT`] bytes.
+async fn read_import_form(
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> Result<ImportForm, &'static str> {
+    let mut parts = actix_multipart::Multipart::new(req.headers(), payload);
+    let mut form = ImportForm::default();
+    let mut used = 0usize;
+    while let Some(field) = parts.next().await {
+        let mut field = field.map_err(|_| "import_bad_form")?;
+        let name = field.name().unwrap_or_default().to_string();
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(|_| "import_bad_form")?;
+            used += chunk.len();
+            if used > IMPORT_BODY_LIMIT {
+                return Err("import_too_large");
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        let text = || String::from_utf8_lossy(&bytes).into_owned();
+        match name.as_str() {
+            "file" => form.file = bytes,
+            "content" => form.content = text(),
+            "format" => form.format = text(),
+            "confirm" => form.confirm = !bytes.is_empty(),
+            other if other.starts_with("map_") => form.map.push((other[4..].to_owned(), text())),
+            _ => {}
+        }
+    }
+    Ok(form)
+}
+
+/// The column map of the form, or the guessed one for `columns`.
+fn column_map(form: &ImportForm, columns: &[String]) -> ColumnMap {
+    if form.map.is_empty() {
+        return tracker::guess_map(columns);
+    }
+    let pick = |field: &str| {
+        form.map
+            .iter()
+            .find(|(f, _)| f == field)
+            .and_then(|(_, v)| v.trim().parse::<usize>().ok())
+            .filter(|i| *i < columns.len())
+    };
+    ColumnMap {
+        title: pick("title").unwrap_or(0),
+        key: pick("key"),
+        url: pick("url"),
+        description: None,
+        estimate: pick("estimate"),
+        kind: pick("kind"),
+    }
+}
+
+/// `POST /r/{code}/import`: preview the file (the column mapping for CSV), or
+/// add its stories to the queue and go back to the room.
+async fn import_post(
+    req: HttpRequest,
+    code: web::Path<String>,
+    core: web::Data<litebase::core::Core>,
+    hubs: web::Data<Hubs>,
+    renderer: web::Data<Renderer>,
+    payload: web::Payload,
+) -> HttpResponse {
+    let code = code.into_inner();
+    let hubs = hubs.into_inner();
+    let snap = match moderator_room(&req, &core, &hubs, &renderer, &code).await {
+        Ok(snap) => snap,
+        Err(page) => return page,
+    };
+    let (lang, _) = lang_of(&req);
+    let mut ctx = Context::new();
+    ctx.insert("code", &code);
+    ctx.insert("room_title", snap.state.name().unwrap_or(&code));
+    ctx.insert("formats", &formats());
+    let form = match read_import_form(&req, payload).await {
+        Ok(form) => form,
+        Err(key) => {
+            ctx.insert("format", "");
+            ctx.insert("content", "");
+            ctx.insert("error", i18n::text(lang, key));
+            return render(&req, &renderer, StatusCode::BAD_REQUEST, "import.html", &ctx);
+        }
+    };
+    let bytes: &[u8] = if form.file.is_empty() {
+        form.content.as_bytes()
+    } else {
+        &form.file
+    };
+    // The file's text goes back in the form, so a preview can be refined or confirmed.
+    let content = String::from_utf8_lossy(bytes).into_owned();
+    let source = Source::parse(form.format.trim()).or_else(|| tracker::detect(bytes));
+    ctx.insert("format", source.map_or("", Source::as_str));
+    ctx.insert("content", &content);
+    let fail = |ctx: &mut Context, message: String| {
+        ctx.insert("error", &message);
+        render(&req, &renderer, StatusCode::BAD_REQUEST, "import.html", ctx)
+    };
+    let Some(source) = source else {
+        let message = if bytes.is_empty() {
+            i18n::text(lang, "import_empty").to_owned()
+        } else {
+            i18n::text(lang, "import_unknown_format").to_owned()
+        };
+        return fail(&mut ctx, message);
+    };
+    let map = if source == Source::Csv {
+        match tracker::columns(bytes) {
+            Ok(columns) => {
+                let map = column_map(&form, &columns);
+                ctx.insert("columns", &columns);
+                ctx.insert("mapping", &mapping_fields(lang, &map));
+                Some(map)
+            }
+            Err(e) => return fail(&mut ctx, import_error(lang, &e)),
+        }
+    } else {
+        None
+    };
+    let parsed = match tracker::parse(source, bytes, map.as_ref()) {
+        Ok(parsed) => parsed,
+        Err(e) => return fail(&mut ctx, import_error(lang, &e)),
+    };
+    let room_left = MAX_STORIES.saturating_sub(snap.state.queue().stories().len());
+    if form.confirm && !parsed.stories.is_empty() {
+        let stories: Vec<StoryText> = parsed
+            .stories
+            .iter()
+            .map(|s| StoryText {
+                title: s.title.clone(),
+                key: s.key.clone(),
+                url: s.url.clone(),
+                kind: s.kind.clone(),
+            })
+            .collect();
+        let token = cookie(&req, &seat_cookie_name(&code));
+        let asked = hubs
+            .ask(&core.records, &code, |reply| HubMsg::AddStories {
+                token: token.clone(),
+                stories: stories.clone(),
+                reply,
+            })
+            .await;
+        match asked {
+            Ok(_) => {
+                return HttpResponse::SeeOther()
+                    .insert_header((header::LOCATION, format!("/r/{code}")))
+                    .finish();
+            }
+            Err(Refusal::NotFound) => return not_found(&req, &renderer),
+            Err(refusal) => {
+                ctx.insert("room_left", &room_left);
+                return fail(&mut ctx, refusal.message(lang));
+            }
+        }
+    }
+    let skipped: Vec<String> = parsed.skipped.iter().map(ToString::to_string).collect();
+    ctx.insert("count", &parsed.stories.len());
+    ctx.insert(
+        "stories",
+        &parsed.stories.iter().take(PREVIEW_ROWS).collect::<Vec<_>>(),
+    );
+    ctx.insert(
+        "more",
+        &parsed.stories.len().saturating_sub(PREVIEW_ROWS),
+    );
+    ctx.insert("skipped", &skipped);
+    ctx.insert("room_left", &room_left);
+    let error = parsed
+        .stories
+        .is_empty()
+        .then(|| i18n::text(lang, "import_no_stories"));
+    ctx.insert("error", &error);
+    render(&req, &renderer, StatusCode::OK, "import.html", &ctx)
+}
+
+/// The mapping step's fields, in the page's language.
+fn mapping_fields(lang: Lang, map: &ColumnMap) -> Vec<MapField> {
+    vec![
+        MapField {
+            field: "title",
+            label: i18n::text(lang, "story_title"),
+            required: true,
+            chosen: Some(map.title),
+        },
+        MapField {
+            field: "key",
+            label: i18n::text(lang, "story_key_short"),
+            required: false,
+            chosen: map.key,
+        },
+        MapField {
+            field: "url",
+            label: i18n::text(lang, "story_url"),
+            required: false,
+            chosen: map.url,
+        },
+        MapField {
+            field: "estimate",
+            label: i18n::text(lang, "import_current_estimate"),
+            required: false,
+            chosen: map.estimate,
+        },
+    ]
+}
+
+/// An import error in the page's language (the tracker's messages are English;
+/// French readers get the French gist and the detail).
+fn import_error(lang: Lang, e: &ImportError) -> String {
+    match lang {
+        Lang::En => e.to_string(),
+        _ => format!("{} ({e})", i18n::text(lang, "import_failed")),
+    }
+}
+
+/// `?format=` of the estimates download.
+#[derive(Deserialize)]
+struct EstimatesQuery {
+    #[serde(default)]
+    format: String,
+}
+
+/// `GET /r/{code}/estimates.{ext}?format=jira-csv|azure-csv|linear-csv|github-json|…`:
+/// the queue's estimates as a file the tracker takes back. Open to anyone with the
+/// room's link, like the history export.
+async fn estimates(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    query: web::Query<EstimatesQuery>,
+    core: web::Data<litebase::core::Core>,
+    hubs: web::Data<Hubs>,
+    renderer: web::Data<Renderer>,
+) -> HttpResponse {
+    let (code, _ext) = path.into_inner();
+    let Some(target) = Target::parse(query.format.trim()) else {
+        return HttpResponse::BadRequest().json(serde_json::json!({
+            "status": 400,
+            "message": format!(
+                "unknown estimates format {:?}; use one of {}",
+                query.format,
+                Target::ALL.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+            "data": {},
+        }));
+    };
+    let hubs = hubs.into_inner();
+    let snap = match snapshot(&core, &hubs, &code, None).await {
+        Ok(snap) => snap,
+        Err(Lookup::Missing) => return not_found(&req, &renderer),
+        Err(Lookup::Failed) => return busy(&req),
+    };
+    let stories: Vec<EstimatedStory> = snap
+        .state
+        .queue()
+        .stories()
+        .iter()
+        .filter(|s| s.estimate.is_some())
+        .map(|s| EstimatedStory {
+            key: s.key.clone(),
+            title: s.title.clone(),
+            url: s.url.clone(),
+            estimate: s.estimate.clone(),
+            kind: s.kind.clone(),
+        })
+        .collect();
+    let out = tracker::export(target, &stories);
+    HttpResponse::Ok()
+        .content_type(out.content_type)
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!(
+                "attachment; filename=\"estimates-{code}-{}.{}\"",
+                target.as_str(),
+                out.extension
+            ),
+        ))
+        .body(out.body)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -213,6 +608,7 @@ mod tests {
                 title: (*t).into(),
                 key: Some(format!("P-{i}")),
                 url: None,
+                kind: None,
             })
             .collect();
         state = step(

@@ -205,6 +205,8 @@ pub struct StoryText {
     pub key: Option<String>,
     /// Link.
     pub url: Option<String>,
+    /// Issue type (imports only).
+    pub kind: Option<String>,
 }
 
 impl Action {
@@ -254,6 +256,7 @@ impl Action {
                         title: s.title,
                         key: s.key,
                         url: s.url,
+                        kind: s.kind,
                     })
                     .collect(),
             },
@@ -366,6 +369,16 @@ pub enum HubMsg {
     /// The room's rows changed behind the hub's back (an admin edit through
     /// `/api`): reload the state, keep the connections, broadcast.
     Reload,
+    /// A page adds stories to the queue for the seat of `token` (an import):
+    /// how many were added, or why not.
+    AddStories {
+        /// The token from the page's seat cookie.
+        token: Option<String>,
+        /// The stories, in order.
+        stories: Vec<StoryText>,
+        /// The number added, or the refusal.
+        reply: oneshot::Sender<Result<usize, Refusal>>,
+    },
     /// The room is gone (deleted or expired): tell every connection `reason`,
     /// close them, and stop.
     Close {
@@ -824,6 +837,14 @@ impl Hub {
                 }
                 let _ = reply.send(result);
             }
+            HubMsg::AddStories {
+                token,
+                stories,
+                reply,
+            } => {
+                let result = self.add_stories(token.as_deref(), stories).await;
+                let _ = reply.send(result);
+            }
             HubMsg::Snapshot { token, reply } => {
                 let me = token.as_deref().and_then(|t| self.seat_of(t));
                 let _ = reply.send(Ok(Snapshot {
@@ -925,6 +946,40 @@ impl Hub {
                 self.send_refusal(conn, &Refusal::NotSaved);
             }
         }
+    }
+
+    /// Adds stories for the seat of `token` through the rules (moderators only),
+    /// then tells everyone.
+    async fn add_stories(
+        &mut self,
+        token: Option<&str>,
+        stories: Vec<StoryText>,
+    ) -> Result<usize, Refusal> {
+        let by = token
+            .and_then(|t| self.seat_of(t))
+            .ok_or(Refusal::BadToken)?;
+        let count = stories.len();
+        let command = Action::StoryAdd(stories).command(by);
+        let (next, events) = self
+            .state
+            .apply(command, store::now())
+            .map_err(Refusal::Room)?;
+        store::persist(
+            &self.records,
+            &self.room_id,
+            &next,
+            &events,
+            None,
+            &mut self.stored_activity,
+        )
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "cannot store imported stories");
+            Refusal::NotSaved
+        })?;
+        self.state = next;
+        self.broadcast();
+        Ok(count)
     }
 
     /// The live seat of `token`, if any.

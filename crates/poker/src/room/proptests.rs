@@ -50,6 +50,7 @@ fn new_stories() -> impl Strategy<Value = Vec<NewStory>> {
                 title,
                 key: None,
                 url: None,
+                kind: None,
             })
             .collect()
     })

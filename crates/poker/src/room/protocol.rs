@@ -325,6 +325,7 @@ fn story_add(f: &mut Fields) -> Result<Action, ProtocolError> {
                 title,
                 key: key.clone(),
                 url: url.clone(),
+                kind: None,
             })
             .collect(),
     ))

@@ -863,6 +863,7 @@ mod tests {
                     title: "Sign in with SSO".into(),
                     key: Some("AUTH-7".into()),
                     url: Some("https://tracker.example/AUTH-7".into()),
+                    kind: None,
                 }],
             },
             Command::Vote {

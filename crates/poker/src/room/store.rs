@@ -374,7 +374,7 @@ fn read_rows(conn: &rusqlite::Connection, code: &str) -> Result<Option<Rows>, St
 /// valid (a blank title becomes "?", a bad key or link is dropped).
 fn read_stories(conn: &rusqlite::Connection, room_id: &str) -> Result<Vec<Story>, StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, title, key, url, status, estimate FROM stories \
+        "SELECT id, title, key, url, status, estimate, kind FROM stories \
          WHERE room = ?1 ORDER BY position, rowid",
     )?;
     let rows = stmt
@@ -386,13 +386,14 @@ fn read_stories(conn: &rusqlite::Connection, room_id: &str) -> Result<Vec<Story>
                 r.get::<_, String>(3)?,
                 r.get::<_, String>(4)?,
                 r.get::<_, String>(5)?,
+                r.get::<_, String>(6)?,
             ))
         })?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(rows
         .into_iter()
         .take(stories::MAX_STORIES)
-        .map(|(id, title, key, url, status, estimate)| {
+        .map(|(id, title, key, url, status, estimate, kind)| {
             let title: String = title
                 .trim()
                 .chars()
@@ -403,6 +404,7 @@ fn read_stories(conn: &rusqlite::Connection, room_id: &str) -> Result<Vec<Story>
                 title: if title.is_empty() { "?".into() } else { title },
                 key: stories::key_text(Some(&key)).ok().flatten(),
                 url: stories::url_text(Some(&url)).ok().flatten(),
+                kind: stories::key_text(Some(&kind)).ok().flatten(),
                 status: StoryStatus::parse(&status),
                 estimate: Some(estimate.trim().to_owned()).filter(|e| !e.is_empty()),
                 rounds: 0,
@@ -966,11 +968,11 @@ fn upsert_round(
 /// rows that differ are written, so reordering one story near the top rewrites
 /// the positions below it and nothing else.
 fn sync_stories(tx: &AppTx<'_>, room_id: &str, queue: &[Story]) -> Result<(), StoreError> {
-    type Row = (i64, String, String, String, String, String);
+    type Row = (i64, String, String, String, String, String, String);
     let stored: std::collections::HashMap<String, Row> = tx
         .conn()
         .prepare_cached(
-            "SELECT id, CAST(position AS INTEGER), title, key, url, status, estimate \
+            "SELECT id, CAST(position AS INTEGER), title, key, url, status, estimate, kind \
              FROM stories WHERE room = ?1",
         )?
         .query_map(params![room_id], |r| {
@@ -983,6 +985,7 @@ fn sync_stories(tx: &AppTx<'_>, room_id: &str, queue: &[Story]) -> Result<(), St
                     r.get(4)?,
                     r.get(5)?,
                     r.get(6)?,
+                    r.get(7)?,
                 ),
             ))
         })?
@@ -1000,10 +1003,11 @@ fn sync_stories(tx: &AppTx<'_>, room_id: &str, queue: &[Story]) -> Result<(), St
             story.url.clone().unwrap_or_default(),
             story.status.as_str().to_owned(),
             story.estimate.clone().unwrap_or_default(),
+            story.kind.clone().unwrap_or_default(),
         );
-        let (pos, title, key, url, status, estimate) = &now;
+        let (pos, title, key, url, status, estimate, kind) = &now;
         let record = json!({"position": pos, "title": title, "key": key, "url": url,
-            "status": status, "estimate": estimate});
+            "status": status, "estimate": estimate, "kind": kind});
         match stored.get(&story.id.0) {
             Some(row) if *row == now => {}
             Some(_) => {

@@ -96,6 +96,10 @@ pub struct Story {
     pub key: Option<String>,
     /// A link to the story in its tracker (http or https only).
     pub url: Option<String>,
+    /// The tracker's issue or work item type (`Story`, `Bug`), kept from an
+    /// import: Azure DevOps needs it to take an estimate back.
+    #[serde(default)]
+    pub kind: Option<String>,
     /// Where it stands.
     pub status: StoryStatus,
     /// The last recorded estimate (kept when a re-estimate is left unfinished).
@@ -117,6 +121,8 @@ pub struct NewStory {
     pub key: Option<String>,
     /// Optional link.
     pub url: Option<String>,
+    /// Optional issue type, from an imported file.
+    pub kind: Option<String>,
 }
 
 /// Why a story's text was refused.
@@ -256,6 +262,7 @@ impl Queue {
                 title: title_text(&story.title)?,
                 key: key_text(story.key.as_deref())?,
                 url: url_text(story.url.as_deref())?,
+                kind: key_text(story.kind.as_deref()).ok().flatten(),
                 status: StoryStatus::Pending,
                 estimate: None,
                 rounds: 0,
@@ -356,6 +363,7 @@ mod tests {
             title: title.into(),
             key: None,
             url: None,
+            kind: None,
         }
     }
 

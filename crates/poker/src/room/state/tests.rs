@@ -1930,6 +1930,7 @@ fn add(by_who: &str, stories: &[(&str, &str)]) -> Command {
                 title: (*title).into(),
                 key: None,
                 url: None,
+                kind: None,
             })
             .collect(),
     }
