@@ -10,6 +10,7 @@ pub mod metrics;
 pub mod pages;
 pub mod render;
 pub mod room;
+pub mod tracker;
 
 use std::sync::Arc;
 
