@@ -10,14 +10,16 @@
 
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{EstimatedStory, Source, clean};
 use crate::room::deck::numeric_value;
 use crate::room::export::push_csv_field;
 
-/// What [`export`] writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// What [`export`] writes (serde uses the [`as_str`](Self::as_str) names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Target {
     /// `Key,Title,URL,Estimate`: every story, for any tool.
     Csv,
@@ -26,10 +28,12 @@ pub enum Target {
     /// `[{number,title,url,estimate}]`: every story.
     GithubJson,
     /// A shell script adding `estimate: N` labels with the GitHub CLI.
+    #[serde(rename = "github-sh")]
     GithubScript,
     /// `ID,Title,Estimate` of Linear issues.
     LinearCsv,
     /// A shell script setting Linear estimates through Linear's API.
+    #[serde(rename = "linear-sh")]
     LinearScript,
     /// `ID,Work Item Type,Title,<estimate field>`, for Azure Boards' CSV import.
     AzureCsv,

@@ -60,6 +60,8 @@ mod proptests;
 
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
+
 pub use detect::detect;
 pub use export::{Exported, LeftOut, LeftOutReason, Target, export};
 pub use mapping::guess_map;
@@ -85,7 +87,7 @@ pub const MAX_COLUMNS: usize = 1000;
 
 /// One story read from a file, cleaned: one-line title, key and estimate,
 /// `http`/`https` URL only, every limit above applied.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ImportedStory {
     /// What the team estimates; never empty.
     pub title: String,
@@ -104,7 +106,7 @@ pub struct ImportedStory {
 }
 
 /// A story with its estimate, to write back to a tracker.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct EstimatedStory {
     /// The tracker's id; stories without one cannot update anything and are left
     /// out of the trackers' files.
@@ -131,8 +133,10 @@ impl From<&ImportedStory> for EstimatedStory {
     }
 }
 
-/// The file formats stories are imported from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// The file formats stories are imported from (serde uses the
+/// [`as_str`](Self::as_str) names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Source {
     /// Any CSV, with a header row and a [`ColumnMap`].
     Csv,
@@ -206,7 +210,7 @@ impl fmt::Display for Source {
 ///
 /// The generic CSV needs one (from the mapping step, or [`guess_map`]); the
 /// trackers' CSVs have fixed mappings and take one only as an override.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ColumnMap {
     /// The title column (required).
     pub title: usize,
@@ -439,6 +443,16 @@ mod tests {
             assert_eq!(s.to_string(), s.as_str());
         }
         assert_eq!(Source::parse("CSV"), None);
+        for s in Source::ALL {
+            let json = serde_json::to_value(s).unwrap();
+            assert_eq!(json, s.as_str(), "serde and as_str agree");
+            assert_eq!(serde_json::from_value::<Source>(json).unwrap(), s);
+        }
+        for t in Target::ALL {
+            let json = serde_json::to_value(t).unwrap();
+            assert_eq!(json, t.as_str(), "serde and as_str agree");
+            assert_eq!(serde_json::from_value::<Target>(json).unwrap(), t);
+        }
         assert!(Source::Csv.is_csv() && !Source::JiraXml.is_csv() && !Source::GithubJson.is_csv());
     }
 
