@@ -42,10 +42,14 @@ seaweedfs:
 ## reaching other collections, each run against the non-interference check (the
 ## answer must not change when only data the client may not see changes). cargo-fuzz
 ## is installed on first use; RUSTC_BOOTSTRAP lets the stable toolchain build it.
+## Then poker's story importers (tracker_import: every file format, seeded with the
+## sample files of tests/fixtures/tracker) for a shorter time.
 FUZZ_SECONDS ?= 60
+FUZZ_TRACKER_SECONDS ?= 20
 fuzz:
 	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
 	cd crates/litebase/fuzz && mkdir -p corpus/rules && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run --sanitizer none rules corpus/rules seeds/rules -- -dict=rules.dict -max_total_time=$(FUZZ_SECONDS)
+	cd crates/poker/fuzz && mkdir -p corpus/tracker_import && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run --sanitizer none tracker_import corpus/tracker_import ../../../tests/fixtures/tracker -- -dict=tracker.dict -max_total_time=$(FUZZ_TRACKER_SECONDS)
 
 sdk-deps:
 	cd tests/sdk && npm ci --no-audit --no-fund

@@ -11,6 +11,7 @@ pub mod pages;
 pub mod render;
 pub mod room;
 pub mod story_pages;
+pub mod tracker;
 
 use std::sync::Arc;
 

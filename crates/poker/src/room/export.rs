@@ -108,8 +108,9 @@ fn push_csv_row<'a>(out: &mut String, cells: impl IntoIterator<Item = Cell<'a>>)
 }
 
 /// Prefixes `'` to text a spreadsheet would evaluate as a formula (OWASP "CSV
-/// injection"). Only typed text: our own numbers are never formulas.
-fn defuse_formula(text: &str) -> std::borrow::Cow<'_, str> {
+/// injection"). Only typed text: our own numbers are never formulas. The tracker
+/// exports (`crate::tracker`) guard their cells with it too.
+pub(crate) fn defuse_formula(text: &str) -> std::borrow::Cow<'_, str> {
     match text.chars().next() {
         Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}").into(),
         _ => text.into(),
@@ -117,7 +118,7 @@ fn defuse_formula(text: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// RFC 4180: a field with a comma, quote, CR or LF is quoted, quotes doubled.
-fn push_csv_field(out: &mut String, text: &str) {
+pub(crate) fn push_csv_field(out: &mut String, text: &str) {
     if text.contains([',', '"', '\r', '\n']) {
         out.push('"');
         out.push_str(&text.replace('"', "\"\""));
