@@ -16,13 +16,13 @@ use crate::i18n::{self, Lang};
 use crate::pages::{
     Lookup, base_url, busy, cookie, lang_of, not_found, render, seat_cookie_name, snapshot,
 };
-use crate::room::hub::{HubMsg, Refusal, StoryText};
-use crate::room::stories::MAX_STORIES;
-use crate::tracker::{self, ColumnMap, EstimatedStory, ImportError, Source, Target};
 use crate::render::{Renderer, estimate_points, iso, number, utc_text};
 use crate::room::RoomState;
 use crate::room::hub::Hubs;
+use crate::room::hub::{HubMsg, Refusal, StoryText};
+use crate::room::stories::MAX_STORIES;
 use crate::room::stories::StoryStatus;
+use crate::tracker::{self, ColumnMap, EstimatedStory, ImportError, Source, Target};
 
 /// Adds the story pages' routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -374,7 +374,13 @@ async fn import_post(
             ctx.insert("format", "");
             ctx.insert("content", "");
             ctx.insert("error", i18n::text(lang, key));
-            return render(&req, &renderer, StatusCode::BAD_REQUEST, "import.html", &ctx);
+            return render(
+                &req,
+                &renderer,
+                StatusCode::BAD_REQUEST,
+                "import.html",
+                &ctx,
+            );
         }
     };
     let bytes: &[u8] = if form.file.is_empty() {
@@ -455,10 +461,7 @@ async fn import_post(
         "stories",
         &parsed.stories.iter().take(PREVIEW_ROWS).collect::<Vec<_>>(),
     );
-    ctx.insert(
-        "more",
-        &parsed.stories.len().saturating_sub(PREVIEW_ROWS),
-    );
+    ctx.insert("more", &parsed.stories.len().saturating_sub(PREVIEW_ROWS));
     ctx.insert("skipped", &skipped);
     ctx.insert("room_left", &room_left);
     let error = parsed
