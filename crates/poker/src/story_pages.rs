@@ -65,7 +65,7 @@ fn card_counts(entry: &crate::room::HistoryEntry) -> String {
         .filter(|c| c.count > 0)
         .map(|c| (c.card.as_str(), c.count))
         .collect();
-    counts.sort_by(|a, b| b.1.cmp(&a.1));
+    counts.sort_by_key(|c| std::cmp::Reverse(c.1));
     counts
         .into_iter()
         .map(|(card, n)| {
