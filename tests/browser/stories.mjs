@@ -1,8 +1,9 @@
 // The story queue in real Chromium, for one language and viewport: a host fills the
 // queue by pasting a list and by importing a tracker's file (with a preview), reorders
-// it (buttons, Alt+arrows, drag on desktop), edits a story, plays through it (estimate,
-// next story, skip, vote again), and a voter sees all of it without the host's
-// buttons; then the session summary and the estimates export. Axe on every page.
+// it (buttons, Alt+arrows, drag on desktop), edits a story, sets a results webhook,
+// plays through it (estimate, next story, skip, vote again), and a voter sees all of
+// it without the host's buttons; then the session summary and the estimates export.
+// Axe on every page.
 
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -118,6 +119,21 @@ export async function runStoriesScenario({ browser, baseUrl, lang, viewport, tim
         const a = document.querySelector('#queue [data-testid=story] a.story-key');
         return a?.textContent.trim() === 'AUTH-1' && a.getAttribute('href') === 'https://tracker.example/AUTH-1';
       }, null, '#queue');
+    });
+
+    await step('host sends results to a Slack webhook', async () => {
+      const panel = host.page.locator('#controls details.manage');
+      if (!(await panel.evaluate((d) => d.open))) await press(host, panel.locator('summary'));
+      const form = host.page.locator('#controls form[data-testid=webhook-form]');
+      await form.locator('select[name=kind]').selectOption('slack');
+      await form.locator('input[name=url]').fill('https://hooks.example.com/services/T0/B0/s3cret');
+      await press(host, form.locator('[data-testid=webhook-save]'));
+      await waitIn(host, 'the webhook shows as set, its URL masked', () => {
+        const url = document.querySelector('#controls [data-testid=webhook-url]')?.textContent ?? '';
+        return url.startsWith('https://hooks.example.com/') && !url.includes('s3cret');
+      }, null, '#controls');
+      await axe(host, "the host's settings with a webhook");
+      await press(host, panel.locator('summary'));
     });
 
     await step('the room estimates the story and moves to the next one', async () => {
