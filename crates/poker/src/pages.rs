@@ -276,6 +276,23 @@ pub(crate) async fn snapshot(
     }
 }
 
+/// [`snapshot`], with the page to answer when there is no room (404) or it is
+/// busy (503).
+pub(crate) async fn room_or_page(
+    req: &HttpRequest,
+    core: &litebase::core::Core,
+    hubs: &Arc<Hubs>,
+    renderer: &Renderer,
+    code: &str,
+    token: Option<String>,
+) -> Result<Snapshot, HttpResponse> {
+    match snapshot(core, hubs, code, token).await {
+        Ok(snap) => Ok(snap),
+        Err(Lookup::Missing) => Err(not_found(req, renderer)),
+        Err(Lookup::Failed) => Err(busy(req)),
+    }
+}
+
 pub(crate) fn busy(req: &HttpRequest) -> HttpResponse {
     let (lang, _) = lang_of(req);
     HttpResponse::ServiceUnavailable()
@@ -457,10 +474,9 @@ async fn export_history(
 ) -> HttpResponse {
     let (code, format) = path.into_inner();
     let hubs = hubs.into_inner();
-    let snap = match snapshot(&core, &hubs, &code, None).await {
+    let snap = match room_or_page(&req, &core, &hubs, &renderer, &code, None).await {
         Ok(snap) => snap,
-        Err(Lookup::Missing) => return not_found(&req, &renderer),
-        Err(Lookup::Failed) => return busy(&req),
+        Err(page) => return page,
     };
     let history = snap.state.history();
     let name = snap.state.name();

@@ -13,9 +13,7 @@ use serde::{Deserialize, Serialize};
 use tera::Context;
 
 use crate::i18n::{self, Lang};
-use crate::pages::{
-    Lookup, base_url, busy, cookie, lang_of, not_found, render, seat_cookie_name, snapshot,
-};
+use crate::pages::{base_url, cookie, lang_of, not_found, render, room_or_page, seat_cookie_name};
 use crate::render::{Renderer, estimate_points, iso, number, utc_text};
 use crate::room::RoomState;
 use crate::room::hub::Hubs;
@@ -173,10 +171,9 @@ async fn summary(
 ) -> HttpResponse {
     let code = code.into_inner();
     let hubs = hubs.into_inner();
-    let snap = match snapshot(&core, &hubs, &code, None).await {
+    let snap = match room_or_page(&req, &core, &hubs, &renderer, &code, None).await {
         Ok(snap) => snap,
-        Err(Lookup::Missing) => return not_found(&req, &renderer),
-        Err(Lookup::Failed) => return busy(&req),
+        Err(page) => return page,
     };
     let title = snap.state.name().unwrap_or(&code).to_owned();
     let mut ctx = summary_context(&snap.state, &code, &title);
@@ -239,11 +236,7 @@ async fn moderator_room(
     code: &str,
 ) -> Result<crate::room::hub::Snapshot, HttpResponse> {
     let token = cookie(req, &seat_cookie_name(code));
-    let snap = match snapshot(core, hubs, code, token).await {
-        Ok(snap) => snap,
-        Err(Lookup::Missing) => return Err(not_found(req, renderer)),
-        Err(Lookup::Failed) => return Err(busy(req)),
-    };
+    let snap = room_or_page(req, core, hubs, renderer, code, token).await?;
     let moderator = snap
         .me
         .as_ref()
@@ -542,10 +535,9 @@ async fn estimates(
         }));
     };
     let hubs = hubs.into_inner();
-    let snap = match snapshot(&core, &hubs, &code, None).await {
+    let snap = match room_or_page(&req, &core, &hubs, &renderer, &code, None).await {
         Ok(snap) => snap,
-        Err(Lookup::Missing) => return not_found(&req, &renderer),
-        Err(Lookup::Failed) => return busy(&req),
+        Err(page) => return page,
     };
     let stories: Vec<EstimatedStory> = snap
         .state

@@ -1213,30 +1213,22 @@ impl Hub {
                 Format::Html(lang) => lang,
             };
             let view = view_for(&self.state, Some(&c.participant), now);
-            let slot = &mut shared[lang.index()];
-            if slot.is_none() {
+            let frame = once_per_lang(&mut shared[lang.index()], "a room", || {
                 let anon = anonymous.get_or_insert_with(|| view_for(&self.state, None, now));
-                match self.renderer.shared(anon, &meta, lang) {
-                    Ok(html) => *slot = Some(ByteString::from(html)),
-                    Err(e) => tracing::error!(error = %e, "cannot render a room"),
-                }
-            }
-            if let Some(frame) = slot.clone() {
+                self.renderer.shared(anon, &meta, lang)
+            });
+            if let Some(frame) = frame {
                 if let Err(e) = c.outbox.try_send(frame) {
                     evicted.push((*id, e));
                     continue;
                 }
             }
             if c.last_queue != Some(queue_key) {
-                let slot = &mut queue_html[lang.index()];
-                if slot.is_none() {
+                let frame = once_per_lang(&mut queue_html[lang.index()], "a story queue", || {
                     let anon = anonymous.get_or_insert_with(|| view_for(&self.state, None, now));
-                    match self.renderer.queue(anon, &meta, lang) {
-                        Ok(html) => *slot = Some(ByteString::from(html)),
-                        Err(e) => tracing::error!(error = %e, "cannot render a story queue"),
-                    }
-                }
-                if let Some(frame) = slot.clone() {
+                    self.renderer.queue(anon, &meta, lang)
+                });
+                if let Some(frame) = frame {
                     if let Err(e) = c.outbox.try_send(frame) {
                         evicted.push((*id, e));
                         continue;
@@ -1261,6 +1253,22 @@ impl Hub {
             self.drop_conn(id, &error);
         }
     }
+}
+
+/// A fragment the same for every connection of a language, rendered on first
+/// use in this broadcast (`slot` holds it); `None` when it cannot be rendered.
+fn once_per_lang(
+    slot: &mut Option<ByteString>,
+    what: &str,
+    render: impl FnOnce() -> Result<String, crate::render::RenderError>,
+) -> Option<ByteString> {
+    if slot.is_none() {
+        match render() {
+            Ok(html) => *slot = Some(ByteString::from(html)),
+            Err(e) => tracing::error!(error = %e, "cannot render {what}"),
+        }
+    }
+    slot.clone()
 }
 
 /// What the `#queue` fragment shows: the stories and which one is on the table.

@@ -283,9 +283,14 @@ fn generic_csv(stories: &[EstimatedStory]) -> String {
     out
 }
 
-fn jira_csv(stories: &[EstimatedStory], left_out: &mut Vec<LeftOut>) -> String {
+/// Jira's and Linear's update files: the key, the title for people, the points.
+fn key_title_points(
+    header: [&str; 3],
+    stories: &[EstimatedStory],
+    left_out: &mut Vec<LeftOut>,
+) -> String {
     let mut out = String::new();
-    row(&mut out, &["Issue key", "Summary", "Story Points"]);
+    row(&mut out, &header);
     for (_, (key, title, points)) in each(stories, left_out, |s| {
         let key = project_key(s)?;
         let (_, points) = numeric_estimate(s)?;
@@ -296,17 +301,12 @@ fn jira_csv(stories: &[EstimatedStory], left_out: &mut Vec<LeftOut>) -> String {
     out
 }
 
+fn jira_csv(stories: &[EstimatedStory], left_out: &mut Vec<LeftOut>) -> String {
+    key_title_points(["Issue key", "Summary", "Story Points"], stories, left_out)
+}
+
 fn linear_csv(stories: &[EstimatedStory], left_out: &mut Vec<LeftOut>) -> String {
-    let mut out = String::new();
-    row(&mut out, &["ID", "Title", "Estimate"]);
-    for (_, (key, title, points)) in each(stories, left_out, |s| {
-        let key = project_key(s)?;
-        let (_, points) = numeric_estimate(s)?;
-        Ok((key, clean::one_line(&s.title), points))
-    }) {
-        row(&mut out, &[&key, &title, &points]);
-    }
-    out
+    key_title_points(["ID", "Title", "Estimate"], stories, left_out)
 }
 
 /// Azure's estimate field depends on the project's process, which the work item
