@@ -149,6 +149,8 @@ export async function runStoriesScenario({ browser, baseUrl, lang, viewport, tim
       await waitQueue(voter, ['Sign up:estimated', 'Reset password:pending', 'Sign in:pending']);
       await waitIn(voter, 'the estimated story shows 5', () =>
         document.querySelector('#queue [data-testid=story][data-status=estimated] [data-testid=story-estimate]')?.textContent.trim() === '5', null, '#queue');
+      await waitIn(voter, 'the estimated story shows its votes (two fives)', () =>
+        /5 ×2/.test(document.querySelector('#queue [data-testid=story][data-status=estimated] [data-testid=story-votes]')?.textContent ?? ''), null, '#queue');
       const next = host.page.locator('#controls [data-testid=next-round]');
       check((await next.textContent()).includes('Reset password'), `the next button does not name the next story: ${await next.textContent()}`);
       await press(host, next);

@@ -182,6 +182,8 @@ struct StoryCtx<'a> {
     estimate: Option<&'a str>,
     rounds: u32,
     current: bool,
+    /// The cards of its last round, once it has one.
+    last_votes: Option<String>,
 }
 
 fn queue_ctx<'a>(view: &'a RoomView) -> QueueCtx<'a> {
@@ -212,6 +214,16 @@ fn queue_ctx<'a>(view: &'a RoomView) -> QueueCtx<'a> {
                 estimate: s.estimate.as_deref(),
                 rounds: s.rounds,
                 current: view.round.story.as_ref() == Some(&s.id),
+                last_votes: (s.rounds > 0)
+                    .then(|| {
+                        view.history
+                            .iter()
+                            .rev()
+                            .find(|h| h.story.as_ref() == Some(&s.id))
+                    })
+                    .flatten()
+                    .map(card_counts)
+                    .filter(|c| !c.is_empty()),
             })
             .collect(),
         total: stories.len(),
@@ -220,6 +232,30 @@ fn queue_ctx<'a>(view: &'a RoomView) -> QueueCtx<'a> {
         skipped: count(StoryStatus::Skipped),
         points: (!numeric.is_empty()).then(|| number(Some(numeric.iter().sum()))),
     }
+}
+
+/// The cards of a round, most voted first: `5 ×3 · 8 · 3` (the queue and the
+/// summary show a story's last round so).
+pub fn card_counts(entry: &crate::room::HistoryEntry) -> String {
+    let mut counts: Vec<(&str, usize)> = entry
+        .stats
+        .distribution
+        .iter()
+        .filter(|c| c.count > 0)
+        .map(|c| (c.card.as_str(), c.count))
+        .collect();
+    counts.sort_by_key(|c| std::cmp::Reverse(c.1));
+    counts
+        .into_iter()
+        .map(|(card, n)| {
+            if n > 1 {
+                format!("{card} ×{n}")
+            } else {
+                card.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" · ")
 }
 
 /// An estimate's points, when it is a number (`5`, `0.5`, `½`); sizes and `?`

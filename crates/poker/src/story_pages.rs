@@ -14,7 +14,7 @@ use tera::Context;
 
 use crate::i18n::{self, Lang};
 use crate::pages::{base_url, cookie, lang_of, not_found, render, room_or_page, seat_cookie_name};
-use crate::render::{Renderer, estimate_points, iso, number, utc_text};
+use crate::render::{Renderer, card_counts, estimate_points, iso, number, utc_text};
 use crate::room::RoomState;
 use crate::room::hub::Hubs;
 use crate::room::hub::{HubMsg, Refusal, StoryText};
@@ -52,29 +52,6 @@ struct LooseRound<'a> {
     estimate: Option<&'a str>,
     votes: String,
     agreement: Option<String>,
-}
-
-/// The cards of a round, most voted first: `5 ×3 · 8 · 3`.
-fn card_counts(entry: &crate::room::HistoryEntry) -> String {
-    let mut counts: Vec<(&str, usize)> = entry
-        .stats
-        .distribution
-        .iter()
-        .filter(|c| c.count > 0)
-        .map(|c| (c.card.as_str(), c.count))
-        .collect();
-    counts.sort_by_key(|c| std::cmp::Reverse(c.1));
-    counts
-        .into_iter()
-        .map(|(card, n)| {
-            if n > 1 {
-                format!("{card} ×{n}")
-            } else {
-                card.to_owned()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" · ")
 }
 
 fn agreement(entry: &crate::room::HistoryEntry) -> Option<String> {
