@@ -6,6 +6,7 @@
 //! | `POKER_SWEEP_INTERVAL` | seconds between two sweeps of expired rooms    | 60      |
 //! | `POKER_MAX_WS`         | most open room WebSockets (lowers the cap the open-file limit gives) | from the limit |
 //! | `POKER_WEBHOOK_ALLOW_PRIVATE` | `1`: room hosts may post results to loopback, private and link-local addresses | off |
+//! | `POKER_SHARD`          | this node's shard in a cluster (0–61): its room codes begin with the shard's mark | none (one node) |
 //!
 //! ```
 //! let config = poker::config::PokerConfig::from_vars(|name| match name {
@@ -17,6 +18,8 @@
 //! ```
 
 use std::time::Duration;
+
+use crate::room::shard::Shard;
 
 /// A day: how long an idle room lives by default.
 pub const DEFAULT_ROOM_TTL_SECS: u64 = 86_400;
@@ -50,6 +53,8 @@ pub struct PokerConfig {
     /// Room hosts are anonymous: their results webhooks reach only public
     /// addresses unless the operator trusts them with the server's network.
     pub webhook_allow_private: bool,
+    /// The shard this node holds in a cluster (`deploy/cluster/`), if any.
+    pub shard: Option<Shard>,
 }
 
 impl Default for PokerConfig {
@@ -59,6 +64,7 @@ impl Default for PokerConfig {
             sweep_interval_secs: DEFAULT_SWEEP_INTERVAL_SECS,
             max_ws: None,
             webhook_allow_private: false,
+            shard: None,
         }
     }
 }
@@ -114,6 +120,20 @@ impl PokerConfig {
                     }
                 },
             },
+            shard: match var("POKER_SHARD") {
+                None => None,
+                Some(value) if value.trim().is_empty() => None,
+                Some(value) => match Shard::parse(&value) {
+                    Ok(shard) => Some(shard),
+                    Err(_) => {
+                        return Err(ConfigError {
+                            name: "POKER_SHARD",
+                            value,
+                            why: "give this node's shard, a whole number from 0 to 61",
+                        });
+                    }
+                },
+            },
         })
     }
 
@@ -158,5 +178,15 @@ mod tests {
             "off by default"
         );
         assert!(private("sometimes").is_err());
+        let shard = |v: &str| {
+            let v = v.to_string();
+            PokerConfig::from_vars(move |n| (n == "POKER_SHARD").then(|| v.clone()))
+                .map(|c| c.shard.map(Shard::number))
+        };
+        assert_eq!(shard("3"), Ok(Some(3)));
+        assert_eq!(shard(""), Ok(None));
+        assert_eq!(shard("61"), Ok(Some(61)));
+        assert_eq!(shard("62").map_err(|e| e.name), Err("POKER_SHARD"));
+        assert!(shard("one").is_err());
     }
 }

@@ -24,6 +24,9 @@ pub fn register(app: litebase::App) -> litebase::App {
 /// [`register`] with explicit settings.
 pub fn register_with(app: litebase::App, config: config::PokerConfig) -> litebase::App {
     room::store::set_room_ttl(config.room_ttl_secs);
+    if let Some(shard) = config.shard {
+        room::shard::set_this_node(shard);
+    }
     let assets = Arc::new(assets::embedded());
     // The templates are compiled into the binary; a unit test parses them all, so
     // a failure here is a build defect, not something input can cause.

@@ -54,6 +54,7 @@ pub mod outbox {
 }
 pub mod protocol;
 pub mod results_hook;
+pub mod shard;
 pub mod state;
 pub mod stats;
 pub mod store;

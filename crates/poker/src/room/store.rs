@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::shard::BASE62;
 use super::state::{HistoryEntry, HistoryVote, MAX_NAME_CHARS, StoredRoom};
 use super::stories::{self, Story, StoryId, StoryStatus};
 use super::{
@@ -27,7 +28,6 @@ use super::{
 pub const CODE_LENGTH: usize = 12;
 /// Length of a participant's secret token.
 pub const TOKEN_LENGTH: usize = 32;
-const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 /// Why a room could not be stored or loaded.
 #[derive(Debug, thiserror::Error)]
@@ -55,9 +55,10 @@ pub enum StoreError {
     Webhook(#[from] litebase::webhooks::WebhookError),
 }
 
-/// A new unguessable room code: 12 base62 characters.
+/// A new unguessable room code: 12 base62 characters, the first of them this
+/// node's shard mark in a cluster (see [`super::shard`]).
 pub fn new_code() -> String {
-    litebase::id::random_string(CODE_LENGTH, BASE62)
+    super::shard::new_code(super::shard::this_node(), CODE_LENGTH)
 }
 
 /// A new participant secret: 32 base62 characters (about 190 bits).
