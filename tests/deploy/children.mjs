@@ -25,14 +25,17 @@ export class Children {
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, cwd, env });
     const entry = { name, child, logPath, text: '' };
     const onData = (chunk) => {
-      out.write(chunk);
+      if (!out.writableEnded) out.write(chunk);
       entry.text += chunk.toString();
       if (entry.text.length > 1_000_000) entry.text = entry.text.slice(-500_000);
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
     child.on('error', (e) => this.log(`${name}: cannot start ${cmd}: ${e.message}`));
-    child.on('exit', () => { out.end(); this.running.delete(entry); });
+    // The log closes with the child's pipes (`close`), which may outlive `exit`:
+    // a grandchild that kept them open can still write.
+    child.on('exit', () => this.running.delete(entry));
+    child.on('close', () => out.end());
     this.running.add(entry);
     return entry;
   }

@@ -18,15 +18,14 @@
 // process group and is stopped on every exit path. REPL_KEEP=1 keeps the temp
 // dir (logs, data dirs) for a look afterwards.
 
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import PocketBase from 'pocketbase';
-import WebSocket from 'ws';
-import { freePort } from '../sdk/proc.mjs';
-import { Children, alive, signal, stop, tail, waitExit } from './children.mjs';
+import { signal, stop, tail, waitExit } from './children.mjs';
+import {
+  Player, createRun, litestreamEnv as kitLitestreamEnv, sleep, startSeaweed, startServer as kitStartServer, until,
+} from './kit.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const POKER_BIN = path.resolve(HERE, process.env.POKER_BIN || '../../target/debug/poker');
@@ -40,133 +39,12 @@ const BUCKET = 'poker-repl';
 const SYNC_INTERVAL_MS = 1000; // deploy/litestream.yml's sync-interval
 const RECORDS = 200;
 
-const started = Date.now();
-const log = (...a) => console.error(`[repl ${((Date.now() - started) / 1000).toFixed(1)}s]`, ...a);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-let passed = 0;
-let failed = 0;
-function check(name, ok, detail = '') {
-  if (ok) {
-    passed += 1;
-    console.log(`ok - ${name}`);
-  } else {
-    failed += 1;
-    console.log(`not ok - ${name}${detail ? `: ${detail}` : ''}`);
-  }
-  return ok;
-}
-
-// ---------------------------------------------------------------- processes
-
-const tmpRoot = mkdtempSync(path.join(tmpdir(), 'repl-'));
-const children = new Children(log); // stopped on every exit path
-
-/** Starts `cmd` with its log in the run's temp dir (see children.mjs). */
-function spawnChild(name, cmd, args, { env = process.env } = {}) {
-  return children.spawn(name, cmd, args, { env, cwd: tmpRoot, logPath: path.join(tmpRoot, `${name}.log`) });
-}
-
-async function finish(code, why) {
-  if (children.closed) return;
-  if (why) log(why);
-  if (code !== 0 && failed === 0) failed = 1; // interrupted or timed out: not a pass
-  // `main` may still be running (a signal, the global timeout): nothing new
-  // starts once the children are closed, and whatever is left is stopped here.
-  await children.stopAll();
-  if (code !== 0) log(`logs are in ${tmpRoot}${process.env.REPL_KEEP ? '' : ' (deleted now; REPL_KEEP=1 keeps them)'}`);
-  if (!process.env.REPL_KEEP) {
-    try { rmSync(tmpRoot, { recursive: true, force: true }); } catch { /* ignore */ }
-  }
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exit(code !== 0 ? code : failed > 0 ? 1 : 0);
-}
-
-const globalTimer = setTimeout(() => {
-  failed += 1;
-  finish(124, `global timeout of ${GLOBAL_TIMEOUT_MS} ms reached, stopping everything`);
-}, GLOBAL_TIMEOUT_MS);
-globalTimer.unref();
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => finish(130, `got ${sig}`));
-process.on('uncaughtException', (e) => { console.error(e); failed += 1; finish(1, 'crashed'); });
-process.on('unhandledRejection', (e) => { console.error(e); failed += 1; finish(1, 'crashed'); });
-
-async function freePorts(n) {
-  const ports = new Set();
-  for (let i = 0; ports.size < n && i < 50; i += 1) ports.add(await freePort());
-  if (ports.size < n) throw new Error('cannot find free ports');
-  return [...ports];
-}
-
-/** Waits (bounded) until `pred()` is truthy; returns its value, or throws naming `what`. */
-async function until(what, pred, { timeoutMs, everyMs = 100, entry = null }) {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < deadline) {
-    if (entry && !alive(entry)) throw new Error(`${what}: ${entry.name} exited; see ${entry.logPath}\n${tail(entry)}`);
-    try {
-      const v = await pred();
-      if (v) return v;
-    } catch (e) {
-      last = e.message;
-    }
-    await sleep(everyMs);
-  }
-  throw new Error(`${what}: not within ${timeoutMs} ms${last ? ` (${last})` : ''}${entry ? `\n${tail(entry)}` : ''}`);
-}
-
-
-function runSync(cmd, args, { env = process.env, input, timeout = 30_000 } = {}) {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout, env, input, cwd: tmpRoot });
-  return { ok: !r.error && r.status === 0, out: `${r.stdout ?? ''}${r.stderr ?? ''}`, error: r.error };
-}
+const run = createRun({ tag: 'repl', timeoutMs: GLOBAL_TIMEOUT_MS, keepVar: 'REPL_KEEP' });
+const { log, check, tmpRoot, runSync, spawnChild } = run;
 
 // ---------------------------------------------------------------- S3, server, Litestream
 
-async function startSeaweed() {
-  const [s3, master, volume, filer, s3g, masterg, volumeg, filerg] = await freePorts(8);
-  const dir = path.join(tmpRoot, 'weed');
-  mkdirSync(dir);
-  // Every port explicit (gRPC ones default to port + 10000, the Iceberg and
-  // Lance endpoints to fixed ports), everything bound to loopback.
-  const entry = spawnChild('weed', WEED, [
-    'server', `-dir=${dir}`, '-ip=127.0.0.1', '-ip.bind=127.0.0.1',
-    `-master.port=${master}`, `-master.port.grpc=${masterg}`, '-master.volumeSizeLimitMB=64',
-    `-volume.port=${volume}`, `-volume.port.grpc=${volumeg}`,
-    `-filer.port=${filer}`, `-filer.port.grpc=${filerg}`,
-    '-s3', `-s3.port=${s3}`, `-s3.port.grpc=${s3g}`, '-s3.port.iceberg=0', '-s3.port.lance=0',
-  ]);
-  const endpoint = `http://127.0.0.1:${s3}`;
-  await until('SeaweedFS S3', async () => (await fetch(endpoint, { signal: AbortSignal.timeout(2000) })).status < 500,
-    { timeoutMs: 30_000, everyMs: 250, entry });
-  // The bucket, through weed's admin shell (it needs the master and filer up).
-  // Addresses are HOST:PORT.GRPCPORT, since the gRPC ports are not the default +10000.
-  let shellOut = '';
-  await until('bucket creation', () => {
-    const r = runSync(WEED, ['shell', `-master=127.0.0.1:${master}.${masterg}`, `-filer=127.0.0.1:${filer}.${filerg}`], {
-      input: `s3.bucket.create -name ${BUCKET}\nexit\n`, timeout: 20_000,
-    });
-    shellOut = r.out;
-    return r.ok && /created bucket|already exists/i.test(r.out);
-  }, { timeoutMs: 40_000, everyMs: 1000, entry }).catch((e) => { throw new Error(`${e.message}\nweed shell said: ${shellOut}`); });
-  return { entry, endpoint };
-}
-
-/** Litestream's environment: the config's values, and nothing from the caller's AWS setup. */
-function litestreamEnv(s3, dbPath) {
-  const env = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('AWS_') || k.startsWith('LITESTREAM_')) delete env[k];
-  return {
-    ...env,
-    LITESTREAM_DB_PATH: dbPath,
-    LITESTREAM_BUCKET: BUCKET,
-    LITESTREAM_PATH: 'poker/test',
-    LITESTREAM_REGION: 'us-east-1',
-    LITESTREAM_ENDPOINT: s3.endpoint,
-    LITESTREAM_ACCESS_KEY_ID: 'test-access-key',
-    LITESTREAM_SECRET_ACCESS_KEY: 'test-secret-key',
-  };
-}
+const litestreamEnv = (s3, dbPath) => kitLitestreamEnv(s3, dbPath, { bucket: BUCKET, prefix: 'poker/test' });
 
 function startLitestream(name, s3, dbPath) {
   return spawnChild(name, LITESTREAM, ['replicate', '-config', CONFIG], { env: litestreamEnv(s3, dbPath) });
@@ -180,88 +58,13 @@ function restore(s3, sourceDb, outDb) {
   return { ...r, ms: Date.now() - t0 };
 }
 
-async function startServer(name, dataDir) {
-  const entry = spawnChild(name, POKER_BIN, ['serve', '--http', '127.0.0.1:0', '--dir', dataDir], {
-    env: { ...process.env, LITEBASE_AUTH_RATE_LIMIT: '0', LITEBASE_LOG_LEVEL: 'warn,litebase::cli=info,litebase::server=info' },
-  });
-  const url = await until(`${name} start`, () => entry.text.match(/Server started at (https?:\/\/[^\s/]+)/)?.[1],
-    { timeoutMs: 30_000, entry });
-  await until(`${name} health`, async () => (await fetch(`${url}/api/health`, { signal: AbortSignal.timeout(2000) })).status === 200, { timeoutMs: 15_000, entry });
-  return { entry, url };
-}
+const startServer = (name, dataDir) => kitStartServer(run, name, dataDir, { bin: POKER_BIN });
 
 async function admin(url) {
   const pb = new PocketBase(url);
   pb.autoCancellation(false);
   await pb.collection('_superusers').authWithPassword(ADMIN.email, ADMIN.password);
   return pb;
-}
-
-// ---------------------------------------------------------------- room protocol (JSON mode)
-
-/** One player's socket: frames are queued, `next(pred)` waits (bounded) for a matching one. */
-class Player {
-  constructor(url, code) {
-    this.frames = [];
-    this.waiters = [];
-    this.ws = new WebSocket(`${url.replace(/^http/, 'ws')}/ws/rooms/${code}`);
-    this.ws.on('message', (data) => {
-      let frame;
-      try { frame = JSON.parse(data.toString()); } catch { return; }
-      this.frames.push(frame);
-      for (const w of [...this.waiters]) w();
-    });
-    this.closed = new Promise((r) => this.ws.on('close', r));
-    this.ws.on('error', () => {});
-  }
-
-  open(timeoutMs = 10_000) {
-    return new Promise((resolve, reject) => {
-      if (this.ws.readyState === WebSocket.OPEN) return resolve();
-      const t = setTimeout(() => reject(new Error('websocket did not open')), timeoutMs);
-      this.ws.once('open', () => { clearTimeout(t); resolve(); });
-      this.ws.once('error', (e) => { clearTimeout(t); reject(e); });
-    });
-  }
-
-  send(msg) { this.ws.send(JSON.stringify(msg)); }
-
-  /** The first queued frame matching `pred` (consumed with everything before it). */
-  next(pred, what, timeoutMs = 10_000) {
-    return new Promise((resolve, reject) => {
-      const look = () => {
-        const i = this.frames.findIndex(pred);
-        if (i < 0) return false;
-        const [frame] = this.frames.splice(0, i + 1).slice(-1);
-        return frame;
-      };
-      const found = look();
-      if (found) return resolve(found);
-      const t = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== waiter);
-        reject(new Error(`no ${what} within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const waiter = () => {
-        const f = look();
-        if (f) {
-          clearTimeout(t);
-          this.waiters = this.waiters.filter((w) => w !== waiter);
-          resolve(f);
-        }
-      };
-      this.waiters.push(waiter);
-    });
-  }
-
-  async join(name, token) {
-    await this.open();
-    this.send(token ? { type: 'join', name, token } : { type: 'join', name, role: 'voter' });
-    const frame = await this.next((f) => f.type === 'welcome' || f.type === 'error', 'welcome');
-    if (frame.type !== 'welcome') throw new Error(`join refused: ${frame.message}`);
-    return frame;
-  }
-
-  close() { try { this.ws.terminate(); } catch { /* gone */ } }
 }
 
 // ---------------------------------------------------------------- the run
@@ -274,7 +77,7 @@ async function main() {
   }
   log(`litestream ${runSync(LITESTREAM, ['version']).out.trim()}, poker ${POKER_BIN}, temp ${tmpRoot}`);
 
-  const s3 = await startSeaweed();
+  const s3 = await startSeaweed(run, { bucket: BUCKET, weed: WEED });
   log(`SeaweedFS S3 at ${s3.endpoint}, bucket ${BUCKET}`);
 
   // ---- the first server, with a superuser, replicated by Litestream
@@ -485,8 +288,7 @@ async function main() {
   // beside Litestream waited out the whole 5 s busy timeout.
   check('e. the stop does not wait out the busy timeout for Litestream', stopWithLs < 3000, `${stopWithLs} ms`);
 
-  log(`all done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  await finish(0);
+  log(`all done in ${((Date.now() - run.started) / 1000).toFixed(1)} s`);
 }
 
-main().catch((e) => { console.error(e.stack || String(e)); failed += 1; finish(1, 'stopped on an error'); });
+run.main(main);

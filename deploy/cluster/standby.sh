@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# A shard's standby: watches the primary's health and, once it has failed long
+# enough, takes the primary out of every HAProxy, restores the shard from its
+# Litestream replica into an empty directory and serves it, replicating onward
+# to the same place. HAProxy sends the shard's traffic to it as soon as its
+# health check passes (it is the `backup` server of the shard's backend).
+#
+#   POKER_SHARD=1 PRIMARY_URL=http://10.0.1.11:8090 POKER_HTTP=0.0.0.0:8090 \
+#   POKER_DIR=/var/lib/poker HAPROXY_ADMINS="10.0.0.5:9999 10.0.0.6:9999" \
+#   LITESTREAM_CONFIG=/etc/litestream.yml deploy/cluster/standby.sh
+#
+# POKER_SHARD        the shard this standby covers (the primary's POKER_SHARD).
+# PRIMARY_URL        the primary's base URL; its /api/health is polled.
+# POKER_HTTP         where this node serves once it takes over (host:port).
+# POKER_DIR          this node's data directory; must hold no database yet.
+# LITESTREAM_CONFIG  deploy/litestream.yml, with the shard's LITESTREAM_* variables
+#                    in the environment (LITESTREAM_PATH names the shard's replica;
+#                    LITESTREAM_DB_PATH is set here to POKER_DIR/data.db).
+# HAPROXY_ADMINS     the runtime APIs (host:port) of every HAProxy instance, where
+#                    the dead primary is put in maintenance so that it gets no more
+#                    traffic even if it comes back (optional).
+# STANDBY_FAILS      failed checks in a row that mean "dead" (default 3).
+# STANDBY_INTERVAL   seconds between checks (default 1).
+# STANDBY_SETTLE     seconds to wait after "dead" before restoring (default 3): if
+#                    only the process died and its disk survives, the primary's
+#                    Litestream ships its last writes meanwhile (its sync-interval
+#                    is 1 s), so no acknowledged write is lost.
+# POKER_BIN, LITESTREAM_BIN, CURL_BIN  the programs (default: from PATH).
+#
+# The old primary must not serve this shard again: it stays in maintenance in
+# HAProxy until an operator has turned it into the new standby (empty data
+# directory, this script) and put it back with `set server shard_N/primary state
+# ready` on each HAProxy's runtime API. See deploy/cluster/README.md.
+set -euo pipefail
+
+: "${POKER_SHARD:?POKER_SHARD is required}"
+: "${PRIMARY_URL:?PRIMARY_URL is required}"
+: "${POKER_HTTP:?POKER_HTTP is required}"
+: "${POKER_DIR:?POKER_DIR is required}"
+: "${LITESTREAM_CONFIG:?LITESTREAM_CONFIG is required}"
+FAILS=${STANDBY_FAILS:-3}
+INTERVAL=${STANDBY_INTERVAL:-1}
+SETTLE=${STANDBY_SETTLE:-3}
+POKER_BIN=${POKER_BIN:-poker}
+LITESTREAM_BIN=${LITESTREAM_BIN:-litestream}
+CURL_BIN=${CURL_BIN:-curl}
+export LITESTREAM_DB_PATH="$POKER_DIR/data.db"
+
+say() { printf 'standby shard %s: %s\n' "$POKER_SHARD" "$*"; }
+
+# The marker a takeover leaves: this node is the shard's primary from then on, and
+# a restart of this script (a reboot, a crash of poker) serves the shard again.
+TOOK_OVER="$POKER_DIR/.took-over"
+
+serve() {
+  # Litestream runs poker as its child and replicates to the shard's replica.
+  exec "$LITESTREAM_BIN" replicate -config "$LITESTREAM_CONFIG" \
+    -exec "$POKER_BIN serve --dir $POKER_DIR --http $POKER_HTTP"
+}
+
+if [[ -e $TOOK_OVER && -e $LITESTREAM_DB_PATH ]]; then
+  say "this node took over the shard before: serving it on $POKER_HTTP"
+  serve
+fi
+if [[ -e $LITESTREAM_DB_PATH ]]; then
+  say "$LITESTREAM_DB_PATH exists: a standby starts from an empty directory" >&2
+  exit 2
+fi
+
+say "watching $PRIMARY_URL/api/health every ${INTERVAL}s"
+failed=0
+while (( failed < FAILS )); do
+  if "$CURL_BIN" -fsS -m 2 -o /dev/null "$PRIMARY_URL/api/health" 2>/dev/null; then
+    failed=0
+  else
+    failed=$((failed + 1))
+  fi
+  sleep "$INTERVAL"
+done
+t0=$(date +%s%N)
+say "the primary failed $FAILS checks in a row: taking over"
+
+# Out of service everywhere first, so a primary that comes back serves no one.
+for admin in ${HAPROXY_ADMINS:-}; do
+  host=${admin%:*}; port=${admin##*:}
+  if exec 3<>"/dev/tcp/$host/$port"; then
+    printf 'set server shard_%s/primary state maint; set server any/shard_%s_primary state maint\n' \
+      "$POKER_SHARD" "$POKER_SHARD" >&3
+    answer=$(timeout 2 cat <&3 || true)
+    exec 3<&-
+    say "HAProxy $admin: primary in maintenance ${answer:+($answer)}"
+  else
+    say "HAProxy $admin: runtime API unreachable; the primary stays in its rotation" >&2
+  fi
+done
+
+sleep "$SETTLE"
+mkdir -p "$POKER_DIR"
+"$LITESTREAM_BIN" restore -config "$LITESTREAM_CONFIG" -o "$LITESTREAM_DB_PATH" "$LITESTREAM_DB_PATH"
+touch "$TOOK_OVER"
+t1=$(date +%s%N)
+say "restored $LITESTREAM_DB_PATH in $(( (t1 - t0) / 1000000 )) ms; serving on $POKER_HTTP"
+serve

