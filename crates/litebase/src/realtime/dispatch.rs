@@ -48,7 +48,7 @@ pub fn start(core: Dispatcher, mut changes: ChangeReceiver) {
                 Committed::Restored => continue,
             };
             for change in batch.iter() {
-                if let Err(err) = dispatch(&core, change).await {
+                if let Err(err) = dispatch(&core, change, Audience::Everyone).await {
                     tracing::error!(error = %err, "realtime dispatch failed");
                 }
             }
@@ -63,7 +63,30 @@ struct Group {
     clients: Vec<String>,
 }
 
-async fn dispatch(core: &Dispatcher, change: &RecordChange) -> Result<(), ApiError> {
+/// Who may receive a change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Audience {
+    /// Every subscriber the rules let see it (a change committed here).
+    Everyone,
+    /// Superusers only: a change another node committed, whose rules this node
+    /// cannot check in full (see [`super::relay`]).
+    Superusers,
+}
+
+/// Delivers a change another node of the cluster committed: to superuser
+/// subscribers only.
+pub(crate) async fn dispatch_remote(
+    core: &Dispatcher,
+    change: &RecordChange,
+) -> Result<(), ApiError> {
+    dispatch(core, change, Audience::Superusers).await
+}
+
+async fn dispatch(
+    core: &Dispatcher,
+    change: &RecordChange,
+    audience: Audience,
+) -> Result<(), ApiError> {
     let c = &change.collection;
     let ids = core.realtime.broker.subscribers(&records_topic(&c.id));
     if ids.is_empty() {
@@ -82,6 +105,9 @@ async fn dispatch(core: &Dispatcher, change: &RecordChange) -> Result<(), ApiErr
             let Some(client) = clients.get(id) else {
                 continue;
             };
+            if audience == Audience::Superusers && !client.auth.is_superuser() {
+                continue;
+            }
             let identity = client
                 .auth
                 .record()

@@ -5,6 +5,7 @@
 pub mod broker;
 pub mod dispatch;
 pub mod queue;
+pub mod relay;
 pub mod subscription;
 
 use std::collections::HashMap;
