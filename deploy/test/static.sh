@@ -230,6 +230,17 @@ for unit in "${UNITS[@]}"; do
   fi
 done
 
+step "systemd-analyze verify poker.service with the cluster node's drop-in"
+mkdir -p "$SDROOT/etc/systemd/system/poker.service.d"
+cp deploy/cluster/poker-node.conf "$SDROOT/etc/systemd/system/poker.service.d/cluster.conf"
+if systemd-analyze verify --root="$SDROOT" poker.service >"$WORK/verify-node.out" 2>&1 && [[ ! -s "$WORK/verify-node.out" ]]; then
+  ok "verify: poker.service + deploy/cluster/poker-node.conf"
+else
+  sed 's/^/   | /' "$WORK/verify-node.out" >&2
+  bad "systemd-analyze verify with the drop-in"
+fi
+rm -rf "$SDROOT/etc/systemd/system/poker.service.d"
+
 step "unit policy"
 unit_has() { # unit, exact line
   if grep -qxF -- "$2" "$(unit_file "$1")"; then ok "$1: $2"; else bad "$1 lacks the line: $2"; fi
