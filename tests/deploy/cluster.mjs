@@ -310,7 +310,9 @@ async function main() {
   // ---- the admin: /_/shard/N routes the admin UI and the API to shard N's node
   const pick = await fetch(`${lb}/_/shard/2`, { redirect: 'manual' });
   const cookie = (pick.headers.get('set-cookie') || '').split(';')[0];
-  check('/_/shard/2 redirects to the admin with the lb_shard cookie', pick.status === 303 && cookie === 'lb_shard=2',
+  // path=/: the browser sends it with every /_/ and /api/ request, not only under /_/shard/.
+  check('/_/shard/2 redirects to the admin with the lb_shard cookie (path=/)',
+    pick.status === 303 && cookie === 'lb_shard=2' && /;\s*path=\/(;|$)/i.test(pick.headers.get('set-cookie') || ''),
     `${pick.status} ${pick.headers.get('set-cookie')}`);
   const roomsOf = async (c) => (await (await superuser(lb, c)).collection('rooms').getFullList({ fields: 'code' })).map((r) => r.code);
   const on2 = await roomsOf(cookie);
