@@ -12,8 +12,9 @@
 //! rule is opened by the relay.
 //!
 //! The subject is `{prefix}.changes.{collection name}`; the payload is JSON
-//! `{"node","action","collection","record"}` with the record as a superuser sees
-//! it (password hashes and token keys never leave the node). Collections are
+//! `{"node","action","collection","record"}` with the record's visible fields:
+//! hidden fields (token hashes, `tokenKey`) and passwords never leave the node,
+//! so a superuser sees them only on the node that holds the record. Collections are
 //! matched by name, since each node created its own ids; a change of a
 //! collection this node does not have is dropped. NATS is at-most-once: a change
 //! published while a node is disconnected is not replayed (SSE clients resync by
@@ -28,6 +29,7 @@ use serde_json::{Map, Value};
 
 use super::dispatch::{self, Dispatcher};
 use crate::changes::{ChangeReceiver, Committed, Origin, RecordAction, RecordChange};
+use crate::schema::{Collection, FieldKind};
 
 /// Where the relay connects and which subjects it uses.
 #[derive(Debug, Clone)]
@@ -58,6 +60,32 @@ struct Wire {
     action: String,
     collection: String,
     record: Map<String, Value>,
+}
+
+/// What of a record goes on the wire: every field but the hidden ones and
+/// passwords (which records never carry once stored, dropped here all the same).
+fn wire_record(c: &Collection, record: &Map<String, Value>) -> Map<String, Value> {
+    let mut out = record.clone();
+    for f in &c.fields {
+        if f.hidden || matches!(f.kind, FieldKind::Password { .. }) {
+            out.remove(&f.name);
+        }
+    }
+    out
+}
+
+/// The URL as it may be logged: without the credentials it may carry.
+fn redacted(url: &str) -> String {
+    url.split(',')
+        .map(|one| match one.rsplit_once('@') {
+            Some((head, host)) => match head.split_once("://") {
+                Some((scheme, _)) => format!("{scheme}://…@{host}"),
+                None => format!("…@{host}"),
+            },
+            None => one.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Whether `prefix` can start a subject (one token, no wildcards).
@@ -96,7 +124,7 @@ pub async fn start(
         .connect(config.url.as_str())
         .await
         .map_err(|e| RelayError::Connect(e.to_string()))?;
-    tracing::info!(url = %config.url, node = %node, "realtime relay over NATS");
+    tracing::info!(url = %redacted(&config.url), node = %node, "realtime relay over NATS");
     let prefix = config.prefix;
     actix_web::rt::spawn(publish(
         client.clone(),
@@ -125,7 +153,7 @@ async fn publish(
                 node: node.clone(),
                 action: change.action.as_str().to_string(),
                 collection: c.name.clone(),
-                record: crate::records::write::visible(c, change.record.clone(), true, None, false),
+                record: wire_record(c, &change.record),
             };
             let payload = match serde_json::to_vec(&wire) {
                 Ok(bytes) => Bytes::from(bytes),
@@ -201,6 +229,20 @@ mod tests {
         for bad in ["", "a.b", "a*", ">", "a b", "é"] {
             assert!(!valid_prefix(bad), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn credentials_are_not_logged() {
+        assert_eq!(
+            redacted("nats://user:secret@10.0.0.5:4222"),
+            "nats://…@10.0.0.5:4222"
+        );
+        assert_eq!(
+            redacted("nats://a:b@h1:4222,tls://t0ken@h2:4222"),
+            "nats://…@h1:4222,tls://…@h2:4222"
+        );
+        assert_eq!(redacted("nats://h:4222"), "nats://h:4222");
+        assert_eq!(redacted("u:p@h:4222"), "…@h:4222");
     }
 
     #[test]
