@@ -25,7 +25,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EventSource } from 'eventsource';
 import PocketBase from 'pocketbase';
-import { alive, signal, tail, waitExit } from './children.mjs';
+import { alive, signal, stop, tail, waitExit } from './children.mjs';
 import {
   Player, createRun, freePorts, healthy, litestreamEnv, serverEnv, sleep, startSeaweed, startServer, until,
 } from './kit.mjs';
@@ -113,8 +113,12 @@ async function main() {
   // ---- NATS: the nodes' realtime relay
   const ports = await freePorts(2 * SHARDS.length + 3);
   const [lbPort, adminPort, natsPort] = ports.splice(0, 3);
-  const nats = spawnChild('nats', NATS, ['-a', '127.0.0.1', '-p', String(natsPort)]);
-  await until('nats-server ready', () => /Server is ready/.test(nats.text), { timeoutMs: 15_000, entry: nats });
+  const startNats = async (name) => {
+    const entry = spawnChild(name, NATS, ['-a', '127.0.0.1', '-p', String(natsPort)]);
+    await until(`${name} ready`, () => /Server is ready/.test(entry.text), { timeoutMs: 15_000, entry });
+    return entry;
+  };
+  let nats = await startNats('nats');
   const natsEnv = { LITEBASE_NATS_URL: `nats://127.0.0.1:${natsPort}`, LITEBASE_NATS_PREFIX: 'pokertest' };
 
   // ---- the nodes: a primary with its Litestream, and a standby, per shard
@@ -381,6 +385,19 @@ async function main() {
   check('garbage published on the relay\'s subjects is dropped (no event from it, nodes healthy)',
     seenBySuperuser2.length === 3 && (await Promise.all(nodes.filter((x) => x.n !== VICTIM)
       .map(async (x) => (await fetch(`${x.url}/api/health`)).status))).every((st) => st === 200), JSON.stringify(seenBySuperuser2));
+
+  // NATS down for a while: writes go on, and the relay resumes once it is back.
+  await stop(nats, 5000);
+  const during2 = await admins[0].collection('notes').create({ text: 'written while NATS was down' }).then(() => true, () => false);
+  nats = await startNats('nats-again');
+  let resumed = false;
+  for (let i = 0; i < 40 && !resumed; i += 1) {
+    await admins[0].collection('notes').create({ text: `after NATS came back ${i}` });
+    resumed = await until('the relay back', () => seenBySuperuser2.some((t) => t.startsWith('after NATS came back')),
+      { timeoutMs: 500 }).then(() => true, () => false);
+  }
+  check('while NATS is down writes are answered; once it is back the relay resumes', during2 && resumed,
+    JSON.stringify(seenBySuperuser2.slice(3)));
 
   // ---- the standby replicates onward: a vote on it reaches the shard's replica
   const hostBack = back.find((b) => b.seat.host);

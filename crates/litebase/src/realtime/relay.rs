@@ -143,10 +143,27 @@ async fn publish(
     node: String,
     mut changes: ChangeReceiver,
 ) {
+    let mut dropped: u64 = 0;
     while let Some(item) = changes.recv().await {
         let Committed::Changes(batch) = item else {
             continue;
         };
+        // While NATS is unreachable, changes are dropped here rather than waiting
+        // in the client's buffer and then in this unbounded stream: NATS core is
+        // at-most-once anyway, and memory must not grow with an outage.
+        if client.connection_state() != async_nats::connection::State::Connected {
+            if dropped == 0 {
+                tracing::warn!(
+                    "relay: NATS unreachable; changes are not published until it is back"
+                );
+            }
+            dropped += batch.len() as u64;
+            continue;
+        }
+        if dropped > 0 {
+            tracing::info!(dropped, "relay: NATS is back; changes published again");
+            dropped = 0;
+        }
         for change in batch.iter() {
             let c = &change.collection;
             let wire = Wire {
@@ -163,8 +180,6 @@ async fn publish(
                 }
             };
             let subject = format!("{prefix}.changes.{}", c.name);
-            // Buffered by the client while disconnected (up to its limit), then
-            // dropped: NATS core is at-most-once.
             if let Err(err) = client.publish(subject, payload).await {
                 tracing::warn!(error = %err, "relay: change not published");
             }
