@@ -81,14 +81,17 @@ t0=$(date +%s%N)
 say "the primary failed $FAILS checks in a row: taking over"
 
 # Out of service everywhere first, so a primary that comes back serves no one.
+# One command on an HAProxy runtime API (host, port, command), bounded in time
+# even when the host does not answer at all.
+haproxy_command() {
+  # shellcheck disable=SC2016 # expanded by the inner shell, from its arguments
+  timeout 3 bash -c 'exec 3<>"/dev/tcp/$1/$2" && printf "%s\n" "$3" >&3 && cat <&3' _ "$1" "$2" "$3"
+}
 for admin in ${HAPROXY_ADMINS:-}; do
   host=${admin%:*}; port=${admin##*:}
-  if exec 3<>"/dev/tcp/$host/$port"; then
-    printf 'set server shard_%s/primary state maint; set server any/shard_%s_primary state maint\n' \
-      "$POKER_SHARD" "$POKER_SHARD" >&3
-    answer=$(timeout 2 cat <&3 || true)
-    exec 3<&-
-    say "HAProxy $admin: primary in maintenance ${answer:+($answer)}"
+  command="set server shard_$POKER_SHARD/primary state maint; set server any/shard_${POKER_SHARD}_primary state maint"
+  if answer=$(haproxy_command "$host" "$port" "$command" 2>&1); then
+    say "HAProxy $admin: primary in maintenance${answer:+ ($answer)}"
   else
     say "HAProxy $admin: runtime API unreachable; the primary stays in its rotation" >&2
   fi
