@@ -323,6 +323,31 @@ fn route(args: &WorkerArgs, index: usize, m: usize) -> (SocketAddr, Ipv4Addr) {
     (addr, source)
 }
 
+/// Leaves the choice of the local port to `connect` (`IP_BIND_ADDRESS_NO_PORT`).
+/// A port picked at `bind` is reserved for every destination and every local
+/// address, so 100,000 bound client sockets would use up the machine's whole
+/// ephemeral range, and a proxy on the same machine could no longer connect to
+/// its backends ("Out of local source ports"). Picked at `connect`, a port is
+/// only unique per (source, destination) pair.
+fn no_port_at_bind(socket: &TcpSocket) -> Result<()> {
+    use std::os::fd::AsRawFd;
+    let one: libc::c_int = 1;
+    // SAFETY: setsockopt reads `one` (an int, its size given) on a socket we own.
+    let rc = unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            libc::IPPROTO_IP,
+            libc::IP_BIND_ADDRESS_NO_PORT,
+            (&one as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if rc != 0 {
+        return Err(std::io::Error::last_os_error()).context("IP_BIND_ADDRESS_NO_PORT");
+    }
+    Ok(())
+}
+
 /// Connects one member: TCP from `source`, the WebSocket handshake (4 KiB buffers,
 /// eager writes), the join (a new voter, or the seat of `token`), and its
 /// `welcome`.
@@ -334,6 +359,7 @@ async fn connect_member(
     token: Option<&str>,
 ) -> Result<Member> {
     let socket = TcpSocket::new_v4()?;
+    no_port_at_bind(&socket)?;
     socket
         .bind(SocketAddr::new(source.into(), 0))
         .with_context(|| format!("binding to {source}"))?;
