@@ -154,7 +154,9 @@ async function main() {
       POKER_BIN,
       LITESTREAM_BIN: LITESTREAM,
       STANDBY_INTERVAL: '0.5',
-      STANDBY_FAILS: '3',
+      // A refused connection fails at once (the kill), a saturated node answers
+      // late: six failures in a row (each curl up to 2 s) before taking over.
+      STANDBY_FAILS: '6',
       STANDBY_SETTLE: '2.5',
     },
   });
@@ -171,6 +173,11 @@ async function main() {
         HAPROXY_BIND: `127.0.0.1:${p.port}`,
         HAPROXY_ADMIN: p.admin,
         HAPROXY_MAXCONN: String(MAXCONN),
+        // Connecting 100,000 players saturates both cores: a slow health answer
+        // must not take a live node out (and shut its sessions down).
+        HAPROXY_CHECK_INTER: '1s',
+        HAPROXY_CHECK_FALL: '3',
+        HAPROXY_CHECK_TIMEOUT: '5s',
       },
     });
     if (!gen.ok) throw new Error(`haproxy-cfg.sh failed: ${gen.out}`);
