@@ -83,6 +83,12 @@ impl Room {
         now.saturating_duration_since(self.stage_since)
     }
 
+    /// The host repeated its command at `now`: wait a whole retry period again
+    /// before repeating it once more (not at every tick).
+    pub fn retried(&mut self, now: Instant) {
+        self.stage_since = now;
+    }
+
     /// Votes sent whose arrival some member has not shown yet.
     #[cfg(test)]
     pub fn in_flight(&self) -> usize {

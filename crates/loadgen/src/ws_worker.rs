@@ -633,6 +633,7 @@ async fn play(ctx: &mut RoomCtx, members: Vec<Member>) {
                 } else if room.stage() != Stage::Voting && room.stage_age(now) > STAGE_RETRY {
                     let again = if room.stage() == Stage::Revealing { "reveal" } else { "reset" };
                     ctx.tally.borrow_mut().note(format!("host repeated {again}"));
+                    room.retried(now);
                     send(ctx, &mut room, &mut seats, 0, json!({"type": again}).to_string()).await;
                 }
             }
@@ -798,6 +799,13 @@ async fn handle(
             if seen.send_reset {
                 send(ctx, room, seats, 0, r#"{"type":"reset"}"#.into()).await;
             }
+        }
+        // The server's reason, if any, before the stream ends.
+        Some(Ok(Message::Close(Some(frame)))) if !ctx.expected => {
+            let reason: String = frame.reason.chars().take(80).collect();
+            ctx.tally
+                .borrow_mut()
+                .note(format!("close frame {}: {reason}", u16::from(frame.code)));
         }
         // tungstenite answers pings itself while the stream is read.
         Some(Ok(_)) => {}
