@@ -15,6 +15,12 @@
 #                  connection holds two files (client and server side), so under a
 #                  20,000-file limit one instance carries about 9,900: run several
 #                  identical instances for more (DNS round-robin spreads clients).
+# HAPROXY_CHECK_INTER, HAPROXY_CHECK_FALL, HAPROXY_CHECK_TIMEOUT
+#                  health checks: every 500ms, 2 failures take a node out, a
+#                  check may take as long as the interval (defaults). On a
+#                  saturated machine (a load test, a connect storm) a slow answer
+#                  is not a dead node: e.g. 1s / 3 / 5s. A killed node refuses
+#                  connections at once, so it is still out within inter x fall.
 # HOME_SHARD       the shard whose node answers the admin UI and the API when no
 #                  shard is picked (default: the first of CLUSTER_SHARDS).
 #
@@ -32,6 +38,12 @@ SHARDS=${CLUSTER_SHARDS:?CLUSTER_SHARDS is required, e.g. 0=127.0.0.1:8101,127.0
 BIND=${HAPROXY_BIND:-:80}
 ADMIN=${HAPROXY_ADMIN-127.0.0.1:9999}
 MAXCONN=${HAPROXY_MAXCONN:-9000}
+CHECK_INTER=${HAPROXY_CHECK_INTER:-500ms}
+CHECK_FALL=${HAPROXY_CHECK_FALL:-2}
+CHECK_TIMEOUT=${HAPROXY_CHECK_TIMEOUT:-}
+[[ $CHECK_INTER =~ ^[0-9]+(ms|s)?$ ]] || die "HAPROXY_CHECK_INTER=$CHECK_INTER: want e.g. 500ms or 1s"
+[[ $CHECK_FALL =~ ^[1-9][0-9]?$ ]] || die "HAPROXY_CHECK_FALL=$CHECK_FALL: want 1-99"
+[[ -z $CHECK_TIMEOUT || $CHECK_TIMEOUT =~ ^[0-9]+(ms|s)?$ ]] || die "HAPROXY_CHECK_TIMEOUT=$CHECK_TIMEOUT: want e.g. 5s"
 
 die() { echo "haproxy-cfg.sh: $*" >&2; exit 2; }
 addr_ok() { [[ $1 =~ ^[A-Za-z0-9._-]+:[0-9]{1,5}$ || $1 =~ ^\[[0-9A-Fa-f:.]+\]:[0-9]{1,5}$ ]]; }
@@ -69,12 +81,16 @@ defaults
     # A WebSocket, once upgraded, is a tunnel: players idle between rounds.
     timeout tunnel 2h
     timeout client-fin 5s
+EOF
+[[ -z $CHECK_TIMEOUT ]] || echo "    timeout check $CHECK_TIMEOUT"
+cat <<EOF
     timeout http-request 10s
     option redispatch
     retries 2
-    # The health check: two failures in a row take a node out, two successes
-    # put it back; a standby that is not running yet is simply down.
-    default-server check inter 500ms fall 2 rise 2 on-marked-down shutdown-sessions
+    # The health check: HAPROXY_CHECK_FALL failures in a row (default 2) take
+    # a node out, two successes put it back; a standby that is not running yet
+    # is simply down.
+    default-server check inter $CHECK_INTER fall $CHECK_FALL rise 2 on-marked-down shutdown-sessions
     option httpchk GET /api/health
     http-check expect status 200
 

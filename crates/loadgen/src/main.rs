@@ -21,6 +21,7 @@ mod setup;
 mod sse;
 mod summary;
 mod ws;
+mod ws_cluster;
 mod ws_room;
 mod ws_worker;
 
@@ -96,6 +97,30 @@ struct WsArgs {
     /// Our server's binary.
     #[arg(long, env = "POKER_BIN", default_value = "target/release/poker")]
     poker_bin: PathBuf,
+    /// A running cluster's proxies instead of a server of our own
+    /// (`http://127.0.0.1:P1,http://127.0.0.1:P2`); rooms are created and players
+    /// spread over them.
+    #[arg(long, value_delimiter = ',')]
+    target: Vec<String>,
+    /// Seconds a dropped player keeps trying to take its seat back (cluster runs).
+    #[arg(long, default_value_t = 0.0)]
+    reconnect: f64,
+    /// Kill this process (a poker node) with SIGKILL during the hold.
+    #[arg(long, requires = "kill_shard")]
+    kill_pid: Option<i32>,
+    /// The shard (0-61) of the node `--kill-pid` names: its rooms' drops are expected.
+    #[arg(long, requires = "kill_pid", value_parser = clap::value_parser!(u8).range(0..62))]
+    kill_shard: Option<u8>,
+    /// How far into the hold the node is killed (default: a third of it).
+    #[arg(long, value_parser = parse_duration)]
+    kill_after: Option<Duration>,
+    /// Measure the RSS of the `poker` and `haproxy` processes whose command line
+    /// contains this (e.g. the cluster's temp dir).
+    #[arg(long)]
+    rss_match: Option<String>,
+    /// Poker nodes in the cluster (shown in the table).
+    #[arg(long, default_value_t = 0)]
+    nodes: usize,
 }
 
 #[derive(clap::Args, Debug)]
@@ -309,6 +334,15 @@ fn main() -> Result<()> {
                 None => Ok(()),
             }
         }
+        Command::Ws(mut args) if !args.target.is_empty() => {
+            args.apply_quick();
+            let outcome = runtime(1)?.block_on(ws_cluster_bench(args))?;
+            print!("{}", ws_cluster::render(&outcome));
+            match ws_cluster::problems(&outcome).first() {
+                Some(p) => bail!("{p}"),
+                None => Ok(()),
+            }
+        }
         Command::Ws(mut args) => {
             args.apply_quick();
             let outcome = runtime(1)?.block_on(ws_bench(args))?;
@@ -323,8 +357,37 @@ fn main() -> Result<()> {
     }
 }
 
-async fn ws_bench(args: WsArgs) -> Result<ws::Outcome> {
-    let settings = ws::Settings {
+/// `loadgen ws --target …`: the load against a running cluster.
+async fn ws_cluster_bench(args: WsArgs) -> Result<ws_cluster::ClusterOutcome> {
+    let base = ws_settings(&args)?;
+    ws::validate(&base)?;
+    raise_nofile_limit()?;
+    let kill = match (args.kill_pid, args.kill_shard) {
+        (Some(pid), Some(shard)) => Some(ws_cluster::Kill {
+            pid,
+            shard,
+            after: args.kill_after.unwrap_or(args.hold / 3),
+        }),
+        _ => None,
+    };
+    if let Some(k) = &kill {
+        if k.after >= args.hold {
+            bail!("--kill-after must fall inside the hold");
+        }
+    }
+    let settings = ws_cluster::ClusterSettings {
+        base,
+        targets: ws_cluster::parse_targets(&args.target)?,
+        reconnect: secs("reconnect", args.reconnect)?,
+        kill,
+        rss_match: args.rss_match.clone(),
+        nodes: args.nodes,
+    };
+    ws_cluster::run(settings).await
+}
+
+fn ws_settings(args: &WsArgs) -> Result<ws::Settings> {
+    Ok(ws::Settings {
         players: args.players,
         rooms: args.rooms,
         rate: args.rate,
@@ -333,7 +396,11 @@ async fn ws_bench(args: WsArgs) -> Result<ws::Outcome> {
         sources: args.sources,
         concurrency: args.concurrency.max(1),
         deadline: args.hold + secs("slack", args.slack)?,
-    };
+    })
+}
+
+async fn ws_bench(args: WsArgs) -> Result<ws::Outcome> {
+    let settings = ws_settings(&args)?;
     ws::validate(&settings)?;
     // The server and the workers inherit the raised limit.
     raise_nofile_limit()?;

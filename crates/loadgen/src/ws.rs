@@ -47,18 +47,92 @@ pub struct Settings {
     pub deadline: Duration,
 }
 
-/// A worker's last report, parsed.
+/// The workers' last reports, added up.
 #[derive(Default, Debug)]
-struct Done {
-    votes: u64,
-    expected: u64,
-    delivered: u64,
-    lost: u64,
-    disconnects: u64,
-    errors: u64,
-    frames: u64,
-    rounds: u64,
-    messages: Vec<(String, u64)>,
+pub(crate) struct Done {
+    pub votes: u64,
+    pub expected: u64,
+    pub delivered: u64,
+    pub lost: u64,
+    pub disconnects: u64,
+    pub errors: u64,
+    pub frames: u64,
+    pub rounds: u64,
+    pub messages: Vec<(String, u64)>,
+    /// Disconnects and arrivals given up in rooms whose drops were expected.
+    pub dropped: u64,
+    pub lost_dropped: u64,
+    /// Seats taken back, and members that gave up.
+    pub rejoined: u64,
+    pub rejoin_failed: u64,
+    /// Votes acknowledged; acknowledged votes found or missing after a rejoin.
+    pub acked: u64,
+    pub votes_kept: u64,
+    pub votes_missing: u64,
+    /// Unix ms: the first expected drop (0: none), the last seat taken back.
+    pub first_drop_ms: u64,
+    pub last_back_ms: u64,
+}
+
+/// Every worker's `done`, merged: counts, the latency histogram, CPU and the
+/// worst arrival of each second.
+pub(crate) struct Merged {
+    pub done: Done,
+    pub latency: Histogram<u64>,
+    pub worker_cpu: f64,
+    pub worst: Vec<u64>,
+}
+
+impl Merged {
+    pub fn new() -> Result<Self> {
+        Ok(Self {
+            done: Done::default(),
+            latency: Histogram::<u64>::new_with_bounds(1, 3_600_000_000, 3)?,
+            worker_cpu: 0.0,
+            worst: Vec::new(),
+        })
+    }
+
+    /// Adds one worker's `done` line.
+    pub fn add(&mut self, d: &Value) -> Result<()> {
+        let n = |k: &str| d[k].as_u64().unwrap_or(0);
+        let done = &mut self.done;
+        done.votes += n("votes");
+        done.expected += n("expected");
+        done.delivered += n("delivered");
+        done.lost += n("lost");
+        done.disconnects += n("disconnects");
+        done.errors += n("errors");
+        done.frames += n("frames");
+        done.rounds += n("rounds");
+        done.dropped += n("dropped");
+        done.lost_dropped += n("lost_dropped");
+        done.rejoined += n("rejoined");
+        done.rejoin_failed += n("rejoin_failed");
+        done.acked += n("acked");
+        done.votes_kept += n("votes_kept");
+        done.votes_missing += n("votes_missing");
+        let first = n("first_drop_ms");
+        if first > 0 && (done.first_drop_ms == 0 || first < done.first_drop_ms) {
+            done.first_drop_ms = first;
+        }
+        done.last_back_ms = done.last_back_ms.max(n("last_back_ms"));
+        self.worker_cpu += d["cpu"].as_f64().unwrap_or(0.0);
+        done.messages.extend(counts(&d["messages"]));
+        for (i, ms) in d["worst"].as_array().into_iter().flatten().enumerate() {
+            if self.worst.len() <= i {
+                self.worst.resize(i + 1, 0);
+            }
+            self.worst[i] = self.worst[i].max(ms.as_u64().unwrap_or(0));
+        }
+        for pair in d["hist"].as_array().into_iter().flatten() {
+            let (Some(v), Some(c)) = (pair[0].as_u64(), pair[1].as_u64()) else {
+                continue;
+            };
+            self.latency.record_n(v.max(1), c)?;
+        }
+        Ok(())
+    }
 }
 
 /// Everything the table shows.
@@ -87,15 +161,15 @@ pub struct Outcome {
 }
 
 /// A worker process and its pipes.
-struct Worker {
-    child: Child,
-    stdin: ChildStdin,
+pub(crate) struct Worker {
+    pub child: Child,
+    pub stdin: ChildStdin,
     lines: tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
 }
 
 impl Worker {
     /// The next JSON line that carries `event`, skipping anything else.
-    async fn next_event(&mut self, event: &str) -> Result<Value> {
+    pub async fn next_event(&mut self, event: &str) -> Result<Value> {
         while let Some(line) = self.lines.next_line().await? {
             if let Ok(v) = serde_json::from_str::<Value>(&line) {
                 if v["event"] == event {
@@ -129,7 +203,7 @@ pub async fn run(bin: &Path, settings: Settings) -> Result<Outcome> {
 async fn drive(server: &Server, settings: &Settings) -> Result<Outcome> {
     let rss_idle_kib = server.memory_kib()?.0;
     eprintln!("ws: creating {} rooms ...", settings.rooms);
-    let rooms = create_rooms(server.addr, settings.rooms).await?;
+    let rooms = create_rooms(&[server.addr], settings.rooms).await?;
     let per_room = settings.players / settings.rooms;
 
     // Sample the server every second from now to the end.
@@ -157,7 +231,16 @@ async fn drive(server: &Server, settings: &Settings) -> Result<Outcome> {
     let chunk = rooms.len().div_ceil(settings.workers);
     for (w, part) in rooms.chunks(chunk.max(1)).enumerate() {
         let share = settings.rate * part.len() as f64 / rooms.len() as f64;
-        workers.push(spawn_worker(&exe, server.addr, settings, per_room, share, w, part).await?);
+        let plan = WorkerPlan {
+            addrs: &[server.addr],
+            settings,
+            per_room,
+            rate: share,
+            index: w,
+            rooms: part,
+            extra: &[],
+        };
+        workers.push(spawn_worker(&exe, plan).await?);
     }
     eprintln!(
         "ws: {} workers connecting {} players ...",
@@ -187,36 +270,16 @@ async fn drive(server: &Server, settings: &Settings) -> Result<Outcome> {
         w.stdin.flush().await?;
     }
     eprintln!("ws: voting for {:?} ...", settings.hold);
-    let mut done = Done::default();
-    let mut latency = Histogram::<u64>::new_with_bounds(1, 3_600_000_000, 3)?;
-    let mut worker_cpu = 0.0;
-    let mut worst: Vec<u64> = Vec::new();
+    let mut merged = Merged::new()?;
     for w in &mut workers {
-        let d = w.next_event("done").await?;
-        let n = |k: &str| d[k].as_u64().unwrap_or(0);
-        done.votes += n("votes");
-        done.expected += n("expected");
-        done.delivered += n("delivered");
-        done.lost += n("lost");
-        done.disconnects += n("disconnects");
-        done.errors += n("errors");
-        done.frames += n("frames");
-        done.rounds += n("rounds");
-        worker_cpu += d["cpu"].as_f64().unwrap_or(0.0);
-        done.messages.extend(counts(&d["messages"]));
-        for (i, ms) in d["worst"].as_array().into_iter().flatten().enumerate() {
-            if worst.len() <= i {
-                worst.resize(i + 1, 0);
-            }
-            worst[i] = worst[i].max(ms.as_u64().unwrap_or(0));
-        }
-        for pair in d["hist"].as_array().into_iter().flatten() {
-            let (Some(v), Some(c)) = (pair[0].as_u64(), pair[1].as_u64()) else {
-                continue;
-            };
-            latency.record_n(v.max(1), c)?;
-        }
+        merged.add(&w.next_event("done").await?)?;
     }
+    let Merged {
+        done,
+        latency,
+        worker_cpu,
+        worst,
+    } = merged;
     let hold_secs = hold_start.elapsed().as_secs_f64();
     let server_cpu_hold = (server.cpu_time()? - cpu_before).as_secs_f64();
     for mut w in workers {
@@ -274,7 +337,7 @@ async fn drive(server: &Server, settings: &Settings) -> Result<Outcome> {
 }
 
 /// `{"message": count}` as pairs.
-fn counts(v: &Value) -> Vec<(String, u64)> {
+pub(crate) fn counts(v: &Value) -> Vec<(String, u64)> {
     v.as_object()
         .into_iter()
         .flatten()
@@ -282,12 +345,16 @@ fn counts(v: &Value) -> Vec<(String, u64)> {
         .collect()
 }
 
-/// Creates `n` rooms over 8 keep-alive connections; returns their JSON (code and
-/// host token).
-async fn create_rooms(addr: SocketAddr, n: usize) -> Result<Vec<Value>> {
-    let lanes = 8.min(n.max(1));
+/// Creates `n` rooms over 8 keep-alive connections (at least one per address,
+/// round-robin over `addrs`); returns their JSON (code and host token).
+pub(crate) async fn create_rooms(addrs: &[SocketAddr], n: usize) -> Result<Vec<Value>> {
+    if addrs.is_empty() {
+        bail!("no address to create rooms at");
+    }
+    let lanes = 8.max(addrs.len()).min(n.max(1));
     let mut tasks = Vec::new();
     for lane in 0..lanes {
+        let addr = addrs[lane % addrs.len()];
         let count = n / lanes + usize::from(lane < n % lanes);
         tasks.push(tokio::spawn(async move {
             let mut conn = Conn::new(addr);
@@ -311,23 +378,41 @@ async fn create_rooms(addr: SocketAddr, n: usize) -> Result<Vec<Value>> {
     Ok(rooms)
 }
 
-async fn spawn_worker(
-    exe: &Path,
-    addr: SocketAddr,
-    settings: &Settings,
-    per_room: usize,
-    rate: f64,
-    index: usize,
-    rooms: &[Value],
-) -> Result<Worker> {
+/// What one worker process is given.
+pub(crate) struct WorkerPlan<'a> {
+    /// The server, or the proxies of a cluster.
+    pub addrs: &'a [SocketAddr],
+    pub settings: &'a Settings,
+    pub per_room: usize,
+    /// This worker's share of the vote rate.
+    pub rate: f64,
+    pub index: usize,
+    pub rooms: &'a [Value],
+    /// More `ws-worker` flags.
+    pub extra: &'a [String],
+}
+
+/// Starts a `ws-worker` process and hands it its rooms.
+pub(crate) async fn spawn_worker(exe: &Path, plan: WorkerPlan<'_>) -> Result<Worker> {
+    let WorkerPlan {
+        addrs,
+        settings,
+        per_room,
+        rate,
+        index,
+        rooms,
+        extra,
+    } = plan;
+    let addrs: Vec<String> = addrs.iter().map(SocketAddr::to_string).collect();
     let mut child = Command::new(exe)
         .arg("ws-worker")
-        .args(["--addr", &addr.to_string()])
+        .args(["--addr", &addrs.join(",")])
         .args(["--per-room", &per_room.to_string()])
         .args(["--rate", &format!("{rate:.3}")])
         .args(["--hold", &settings.hold.as_secs_f64().to_string()])
         .args(["--sources", &settings.sources.to_string()])
         .args(["--concurrency", &settings.concurrency.to_string()])
+        .args(extra)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -367,7 +452,8 @@ async fn server_metrics(addr: SocketAddr) -> Result<Vec<String>> {
         .collect())
 }
 
-fn ms(h: &Histogram<u64>, q: f64) -> String {
+/// A latency quantile of `h` in ms, or `-` when nothing was measured.
+pub(crate) fn ms(h: &Histogram<u64>, q: f64) -> String {
     if h.is_empty() {
         return "-".into();
     }

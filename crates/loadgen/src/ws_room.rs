@@ -83,6 +83,12 @@ impl Room {
         now.saturating_duration_since(self.stage_since)
     }
 
+    /// The host repeated its command at `now`: wait a whole retry period again
+    /// before repeating it once more (not at every tick).
+    pub fn retried(&mut self, now: Instant) {
+        self.stage_since = now;
+    }
+
     /// Votes sent whose arrival some member has not shown yet.
     #[cfg(test)]
     pub fn in_flight(&self) -> usize {
@@ -206,6 +212,14 @@ impl Room {
             v.waiting != 0
         });
         lost
+    }
+
+    /// Member `member` took its seat back on a new socket: it is waited for and
+    /// may vote again (its vote of this round, if any, still counts as cast).
+    pub fn rejoined(&mut self, member: usize) {
+        if member < self.needles.len() {
+            self.alive |= 1u128 << member;
+        }
     }
 
     /// Arrivals still awaited (given up when the run ends).
@@ -341,5 +355,15 @@ mod tests {
         assert_eq!(room.next_voter(1), Some(1));
         room.voted(1, t0);
         assert_eq!(room.revealing(t0), 2);
+    }
+
+    #[test]
+    fn a_member_back_on_a_new_socket_is_waited_for_again() {
+        let t0 = Instant::now();
+        let mut room = Room::new(&ids(), t0);
+        room.lost(2);
+        room.rejoined(2);
+        assert_eq!(room.voted(0, t0), 2);
+        assert_eq!(room.next_voter(1), Some(2));
     }
 }

@@ -11,6 +11,11 @@
 //!
 //! Everything is bounded: connects have a timeout, waiting for `go` has one, and
 //! the room tasks stop at the end of the hold whatever happens.
+//!
+//! Against a cluster (several `--addr`, the proxies), member `n` connects to the
+//! `n`-th address round-robin, and with `--reconnect` a member whose socket drops
+//! takes its seat back with its token (bounded retries and time), then checks that
+//! the card the room shows as its own is the last vote it had an ack for.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -19,7 +24,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
-use futures_util::stream::{self, SelectAll, SplitSink};
+use futures_util::stream::{self, FuturesUnordered, SelectAll, SplitSink};
 use futures_util::{SinkExt, StreamExt};
 use hdrhistogram::Histogram;
 use serde_json::{Value, json};
@@ -35,9 +40,10 @@ use crate::ws_room::{Room, Stage};
 /// How the coordinator configures a worker (its command-line flags).
 #[derive(clap::Args, Debug, Clone)]
 pub struct WorkerArgs {
-    /// The server.
-    #[arg(long)]
-    pub addr: SocketAddr,
+    /// The server, or the proxies of a cluster (comma-separated; members are
+    /// spread over them round-robin).
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub addr: Vec<SocketAddr>,
     /// Members per room, the host included.
     #[arg(long)]
     pub per_room: usize,
@@ -62,6 +68,14 @@ pub struct WorkerArgs {
     /// Seconds to wait for `go` once ready.
     #[arg(long, default_value_t = 600.0)]
     pub go_timeout: f64,
+    /// Seconds a member whose socket dropped keeps trying to take its seat back
+    /// (0: it stays away).
+    #[arg(long, default_value_t = 0.0)]
+    pub reconnect: f64,
+    /// The first character of the codes of rooms whose drops are expected (the
+    /// shard whose node the run kills): counted apart from unexpected ones.
+    #[arg(long)]
+    pub expect_drop: Option<char>,
 }
 
 /// One room as the coordinator hands it over.
@@ -89,6 +103,21 @@ struct Tally {
     messages: BTreeMap<String, u64>,
     frames: u64,
     rounds: u64,
+    /// Disconnects in rooms whose drops are expected (`--expect-drop`).
+    dropped: u64,
+    /// Arrivals given up in those rooms.
+    lost_dropped: u64,
+    /// Seats taken back after a drop, and members that gave up trying.
+    rejoined: u64,
+    rejoin_failed: u64,
+    /// Votes the server acknowledged.
+    acked: u64,
+    /// Acknowledged votes found (or not) as the member's card after it rejoined.
+    votes_kept: u64,
+    votes_missing: u64,
+    /// Unix ms of the first expected drop and of the last seat taken back after one.
+    first_drop_ms: u64,
+    last_back_ms: u64,
 }
 
 impl Tally {
@@ -108,6 +137,12 @@ const PATIENCE: Duration = Duration::from_secs(30);
 const DRAIN: Duration = Duration::from_secs(3);
 /// A room stuck revealing or resetting this long gets the host's command again.
 const STAGE_RETRY: Duration = Duration::from_secs(30);
+/// Attempts of one rejoin at most (each bounded, and all by `--reconnect`).
+const REJOIN_ATTEMPTS: u32 = 200;
+/// One rejoin attempt's limit (connect, handshake, welcome).
+const REJOIN_ATTEMPT: Duration = Duration::from_secs(10);
+/// The longest pause between rejoin attempts.
+const REJOIN_BACKOFF: Duration = Duration::from_secs(2);
 
 /// Runs the worker; its only output is the JSON lines on stdout.
 pub fn main(args: WorkerArgs) -> Result<()> {
@@ -153,6 +188,15 @@ async fn run(args: WorkerArgs) -> Result<()> {
         messages: BTreeMap::new(),
         frames: 0,
         rounds: 0,
+        dropped: 0,
+        lost_dropped: 0,
+        rejoined: 0,
+        rejoin_failed: 0,
+        acked: 0,
+        votes_kept: 0,
+        votes_missing: 0,
+        first_drop_ms: 0,
+        last_back_ms: 0,
     }));
     // `None` until go; then the start and the end of the hold.
     let (go_tx, go_rx) = watch::channel::<Option<(Instant, Instant)>>(None);
@@ -169,7 +213,9 @@ async fn run(args: WorkerArgs) -> Result<()> {
     for (i, plan) in rooms.into_iter().enumerate() {
         let (ready, ready_wait) = tokio::sync::oneshot::channel::<()>();
         ready_rx.push(ready_wait);
+        let expected = args.expect_drop.is_some_and(|c| plan.code.starts_with(c));
         let ctx = RoomCtx {
+            expected,
             args: args.clone(),
             plan,
             index: i,
@@ -226,11 +272,22 @@ async fn run(args: WorkerArgs) -> Result<()> {
         "cpu": crate::server::own_cpu_time().map(|d| d.as_secs_f64()).unwrap_or(0.0),
         "hist": hist,
         "worst": t.worst,
+        "dropped": t.dropped,
+        "lost_dropped": t.lost_dropped,
+        "rejoined": t.rejoined,
+        "rejoin_failed": t.rejoin_failed,
+        "acked": t.acked,
+        "votes_kept": t.votes_kept,
+        "votes_missing": t.votes_missing,
+        "first_drop_ms": t.first_drop_ms,
+        "last_back_ms": t.last_back_ms,
     }));
     Ok(())
 }
 
 struct RoomCtx {
+    /// The room's drops are expected (its shard's node is killed).
+    expected: bool,
     args: WorkerArgs,
     plan: RoomPlan,
     index: usize,
@@ -241,17 +298,68 @@ struct RoomCtx {
     vote_every: Duration,
 }
 
+/// A connected member: its socket, participant id and seat token.
+struct Member {
+    ws: Ws,
+    id: String,
+    token: String,
+}
+
+/// Where member `m` of room `index` connects: the proxy (round-robin over
+/// `--addr`) and the loopback source address, so that no (source, destination)
+/// pair needs more than its share of ephemeral ports.
+fn route(args: &WorkerArgs, index: usize, m: usize) -> (SocketAddr, Ipv4Addr) {
+    let n = index * args.per_room + m;
+    let targets = args.addr.len().max(1);
+    let addr = args.addr[n % targets];
+    let sources = usize::from(args.sources.max(1));
+    let source = Ipv4Addr::new(
+        127,
+        0,
+        0,
+        args.first_source
+            .saturating_add(((n / targets) % sources) as u8),
+    );
+    (addr, source)
+}
+
+/// Leaves the choice of the local port to `connect` (`IP_BIND_ADDRESS_NO_PORT`).
+/// A port picked at `bind` is reserved for every destination and every local
+/// address, so 100,000 bound client sockets would use up the machine's whole
+/// ephemeral range, and a proxy on the same machine could no longer connect to
+/// its backends ("Out of local source ports"). Picked at `connect`, a port is
+/// only unique per (source, destination) pair.
+fn no_port_at_bind(socket: &TcpSocket) -> Result<()> {
+    use std::os::fd::AsRawFd;
+    let one: libc::c_int = 1;
+    // SAFETY: setsockopt reads `one` (an int, its size given) on a socket we own.
+    let rc = unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            libc::IPPROTO_IP,
+            libc::IP_BIND_ADDRESS_NO_PORT,
+            (&one as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if rc != 0 {
+        return Err(std::io::Error::last_os_error()).context("IP_BIND_ADDRESS_NO_PORT");
+    }
+    Ok(())
+}
+
 /// Connects one member: TCP from `source`, the WebSocket handshake (4 KiB buffers,
-/// eager writes), the join, and its `welcome`; returns the socket and the
-/// participant id.
+/// eager writes), the join (a new voter, or the seat of `token`), and its
+/// `welcome`.
 async fn connect_member(
     addr: SocketAddr,
     source: Ipv4Addr,
     code: &str,
     name: &str,
     token: Option<&str>,
-) -> Result<(Ws, String)> {
+) -> Result<Member> {
     let socket = TcpSocket::new_v4()?;
+    no_port_at_bind(&socket)?;
     socket
         .bind(SocketAddr::new(source.into(), 0))
         .with_context(|| format!("binding to {source}"))?;
@@ -278,7 +386,16 @@ async fn connect_member(
                     let id = v["participantId"]
                         .as_str()
                         .context("welcome without participantId")?;
-                    return Ok((ws, id.to_owned()));
+                    // A new seat's token comes with its welcome; a resumed one keeps its own.
+                    let token = v["token"]
+                        .as_str()
+                        .or(token)
+                        .context("welcome without a token")?;
+                    return Ok(Member {
+                        ws,
+                        id: id.to_owned(),
+                        token: token.to_owned(),
+                    });
                 }
                 Some("error") => bail!("join refused: {text}"),
                 _ => {}
@@ -299,23 +416,17 @@ async fn room_task(mut ctx: RoomCtx, ready: tokio::sync::oneshot::Sender<()>) {
 }
 
 /// Connects every member of the room, the host first; `None` when any fails.
-async fn connect_room(ctx: &RoomCtx) -> Option<Vec<(Ws, String)>> {
+async fn connect_room(ctx: &RoomCtx) -> Option<Vec<Member>> {
     let _permit = ctx.semaphore.acquire().await.ok()?;
     let mut members = Vec::with_capacity(ctx.args.per_room);
     let timeout = Duration::from_secs_f64(ctx.args.connect_timeout);
     for m in 0..ctx.args.per_room {
-        let n = ctx.index * ctx.args.per_room + m;
-        let source = Ipv4Addr::new(
-            127,
-            0,
-            0,
-            ctx.args.first_source + (n % usize::from(ctx.args.sources.max(1))) as u8,
-        );
+        let (addr, source) = route(&ctx.args, ctx.index, m);
         let token = (m == 0).then_some(ctx.plan.host_token.as_str());
         let name = format!("P{m}");
         let r = tokio::time::timeout(
             timeout,
-            connect_member(ctx.args.addr, source, &ctx.plan.code, &name, token),
+            connect_member(addr, source, &ctx.plan.code, &name, token),
         )
         .await
         .unwrap_or_else(|_| Err(anyhow!("no welcome within {timeout:?}")));
@@ -335,25 +446,117 @@ async fn connect_room(ctx: &RoomCtx) -> Option<Vec<(Ws, String)>> {
     Some(members)
 }
 
-/// What one member's stream yields: a message, or its end.
+/// What one member's stream yields: a message, or its end; with the generation
+/// of the member's socket (a rejoin starts a new one, and the old one's late
+/// events are ignored).
 type Event = (
     usize,
+    u32,
     Option<Result<Message, tokio_tungstenite::tungstenite::Error>>,
 );
 
-async fn play(ctx: &mut RoomCtx, members: Vec<(Ws, String)>) {
-    let ids: Vec<String> = members.iter().map(|(_, id)| id.clone()).collect();
-    let mut room = Room::new(&ids, Instant::now());
-    let mut sinks: Vec<Option<Sink>> = Vec::with_capacity(members.len());
-    let mut streams: SelectAll<_> = SelectAll::new();
-    for (i, (ws, _)) in members.into_iter().enumerate() {
-        let (sink, read) = ws.split();
-        sinks.push(Some(sink));
-        let read = read
-            .map(move |m| -> Event { (i, Some(m)) })
-            .chain(stream::once(async move { (i, None) }));
-        streams.push(Box::pin(read));
+/// The write side of a room's members and what rejoining needs of each.
+struct Seats {
+    sinks: Vec<Option<Sink>>,
+    /// The socket generation of each member (one more at each rejoin).
+    gens: Vec<u32>,
+    tokens: Vec<String>,
+    /// The card of a vote sent and not acknowledged yet, by member.
+    pending: Vec<Option<&'static str>>,
+    /// The last acknowledged card of this round, by member.
+    acked: Vec<Option<&'static str>>,
+    /// Members whose next view must show their acknowledged card (just rejoined).
+    verify: u128,
+    /// Members with a rejoin under way, and members that gave up.
+    rejoining: u128,
+    gave_up: u128,
+}
+
+impl Seats {
+    /// Members whose socket is gone and who should try to come back now.
+    fn to_rejoin(&self) -> impl Iterator<Item = usize> + '_ {
+        let busy = self.rejoining | self.gave_up;
+        self.sinks
+            .iter()
+            .enumerate()
+            .filter(move |(m, s)| s.is_none() && busy & (1 << m) == 0)
+            .map(|(m, _)| m)
     }
+}
+
+/// A member's stream of events, tagged with its index and socket generation.
+fn member_stream(
+    read: futures_util::stream::SplitStream<Ws>,
+    m: usize,
+    generation: u32,
+) -> futures_util::stream::LocalBoxStream<'static, Event> {
+    read.map(move |msg| -> Event { (m, generation, Some(msg)) })
+        .chain(stream::once(async move { (m, generation, None) }))
+        .boxed_local()
+}
+
+fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+/// Takes a seat back with its token: attempts bounded in count, each in time,
+/// and all of them by `budget`, with a growing, jittered pause between them.
+async fn rejoin(
+    addr: SocketAddr,
+    source: Ipv4Addr,
+    code: String,
+    name: String,
+    token: String,
+    budget: Duration,
+) -> Result<Member> {
+    let deadline = Instant::now() + budget;
+    let mut pause = Duration::from_millis(250);
+    let mut last = anyhow!("no attempt in {budget:?}");
+    for _ in 0..REJOIN_ATTEMPTS {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        let attempt = connect_member(addr, source, &code, &name, Some(&token));
+        match tokio::time::timeout(left.min(REJOIN_ATTEMPT), attempt).await {
+            Ok(Ok(member)) => return Ok(member),
+            Ok(Err(e)) => last = e,
+            Err(_) => last = anyhow!("an attempt took over {REJOIN_ATTEMPT:?}"),
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        tokio::time::sleep(pause.mul_f64(0.5 + fastrand::f64()).min(left)).await;
+        pause = (pause * 2).min(REJOIN_BACKOFF);
+    }
+    Err(last.context("rejoin gave up"))
+}
+
+type Rejoin = std::pin::Pin<Box<dyn std::future::Future<Output = (usize, Result<Member>)>>>;
+
+async fn play(ctx: &mut RoomCtx, members: Vec<Member>) {
+    let ids: Vec<String> = members.iter().map(|m| m.id.clone()).collect();
+    let mut room = Room::new(&ids, Instant::now());
+    let n = members.len();
+    let mut seats = Seats {
+        sinks: Vec::with_capacity(n),
+        gens: vec![0; n],
+        tokens: Vec::with_capacity(n),
+        pending: vec![None; n],
+        acked: vec![None; n],
+        verify: 0,
+        rejoining: 0,
+        gave_up: 0,
+    };
+    let mut streams: SelectAll<_> = SelectAll::new();
+    for (i, member) in members.into_iter().enumerate() {
+        let (sink, read) = member.ws.split();
+        seats.sinks.push(Some(sink));
+        seats.tokens.push(member.token);
+        streams.push(member_stream(read, i, 0));
+    }
+    let mut rejoins: FuturesUnordered<Rejoin> = FuturesUnordered::new();
     // Before go: read (and so answer pings), send nothing.
     let (start, end) = loop {
         if let Some(window) = *ctx.go.borrow() {
@@ -362,11 +565,12 @@ async fn play(ctx: &mut RoomCtx, members: Vec<(Ws, String)>) {
         tokio::select! {
             changed = ctx.go.changed() => if changed.is_err() { return; },
             ev = streams.next() => match ev {
-                Some(ev) => { handle(ctx, &mut room, &mut sinks, ev).await; }
+                Some(ev) => { handle(ctx, &mut room, &mut seats, ev).await; }
                 None => return,
             },
         }
     };
+    let reconnect = Duration::from_secs_f64(ctx.args.reconnect.clamp(0.0, 3600.0));
     // The first vote of each room falls somewhere in its first interval.
     let spread = ctx.vote_every.min(Duration::from_secs(3600));
     let mut next_vote = start + spread.mul_f64(fastrand::f64());
@@ -376,18 +580,39 @@ async fn play(ctx: &mut RoomCtx, members: Vec<(Ws, String)>) {
         if now >= end {
             break;
         }
+        if !reconnect.is_zero() {
+            let gone: Vec<usize> = seats.to_rejoin().collect();
+            for m in gone {
+                seats.rejoining |= 1 << m;
+                let (addr, source) = route(&ctx.args, ctx.index, m);
+                let budget = reconnect.min(end.saturating_duration_since(now));
+                let attempt = rejoin(
+                    addr,
+                    source,
+                    ctx.plan.code.clone(),
+                    format!("P{m}"),
+                    seats.tokens[m].clone(),
+                    budget,
+                );
+                rejoins.push(Box::pin(async move { (m, attempt.await) }));
+            }
+        }
         let can_vote = room.next_voter(0).is_some();
         tokio::select! {
-            ev = streams.next() => match ev {
-                Some(ev) => { handle(ctx, &mut room, &mut sinks, ev).await; }
-                None => break,
-            },
+            Some(ev) = streams.next(), if !streams.is_empty() => {
+                handle(ctx, &mut room, &mut seats, ev).await;
+            }
+            Some((m, result)) = rejoins.next(), if !rejoins.is_empty() => {
+                seats.rejoining &= !(1 << m);
+                back(ctx, &mut room, &mut seats, &mut streams, m, result);
+            }
             _ = tokio::time::sleep_until(next_vote.into()), if can_vote => {
                 if let Some(voter) = room.next_voter(fastrand::usize(..)) {
                     let card = ["1", "2", "3", "5", "8", "13"][fastrand::usize(..6)];
                     let frame = json!({"type": "vote", "value": card}).to_string();
                     let sent = Instant::now();
-                    if send(ctx, &mut room, &mut sinks, voter, frame).await {
+                    seats.pending[voter] = Some(card);
+                    if send(ctx, &mut room, &mut seats, voter, frame).await {
                         let expected = room.voted(voter, sent);
                         let mut t = ctx.tally.borrow_mut();
                         t.votes += 1;
@@ -402,13 +627,14 @@ async fn play(ctx: &mut RoomCtx, members: Vec<(Ws, String)>) {
                 let now = Instant::now();
                 if room.ready_to_reveal(now, PATIENCE) {
                     let lost = room.revealing(now);
-                    ctx.tally.borrow_mut().lost += lost;
+                    give_up(ctx, lost);
                     ctx.tally.borrow_mut().rounds += 1;
-                    send(ctx, &mut room, &mut sinks, 0, r#"{"type":"reveal"}"#.into()).await;
+                    send(ctx, &mut room, &mut seats, 0, r#"{"type":"reveal"}"#.into()).await;
                 } else if room.stage() != Stage::Voting && room.stage_age(now) > STAGE_RETRY {
                     let again = if room.stage() == Stage::Revealing { "reveal" } else { "reset" };
                     ctx.tally.borrow_mut().note(format!("host repeated {again}"));
-                    send(ctx, &mut room, &mut sinks, 0, json!({"type": again}).to_string()).await;
+                    room.retried(now);
+                    send(ctx, &mut room, &mut seats, 0, json!({"type": again}).to_string()).await;
                 }
             }
         }
@@ -418,10 +644,11 @@ async fn play(ctx: &mut RoomCtx, members: Vec<(Ws, String)>) {
     // last arrivals of another.
     let drain_until = tokio::time::Instant::from_std(end + DRAIN);
     while let Ok(Some(ev)) = tokio::time::timeout_at(drain_until, streams.next()).await {
-        handle(ctx, &mut room, &mut sinks, ev).await;
+        handle(ctx, &mut room, &mut seats, ev).await;
     }
-    ctx.tally.borrow_mut().lost += room.pending_arrivals();
-    for sink in sinks.iter_mut().flatten() {
+    give_up(ctx, room.pending_arrivals());
+    drop(rejoins);
+    for sink in seats.sinks.iter_mut().flatten() {
         let _ = tokio::time::timeout(Duration::from_secs(1), sink.send(Message::Close(None))).await;
     }
     // Read until the server's close (bounded), so it sees a clean close.
@@ -431,45 +658,126 @@ async fn play(ctx: &mut RoomCtx, members: Vec<(Ws, String)>) {
     .await;
 }
 
+/// Arrivals given up, counted apart in a room whose drops are expected.
+fn give_up(ctx: &RoomCtx, lost: u64) {
+    let mut t = ctx.tally.borrow_mut();
+    if ctx.expected {
+        t.lost_dropped += lost;
+    } else {
+        t.lost += lost;
+    }
+}
+
+/// A rejoin ended: the member is back (its next view is checked) or gave up.
+fn back(
+    ctx: &RoomCtx,
+    room: &mut Room,
+    seats: &mut Seats,
+    streams: &mut SelectAll<futures_util::stream::LocalBoxStream<'static, Event>>,
+    m: usize,
+    result: Result<Member>,
+) {
+    let mut t = ctx.tally.borrow_mut();
+    match result {
+        Ok(member) => {
+            let (sink, read) = member.ws.split();
+            seats.gens[m] = seats.gens[m].wrapping_add(1);
+            seats.sinks[m] = Some(sink);
+            streams.push(member_stream(read, m, seats.gens[m]));
+            seats.verify |= 1 << m;
+            // A vote sent but never acknowledged may or may not have been kept.
+            seats.pending[m] = None;
+            room.rejoined(m);
+            t.rejoined += 1;
+            if ctx.expected {
+                t.last_back_ms = t.last_back_ms.max(unix_ms());
+            }
+        }
+        Err(e) => {
+            seats.gave_up |= 1 << m;
+            t.rejoin_failed += 1;
+            t.note(format!("rejoin: {e:#}"));
+        }
+    }
+}
+
 /// Sends `frame` from `member`; a failure counts as that member's disconnect.
 async fn send(
     ctx: &RoomCtx,
     room: &mut Room,
-    sinks: &mut [Option<Sink>],
+    seats: &mut Seats,
     member: usize,
     frame: String,
 ) -> bool {
-    let Some(sink) = sinks.get_mut(member).and_then(Option::as_mut) else {
+    let Some(sink) = seats.sinks.get_mut(member).and_then(Option::as_mut) else {
         return false;
     };
     match sink.send(Message::text(frame)).await {
         Ok(()) => true,
         Err(e) => {
-            sinks[member] = None;
-            let lost = room.lost(member);
-            let mut t = ctx.tally.borrow_mut();
-            t.lost += lost;
-            t.disconnects += 1;
-            t.note(format!("send: {e}"));
+            closed(ctx, room, seats, member, format!("send: {e}"));
             false
         }
     }
 }
 
-async fn handle(ctx: &RoomCtx, room: &mut Room, sinks: &mut [Option<Sink>], (member, msg): Event) {
+async fn handle(
+    ctx: &RoomCtx,
+    room: &mut Room,
+    seats: &mut Seats,
+    (member, generation, msg): Event,
+) {
+    if seats.gens.get(member) != Some(&generation) {
+        return; // a socket replaced by a rejoin
+    }
     let at = Instant::now();
     match msg {
         Some(Ok(Message::Text(text))) => {
+            let before = room.stage();
             let seen = room.frame(member, &text, at);
+            if before == Stage::Resetting && room.stage() == Stage::Voting {
+                // A new round: nobody's card is in it yet.
+                seats.acked.fill(None);
+                seats.pending.fill(None);
+            }
+            let is_view = text.starts_with("{\"type\":\"view\"");
             {
                 let mut t = ctx.tally.borrow_mut();
                 t.frames += 1;
-                if !text.starts_with("{\"type\":\"view\"") && text.contains("\"type\":\"error\"") {
+                if !is_view && text.contains("\"type\":\"error\"") {
                     t.errors += 1;
                     t.note(format!(
                         "error frame: {}",
                         text.chars().take(160).collect::<String>()
                     ));
+                }
+                if !is_view
+                    && text.contains("\"type\":\"ack\"")
+                    && text.contains("\"action\":\"vote\"")
+                {
+                    if let Some(card) = seats.pending[member].take() {
+                        seats.acked[member] = Some(card);
+                        t.acked += 1;
+                    }
+                }
+                if is_view && seats.verify & (1 << member) != 0 {
+                    seats.verify &= !(1 << member);
+                    // After a reset the acknowledged card is rightly gone.
+                    if room.stage() != Stage::Resetting {
+                        if let Some(want) = seats.acked[member] {
+                            let card = serde_json::from_str::<Value>(&text)
+                                .ok()
+                                .and_then(|v| v["viewer"]["card"].as_str().map(str::to_owned));
+                            if card.as_deref() == Some(want) {
+                                t.votes_kept += 1;
+                            } else {
+                                t.votes_missing += 1;
+                                t.note(format!(
+                                    "acknowledged vote missing after rejoin (card {card:?})"
+                                ));
+                            }
+                        }
+                    }
                 }
                 let second = ctx
                     .go
@@ -489,28 +797,44 @@ async fn handle(ctx: &RoomCtx, room: &mut Room, sinks: &mut [Option<Sink>], (mem
                 }
             }
             if seen.send_reset {
-                send(ctx, room, sinks, 0, r#"{"type":"reset"}"#.into()).await;
+                send(ctx, room, seats, 0, r#"{"type":"reset"}"#.into()).await;
             }
+        }
+        // The server's reason, if any, before the stream ends.
+        Some(Ok(Message::Close(Some(frame)))) if !ctx.expected => {
+            let reason: String = frame.reason.chars().take(80).collect();
+            ctx.tally
+                .borrow_mut()
+                .note(format!("close frame {}: {reason}", u16::from(frame.code)));
         }
         // tungstenite answers pings itself while the stream is read.
         Some(Ok(_)) => {}
         Some(Err(e)) => {
-            closed(ctx, room, sinks, member, format!("read: {e}"));
+            closed(ctx, room, seats, member, format!("read: {e}"));
         }
-        None => closed(ctx, room, sinks, member, "closed by the server".into()),
+        None => closed(ctx, room, seats, member, "closed by the server".into()),
     }
 }
 
-fn closed(ctx: &RoomCtx, room: &mut Room, sinks: &mut [Option<Sink>], member: usize, why: String) {
-    if sinks.get(member).is_some_and(Option::is_none) {
+fn closed(ctx: &RoomCtx, room: &mut Room, seats: &mut Seats, member: usize, why: String) {
+    let Some(slot) = seats.sinks.get_mut(member) else {
+        return;
+    };
+    if slot.is_none() {
         return;
     }
-    if let Some(s) = sinks.get_mut(member) {
-        *s = None;
-    }
+    *slot = None;
     let lost = room.lost(member);
+    give_up(ctx, lost);
     let mut t = ctx.tally.borrow_mut();
-    t.lost += lost;
-    t.disconnects += 1;
-    t.note(why);
+    if ctx.expected {
+        t.dropped += 1;
+        if t.first_drop_ms == 0 {
+            t.first_drop_ms = unix_ms();
+        }
+        // Expected: its reasons would only hide the unexpected ones.
+    } else {
+        t.disconnects += 1;
+        t.note(why);
+    }
 }
