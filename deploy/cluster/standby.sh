@@ -21,10 +21,14 @@
 #                    traffic even if it comes back (optional).
 # STANDBY_FAILS      failed checks in a row that mean "dead" (default 3).
 # STANDBY_INTERVAL   seconds between checks (default 1).
-# STANDBY_SETTLE     seconds to wait after "dead" before restoring (default 3): if
-#                    only the process died and its disk survives, the primary's
-#                    Litestream ships its last writes meanwhile (its sync-interval
-#                    is 1 s), so no acknowledged write is lost.
+# STANDBY_SETTLE     whole seconds the replica's position must stay unchanged
+#                    before the restore (default 3): if only the process died and
+#                    its disk survives, the primary's Litestream is still shipping
+#                    its last writes (its sync-interval is 1 s, longer on a busy
+#                    machine); restoring once the replica has stopped moving loses
+#                    no acknowledged write.
+# STANDBY_MAX_WAIT   seconds to wait for that at the most (default 120): a replica
+#                    that never settles is restored as it is then.
 # POKER_BIN, LITESTREAM_BIN, CURL_BIN  the programs (default: from PATH).
 #
 # The old primary must not serve this shard again: it stays in maintenance in
@@ -41,6 +45,9 @@ set -euo pipefail
 FAILS=${STANDBY_FAILS:-3}
 INTERVAL=${STANDBY_INTERVAL:-1}
 SETTLE=${STANDBY_SETTLE:-3}
+MAX_WAIT=${STANDBY_MAX_WAIT:-120}
+[[ $SETTLE =~ ^[0-9]+$ && $MAX_WAIT =~ ^[0-9]+$ ]] || {
+  echo "STANDBY_SETTLE and STANDBY_MAX_WAIT are whole seconds" >&2; exit 2; }
 POKER_BIN=${POKER_BIN:-poker}
 LITESTREAM_BIN=${LITESTREAM_BIN:-litestream}
 CURL_BIN=${CURL_BIN:-curl}
@@ -97,7 +104,26 @@ for admin in ${HAPROXY_ADMINS:-}; do
   fi
 done
 
-sleep "$SETTLE"
+# The replica's position: the highest transaction id of its LTX files, any
+# level (fixed-width hex, so the text order is the numeric one).
+replica_position() {
+  "$LITESTREAM_BIN" ltx -config "$LITESTREAM_CONFIG" -level all "$LITESTREAM_DB_PATH" 2>/dev/null |
+    awk 'NR > 1 { print $3 }' | sort | tail -n 1
+}
+last="" stable=0 waited=0
+while (( waited < MAX_WAIT )); do
+  position=$(replica_position || true)
+  if [[ -n $position && $position == "$last" ]]; then
+    stable=$((stable + 1))
+  else
+    stable=0
+    last=$position
+  fi
+  (( stable >= SETTLE )) && break
+  sleep 1
+  waited=$((waited + 1))
+done
+say "the replica is at transaction ${last:-none} (unchanged for ${stable}s, ${waited}s waited)"
 mkdir -p "$POKER_DIR"
 "$LITESTREAM_BIN" restore -config "$LITESTREAM_CONFIG" -o "$LITESTREAM_DB_PATH" "$LITESTREAM_DB_PATH"
 touch "$TOOK_OVER"

@@ -157,7 +157,7 @@ async function main() {
       // A refused connection fails at once (the kill), a saturated node answers
       // late: six failures in a row (each curl up to 2 s) before taking over.
       STANDBY_FAILS: '6',
-      STANDBY_SETTLE: '2.5',
+      STANDBY_SETTLE: '2',
     },
   });
 
