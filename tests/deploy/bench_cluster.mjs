@@ -21,13 +21,12 @@
 // players/W. BENCH_CLUSTER_KEEP=1 keeps the temp dir (logs).
 
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { alive, waitExit } from './children.mjs';
 import {
-  createRun, freePorts, healthy, litestreamEnv, serverEnv, startSeaweed, startServer, until,
+  createRun, freePorts, haproxyCommand, healthy, litestreamEnv, serverEnv, startSeaweed, startServer, until,
 } from './kit.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -69,20 +68,6 @@ const run = createRun({
 });
 const { log, check, tmpRoot, runSync, spawnChild } = run;
 const replicaPrefix = (n) => `bench/shard-${n}`;
-
-/** One command on an HAProxy runtime API (TCP); resolves to its answer. */
-function haproxyCommand(addr, command) {
-  const [host, port] = addr.split(':');
-  return new Promise((resolve, reject) => {
-    const sock = net.connect(Number(port), host);
-    let out = '';
-    sock.setTimeout(3000, () => { sock.destroy(); reject(new Error(`runtime API ${addr} timed out`)); });
-    sock.on('connect', () => sock.write(`${command}\n`));
-    sock.on('data', (d) => { out += d; });
-    sock.on('end', () => resolve(out));
-    sock.on('error', reject);
-  });
-}
 
 /** Whether every shard's primary is up (op state 2) in the HAProxy at `admin`. */
 async function primariesUp(admin, shards) {

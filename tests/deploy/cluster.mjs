@@ -27,7 +27,7 @@ import { EventSource } from 'eventsource';
 import PocketBase from 'pocketbase';
 import { alive, signal, stop, tail, waitExit } from './children.mjs';
 import {
-  Player, createRun, freePorts, healthy, litestreamEnv, serverEnv, sleep, startSeaweed, startServer, until,
+  Player, createRun, freePorts, haproxyCommand, healthy, litestreamEnv, serverEnv, sleep, startSeaweed, startServer, until,
 } from './kit.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -51,20 +51,6 @@ const { log, check, tmpRoot, runSync, spawnChild } = run;
 
 const shardOfCode = (code) => '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'.indexOf(code[0]);
 const replicaPrefix = (n) => `cluster/shard-${n}`;
-
-/** One command on an HAProxy runtime API (TCP); resolves to its answer. */
-function haproxyCommand(addr, command) {
-  const [host, port] = addr.split(':');
-  return new Promise((resolve, reject) => {
-    const sock = net.connect(Number(port), host);
-    let out = '';
-    sock.setTimeout(3000, () => { sock.destroy(); reject(new Error(`runtime API ${addr} timed out`)); });
-    sock.on('connect', () => sock.write(`${command}\n`));
-    sock.on('data', (d) => { out += d; });
-    sock.on('end', () => resolve(out));
-    sock.on('error', reject);
-  });
-}
 
 /** Each server's operational state in a backend, from `show servers state`. */
 async function serverStates(addr, backend) {

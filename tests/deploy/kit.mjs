@@ -4,6 +4,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
@@ -77,6 +78,20 @@ export function createRun({ tag, timeoutMs, keepVar }) {
   );
 
   return { started, log, tmpRoot, children, counts, check, finish, spawnChild, runSync, main };
+}
+
+/** One command on an HAProxy runtime API (TCP `host:port`); resolves to its answer. */
+export function haproxyCommand(addr, command) {
+  const [host, port] = addr.split(':');
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(Number(port), host);
+    let out = '';
+    sock.setTimeout(3000, () => { sock.destroy(); reject(new Error(`runtime API ${addr} timed out`)); });
+    sock.on('connect', () => sock.write(`${command}\n`));
+    sock.on('data', (d) => { out += d; });
+    sock.on('end', () => resolve(out));
+    sock.on('error', reject);
+  });
 }
 
 /** `n` distinct free loopback ports. */

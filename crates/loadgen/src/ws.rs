@@ -160,6 +160,19 @@ pub struct Outcome {
     worst: Vec<u64>,
 }
 
+/// Gives each worker ten seconds to exit after its last report, then kills it:
+/// no run leaves a worker behind.
+pub(crate) async fn reap(workers: Vec<Worker>) {
+    for mut w in workers {
+        if tokio::time::timeout(Duration::from_secs(10), w.child.wait())
+            .await
+            .is_err()
+        {
+            let _ = w.child.kill().await;
+        }
+    }
+}
+
 /// A worker process and its pipes.
 pub(crate) struct Worker {
     pub child: Child,
@@ -282,14 +295,7 @@ async fn drive(server: &Server, settings: &Settings) -> Result<Outcome> {
     } = merged;
     let hold_secs = hold_start.elapsed().as_secs_f64();
     let server_cpu_hold = (server.cpu_time()? - cpu_before).as_secs_f64();
-    for mut w in workers {
-        if tokio::time::timeout(Duration::from_secs(10), w.child.wait())
-            .await
-            .is_err()
-        {
-            let _ = w.child.kill().await;
-        }
-    }
+    reap(workers).await;
     sampler.abort();
     let hold_end = hold_start + settings.hold;
     let (rss_hold_peak_kib, rss_sampled_peak_kib) = samples

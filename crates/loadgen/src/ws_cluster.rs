@@ -314,14 +314,7 @@ async fn drive(settings: &ClusterSettings) -> Result<ClusterOutcome> {
         merged.add(&w.next_event("done").await?)?;
     }
     let hold_secs = hold_start.elapsed().as_secs_f64();
-    for mut w in workers {
-        if tokio::time::timeout(Duration::from_secs(10), w.child.wait())
-            .await
-            .is_err()
-        {
-            let _ = w.child.kill().await;
-        }
-    }
+    ws::reap(workers).await;
     sampler.abort();
     let (killed_ms, kill_note) = match killer {
         None => (None, None),
