@@ -960,26 +960,43 @@ impl Hub {
             .ok_or(Refusal::BadToken)?;
         let count = stories.len();
         let command = Action::StoryAdd(stories).command(by);
+        self.commit(command, None, "imported stories").await?;
+        self.broadcast();
+        Ok(count)
+    }
+
+    /// Applies `command` through the rules, stores its changes (with `seat`'s
+    /// row, for a join) and keeps the new state only once they are committed.
+    /// Returns what changed; nothing is stored when nothing did. `what` names the
+    /// change in the log when it cannot be stored.
+    async fn commit(
+        &mut self,
+        command: Command,
+        seat: Option<NewSeat>,
+        what: &str,
+    ) -> Result<Vec<Event>, Refusal> {
         let (next, events) = self
             .state
             .apply(command, store::now())
             .map_err(Refusal::Room)?;
+        if events.is_empty() {
+            return Ok(events);
+        }
         store::persist(
             &self.records,
             &self.room_id,
             &next,
             &events,
-            None,
+            seat,
             &mut self.stored_activity,
         )
         .await
         .map_err(|e| {
-            tracing::error!(error = %e, "cannot store imported stories");
+            tracing::error!(error = %e, "cannot store {what}");
             Refusal::NotSaved
         })?;
         self.state = next;
-        self.broadcast();
-        Ok(count)
+        Ok(events)
     }
 
     /// The live seat of `token`, if any.
@@ -1007,24 +1024,13 @@ impl Hub {
             name,
             role,
         };
-        let (next, events) = self
-            .state
-            .apply(command, store::now())
-            .map_err(Refusal::Room)?;
-        store::persist(
-            &self.records,
-            &self.room_id,
-            &next,
-            &events,
-            Some(seat.clone()),
-            &mut self.stored_activity,
-        )
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "cannot store a new participant");
-            Refusal::NotSaved
-        })?;
-        self.state = next;
+        let events = self
+            .commit(command, Some(seat.clone()), "a new participant")
+            .await?;
+        if events.is_empty() {
+            // A join always changes the room; without a change there is no row.
+            return Err(Refusal::NotSaved);
+        }
         self.tokens.insert(seat.token_hash, id.clone());
         Ok((id, token))
     }
@@ -1097,34 +1103,12 @@ impl Hub {
 
     /// [`Hub::step`], returning what changed (`None`: nothing did).
     async fn step_events(&mut self, command: Command, conn: Option<u64>) -> Option<Vec<Event>> {
-        let now = store::now();
-        match self.state.apply(command, now) {
-            Ok((next, events)) => {
-                if events.is_empty() {
-                    return None;
-                }
-                if let Err(e) = store::persist(
-                    &self.records,
-                    &self.room_id,
-                    &next,
-                    &events,
-                    None,
-                    &mut self.stored_activity,
-                )
-                .await
-                {
-                    tracing::error!(error = %e, "cannot store a room change");
-                    if let Some(conn) = conn {
-                        self.send_refusal(conn, &Refusal::NotSaved);
-                    }
-                    return None;
-                }
-                self.state = next;
-                Some(events)
-            }
-            Err(e) => {
+        match self.commit(command, None, "a room change").await {
+            Ok(events) if events.is_empty() => None,
+            Ok(events) => Some(events),
+            Err(refusal) => {
                 if let Some(conn) = conn {
-                    self.send_refusal(conn, &Refusal::Room(e));
+                    self.send_refusal(conn, &refusal);
                 }
                 None
             }
